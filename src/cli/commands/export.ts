@@ -1,0 +1,12 @@
+// Placeholder until the command lands; replaced by its implementation.
+import { CliError, type CliCommand } from '../command.js';
+
+const command: CliCommand = {
+  name: 'export',
+  summary: '(not built yet)',
+  usage: 'moa-otel export',
+  async run() {
+    throw new CliError('not built yet');
+  },
+};
+export default command;

@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+/**
+ * `moa-otel` entry point: dispatches to one command module and turns every
+ * failure into one line on stderr and a non-zero exit code.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CliError, type CliIo } from './command.js';
+import { COMMANDS } from './registry.js';
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(await helpText());
+    return name ? 0 : 2;
+  }
+  if (name === '--version') {
+    io.stdout.write('moa-otel 0.1.0\n');
+    return 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    io.stderr.write(`moa-otel: unknown command "${name}" (try moa-otel --help)\n`);
+    return 2;
+  }
+  try {
+    const command = await load();
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.stdout.write(command.usage.endsWith('\n') ? command.usage : `${command.usage}\n`);
+      return 0;
+    }
+    return await command.run(rest, io);
+  } catch (err) {
+    io.stderr.write(`moa-otel ${name}: ${describeError(err)}\n`);
+    return err instanceof CliError ? err.exitCode : 1;
+  }
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    // Node's argument parser errors carry a code; their message is already one line.
+    return (err.message.split('\n')[0] ?? err.message).trim();
+  }
+  return String(err);
+}
+
+async function helpText(): Promise<string> {
+  const lines = ['usage: moa-otel <command> [options]', '', 'commands:'];
+  for (const [name, load] of Object.entries(COMMANDS)) {
+    try {
+      lines.push(`  ${name.padEnd(10)} ${(await load()).summary}`);
+    } catch {
+      lines.push(`  ${name}`);
+    }
+  }
+  lines.push('', 'moa-otel <command> --help shows the options of one command.', '');
+  return lines.join('\n');
+}
+
+function isMain(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  const io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+  runCli(process.argv.slice(2), io).then(
+    (code) => { process.exitCode = code; },
+    (err: unknown) => { process.stderr.write(`moa-otel: ${describeError(err)}\n`); process.exitCode = 1; },
+  );
+}

@@ -1,0 +1,71 @@
+/**
+ * Every span attribute name moa-otel writes, in one place.
+ *
+ * GenAI names follow the current OpenTelemetry GenAI semantic conventions
+ * (`gen_ai.provider.name`, never the deprecated `gen_ai.system`). They are
+ * spelled out here instead of imported from the incubating entry point of
+ * `@opentelemetry/semantic-conventions`, which also exports deprecated names
+ * and changes between releases.
+ */
+
+// --- GenAI semantic conventions ---------------------------------------------
+export const GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';
+export const GEN_AI_PROVIDER_NAME = 'gen_ai.provider.name';
+export const GEN_AI_CONVERSATION_ID = 'gen_ai.conversation.id';
+export const GEN_AI_WORKFLOW_NAME = 'gen_ai.workflow.name';
+export const GEN_AI_REQUEST_MODEL = 'gen_ai.request.model';
+export const GEN_AI_REQUEST_TEMPERATURE = 'gen_ai.request.temperature';
+export const GEN_AI_REQUEST_STREAM = 'gen_ai.request.stream';
+export const GEN_AI_INPUT_MESSAGES = 'gen_ai.input.messages';
+export const GEN_AI_OUTPUT_MESSAGES = 'gen_ai.output.messages';
+export const GEN_AI_RESPONSE_MODEL = 'gen_ai.response.model';
+export const GEN_AI_RESPONSE_ID = 'gen_ai.response.id';
+export const GEN_AI_RESPONSE_FINISH_REASONS = 'gen_ai.response.finish_reasons';
+export const GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = 'gen_ai.response.time_to_first_chunk';
+/** Input tokens INCLUDING cached ones (GenAI meaning). */
+export const GEN_AI_USAGE_INPUT_TOKENS = 'gen_ai.usage.input_tokens';
+/** Output tokens INCLUDING reasoning ones. */
+export const GEN_AI_USAGE_OUTPUT_TOKENS = 'gen_ai.usage.output_tokens';
+export const GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = 'gen_ai.usage.cache_read.input_tokens';
+export const GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS = 'gen_ai.usage.cache_write.input_tokens';
+export const GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = 'gen_ai.usage.reasoning.output_tokens';
+
+export const SERVER_ADDRESS = 'server.address';
+export const SERVER_PORT = 'server.port';
+export const ERROR_TYPE = 'error.type';
+
+export const OPERATION_CHAT = 'chat';
+export const OPERATION_INVOKE_WORKFLOW = 'invoke_workflow';
+export const WORKFLOW_MOA = 'moa';
+
+// --- moa.* (ours) ------------------------------------------------------------
+export const MOA_SESSION_ID = 'moa.session_id';
+export const MOA_PRESET = 'moa.preset';
+export const MOA_FANOUT = 'moa.fanout';
+export const MOA_CACHE = 'moa.cache';
+export const MOA_ITERATION = 'moa.iteration';
+export const MOA_REFERENCE_COUNT = 'moa.reference.count';
+export const MOA_REFERENCE_FAILED = 'moa.reference.failed';
+export const MOA_REFERENCE_INDEX = 'moa.reference.index';
+export const MOA_ROLE = 'moa.role';
+export const MOA_LABEL = 'moa.label';
+export const MOA_COST_USD = 'moa.cost.usd';
+export const MOA_COST_STATUS = 'moa.cost.status';
+export const MOA_COST_SOURCE = 'moa.cost.source';
+export const MOA_AGGREGATOR_STREAMED = 'moa.aggregator.streamed';
+export const MOA_AGGREGATOR_OUTPUT_LOCATION = 'moa.aggregator.output_location';
+/** Turn totals live under moa.usage.* so backends never double count gen_ai.usage.*. */
+export const MOA_USAGE_INPUT_TOKENS = 'moa.usage.input_tokens';
+export const MOA_USAGE_OUTPUT_TOKENS = 'moa.usage.output_tokens';
+export const MOA_USAGE_CACHE_READ_INPUT_TOKENS = 'moa.usage.cache_read.input_tokens';
+export const MOA_USAGE_CACHE_WRITE_INPUT_TOKENS = 'moa.usage.cache_write.input_tokens';
+export const MOA_USAGE_REASONING_OUTPUT_TOKENS = 'moa.usage.reasoning.output_tokens';
+/** Set by the OTLP size guard when it had to shorten content attributes. */
+export const MOA_CONTENT_TRUNCATED = 'moa.content.truncated';
+export const MOA_CONTENT_ORIGINAL_BYTES = 'moa.content.original_bytes';
+
+export const ROLE_REFERENCE = 'reference';
+export const ROLE_AGGREGATOR = 'aggregator';
+
+export const ROOT_SPAN_NAME = `${OPERATION_INVOKE_WORKFLOW} ${WORKFLOW_MOA}`;
+export const INSTRUMENTATION_SCOPE = 'moa-otel';
