@@ -102,7 +102,8 @@ export const moaConfigSchema = z.strictObject({
   trace_cache_hits: strictBoolean.default(false),
   profile: z.string().regex(/^[\w.-]+$/, 'expected a profile name of letters, digits, -_.').optional(),
   otlp: otlpSchema.default({ capture_content: true, max_export_bytes: 4 * 1024 * 1024, timeout_ms: 10_000 }),
-  service_name: z.string().min(1).default('moa-otel'),
+  /** Defaults to OTEL_SERVICE_NAME, then `service.name` of OTEL_RESOURCE_ATTRIBUTES, then `moa-otel`. */
+  service_name: z.string().min(1).optional(),
   /** `true`: built-in secret patterns; a list: those regular expressions too. */
   redact: redactSchema.default(false),
   presets: z.record(z.string(), presetSchema).default({}),

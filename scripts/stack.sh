@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# Builds and runs the real telemetry pipeline of moa-otel without Docker:
+# an OpenTelemetry Collector built from collector/builder-config.yaml and
+# Jaeger v2 built from source. Both listen on 127.0.0.1 only.
+#
+#   scripts/stack.sh build    build (or reuse) both binaries, print their paths and build times
+#   scripts/stack.sh paths    print OTELCOL_BIN=... and JAEGER_BIN=... (no build)
+#   scripts/stack.sh up       build if needed, start Jaeger then the collector in the background
+#   scripts/stack.sh down     stop what `up` started
+#   scripts/stack.sh status   show whether each service is running and healthy
+#
+# Binaries are cached under ~/.cache/moa-otel/bin (MOA_OTEL_CACHE overrides the
+# root), never inside the repository, and reused while their inputs are unchanged.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE_ROOT="${MOA_OTEL_CACHE:-$HOME/.cache/moa-otel}"
+BIN_DIR="$CACHE_ROOT/bin"
+BUILD_DIR="$CACHE_ROOT/build"
+TOOLS_DIR="$CACHE_ROOT/tools"
+RUN_DIR="$CACHE_ROOT/run"
+
+COLLECTOR_RELEASE="v0.161.0"
+JAEGER_MODULE_VERSION="v1.76.0" # same code as Jaeger v2.13.0; v2 tags are not `go install`able
+MANIFEST="$REPO_ROOT/collector/builder-config.yaml"
+COLLECTOR_CONFIG="$REPO_ROOT/collector/otelcol.yaml"
+JAEGER_CONFIG="$REPO_ROOT/collector/jaeger-local.yaml"
+
+# --- Go environment ------------------------------------------------------------
+# Keep the build cache beside the binaries so a rerun on the same machine is an
+# incremental link, not a full compile. Module downloads stay in Go's usual
+# GOMODCACHE (shared with any other Go work on the machine) unless set.
+export GOCACHE="${MOA_OTEL_GOCACHE:-$CACHE_ROOT/go-build}"
+export GOMODCACHE="${GOMODCACHE:-$(go env GOMODCACHE 2>/dev/null || echo "$HOME/go/pkg/mod")}"
+export GOPROXY="${GOPROXY:-https://proxy.golang.org}"
+# Never fetch another Go toolchain: build with the one installed, or fail clearly.
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+# The generated modules live outside any VCS checkout; don't let Go look for one.
+case " ${GOFLAGS:-} " in *" -buildvcs="*) ;; *) export GOFLAGS="${GOFLAGS:-} -buildvcs=false" ;; esac
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
+
+now_s() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }'; }
+
+manifest_key() {
+  # A changed manifest (or Go version) must produce a new binary, not reuse a stale one.
+  { cat "$MANIFEST"; go env GOVERSION; } | sha256sum | cut -c1-12
+}
+
+collector_bin() { echo "$BIN_DIR/otelcol-moa-${COLLECTOR_RELEASE#v}-$(manifest_key)"; }
+jaeger_bin() { echo "$BIN_DIR/jaeger-${JAEGER_MODULE_VERSION}"; }
+
+require_go() {
+  command -v go >/dev/null 2>&1 || die "go is not on PATH (needs Go >= 1.25)"
+}
+
+build_collector() {
+  local target start builder
+  target="$(collector_bin)"
+  if [[ -x "$target" ]]; then
+    log "collector: reusing $target (0.0s)"
+    return
+  fi
+  start="$(now_s)"
+  builder="$TOOLS_DIR/builder-$COLLECTOR_RELEASE"
+  if [[ ! -x "$builder" ]]; then
+    log "collector: installing the collector builder $COLLECTOR_RELEASE"
+    local gobin="$TOOLS_DIR/gobin.$$"
+    mkdir -p "$gobin"
+    GOBIN="$gobin" go install "go.opentelemetry.io/collector/cmd/builder@$COLLECTOR_RELEASE"
+    mv "$gobin/builder" "$builder"
+    rmdir "$gobin"
+  fi
+  local out="$BUILD_DIR/otelcol-moa"
+  mkdir -p "$out"
+  # The committed manifest writes into the repo; build into the cache instead.
+  sed "s|^\(  output_path:\).*|\1 $out|" "$MANIFEST" >"$BUILD_DIR/builder-config.yaml"
+  log "collector: building with $builder (log: $BUILD_DIR/otelcol-moa.log)"
+  if ! "$builder" --config="$BUILD_DIR/builder-config.yaml" >"$BUILD_DIR/otelcol-moa.log" 2>&1; then
+    tail -n 40 "$BUILD_DIR/otelcol-moa.log" >&2
+    die "collector build failed"
+  fi
+  install -m 0755 "$out/otelcol-moa" "$target.tmp"
+  mv "$target.tmp" "$target"
+  log "collector: built $target in $(elapsed "$start")s"
+}
+
+build_jaeger() {
+  local target start
+  target="$(jaeger_bin)"
+  if [[ -x "$target" ]]; then
+    log "jaeger: reusing $target (0.0s)"
+    return
+  fi
+  start="$(now_s)"
+  # Jaeger's go.mod carries a replace directive that `go install pkg@version`
+  # refuses; a throwaway wrapper module requires Jaeger and repeats it.
+  local wrapper="$BUILD_DIR/jaeger-wrapper-$JAEGER_MODULE_VERSION"
+  mkdir -p "$wrapper"
+  cat >"$wrapper/go.mod" <<EOF
+module moa-otel.local/jaeger-wrapper
+
+go 1.25
+
+replace github.com/Shopify/sarama => github.com/Shopify/sarama v1.33.0
+EOF
+  rm -f "$wrapper/go.sum"
+  log "jaeger: resolving github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION (log: $BUILD_DIR/jaeger.log)"
+  if ! (cd "$wrapper" &&
+    go get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_MODULE_VERSION" &&
+    go build -trimpath -ldflags="-s -w" -o "$target.tmp" github.com/jaegertracing/jaeger/cmd/jaeger) \
+    >"$BUILD_DIR/jaeger.log" 2>&1; then
+    tail -n 40 "$BUILD_DIR/jaeger.log" >&2
+    die "jaeger build failed"
+  fi
+  mv "$target.tmp" "$target"
+  log "jaeger: built $target in $(elapsed "$start")s"
+}
+
+cmd_build() {
+  require_go
+  mkdir -p "$BIN_DIR" "$BUILD_DIR" "$TOOLS_DIR" "$GOCACHE"
+  # Two builds at once (a test run and a person) would race on the same folders.
+  exec 9>"$CACHE_ROOT/build.lock"
+  flock 9
+  local total
+  total="$(now_s)"
+  build_collector
+  build_jaeger
+  log "build: done in $(elapsed "$total")s"
+  cmd_paths
+}
+
+cmd_paths() {
+  echo "OTELCOL_BIN=$(collector_bin)"
+  echo "JAEGER_BIN=$(jaeger_bin)"
+}
+
+# --- running (for people; the e2e tests start their own processes) ------------
+export OTLP_HOST="${OTLP_HOST:-127.0.0.1}"
+export OTLP_GRPC_PORT="${OTLP_GRPC_PORT:-4317}"
+export OTLP_HTTP_PORT="${OTLP_HTTP_PORT:-4318}"
+export HEALTH_CHECK_PORT="${HEALTH_CHECK_PORT:-13133}"
+export JAEGER_HOST="${JAEGER_HOST:-127.0.0.1}"
+export JAEGER_OTLP_GRPC_PORT="${JAEGER_OTLP_GRPC_PORT:-14317}"
+export JAEGER_QUERY_HTTP_PORT="${JAEGER_QUERY_HTTP_PORT:-16686}"
+export JAEGER_QUERY_GRPC_PORT="${JAEGER_QUERY_GRPC_PORT:-16685}"
+export JAEGER_HEALTH_PORT="${JAEGER_HEALTH_PORT:-13134}"
+export JAEGER_OTLP_ENDPOINT="${JAEGER_OTLP_ENDPOINT:-127.0.0.1:$JAEGER_OTLP_GRPC_PORT}"
+export SPAN_FILE_PATH="${SPAN_FILE_PATH:-$RUN_DIR/data/spans.jsonl}"
+export COLLECTOR_METRICS_LEVEL="${COLLECTOR_METRICS_LEVEL:-none}"
+
+is_running() { [[ -f "$RUN_DIR/$1.pid" ]] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
+
+wait_healthy() {
+  local name="$1" url="$2" i
+  for ((i = 0; i < 60; i++)); do
+    if curl -fsS -o /dev/null "$url" 2>/dev/null; then
+      log "$name: healthy ($url)"
+      return
+    fi
+    is_running "$name" || die "$name exited; see $RUN_DIR/$name.log"
+    sleep 0.5
+  done
+  die "$name did not become healthy at $url; see $RUN_DIR/$name.log"
+}
+
+start_service() {
+  local name="$1"
+  shift
+  if is_running "$name"; then
+    log "$name: already running (pid $(cat "$RUN_DIR/$name.pid"))"
+    return
+  fi
+  nohup "$@" >"$RUN_DIR/$name.log" 2>&1 &
+  echo $! >"$RUN_DIR/$name.pid"
+  log "$name: started (pid $!)"
+}
+
+cmd_up() {
+  cmd_build >/dev/null
+  mkdir -p "$RUN_DIR" "$(dirname "$SPAN_FILE_PATH")"
+  start_service jaeger "$(jaeger_bin)" --config "$JAEGER_CONFIG"
+  wait_healthy jaeger "http://$JAEGER_HOST:$JAEGER_HEALTH_PORT/status"
+  start_service collector "$(collector_bin)" --config "$COLLECTOR_CONFIG"
+  wait_healthy collector "http://$OTLP_HOST:$HEALTH_CHECK_PORT/"
+  log "send OTLP/HTTP to http://$OTLP_HOST:$OTLP_HTTP_PORT (e.g. npx moa-otel demo --otlp http://$OTLP_HOST:$OTLP_HTTP_PORT)"
+  log "Jaeger query API: http://$JAEGER_HOST:$JAEGER_QUERY_HTTP_PORT/api/v3/services (no UI assets in a source build)"
+  log "collector file exporter: $SPAN_FILE_PATH"
+}
+
+stop_service() {
+  local name="$1" pid i
+  if ! is_running "$name"; then
+    rm -f "$RUN_DIR/$name.pid"
+    log "$name: not running"
+    return
+  fi
+  pid="$(cat "$RUN_DIR/$name.pid")"
+  kill -TERM "$pid"
+  for ((i = 0; i < 40; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.25
+  done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+  rm -f "$RUN_DIR/$name.pid"
+  log "$name: stopped (pid $pid)"
+}
+
+cmd_down() {
+  # Collector first, so it can flush its queue into a still-running Jaeger.
+  stop_service collector
+  stop_service jaeger
+}
+
+cmd_status() {
+  local status=0
+  for entry in "collector|http://$OTLP_HOST:$HEALTH_CHECK_PORT/" "jaeger|http://$JAEGER_HOST:$JAEGER_HEALTH_PORT/status"; do
+    local name="${entry%%|*}" url="${entry#*|}"
+    if is_running "$name"; then
+      if curl -fsS -o /dev/null "$url" 2>/dev/null; then
+        echo "$name: running (pid $(cat "$RUN_DIR/$name.pid")), healthy"
+      else
+        echo "$name: running (pid $(cat "$RUN_DIR/$name.pid")), NOT healthy at $url"
+        status=1
+      fi
+    else
+      echo "$name: stopped"
+      status=1
+    fi
+  done
+  for bin in "$(collector_bin)" "$(jaeger_bin)"; do
+    if [[ -x "$bin" ]]; then echo "binary: $bin"; else echo "binary missing: $bin (run: scripts/stack.sh build)"; fi
+  done
+  return "$status"
+}
+
+case "${1:-}" in
+  build) cmd_build ;;
+  paths) cmd_paths ;;
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  *)
+    echo "usage: $0 build|paths|up|down|status" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,107 @@
+/**
+ * Per-client cache of reference outputs and the iteration counter of each
+ * user turn.
+ *
+ * The key is the preset, a SHA-256 of the advisory-view signature and the
+ * reference labels. What the signature covers depends on the fan-out mode:
+ *
+ * - `user_turn` (default): the view up to the last real user message, so the
+ *   tool iterations answering one user message share one fan-out;
+ * - `per_iteration`: the whole view, so every new tool result reruns the
+ *   references;
+ * - `every_n:N`: the user-turn view plus the block number of the iteration,
+ *   so the references rerun on iterations 1, N+1, 2N+1, ... of a user turn.
+ */
+import { createHash } from 'node:crypto';
+import type { ChatMessage, FanoutMode } from '../trace/types.js';
+import { buildAdvisoryView, type AdvisoryViewOptions } from './advisory-view.js';
+import type { ReferenceOutcome } from './guidance.js';
+
+const MAX_ENTRIES = 256;
+
+export interface ParsedFanout {
+  mode: 'user_turn' | 'per_iteration' | 'every_n';
+  every: number;
+}
+
+export function parseFanout(fanout: FanoutMode | string): ParsedFanout {
+  if (fanout === 'per_iteration') return { mode: 'per_iteration', every: 1 };
+  const match = /^every_n:([1-9]\d*)$/.exec(fanout);
+  if (match) return { mode: 'every_n', every: Number(match[1]) };
+  return { mode: 'user_turn', every: Number.POSITIVE_INFINITY };
+}
+
+/** Messages up to and including the last `user` message (tool results are not user messages). */
+export function upToLastUserMessage(messages: readonly ChatMessage[]): readonly ChatMessage[] {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i]?.role === 'user') return messages.slice(0, i + 1);
+  }
+  return messages;
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export interface CachePlan {
+  key: string;
+  /** 1-based iteration within the current user turn. */
+  iteration: number;
+}
+
+export class ReferenceCache {
+  readonly #outputs = new Map<string, ReferenceOutcome[]>();
+  readonly #iterations = new Map<string, number>();
+
+  /**
+   * Counts this call as the next iteration of its user turn and returns the
+   * cache key it should use. The user turn is identified by session, preset
+   * and the view up to the last user message.
+   */
+  plan(args: {
+    sessionId: string | null;
+    preset: string;
+    fanout: FanoutMode | string;
+    messages: readonly ChatMessage[];
+    labels: readonly string[];
+    viewOptions?: AdvisoryViewOptions;
+  }): CachePlan {
+    const { mode, every } = parseFanout(args.fanout);
+    const userTurnView = JSON.stringify(buildAdvisoryView(upToLastUserMessage(args.messages), args.viewOptions));
+    const turnKey = sha256(JSON.stringify([args.sessionId, args.preset, userTurnView]));
+    const iteration = (this.#iterations.get(turnKey) ?? 0) + 1;
+    remember(this.#iterations, turnKey, iteration);
+
+    let signature: string;
+    if (mode === 'per_iteration') signature = JSON.stringify(buildAdvisoryView(args.messages, args.viewOptions));
+    else if (mode === 'every_n') signature = `${userTurnView}\u0000block:${Math.floor((iteration - 1) / every)}`;
+    else signature = userTurnView;
+    const key = JSON.stringify([args.preset, sha256(signature), args.labels]);
+    return { key, iteration };
+  }
+
+  get(key: string): ReferenceOutcome[] | undefined {
+    const hit = this.#outputs.get(key);
+    return hit?.map((o) => ({ ...o }));
+  }
+
+  set(key: string, outcomes: readonly ReferenceOutcome[]): void {
+    remember(this.#outputs, key, outcomes.map((o) => ({ ...o })));
+  }
+
+  clear(): void {
+    this.#outputs.clear();
+    this.#iterations.clear();
+  }
+}
+
+/** Insert as most recent and drop the oldest entries beyond the bound (a long-lived client must not grow forever). */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  while (map.size > MAX_ENTRIES) {
+    const oldest = map.keys().next().value;
+    if (oldest === undefined) break;
+    map.delete(oldest);
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The guidance block: one trailing user message to the aggregator carrying
+ * the advisors' notes. It is a separate message (never spliced into the
+ * caller's messages) so the caller's conversation reaches the aggregator
+ * exactly as sent.
+ */
+import type { ChatMessage } from '../trace/types.js';
+
+export interface ReferenceOutcome {
+  label: string;
+  /** The advisor's text; null when the call failed. */
+  output: string | null;
+  /** Why the call failed (`timed out after 30000 ms`, `HTTP 500 ...`). */
+  failure?: string;
+}
+
+export interface GuidanceInput {
+  preset: string;
+  aggregatorLabel: string;
+  references: readonly ReferenceOutcome[];
+}
+
+export const NO_ADVICE_TEXT = 'No advice is available for this step: every advisor failed. Continue on your own judgment.';
+
+export function buildGuidanceMessage(input: GuidanceInput): ChatMessage {
+  return { role: 'user', content: guidanceText(input) };
+}
+
+export function guidanceText({ preset, aggregatorLabel, references }: GuidanceInput): string {
+  const lines: string[] = [];
+  const labels = references.map((r, i) => `${i + 1}. ${r.label}`).join(', ');
+  lines.push(
+    `[Advisor notes — mixture-of-agents preset "${preset}"]`,
+    `You (${aggregatorLabel}) are the acting assistant. Before this step, ${references.length} advisor model${references.length === 1 ? '' : 's'} (${labels}) read a text-only copy of the conversation above and sent the notes below.`,
+    'The advisors could not run tools and may be wrong; weigh their notes against what you know, then continue the conversation yourself — answer the user or call tools as needed.',
+    'This message comes from the orchestration layer, not from the user: do not quote it or mention the advisors in your reply.',
+  );
+  const ok = references.map((r, i) => ({ ...r, number: i + 1 })).filter((r) => r.output !== null);
+  const failed = references.map((r, i) => ({ ...r, number: i + 1 })).filter((r) => r.output === null);
+  if (ok.length === 0) {
+    lines.push('', NO_ADVICE_TEXT);
+  } else {
+    for (const r of ok) {
+      const text = (r.output ?? '').trim();
+      lines.push('', `Reference ${r.number} — ${r.label}:`, text === '' ? '(the advisor returned no text)' : text);
+    }
+  }
+  if (failed.length > 0) {
+    const names = failed.map((r) => `Reference ${r.number} — ${r.label}${r.failure ? ` (${r.failure})` : ''}`).join('; ');
+    lines.push('', `Unavailable: ${names}.`);
+  }
+  return lines.join('\n');
+}

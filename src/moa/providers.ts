@@ -1,0 +1,119 @@
+/**
+ * Providers: named OpenAI-compatible endpoints, each reached with its own
+ * instance of the official `openai` client. Keys come from the config
+ * (`api_key`) or an environment variable (`api_key_env`) and never leave this
+ * module: nothing here is put on a span or into a record.
+ */
+import OpenAI from 'openai';
+import type { ModelSlotConfig, PresetConfig, ProviderConfig } from '../config/schema.js';
+import type { Env } from '../config/paths.js';
+
+/**
+ * The provider name that means "this MoA client". A slot naming it would make
+ * the client call itself, so it is refused.
+ */
+export const SELF_PROVIDER = 'moa';
+
+export class MoaSetupError extends Error {
+  override readonly name: string = 'MoaSetupError';
+}
+
+/** A needed API key is missing; `envVar` names the variable to set. */
+export class MissingApiKeyError extends MoaSetupError {
+  override readonly name = 'MissingApiKeyError';
+  constructor(readonly provider: string, readonly envVar: string) {
+    super(`provider "${provider}" needs an API key: set ${envVar}`);
+  }
+}
+
+export interface ResolvedProvider {
+  name: string;
+  genAiProvider: string;
+  baseURL: string;
+  serverAddress?: string;
+  serverPort?: number;
+  included: boolean;
+  client: OpenAI;
+}
+
+export interface ProviderRegistryOptions {
+  providers: Record<string, ProviderConfig>;
+  env: Env;
+  maxRetries?: number;
+  /** Base URL(s) under which this MoA client is itself served, refused as providers. */
+  selfBaseURLs?: readonly string[];
+}
+
+export class ProviderRegistry {
+  readonly #clients = new Map<string, ResolvedProvider>();
+  constructor(private readonly options: ProviderRegistryOptions) {}
+
+  /** Throws `MoaSetupError` (unknown provider, recursion) or `MissingApiKeyError`. */
+  get(name: string): ResolvedProvider {
+    const cached = this.#clients.get(name);
+    if (cached) return cached;
+    if (name === SELF_PROVIDER) {
+      throw new MoaSetupError(`provider "${SELF_PROVIDER}" is this MoA client itself; a preset slot cannot call it (no recursion)`);
+    }
+    const config = this.options.providers[name];
+    if (!config) {
+      const known = Object.keys(this.options.providers);
+      throw new MoaSetupError(`unknown provider "${name}"${known.length ? ` (configured: ${known.join(', ')})` : ' (no providers configured)'}`);
+    }
+    const baseURL = config.base_url.replace(/\/+$/, '');
+    if ((this.options.selfBaseURLs ?? []).some((self) => self.replace(/\/+$/, '') === baseURL)) {
+      throw new MoaSetupError(`provider "${name}" points at this MoA client (${baseURL}); a preset slot cannot call it (no recursion)`);
+    }
+    const apiKey = resolveApiKey(name, config, this.options.env);
+    const url = safeUrl(baseURL);
+    const resolved: ResolvedProvider = {
+      name,
+      genAiProvider: config.gen_ai_provider ?? name,
+      baseURL,
+      ...(url ? { serverAddress: url.hostname, serverPort: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80 } : {}),
+      included: config.included ?? false,
+      client: new OpenAI({ baseURL, apiKey, maxRetries: this.options.maxRetries ?? 2 }),
+    };
+    this.#clients.set(name, resolved);
+    return resolved;
+  }
+
+  /** Resolves every provider of a preset up front, so a missing key fails before any call is made. */
+  checkPreset(preset: PresetConfig): void {
+    for (const slot of [...preset.references, preset.aggregator]) this.get(slot.provider);
+  }
+}
+
+/**
+ * `api_key` wins, then `api_key_env`. A provider with neither is assumed to
+ * need no key (a local server) and gets a placeholder, because the `openai`
+ * client refuses to start without one.
+ */
+function resolveApiKey(name: string, config: ProviderConfig, env: Env): string {
+  if (config.api_key) return config.api_key;
+  if (config.api_key_env) {
+    const value = env[config.api_key_env];
+    if (!value) throw new MissingApiKeyError(name, config.api_key_env);
+    return value;
+  }
+  return 'no-key-needed';
+}
+
+export function slotLabel(slot: ModelSlotConfig): string {
+  return slot.label ?? `${slot.provider}:${slot.model}`;
+}
+
+/** Slot `reasoning`: a string is an effort level; an object is sent as the provider's `reasoning` field. */
+export function reasoningParams(slot: ModelSlotConfig): Record<string, unknown> {
+  if (slot.reasoning === undefined) return {};
+  if (typeof slot.reasoning === 'string') return { reasoning_effort: slot.reasoning };
+  return { reasoning: slot.reasoning };
+}
+
+function safeUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * A local OpenAI-compatible chat-completions server with deterministic,
+ * scriptable models. It backs `moa-otel demo` and the tests: each model name
+ * maps to a behavior (reply, delay, failure status, hang until the client
+ * aborts, usage shape, reported cost), and every request is recorded with its
+ * arrival and finish times. Listens on 127.0.0.1 only.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ScriptedToolCall {
+  id?: string;
+  name: string;
+  arguments: string;
+}
+
+export interface ScriptedReply {
+  content?: string | null;
+  toolCalls?: ScriptedToolCall[];
+  finishReason?: string;
+}
+
+/** Which usage object the model reports. */
+export type UsageVariant = 'chat_completions' | 'anthropic' | 'responses' | 'none';
+
+export interface ScriptedModel {
+  reply?: string | ScriptedReply | ((request: RecordedRequest) => string | ScriptedReply);
+  /** Wait this long before answering (before the first chunk when streaming). */
+  delayMs?: number;
+  /** Wait between streamed chunks. */
+  chunkDelayMs?: number;
+  /** Answer with this HTTP status and an OpenAI-style error body. */
+  failStatus?: number;
+  failMessage?: string;
+  /** Never answer; the request ends only when the client goes away. */
+  hang?: boolean;
+  usage?: UsageVariant;
+  /** Cached prompt tokens and reasoning tokens to report (cache writes for the Anthropic shape). */
+  tokens?: { cached?: number; cacheWrite?: number; reasoning?: number };
+  /** Report this cost in `usage.cost`, as OpenRouter does. */
+  costUsd?: number;
+  /** Characters per streamed content chunk. */
+  chunkSize?: number;
+}
+
+export interface RecordedRequest {
+  model: string;
+  body: Record<string, unknown>;
+  messages: Record<string, unknown>[];
+  stream: boolean;
+  receivedAt: number;
+  finishedAt?: number;
+  /** The client went away before the answer was complete. */
+  aborted: boolean;
+}
+
+export interface ScriptedServer {
+  /** e.g. `http://127.0.0.1:PORT/v1`, for the `openai` client's `baseURL`. */
+  baseURL: string;
+  port: number;
+  requests: RecordedRequest[];
+  setModel(name: string, model: ScriptedModel): void;
+  close(): Promise<void>;
+}
+
+export async function startScriptedServer(options: { models: Record<string, ScriptedModel> }): Promise<ScriptedServer> {
+  const models = new Map(Object.entries(options.models));
+  const requests: RecordedRequest[] = [];
+  let callCounter = 0;
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) sendError(res, 500, `scripted server error: ${(err as Error).message}`);
+      else res.end();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    if (req.method !== 'POST' || !path.endsWith('/chat/completions')) {
+      sendError(res, 404, `no route for ${req.method} ${path}`);
+      return;
+    }
+    const body = JSON.parse(await readBody(req)) as Record<string, unknown>;
+    const modelName = String(body.model ?? '');
+    const record: RecordedRequest = {
+      model: modelName,
+      body,
+      messages: Array.isArray(body.messages) ? (body.messages as Record<string, unknown>[]) : [],
+      stream: body.stream === true,
+      receivedAt: Date.now(),
+      aborted: false,
+    };
+    requests.push(record);
+    res.on('close', () => {
+      if (!res.writableFinished) record.aborted = true;
+      record.finishedAt ??= Date.now();
+    });
+
+    const model = models.get(modelName);
+    if (!model) {
+      sendError(res, 404, `The model \`${modelName}\` does not exist on the scripted server`);
+      return;
+    }
+    if (model.hang) return; // answered only by the client's disconnect
+    if (model.delayMs) await sleep(model.delayMs);
+    if (res.destroyed) return;
+    if (model.failStatus) {
+      sendError(res, model.failStatus, model.failMessage ?? `scripted failure of ${modelName}`);
+      return;
+    }
+
+    const reply = resolveReply(model, record);
+    const id = `chatcmpl-scripted-${++callCounter}`;
+    const toolCalls = (reply.toolCalls ?? []).map((c, i) => ({ id: c.id ?? `call_${callCounter}_${i}`, name: c.name, arguments: c.arguments }));
+    const content = reply.content ?? null;
+    const finishReason = reply.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop');
+    const usage = usageFor(model, record.messages, content, toolCalls);
+    const created = Math.floor(Date.now() / 1000);
+
+    if (!record.stream) {
+      const message: Record<string, unknown> = { role: 'assistant', content, refusal: null };
+      if (toolCalls.length > 0) {
+        message.tool_calls = toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+      }
+      sendJson(res, 200, {
+        id, object: 'chat.completion', created, model: modelName,
+        choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason }],
+        ...(usage ? { usage } : {}),
+      });
+      record.finishedAt = Date.now();
+      return;
+    }
+
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const includeUsage = (body.stream_options as Record<string, unknown> | undefined)?.include_usage === true;
+    const base = { id, object: 'chat.completion.chunk', created, model: modelName };
+    const send = async (payload: unknown) => {
+      if (res.destroyed) return false;
+      res.write(`data: ${JSON.stringify(payload)}\n\n`);
+      if (model.chunkDelayMs) await sleep(model.chunkDelayMs);
+      return !res.destroyed;
+    };
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
+      ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(includeUsage ? { usage: null } : {}),
+    });
+
+    if (!(await send(chunk({ role: 'assistant', content: '' })))) return;
+    if (content) {
+      const size = model.chunkSize ?? 12;
+      for (let i = 0; i < content.length; i += size) {
+        if (!(await send(chunk({ content: content.slice(i, i + size) })))) return;
+      }
+    }
+    for (const [index, call] of toolCalls.entries()) {
+      if (!(await send(chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] })))) return;
+      // Arguments arrive in pieces, as real providers send them.
+      const half = Math.ceil(call.arguments.length / 2);
+      for (const piece of [call.arguments.slice(0, half), call.arguments.slice(half)]) {
+        if (piece && !(await send(chunk({ tool_calls: [{ index, function: { arguments: piece } }] })))) return;
+      }
+    }
+    if (!(await send(chunk({}, finishReason)))) return;
+    if (includeUsage && usage) {
+      if (!(await send({ ...base, choices: [], usage }))) return;
+    }
+    res.end('data: [DONE]\n\n');
+    record.finishedAt = Date.now();
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    port,
+    requests,
+    setModel: (name, model) => { models.set(name, model); },
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+function resolveReply(model: ScriptedModel, request: RecordedRequest): ScriptedReply {
+  const reply = typeof model.reply === 'function' ? model.reply(request) : model.reply;
+  if (reply === undefined) return { content: `scripted reply from ${request.model}` };
+  return typeof reply === 'string' ? { content: reply } : reply;
+}
+
+/** Deterministic token counts: about four characters per token. */
+function usageFor(model: ScriptedModel, messages: unknown[], content: string | null, toolCalls: ScriptedToolCall[]): Record<string, unknown> | null {
+  const variant = model.usage ?? 'chat_completions';
+  if (variant === 'none') return null;
+  const prompt = Math.max(1, Math.ceil(JSON.stringify(messages).length / 4));
+  const completionText = (content ?? '') + toolCalls.map((c) => c.name + c.arguments).join('');
+  const reasoning = model.tokens?.reasoning ?? 0;
+  const completion = Math.max(1, Math.ceil(completionText.length / 4)) + reasoning;
+  const cached = Math.min(model.tokens?.cached ?? 0, prompt);
+  const cacheWrite = model.tokens?.cacheWrite ?? 0;
+  const cost = model.costUsd !== undefined ? { cost: model.costUsd } : {};
+  switch (variant) {
+    case 'anthropic':
+      return {
+        input_tokens: prompt - cached, output_tokens: completion,
+        cache_read_input_tokens: cached, cache_creation_input_tokens: cacheWrite, ...cost,
+      };
+    case 'responses':
+      return {
+        input_tokens: prompt, input_tokens_details: { cached_tokens: cached },
+        output_tokens: completion, output_tokens_details: { reasoning_tokens: reasoning },
+        total_tokens: prompt + completion, ...cost,
+      };
+    default:
+      return {
+        prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion,
+        prompt_tokens_details: { cached_tokens: cached, audio_tokens: 0 },
+        completion_tokens_details: { reasoning_tokens: reasoning, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+        ...cost,
+      };
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, payload: unknown): void {
+  const text = JSON.stringify(payload);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, status: number, message: string): void {
+  sendJson(res, status, { error: { message, type: status >= 500 ? 'server_error' : 'invalid_request_error', code: null, param: null } });
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,125 @@
+/**
+ * Streaming tee: the caller iterates the aggregator's chunks unchanged while
+ * the aggregator span captures the text, assembles tool-call deltas, records
+ * the first chunk and ends exactly once — when the stream ends, fails, or is
+ * abandoned by the caller (a `break` out of `for await` runs the generator's
+ * `finally`).
+ */
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { AggregatorEnd, ToolCall } from '../trace/types.js';
+import { normalizeUsage } from './usage.js';
+
+/** Accumulates what a chat-completions stream said, chunk by chunk. */
+export class StreamAssembler {
+  text = '';
+  sawText = false;
+  finishReason: string | null = null;
+  id: string | null = null;
+  model: string | null = null;
+  rawUsage: unknown = undefined;
+  readonly #toolCalls = new Map<number, { id?: string; type?: string; name: string; arguments: string }>();
+
+  add(chunk: ChatCompletionChunk): void {
+    if (chunk.id) this.id = chunk.id;
+    if (chunk.model) this.model = chunk.model;
+    if (chunk.usage) this.rawUsage = chunk.usage;
+    for (const choice of chunk.choices ?? []) {
+      // Only the first choice is the model response of the iteration.
+      if (choice.index !== 0 && choice.index !== undefined) continue;
+      const delta = choice.delta ?? {};
+      if (typeof delta.content === 'string') {
+        this.text += delta.content;
+        this.sawText = true;
+      }
+      for (const call of delta.tool_calls ?? []) {
+        const slot = this.#toolCalls.get(call.index) ?? { name: '', arguments: '' };
+        if (call.id) slot.id = call.id;
+        if (call.type) slot.type = call.type;
+        if (call.function?.name) slot.name += call.function.name;
+        if (call.function?.arguments) slot.arguments += call.function.arguments;
+        this.#toolCalls.set(call.index, slot);
+      }
+      if (choice.finish_reason) this.finishReason = choice.finish_reason;
+    }
+  }
+
+  toolCalls(): ToolCall[] {
+    return [...this.#toolCalls.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, c]) => ({
+        ...(c.id !== undefined ? { id: c.id } : {}),
+        type: c.type ?? 'function',
+        function: { name: c.name, arguments: c.arguments },
+      }));
+  }
+}
+
+export interface TeeHooks {
+  firstChunk(): void;
+  /** Called once when the stream completed normally or was abandoned. */
+  finish(result: { assembler: StreamAssembler; abandoned: boolean }): void;
+  /** Called once when the source stream failed. */
+  fail(error: unknown): void;
+  /** Drop chunks we asked for on our own account (the usage-only chunk), so the caller sees its own stream. */
+  hideChunk?(chunk: ChatCompletionChunk): boolean;
+  /** Release the upstream request when the caller walks away. */
+  abortSource?(): void;
+}
+
+export async function* teeChunks(source: AsyncIterable<ChatCompletionChunk>, hooks: TeeHooks): AsyncGenerator<ChatCompletionChunk, void, undefined> {
+  const assembler = new StreamAssembler();
+  let first = true;
+  let settled = false;
+  try {
+    for await (const chunk of source) {
+      if (first) {
+        first = false;
+        safely(() => hooks.firstChunk());
+      }
+      safely(() => assembler.add(chunk));
+      if (hooks.hideChunk?.(chunk)) continue;
+      yield chunk;
+    }
+    settled = true;
+    safely(() => hooks.finish({ assembler, abandoned: false }));
+  } catch (err) {
+    if (!settled) {
+      settled = true;
+      safely(() => hooks.fail(err));
+    }
+    throw err;
+  } finally {
+    if (!settled) {
+      // The caller stopped iterating: end the span with what was captured so far.
+      settled = true;
+      safely(() => hooks.finish({ assembler, abandoned: true }));
+      safely(() => hooks.abortSource?.());
+    }
+  }
+}
+
+/** What the aggregator span gets at the end of a stream. */
+export function streamEnd(assembler: StreamAssembler, extra: Partial<AggregatorEnd> = {}): AggregatorEnd {
+  const toolCalls = assembler.toolCalls();
+  return {
+    output: assembler.sawText ? assembler.text : null,
+    usage: normalizeUsage(assembler.rawUsage)?.usage ?? null,
+    toolCalls: toolCalls.length > 0 ? toolCalls : null,
+    finishReason: assembler.finishReason,
+    response: {
+      id: assembler.id,
+      model: assembler.model,
+      finishReasons: assembler.finishReason ? [assembler.finishReason] : [],
+    },
+    ...extra,
+  };
+}
+
+/** Tracing never breaks the caller's stream. */
+function safely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // instrumentation failure: ignore, the chunks still flow
+  }
+}

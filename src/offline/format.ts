@@ -1,0 +1,93 @@
+/** Small text formatters shared by the terminal commands. */
+
+export function formatInt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** `$0.00088653`; an en dash when unknown. */
+export function formatCost(usd: string | null): string {
+  if (usd === null) return '–';
+  return usd.startsWith('-') ? `-$${usd.slice(1)}` : `$${usd}`;
+}
+
+export function formatDuration(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return '–';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1000);
+  return `${minutes}m${String(seconds).padStart(2, '0')}s`;
+}
+
+/** ISO-8601 UTC with seconds, from epoch seconds. */
+export function formatEpochSeconds(seconds: number | null | undefined): string {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return '–';
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime()) ? '–' : date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+// Trace content is untrusted: a model output could hold escape sequences that
+// rewrite the terminal. C0/C1 controls (except newline and tab) become visible.
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+export function terminalSafe(text: string): string {
+  return text.replace(CONTROL, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** One line of at most `max` characters: whitespace collapsed, controls made visible. */
+export function preview(text: string, max: number): string {
+  const oneLine = terminalSafe(text.replace(/\s+/g, ' ').trim());
+  const chars = Array.from(oneLine);
+  return chars.length > max ? `${chars.slice(0, Math.max(0, max - 1)).join('')}…` : oneLine;
+}
+
+export interface Palette {
+  bold(s: string): string;
+  dim(s: string): string;
+  red(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+  cyan(s: string): string;
+}
+
+const wrap = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;
+const identity = (s: string) => s;
+
+export const COLOR: Palette = {
+  bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39), cyan: wrap(36, 39),
+};
+export const PLAIN: Palette = { bold: identity, dim: identity, red: identity, green: identity, yellow: identity, cyan: identity };
+
+/** Renders rows as left/right aligned columns (right for columns listed in `right`). */
+export function table(header: string[], rows: string[][], right: ReadonlySet<number> = new Set()): string {
+  const widths = header.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
+  const line = (cells: string[]) => cells
+    .map((cell, i) => (right.has(i) ? padLeft(cell, widths[i] ?? 0) : pad(cell, widths[i] ?? 0)))
+    .join('  ')
+    .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+function width(s: string): number {
+  return Array.from(s).length;
+}
+
+function pad(s: string, w: number): string {
+  return s + ' '.repeat(Math.max(0, w - width(s)));
+}
+
+function padLeft(s: string, w: number): string {
+  return ' '.repeat(Math.max(0, w - width(s))) + s;
+}

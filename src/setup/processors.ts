@@ -1,0 +1,68 @@
+/**
+ * The span processors moa-otel contributes to a tracer provider, from one
+ * resolved configuration: the JSONL turn exporter (lossless, synchronous) and
+ * the OTLP/HTTP exporter (batched, size-bounded).
+ */
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { BatchSpanProcessor, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { resolveConfig, type MoaOptions, type ResolveConfigContext } from '../config/load.js';
+import type { MoaConfig } from '../config/schema.js';
+import type { Env } from '../config/paths.js';
+import { JsonlTurnExporter } from '../export/jsonl-exporter.js';
+import { SizeBoundedSpanExporter } from '../export/otlp-size-guard.js';
+import { setContentPolicy } from '../trace/content-policy.js';
+
+export const DEFAULT_OTLP_TRACES_URL = 'http://localhost:4318/v1/traces';
+
+export interface MoaProcessors {
+  config: MoaConfig;
+  processors: SpanProcessor[];
+  jsonl: JsonlTurnExporter | undefined;
+  otlpUrl: string | undefined;
+}
+
+/** OTLP is on when asked for, or when an endpoint is configured and not explicitly off; OTEL_SDK_DISABLED wins. */
+export function otlpWanted(config: MoaConfig, env: Env): boolean {
+  if (isTrue(env.OTEL_SDK_DISABLED)) return false;
+  return config.otlp.enabled ?? config.otlp.endpoint !== undefined;
+}
+
+export function buildMoaProcessors(options: MoaOptions = {}, context: ResolveConfigContext = {}): MoaProcessors {
+  const env = context.env ?? process.env;
+  const config = resolveConfig(options, context);
+  setContentPolicy(config.redact);
+  const processors: SpanProcessor[] = [];
+  let jsonl: JsonlTurnExporter | undefined;
+  let otlpUrl: string | undefined;
+  if (config.save_traces) {
+    jsonl = new JsonlTurnExporter({
+      traceDir: config.trace_dir,
+      traceCacheHits: config.trace_cache_hits,
+      profile: config.profile,
+      env,
+    });
+    processors.push(new SimpleSpanProcessor(jsonl));
+  }
+  if (otlpWanted(config, env)) {
+    otlpUrl = config.otlp.endpoint ?? DEFAULT_OTLP_TRACES_URL;
+    const otlp = new OTLPTraceExporter({
+      url: otlpUrl,
+      headers: config.otlp.headers ?? {},
+      timeoutMillis: config.otlp.timeout_ms,
+    });
+    processors.push(new BatchSpanProcessor(new SizeBoundedSpanExporter(otlp, {
+      maxExportBytes: config.otlp.max_export_bytes,
+      captureContent: config.otlp.capture_content,
+    })));
+  }
+  return { config, processors, jsonl, otlpUrl };
+}
+
+/** For applications that own their provider: `new NodeTracerProvider({ spanProcessors: [...createMoaSpanProcessors()] })`. */
+export function createMoaSpanProcessors(options: MoaOptions = {}, context: ResolveConfigContext = {}): SpanProcessor[] {
+  return buildMoaProcessors(options, context).processors;
+}
+
+function isTrue(v: string | undefined): boolean {
+  return v !== undefined && v.trim().toLowerCase() === 'true';
+}

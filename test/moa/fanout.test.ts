@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ScriptedServer } from '../../src/moa/scripted-server.js';
+import { NO_ADVICE_TEXT } from '../../src/moa/guidance.js';
+import { byRole, inMemoryTracing, roots, scriptedServer, testClient, type TestTracing } from './helpers.js';
+
+let server: ScriptedServer | undefined;
+let tracing: TestTracing | undefined;
+afterEach(async () => {
+  await server?.close();
+  await tracing?.shutdown();
+});
+
+const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Plan my day.' }];
+
+function guidanceSent(s: ScriptedServer): string {
+  const agg = s.requests.find((r) => r.model === 'aggregator');
+  return String(agg?.messages.at(-1)?.content);
+}
+
+describe('fan-out failures never fail the turn', () => {
+  it('a failing reference becomes [failed: ...] and is named as unavailable', async () => {
+    server = await scriptedServer({
+      'advisor-a': { failStatus: 500, failMessage: 'advisor exploded' },
+      'advisor-b': { reply: 'Advice B' },
+      aggregator: { reply: 'done' },
+    });
+    tracing = inMemoryTracing();
+    const client = testClient(server, tracing.tracer);
+    const response = await client.chat.completions.create({ model: 'moa', messages });
+    expect(response.choices[0]?.message.content).toBe('done');
+
+    const spans = tracing.spans();
+    const failed = byRole(spans, 'reference').find((s) => s.attributes['moa.reference.index'] === 0)!;
+    expect(failed.status.code).toBe(2);
+    expect(failed.attributes['error.type']).toBe('500');
+    expect(failed.events.some((e) => e.name === 'exception')).toBe(true);
+    expect(roots(spans)[0]?.attributes['moa.reference.failed']).toBe(1);
+
+    const guidance = guidanceSent(server);
+    expect(guidance).not.toContain('Reference 1 — local:advisor-a:');
+    expect(guidance).toContain('Reference 2 — local:advisor-b:\nAdvice B');
+    expect(guidance).toMatch(/Unavailable: Reference 1 — local:advisor-a \([^)]*advisor exploded/);
+  });
+
+  it('a reference that hangs is aborted at its timeout; the others are kept', async () => {
+    server = await scriptedServer({
+      'advisor-a': { hang: true },
+      'advisor-b': { reply: 'Advice B' },
+      aggregator: { reply: 'done' },
+    });
+    tracing = inMemoryTracing();
+    const client = testClient(server, tracing.tracer, { referenceTimeoutMs: 300 });
+    const started = Date.now();
+    await client.chat.completions.create({ model: 'moa', messages });
+    expect(Date.now() - started).toBeLessThan(5000);
+
+    const hung = server.requests.find((r) => r.model === 'advisor-a')!;
+    // The AbortSignal reached the HTTP request: the server saw the client go away.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(hung.aborted).toBe(true);
+    const span = byRole(tracing.spans(), 'reference').find((s) => s.attributes['moa.reference.index'] === 0)!;
+    expect(span.status.code).toBe(2);
+    expect(span.status.message).toContain('timed out after 300 ms');
+    expect(guidanceSent(server)).toMatch(/Unavailable: Reference 1 — local:advisor-a \(timed out after 300 ms\)/);
+  });
+
+  it('when every reference fails the aggregator is told plainly that no advice is available', async () => {
+    server = await scriptedServer({
+      'advisor-a': { failStatus: 429 },
+      'advisor-b': { failStatus: 500 },
+      aggregator: { reply: 'on my own' },
+    });
+    tracing = inMemoryTracing();
+    const client = testClient(server, tracing.tracer);
+    const response = await client.chat.completions.create({ model: 'moa', messages });
+    expect(response.choices[0]?.message.content).toBe('on my own');
+    const guidance = guidanceSent(server);
+    expect(guidance).toContain(NO_ADVICE_TEXT);
+    expect(guidance).not.toMatch(/Reference \d — [^\n]*:\n/);
+    expect(guidance).toContain('Unavailable: Reference 1 — local:advisor-a');
+    expect(roots(tracing.spans())[0]?.attributes['moa.reference.failed']).toBe(2);
+  });
+
+  it('results follow preset order even when later references finish first', async () => {
+    server = await scriptedServer({
+      'advisor-a': { reply: 'slow A', delayMs: 200 },
+      'advisor-b': { reply: 'fast B' },
+      aggregator: { reply: 'ok' },
+    });
+    tracing = inMemoryTracing();
+    const client = testClient(server, tracing.tracer);
+    await client.chat.completions.create({ model: 'moa', messages });
+    const guidance = guidanceSent(server);
+    expect(guidance.indexOf('slow A')).toBeGreaterThan(-1);
+    expect(guidance.indexOf('slow A')).toBeLessThan(guidance.indexOf('fast B'));
+  });
+
+  it('a reference on a provider without its key fails alone', async () => {
+    server = await scriptedServer();
+    tracing = inMemoryTracing();
+    const client = testClient(server, tracing.tracer, {
+      providers: { local: { baseURL: server.baseURL }, keyed: { baseURL: server.baseURL, apiKeyEnv: 'SOME_MISSING_KEY' } },
+      presets: { test: { references: [{ provider: 'keyed', model: 'advisor-a' }, { provider: 'local', model: 'advisor-b' }], aggregator: { provider: 'local', model: 'aggregator' } } },
+    });
+    await client.chat.completions.create({ model: 'moa', messages });
+    expect(guidanceSent(server)).toContain('set SOME_MISSING_KEY');
+    expect(server.requests.some((r) => r.model === 'advisor-a')).toBe(false);
+  });
+});

@@ -1,0 +1,84 @@
+/** Test scaffolding: an in-memory tracer, the scripted server and a MoA client wired to both. */
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { Tracer } from '@opentelemetry/api';
+import { createMoaClient, type MoaClient, type MoaClientOptions, type MoaPreset } from '../../src/moa/client.js';
+import { startScriptedServer, type ScriptedModel, type ScriptedServer } from '../../src/moa/scripted-server.js';
+
+export interface TestTracing {
+  tracer: Tracer;
+  exporter: InMemorySpanExporter;
+  provider: NodeTracerProvider;
+  spans(): ReadableSpan[];
+  shutdown(): Promise<void>;
+}
+
+export function inMemoryTracing(extraProcessors: SpanProcessor[] = []): TestTracing {
+  const exporter = new InMemorySpanExporter();
+  const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter), ...extraProcessors] });
+  return {
+    tracer: provider.getTracer('moa-otel-test'),
+    exporter,
+    provider,
+    spans: () => exporter.getFinishedSpans(),
+    shutdown: () => provider.shutdown(),
+  };
+}
+
+/** Two advisors and an aggregator, all on one scripted server. */
+export const DEFAULT_MODELS: Record<string, ScriptedModel> = {
+  'advisor-a': { reply: 'Advice A: check the weather tool first.' },
+  'advisor-b': { reply: 'Advice B: answer briefly.' },
+  aggregator: { reply: 'Final answer from the aggregator.' },
+};
+
+export async function scriptedServer(models: Record<string, ScriptedModel> = DEFAULT_MODELS): Promise<ScriptedServer> {
+  return startScriptedServer({ models: { ...models } });
+}
+
+export function testPreset(overrides: Partial<MoaPreset> = {}): MoaPreset {
+  return {
+    references: [
+      { provider: 'local', model: 'advisor-a', temperature: 0.3 },
+      { provider: 'local', model: 'advisor-b' },
+    ],
+    aggregator: { provider: 'local', model: 'aggregator' },
+    ...overrides,
+  };
+}
+
+export function testClient(server: ScriptedServer, tracer: Tracer, options: Partial<MoaClientOptions> = {}): MoaClient {
+  return createMoaClient({
+    presets: { test: testPreset() },
+    providers: { local: { baseURL: server.baseURL } },
+    defaultPreset: 'test',
+    tracer,
+    sessionId: 'test-session',
+    maxRetries: 0,
+    env: {},
+    ignoreConfigFile: true,
+    ...options,
+  });
+}
+
+export function byRole(spans: ReadableSpan[], role: string): ReadableSpan[] {
+  return spans.filter((s) => s.attributes['moa.role'] === role);
+}
+
+export function roots(spans: ReadableSpan[]): ReadableSpan[] {
+  return spans.filter((s) => s.name === 'invoke_workflow moa');
+}
+
+/** Nanoseconds since the epoch of an OpenTelemetry HrTime. */
+export function ns(time: [number, number]): bigint {
+  return BigInt(time[0]) * 1_000_000_000n + BigInt(time[1]);
+}
+
+export const WEATHER_TOOL = {
+  type: 'function' as const,
+  function: {
+    name: 'get_weather',
+    description: 'Weather for a city',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  },
+};
