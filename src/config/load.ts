@@ -18,7 +18,7 @@ export class MoaConfigError extends Error {
 /** Options from code: any subset of the config keys, snake_case or camelCase. */
 export type MoaOptions = Record<string, unknown>;
 
-type Layer = { source: string; values: Record<string, unknown> };
+type Layer = { source: string; values: Record<string, unknown>; variables?: ReadonlyMap<string, string> };
 
 export interface ResolveConfigContext {
   env?: Env;
@@ -29,7 +29,8 @@ export interface ResolveConfigContext {
 export function resolveConfig(options: MoaOptions = {}, context: ResolveConfigContext = {}): MoaConfig {
   const env = context.env ?? process.env;
   const code: Layer = { source: 'options', values: normalizeKeys(options) };
-  const fromEnv: Layer = { source: 'environment', values: readEnvLayer(env) };
+  const variables = new Map<string, string>();
+  const fromEnv: Layer = { source: 'environment', values: readEnvLayer(env, variables), variables };
   const profile = (code.values.profile ?? fromEnv.values.profile) as string | undefined;
   const layers: Layer[] = [code, fromEnv];
   if (!context.ignoreConfigFile && code.values.config_file !== false) {
@@ -45,11 +46,14 @@ export function resolveConfig(options: MoaOptions = {}, context: ResolveConfigCo
 }
 
 /** Environment variables: MOA_* for our keys, OTEL_* standard variables for OTLP. */
-export function readEnvLayer(env: Env): Record<string, unknown> {
+export function readEnvLayer(env: Env, variables = new Map<string, string>()): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const set = (key: string, name: string) => {
     const v = env[name];
-    if (v !== undefined && v !== '') out[key] = v;
+    if (v !== undefined && v !== '') {
+      out[key] = v;
+      variables.set(key, name);
+    }
   };
   set('save_traces', 'MOA_SAVE_TRACES');
   set('trace_dir', 'MOA_TRACE_DIR');
@@ -60,16 +64,16 @@ export function readEnvLayer(env: Env): Record<string, unknown> {
   set('fanout', 'MOA_FANOUT');
   set('reference_timeout_ms', 'MOA_REFERENCE_TIMEOUT_MS');
   if (out.service_name === undefined && env.OTEL_SERVICE_NAME) out.service_name = env.OTEL_SERVICE_NAME;
-  if (env.MOA_REDACT) out.redact = env.MOA_REDACT;
+  set('redact', 'MOA_REDACT');
 
   const otlp: Record<string, unknown> = {};
-  if (env.MOA_OTLP_ENABLED) otlp.enabled = env.MOA_OTLP_ENABLED;
+  if (env.MOA_OTLP_ENABLED) { otlp.enabled = env.MOA_OTLP_ENABLED; variables.set('otlp.enabled', 'MOA_OTLP_ENABLED'); }
   const endpoint = env.MOA_OTLP_ENDPOINT || traceEndpointFromOtelEnv(env);
   if (endpoint) otlp.endpoint = endpoint;
   const headers = env.OTEL_EXPORTER_OTLP_TRACES_HEADERS || env.OTEL_EXPORTER_OTLP_HEADERS;
   if (headers) otlp.headers = headers;
-  if (env.MOA_OTLP_CAPTURE_CONTENT) otlp.capture_content = env.MOA_OTLP_CAPTURE_CONTENT;
-  if (env.MOA_OTLP_MAX_EXPORT_BYTES) otlp.max_export_bytes = env.MOA_OTLP_MAX_EXPORT_BYTES;
+  if (env.MOA_OTLP_CAPTURE_CONTENT) { otlp.capture_content = env.MOA_OTLP_CAPTURE_CONTENT; variables.set('otlp.capture_content', 'MOA_OTLP_CAPTURE_CONTENT'); }
+  if (env.MOA_OTLP_MAX_EXPORT_BYTES) { otlp.max_export_bytes = env.MOA_OTLP_MAX_EXPORT_BYTES; variables.set('otlp.max_export_bytes', 'MOA_OTLP_MAX_EXPORT_BYTES'); }
   if (Object.keys(otlp).length > 0) out.otlp = otlp;
   return out;
 }
@@ -171,7 +175,9 @@ function describeIssue(error: z.ZodError, layers: Layer[]): string {
   if (!issue) return 'moa config: invalid configuration';
   const keyPath = issue.path.map(String);
   const key = keyPath.join('.') || '(root)';
-  const source = layers.find((l) => hasPath(l.values, keyPath))?.source;
+  const layer = layers.find((l) => hasPath(l.values, keyPath));
+  const variable = layer?.variables?.get(keyPath.join('.'));
+  const source = variable ? `${layer?.source} variable ${variable}` : layer?.source;
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') {
     return `moa config: unknown key ${issue.keys.map((k) => (key === '(root)' ? k : `${key}.${k}`)).join(', ')}${source ? ` (from ${source})` : ''}`;

@@ -1,73 +1,44 @@
 /**
- * Serializes a record skeleton in which some values are already JSON text.
+ * Serializes a record in which some values are already JSON text.
  *
  * Message arrays are serialized once, when a call starts (a snapshot: agent
  * loops mutate their arrays afterwards). Re-parsing them to build the line
- * would double the cost of a turn, so the record holds them as `RawJson` and
- * this writer splices the text in. Everything else in a record is small.
+ * would double the cost of a turn, so a record holds placeholder strings
+ * (from `RawSlots.hold`) where that JSON text belongs. The record goes through
+ * the native `JSON.stringify` and the placeholders are swapped for the text.
+ * A placeholder carries a random per-process nonce behind a NUL, so no string
+ * value in a record can be mistaken for one.
  */
+import { randomBytes } from 'node:crypto';
 import { safeStringify } from '../content/safe-json.js';
 
-export class RawJson {
-  constructor(readonly text: string) {}
+const NONCE = randomBytes(16).toString('hex');
+const PREFIX = `\u0000moa-raw:${NONCE}:`;
+// The same placeholder as it appears inside serialized JSON (NUL is escaped).
+const SERIALIZED_PREFIX = `"\\u0000moa-raw:${NONCE}:`;
+
+export class RawSlots {
+  readonly texts: string[] = [];
+
+  /** Returns the placeholder to put in the record where `jsonText` belongs. */
+  hold(jsonText: string): string {
+    this.texts.push(jsonText);
+    return `${PREFIX}${this.texts.length - 1}`;
+  }
 }
 
-export function serializeLine(value: unknown): string {
-  const parts: string[] = [];
-  write(value, parts);
-  return parts.join('');
-}
-
-function write(value: unknown, out: string[]): void {
-  if (value instanceof RawJson) {
-    out.push(value.text);
-    return;
+export function serializeLine(record: unknown, slots?: RawSlots): string {
+  const skeleton = safeStringify(record);
+  if (!slots || slots.texts.length === 0) return skeleton;
+  const pieces: string[] = [];
+  let from = 0;
+  for (let i = 0; i < slots.texts.length; i++) {
+    const marker = `${SERIALIZED_PREFIX}${i}"`;
+    const at = skeleton.indexOf(marker, from);
+    if (at < 0) continue; // its value was dropped from the record: nothing to splice
+    pieces.push(skeleton.slice(from, at), slots.texts[i] as string);
+    from = at + marker.length;
   }
-  switch (typeof value) {
-    case 'string':
-      out.push(JSON.stringify(value));
-      return;
-    case 'number':
-      out.push(Number.isFinite(value) ? String(value) : 'null');
-      return;
-    case 'boolean':
-      out.push(value ? 'true' : 'false');
-      return;
-    case 'bigint':
-      out.push(JSON.stringify(value.toString()));
-      return;
-    case 'undefined':
-    case 'function':
-    case 'symbol':
-      out.push('null');
-      return;
-  }
-  if (value === null) {
-    out.push('null');
-    return;
-  }
-  if (Array.isArray(value)) {
-    out.push('[');
-    value.forEach((item, i) => {
-      if (i > 0) out.push(',');
-      write(item, out);
-    });
-    out.push(']');
-    return;
-  }
-  if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
-    out.push('{');
-    let first = true;
-    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-      if (item === undefined) continue;
-      if (!first) out.push(',');
-      first = false;
-      out.push(JSON.stringify(key), ':');
-      write(item, out);
-    }
-    out.push('}');
-    return;
-  }
-  // Anything exotic (class instances, Dates) goes through the safe serializer.
-  out.push(safeStringify(value));
+  pieces.push(skeleton.slice(from));
+  return pieces.join('');
 }

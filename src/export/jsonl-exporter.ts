@@ -13,7 +13,7 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { resolveTraceDir, sessionFilePath, type Env } from '../config/paths.js';
 import * as A from '../trace/attributes.js';
 import { AppendWriter, type WriterStats } from './append-writer.js';
-import { serializeLine } from './json-line.js';
+import { RawSlots, serializeLine } from './json-line.js';
 import { buildTurnRecord, isMoaCall, isMoaRoot } from './turn-record.js';
 
 export interface JsonlTurnExporterOptions {
@@ -109,7 +109,8 @@ export class JsonlTurnExporter implements SpanExporter {
     const dir = resolveTraceDir(this.options.traceDir, env, this.options.profile);
     const sessionId = root.attributes[A.MOA_SESSION_ID];
     const file = sessionFilePath(dir, typeof sessionId === 'string' ? sessionId : null);
-    this.writer.appendLine(file, serializeLine(buildTurnRecord(root, calls)));
+    const slots = new RawSlots();
+    this.writer.appendLine(file, serializeLine(buildTurnRecord(root, calls, slots), slots));
   }
 
   /** Drops iterations that are too old or too many (oldest first: Map keeps insertion order). */

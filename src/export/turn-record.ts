@@ -10,7 +10,7 @@ import { safeStringify, tryParseJson } from '../content/safe-json.js';
 import * as A from '../trace/attributes.js';
 import { outputLocation } from '../trace/call-attributes.js';
 import { payloadOf, type CallPayload } from '../trace/payloads.js';
-import { RawJson } from './json-line.js';
+import type { RawSlots } from './json-line.js';
 import { failedOutput } from './record.js';
 
 export function isMoaRoot(span: ReadableSpan): boolean {
@@ -23,8 +23,11 @@ export function isMoaCall(span: ReadableSpan): boolean {
   return role === A.ROLE_REFERENCE || role === A.ROLE_AGGREGATOR;
 }
 
-/** The record skeleton; message arrays are `RawJson` spliced in by `serializeLine`. */
-export function buildTurnRecord(root: ReadableSpan, calls: readonly ReadableSpan[], now = Date.now()): Record<string, unknown> {
+/**
+ * The record, with pre-serialized message arrays held in `slots` (placeholders
+ * in the record, spliced back by `serializeLine`).
+ */
+export function buildTurnRecord(root: ReadableSpan, calls: readonly ReadableSpan[], slots: RawSlots, now = Date.now()): Record<string, unknown> {
   const a = root.attributes;
   const references = calls
     .filter((s) => s.attributes[A.MOA_ROLE] === A.ROLE_REFERENCE)
@@ -35,8 +38,8 @@ export function buildTurnRecord(root: ReadableSpan, calls: readonly ReadableSpan
     ts: now / 1000,
     session_id: str(a[A.MOA_SESSION_ID]),
     preset: str(a[A.MOA_PRESET]) ?? '',
-    references: references.map(referenceEntry),
-    aggregator: aggregatorSpan ? aggregatorEntry(aggregatorSpan) : MISSING_AGGREGATOR,
+    references: references.map((span) => referenceEntry(span, slots)),
+    aggregator: aggregatorSpan ? aggregatorEntry(aggregatorSpan, slots) : MISSING_AGGREGATOR,
     trace_id: root.spanContext().traceId,
     span_id: root.spanContext().spanId,
     duration_ms: durationMs(root),
@@ -53,21 +56,30 @@ const MISSING_AGGREGATOR = Object.freeze({
   streamed: false, output_location: 'inline', error: 'aggregator was not called',
 });
 
-function referenceEntry(span: ReadableSpan): Record<string, unknown> {
+function referenceEntry(span: ReadableSpan, slots: RawSlots): Record<string, unknown> {
   const a = span.attributes;
   const payload = payloadOf(span);
+  // Literal objects in key order (no spreads): this runs for every call of every turn.
   return {
-    ...callHead(span, payload),
+    label: label(a, payload),
+    model: str(a[A.GEN_AI_REQUEST_MODEL]),
+    provider: provider(a, payload),
+    temperature: temperature(a),
+    input_messages: inputMessages(a, payload, slots),
     output: callOutput(span, payload),
     usage: recordUsage(a),
     cost_usd: a[A.MOA_COST_USD] ?? null,
     cost_status: str(a[A.MOA_COST_STATUS]),
     cost_source: str(a[A.MOA_COST_SOURCE]),
-    ...callTail(span, payload),
+    started_at: epochSeconds(span.startTime),
+    ended_at: epochSeconds(span.endTime),
+    duration_ms: durationMs(span),
+    span_id: span.spanContext().spanId,
+    error: callError(span, payload),
   };
 }
 
-function aggregatorEntry(span: ReadableSpan): Record<string, unknown> {
+function aggregatorEntry(span: ReadableSpan, slots: RawSlots): Record<string, unknown> {
   const a = span.attributes;
   const payload = payloadOf(span);
   const streamed = a[A.MOA_AGGREGATOR_STREAMED] === true || a[A.GEN_AI_REQUEST_STREAM] === true;
@@ -76,7 +88,11 @@ function aggregatorEntry(span: ReadableSpan): Record<string, unknown> {
   const output = failed ? null : callOutput(span, payload);
   const toolCalls = payload ? payload.toolCalls : toolCallsFromAttribute(a);
   return {
-    ...callHead(span, payload),
+    label: label(a, payload),
+    model: str(a[A.GEN_AI_REQUEST_MODEL]),
+    provider: provider(a, payload),
+    temperature: temperature(a),
+    input_messages: inputMessages(a, payload, slots),
     output,
     streamed,
     output_location: str(a[A.MOA_AGGREGATOR_OUTPUT_LOCATION]) ?? outputLocation(streamed, output),
@@ -84,34 +100,35 @@ function aggregatorEntry(span: ReadableSpan): Record<string, unknown> {
     cost_usd: a[A.MOA_COST_USD] ?? null,
     cost_status: str(a[A.MOA_COST_STATUS]),
     cost_source: str(a[A.MOA_COST_SOURCE]),
-    tool_calls: toolCalls && toolCalls.length > 0 ? new RawJson(safeStringify(toolCalls)) : null,
+    tool_calls: toolCalls && toolCalls.length > 0 ? slots.hold(safeStringify(toolCalls)) : null,
     finish_reason: payload ? payload.finishReason : firstFinishReason(a),
-    ...callTail(span, payload),
-  };
-}
-
-function callHead(span: ReadableSpan, payload: CallPayload | undefined): Record<string, unknown> {
-  const a = span.attributes;
-  const model = str(a[A.GEN_AI_REQUEST_MODEL]);
-  const provider = payload?.provider ?? str(a[A.GEN_AI_PROVIDER_NAME]);
-  return {
-    label: str(a[A.MOA_LABEL]) ?? `${provider ?? ''}:${model ?? ''}`,
-    model,
-    provider,
-    temperature: typeof a[A.GEN_AI_REQUEST_TEMPERATURE] === 'number' ? a[A.GEN_AI_REQUEST_TEMPERATURE] : null,
-    input_messages: payload ? new RawJson(payload.inputMessagesJson) : messagesFromAttribute(a[A.GEN_AI_INPUT_MESSAGES]),
-  };
-}
-
-function callTail(span: ReadableSpan, payload: CallPayload | undefined): Record<string, unknown> {
-  const error = payload?.error ?? (span.status.code === SpanStatusCode.ERROR ? span.status.message ?? 'error' : null);
-  return {
     started_at: epochSeconds(span.startTime),
     ended_at: epochSeconds(span.endTime),
     duration_ms: durationMs(span),
     span_id: span.spanContext().spanId,
-    error,
+    error: callError(span, payload),
   };
+}
+
+function label(a: Attributes, payload: CallPayload | undefined): string {
+  return str(a[A.MOA_LABEL]) ?? `${provider(a, payload) ?? ''}:${str(a[A.GEN_AI_REQUEST_MODEL]) ?? ''}`;
+}
+
+function provider(a: Attributes, payload: CallPayload | undefined): string | null {
+  return payload?.provider ?? str(a[A.GEN_AI_PROVIDER_NAME]);
+}
+
+function temperature(a: Attributes): number | null {
+  const t = a[A.GEN_AI_REQUEST_TEMPERATURE];
+  return typeof t === 'number' ? t : null;
+}
+
+function inputMessages(a: Attributes, payload: CallPayload | undefined, slots: RawSlots): unknown {
+  return payload ? slots.hold(payload.inputMessagesJson) : messagesFromAttribute(a[A.GEN_AI_INPUT_MESSAGES]);
+}
+
+function callError(span: ReadableSpan, payload: CallPayload | undefined): string | null {
+  return payload?.error ?? (span.status.code === SpanStatusCode.ERROR ? span.status.message ?? 'error' : null);
 }
 
 function callOutput(span: ReadableSpan, payload: CallPayload | undefined): string | null {

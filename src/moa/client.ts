@@ -12,22 +12,19 @@ import type {
   ChatCompletionChunk,
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming,
-  ChatCompletionMessageToolCall,
 } from 'openai/resources/chat/completions';
-import { Stream } from 'openai/streaming';
+import type { Stream } from 'openai/streaming';
 import { resolveConfig, type MoaOptions } from '../config/load.js';
 import type { Env } from '../config/paths.js';
 import type { MoaConfig, PresetConfig } from '../config/schema.js';
 import { startMoaTurn } from '../trace/turn.js';
-import type { AggregatorCall, ChatMessage, FanoutMode, MoaTurn, ToolCall } from '../trace/types.js';
+import type { ChatMessage, FanoutMode } from '../trace/types.js';
 import { buildAdvisoryView, referenceMessages } from './advisory-view.js';
+import { callAggregator } from './aggregator.js';
 import { ReferenceCache } from './cache.js';
 import { runFanout } from './fanout.js';
 import { buildGuidanceMessage, type ReferenceOutcome } from './guidance.js';
-import { priceCall } from './pricing.js';
-import { MoaSetupError, ProviderRegistry, SELF_PROVIDER, reasoningParams, slotLabel, type ResolvedProvider } from './providers.js';
-import { streamEnd, teeChunks } from './stream.js';
-import { normalizeUsage } from './usage.js';
+import { MoaSetupError, ProviderRegistry, SELF_PROVIDER, slotLabel } from './providers.js';
 
 export interface MoaModelSlot {
   provider: string;
@@ -103,6 +100,11 @@ export interface MoaClient {
   readonly config: MoaConfig;
   /** Resolves the preset a `model` param selects, or throws `MoaSetupError`. */
   resolvePreset(model?: string): { name: string; preset: PresetConfig };
+  /**
+   * Resolves the preset and every provider it needs without calling anything:
+   * throws `MoaSetupError` or `MissingApiKeyError` (which names the variable to set).
+   */
+  preflight(model?: string): { name: string; preset: PresetConfig };
   /** Forget cached reference outputs and iteration counters. */
   clearCache(): void;
 }
@@ -182,132 +184,28 @@ export function createMoaClient(options: MoaClientOptions = {}): MoaClient {
       if (outcomes.some((o) => o.output !== null)) cache.set(plan.key, outcomes);
     }
 
-    const aggregatorLabel = slotLabel(preset.aggregator);
-    const aggregatorMessages: ChatMessage[] = [
-      ...messages,
-      buildGuidanceMessage({ preset: presetName, aggregatorLabel, references: outcomes }),
-    ];
-    const slot = preset.aggregator;
-    const temperature = slot.temperature ?? params.temperature ?? undefined;
-    const agg = turn.startAggregator({
-      label: aggregatorLabel,
-      model: slot.model,
-      provider: aggregatorProvider.name,
-      genAiProvider: aggregatorProvider.genAiProvider,
-      temperature: temperature ?? null,
-      messages: aggregatorMessages,
-      stream: params.stream === true,
-      ...(aggregatorProvider.serverAddress ? { serverAddress: aggregatorProvider.serverAddress } : {}),
-      ...(aggregatorProvider.serverPort ? { serverPort: aggregatorProvider.serverPort } : {}),
+    const guidance = buildGuidanceMessage({ preset: presetName, aggregatorLabel: slotLabel(preset.aggregator), references: outcomes });
+    return callAggregator({
+      turn,
+      slot: preset.aggregator,
+      provider: aggregatorProvider,
+      params,
+      messages: [...messages, guidance],
+      ...(requestOptions.signal ? { signal: requestOptions.signal } : {}),
     });
-
-    const body: Record<string, unknown> = {
-      ...params,
-      model: slot.model,
-      messages: aggregatorMessages,
-      ...(temperature !== undefined ? { temperature } : {}),
-      ...reasoningParams(slot),
-    };
-    const price = (rawUsage: unknown, model: string) => priceCall({
-      provider: aggregatorProvider.name,
-      genAiProvider: aggregatorProvider.genAiProvider,
-      baseURL: aggregatorProvider.baseURL,
-      model,
-      usage: normalizeUsage(rawUsage)?.usage ?? null,
-      rawUsage,
-      included: aggregatorProvider.included,
-    });
-
-    if (params.stream === true) {
-      return streamAggregator({ body, params, provider: aggregatorProvider, turn, agg, price, model: slot.model, signal: requestOptions.signal });
-    }
-    try {
-      const response = (await aggregatorProvider.client.chat.completions.create(
-        body as unknown as ChatCompletionCreateParamsNonStreaming,
-        requestOptions.signal ? { signal: requestOptions.signal } : undefined,
-      )) as ChatCompletion;
-      const choice = response.choices?.[0];
-      const toolCalls = choice?.message?.tool_calls ?? [];
-      agg.end({
-        output: choice?.message?.content ?? null,
-        usage: normalizeUsage(response.usage)?.usage ?? null,
-        cost: price(response.usage, slot.model),
-        toolCalls: toolCalls.length > 0 ? toolCalls.map(toRecordedToolCall) : null,
-        finishReason: choice?.finish_reason ?? null,
-        response: {
-          id: response.id ?? null,
-          model: response.model ?? null,
-          finishReasons: (response.choices ?? []).map((c) => c.finish_reason).filter((r): r is NonNullable<typeof r> => r != null),
-        },
-      });
-      return response;
-    } catch (err) {
-      agg.fail(err);
-      throw err;
-    } finally {
-      turn.end();
-    }
   }
 
   return {
     chat: { completions: { create: create as MoaChatCompletions['create'] } },
     config,
     resolvePreset,
+    preflight: (model?: string) => {
+      const resolved = resolvePreset(model);
+      providers.checkPreset(resolved.preset);
+      return resolved;
+    },
     clearCache: () => cache.clear(),
   };
-}
-
-interface StreamArgs {
-  body: Record<string, unknown>;
-  params: ChatCompletionCreateParamsStreaming;
-  provider: ResolvedProvider;
-  turn: MoaTurn;
-  agg: AggregatorCall;
-  price: (rawUsage: unknown, model: string) => ReturnType<typeof priceCall>;
-  model: string;
-  signal: AbortSignal | undefined;
-}
-
-/**
- * Streams the aggregator. We ask for the usage chunk even when the caller did
- * not (cost needs it) and then hold that one chunk back, so the caller sees
- * exactly the stream it asked for.
- */
-async function streamAggregator(args: StreamArgs): Promise<Stream<ChatCompletionChunk>> {
-  const { body, params, provider, turn, agg, price, model } = args;
-  const callerWantsUsage = params.stream_options?.include_usage === true;
-  const requestBody = { ...body, stream: true, stream_options: { ...(params.stream_options ?? {}), include_usage: true } };
-  let source: Stream<ChatCompletionChunk>;
-  try {
-    source = await provider.client.chat.completions.create(
-      requestBody as unknown as ChatCompletionCreateParamsStreaming,
-      args.signal ? { signal: args.signal } : undefined,
-    );
-  } catch (err) {
-    agg.fail(err);
-    turn.end();
-    throw err;
-  }
-  const tee = teeChunks(source, {
-    firstChunk: () => agg.firstChunk(),
-    finish: ({ assembler }) => {
-      agg.end(streamEnd(assembler, { cost: price(assembler.rawUsage, model) }));
-      turn.end();
-    },
-    fail: (error) => {
-      agg.fail(error);
-      turn.end();
-    },
-    hideChunk: (chunk) => !callerWantsUsage && (chunk.choices?.length ?? 0) === 0 && chunk.usage != null,
-    abortSource: () => source.controller.abort(),
-  });
-  return new Stream<ChatCompletionChunk>(() => tee, source.controller);
-}
-
-/** Function tool calls as they are; custom tool calls keep their input under `function.arguments`. */
-function toRecordedToolCall(call: ChatCompletionMessageToolCall): ToolCall {
-  if (call.type === 'function') return { ...call, function: { ...call.function } };
-  return { ...call, function: { name: call.custom.name, arguments: call.custom.input } };
 }
 
 /** A slot that would call this client again is refused before anything runs. */

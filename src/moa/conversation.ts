@@ -27,6 +27,8 @@ export interface RunConversationOptions {
   stream?: boolean;
   /** Called with every streamed chunk, in order. */
   onChunk?: (chunk: ChatCompletionChunk) => void;
+  /** Called with every assistant and tool message as it is added. */
+  onMessage?: (message: ChatCompletionMessageParam) => void;
   signal?: AbortSignal;
 }
 
@@ -69,11 +71,14 @@ export async function runConversation(options: RunConversationOptions): Promise<
         : {}),
     };
     messages.push(assistant);
+    options.onMessage?.(assistant);
     if (turn.toolCalls.length === 0) {
       return { messages, finalAnswer: turn.content ?? '', iterations: iteration, stoppedBy: 'answer' };
     }
     for (const call of turn.toolCalls) {
-      messages.push({ role: 'tool', tool_call_id: call.id, content: await runTool(options.handlers ?? {}, call) });
+      const result: ChatCompletionMessageParam = { role: 'tool', tool_call_id: call.id, content: await runTool(options.handlers ?? {}, call) };
+      messages.push(result);
+      options.onMessage?.(result);
     }
   }
   return { messages, finalAnswer: null, iterations: maxIterations, stoppedBy: 'max_iterations' };

@@ -22,3 +22,4 @@ export {
   startScriptedServer, type ScriptedServer, type ScriptedModel, type ScriptedReply, type ScriptedToolCall,
   type RecordedRequest, type UsageVariant,
 } from './scripted-server.js';
+export { runDemo, DEMO_QUESTIONS, type DemoOptions, type DemoResult } from './demo.js';

@@ -41,6 +41,8 @@ export interface ScriptedModel {
   costUsd?: number;
   /** Characters per streamed content chunk. */
   chunkSize?: number;
+  /** Drop the connection after this many streamed chunks (a provider dying mid-stream). */
+  cutAfterChunks?: number;
 }
 
 export interface RecordedRequest {
@@ -52,6 +54,8 @@ export interface RecordedRequest {
   finishedAt?: number;
   /** The client went away before the answer was complete. */
   aborted: boolean;
+  /** Streaming: every chunk object sent, in order. */
+  sentChunks: Record<string, unknown>[];
 }
 
 export interface ScriptedServer {
@@ -90,6 +94,7 @@ export async function startScriptedServer(options: { models: Record<string, Scri
       stream: body.stream === true,
       receivedAt: Date.now(),
       aborted: false,
+      sentChunks: [],
     };
     requests.push(record);
     res.on('close', () => {
@@ -135,8 +140,13 @@ export async function startScriptedServer(options: { models: Record<string, Scri
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const includeUsage = (body.stream_options as Record<string, unknown> | undefined)?.include_usage === true;
     const base = { id, object: 'chat.completion.chunk', created, model: modelName };
-    const send = async (payload: unknown) => {
+    const send = async (payload: Record<string, unknown>) => {
       if (res.destroyed) return false;
+      if (model.cutAfterChunks !== undefined && record.sentChunks.length >= model.cutAfterChunks) {
+        res.destroy();
+        return false;
+      }
+      record.sentChunks.push(payload);
       res.write(`data: ${JSON.stringify(payload)}\n\n`);
       if (model.chunkDelayMs) await sleep(model.chunkDelayMs);
       return !res.destroyed;
@@ -207,7 +217,8 @@ function usageFor(model: ScriptedModel, messages: unknown[], content: string | n
     case 'anthropic':
       return {
         input_tokens: prompt - cached, output_tokens: completion,
-        cache_read_input_tokens: cached, cache_creation_input_tokens: cacheWrite, ...cost,
+        cache_read_input_tokens: cached, cache_creation_input_tokens: cacheWrite,
+        ...(reasoning > 0 ? { output_tokens_details: { thinking_tokens: reasoning } } : {}), ...cost,
       };
     case 'responses':
       return {

@@ -27,7 +27,8 @@ export class StreamAssembler {
       // Only the first choice is the model response of the iteration.
       if (choice.index !== 0 && choice.index !== undefined) continue;
       const delta = choice.delta ?? {};
-      if (typeof delta.content === 'string') {
+      // The opening chunk usually carries `content: ""`: that alone is not text output.
+      if (typeof delta.content === 'string' && delta.content !== '') {
         this.text += delta.content;
         this.sawText = true;
       }

@@ -31,7 +31,7 @@ export function renderTurnTree(record: TurnRecord, options: TurnTreeOptions = {}
     for (const detail of callDetails(call, options.full === true, p)) lines.push(indent + detail);
   });
   const failed = summary.referenceFailed > 0 ? p.red(` (${summary.referenceFailed} failed)`) : '';
-  lines.push(p.bold('totals') + `  ${summary.referenceCount} references${failed} + aggregator · ${tokenText(summary.tokens)} · ${formatCost(summary.costUsd)}`);
+  lines.push(p.bold('totals') + `  ${plural(summary.referenceCount, 'reference')}${failed} + aggregator · ${tokenText(summary.tokens)} · ${formatCost(summary.costUsd)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -119,4 +119,8 @@ export function tokenText(t: TokenCounts): string {
   if (t.cacheRead > 0 || t.cacheWrite > 0) parts.push(`cache ${formatInt(t.cacheRead)}r/${formatInt(t.cacheWrite)}w`);
   parts.push(`out ${formatInt(t.output)}` + (t.reasoning > 0 ? ` (${formatInt(t.reasoning)} reasoning)` : ''));
   return parts.join(' ');
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

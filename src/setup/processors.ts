@@ -10,13 +10,15 @@ import type { MoaConfig } from '../config/schema.js';
 import type { Env } from '../config/paths.js';
 import { JsonlTurnExporter } from '../export/jsonl-exporter.js';
 import { SizeBoundedSpanExporter } from '../export/otlp-size-guard.js';
-import { setContentPolicy } from '../trace/content-policy.js';
+import { contentPolicyFor, setDefaultContentPolicy, type ContentPolicy } from '../trace/content-policy.js';
 
 export const DEFAULT_OTLP_TRACES_URL = 'http://localhost:4318/v1/traces';
 
 export interface MoaProcessors {
   config: MoaConfig;
   processors: SpanProcessor[];
+  /** What the tracer of a provider holding only these processors should serialize. */
+  contentPolicy: ContentPolicy;
   jsonl: JsonlTurnExporter | undefined;
   otlpUrl: string | undefined;
 }
@@ -30,7 +32,8 @@ export function otlpWanted(config: MoaConfig, env: Env): boolean {
 export function buildMoaProcessors(options: MoaOptions = {}, context: ResolveConfigContext = {}): MoaProcessors {
   const env = context.env ?? process.env;
   const config = resolveConfig(options, context);
-  setContentPolicy(config.redact);
+  // Tracers of providers we do not own may feed other processors: content on.
+  setDefaultContentPolicy(contentPolicyFor(config.redact, true));
   const processors: SpanProcessor[] = [];
   let jsonl: JsonlTurnExporter | undefined;
   let otlpUrl: string | undefined;
@@ -55,7 +58,9 @@ export function buildMoaProcessors(options: MoaOptions = {}, context: ResolveCon
       captureContent: config.otlp.capture_content,
     })));
   }
-  return { config, processors, jsonl, otlpUrl };
+  // Span content is read only by the OTLP exporter (the JSONL file has its own exact copy).
+  const contentPolicy = contentPolicyFor(config.redact, otlpUrl !== undefined && config.otlp.capture_content);
+  return { config, processors, contentPolicy, jsonl, otlpUrl };
 }
 
 /** For applications that own their provider: `new NodeTracerProvider({ spanProcessors: [...createMoaSpanProcessors()] })`. */

@@ -13,6 +13,7 @@ import type { JsonlTurnExporter } from '../export/jsonl-exporter.js';
 import { INSTRUMENTATION_SCOPE } from '../trace/attributes.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { buildMoaProcessors } from './processors.js';
+import { setTracerContentPolicy } from '../trace/content-policy.js';
 
 export interface MoaTracing {
   tracer: Tracer;
@@ -34,7 +35,7 @@ export interface SetupOptions extends ResolveConfigContext {
 }
 
 export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = {}): MoaTracing {
-  const { config, processors, jsonl, otlpUrl } = buildMoaProcessors(options, setup);
+  const { config, processors, contentPolicy, jsonl, otlpUrl } = buildMoaProcessors(options, setup);
   if (processors.length === 0) {
     return {
       tracer: trace.getTracer(INSTRUMENTATION_SCOPE, PACKAGE_VERSION),
@@ -51,8 +52,10 @@ export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = 
   const resource = fromEnv.merge(resourceFromAttributes({ 'service.name': serviceName, 'service.version': PACKAGE_VERSION }));
   const provider = new NodeTracerProvider({ resource, spanProcessors: processors });
   if (setup.registerGlobal ?? true) provider.register();
+  const tracer = provider.getTracer(INSTRUMENTATION_SCOPE, PACKAGE_VERSION);
+  setTracerContentPolicy(tracer, contentPolicy);
   return {
-    tracer: provider.getTracer(INSTRUMENTATION_SCOPE, PACKAGE_VERSION),
+    tracer,
     enabled: true, config, jsonl, otlpUrl,
     forceFlush: () => provider.forceFlush().catch((err: unknown) => report('forceFlush', err)),
     shutdown: () => provider.shutdown().catch((err: unknown) => report('shutdown', err)),

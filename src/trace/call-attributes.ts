@@ -121,7 +121,7 @@ export interface CallOutcome {
 export function callEndAttributes(outcome: CallOutcome, policy: ContentPolicy): Attributes {
   const attrs: Attributes = {};
   const hasOutput = (typeof outcome.output === 'string' && outcome.output !== '') || (outcome.toolCalls?.length ?? 0) > 0;
-  if (hasOutput) {
+  if (hasOutput && policy.spanContent) {
     const text = typeof outcome.output === 'string' && policy.patterns.length > 0 ? redactText(outcome.output, policy.patterns) : outcome.output;
     attrs[A.GEN_AI_OUTPUT_MESSAGES] = safeStringify([outputMessage(text, outcome.toolCalls, outcome.finishReason)], policy.replacer);
   }

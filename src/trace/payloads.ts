@@ -4,8 +4,8 @@
  * Span attributes carry messages in the GenAI schema; the file needs the
  * OpenAI messages exactly as sent. Re-deriving them by parsing the attribute
  * would double the cost of every turn, so the instrumentation serializes the
- * exact messages once at call start and parks the text here, keyed by the span
- * object the SDK later hands to exporters. A WeakMap: nothing outlives its span.
+ * exact messages once at call start and parks the text here, on the span object
+ * the SDK later hands to exporters.
  */
 export interface CallPayload {
   /** The configured provider name (the span carries the GenAI provider name, which may differ). */
@@ -18,12 +18,18 @@ export interface CallPayload {
   finishReason: string | null;
 }
 
-const payloads = new WeakMap<object, CallPayload>();
+// A symbol-keyed property rather than a WeakMap: thousands of live entries in
+// a WeakMap make every garbage collection walk them (ephemerons), which showed
+// up as the largest cost of a small turn. The property dies with its span.
+const PAYLOAD = Symbol('moa-otel.payload');
+
+type WithPayload = { [PAYLOAD]?: CallPayload };
 
 export function attachPayload(span: object, payload: CallPayload): void {
-  payloads.set(span, payload);
+  // Symbol keys are invisible to Object.keys and JSON.stringify of the span.
+  (span as WithPayload)[PAYLOAD] = payload;
 }
 
 export function payloadOf(span: object): CallPayload | undefined {
-  return payloads.get(span);
+  return (span as WithPayload)[PAYLOAD];
 }

@@ -19,7 +19,7 @@ import {
   inputMessagesAttribute, normalizeUsage, outputLocation, rootEndAttributes, rootStartAttributes, ZERO_USAGE,
   type CallRole,
 } from './call-attributes.js';
-import { getContentPolicy, type ContentPolicy } from './content-policy.js';
+import { contentPolicyOf, type ContentPolicy } from './content-policy.js';
 import { attachPayload, type CallPayload } from './payloads.js';
 import { failedOutput } from '../export/record.js';
 import type {
@@ -45,7 +45,7 @@ export function startMoaTurn(options: TurnOptions): MoaTurn {
       root.end();
       return noopTurn(root.spanContext());
     }
-    return new RecordingTurn(tracer, root, getContentPolicy());
+    return new RecordingTurn(tracer, root, contentPolicyOf(tracer));
   } catch (err) {
     reportOnce('startMoaTurn', err);
     return noopTurn(trace.wrapSpanContext(INVALID_CONTEXT).spanContext());
@@ -94,6 +94,8 @@ class RecordingTurn implements MoaTurn {
 
   private startCall(role: CallRole, start: CallStart, extra: { index?: number; stream?: boolean }): RecordingCall {
     const label = start.label ?? defaultLabel(start.provider, start.model);
+    // A caller bug (no array) must not cost the call its span: record what was given.
+    const messages: readonly unknown[] = Array.isArray(start.messages) ? start.messages : start.messages == null ? [] : [start.messages];
     const links: Link[] = role === A.ROLE_AGGREGATOR ? this.referenceContexts.map((context) => ({ context })) : [];
     const span = this.tracer.startSpan(callSpanName(start.model), {
       kind: SpanKind.CLIENT,
@@ -102,11 +104,11 @@ class RecordingTurn implements MoaTurn {
         role, label, model: start.model, provider: start.provider, genAiProvider: start.genAiProvider,
         temperature: start.temperature, index: extra.index, stream: extra.stream,
         serverAddress: start.serverAddress, serverPort: start.serverPort,
-      }, inputMessagesAttribute(start.messages, this.policy)),
+      }, this.policy.spanContent ? inputMessagesAttribute(messages, this.policy) : undefined),
     }, this.parent);
     const payload: CallPayload = {
       provider: start.provider,
-      inputMessagesJson: safeStringify(start.messages, this.policy.replacer),
+      inputMessagesJson: safeStringify(messages, this.policy.replacer),
       output: null, error: null, toolCalls: null, finishReason: null,
     };
     attachPayload(span, payload);

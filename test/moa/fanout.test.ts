@@ -108,3 +108,24 @@ describe('fan-out failures never fail the turn', () => {
     expect(server.requests.some((r) => r.model === 'advisor-a')).toBe(false);
   });
 });
+
+describe('caller abort', () => {
+  it("the caller's AbortSignal aborts the fan-out and the call; the turn still ends", async () => {
+    server = await scriptedServer({
+      'advisor-a': { hang: true },
+      'advisor-b': { hang: true },
+      aggregator: { reply: 'never' },
+    });
+    tracing = inMemoryTracing();
+    const client = testClient(server, tracing.tracer, { referenceTimeoutMs: 60_000 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const started = Date.now();
+    await expect(client.chat.completions.create({ model: 'moa', messages }, { signal: controller.signal })).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(5000);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.requests.filter((r) => r.model.startsWith('advisor')).every((r) => r.aborted)).toBe(true);
+    expect(server.requests.some((r) => r.model === 'aggregator')).toBe(false);
+    expect(roots(tracing.spans())).toHaveLength(1);
+  });
+});

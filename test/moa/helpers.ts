@@ -82,3 +82,35 @@ export const WEATHER_TOOL = {
     parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
   },
 };
+
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createMoaSpanProcessors } from '../../src/setup/processors.js';
+import { turnRecordSchema, type TurnRecord } from '../../src/export/record.js';
+
+export interface RecordingTracing extends TestTracing {
+  dir: string;
+  /** Flushes, then parses (and validates) every line of a session file. */
+  records(sessionId: string): Promise<TurnRecord[]>;
+}
+
+/** In-memory spans plus the real JSONL exporter writing into a fresh temp dir. */
+export function recordingTracing(options: { traceCacheHits?: boolean } = {}): RecordingTracing {
+  const dir = mkdtempSync(path.join(tmpdir(), 'moa-traces-'));
+  const processors = createMoaSpanProcessors(
+    { save_traces: true, trace_dir: dir, trace_cache_hits: options.traceCacheHits ?? false },
+    { env: {}, ignoreConfigFile: true },
+  );
+  const base = inMemoryTracing(processors);
+  return {
+    ...base,
+    dir,
+    async records(sessionId: string) {
+      await base.provider.forceFlush();
+      const file = path.join(dir, `${sessionId}.jsonl`);
+      if (!existsSync(file)) return [];
+      return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => turnRecordSchema.parse(JSON.parse(l)));
+    },
+  };
+}

@@ -1,12 +1,102 @@
-// Placeholder until the command lands; replaced by its implementation.
-import { CliError, type CliCommand } from '../command.js';
+/**
+ * `moa-otel ask "<question>"`: one real MoA turn against the providers and
+ * presets of the configuration (options, environment, `<home>/config.yaml`).
+ * Traces go wherever the configuration sends them (save_traces, otlp).
+ */
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { MoaConfigError } from '../../config/load.js';
+import { resolveTraceDir, sessionFilePath } from '../../config/paths.js';
+import { createMoaClient } from '../../moa/client.js';
+import { MissingApiKeyError, MoaSetupError } from '../../moa/providers.js';
+import { setupMoaTracing } from '../../setup/setup.js';
+import { CliError, type CliCommand, type CliIo } from '../command.js';
+
+const USAGE = `usage: moa-otel ask "<question>" [--preset P] [--stream] [--session ID] [--json]
+
+Sends one question through a Mixture-of-Agents preset of your configuration
+(<home>/config.yaml, section moa:, or MOA_* variables): the references advise,
+the aggregator answers. Traces follow the configuration (save_traces, otlp).
+
+  --preset P     preset name (default: default_preset, or the only preset)
+  --stream       stream the answer
+  --session ID   session id for the trace file (default: a new id)
+  --json         print one JSON object: {"answer","sessionId","sessionFile"}`;
 
 const command: CliCommand = {
   name: 'ask',
-  summary: '(not built yet)',
-  usage: 'moa-otel ask',
-  async run() {
-    throw new CliError('not built yet');
-  },
+  summary: 'ask one question through a configured MoA preset',
+  usage: USAGE,
+  run: runAsk,
 };
 export default command;
+
+async function runAsk(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseOptions(argv);
+  const question = positionals.join(' ').trim();
+  if (question === '') throw new CliError('missing the question: moa-otel ask "<question>"');
+
+  const sessionId = values.session ?? `ask-${randomUUID()}`;
+  let tracing;
+  let client;
+  try {
+    tracing = setupMoaTracing({}, { env: io.env });
+    client = createMoaClient({ tracer: tracing.tracer, env: io.env, sessionId });
+    if (values.preset !== undefined && !client.config.presets[values.preset]) {
+      const names = Object.keys(client.config.presets);
+      throw new MoaSetupError(`no preset named "${values.preset}"${names.length ? ` (presets: ${names.join(', ')})` : ''}`);
+    }
+    client.preflight(values.preset);
+  } catch (err) {
+    await tracing?.shutdown();
+    if (err instanceof MissingApiKeyError) {
+      throw new CliError(`set ${err.envVar} to the API key of provider "${err.provider}" (needed by the preset)`, 2);
+    }
+    if (err instanceof MoaSetupError || err instanceof MoaConfigError) throw new CliError(err.message, 2);
+    throw err;
+  }
+
+  const model = values.preset ?? 'moa';
+  const messages = [{ role: 'user' as const, content: question }];
+  const json = values.json === true;
+  let answer = '';
+  try {
+    if (values.stream) {
+      const stream = await client.chat.completions.create({ model, messages, stream: true });
+      for await (const chunk of stream) {
+        const piece = chunk.choices[0]?.delta.content;
+        if (!piece) continue;
+        answer += piece;
+        if (!json) io.stdout.write(piece);
+      }
+      if (!json) io.stdout.write('\n');
+    } else {
+      const response = await client.chat.completions.create({ model, messages });
+      answer = response.choices[0]?.message.content ?? '';
+      if (!json) io.stdout.write(`${answer}\n`);
+    }
+  } catch (err) {
+    throw new CliError(`the aggregator call failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, 1);
+  } finally {
+    await tracing.shutdown();
+  }
+  const sessionFile = tracing.jsonl
+    ? sessionFilePath(resolveTraceDir(tracing.config.trace_dir, io.env, tracing.config.profile), sessionId)
+    : null;
+  if (json) io.stdout.write(`${JSON.stringify({ answer, sessionId, sessionFile })}\n`);
+  else if (sessionFile) io.stderr.write(`trace: ${sessionFile}\n`);
+  return 0;
+}
+
+function parseOptions(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: { preset: { type: 'string' }, stream: { type: 'boolean' }, session: { type: 'string' }, json: { type: 'boolean' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new CliError(err instanceof Error ? err.message : String(err));
+  }
+}

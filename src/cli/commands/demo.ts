@@ -1,12 +1,98 @@
-// Placeholder until the command lands; replaced by its implementation.
-import { CliError, type CliCommand } from '../command.js';
+/**
+ * `moa-otel demo`: a full MoA conversation (two user turns, one tool call)
+ * against a built-in scripted model server on 127.0.0.1, traced to a JSONL
+ * session file and, with --otlp, to a collector. No keys, no network.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CliError, type CliCommand, type CliIo } from '../command.js';
+import { runDemo } from '../../moa/demo.js';
+import { renderTurnTree } from '../../offline/tree.js';
+
+const USAGE = `usage: moa-otel demo [--dir DIR] [--otlp URL] [--stream] [--json]
+
+Runs a two-turn Mixture-of-Agents conversation with a tool call against a
+built-in local model server (scripted models, no keys, no network), records
+it with tracing on and prints the session file, one tree per recorded turn
+and the trace ids.
+
+  --dir DIR    trace directory (default: a fresh temporary directory)
+  --otlp URL   also send spans over OTLP/HTTP to URL/v1/traces (e.g. http://127.0.0.1:4318)
+  --stream     stream the aggregator's answers
+  --json       print one JSON object: {"sessionId","sessionFile","records","traceIds"}`;
 
 const command: CliCommand = {
   name: 'demo',
-  summary: '(not built yet)',
-  usage: 'moa-otel demo',
-  async run() {
-    throw new CliError('not built yet');
-  },
+  summary: 'run a scripted MoA conversation locally and show its traces',
+  usage: USAGE,
+  run: runDemoCommand,
 };
 export default command;
+
+async function runDemoCommand(argv: string[], io: CliIo): Promise<number> {
+  const values = parseOptions(argv);
+  const dir = values.dir ? path.resolve(io.cwd, values.dir) : undefined;
+  const json = values.json === true;
+  const color = !json && io.stdout.isTTY === true && !io.env.NO_COLOR;
+  const write = (text: string) => { if (!json) io.stdout.write(text); };
+
+  write('moa-otel demo: scripted models on 127.0.0.1, no keys, no network\n\n');
+  let streaming = false;
+  const result = await runDemo({
+    ...(dir ? { dir } : {}),
+    ...(values.otlp ? { otlpUrl: values.otlp } : {}),
+    stream: values.stream === true,
+    onMessage: (role, text) => {
+      // Streamed text is already on screen: end its line instead of printing it twice.
+      if (role === 'assistant' && streaming) { streaming = false; write('\n'); if (!text.startsWith('[calls ')) return; }
+      if (role === 'tool') { write(`  tool → ${text}\n`); return; }
+      write(`${role === 'user' ? 'user' : 'assistant'}: ${text}\n`);
+    },
+    ...(values.stream ? {
+      onChunk: (chunk) => {
+        const piece = chunk.choices[0]?.delta.content;
+        if (!piece) return;
+        if (!streaming) { streaming = true; write('assistant (streamed): '); }
+        write(piece);
+      },
+    } : {}),
+  });
+
+  if (json) {
+    io.stdout.write(`${JSON.stringify({
+      sessionId: result.sessionId,
+      sessionFile: result.sessionFile,
+      records: result.records.length,
+      traceIds: result.traceIds,
+    })}\n`);
+  } else {
+    write(`\nsession file: ${result.sessionFile} (${result.records.length} recorded turn${result.records.length === 1 ? '' : 's'}; cache HITs are not written)\n\n`);
+    for (const record of result.records) write(`${renderTurnTree(record, { color })}\n\n`);
+    write(`trace ids:\n${result.traceIds.map((id) => `  ${id}`).join('\n')}\n`);
+    if (result.otlpEndpoint) write(`spans sent over OTLP to ${result.otlpEndpoint}\n`);
+    write(`\nnext: moa-otel show ${result.sessionFile}\n`);
+  }
+  if (result.invalidLines > 0) {
+    io.stderr.write(`moa-otel demo: ${result.invalidLines} line(s) of the session file did not validate\n`);
+    return 1;
+  }
+  return 0;
+}
+
+function parseOptions(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        dir: { type: 'string' },
+        otlp: { type: 'string' },
+        stream: { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
+      allowPositionals: false,
+      strict: true,
+    }).values;
+  } catch (err) {
+    throw new CliError(err instanceof Error ? err.message : String(err));
+  }
+}

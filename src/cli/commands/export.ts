@@ -1,12 +1,93 @@
-// Placeholder until the command lands; replaced by its implementation.
-import { CliError, type CliCommand } from '../command.js';
+/** `moa-otel export`: replay a session's records as OTLP spans, to a collector or a file. */
+import path from 'node:path';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { CliError, type CliCommand, type CliIo } from '../command.js';
+import { resolveConfig } from '../../config/load.js';
+import { COMMON_OPTIONS, parseCommandArgs, resolveTarget, withFileErrors } from '../../offline/cli-support.js';
+import { exportSession } from '../../offline/export-session.js';
+import { problemsToStderr } from '../../offline/problems.js';
+import { createProgress } from '../../offline/progress.js';
+import { otlpHttpSink, otlpJsonFileSink, SpanExportError, tracesUrl, type SpanSink } from '../../offline/span-sink.js';
+import { terminalSafe } from '../../offline/format.js';
+import { INSTRUMENTATION_SCOPE } from '../../trace/attributes.js';
+import { PACKAGE_VERSION } from '../../version.js';
+
+const USAGE = `usage: moa-otel export <session|file> (--otlp URL | --out FILE) [--service-name NAME] [--dir DIR] [--json]
+
+Replays each record as the span tree of a live turn (root, references,
+aggregator), with the record's own times and ids. Records without ids get
+ids derived from their content, so exporting twice gives the same trace.
+
+  --otlp URL          OTLP/HTTP base URL; spans are POSTed to URL/v1/traces (JSON)
+  --out FILE          write OTLP JSON export requests to FILE, one per line
+  --service-name NAME service.name of the replayed spans (default: configured, else moa-otel)
+  --dir DIR           trace directory (default: the configured trace_dir)
+  --json              print the summary as JSON`;
 
 const command: CliCommand = {
   name: 'export',
-  summary: '(not built yet)',
-  usage: 'moa-otel export',
-  async run() {
-    throw new CliError('not built yet');
-  },
+  summary: 'replay records as OTLP spans to a collector or a file',
+  usage: USAGE,
+  run: (argv, io) => withFileErrors(() => runExport(argv, io)),
 };
 export default command;
+
+async function runExport(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs({
+    args: argv,
+    options: { ...COMMON_OPTIONS, otlp: { type: 'string' }, out: { type: 'string' }, 'service-name': { type: 'string' } },
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1) throw new CliError('expected exactly one <session|file> argument');
+  if ((values.otlp === undefined) === (values.out === undefined)) throw new CliError('give exactly one of --otlp URL or --out FILE');
+  const destination = values.otlp !== undefined ? safeUrl(values.otlp) : path.resolve(io.cwd, values.out as string);
+  const target = resolveTarget(positionals[0] as string, values.dir, io);
+  const serviceName = values['service-name'] ?? configuredServiceName(io);
+
+  const sink: SpanSink = values.otlp !== undefined ? otlpHttpSink(values.otlp) : await otlpJsonFileSink(destination);
+  const progress = createProgress(io, 'export', 0);
+  let bar = progress;
+  try {
+    const summary = await exportSession(target, {
+      sink,
+      context: {
+        resource: resourceFromAttributes({ 'service.name': serviceName }),
+        scope: { name: INSTRUMENTATION_SCOPE, version: PACKAGE_VERSION },
+      },
+      onProblem: problemsToStderr(io),
+      onProgress: (done, total) => {
+        if (bar === progress) bar = createProgress(io, 'export', total);
+        bar.update(done);
+      },
+    });
+    bar.done();
+    if (values.json) {
+      io.stdout.write(`${JSON.stringify({ file: target.file, destination, turns: summary.turns, spans: summary.spans, requests: summary.batches })}\n`);
+    } else {
+      io.stdout.write(`exported ${summary.turns} turn${summary.turns === 1 ? '' : 's'} (${summary.spans} spans) from ${terminalSafe(target.file)} to ${terminalSafe(destination)}\n`);
+    }
+    return 0;
+  } catch (err) {
+    bar.done();
+    if (err instanceof SpanExportError) throw new CliError(err.message, 1);
+    throw err;
+  } finally {
+    await sink.close().catch(() => undefined);
+  }
+}
+
+function safeUrl(base: string): string {
+  try {
+    return tracesUrl(base);
+  } catch (err) {
+    throw new CliError(`--otlp: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function configuredServiceName(io: CliIo): string {
+  try {
+    return resolveConfig({}, { env: io.env }).service_name ?? io.env.OTEL_SERVICE_NAME ?? 'moa-otel';
+  } catch {
+    return io.env.OTEL_SERVICE_NAME ?? 'moa-otel';
+  }
+}

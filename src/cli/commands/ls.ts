@@ -1,12 +1,74 @@
-// Placeholder until the command lands; replaced by its implementation.
-import { CliError, type CliCommand } from '../command.js';
+/** `moa-otel ls`: one row per session file of the trace directory. */
+import type { CliCommand, CliIo } from '../command.js';
+import { COMMON_OPTIONS, parseCommandArgs, requireDirectory, traceDirectory, withFileErrors } from '../../offline/cli-support.js';
+import { formatBytes, formatCost, formatEpochSeconds, formatInt, table, terminalSafe } from '../../offline/format.js';
+import { listSessionFiles, overviewSession, type SessionOverview } from '../../offline/session-files.js';
+
+const USAGE = `usage: moa-otel ls [--dir DIR] [--json]
+
+One row per session file: session id, turns, references (failed), tokens,
+total cost, first and last turn time, file size.
+
+  --dir DIR   trace directory (default: the configured trace_dir)
+  --json      one JSON object per session file, one per line`;
 
 const command: CliCommand = {
   name: 'ls',
-  summary: '(not built yet)',
-  usage: 'moa-otel ls',
-  async run() {
-    throw new CliError('not built yet');
-  },
+  summary: 'list the session files of the trace directory',
+  usage: USAGE,
+  run: (argv, io) => withFileErrors(() => runLs(argv, io)),
 };
 export default command;
+
+async function runLs(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs({ args: argv, options: COMMON_OPTIONS, allowPositionals: false });
+  const dir = traceDirectory(values.dir, io);
+  requireDirectory(dir);
+  const rows: SessionOverview[] = [];
+  for (const file of await listSessionFiles(dir)) rows.push(await overviewSession(file));
+  if (values.json) {
+    for (const row of rows) io.stdout.write(`${JSON.stringify(lsJson(row))}\n`);
+    return 0;
+  }
+  if (rows.length === 0) {
+    io.stderr.write(`no session files in ${dir}\n`);
+    return 0;
+  }
+  const header = ['SESSION', 'TURNS', 'REFS', 'FAILED', 'TOKENS', 'COST', 'FIRST', 'LAST', 'SIZE'];
+  const body = rows.map((r) => [
+    terminalSafe(sessionLabel(r)), String(r.turns), String(r.references), String(r.failedReferences),
+    formatInt(r.totalTokens), formatCost(r.costUsd), formatEpochSeconds(r.firstTs), formatEpochSeconds(r.lastTs),
+    formatBytes(r.sizeBytes),
+  ]);
+  io.stdout.write(`${table(header, body, new Set([1, 2, 3, 4, 5, 8]))}\n`);
+  const problems = rows.reduce((n, r) => n + r.problems, 0);
+  if (problems > 0) io.stderr.write(`${problems} unreadable line(s) skipped; run moa-otel validate for details\n`);
+  return 0;
+}
+
+/** The raw id when the file holds exactly one, else the file stem (with a count when several share it). */
+function sessionLabel(r: SessionOverview): string {
+  const [only] = r.sessionIds;
+  if (r.sessionIds.length === 1 && typeof only === 'string') return only;
+  return r.sessionIds.length > 1 ? `${r.session} (${r.sessionIds.length} sessions)` : r.session;
+}
+
+function lsJson(r: SessionOverview) {
+  return {
+    session: r.session,
+    session_ids: r.sessionIds,
+    file: r.file,
+    turns: r.turns,
+    references: r.references,
+    failed_references: r.failedReferences,
+    tokens: {
+      input: r.tokens.input, output: r.tokens.output, cache_read: r.tokens.cacheRead,
+      cache_write: r.tokens.cacheWrite, reasoning: r.tokens.reasoning, total: r.totalTokens,
+    },
+    cost_usd: r.costUsd,
+    first_ts: r.firstTs,
+    last_ts: r.lastTs,
+    size_bytes: r.sizeBytes,
+    problems: r.problems,
+  };
+}

@@ -1,12 +1,84 @@
-// Placeholder until the command lands; replaced by its implementation.
-import { CliError, type CliCommand } from '../command.js';
+/** `moa-otel report`: one self-contained HTML page for a session. */
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import path from 'node:path';
+import { CliError, type CliCommand, type CliIo } from '../command.js';
+import { COMMON_OPTIONS, parseCommandArgs, resolveTarget, withFileErrors } from '../../offline/cli-support.js';
+import { describeFsError } from '../../offline/errors.js';
+import { terminalSafe } from '../../offline/format.js';
+import { problemsToStderr } from '../../offline/problems.js';
+import { writeReport, type ReportWriter } from '../../offline/report/write-report.js';
+import { SESSION_FILE_SUFFIX } from '../../offline/session-files.js';
+
+const USAGE = `usage: moa-otel report <session|file> [-o FILE] [--dir DIR] [--json]
+
+Writes one self-contained HTML page (no network, opens from file://): per
+turn a waterfall of the reference and aggregator calls, the outputs side by
+side, the exact input messages (collapsible); tokens and cost per model as
+charts; session totals.
+
+  -o, --output FILE   where to write (default: <session>.html here; "-" for stdout)
+  --dir DIR           trace directory (default: the configured trace_dir)
+  --json              print {file, turns} as JSON instead of a sentence`;
 
 const command: CliCommand = {
   name: 'report',
-  summary: '(not built yet)',
-  usage: 'moa-otel report',
-  async run() {
-    throw new CliError('not built yet');
-  },
+  summary: 'write a self-contained HTML report of a session',
+  usage: USAGE,
+  run: (argv, io) => withFileErrors(() => runReport(argv, io)),
 };
 export default command;
+
+async function runReport(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs({
+    args: argv,
+    options: { ...COMMON_OPTIONS, output: { type: 'string', short: 'o' } },
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1) throw new CliError('expected exactly one <session|file> argument');
+  const target = resolveTarget(positionals[0] as string, values.dir, io);
+  const onProblem = problemsToStderr(io);
+  if (values.output === '-') {
+    await writeReport(target, { write: async (chunk) => { io.stdout.write(chunk); } }, onProblem);
+    return 0;
+  }
+  const file = path.resolve(io.cwd, values.output ?? `${path.basename(target.file, SESSION_FILE_SUFFIX)}.html`);
+  const { writer, close } = await fileWriter(file);
+  let turns: number;
+  try {
+    turns = await writeReport(target, writer, onProblem);
+  } finally {
+    await close();
+  }
+  if (values.json) io.stdout.write(`${JSON.stringify({ file, turns })}\n`);
+  else io.stdout.write(`wrote ${terminalSafe(file)} (${turns} turn${turns === 1 ? '' : 's'})\n`);
+  return 0;
+}
+
+async function fileWriter(file: string): Promise<{ writer: ReportWriter; close: () => Promise<void> }> {
+  const stream = createWriteStream(file, { mode: 0o600 });
+  let failure: Error | undefined;
+  stream.on('error', (err) => { failure = err; });
+  try {
+    await once(stream, 'open');
+  } catch (err) {
+    throw new CliError(`cannot write ${file}: ${describeFsError(err)}`);
+  }
+  const check = () => {
+    if (failure) throw new CliError(`cannot write ${file}: ${describeFsError(failure)}`);
+  };
+  return {
+    writer: {
+      async write(chunk) {
+        check();
+        if (!stream.write(chunk)) await once(stream, 'drain');
+        check();
+      },
+    },
+    close: async () => {
+      stream.end();
+      if (!failure) await once(stream, 'finish').catch(() => undefined);
+      check();
+    },
+  };
+}

@@ -1,12 +1,70 @@
-// Placeholder until the command lands; replaced by its implementation.
-import { CliError, type CliCommand } from '../command.js';
+/** `moa-otel stats`: calls, tokens and exact cost by model, provider, session or day. */
+import { CliError, type CliCommand, type CliIo } from '../command.js';
+import {
+  COMMON_OPTIONS, parseCommandArgs, requireDirectory, resolveTarget, traceDirectory, withFileErrors,
+  type TraceTarget,
+} from '../../offline/cli-support.js';
+import { formatCost, formatInt, table, terminalSafe } from '../../offline/format.js';
+import { problemsToStderr } from '../../offline/problems.js';
+import { collectStats } from '../../offline/collect-stats.js';
+import { listSessionFiles } from '../../offline/session-files.js';
+import { STATS_GROUPS, StatsAccumulator, type StatsGroup, type StatsRow } from '../../offline/stats.js';
+
+const USAGE = `usage: moa-otel stats [<session|file>...] [--by model|provider|session|day] [--dir DIR] [--json]
+
+Calls, tokens (uncached input, cache read, cache write, output, reasoning)
+and cost, summed exactly, over every session file of the trace directory
+(or only the sessions/files given).
+
+  --by KEY    group by model (default), provider, session or day (UTC)
+  --dir DIR   trace directory (default: the configured trace_dir)
+  --json      one JSON object per group, then the total`;
 
 const command: CliCommand = {
   name: 'stats',
-  summary: '(not built yet)',
-  usage: 'moa-otel stats',
-  async run() {
-    throw new CliError('not built yet');
-  },
+  summary: 'usage and exact cost by model, provider, session or day',
+  usage: USAGE,
+  run: (argv, io) => withFileErrors(() => runStats(argv, io)),
 };
 export default command;
+
+async function runStats(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs({
+    args: argv,
+    options: { ...COMMON_OPTIONS, by: { type: 'string', default: 'model' } },
+    allowPositionals: true,
+  });
+  const group = values.by as StatsGroup;
+  if (!STATS_GROUPS.includes(group)) throw new CliError(`--by expects one of ${STATS_GROUPS.join(', ')}, got "${values.by}"`);
+  const targets = await statsTargets(positionals, values.dir, io);
+  const stats = await collectStats(targets, group, problemsToStderr(io));
+  if (values.json) {
+    for (const row of stats.rows()) io.stdout.write(`${JSON.stringify(rowJson(group, row))}\n`);
+    io.stdout.write(`${JSON.stringify({ ...rowJson(group, stats.totals()), total: true })}\n`);
+    return 0;
+  }
+  const header = [group.toUpperCase(), 'TURNS', 'CALLS', 'FAILED', 'INPUT', 'CACHE READ', 'CACHE WRITE', 'OUTPUT', 'REASONING', 'COST'];
+  const line = (r: StatsRow) => [
+    terminalSafe(r.key), String(r.turns), String(r.calls), String(r.failedCalls), formatInt(r.tokens.input), formatInt(r.tokens.cacheRead),
+    formatInt(r.tokens.cacheWrite), formatInt(r.tokens.output), formatInt(r.tokens.reasoning),
+    formatCost(r.costUsd) + (r.unknownCostCalls > 0 ? ` (+${r.unknownCostCalls} unknown)` : ''),
+  ];
+  const rows = [...stats.rows().map(line), line(stats.totals())];
+  io.stdout.write(`${table(header, rows, new Set([1, 2, 3, 4, 5, 6, 7, 8]))}\n`);
+  return 0;
+}
+
+async function statsTargets(positionals: string[], dirOption: string | undefined, io: CliIo): Promise<TraceTarget[]> {
+  if (positionals.length > 0) return positionals.map((arg) => resolveTarget(arg, dirOption, io));
+  const dir = traceDirectory(dirOption, io);
+  requireDirectory(dir);
+  return (await listSessionFiles(dir)).map((file) => ({ file }));
+}
+
+function rowJson(group: StatsGroup, r: StatsRow) {
+  return {
+    [group]: r.key, turns: r.turns, calls: r.calls, failed_calls: r.failedCalls,
+    tokens: { input: r.tokens.input, cache_read: r.tokens.cacheRead, cache_write: r.tokens.cacheWrite, output: r.tokens.output, reasoning: r.tokens.reasoning },
+    cost_usd: r.costUsd, unknown_cost_calls: r.unknownCostCalls,
+  };
+}

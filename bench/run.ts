@@ -1,0 +1,29 @@
+/**
+ * `npm run bench`: every performance target as a ratio measured in one run.
+ * Quick mode (BENCH_QUICK=1) shrinks sizes for a smoke run.
+ */
+import { runJsonlPathBench } from './jsonl-path.js';
+import { runTracingOffBench } from './tracing-off.js';
+
+const quick = process.env.BENCH_QUICK === '1';
+const verdict = (ratio: number, target: number) => (ratio <= target ? 'ok' : 'OVER TARGET');
+
+console.log('JSONL path: instrumented turn vs JSON.stringify + appendFileSync of the same record (target <= 2.0x)');
+const jsonl = await runJsonlPathBench(quick ? [['10 KB', 10_000, 50], ['1 MB', 1_000_000, 5]] : undefined);
+for (const r of jsonl) {
+  console.log(`  ${r.label.padEnd(6)} line ${(r.lineBytes / 1e6).toFixed(2)} MB  instrumented ${r.instrumentedMs.toFixed(3)} ms  floor ${r.floorMs.toFixed(3)} ms  ratio ${r.ratio.toFixed(2)}x  ${verdict(r.ratio, 2)}`);
+}
+
+console.log('Tracing off: instrumented turn vs uninstrumented turn (target <= 1.05x)');
+const off = await runTracingOffBench(quick ? 5 : 20, quick ? 500 : 2000);
+console.log(`  plain ${off.plainUs.toFixed(2)} us  instrumented ${off.instrumentedUs.toFixed(2)} us  ratio ${off.ratio.toFixed(3)}x  ${verdict(off.ratio, 1.05)}`);
+
+try {
+  const offline = (await import('./offline-stats.js')) as { runOfflineStatsBench?: (o: { bytes?: number; quick?: boolean }) => Promise<unknown> };
+  if (offline.runOfflineStatsBench) {
+    console.log('Offline stats over a generated trace directory (targets: RSS < 300 MB, throughput >= 0.5x of split+JSON.parse)');
+    console.log(offline.runOfflineStatsBench({ quick }));
+  }
+} catch (err) {
+  console.log(`offline stats bench not available: ${err instanceof Error ? err.message : String(err)}`);
+}

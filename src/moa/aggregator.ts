@@ -1,0 +1,127 @@
+/**
+ * The aggregator call of one iteration: the caller's params with the preset's
+ * model, the caller's conversation plus the guidance block, and the caller's
+ * tools. Drives the aggregator span and ends the turn once the answer (or the
+ * stream) is complete.
+ */
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionCreateParamsStreaming,
+  ChatCompletionMessageToolCall,
+} from 'openai/resources/chat/completions';
+import { Stream } from 'openai/streaming';
+import type { ModelSlotConfig } from '../config/schema.js';
+import type { ChatMessage, Cost, MoaTurn, ToolCall } from '../trace/types.js';
+import { priceCall } from './pricing.js';
+import { reasoningParams, slotLabel, type ResolvedProvider } from './providers.js';
+import { streamEnd, teeChunks } from './stream.js';
+import { normalizeUsage } from './usage.js';
+
+export interface AggregatorRequest {
+  turn: MoaTurn;
+  slot: ModelSlotConfig;
+  provider: ResolvedProvider;
+  params: ChatCompletionCreateParamsNonStreaming | ChatCompletionCreateParamsStreaming;
+  /** The caller's messages followed by the guidance block. */
+  messages: ChatMessage[];
+  signal?: AbortSignal;
+}
+
+export async function callAggregator(request: AggregatorRequest): Promise<ChatCompletion | Stream<ChatCompletionChunk>> {
+  const { turn, slot, provider, params } = request;
+  const temperature = slot.temperature ?? params.temperature ?? undefined;
+  const agg = turn.startAggregator({
+    label: slotLabel(slot),
+    model: slot.model,
+    provider: provider.name,
+    genAiProvider: provider.genAiProvider,
+    temperature: temperature ?? null,
+    messages: request.messages,
+    stream: params.stream === true,
+    ...(provider.serverAddress ? { serverAddress: provider.serverAddress } : {}),
+    ...(provider.serverPort ? { serverPort: provider.serverPort } : {}),
+  });
+  const body: Record<string, unknown> = {
+    ...params,
+    model: slot.model,
+    messages: request.messages,
+    ...(temperature !== undefined ? { temperature } : {}),
+    ...reasoningParams(slot),
+  };
+  const price = (rawUsage: unknown): Cost => priceCall({
+    provider: provider.name,
+    genAiProvider: provider.genAiProvider,
+    baseURL: provider.baseURL,
+    model: slot.model,
+    usage: normalizeUsage(rawUsage)?.usage ?? null,
+    rawUsage,
+    included: provider.included,
+  });
+  const requestOptions = request.signal ? { signal: request.signal } : undefined;
+
+  if (params.stream === true) {
+    // We ask for the usage chunk even when the caller did not (cost needs it)
+    // and hold that one chunk back, so the caller sees the stream it asked for.
+    const callerWantsUsage = params.stream_options?.include_usage === true;
+    let source: Stream<ChatCompletionChunk>;
+    try {
+      source = await provider.client.chat.completions.create(
+        { ...body, stream: true, stream_options: { ...(params.stream_options ?? {}), include_usage: true } } as unknown as ChatCompletionCreateParamsStreaming,
+        requestOptions,
+      );
+    } catch (err) {
+      agg.fail(err);
+      turn.end();
+      throw err;
+    }
+    const tee = teeChunks(source, {
+      firstChunk: () => agg.firstChunk(),
+      finish: ({ assembler }) => {
+        agg.end(streamEnd(assembler, { cost: price(assembler.rawUsage) }));
+        turn.end();
+      },
+      fail: (error) => {
+        agg.fail(error);
+        turn.end();
+      },
+      hideChunk: (chunk) => !callerWantsUsage && (chunk.choices?.length ?? 0) === 0 && chunk.usage != null,
+      abortSource: () => source.controller.abort(),
+    });
+    return new Stream<ChatCompletionChunk>(() => tee, source.controller);
+  }
+
+  try {
+    const response = (await provider.client.chat.completions.create(
+      body as unknown as ChatCompletionCreateParamsNonStreaming,
+      requestOptions,
+    )) as ChatCompletion;
+    const choice = response.choices?.[0];
+    const toolCalls = choice?.message?.tool_calls ?? [];
+    agg.end({
+      output: choice?.message?.content ?? null,
+      usage: normalizeUsage(response.usage)?.usage ?? null,
+      cost: price(response.usage),
+      toolCalls: toolCalls.length > 0 ? toolCalls.map(toRecordedToolCall) : null,
+      finishReason: choice?.finish_reason ?? null,
+      response: {
+        id: response.id ?? null,
+        model: response.model ?? null,
+        finishReasons: (response.choices ?? []).map((c) => c.finish_reason).filter((r): r is NonNullable<typeof r> => r != null),
+      },
+    });
+    return response;
+  } catch (err) {
+    agg.fail(err);
+    throw err;
+  } finally {
+    turn.end();
+  }
+}
+
+/** Function tool calls as they are; custom tool calls keep their input under `function.arguments`. */
+function toRecordedToolCall(call: ChatCompletionMessageToolCall): ToolCall {
+  if (call.type === 'function') return { ...call, function: { ...call.function } };
+  return { ...call, function: { name: call.custom.name, arguments: call.custom.input } };
+}

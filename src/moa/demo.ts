@@ -1,0 +1,213 @@
+/**
+ * The built-in demo: a two-user-turn MoA conversation with a tool call,
+ * against scripted models on a local server, traced to a JSONL session file
+ * (and OTLP when asked). No keys, no network beyond 127.0.0.1.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { sessionFilePath } from '../config/paths.js';
+import { turnRecordSchema, type TurnRecord } from '../export/record.js';
+import { setupMoaTracing } from '../setup/setup.js';
+import { createMoaClient, type MoaPreset } from './client.js';
+import { runConversation } from './conversation.js';
+import { startScriptedServer, type RecordedRequest, type ScriptedModel } from './scripted-server.js';
+
+export interface DemoOptions {
+  /** Trace directory; a fresh temp dir when absent. */
+  dir?: string;
+  /** OTLP/HTTP base URL of a collector (spans go to `<url>/v1/traces`). */
+  otlpUrl?: string;
+  stream?: boolean;
+  /** Progress: each user question and final answer, as they happen. */
+  onMessage?: (role: 'user' | 'assistant' | 'tool', text: string) => void;
+  onChunk?: (chunk: ChatCompletionChunk) => void;
+}
+
+export interface DemoResult {
+  sessionId: string;
+  sessionFile: string;
+  records: TurnRecord[];
+  traceIds: string[];
+  serverURL: string;
+  otlpEndpoint: string | undefined;
+  /** Lines of the session file that did not validate (expected: none). */
+  invalidLines: number;
+}
+
+export const DEMO_QUESTIONS = [
+  'What is the weather in Paris today, and should I cycle or take the metro?',
+  'Thanks! Anything I should pack for the evening?',
+] as const;
+
+const DEMO_PRESET: MoaPreset = {
+  references: [
+    { provider: 'demo-openai', model: 'gpt-4o-mini', temperature: 0.4 },
+    { provider: 'demo-router', model: 'scripted/careful-reasoner', temperature: 0.2 },
+  ],
+  aggregator: { provider: 'demo-house', model: 'scripted-aggregator', temperature: 0 },
+};
+
+export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
+  const server = await startScriptedServer({ models: demoModels() });
+  const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'moa-demo-'));
+  const otlpEndpoint = options.otlpUrl ? tracesEndpoint(options.otlpUrl) : undefined;
+  const tracing = setupMoaTracing(
+    {
+      save_traces: true,
+      trace_dir: dir,
+      otlp: otlpEndpoint ? { enabled: true, endpoint: otlpEndpoint } : { enabled: false },
+      service_name: 'moa-otel-demo',
+    },
+    // Hermetic: the user's config file and OTEL_* variables do not change what the demo does.
+    { env: {}, ignoreConfigFile: true, registerGlobal: false },
+  );
+  const sessionId = `demo-${new Date().toISOString().replace(/[:.]/g, '-')}-${Math.random().toString(36).slice(2, 8)}`;
+  try {
+    const client = createMoaClient({
+      presets: { demo: DEMO_PRESET },
+      providers: {
+        // Priced from the genai-prices table as an OpenAI model (cost status "estimated").
+        'demo-openai': { baseURL: server.baseURL, genAiProvider: 'openai' },
+        // Reports its own cost in usage.cost, like OpenRouter ("actual").
+        'demo-router': { baseURL: server.baseURL, genAiProvider: 'openrouter' },
+        // A subscription plan ("included").
+        'demo-house': { baseURL: server.baseURL, included: true },
+      },
+      defaultPreset: 'demo',
+      tracer: tracing.tracer,
+      sessionId,
+      maxRetries: 0,
+      env: {},
+      ignoreConfigFile: true,
+    });
+    const handlers = {
+      get_weather: (args: unknown) => {
+        const city = typeof (args as { city?: unknown }).city === 'string' ? (args as { city: string }).city : 'Paris';
+        return { city, forecast: 'light rain until 15:00, then clearing', temperature_c: 14, wind_kmh: 18 };
+      },
+    };
+    let messages: ChatCompletionMessageParam[] = [
+      { role: 'system', content: 'You are a concise travel assistant. Use tools for live data.' },
+    ];
+    for (const question of DEMO_QUESTIONS) {
+      options.onMessage?.('user', question);
+      messages = [...messages, { role: 'user', content: question }];
+      const result = await runConversation({
+        client, messages, tools: [WEATHER_TOOL], handlers, sessionId, maxIterations: 4,
+        ...(options.stream ? { stream: true } : {}),
+        ...(options.onChunk ? { onChunk: options.onChunk } : {}),
+        onMessage: (m) => {
+          if (m.role === 'tool') options.onMessage?.('tool', String(m.content));
+          else if (m.role === 'assistant' && m.tool_calls?.length) {
+            options.onMessage?.('assistant', m.tool_calls.map((c) => (c.type === 'function' ? `[calls ${c.function.name}(${c.function.arguments})]` : '[tool call]')).join(' '));
+          } else if (m.role === 'assistant') options.onMessage?.('assistant', String(m.content ?? ''));
+        },
+      });
+      messages = result.messages;
+    }
+  } finally {
+    await tracing.shutdown();
+    await server.close();
+  }
+
+  const sessionFile = sessionFilePath(dir, sessionId);
+  const { records, invalid } = readRecords(sessionFile);
+  const traceIds = [...new Set(records.map((r) => r.trace_id).filter((id): id is string => typeof id === 'string'))];
+  return { sessionId, sessionFile, records, traceIds, serverURL: server.baseURL, otlpEndpoint, invalidLines: invalid };
+}
+
+function tracesEndpoint(url: string): string {
+  const trimmed = url.replace(/\/+$/, '');
+  return trimmed.endsWith('/v1/traces') ? trimmed : `${trimmed}/v1/traces`;
+}
+
+function readRecords(file: string): { records: TurnRecord[]; invalid: number } {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return { records: [], invalid: 0 };
+  }
+  const records: TurnRecord[] = [];
+  let invalid = 0;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      records.push(turnRecordSchema.parse(JSON.parse(line)));
+    } catch {
+      invalid += 1;
+    }
+  }
+  return { records, invalid };
+}
+
+const WEATHER_TOOL = {
+  type: 'function' as const,
+  function: {
+    name: 'get_weather',
+    description: 'Current weather and forecast for a city',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  },
+};
+
+/** The last user question a request carries (the advisory view or the caller's conversation). */
+function lastUserText(request: RecordedRequest, skipLast: boolean): string {
+  const msgs = skipLast ? request.messages.slice(0, -1) : request.messages;
+  for (let i = msgs.length - 1; i >= 0; i--) {
+    const m = msgs[i];
+    if (m?.role === 'user' && typeof m.content === 'string') return m.content;
+  }
+  return '';
+}
+
+function isFirstQuestion(text: string): boolean {
+  return text.includes('weather in Paris');
+}
+
+function demoModels(): Record<string, ScriptedModel> {
+  return {
+    'gpt-4o-mini': {
+      usage: 'chat_completions',
+      tokens: { cached: 64 },
+      reply: (req) => isFirstQuestion(lastUserText(req, false))
+        ? 'Check the live forecast with the weather tool before recommending anything; rain changes the cycling answer.'
+        : 'Suggest a compact umbrella and a warm layer: evenings in Paris cool down quickly after rain.',
+    },
+    'scripted/careful-reasoner': {
+      usage: 'chat_completions',
+      tokens: { reasoning: 48 },
+      costUsd: 0.00042,
+      reply: (req) => isFirstQuestion(lastUserText(req, false))
+        ? 'If rain is expected, recommend the metro (line 1 crosses the centre); otherwise cycling with Vélib is faster for short trips.'
+        : 'Mention comfortable shoes and a portable charger; keep the answer to two or three items.',
+    },
+    'scripted-aggregator': {
+      usage: 'chat_completions',
+      tokens: { cached: 128 },
+      chunkSize: 16,
+      reply: (req) => {
+        // The last message is our guidance block; the question comes before it.
+        const question = lastUserText(req, true);
+        const sawWeather = req.messages.some((m) => m.role === 'tool');
+        if (isFirstQuestion(question) && !toolAnsweredSinceQuestion(req)) {
+          return { toolCalls: [{ name: 'get_weather', arguments: JSON.stringify({ city: 'Paris' }) }] };
+        }
+        if (isFirstQuestion(question)) {
+          return { content: 'Light rain until about 15:00 (14 °C), clearing later. Take the metro this morning; after 15:00 cycling is a good option.' };
+        }
+        return { content: sawWeather
+          ? 'Pack a compact umbrella, a warm layer for the evening (it stays around 14 °C) and comfortable shoes.'
+          : 'Pack an umbrella and a warm layer.' };
+      },
+    },
+  };
+}
+
+function toolAnsweredSinceQuestion(req: RecordedRequest): boolean {
+  const msgs = req.messages.slice(0, -1);
+  let lastUser = -1;
+  msgs.forEach((m, i) => { if (m.role === 'user') lastUser = i; });
+  return msgs.slice(lastUser + 1).some((m) => m.role === 'tool');
+}

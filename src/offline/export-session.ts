@@ -1,0 +1,62 @@
+/**
+ * Replays the records of one trace file into a span sink, in batches bounded
+ * by record count and by bytes so a file of huge records never builds one
+ * huge request.
+ */
+import { stat } from 'node:fs/promises';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { matchesSession, type TraceTarget } from './cli-support.js';
+import { readTurnRecords, type RecordProblem } from './reader.js';
+import { replayRecord, type ReplayContext } from './replay.js';
+import type { SpanSink } from './span-sink.js';
+
+export interface ExportOptions {
+  sink: SpanSink;
+  context: ReplayContext;
+  onProblem?: (p: RecordProblem) => void;
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
+  batchRecords?: number;
+  batchBytes?: number;
+}
+
+export interface ExportSummary {
+  turns: number;
+  spans: number;
+  batches: number;
+}
+
+export async function exportSession(target: TraceTarget, options: ExportOptions): Promise<ExportSummary> {
+  const totalBytes = (await stat(target.file)).size;
+  const maxRecords = options.batchRecords ?? 32;
+  const maxBytes = options.batchBytes ?? 4 * 1024 * 1024;
+  const summary: ExportSummary = { turns: 0, spans: 0, batches: 0 };
+  let batch: ReadableSpan[] = [];
+  let batchRecords = 0;
+  let batchBytes = 0;
+  let lastOffset = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    await options.sink.write(batch);
+    summary.batches += 1;
+    batch = [];
+    batchRecords = 0;
+    batchBytes = 0;
+  };
+  for await (const { record, endOffset } of readTurnRecords(target.file, { onProblem: options.onProblem })) {
+    batchBytes += endOffset - lastOffset;
+    lastOffset = endOffset;
+    if (!matchesSession(record.session_id, target)) continue;
+    const spans = replayRecord(record, options.context);
+    batch.push(...spans);
+    batchRecords += 1;
+    summary.turns += 1;
+    summary.spans += spans.length;
+    if (batchRecords >= maxRecords || batchBytes >= maxBytes) {
+      await flush();
+      options.onProgress?.(endOffset, totalBytes);
+    }
+  }
+  await flush();
+  options.onProgress?.(totalBytes, totalBytes);
+  return summary;
+}

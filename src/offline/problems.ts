@@ -1,0 +1,19 @@
+/** How a skipped line is reported by the reading commands: `file:line: message` on stderr. */
+import type { CliIo } from '../cli/command.js';
+import { terminalSafe } from './format.js';
+import type { RecordProblem } from './reader.js';
+
+export function formatProblem(p: RecordProblem): string {
+  return `${terminalSafe(p.file)}:${p.line}: ${p.kind === 'torn' ? 'warning' : 'error'}: ${terminalSafe(p.message)}`;
+}
+
+export function problemsToStderr(io: CliIo): (p: RecordProblem) => void {
+  return (p) => {
+    io.stderr.write(`${formatProblem(p)}\n`);
+  };
+}
+
+/** Colors only on a terminal, and never when NO_COLOR is set (no-color.org). */
+export function wantsColor(io: CliIo): boolean {
+  return io.stdout.isTTY === true && !io.env.NO_COLOR;
+}

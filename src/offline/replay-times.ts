@@ -1,0 +1,83 @@
+/**
+ * Start and end times of a replayed turn. Real times come from the record:
+ * `ts` (when the line was written, i.e. the end of the turn), the calls'
+ * `started_at`/`ended_at` (epoch seconds) and `duration_ms`. Whatever is
+ * missing is synthesized consistently: the references run together from the
+ * turn start, the aggregator runs after them, and the root spans them all.
+ */
+import type { HrTime } from '@opentelemetry/api';
+import type { AggregatorRecord, ReferenceRecord, TurnRecord } from '../export/record.js';
+
+export interface Interval {
+  /** Epoch milliseconds (fractional). */
+  start: number;
+  end: number;
+}
+
+export interface TurnTimes {
+  root: Interval;
+  references: Interval[];
+  aggregator: Interval;
+}
+
+/** Used when a record says nothing about durations (original files). */
+const SYNTHETIC_CALL_MS = 1;
+
+export function turnTimes(record: TurnRecord): TurnTimes {
+  const endMs = record.ts * 1000;
+  const known = (call: ReferenceRecord | AggregatorRecord): Interval | null => {
+    if (typeof call.started_at === 'number' && typeof call.ended_at === 'number' && call.ended_at >= call.started_at) {
+      return { start: call.started_at * 1000, end: call.ended_at * 1000 };
+    }
+    return null;
+  };
+  const duration = (call: ReferenceRecord | AggregatorRecord): number | null =>
+    typeof call.duration_ms === 'number' && Number.isFinite(call.duration_ms) && call.duration_ms >= 0 ? call.duration_ms : null;
+
+  const refKnown = record.references.map(known);
+  const aggKnown = known(record.aggregator);
+  const refDurations = record.references.map((r, i) => {
+    const k = refKnown[i];
+    return k ? k.end - k.start : duration(r) ?? SYNTHETIC_CALL_MS;
+  });
+  const aggDuration = aggKnown ? aggKnown.end - aggKnown.start : duration(record.aggregator) ?? SYNTHETIC_CALL_MS;
+  const fanoutMs = refDurations.length > 0 ? Math.max(...refDurations) : 0;
+
+  // The aggregator ends when the turn is written unless its own end is known.
+  const aggregator = aggKnown ?? { start: endMs - aggDuration, end: endMs };
+  const fanoutEnd = aggregator.start;
+  const turnStartGuess = typeof record.duration_ms === 'number' && record.duration_ms >= 0
+    ? endMs - record.duration_ms
+    : fanoutEnd - fanoutMs;
+  const references = record.references.map((_, i) => refKnown[i] ?? {
+    start: Math.min(turnStartGuess, fanoutEnd - (refDurations[i] ?? SYNTHETIC_CALL_MS)),
+    end: Math.min(turnStartGuess, fanoutEnd - (refDurations[i] ?? SYNTHETIC_CALL_MS)) + (refDurations[i] ?? SYNTHETIC_CALL_MS),
+  });
+  const all = [aggregator, ...references];
+  const root = {
+    start: Math.min(turnStartGuess, ...all.map((i) => i.start)),
+    end: Math.max(endMs, ...all.map((i) => i.end)),
+  };
+  return { root, references, aggregator };
+}
+
+/** Epoch milliseconds (fractional) to OpenTelemetry's [seconds, nanoseconds]. */
+export function toHrTime(epochMs: number): HrTime {
+  const seconds = Math.floor(epochMs / 1000);
+  // Epoch-seconds floats carry microseconds at best: round there so float
+  // noise (…123456055 ns) does not show up as fake nanoseconds.
+  let nanos = Math.round((epochMs - seconds * 1000) * 1e3) * 1e3;
+  if (nanos >= 1e9) return [seconds + 1, nanos - 1e9];
+  if (nanos < 0) nanos = 0;
+  return [seconds, nanos];
+}
+
+export function hrDuration(start: HrTime, end: HrTime): HrTime {
+  let seconds = end[0] - start[0];
+  let nanos = end[1] - start[1];
+  if (nanos < 0) {
+    seconds -= 1;
+    nanos += 1e9;
+  }
+  return seconds < 0 ? [0, 0] : [seconds, nanos];
+}

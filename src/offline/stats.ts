@@ -1,0 +1,101 @@
+/**
+ * Usage and cost aggregated over many records, by model, provider, session
+ * or UTC day. Costs are summed exactly (decimal), tokens per bucket.
+ */
+import type { TurnRecord } from '../export/record.js';
+import { DecimalSum } from './decimal.js';
+import { summarizeTurn, ZERO_TOKENS, type CallSummary, type TokenCounts } from './summary.js';
+
+export const STATS_GROUPS = ['model', 'provider', 'session', 'day'] as const;
+export type StatsGroup = (typeof STATS_GROUPS)[number];
+
+export interface StatsRow {
+  key: string;
+  turns: number;
+  calls: number;
+  failedCalls: number;
+  tokens: TokenCounts;
+  /** Exact decimal text of the known costs ("0" when none). */
+  costUsd: string;
+  /** Calls whose cost was unknown (not in the sum). */
+  unknownCostCalls: number;
+}
+
+class Bucket {
+  turns = 0;
+  calls = 0;
+  failedCalls = 0;
+  tokens: TokenCounts = { ...ZERO_TOKENS };
+  cost = new DecimalSum();
+  unknownCostCalls = 0;
+  private lastTurn: TurnRecord | undefined;
+
+  addCall(call: CallSummary, turn: TurnRecord): void {
+    if (this.lastTurn !== turn) {
+      this.turns += 1;
+      this.lastTurn = turn;
+    }
+    this.calls += 1;
+    if (call.failed) this.failedCalls += 1;
+    if (call.tokens) {
+      const t = this.tokens;
+      t.input += call.tokens.input;
+      t.output += call.tokens.output;
+      t.cacheRead += call.tokens.cacheRead;
+      t.cacheWrite += call.tokens.cacheWrite;
+      t.reasoning += call.tokens.reasoning;
+    }
+    if (!this.cost.add(call.costUsd)) this.unknownCostCalls += 1;
+  }
+
+  row(key: string): StatsRow {
+    return {
+      key, turns: this.turns, calls: this.calls, failedCalls: this.failedCalls, tokens: { ...this.tokens },
+      costUsd: this.cost.toString(), unknownCostCalls: this.unknownCostCalls,
+    };
+  }
+}
+
+export class StatsAccumulator {
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly total = new Bucket();
+
+  constructor(readonly group: StatsGroup) {}
+
+  /** `fileSession` names the session of records without a session id (the file stem). */
+  add(record: TurnRecord, fileSession: string): void {
+    for (const call of summarizeTurn(record).calls) {
+      const key = this.keyOf(call, record, fileSession);
+      let bucket = this.buckets.get(key);
+      if (!bucket) {
+        bucket = new Bucket();
+        this.buckets.set(key, bucket);
+      }
+      bucket.addCall(call, record);
+      this.total.addCall(call, record);
+    }
+  }
+
+  /** Rows sorted by key (days read chronologically, models alphabetically). */
+  rows(): StatsRow[] {
+    return [...this.buckets.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, bucket]) => bucket.row(key));
+  }
+
+  totals(): StatsRow {
+    return this.total.row('TOTAL');
+  }
+
+  private keyOf(call: CallSummary, record: TurnRecord, fileSession: string): string {
+    switch (this.group) {
+      case 'model': return call.model ?? call.label;
+      case 'provider': return call.provider ?? '(unknown)';
+      case 'session': return record.session_id ?? fileSession;
+      case 'day': return utcDay(record.ts);
+    }
+  }
+}
+
+function utcDay(epochSeconds: number): string {
+  const date = new Date(epochSeconds * 1000);
+  return Number.isNaN(date.getTime()) ? '(invalid time)' : date.toISOString().slice(0, 10);
+}
