@@ -37,6 +37,7 @@ export class LineSplitter {
       let bytes = chunk.subarray(start, newline);
       this.offset += newline - start + 1;
       if (this.pending.length > 0) {
+        this.offset += this.pendingBytes;
         this.pending.push(bytes);
         bytes = Buffer.concat(this.pending, this.pendingBytes + bytes.length);
         this.pending = [];

@@ -5,7 +5,6 @@
  * instrumented turn costs a no-op span.
  */
 import { diag, trace, type Tracer } from '@opentelemetry/api';
-import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { MoaOptions, ResolveConfigContext } from '../config/load.js';
 import type { MoaConfig } from '../config/schema.js';
@@ -13,6 +12,7 @@ import type { JsonlTurnExporter } from '../export/jsonl-exporter.js';
 import { INSTRUMENTATION_SCOPE } from '../trace/attributes.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { buildMoaProcessors } from './processors.js';
+import { buildResource } from './resource.js';
 import { setTracerContentPolicy } from '../trace/content-policy.js';
 
 export interface MoaTracing {
@@ -44,12 +44,7 @@ export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = 
       shutdown: () => Promise.resolve(),
     };
   }
-  // OTEL_RESOURCE_ATTRIBUTES, overridden by an explicit service name (options, MOA_SERVICE_NAME or
-  // OTEL_SERVICE_NAME, all in config); `moa-otel` only when neither names the service.
-  const fromEnv = detectResources({ detectors: [envDetector] });
-  const envName = fromEnv.attributes['service.name'];
-  const serviceName = config.service_name ?? (typeof envName === 'string' ? envName : 'moa-otel');
-  const resource = fromEnv.merge(resourceFromAttributes({ 'service.name': serviceName, 'service.version': PACKAGE_VERSION }));
+  const resource = buildResource(config.service_name, setup.env ?? process.env);
   const provider = new NodeTracerProvider({ resource, spanProcessors: processors });
   if (setup.registerGlobal ?? true) provider.register();
   const tracer = provider.getTracer(INSTRUMENTATION_SCOPE, PACKAGE_VERSION);

@@ -137,4 +137,23 @@ describe('createMoaClient', () => {
     expect(agg?.status.code).toBe(2);
     expect(roots(tracing.spans())).toHaveLength(1);
   });
+
+  it('honours tool_result_budget for the advisory view and a preset-level fan-out mode', async () => {
+    const client = testClient(server, tracing.tracer, {
+      toolResultBudget: 40,
+      presets: { test: testPreset({ fanout: 'per_iteration' }) },
+    });
+    const conversation: ChatCompletionMessageParam[] = [
+      { role: 'user', content: 'Read the log.' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'read_log', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: 't1', content: 'L'.repeat(500) },
+    ];
+    await client.chat.completions.create({ model: 'moa', messages: conversation });
+    const advisor = server.requests.find((r) => r.model === 'advisor-a')!;
+    expect(JSON.stringify(advisor.messages)).toContain('[… 460 of 500 characters omitted …]');
+    // The aggregator still gets the tool result exactly as sent.
+    const aggregator = server.requests.find((r) => r.model === 'aggregator')!;
+    expect(aggregator.messages[2]).toEqual(conversation[2]);
+    expect(roots(tracing.spans())[0]?.attributes['moa.fanout']).toBe('per_iteration');
+  });
 });
