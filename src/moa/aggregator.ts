@@ -72,7 +72,7 @@ export async function callAggregator(request: AggregatorRequest): Promise<ChatCo
         requestOptions,
       );
     } catch (err) {
-      agg.fail(err);
+      agg.fail(provider.scrub(err));
       turn.end();
       throw err;
     }
@@ -83,7 +83,7 @@ export async function callAggregator(request: AggregatorRequest): Promise<ChatCo
         turn.end();
       },
       fail: (error) => {
-        agg.fail(error);
+        agg.fail(provider.scrub(error));
         turn.end();
       },
       hideChunk: (chunk) => !callerWantsUsage && (chunk.choices?.length ?? 0) === 0 && chunk.usage != null,
@@ -113,7 +113,7 @@ export async function callAggregator(request: AggregatorRequest): Promise<ChatCo
     });
     return response;
   } catch (err) {
-    agg.fail(err);
+    agg.fail(provider.scrub(err));
     throw err;
   } finally {
     turn.end();

@@ -95,7 +95,7 @@ async function runReference(request: FanoutRequest, slot: ModelSlotConfig, index
     return { label, output };
   } catch (err) {
     // The openai client reports our abort as a generic abort error; say why it was aborted.
-    const error = controller.signal.aborted && controller.signal.reason === timeout ? timeout : err;
+    const error = controller.signal.aborted && controller.signal.reason === timeout ? timeout : provider.scrub(err);
     ref.fail(error);
     return { label, output: null, failure: reasonOf(error) };
   } finally {

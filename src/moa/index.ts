@@ -23,3 +23,4 @@ export {
   type RecordedRequest, type UsageVariant,
 } from './scripted-server.js';
 export { runDemo, DEMO_QUESTIONS, type DemoOptions, type DemoResult } from './demo.js';
+export { callAggregator, type AggregatorRequest } from './aggregator.js';

@@ -34,6 +34,8 @@ export interface ResolvedProvider {
   serverPort?: number;
   included: boolean;
   client: OpenAI;
+  /** Replaces this provider's API key in a provider error before it reaches a span or record. */
+  scrub(error: unknown): unknown;
 }
 
 export interface ProviderRegistryOptions {
@@ -73,6 +75,7 @@ export class ProviderRegistry {
       ...(url ? { serverAddress: url.hostname, serverPort: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80 } : {}),
       included: config.included ?? false,
       client: new OpenAI({ baseURL, apiKey, maxRetries: this.options.maxRetries ?? 2 }),
+      scrub: (error) => scrubSecret(error, apiKey),
     };
     this.#clients.set(name, resolved);
     return resolved;
@@ -97,6 +100,20 @@ function resolveApiKey(name: string, config: ProviderConfig, env: Env): string {
     return value;
   }
   return 'no-key-needed';
+}
+
+/**
+ * Some providers echo the key they were given in an error message. The error
+ * is recorded on spans and in records, so the key is masked first; name and
+ * HTTP status survive for `error.type`.
+ */
+export function scrubSecret(error: unknown, secret: string): unknown {
+  if (secret.length < 8 || !(error instanceof Error) || !error.message.includes(secret)) return error;
+  const masked = new Error(error.message.split(secret).join('[REDACTED]'));
+  masked.name = error.name;
+  const status = (error as { status?: unknown }).status;
+  if (status !== undefined) Object.assign(masked, { status });
+  return masked;
 }
 
 export function slotLabel(slot: ModelSlotConfig): string {

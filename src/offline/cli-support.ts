@@ -52,7 +52,7 @@ export function requireDirectory(dir: string): void {
 
 export interface TraceTarget {
   file: string;
-  /** When the argument named a session, only its records (a file can hold several sessions). */
+  /** Set when the argument was a raw session id that maps to a shared file name: only its records. */
   sessionId?: string;
 }
 
@@ -66,7 +66,9 @@ export function resolveTarget(arg: string, dirOption: string | undefined, io: Cl
   const dir = traceDirectory(dirOption, io);
   if (arg.endsWith('.jsonl') && isFile(path.join(dir, path.basename(arg)))) return { file: path.join(dir, path.basename(arg)) };
   const file = sessionFilePath(dir, arg);
-  if (isFile(file)) return { file, sessionId: arg };
+  // A raw id that differs from its file stem ("a/b" → a_b.jsonl) may share the
+  // file with other ids ("a_b"): keep only its records. The stem itself means the whole file.
+  if (isFile(file)) return arg === sanitizeSessionId(arg) ? { file } : { file, sessionId: arg };
   if (arg.endsWith('.jsonl') || arg.startsWith('.') || arg.startsWith(path.sep)) {
     throw new CliError(`cannot read ${asPath}: ${describeStat(asPath)}`);
   }
@@ -103,6 +105,5 @@ function describeStat(file: string): string {
 
 /** Whether a record belongs to the session the user named. */
 export function matchesSession(recordSessionId: string | null, target: TraceTarget): boolean {
-  if (target.sessionId === undefined) return true;
-  return recordSessionId === target.sessionId || sanitizeSessionId(recordSessionId) === target.sessionId;
+  return target.sessionId === undefined || recordSessionId === target.sessionId;
 }

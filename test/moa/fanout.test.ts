@@ -129,3 +129,24 @@ describe('caller abort', () => {
     expect(roots(tracing.spans())).toHaveLength(1);
   });
 });
+
+describe('credentials', () => {
+  it('an API key echoed in a provider error never reaches spans', async () => {
+    const key = 'sk-very-secret-key-0123456789';
+    server = await scriptedServer({
+      'advisor-a': { failStatus: 401, failMessage: `Incorrect API key provided: ${key}` },
+      'advisor-b': { reply: 'B' },
+      aggregator: { failStatus: 401, failMessage: `Incorrect API key provided: ${key}` },
+    });
+    tracing = inMemoryTracing();
+    const client = testClient(server, tracing.tracer, {
+      providers: { local: { baseURL: server.baseURL, apiKeyEnv: 'LOCAL_KEY' } },
+      env: { LOCAL_KEY: key },
+    });
+    await expect(client.chat.completions.create({ model: 'moa', messages })).rejects.toThrow();
+    const dump = JSON.stringify(tracing.spans().map((s) => ({ a: s.attributes, st: s.status, ev: s.events })));
+    expect(dump).toContain('[REDACTED]');
+    expect(dump).not.toContain(key);
+    expect(byRole(tracing.spans(), 'reference').find((s) => s.attributes['moa.reference.index'] === 0)?.attributes['error.type']).toBe('401');
+  });
+});

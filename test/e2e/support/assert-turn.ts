@@ -4,6 +4,7 @@
  */
 import { expect } from 'vitest';
 import { safeStringify, toGenAiMessages } from '../../../src/index.js';
+import { outputMessage } from '../../../src/content/genai.js';
 import * as A from '../../../src/trace/attributes.js';
 import { SPAN_KIND_CLIENT, SPAN_KIND_INTERNAL, type FlatSpan } from './otlp-json.js';
 import type { CallRecord, TurnRecordLine } from './moa.js';
@@ -82,7 +83,11 @@ function expectCallMatches(span: FlatSpan, root: FlatSpan, call: CallRecord, exp
   if (expectations.exactContent) {
     // Byte-identical to what the record's exact messages convert to.
     expect(input, `${where} gen_ai.input.messages`).toBe(safeStringify(toGenAiMessages(call.input_messages)));
-    if (typeof call.output === 'string' && !call.output.startsWith('[failed')) {
+    if (span.attributes[A.MOA_ROLE] === A.ROLE_AGGREGATOR) {
+      // Text and tool calls, exactly as the record's answer converts.
+      const expected = safeStringify([outputMessage(call.output, call.tool_calls ?? null, call.finish_reason ?? null)]);
+      expect(span.attributes[A.GEN_AI_OUTPUT_MESSAGES], `${where} gen_ai.output.messages`).toBe(expected);
+    } else if (typeof call.output === 'string' && !call.output.startsWith('[failed')) {
       const output = JSON.parse(String(span.attributes[A.GEN_AI_OUTPUT_MESSAGES])) as Array<{ parts?: Array<{ type?: string; content?: unknown }> }>;
       const text = output.flatMap((m) => m.parts ?? []).filter((p) => p.type === 'text').map((p) => p.content).join('');
       expect(text, `${where} output text`).toBe(call.output);

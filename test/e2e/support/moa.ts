@@ -23,6 +23,9 @@ export interface CallRecord {
   cost_usd?: number | string | null;
   cost_status?: string | null;
   span_id: string;
+  /** Aggregator only. */
+  tool_calls?: unknown[] | null;
+  finish_reason?: string | null;
 }
 export interface TurnRecordLine {
   session_id: string | null;
