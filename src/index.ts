@@ -26,3 +26,10 @@ export { safeStringify } from './content/safe-json.js';
 export { resolveConfig, MoaConfigError, type MoaOptions } from './config/load.js';
 export type { MoaConfig, MoaOptionsInput, PresetConfig, ProviderConfig, ModelSlotConfig } from './config/schema.js';
 export { resolveHome, resolveTraceDir, sanitizeSessionId, sessionFilePath } from './config/paths.js';
+// the MoA client
+export {
+  createMoaClient, runConversation, startScriptedServer, MoaSetupError, MissingApiKeyError, DEFAULT_PRESET_MODEL,
+  type MoaClient, type MoaClientOptions, type MoaChatCompletions, type MoaModelSlot, type MoaPreset, type MoaProvider,
+  type MoaRequestOptions, type RunConversationOptions, type ConversationResult, type ToolHandler,
+  type ScriptedServer, type ScriptedModel, type ScriptedReply,
+} from './moa/index.js';

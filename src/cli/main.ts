@@ -4,6 +4,7 @@
  * failure into one line on stderr and a non-zero exit code.
  */
 import { realpathSync } from 'node:fs';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { fileURLToPath } from 'node:url';
 import { CliError, type CliIo } from './command.js';
 import { COMMANDS } from './registry.js';
@@ -67,8 +68,26 @@ function isMain(): boolean {
   }
 }
 
+/**
+ * Tracing problems (an unreachable collector, an unwritable trace dir) are
+ * reported through the OpenTelemetry diagnostic logger; a library leaves that
+ * logger to the application, but the CLI is the application: show warnings.
+ */
+function showTracingWarnings(stderr: NodeJS.WritableStream): void {
+  const seen = new Set<string>();
+  const line = (level: string) => (message: string, ...args: unknown[]) => {
+    const text = [message, ...args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : ''))].filter(Boolean).join(' ').split('\n')[0]?.replace(/^moa-otel: /, '') ?? '';
+    if (seen.has(text)) return;
+    seen.add(text);
+    stderr.write(`moa-otel: ${level}: ${text}\n`);
+  };
+  const quiet = () => {};
+  diag.setLogger({ error: line('error'), warn: line('warning'), info: quiet, debug: quiet, verbose: quiet }, DiagLogLevel.WARN);
+}
+
 if (isMain()) {
   const io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+  showTracingWarnings(process.stderr);
   runCli(process.argv.slice(2), io).then(
     (code) => { process.exitCode = code; },
     (err: unknown) => { process.stderr.write(`moa-otel: ${describeError(err)}\n`); process.exitCode = 1; },

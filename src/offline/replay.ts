@@ -12,7 +12,7 @@ import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
 import type { AggregatorRecord, ReferenceRecord, TurnRecord } from '../export/record.js';
 import * as A from '../trace/attributes.js';
 import {
-  callEndAttributes, callSpanName, callStartAttributes, inputMessagesAttribute, normalizeUsage, outputLocation,
+  callEndAttributes, callSpanName, callStartAttributes, inputMessagesAttribute, sanitizeUsage, outputLocation,
   rootEndAttributes, rootStartAttributes, type CallRole,
 } from '../trace/call-attributes.js';
 import { contentPolicyFor } from '../trace/content-policy.js';
@@ -112,7 +112,7 @@ function failureOf(call: ReferenceRecord | AggregatorRecord): string | null {
 }
 
 function usageOf(usage: NonNullable<ReferenceRecord['usage']>): Usage {
-  return normalizeUsage({
+  return sanitizeUsage({
     inputTokens: usage.input_tokens ?? 0, outputTokens: usage.output_tokens ?? 0, cacheReadTokens: usage.cache_read_tokens ?? 0,
     cacheWriteTokens: usage.cache_write_tokens ?? 0, reasoningTokens: usage.reasoning_tokens ?? 0,
   });

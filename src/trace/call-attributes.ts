@@ -168,7 +168,8 @@ export function outputLocation(streamed: boolean, capturedText: string | null | 
   return typeof capturedText === 'string' && capturedText !== '' ? 'inline_from_stream' : 'assistant_message_in_session_db';
 }
 
-export function normalizeUsage(u: Partial<Usage> | null | undefined): Usage {
+/** Usage with every bucket a finite, non-negative number (missing or bad values become 0). */
+export function sanitizeUsage(u: Partial<Usage> | null | undefined): Usage {
   const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
   return {
     inputTokens: n(u?.inputTokens),

@@ -16,7 +16,7 @@ import { redactText } from '../content/redact.js';
 import * as A from './attributes.js';
 import {
   addUsage, callEndAttributes, callSpanName, callStartAttributes, costNumber, defaultLabel,
-  inputMessagesAttribute, normalizeUsage, outputLocation, rootEndAttributes, rootStartAttributes, ZERO_USAGE,
+  inputMessagesAttribute, sanitizeUsage, outputLocation, rootEndAttributes, rootStartAttributes, ZERO_USAGE,
   type CallRole,
 } from './call-attributes.js';
 import { contentPolicyOf, type ContentPolicy } from './content-policy.js';
@@ -163,7 +163,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     guarded('call.end', () => {
       if (this.done) return;
       this.done = true;
-      const usage = normalizeUsage(result.usage);
+      const usage = sanitizeUsage(result.usage);
       const agg = result as AggregatorEnd;
       const output = typeof result.output === 'string' ? this.redact(result.output) : null;
       const toolCalls = agg.toolCalls && agg.toolCalls.length > 0 ? agg.toolCalls : null;

@@ -133,7 +133,7 @@ describe('JSONL turn exporter', () => {
 
   it('keeps the messages as they were when the call started, even if the caller mutates them', () => {
     const t = setup();
-    const messages: Array<Record<string, unknown> & { role: string }> = [{ role: 'user', content: 'first' }];
+    const messages: Array<{ role: string; content: string }> = [{ role: 'user', content: 'first' }];
     const turn = startMoaTurn({ sessionId: 'mut', preset: 'p', tracer: t.tracer });
     const agg = turn.startAggregator({ model: 'agg', provider: 'p', messages });
     messages.push({ role: 'assistant', content: 'added later' });

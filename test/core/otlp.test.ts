@@ -106,7 +106,7 @@ describe('OTLP export', () => {
     expect(typeof attr(omega, 'gen_ai.response.time_to_first_chunk')).toBe('number');
     expect(omega.links?.map((l) => l.spanId).sort()).toEqual(refs.map((r) => r.spanId).sort());
 
-    const resource = receiver.requests[0]!.json!.resourceSpans[0]!.resource!;
+    const resource = { attributes: receiver.requests[0]!.json!.resourceSpans[0]!.resource?.attributes ?? [] };
     expect(attr(resource, 'service.name')).toBe('otlp-test');
     expect(attr(resource, 'deployment.environment')).toBe('test');
 

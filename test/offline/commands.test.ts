@@ -144,11 +144,11 @@ describe('offline commands', () => {
       expect(lines[1]).toMatch(/bad\.jsonl:3: error: not a turn record: ts: /);
       expect(lines[2]).toMatch(/bad\.jsonl:4: error: trace_id: expected 32 lowercase hex digits/);
       expect(lines[3]).toMatch(/bad\.jsonl:6: warning: torn last line/);
-      expect(lines[4]).toMatch(/bad\.jsonl: 2 records, 4 problems$/);
+      expect(lines[4]).toMatch(/bad\.jsonl: 3 records, 4 problems$/);
       const json = await cli(['validate', file, '--json']);
       const objects = json.out.trim().split('\n').map((l) => JSON.parse(l) as { line?: number; ok?: boolean });
       expect(objects.filter((o) => o.line !== undefined).map((o) => o.line)).toEqual([2, 3, 4, 6]);
-      expect(objects.at(-1)).toMatchObject({ records: 2, problems: 4, ok: false });
+      expect(objects.at(-1)).toMatchObject({ records: 3, problems: 4, ok: false });
     });
   });
 

@@ -1,0 +1,115 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/main.js';
+import { escapeHtml } from '../../src/offline/report/escape.js';
+import { captureIo, makeTraceDir, oursRecord, PYTHON_LINES, type TraceDir } from './fixtures.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HOSTILE = '</pre><script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">"\'&';
+
+function hostileRecord(): string {
+  const r = oursRecord({ iteration: 2, ts: 1_764_000_200 });
+  (r.references as Record<string, unknown>[])[0]!.output = HOSTILE;
+  (r.references as Record<string, unknown>[])[0]!.label = `<b>${HOSTILE}</b>`;
+  (r.aggregator as Record<string, unknown>).input_messages = [{ role: 'user', content: HOSTILE }, { role: `x"><script>window.__pwned=3</script>`, content: [{ type: 'text', text: HOSTILE }] }];
+  return JSON.stringify(r);
+}
+
+describe('report', () => {
+  let dir: TraceDir;
+  let out: string;
+  beforeAll(() => {
+    dir = makeTraceDir();
+    out = mkdtempSync(path.join(tmpdir(), 'moa-report-'));
+    dir.write('mixed.jsonl', `${PYTHON_LINES.join('\n')}\n${JSON.stringify(oursRecord())}\n${hostileRecord()}\n`);
+  });
+  afterAll(() => {
+    dir.cleanup();
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it('escapes every HTML special character', () => {
+    expect(escapeHtml(`<a href="x">'&'</a>\u0000`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;\\u0000');
+  });
+
+  it('writes one self-contained page: no script, no external resource, hostile content escaped', async () => {
+    const file = path.join(out, 'plain.html');
+    const cap = captureIo();
+    expect(await runCli(['report', path.join(dir.dir, 'mixed.jsonl'), '-o', file], cap.io)).toBe(0);
+    expect(cap.out).toBe(`wrote ${file} (4 turns)\n`);
+    const html = readFileSync(file, 'utf8');
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/<img/i);
+    expect(html).not.toMatch(/(src|href)=["']?(https?:)?\/\//i);
+    expect(html).toContain('&lt;script&gt;window.__pwned = 1&lt;/script&gt;');
+    expect(html).toContain("Content-Security-Policy\" content=\"default-src 'none'");
+    expect(html.match(/<section class="turn"/g)).toHaveLength(4);
+    expect(html).toContain('$0.001'); // turn totals: exact decimals
+  });
+
+  it('defaults to <session>.html in the working directory and can write to stdout', async () => {
+    const cap = captureIo({}, out);
+    expect(await runCli(['report', path.join(dir.dir, 'mixed.jsonl'), '--json'], cap.io)).toBe(0);
+    expect(JSON.parse(cap.out)).toEqual({ file: path.join(out, 'mixed.html'), turns: 4 });
+    expect(existsSync(path.join(out, 'mixed.html'))).toBe(true);
+    const stdout = captureIo();
+    expect(await runCli(['report', path.join(dir.dir, 'mixed.jsonl'), '-o', '-'], stdout.io)).toBe(0);
+    expect(stdout.out.startsWith('<!DOCTYPE html>')).toBe(true);
+  });
+
+  describe.skipIf(!existsSync(CHROMIUM))('in headless Chromium', () => {
+    let browser: BrowserContext;
+    let profile: string;
+    beforeAll(async () => {
+      profile = mkdtempSync(path.join(tmpdir(), 'moa-chromium-'));
+      // A fresh user-data-dir per run (playwright wants it as the persistent-context path).
+      browser = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        viewport: { width: 1400, height: 1000 },
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+          '--disable-component-update', '--disable-sync'],
+      });
+    }, 60_000);
+    afterAll(async () => {
+      await browser?.close();
+      rmSync(profile, { recursive: true, force: true });
+    });
+
+    it('renders every turn from file:// without console errors or network, and takes a screenshot', async () => {
+      const file = path.join(out, 'browser.html');
+      expect(await runCli(['report', path.join(dir.dir, 'mixed.jsonl'), '-o', file], captureIo().io)).toBe(0);
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      const requests: string[] = [];
+      page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text()); });
+      page.on('pageerror', (e) => problems.push(e.message));
+      page.on('request', (r) => { if (!r.url().startsWith('file://')) requests.push(r.url()); });
+      await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+
+      expect(await page.locator('section.turn').count()).toBe(4);
+      expect(await page.locator('section.turn svg.waterfall').count()).toBe(4);
+      expect(await page.locator('section.turn').nth(1).locator('article.call').count()).toBe(2);
+      expect(await page.locator('figure.chart svg').count()).toBe(2);
+      expect(await page.locator('#session-totals').innerText()).toContain('$0.801');
+      // the hostile strings are text, not markup
+      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      expect(await page.locator('section#turn-4 article.call').first().locator('pre.output').innerText()).toBe(HOSTILE);
+      // exact input messages are collapsed until opened
+      const details = page.locator('section#turn-4 article.aggregator details.inputs');
+      expect(await details.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+      await details.locator('summary').click();
+      expect(await details.locator('pre').first().innerText()).toBe(HOSTILE);
+      expect(problems).toEqual([]);
+      expect(requests).toEqual([]);
+      const shot = path.join(process.env.MOA_REPORT_SCREENSHOT_DIR ?? out, 'report-screenshot.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
+      await page.close();
+    });
+  });
+});
