@@ -4,6 +4,7 @@
  */
 import { runJsonlPathBench } from './jsonl-path.js';
 import { runTracingOffBench } from './tracing-off.js';
+import { runOfflineStatsBench } from './offline-stats.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 const verdict = (ratio: number, target: number) => (ratio <= target ? 'ok' : 'OVER TARGET');
@@ -18,12 +19,5 @@ console.log('Tracing off: instrumented turn vs uninstrumented turn (target <= 1.
 const off = await runTracingOffBench(quick ? 5 : 20, quick ? 500 : 2000);
 console.log(`  plain ${off.plainUs.toFixed(2)} us  instrumented ${off.instrumentedUs.toFixed(2)} us  ratio ${off.ratio.toFixed(3)}x  ${verdict(off.ratio, 1.05)}`);
 
-try {
-  const offline = (await import('./offline-stats.js')) as { runOfflineStatsBench?: (o: { bytes?: number; quick?: boolean }) => Promise<unknown> };
-  if (offline.runOfflineStatsBench) {
-    console.log('Offline stats over a generated trace directory (targets: RSS < 300 MB, throughput >= 0.5x of split+JSON.parse)');
-    console.log(offline.runOfflineStatsBench({ quick }));
-  }
-} catch (err) {
-  console.log(`offline stats bench not available: ${err instanceof Error ? err.message : String(err)}`);
-}
+console.log('Offline stats over a generated trace directory (targets: peak RSS < 300 MB, throughput >= 0.5x of split + JSON.parse)');
+console.log(await runOfflineStatsBench({ quick }));

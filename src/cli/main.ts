@@ -88,6 +88,11 @@ function showTracingWarnings(stderr: NodeJS.WritableStream): void {
 if (isMain()) {
   const io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
   showTracingWarnings(process.stderr);
+  // `moa-otel ls --json | head -1`: a reader that leaves early is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   runCli(process.argv.slice(2), io).then(
     (code) => { process.exitCode = code; },
     (err: unknown) => { process.stderr.write(`moa-otel: ${describeError(err)}\n`); process.exitCode = 1; },

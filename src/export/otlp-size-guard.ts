@@ -12,7 +12,8 @@
  *  - splits a batch into consecutive exports that each fit the limit;
  *  - shortens the content attributes of a span that alone is too big, keeping
  *    them valid GenAI message JSON with a visible marker, and flags the span
- *    (`moa.content.truncated`, `moa.content.original_bytes`);
+ *    (`moa.content.truncated=true`; `moa.content.original_bytes` = UTF-8 size
+ *    of the uncut content attributes together);
  *  - drops the content attributes altogether when content capture is off.
  *
  * The SDK hands the same ReadableSpan objects to every processor (the JSONL
@@ -85,7 +86,9 @@ export class SizeBoundedSpanExporter implements SpanExporter {
       diag.error('moa-otel: OTLP size guard failed; exporting the batch unchanged', error);
       chunks = [this.captureContent ? spans : spans.map(withoutContent)];
     }
-    void this.exportInOrder(chunks).then(resultCallback);
+    void this.exportInOrder(chunks).then(resultCallback, (error: unknown) =>
+      resultCallback({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
+    );
   }
 
   forceFlush(): Promise<void> {

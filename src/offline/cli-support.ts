@@ -57,8 +57,10 @@ export interface TraceTarget {
 }
 
 /**
- * A `<session|file>` argument: an existing path (or anything that looks like
- * one) is a file; otherwise it is a session id looked up in the directory.
+ * A `<session|file>` argument: an existing file path is used as is; otherwise
+ * it is a file name or a session id (raw or sanitized) in the trace directory.
+ * Something that can only be a path (`./x`, `/x`, `*.jsonl`) and is missing
+ * is reported as an unreadable file, anything else as an unknown session.
  */
 export function resolveTarget(arg: string, dirOption: string | undefined, io: CliIo): TraceTarget {
   const asPath = path.resolve(io.cwd, arg);

@@ -1,4 +1,5 @@
 /** Reads trace files once and aggregates them (the `stats` command and its bench). */
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { matchesSession, type TraceTarget } from './cli-support.js';
 import { readTurnRecords, type RecordProblem } from './reader.js';
@@ -7,13 +8,20 @@ import { StatsAccumulator, type StatsGroup } from './stats.js';
 
 export async function collectStats(
   targets: readonly TraceTarget[], group: StatsGroup, onProblem?: (problem: RecordProblem) => void,
+  /** Called with the bytes read so far over all targets (for a progress bar). */
+  onProgress?: (doneBytes: number) => void,
 ): Promise<StatsAccumulator> {
   const stats = new StatsAccumulator(group);
+  let before = 0;
   for (const target of targets) {
     const stem = path.basename(target.file, SESSION_FILE_SUFFIX);
-    for await (const { record } of readTurnRecords(target.file, { onProblem })) {
+    let offset = 0;
+    for await (const { record, endOffset } of readTurnRecords(target.file, { onProblem })) {
+      offset = endOffset;
+      onProgress?.(before + offset);
       if (matchesSession(record.session_id, target)) stats.add(record, stem);
     }
+    before += (await stat(target.file)).size;
   }
   return stats;
 }

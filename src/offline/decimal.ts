@@ -31,7 +31,7 @@ export function parseDecimal(value: number | string | null | undefined): ScaledD
   let units = BigInt(whole + fraction);
   let scale = fraction.length - exponent;
   if (scale < 0) {
-    units *= 10n ** BigInt(-scale);
+    units *= pow10(-scale);
     scale = 0;
   }
   return { units: sign === '-' ? -units : units, scale };
@@ -50,6 +50,13 @@ export function formatDecimal(value: ScaledDecimal): string {
   return negative && digits !== '0' ? `-${digits}` : digits;
 }
 
+// Sums rescale on almost every add: cache the powers of ten instead of computing them.
+const POWERS: bigint[] = [1n];
+function pow10(n: number): bigint {
+  for (let i = POWERS.length; i <= n; i++) POWERS.push((POWERS[i - 1] as bigint) * 10n);
+  return POWERS[n] as bigint;
+}
+
 /** A running exact sum. `count` says how many known values went in. */
 export class DecimalSum {
   private units = 0n;
@@ -62,6 +69,11 @@ export class DecimalSum {
     if (!parsed) return false;
     this.addScaled(parsed);
     return true;
+  }
+
+  /** Adds an already parsed value (parse once, add to several sums). */
+  addDecimal(value: ScaledDecimal): void {
+    this.addScaled(value);
   }
 
   addSum(other: DecimalSum): void {
@@ -91,10 +103,10 @@ export class DecimalSum {
 
   private addScaled(value: ScaledDecimal): void {
     if (value.scale > this.scale) {
-      this.units *= 10n ** BigInt(value.scale - this.scale);
+      this.units *= pow10(value.scale - this.scale);
       this.scale = value.scale;
     }
-    this.units += value.units * 10n ** BigInt(this.scale - value.scale);
+    this.units += this.scale === value.scale ? value.units : value.units * pow10(this.scale - value.scale);
     this.known += 1;
   }
 }

@@ -119,7 +119,8 @@ export class RecordLineParser {
     this.line += 1;
     let text = split.bytes.toString('utf8');
     if (this.line === 1 && text.startsWith(BOM)) text = text.slice(1);
-    if (text.trim() === '') return null;
+    // Blank lines are skipped; the cheap first-character test avoids trimming every record.
+    if (text.length === 0 || (text.charCodeAt(0) <= 0x20 && text.trim() === '')) return null;
     const result = parseRecordLine(text);
     if (result.ok) return { record: result.record, line: this.line, endOffset: split.endOffset };
     if (unterminated && result.kind === 'json') {

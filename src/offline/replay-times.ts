@@ -1,6 +1,6 @@
 /**
  * Start and end times of a replayed turn. Real times come from the record:
- * `ts` (when the line was written, i.e. the end of the turn), the calls'
+ * `ts` (when the line was written, just after the turn ended), the calls'
  * `started_at`/`ended_at` (epoch seconds) and `duration_ms`. Whatever is
  * missing is synthesized consistently: the references run together from the
  * turn start, the aggregator runs after them, and the root spans them all.
@@ -54,10 +54,20 @@ export function turnTimes(record: TurnRecord): TurnTimes {
     end: Math.min(turnStartGuess, fanoutEnd - (refDurations[i] ?? SYNTHETIC_CALL_MS)) + (refDurations[i] ?? SYNTHETIC_CALL_MS),
   });
   const all = [aggregator, ...references];
-  const root = {
-    start: Math.min(turnStartGuess, ...all.map((i) => i.start)),
-    end: Math.max(endMs, ...all.map((i) => i.end)),
-  };
+  const knownCalls = [...refKnown, aggKnown].filter((i): i is Interval => i !== null);
+  const rootDuration = typeof record.duration_ms === 'number' && record.duration_ms >= 0 ? record.duration_ms : null;
+  let root: Interval;
+  if (knownCalls.length > 0 && rootDuration !== null) {
+    // `ts` is when the line was written, a little after the root ended: with
+    // real call times, the root starts with its first call and lasts duration_ms.
+    const start = Math.min(...knownCalls.map((i) => i.start));
+    root = { start, end: Math.max(start + rootDuration, ...all.map((i) => i.end)) };
+  } else {
+    root = {
+      start: Math.min(turnStartGuess, ...all.map((i) => i.start)),
+      end: Math.max(endMs, ...all.map((i) => i.end)),
+    };
+  }
   return { root, references, aggregator };
 }
 

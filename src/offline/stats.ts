@@ -2,9 +2,18 @@
  * Usage and cost aggregated over many records, by model, provider, session
  * or UTC day. Costs are summed exactly (decimal), tokens per bucket.
  */
-import type { TurnRecord } from '../export/record.js';
-import { DecimalSum } from './decimal.js';
-import { summarizeTurn, ZERO_TOKENS, type CallSummary, type TokenCounts } from './summary.js';
+import type { ReferenceRecord, TurnRecord } from '../export/record.js';
+import { DecimalSum, parseDecimal, type ScaledDecimal } from './decimal.js';
+import { isFailedCall, tokensOf, ZERO_TOKENS, type TokenCounts } from './summary.js';
+
+interface CallFacts {
+  model: string | null;
+  label: string;
+  provider: string | null;
+  tokens: TokenCounts | null;
+  cost: ScaledDecimal | null;
+  failed: boolean;
+}
 
 export const STATS_GROUPS = ['model', 'provider', 'session', 'day'] as const;
 export type StatsGroup = (typeof STATS_GROUPS)[number];
@@ -30,7 +39,7 @@ class Bucket {
   unknownCostCalls = 0;
   private lastTurn: TurnRecord | undefined;
 
-  addCall(call: CallSummary, turn: TurnRecord): void {
+  addCall(call: CallFacts, turn: TurnRecord): void {
     if (this.lastTurn !== turn) {
       this.turns += 1;
       this.lastTurn = turn;
@@ -45,7 +54,8 @@ class Bucket {
       t.cacheWrite += call.tokens.cacheWrite;
       t.reasoning += call.tokens.reasoning;
     }
-    if (!this.cost.add(call.costUsd)) this.unknownCostCalls += 1;
+    if (call.cost) this.cost.addDecimal(call.cost);
+    else this.unknownCostCalls += 1;
   }
 
   row(key: string): StatsRow {
@@ -64,7 +74,15 @@ export class StatsAccumulator {
 
   /** `fileSession` names the session of records without a session id (the file stem). */
   add(record: TurnRecord, fileSession: string): void {
-    for (const call of summarizeTurn(record).calls) {
+    // The hot loop of `stats` over gigabytes: per call facts only, each cost parsed once.
+    for (let i = 0; i <= record.references.length; i++) {
+      const raw = i < record.references.length ? (record.references[i] as ReferenceRecord) : record.aggregator;
+      const call: CallFacts = {
+        model: raw.model, label: raw.label, provider: raw.provider,
+        tokens: raw.usage ? tokensOf(raw.usage) : null,
+        cost: parseDecimal(raw.cost_usd),
+        failed: isFailedCall(raw),
+      };
       const key = this.keyOf(call, record, fileSession);
       let bucket = this.buckets.get(key);
       if (!bucket) {
@@ -85,7 +103,7 @@ export class StatsAccumulator {
     return this.total.row('TOTAL');
   }
 
-  private keyOf(call: CallSummary, record: TurnRecord, fileSession: string): string {
+  private keyOf(call: CallFacts, record: TurnRecord, fileSession: string): string {
     switch (this.group) {
       case 'model': return call.model ?? call.label;
       case 'provider': return call.provider ?? '(unknown)';

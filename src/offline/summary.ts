@@ -6,7 +6,7 @@
 import {
   FAILED_OUTPUT_PREFIX, type AggregatorRecord, type RecordUsage, type ReferenceRecord, type TurnRecord,
 } from '../export/record.js';
-import { DecimalSum } from './decimal.js';
+import { DecimalSum, formatDecimal, parseDecimal, type ScaledDecimal } from './decimal.js';
 
 export interface TokenCounts {
   /** Uncached input. */
@@ -30,6 +30,8 @@ export interface CallSummary {
   tokens: TokenCounts | null;
   /** Exact decimal text, or null when unknown. */
   costUsd: string | null;
+  /** The same cost, parsed (for exact sums without re-parsing the text). */
+  cost: ScaledDecimal | null;
   costStatus: string | null;
   durationMs: number | null;
   failed: boolean;
@@ -55,7 +57,7 @@ export function summarizeTurn(record: TurnRecord): TurnSummary {
   const cost = new DecimalSum();
   let tokens: TokenCounts = { ...ZERO_TOKENS };
   for (const call of calls) {
-    cost.add(call.costUsd);
+    if (call.cost) cost.addDecimal(call.cost);
     if (call.tokens) tokens = addTokens(tokens, call.tokens);
   }
   return {
@@ -69,6 +71,7 @@ export function summarizeTurn(record: TurnRecord): TurnSummary {
 
 export function summarizeCall(role: CallRoleName, call: ReferenceRecord | AggregatorRecord, index?: number): CallSummary {
   const failed = isFailedCall(call);
+  const cost = parseDecimal(call.cost_usd);
   return {
     role,
     ...(index !== undefined ? { index } : {}),
@@ -76,7 +79,8 @@ export function summarizeCall(role: CallRoleName, call: ReferenceRecord | Aggreg
     model: call.model,
     provider: call.provider,
     tokens: call.usage ? tokensOf(call.usage) : null,
-    costUsd: costText(call.cost_usd),
+    costUsd: cost ? formatDecimal(cost) : null,
+    cost,
     costStatus: call.cost_status ?? null,
     durationMs: callDurationMs(call),
     failed,
@@ -129,10 +133,4 @@ export function addTokens(a: TokenCounts, b: TokenCounts): TokenCounts {
 /** Every token billed: uncached input, cache reads and writes, output (reasoning is part of output). */
 export function totalTokens(t: TokenCounts): number {
   return t.input + t.cacheRead + t.cacheWrite + t.output;
-}
-
-function costText(value: number | string | null | undefined): string | null {
-  const sum = new DecimalSum();
-  sum.add(value);
-  return sum.toNullableString();
 }

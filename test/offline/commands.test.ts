@@ -214,3 +214,53 @@ describe('offline commands', () => {
     expect(stem.out.trim().split('\n')).toHaveLength(2);
   });
 });
+
+describe('progress on a terminal', () => {
+  it('draws a bar on a TTY stderr for big inputs and nothing otherwise', async () => {
+    const { createProgress } = await import('../../src/offline/progress.js');
+    let drawn = '';
+    const tty = { stderr: Object.assign({ write: (s: string) => { drawn += s; return true; } }, { isTTY: true }) as unknown as NodeJS.WritableStream & { isTTY: boolean } };
+    const bar = createProgress(tty, 'stats', 64 * 1024 * 1024);
+    bar.update(16 * 1024 * 1024);
+    bar.done();
+    expect(drawn).toMatch(/^\rstats █+░+ {2}25% 16 MiB\/64 MiB/);
+    expect(drawn).toMatch(/100% 64 MiB\/64 MiB\u001b\[K\n$/);
+    drawn = '';
+    const small = createProgress(tty, 'stats', 1000);
+    small.update(500);
+    small.done();
+    const notTty = createProgress({ stderr: { write: () => { drawn += 'x'; return true; } } as unknown as NodeJS.WritableStream }, 'x', 1e9);
+    notTty.update(5e8);
+    notTty.done();
+    expect(drawn).toBe('');
+  });
+});
+
+describe('bad input is one line and exit 2 for every offline command', () => {
+  const COMMANDS = ['ls', 'show', 'stats', 'validate', 'export', 'report', 'tail', 'prune'];
+  it.each(COMMANDS)('%s rejects an unknown flag', async (name) => {
+    const positional = name === 'ls' || name === 'prune' ? [] : ['x'];
+    const r = await cli([name, ...positional, '--no-such-flag']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(new RegExp(`^moa-otel ${name}: Unknown option '--no-such-flag'\\n$`));
+    expect(r.out).toBe('');
+  });
+
+  it('an unreadable path (a directory named like a trace file) is one line, exit 2', async () => {
+    const dir = makeTraceDir();
+    try {
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(path.join(dir.dir, 'weird.jsonl'));
+      for (const name of ['show', 'validate', 'export', 'report']) {
+        const args = name === 'export' ? [name, path.join(dir.dir, 'weird.jsonl'), '--out', path.join(dir.dir, 'o')] : [name, path.join(dir.dir, 'weird.jsonl')];
+        const r = await cli(args);
+        expect(r.code, name).toBe(2);
+        expect(r.err, name).toMatch(new RegExp(`^moa-otel ${name}: cannot read .*weird\\.jsonl: not a regular file\\n$`));
+      }
+      const ls = await cli(['ls', '--dir', dir.dir]);
+      expect(ls.code).toBe(0); // directories are not session files
+    } finally {
+      dir.cleanup();
+    }
+  });
+});

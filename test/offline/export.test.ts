@@ -49,8 +49,10 @@ describe('export: replay records as OTLP spans', () => {
     expect(agg.kind).toBe(3); // CLIENT
     expect(agg.links?.map((l) => l.spanId)).toEqual([ref0.spanId, ref1.spanId]);
     // times from started_at/ended_at (microsecond precision)
-    expect(ref0.startTimeUnixNano).toBe(String(BigInt(Math.round((record.ts - 3) * 1e6)) * 1000n));
-    expect(root.endTimeUnixNano).toBe(String(BigInt(Math.round(record.ts * 1e6)) * 1000n));
+    expect(ref0.startTimeUnixNano).toBe(String(BigInt(Math.round(((record.ts as number) - 3) * 1e6)) * 1000n));
+    // root: from its first call for duration_ms (2.9 s), not until ts (the later time of writing)
+    expect(root.startTimeUnixNano).toBe(ref0.startTimeUnixNano);
+    expect(root.endTimeUnixNano).toBe(String(BigInt(Math.round(((record.ts as number) - 0.1) * 1e6)) * 1000n));
     // attributes
     expect(attr(root, 'gen_ai.operation.name')).toBe('invoke_workflow');
     expect(attr(root, 'moa.reference.failed')).toBe(1);
@@ -152,7 +154,7 @@ describe('replayed spans match live spans', () => {
     if (!parsed.ok) throw new Error(parsed.message);
     const replayed = replayRecord(parsed.record, CONTEXT);
 
-    const byName = (spans: { name: string }[]) => [...spans].sort((x, y) => x.name.localeCompare(y.name));
+    const byName = <T extends { name: string }>(spans: T[]): T[] => [...spans].sort((x, y) => x.name.localeCompare(y.name));
     const liveSorted = byName(live);
     const replaySorted = byName(replayed);
     expect(replaySorted.map((s) => [s.name, s.kind])).toEqual(liveSorted.map((s) => [s.name, s.kind]));

@@ -61,7 +61,10 @@ describe('report', () => {
     expect(stdout.out.startsWith('<!DOCTYPE html>')).toBe(true);
   });
 
-  describe.skipIf(!existsSync(CHROMIUM))('in headless Chromium', () => {
+  // Skipped only on a developer machine without chromium: under CI (which runs
+  // scripts/install-chromium.sh first) or MOA_REQUIRE_CHROMIUM=1 a missing browser fails.
+  const required = Boolean(process.env.CI) || process.env.MOA_REQUIRE_CHROMIUM === '1';
+  describe.skipIf(!existsSync(CHROMIUM) && !required)('in headless Chromium', () => {
     let browser: BrowserContext;
     let profile: string;
     beforeAll(async () => {
@@ -97,11 +100,11 @@ describe('report', () => {
       expect(await page.locator('figure.chart svg').count()).toBe(2);
       expect(await page.locator('#session-totals').innerText()).toContain('$0.801');
       // the hostile strings are text, not markup
-      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      expect(await page.evaluate('typeof window.__pwned')).toBe('undefined');
       expect(await page.locator('section#turn-4 article.call').first().locator('pre.output').innerText()).toBe(HOSTILE);
       // exact input messages are collapsed until opened
       const details = page.locator('section#turn-4 article.aggregator details.inputs');
-      expect(await details.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+      expect(await details.getAttribute('open')).toBeNull();
       await details.locator('summary').click();
       expect(await details.locator('pre').first().innerText()).toBe(HOSTILE);
       expect(problems).toEqual([]);

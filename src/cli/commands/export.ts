@@ -1,4 +1,5 @@
 /** `moa-otel export`: replay a session's records as OTLP spans, to a collector or a file. */
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { CliError, type CliCommand, type CliIo } from '../command.js';
@@ -45,8 +46,7 @@ async function runExport(argv: string[], io: CliIo): Promise<number> {
   const serviceName = values['service-name'] ?? configuredServiceName(io);
 
   const sink: SpanSink = values.otlp !== undefined ? otlpHttpSink(values.otlp) : await otlpJsonFileSink(destination);
-  const progress = createProgress(io, 'export', 0);
-  let bar = progress;
+  const bar = createProgress(io, 'export', fileSize(target.file));
   try {
     const summary = await exportSession(target, {
       sink,
@@ -55,10 +55,7 @@ async function runExport(argv: string[], io: CliIo): Promise<number> {
         scope: { name: INSTRUMENTATION_SCOPE, version: PACKAGE_VERSION },
       },
       onProblem: problemsToStderr(io),
-      onProgress: (done, total) => {
-        if (bar === progress) bar = createProgress(io, 'export', total);
-        bar.update(done);
-      },
+      onProgress: (done) => bar.update(done),
     });
     bar.done();
     if (values.json) {
@@ -89,5 +86,13 @@ function configuredServiceName(io: CliIo): string {
     return resolveConfig({}, { env: io.env }).service_name ?? io.env.OTEL_SERVICE_NAME ?? 'moa-otel';
   } catch {
     return io.env.OTEL_SERVICE_NAME ?? 'moa-otel';
+  }
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
   }
 }

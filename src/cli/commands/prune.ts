@@ -26,7 +26,8 @@ const command: CliCommand = {
 };
 export default command;
 
-async function runPrune(argv: string[], io: CliIo, now = Date.now()): Promise<number> {
+async function runPrune(argv: string[], io: CliIo): Promise<number> {
+  const now = Date.now();
   const { values } = parseCommandArgs({
     args: argv,
     options: { ...COMMON_OPTIONS, 'older-than': { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },

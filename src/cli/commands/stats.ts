@@ -1,4 +1,5 @@
 /** `moa-otel stats`: calls, tokens and exact cost by model, provider, session or day. */
+import { statSync } from 'node:fs';
 import { CliError, type CliCommand, type CliIo } from '../command.js';
 import {
   COMMON_OPTIONS, parseCommandArgs, requireDirectory, resolveTarget, traceDirectory, withFileErrors,
@@ -6,9 +7,10 @@ import {
 } from '../../offline/cli-support.js';
 import { formatCost, formatInt, table, terminalSafe } from '../../offline/format.js';
 import { problemsToStderr } from '../../offline/problems.js';
+import { createProgress } from '../../offline/progress.js';
 import { collectStats } from '../../offline/collect-stats.js';
 import { listSessionFiles } from '../../offline/session-files.js';
-import { STATS_GROUPS, StatsAccumulator, type StatsGroup, type StatsRow } from '../../offline/stats.js';
+import { STATS_GROUPS, type StatsGroup, type StatsRow } from '../../offline/stats.js';
 
 const USAGE = `usage: moa-otel stats [<session|file>...] [--by model|provider|session|day] [--dir DIR] [--json]
 
@@ -37,7 +39,9 @@ async function runStats(argv: string[], io: CliIo): Promise<number> {
   const group = values.by as StatsGroup;
   if (!STATS_GROUPS.includes(group)) throw new CliError(`--by expects one of ${STATS_GROUPS.join(', ')}, got "${values.by}"`);
   const targets = await statsTargets(positionals, values.dir, io);
-  const stats = await collectStats(targets, group, problemsToStderr(io));
+  const bar = createProgress(io, 'stats', totalSize(targets));
+  const stats = await collectStats(targets, group, problemsToStderr(io), (done) => bar.update(done));
+  bar.done();
   if (values.json) {
     for (const row of stats.rows()) io.stdout.write(`${JSON.stringify(rowJson(group, row))}\n`);
     io.stdout.write(`${JSON.stringify({ ...rowJson(group, stats.totals()), total: true })}\n`);
@@ -67,4 +71,16 @@ function rowJson(group: StatsGroup, r: StatsRow) {
     tokens: { input: r.tokens.input, cache_read: r.tokens.cacheRead, cache_write: r.tokens.cacheWrite, output: r.tokens.output, reasoning: r.tokens.reasoning },
     cost_usd: r.costUsd, unknown_cost_calls: r.unknownCostCalls,
   };
+}
+
+function totalSize(targets: readonly TraceTarget[]): number {
+  let total = 0;
+  for (const t of targets) {
+    try {
+      total += statSync(t.file).size;
+    } catch {
+      // unreadable files fail with their own message when read
+    }
+  }
+  return total;
 }

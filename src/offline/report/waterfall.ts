@@ -32,7 +32,8 @@ export function waterfall(record: TurnRecord, calls: readonly CallSummary[]): st
     const width = Math.max(2, x(interval.end) - left);
     const kind = call.failed ? 'failed' : call.role;
     const name = call.role === 'reference' ? `ref ${call.index ?? i} · ${call.label}` : `aggregator · ${call.label}`;
-    const duration = call.durationMs ?? interval.end - interval.start;
+    // Synthesized intervals have no real length: say so instead of printing one.
+    const duration = call.durationMs;
     return `<g><text x="${LABEL - 8}" y="${y + 15}" text-anchor="end">${escapeHtml(clip(name))}</text>`
       + `<rect class="bar ${kind}" x="${left.toFixed(1)}" y="${y + 4}" width="${width.toFixed(1)}" height="${ROW - 8}" rx="2"><title>${escapeHtml(`${name}: ${formatDuration(duration)}${call.failed ? ` (failed: ${call.error ?? ''})` : ''}`)}</title></rect>`
       + `<text x="${LABEL + TRACK + 8}" y="${y + 15}">${escapeHtml(formatDuration(duration))}</text></g>`;
