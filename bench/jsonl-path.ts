@@ -42,9 +42,11 @@ export async function runJsonlPathBench(sizes: Array<[string, number, number]> =
   const results: JsonlPathResult[] = [];
   try {
     for (const [label, bytes, rounds] of sizes) {
-      const refMessages = conversation(bytes / 2);
-      const aggMessages = conversation(bytes / 2);
-      const output = 'Advice: '.padEnd(2000, 'a');
+      // Two references share one advisory view; with the aggregator's messages
+      // that is three arrays of about bytes/3 each, so the line is about `bytes`.
+      const refMessages = conversation(bytes);
+      const aggMessages = conversation(bytes);
+      const output = 'Advice: '.padEnd(Math.min(2000, Math.max(200, bytes / 50)), 'a');
       const instrumented = (session: string) => {
         const turn = startMoaTurn({ sessionId: session, preset: 'bench', tracer: tracing.tracer });
         for (let i = 0; i < 2; i++) {

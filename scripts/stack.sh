@@ -32,7 +32,6 @@ JAEGER_CONFIG="$REPO_ROOT/collector/jaeger-local.yaml"
 # GOMODCACHE (shared with any other Go work on the machine) unless set.
 export GOCACHE="${MOA_OTEL_GOCACHE:-$CACHE_ROOT/go-build}"
 export GOMODCACHE="${GOMODCACHE:-$(go env GOMODCACHE 2>/dev/null || echo "$HOME/go/pkg/mod")}"
-export GOPROXY="${GOPROXY:-https://proxy.golang.org}"
 # Never fetch another Go toolchain: build with the one installed, or fail clearly.
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 # The generated modules live outside any VCS checkout; don't let Go look for one.
