@@ -116,9 +116,14 @@ class RecordingTurn implements MoaTurn {
     return new RecordingCall(span, role, extra.stream ?? false, payload, this.policy, (outcome) => this.callEnded(role, outcome));
   }
 
-  private callEnded(role: CallRole, outcome: { failed: boolean; usage: Usage; costUsd: number | null }): void {
+  private callEnded(role: CallRole, outcome: { failed: boolean; usage: Usage; costUsd: number | null; errorType?: string }): void {
     this.openCalls -= 1;
     if (outcome.failed && role === A.ROLE_REFERENCE) this.referenceFailed += 1;
+    // References may fail and the turn goes on; without an aggregator answer the turn itself failed.
+    if (outcome.failed && role === A.ROLE_AGGREGATOR) {
+      this.root.setStatus({ code: SpanStatusCode.ERROR, message: 'aggregator call failed' });
+      if (outcome.errorType) this.root.setAttribute(A.ERROR_TYPE, outcome.errorType);
+    }
     this.usage = addUsage(this.usage, outcome.usage);
     if (outcome.costUsd !== null) this.costUsd = (this.costUsd ?? 0) + outcome.costUsd;
     this.maybeFinish();
@@ -150,7 +155,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     private readonly streamed: boolean,
     private readonly payload: CallPayload,
     private readonly policy: ContentPolicy,
-    private readonly onEnded: (outcome: { failed: boolean; usage: Usage; costUsd: number | null }) => void,
+    private readonly onEnded: (outcome: { failed: boolean; usage: Usage; costUsd: number | null; errorType?: string }) => void,
   ) {
     this.spanContext = span.spanContext();
   }
@@ -202,7 +207,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
       this.span.recordException(error instanceof Error ? error : { message: reason, name: errorType(error) });
       this.span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
       this.span.end();
-      this.onEnded({ failed: true, usage: ZERO_USAGE, costUsd: null });
+      this.onEnded({ failed: true, usage: ZERO_USAGE, costUsd: null, errorType: errorType(error) });
     }, () => undefined);
   }
 

@@ -153,3 +153,26 @@ describe('OTLP export', () => {
     }
   });
 });
+
+describe('turn status', () => {
+  it('marks the root ERROR when the aggregator fails, but not when a reference does', async () => {
+    const tracing = setupMoaTracing({ otlp: { endpoint: `${receiver.url}/v1/traces` } }, { env: {}, ignoreConfigFile: true, registerGlobal: false });
+    const failedAgg = startMoaTurn({ sessionId: 'a', preset: 'p', tracer: tracing.tracer });
+    failedAgg.startReference({ index: 0, model: 'r', provider: 'p', messages: [] }).end({ output: 'ok' });
+    failedAgg.startAggregator({ model: 'agg', provider: 'p', messages: [] }).fail(Object.assign(new Error('bad gateway'), { status: 502 }));
+    failedAgg.end();
+    const failedRef = startMoaTurn({ sessionId: 'b', preset: 'p', tracer: tracing.tracer });
+    failedRef.startReference({ index: 0, model: 'r', provider: 'p', messages: [] }).fail(new Error('down'));
+    failedRef.startAggregator({ model: 'agg', provider: 'p', messages: [] }).end({ output: 'fine' });
+    failedRef.end();
+    await tracing.shutdown();
+    const roots = receiver.spans().filter((s) => s.name === 'invoke_workflow moa');
+    const byId = new Map(roots.map((r) => [r.traceId, r]));
+    const a = byId.get(failedAgg.spanContext.traceId)!;
+    const b = byId.get(failedRef.spanContext.traceId)!;
+    expect(a.status?.code).toBe(2);
+    expect(attr(a, 'error.type')).toBe('502');
+    expect(b.status?.code ?? 0).toBe(0);
+    expect(attr(b, 'moa.reference.failed')).toBe(1);
+  });
+});
