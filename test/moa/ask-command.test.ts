@@ -57,12 +57,7 @@ describe('moa-otel ask', () => {
 
   it('streams with --stream', async () => {
     server = await scriptedServer();
-    const home = homeWith([
-      'moa:',
-      `  providers: { local: { base_url: "${server.baseURL}" } }`,
-      '  presets:',
-      '    solo: { references: [{ provider: local, model: advisor-a }], aggregator: { provider: local, model: aggregator } }',
-    ].join('\n'));
+    const home = soloPresetHome(server.baseURL);
     const result = await ask(['hi', '--stream'], { MOA_HOME: home });
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('Final answer from the aggregator.\n');
@@ -71,12 +66,7 @@ describe('moa-otel ask', () => {
 
   it('--json prints one object; an unknown --preset is one clear line', async () => {
     server = await scriptedServer();
-    const home = homeWith([
-      'moa:',
-      `  providers: { local: { base_url: "${server.baseURL}" } }`,
-      '  presets:',
-      '    solo: { references: [{ provider: local, model: advisor-a }], aggregator: { provider: local, model: aggregator } }',
-    ].join('\n'));
+    const home = soloPresetHome(server.baseURL);
     const ok = await ask(['hi', '--json', '--session', 's1'], { MOA_HOME: home });
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toEqual({ answer: 'Final answer from the aggregator.', sessionId: 's1', sessionFile: null });
@@ -100,3 +90,13 @@ describe('moa-otel ask', () => {
     expect(server.requests).toHaveLength(0);
   });
 });
+
+/** A MoA home whose config has one local provider and a one-reference preset `solo`. */
+function soloPresetHome(baseURL: string): string {
+  return homeWith([
+    'moa:',
+    `  providers: { local: { base_url: "${baseURL}" } }`,
+    '  presets:',
+    '    solo: { references: [{ provider: local, model: advisor-a }], aggregator: { provider: local, model: aggregator } }',
+  ].join('\n'));
+}
