@@ -86,7 +86,7 @@ function aggregatorEntry(span: ReadableSpan, slots: RawSlots): Record<string, un
   const failed = span.status.code === SpanStatusCode.ERROR;
   // A failed aggregator has no answer in the record: "[failed: …]" is a reference convention.
   const output = failed ? null : callOutput(span, payload);
-  const toolCalls = payload ? payload.toolCalls : toolCallsFromAttribute(a);
+  const toolCalls = payload ? payload.toolCallsJson : toolCallsFromAttribute(a);
   return {
     label: label(a, payload),
     model: str(a[A.GEN_AI_REQUEST_MODEL]),
@@ -100,7 +100,7 @@ function aggregatorEntry(span: ReadableSpan, slots: RawSlots): Record<string, un
     cost_usd: a[A.MOA_COST_USD] ?? null,
     cost_status: str(a[A.MOA_COST_STATUS]),
     cost_source: str(a[A.MOA_COST_SOURCE]),
-    tool_calls: toolCalls && toolCalls.length > 0 ? slots.hold(safeStringify(toolCalls)) : null,
+    tool_calls: toolCalls === null ? null : slots.hold(toolCalls),
     finish_reason: payload ? payload.finishReason : firstFinishReason(a),
     started_at: epochSeconds(span.startTime),
     ended_at: epochSeconds(span.endTime),
@@ -162,12 +162,13 @@ function messagesFromAttribute(value: unknown): unknown {
   return Array.isArray(parsed) ? fromGenAiMessages(parsed as GenAiMessage[]) : [];
 }
 
-function toolCallsFromAttribute(a: Attributes): unknown[] | null {
+/** Tool calls as JSON text, recovered from the output messages of a span that has no payload. */
+function toolCallsFromAttribute(a: Attributes): string | null {
   const parsed = tryParseJson(String(a[A.GEN_AI_OUTPUT_MESSAGES] ?? ''));
   if (!Array.isArray(parsed)) return null;
   const [message] = fromGenAiMessages(parsed as GenAiMessage[]);
   const calls = message?.tool_calls;
-  return Array.isArray(calls) ? calls : null;
+  return Array.isArray(calls) && calls.length > 0 ? safeStringify(calls) : null;
 }
 
 function firstFinishReason(a: Attributes): string | null {

@@ -5,7 +5,6 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import { outputMessage, toGenAiMessages } from '../content/genai.js';
-import { redactText } from '../content/redact.js';
 import { safeStringify } from '../content/safe-json.js';
 import * as A from './attributes.js';
 import type { ContentPolicy } from './content-policy.js';
@@ -46,16 +45,11 @@ export interface TurnTotals {
 }
 
 export function rootEndAttributes(totals: TurnTotals): Attributes {
-  const u = totals.usage;
   const attrs: Attributes = {
     [A.MOA_REFERENCE_COUNT]: totals.referenceCount,
     [A.MOA_REFERENCE_FAILED]: totals.referenceFailed,
-    // Same meaning as gen_ai.usage.*: input includes cached tokens.
-    [A.MOA_USAGE_INPUT_TOKENS]: u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens,
-    [A.MOA_USAGE_OUTPUT_TOKENS]: u.outputTokens,
-    [A.MOA_USAGE_CACHE_READ_INPUT_TOKENS]: u.cacheReadTokens,
-    [A.MOA_USAGE_CACHE_WRITE_INPUT_TOKENS]: u.cacheWriteTokens,
-    [A.MOA_USAGE_REASONING_OUTPUT_TOKENS]: u.reasoningTokens,
+    // Turn totals under moa.usage.*, with the same meaning as gen_ai.usage.* on the calls.
+    ...tokenAttributes(totals.usage, MOA_TOTAL_TOKEN_NAMES),
   };
   if (totals.costUsd !== null) attrs[A.MOA_COST_USD] = totals.costUsd;
   return attrs;
@@ -122,31 +116,50 @@ export function callEndAttributes(outcome: CallOutcome, policy: ContentPolicy): 
   const attrs: Attributes = {};
   const hasOutput = (typeof outcome.output === 'string' && outcome.output !== '') || (outcome.toolCalls?.length ?? 0) > 0;
   if (hasOutput && policy.spanContent) {
-    const text = typeof outcome.output === 'string' && policy.patterns.length > 0 ? redactText(outcome.output, policy.patterns) : outcome.output;
-    attrs[A.GEN_AI_OUTPUT_MESSAGES] = safeStringify([outputMessage(text, outcome.toolCalls, outcome.finishReason)], policy.replacer);
+    // The policy's replacer redacts every string, the output text included.
+    attrs[A.GEN_AI_OUTPUT_MESSAGES] = safeStringify([outputMessage(outcome.output, outcome.toolCalls, outcome.finishReason)], policy.replacer);
   }
   if (outcome.responseModel) attrs[A.GEN_AI_RESPONSE_MODEL] = outcome.responseModel;
   if (outcome.responseId) attrs[A.GEN_AI_RESPONSE_ID] = outcome.responseId;
   const reasons = outcome.finishReasons ?? (outcome.finishReason ? [outcome.finishReason] : undefined);
   if (reasons && reasons.length > 0) attrs[A.GEN_AI_RESPONSE_FINISH_REASONS] = [...reasons];
   if (typeof outcome.timeToFirstChunkSeconds === 'number') attrs[A.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = outcome.timeToFirstChunkSeconds;
-  if (outcome.usage) Object.assign(attrs, usageAttributes(outcome.usage));
+  if (outcome.usage) Object.assign(attrs, tokenAttributes(outcome.usage, CALL_TOKEN_NAMES));
   if (outcome.cost) Object.assign(attrs, costAttributes(outcome.cost));
   if (outcome.streamed !== undefined) attrs[A.MOA_AGGREGATOR_STREAMED] = outcome.streamed;
   if (outcome.outputLocation) attrs[A.MOA_AGGREGATOR_OUTPUT_LOCATION] = outcome.outputLocation;
   return attrs;
 }
 
-/** GenAI token attributes: input INCLUDES cached reads and writes, output includes reasoning. */
-export function usageAttributes(u: Usage): Attributes {
+/** Attribute names for the five token buckets: one set per call, one for turn totals. */
+interface TokenNames { input: string; output: string; cacheRead: string; cacheWrite: string; reasoning: string }
+
+const CALL_TOKEN_NAMES: TokenNames = {
+  input: A.GEN_AI_USAGE_INPUT_TOKENS,
+  output: A.GEN_AI_USAGE_OUTPUT_TOKENS,
+  cacheRead: A.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  cacheWrite: A.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+  reasoning: A.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+};
+const MOA_TOTAL_TOKEN_NAMES: TokenNames = {
+  input: A.MOA_USAGE_INPUT_TOKENS,
+  output: A.MOA_USAGE_OUTPUT_TOKENS,
+  cacheRead: A.MOA_USAGE_CACHE_READ_INPUT_TOKENS,
+  cacheWrite: A.MOA_USAGE_CACHE_WRITE_INPUT_TOKENS,
+  reasoning: A.MOA_USAGE_REASONING_OUTPUT_TOKENS,
+};
+
+/** GenAI meaning: input INCLUDES cached reads and writes (`Usage.inputTokens` is uncached), output includes reasoning. */
+function tokenAttributes(u: Usage, names: TokenNames): Attributes {
   return {
-    [A.GEN_AI_USAGE_INPUT_TOKENS]: u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens,
-    [A.GEN_AI_USAGE_OUTPUT_TOKENS]: u.outputTokens,
-    [A.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: u.cacheReadTokens,
-    [A.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]: u.cacheWriteTokens,
-    [A.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]: u.reasoningTokens,
+    [names.input]: u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens,
+    [names.output]: u.outputTokens,
+    [names.cacheRead]: u.cacheReadTokens,
+    [names.cacheWrite]: u.cacheWriteTokens,
+    [names.reasoning]: u.reasoningTokens,
   };
 }
+
 
 export function costAttributes(cost: Cost): Attributes {
   const attrs: Attributes = { [A.MOA_COST_STATUS]: cost.status };

@@ -14,7 +14,8 @@ export interface CallPayload {
   inputMessagesJson: string;
   output: string | null;
   error: string | null;
-  toolCalls: readonly unknown[] | null;
+  /** The aggregator's tool calls, serialized (and redacted) when the call ended; null when none. */
+  toolCallsJson: string | null;
   finishReason: string | null;
 }
 

@@ -8,7 +8,7 @@
  * no-op object and no content is ever serialized.
  */
 import {
-  context as otelContext, diag, SpanKind, SpanStatusCode, trace,
+  context as otelContext, diag, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace,
   type Context, type Link, type Span, type SpanContext, type Tracer,
 } from '@opentelemetry/api';
 import { safeStringify } from '../content/safe-json.js';
@@ -48,7 +48,7 @@ export function startMoaTurn(options: TurnOptions): MoaTurn {
     return new RecordingTurn(tracer, root, contentPolicyOf(tracer));
   } catch (err) {
     reportOnce('startMoaTurn', err);
-    return noopTurn(trace.wrapSpanContext(INVALID_CONTEXT).spanContext());
+    return noopTurn(INVALID_SPAN_CONTEXT);
   }
 }
 
@@ -60,7 +60,6 @@ class RecordingTurn implements MoaTurn {
   private openCalls = 0;
   private endRequested = false;
   private finished = false;
-  private referenceCount = 0;
   private referenceFailed = 0;
   private usage: Usage = ZERO_USAGE;
   private costUsd: number | null = null;
@@ -75,7 +74,6 @@ class RecordingTurn implements MoaTurn {
   startReference(start: ReferenceStart): ReferenceCall {
     return guarded('startReference', () => {
       const call = this.startCall(A.ROLE_REFERENCE, start, { index: start.index });
-      this.referenceCount += 1;
       this.referenceContexts.push(call.spanContext);
       return call;
     }, () => NOOP_CALL);
@@ -109,7 +107,7 @@ class RecordingTurn implements MoaTurn {
     const payload: CallPayload = {
       provider: start.provider,
       inputMessagesJson: safeStringify(messages, this.policy.replacer),
-      output: null, error: null, toolCalls: null, finishReason: null,
+      output: null, error: null, toolCallsJson: null, finishReason: null,
     };
     attachPayload(span, payload);
     this.openCalls += 1;
@@ -134,7 +132,7 @@ class RecordingTurn implements MoaTurn {
     if (this.finished || !this.endRequested || this.openCalls > 0) return;
     this.finished = true;
     this.root.setAttributes(rootEndAttributes({
-      referenceCount: this.referenceCount,
+      referenceCount: this.referenceContexts.length,
       referenceFailed: this.referenceFailed,
       usage: this.usage,
       costUsd: this.costUsd,
@@ -174,7 +172,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
       const toolCalls = agg.toolCalls && agg.toolCalls.length > 0 ? agg.toolCalls : null;
       const finishReason = agg.finishReason ?? result.response?.finishReasons?.[0] ?? null;
       this.payload.output = output;
-      this.payload.toolCalls = toolCalls;
+      this.payload.toolCallsJson = toolCalls ? safeStringify(toolCalls, this.policy.replacer) : null;
       this.payload.finishReason = finishReason;
       const ttfc = result.response?.timeToFirstChunk
         ?? (this.firstChunkAt !== undefined ? (this.firstChunkAt - this.startedAt) / 1000 : null);
@@ -198,16 +196,24 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
       if (this.done) return;
       this.done = true;
       const reason = this.redact(describeFailure(error));
+      const type = errorType(error);
       this.payload.error = reason;
       this.payload.output = failedOutput(reason);
-      this.span.setAttribute(A.ERROR_TYPE, errorType(error));
-      if (this.role === A.ROLE_AGGREGATOR) {
-        this.span.setAttributes({ [A.MOA_AGGREGATOR_STREAMED]: this.streamed, [A.MOA_AGGREGATOR_OUTPUT_LOCATION]: outputLocation(this.streamed, null) });
-      }
-      this.span.recordException(error instanceof Error ? error : { message: reason, name: errorType(error) });
+      this.span.setAttributes({
+        [A.ERROR_TYPE]: type,
+        ...(this.role === A.ROLE_AGGREGATOR
+          ? callEndAttributes({ streamed: this.streamed, outputLocation: outputLocation(this.streamed, null) }, this.policy)
+          : {}),
+      });
+      // Through the same redaction as everything else: a provider error may echo a secret.
+      this.span.recordException({
+        name: error instanceof Error ? error.name : type,
+        message: reason,
+        ...(error instanceof Error && error.stack ? { stack: this.redact(error.stack) } : {}),
+      });
       this.span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
       this.span.end();
-      this.onEnded({ failed: true, usage: ZERO_USAGE, costUsd: null, errorType: errorType(error) });
+      this.onEnded({ failed: true, usage: ZERO_USAGE, costUsd: null, errorType: type });
     }, () => undefined);
   }
 
@@ -216,7 +222,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
   }
 }
 
-/** A short, single-line reason: `TimeoutError: reference timed out after 30000 ms`. */
+/** A short, single-line reason: the error's first message line, with the HTTP status when it has one. */
 export function describeFailure(error: unknown): string {
   if (error instanceof Error) {
     const status = (error as { status?: unknown }).status;
@@ -235,10 +241,8 @@ function errorType(error: unknown): string {
   return '_OTHER';
 }
 
-const INVALID_CONTEXT: SpanContext = { traceId: '00000000000000000000000000000000', spanId: '0000000000000000', traceFlags: 0 };
-
 const NOOP_CALL: ReferenceCall & AggregatorCall = Object.freeze({
-  spanContext: INVALID_CONTEXT,
+  spanContext: INVALID_SPAN_CONTEXT,
   firstChunk() {},
   end() {},
   fail() {},

@@ -141,11 +141,17 @@ describe('OTLP export', () => {
     );
     const key = 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789';
     const turn = startMoaTurn({ sessionId: 'redact', preset: 'p', tracer: tracing.tracer });
-    turn.startAggregator({ model: 'm', provider: 'p', messages: [{ role: 'user', content: `my key is ${key} for project-123` }] }).end({ output: `echo ${key}` });
+    turn.startReference({ index: 0, model: 'r', provider: 'p', messages: [] }).fail(new Error(`401: invalid key ${key}`));
+    turn.startAggregator({ model: 'm', provider: 'p', messages: [{ role: 'user', content: `my key is ${key} for project-123` }] }).end({
+      output: `echo ${key}`,
+      toolCalls: [{ id: 'c1', type: 'function', function: { name: 'login', arguments: JSON.stringify({ key }) } }],
+    });
     turn.end();
     await tracing.shutdown();
     const file = readFileSync(path.join(dir, 'redact.jsonl'), 'utf8');
     const sent = JSON.stringify(receiver.spans());
+    expect(file).toContain('"name":"login"');
+    expect(sent).toContain('exception');
     for (const text of [file, sent]) {
       expect(text).not.toContain(key);
       expect(text).not.toContain('project-123');
