@@ -24,6 +24,7 @@ import { diag, type Attributes } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { tryParseJson } from '../content/safe-json.js';
 import {
   GEN_AI_INPUT_MESSAGES,
   GEN_AI_OUTPUT_MESSAGES,
@@ -79,7 +80,12 @@ export class SizeBoundedSpanExporter implements SpanExporter {
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     let chunks: ReadableSpan[][];
     try {
-      chunks = packIntoChunks(spans.map((span) => this.prepare(span)), this.maxExportBytes);
+      const prepared = this.captureContent ? spans : spans.map(withoutContent);
+      // Most batches are far below the limit: a cheap upper bound spares
+      // serializing every span once here and again in the OTLP exporter.
+      chunks = batchUpperBoundBytes(prepared) <= this.maxExportBytes
+        ? [prepared]
+        : packIntoChunks(prepared.map((span) => this.measure(span)), this.maxExportBytes);
     } catch (error) {
       // Never lose a batch to a bug in the guard; without content capture,
       // though, content must not leave the process, so strip it the simple way.
@@ -99,8 +105,7 @@ export class SizeBoundedSpanExporter implements SpanExporter {
     return this.inner.shutdown();
   }
 
-  private prepare(original: ReadableSpan): MeasuredSpan {
-    const span = this.captureContent ? original : withoutContent(original);
+  private measure(span: ReadableSpan): MeasuredSpan {
     const bytes = encodedRequestBytes([span]);
     if (bytes <= this.maxExportBytes) return { span, bytes };
     const shrunk = this.captureContent ? shrinkContent(span, bytes, this.maxExportBytes) : { span, bytes };
@@ -130,6 +135,57 @@ export class SizeBoundedSpanExporter implements SpanExporter {
     }
     return failure ?? { code: ExportResultCode.SUCCESS };
   }
+}
+
+// --- a cheap upper bound ---------------------------------------------------------
+
+/**
+ * JSON escaping turns one UTF-16 unit into at most 6 bytes (`\u0000`), so six
+ * bytes per unit of every string, plus generous room for the structure, is
+ * never less than what `JsonTraceSerializer` produces.
+ */
+const BYTES_PER_UNIT = 6;
+const SPAN_ENVELOPE_BYTES = 1024;
+const ENTRY_ENVELOPE_BYTES = 256;
+const ATTRIBUTE_ENVELOPE_BYTES = 64;
+
+export function batchUpperBoundBytes(spans: readonly ReadableSpan[]): number {
+  let bytes = 0;
+  const envelopes = new Set<object>();
+  for (const span of spans) {
+    bytes += spanUpperBoundBytes(span);
+    // The resource and scope are written once per request for each distinct one.
+    if (!envelopes.has(span.resource)) {
+      envelopes.add(span.resource);
+      bytes += ENTRY_ENVELOPE_BYTES + attributesUpperBound(span.resource.attributes);
+    }
+    if (!envelopes.has(span.instrumentationScope)) {
+      envelopes.add(span.instrumentationScope);
+      const scope = span.instrumentationScope;
+      bytes += ENTRY_ENVELOPE_BYTES + BYTES_PER_UNIT * (scope.name.length + (scope.version?.length ?? 0) + (scope.schemaUrl?.length ?? 0));
+    }
+  }
+  return bytes;
+}
+
+function spanUpperBoundBytes(span: ReadableSpan): number {
+  let bytes = SPAN_ENVELOPE_BYTES + BYTES_PER_UNIT * (span.name.length + (span.status.message?.length ?? 0));
+  bytes += attributesUpperBound(span.attributes);
+  for (const event of span.events) bytes += ENTRY_ENVELOPE_BYTES + BYTES_PER_UNIT * event.name.length + attributesUpperBound(event.attributes);
+  for (const link of span.links) bytes += ENTRY_ENVELOPE_BYTES + attributesUpperBound(link.attributes);
+  return bytes;
+}
+
+function attributesUpperBound(attributes: Attributes | undefined): number {
+  let bytes = 0;
+  for (const key in attributes) bytes += ATTRIBUTE_ENVELOPE_BYTES + BYTES_PER_UNIT * key.length + valueUpperBound(attributes[key]);
+  return bytes;
+}
+
+function valueUpperBound(value: unknown): number {
+  if (typeof value === 'string') return BYTES_PER_UNIT * value.length + 2;
+  if (Array.isArray(value)) return value.reduce((sum: number, item: unknown) => sum + ATTRIBUTE_ENVELOPE_BYTES + valueUpperBound(item), 16);
+  return ATTRIBUTE_ENVELOPE_BYTES;
 }
 
 /**
@@ -342,9 +398,7 @@ function placeholderRole(doc: ContentDocument): string {
 }
 
 function parseJson(text: string): ContentDocument['parsed'] {
-  try {
-    return { json: JSON.parse(text) as unknown };
-  } catch {
-    return { text };
-  }
+  // JSON never parses to undefined, so undefined here means "not JSON".
+  const json = tryParseJson(text);
+  return json === undefined ? { text } : { json };
 }

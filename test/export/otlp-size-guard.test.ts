@@ -9,8 +9,10 @@ import {
   type ReadableSpan,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
+import fc from 'fast-check';
 import {
   SizeBoundedSpanExporter,
+  batchUpperBoundBytes,
   encodedRequestBytes,
   truncationMarker,
 } from '../../src/export/otlp-size-guard.js';
@@ -248,5 +250,33 @@ describe('SizeBoundedSpanExporter', () => {
 
   it('rejects a non-positive limit', () => {
     expect(() => new SizeBoundedSpanExporter(new RecordingExporter(), { maxExportBytes: 0, captureContent: true })).toThrow(RangeError);
+  });
+});
+
+describe('the cheap upper bound', () => {
+  it('is never below the real encoded size, whatever the strings hold', () => {
+    // Control characters (6-byte escapes), astral and BMP non-ASCII, plain ASCII.
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 300 }),
+      fc.string({ unit: 'grapheme', maxLength: 300 }),
+      fc.string({ unit: fc.constantFrom('\u0000', '\u001f', '"', '\\'), maxLength: 300 }),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(text, fc.dictionary(text, fc.oneof(text, fc.integer(), fc.boolean()), { maxKeys: 4 })), { minLength: 1, maxLength: 5 }), (specs) => {
+        const spans = makeSpans(specs.map(([name, attributes]) => ({ name, attributes })));
+        expect(batchUpperBoundBytes(spans)).toBeGreaterThanOrEqual(encodedRequestBytes(spans));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('lets a batch well under the limit through as it is, in one export', async () => {
+    const spans = makeSpans([{ name: 'a', attributes: { [GEN_AI_REQUEST_MODEL]: 'm' } }, { name: 'b', attributes: {} }]);
+    const inner = new RecordingExporter();
+    const guard = new SizeBoundedSpanExporter(inner, { maxExportBytes: 1_000_000, captureContent: true });
+    await new Promise<ExportResult>((resolve) => guard.export(spans, resolve));
+    expect(inner.exports).toHaveLength(1);
+    expect(inner.exports[0]![0]).toBe(spans[0]);
+    expect(inner.exports[0]![1]).toBe(spans[1]);
   });
 });
