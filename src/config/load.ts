@@ -33,11 +33,10 @@ export function resolveConfig(options: MoaOptions = {}, context: ResolveConfigCo
   const fromEnv: Layer = { source: 'environment', values: readEnvLayer(env, variables), variables };
   const profile = (code.values.profile ?? fromEnv.values.profile) as string | undefined;
   const layers: Layer[] = [code, fromEnv];
-  if (!context.ignoreConfigFile && code.values.config_file !== false) {
+  if (!context.ignoreConfigFile) {
     const file = readFileLayer(resolveHome(env, profile));
     if (file) layers.push(file);
   }
-  delete code.values.config_file;
 
   const merged = mergeLayers(layers);
   const parsed = moaConfigSchema.safeParse(merged);
@@ -46,7 +45,7 @@ export function resolveConfig(options: MoaOptions = {}, context: ResolveConfigCo
 }
 
 /** Environment variables: MOA_* for our keys, OTEL_* standard variables for OTLP. */
-export function readEnvLayer(env: Env, variables = new Map<string, string>()): Record<string, unknown> {
+function readEnvLayer(env: Env, variables = new Map<string, string>()): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const set = (key: string, name: string) => {
     const v = env[name];
@@ -137,7 +136,7 @@ const MERGED_SECTIONS = new Set(['otlp', 'presets', 'providers']);
  * camelCase → snake_case for our option keys, leaving user-chosen names
  * (preset and provider names, header names) untouched.
  */
-export function normalizeKeys(input: Record<string, unknown>): Record<string, unknown> {
+function normalizeKeys(input: Record<string, unknown>): Record<string, unknown> {
   const out = snakeKeys(input);
   if (isPlainObject(out.otlp)) {
     const otlp = snakeKeys(out.otlp);
@@ -174,23 +173,22 @@ function describeIssue(error: z.ZodError, layers: Layer[]): string {
   const issue = error.issues[0];
   if (!issue) return 'moa config: invalid configuration';
   const keyPath = issue.path.map(String);
-  const key = keyPath.join('.') || '(root)';
-  const layer = layers.find((l) => hasPath(l.values, keyPath));
-  const variable = layer?.variables?.get(keyPath.join('.'));
-  const source = variable ? `${layer?.source} variable ${variable}` : layer?.source;
-  let message = issue.message;
+  // For an unknown key, the layer to blame is the one that holds that key.
+  const blamed = issue.code === 'unrecognized_keys' ? [...keyPath, issue.keys[0] ?? ''] : keyPath;
+  const layer = layers.find((l) => getPath(l.values, blamed) !== undefined);
+  const variable = layer?.variables?.get(blamed.join('.'));
+  const from = layer ? ` (from ${variable ? `${layer.source} variable ${variable}` : layer.source})` : '';
   if (issue.code === 'unrecognized_keys') {
-    return `moa config: unknown key ${issue.keys.map((k) => (key === '(root)' ? k : `${key}.${k}`)).join(', ')}${source ? ` (from ${source})` : ''}`;
+    return `moa config: unknown key ${issue.keys.map((k) => [...keyPath, k].join('.')).join(', ')}${from}`;
   }
-  if (/^Invalid input: expected \w+, received \w+$/.test(message)) message = message.replace('Invalid input: ', '');
-  const got = getPath(layers.find((l) => hasPath(l.values, keyPath))?.values, keyPath);
-  const shown = got === undefined ? '' : `, got ${JSON.stringify(got)?.slice(0, 80)}`;
-  return `moa config: ${key}${source ? ` (from ${source})` : ''}: ${message}${shown}`;
+  const message = issue.message.replace(/^Invalid input: (expected \w+, received \w+)$/, '$1');
+  const got = getPath(layer?.values, keyPath);
+  // Never echo a credential back, even a malformed one.
+  const secret = /key|secret|token|password|header/i.test(keyPath.join('.'));
+  const shown = got === undefined || secret ? '' : `, got ${JSON.stringify(got)?.slice(0, 80)}`;
+  return `moa config: ${keyPath.join('.') || '(root)'}${from}: ${message}${shown}`;
 }
 
-function hasPath(obj: unknown, keys: string[]): boolean {
-  return getPath(obj, keys) !== undefined;
-}
 function getPath(obj: unknown, keys: string[]): unknown {
   let cur: unknown = obj;
   for (const k of keys) {
