@@ -104,13 +104,19 @@ export class JsonlTurnExporter implements SpanExporter {
       this.turnsSkippedCacheHit += 1;
       return;
     }
-    const env = this.options.env ?? process.env;
-    // Resolved per line: MOA_HOME may change between turns and must be honoured.
-    const dir = resolveTraceDir(this.options.traceDir, env, this.options.profile);
     const sessionId = root.attributes[A.MOA_SESSION_ID];
-    const file = sessionFilePath(dir, typeof sessionId === 'string' ? sessionId : null);
+    const file = this.fileFor(typeof sessionId === 'string' ? sessionId : null);
     const slots = new RawSlots();
     this.writer.appendLine(file, serializeLine(buildTurnRecord(root, calls, slots), slots));
+  }
+
+  /**
+   * The file a session's lines go to, resolved now: MOA_HOME may change
+   * between turns and must be honoured, so every line asks again.
+   */
+  fileFor(sessionId: string | null | undefined): string {
+    const dir = resolveTraceDir(this.options.traceDir, this.options.env ?? process.env, this.options.profile);
+    return sessionFilePath(dir, sessionId);
   }
 
   /** Drops iterations that are too old or too many (oldest first: Map keeps insertion order). */

@@ -12,14 +12,14 @@ import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
 import type { AggregatorRecord, ReferenceRecord, TurnRecord } from '../export/record.js';
 import * as A from '../trace/attributes.js';
 import {
-  callEndAttributes, callSpanName, callStartAttributes, inputMessagesAttribute, sanitizeUsage, outputLocation,
-  rootEndAttributes, rootStartAttributes, type CallRole,
+  AGGREGATOR_FAILED_STATUS, callEndAttributes, callSpanName, callStartAttributes, inputMessagesAttribute, rootEndAttributes,
+  rootStartAttributes,
 } from '../trace/call-attributes.js';
 import { contentPolicyFor } from '../trace/content-policy.js';
-import type { Cost, CostStatus, Usage } from '../trace/types.js';
+import type { Cost, CostStatus } from '../trace/types.js';
 import { derivedId, recordFingerprint, validSpanId, validTraceId } from './replay-ids.js';
 import { hrDuration, toHrTime, turnTimes, type Interval } from './replay-times.js';
-import { failureReason, isFailedCall, summarizeTurn } from './summary.js';
+import { summarizeTurn, type CallSummary } from './summary.js';
 
 export interface ReplayContext {
   resource: Resource;
@@ -29,93 +29,79 @@ export interface ReplayContext {
 /** Replay is an exact copy of what was recorded: the file already holds whatever redaction applied. */
 const AS_RECORDED = contentPolicyFor(false);
 const COST_STATUSES: ReadonlySet<string> = new Set<CostStatus>(['actual', 'estimated', 'included', 'unknown']);
+/** The record keeps a failure's reason but not its exception class. */
+const UNKNOWN_ERROR_TYPE = '_OTHER';
 
 export function replayRecord(record: TurnRecord, context: ReplayContext): ReadableSpan[] {
-  const fingerprint = recordFingerprint(JSON.stringify(record));
-  const traceId = validTraceId(record.trace_id) ? record.trace_id : derivedId(32, 'moa-otel replay trace', fingerprint);
-  const spanIdFor = (own: unknown, ...path: string[]) => (validSpanId(own) ? own : derivedId(16, 'moa-otel replay span', traceId, fingerprint, ...path));
+  // Hash the record (possibly megabytes) only when an id has to be derived: our own records carry them all.
+  let fingerprint: string | undefined;
+  const fingerprintOf = () => (fingerprint ??= recordFingerprint(JSON.stringify(record)));
+  const traceId = validTraceId(record.trace_id) ? record.trace_id : derivedId(32, 'moa-otel replay trace', fingerprintOf());
+  const spanIdFor = (own: unknown, ...path: string[]) => (validSpanId(own) ? own : derivedId(16, 'moa-otel replay span', traceId, fingerprintOf(), ...path));
   const rootContext = spanContext(traceId, spanIdFor(record.span_id, 'root'));
   const times = turnTimes(record);
   const summary = summarizeTurn(record);
+  // summarizeTurn lists the references in order, then the aggregator.
+  const aggregatorCall = summary.calls[summary.calls.length - 1] as CallSummary;
 
-  const references = record.references.map((ref, index) => {
-    const ctx = spanContext(traceId, spanIdFor(ref.span_id, 'reference', String(index)));
-    return callSpan(A.ROLE_REFERENCE, ref, index, ctx, rootContext, times.references[index] as Interval, [], context);
-  });
+  const references = summary.calls.slice(0, -1).map((call, index) => callSpan(
+    call, spanContext(traceId, spanIdFor(call.call.span_id, 'reference', String(index))), rootContext,
+    times.references[index] as Interval, [], context,
+  ));
   const aggregator = callSpan(
-    A.ROLE_AGGREGATOR, record.aggregator, undefined,
-    spanContext(traceId, spanIdFor(record.aggregator.span_id, 'aggregator')), rootContext, times.aggregator,
+    aggregatorCall, spanContext(traceId, spanIdFor(aggregatorCall.call.span_id, 'aggregator')), rootContext, times.aggregator,
     references.map((span) => ({ context: span.spanContext() })), context,
   );
 
-  const usage: Usage = {
-    inputTokens: summary.tokens.input, outputTokens: summary.tokens.output, cacheReadTokens: summary.tokens.cacheRead,
-    cacheWriteTokens: summary.tokens.cacheWrite, reasoningTokens: summary.tokens.reasoning,
-  };
   const rootAttributes: Attributes = {
     ...rootStartAttributes({
       sessionId: record.session_id, preset: record.preset, fanout: record.fanout, cache: record.cache, iteration: record.iteration,
     }),
     ...rootEndAttributes({
-      referenceCount: summary.referenceCount, referenceFailed: summary.referenceFailed, usage,
-      costUsd: summary.costUsd === null ? null : Number(summary.costUsd),
+      referenceCount: summary.referenceCount, referenceFailed: summary.referenceFailed, usage: summary.tokens,
+      costUsd: summary.cost.count === 0 ? null : summary.cost.toNumber(),
     }),
   };
+  // As live: a failed reference leaves the turn OK, a failed aggregator fails the turn.
+  if (aggregatorCall.failed) rootAttributes[A.ERROR_TYPE] = UNKNOWN_ERROR_TYPE;
   const root = readableSpan({
     name: A.ROOT_SPAN_NAME, kind: SpanKind.INTERNAL, context: rootContext, interval: times.root,
-    attributes: rootAttributes, links: [], events: [], status: { code: SpanStatusCode.UNSET },
+    attributes: rootAttributes, links: [], events: [],
+    status: aggregatorCall.failed ? { code: SpanStatusCode.ERROR, message: AGGREGATOR_FAILED_STATUS } : { code: SpanStatusCode.UNSET },
   }, context);
   return [root, ...references, aggregator];
 }
 
 function callSpan(
-  role: CallRole, call: ReferenceRecord | AggregatorRecord, index: number | undefined, ctx: SpanContext, parent: SpanContext,
-  interval: Interval, links: Link[], context: ReplayContext,
+  call: CallSummary, ctx: SpanContext, parent: SpanContext, interval: Interval, links: Link[], context: ReplayContext,
 ): ReadableSpan {
-  const agg = role === A.ROLE_AGGREGATOR ? (call as AggregatorRecord) : undefined;
+  const agg = call.role === 'aggregator' ? call.call : undefined;
   const model = call.model ?? call.label;
   const attributes: Attributes = callStartAttributes({
-    role, label: call.label, model, provider: call.provider ?? 'unknown', temperature: call.temperature ?? null,
-    ...(index !== undefined ? { index } : {}), stream: agg?.streamed ?? false,
-  }, inputMessagesAttribute(call.input_messages, AS_RECORDED));
+    role: call.role, label: call.label, model, provider: call.provider ?? 'unknown', temperature: call.call.temperature ?? null,
+    ...(call.role === 'reference' ? { index: call.index } : {}), stream: agg?.streamed ?? false,
+  }, inputMessagesAttribute(call.call.input_messages, AS_RECORDED));
+  const aggregatorFacts = agg ? { streamed: agg.streamed, outputLocation: agg.output_location } : {};
 
-  const failure = failureOf(call);
+  const failure = call.failed ? call.error ?? 'failed' : null;
   if (failure === null) {
-    const toolCalls = Array.isArray(agg?.tool_calls) ? agg.tool_calls : null;
     Object.assign(attributes, callEndAttributes({
-      output: call.output, toolCalls, finishReason: agg?.finish_reason ?? null,
-      usage: call.usage ? usageOf(call.usage) : null,
-      cost: costOf(call),
-      ...(agg ? { streamed: agg.streamed, outputLocation: agg.output_location ?? outputLocation(agg.streamed, agg.output) } : {}),
+      output: call.output, toolCalls: Array.isArray(agg?.tool_calls) ? agg.tool_calls : null, finishReason: agg?.finish_reason ?? null,
+      usage: call.tokens, cost: costOf(call.call), ...aggregatorFacts,
     }, AS_RECORDED));
   } else {
-    attributes[A.ERROR_TYPE] = '_OTHER';
-    if (agg) {
-      attributes[A.MOA_AGGREGATOR_STREAMED] = agg.streamed;
-      attributes[A.MOA_AGGREGATOR_OUTPUT_LOCATION] = agg.output_location;
-    }
+    // What the live fail() sets.
+    Object.assign(attributes, { [A.ERROR_TYPE]: UNKNOWN_ERROR_TYPE }, callEndAttributes(aggregatorFacts, AS_RECORDED));
   }
   const events: TimedEvent[] = failure === null ? [] : [{
     name: 'exception',
     time: toHrTime(interval.end),
-    attributes: { 'exception.type': '_OTHER', 'exception.message': failure },
+    attributes: { 'exception.type': UNKNOWN_ERROR_TYPE, 'exception.message': failure },
   }];
   return readableSpan({
     name: callSpanName(model), kind: SpanKind.CLIENT, context: ctx, parent, interval, attributes, links, events,
     status: failure === null ? { code: SpanStatusCode.UNSET } : { code: SpanStatusCode.ERROR, message: failure },
   }, context);
-}
-
-/** The failure reason of a call, or null when it did not fail. */
-function failureOf(call: ReferenceRecord | AggregatorRecord): string | null {
-  return isFailedCall(call) ? failureReason(call) : null;
-}
-
-function usageOf(usage: NonNullable<ReferenceRecord['usage']>): Usage {
-  return sanitizeUsage({
-    inputTokens: usage.input_tokens ?? 0, outputTokens: usage.output_tokens ?? 0, cacheReadTokens: usage.cache_read_tokens ?? 0,
-    cacheWriteTokens: usage.cache_write_tokens ?? 0, reasoningTokens: usage.reasoning_tokens ?? 0,
-  });
 }
 
 function costOf(call: ReferenceRecord | AggregatorRecord): Cost | null {

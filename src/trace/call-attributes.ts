@@ -36,6 +36,9 @@ export function rootStartAttributes(facts: RootFacts): Attributes {
   return attrs;
 }
 
+/** The root span's status message when the aggregator failed (live and replayed alike). */
+export const AGGREGATOR_FAILED_STATUS = 'aggregator call failed';
+
 export interface TurnTotals {
   referenceCount: number;
   referenceFailed: number;

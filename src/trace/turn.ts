@@ -15,7 +15,7 @@ import { safeStringify } from '../content/safe-json.js';
 import { redactText } from '../content/redact.js';
 import * as A from './attributes.js';
 import {
-  addUsage, callEndAttributes, callSpanName, callStartAttributes, costNumber, defaultLabel,
+  addUsage, AGGREGATOR_FAILED_STATUS, callEndAttributes, callSpanName, callStartAttributes, costNumber, defaultLabel,
   inputMessagesAttribute, sanitizeUsage, outputLocation, rootEndAttributes, rootStartAttributes, ZERO_USAGE,
   type CallRole,
 } from './call-attributes.js';
@@ -119,7 +119,7 @@ class RecordingTurn implements MoaTurn {
     if (outcome.failed && role === A.ROLE_REFERENCE) this.referenceFailed += 1;
     // References may fail and the turn goes on; without an aggregator answer the turn itself failed.
     if (outcome.failed && role === A.ROLE_AGGREGATOR) {
-      this.root.setStatus({ code: SpanStatusCode.ERROR, message: 'aggregator call failed' });
+      this.root.setStatus({ code: SpanStatusCode.ERROR, message: AGGREGATOR_FAILED_STATUS });
       if (outcome.errorType) this.root.setAttribute(A.ERROR_TYPE, outcome.errorType);
     }
     this.usage = addUsage(this.usage, outcome.usage);
