@@ -1,8 +1,8 @@
 /**
  * The aggregator call of one iteration: the caller's params with the preset's
  * model, the caller's conversation plus the guidance block, and the caller's
- * tools. Drives the aggregator span and ends the turn once the answer (or the
- * stream) is complete.
+ * tools. Drives the aggregator span, which ends once the answer (or the
+ * stream) is complete; the caller ends the turn, whose root waits for it.
  */
 import type {
   ChatCompletion,
@@ -13,11 +13,10 @@ import type {
 } from 'openai/resources/chat/completions';
 import { Stream } from 'openai/streaming';
 import type { ModelSlotConfig } from '../config/schema.js';
-import type { ChatMessage, Cost, MoaTurn, ToolCall } from '../trace/types.js';
-import { priceCall } from './pricing.js';
-import { reasoningParams, slotLabel, type ResolvedProvider } from './providers.js';
+import type { ChatMessage, MoaTurn, ToolCall } from '../trace/types.js';
+import { callStartFacts, meterCall, responseInfo } from './call-facts.js';
+import { reasoningParams, type ResolvedProvider } from './providers.js';
 import { streamEnd, teeChunks } from './stream.js';
-import { normalizeUsage } from './usage.js';
 
 export interface AggregatorRequest {
   turn: MoaTurn;
@@ -33,15 +32,9 @@ export async function callAggregator(request: AggregatorRequest): Promise<ChatCo
   const { turn, slot, provider, params } = request;
   const temperature = slot.temperature ?? params.temperature ?? undefined;
   const agg = turn.startAggregator({
-    label: slotLabel(slot),
-    model: slot.model,
-    provider: provider.name,
-    genAiProvider: provider.genAiProvider,
-    temperature: temperature ?? null,
+    ...callStartFacts(slot, provider, temperature),
     messages: request.messages,
     stream: params.stream === true,
-    ...(provider.serverAddress ? { serverAddress: provider.serverAddress } : {}),
-    ...(provider.serverPort ? { serverPort: provider.serverPort } : {}),
   });
   const body: Record<string, unknown> = {
     ...params,
@@ -50,15 +43,8 @@ export async function callAggregator(request: AggregatorRequest): Promise<ChatCo
     ...(temperature !== undefined ? { temperature } : {}),
     ...reasoningParams(slot),
   };
-  const price = (rawUsage: unknown): Cost => priceCall({
-    provider: provider.name,
-    genAiProvider: provider.genAiProvider,
-    baseURL: provider.baseURL,
-    model: slot.model,
-    usage: normalizeUsage(rawUsage)?.usage ?? null,
-    rawUsage,
-    included: provider.included,
-  });
+  // Usage and cost only matter to a recording turn; pricing is a table lookup per call.
+  const meter = (rawUsage: unknown) => (turn.recording ? meterCall(provider, slot.model, rawUsage) : {});
   const requestOptions = request.signal ? { signal: request.signal } : undefined;
 
   if (params.stream === true) {
@@ -73,19 +59,12 @@ export async function callAggregator(request: AggregatorRequest): Promise<ChatCo
       );
     } catch (err) {
       agg.fail(provider.scrub(err));
-      turn.end();
       throw err;
     }
     const tee = teeChunks(source, {
       firstChunk: () => agg.firstChunk(),
-      finish: ({ assembler }) => {
-        agg.end(streamEnd(assembler, { cost: price(assembler.rawUsage) }));
-        turn.end();
-      },
-      fail: (error) => {
-        agg.fail(provider.scrub(error));
-        turn.end();
-      },
+      finish: (assembler) => agg.end({ ...streamEnd(assembler), ...meter(assembler.rawUsage) }),
+      fail: (error) => agg.fail(provider.scrub(error)),
       hideChunk: (chunk) => !callerWantsUsage && (chunk.choices?.length ?? 0) === 0 && chunk.usage != null,
       abortSource: () => source.controller.abort(),
     });
@@ -101,22 +80,15 @@ export async function callAggregator(request: AggregatorRequest): Promise<ChatCo
     const toolCalls = choice?.message?.tool_calls ?? [];
     agg.end({
       output: choice?.message?.content ?? null,
-      usage: normalizeUsage(response.usage)?.usage ?? null,
-      cost: price(response.usage),
+      ...meter(response.usage),
       toolCalls: toolCalls.length > 0 ? toolCalls.map(toRecordedToolCall) : null,
       finishReason: choice?.finish_reason ?? null,
-      response: {
-        id: response.id ?? null,
-        model: response.model ?? null,
-        finishReasons: (response.choices ?? []).map((c) => c.finish_reason).filter((r): r is NonNullable<typeof r> => r != null),
-      },
+      response: responseInfo(response),
     });
     return response;
   } catch (err) {
     agg.fail(provider.scrub(err));
     throw err;
-  } finally {
-    turn.end();
   }
 }
 

@@ -2,8 +2,10 @@
  * Per-client cache of reference outputs and the iteration counter of each
  * user turn.
  *
- * The key is the preset, a SHA-256 of the advisory-view signature and the
- * reference labels. What the signature covers depends on the fan-out mode:
+ * A user turn is a session, a preset and the advisory view up to the last
+ * user message. The cache key is the session, the preset, a signature of the
+ * view and the reference labels; what the signature covers depends on the
+ * fan-out mode:
  *
  * - `user_turn` (default): the view up to the last real user message, so the
  *   tool iterations answering one user message share one fan-out;
@@ -11,10 +13,12 @@
  *   references;
  * - `every_n:N`: the user-turn view plus the block number of the iteration,
  *   so the references rerun on iterations 1, N+1, 2N+1, ... of a user turn.
+ *
+ * Views are hashed once (SHA-256) and only the hashes go into keys.
  */
 import { createHash } from 'node:crypto';
 import type { ChatMessage, FanoutMode } from '../trace/types.js';
-import { buildAdvisoryView, type AdvisoryViewOptions } from './advisory-view.js';
+import { buildAdvisoryView, type AdvisoryMessage, type AdvisoryViewOptions } from './advisory-view.js';
 import type { ReferenceOutcome } from './guidance.js';
 
 const MAX_ENTRIES = 256;
@@ -31,15 +35,18 @@ export function parseFanout(fanout: FanoutMode | string): ParsedFanout {
   return { mode: 'user_turn', every: Number.POSITIVE_INFINITY };
 }
 
-/** Messages up to and including the last `user` message (tool results are not user messages). */
+/**
+ * Messages up to and including the last `user` message (tool results are not
+ * user messages); `messages` itself when nothing comes after it.
+ */
 export function upToLastUserMessage(messages: readonly ChatMessage[]): readonly ChatMessage[] {
   for (let i = messages.length - 1; i >= 0; i--) {
-    if (messages[i]?.role === 'user') return messages.slice(0, i + 1);
+    if (messages[i]?.role === 'user') return i === messages.length - 1 ? messages : messages.slice(0, i + 1);
   }
   return messages;
 }
 
-export function sha256(text: string): string {
+function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
@@ -55,8 +62,7 @@ export class ReferenceCache {
 
   /**
    * Counts this call as the next iteration of its user turn and returns the
-   * cache key it should use. The user turn is identified by session, preset
-   * and the view up to the last user message.
+   * cache key it should use.
    */
   plan(args: {
     sessionId: string | null;
@@ -65,18 +71,25 @@ export class ReferenceCache {
     messages: readonly ChatMessage[];
     labels: readonly string[];
     viewOptions?: AdvisoryViewOptions;
+    /** The advisory view of all `messages` (with `viewOptions`), when the caller builds it anyway. */
+    view?: () => readonly AdvisoryMessage[];
   }): CachePlan {
     const { mode, every } = parseFanout(args.fanout);
-    const userTurnView = JSON.stringify(buildAdvisoryView(upToLastUserMessage(args.messages), args.viewOptions));
-    const turnKey = sha256(JSON.stringify([args.sessionId, args.preset, userTurnView]));
+    let wholeHash: string | undefined;
+    const hashWholeView = () => (wholeHash ??= sha256(JSON.stringify(args.view?.() ?? buildAdvisoryView(args.messages, args.viewOptions))));
+    const userTurn = upToLastUserMessage(args.messages);
+    // A user turn's first iteration ends on its user message: one view then serves both hashes (and the fan-out).
+    const userTurnHash = userTurn === args.messages ? hashWholeView() : sha256(JSON.stringify(buildAdvisoryView(userTurn, args.viewOptions)));
+    const turnKey = JSON.stringify([args.sessionId, args.preset, userTurnHash]);
     const iteration = (this.#iterations.get(turnKey) ?? 0) + 1;
     remember(this.#iterations, turnKey, iteration);
 
     let signature: string;
-    if (mode === 'per_iteration') signature = JSON.stringify(buildAdvisoryView(args.messages, args.viewOptions));
-    else if (mode === 'every_n') signature = `${userTurnView}\u0000block:${Math.floor((iteration - 1) / every)}`;
-    else signature = userTurnView;
-    const key = JSON.stringify([args.preset, sha256(signature), args.labels]);
+    if (mode === 'per_iteration') signature = hashWholeView();
+    else if (mode === 'every_n') signature = `${userTurnHash}:block:${Math.floor((iteration - 1) / every)}`;
+    else signature = userTurnHash;
+    // Another session asking the same question is another user turn: its advisors run for it.
+    const key = JSON.stringify([args.sessionId, args.preset, signature, args.labels]);
     return { key, iteration };
   }
 

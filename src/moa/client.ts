@@ -19,12 +19,12 @@ import type { Env } from '../config/paths.js';
 import type { MoaConfig, PresetConfig } from '../config/schema.js';
 import { startMoaTurn } from '../trace/turn.js';
 import type { ChatMessage, FanoutMode } from '../trace/types.js';
-import { buildAdvisoryView, referenceMessages } from './advisory-view.js';
+import { buildAdvisoryView, referenceMessages, type AdvisoryMessage } from './advisory-view.js';
 import { callAggregator } from './aggregator.js';
 import { ReferenceCache } from './cache.js';
 import { runFanout } from './fanout.js';
-import { buildGuidanceMessage, type ReferenceOutcome } from './guidance.js';
-import { MoaSetupError, ProviderRegistry, SELF_PROVIDER, slotLabel } from './providers.js';
+import { buildGuidanceMessage } from './guidance.js';
+import { MoaSetupError, ProviderRegistry, SELF_PROVIDER, slotLabel, withoutTrailingSlash } from './providers.js';
 
 export interface MoaModelSlot {
   provider: string;
@@ -120,14 +120,9 @@ export function createMoaClient(options: MoaClientOptions = {}): MoaClient {
   for (const key of CLIENT_ONLY_KEYS) delete configOptions[key];
   const config = resolveConfig(configOptions, { env, ignoreConfigFile: options.ignoreConfigFile ?? false });
 
-  const providers = new ProviderRegistry({
-    providers: config.providers,
-    env,
-    ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
-    ...(options.selfBaseURLs ? { selfBaseURLs: options.selfBaseURLs } : {}),
-  });
+  const providers = new ProviderRegistry({ providers: config.providers, env, maxRetries: options.maxRetries });
   const cache = new ReferenceCache();
-  const selfBaseURLs = (options.selfBaseURLs ?? []).map((u) => u.replace(/\/+$/, ''));
+  const selfBaseURLs = (options.selfBaseURLs ?? []).map(withoutTrailingSlash);
 
   const resolvePreset = (model?: string): { name: string; preset: PresetConfig } => {
     const names = Object.keys(config.presets);
@@ -155,9 +150,13 @@ export function createMoaClient(options: MoaClientOptions = {}): MoaClient {
     const fanout = preset.fanout ?? config.fanout;
     const messages = params.messages as unknown as readonly ChatMessage[];
     const viewOptions = { toolResultBudget: config.tool_result_budget };
-    const labels = preset.references.map(slotLabel);
+    // Built at most once per call: `per_iteration` hashes it, a cache MISS sends it.
+    let view: AdvisoryMessage[] | undefined;
+    const advisoryView = () => (view ??= buildAdvisoryView(messages, viewOptions));
 
-    const plan = cache.plan({ sessionId, preset: presetName, fanout, messages, labels, viewOptions });
+    const plan = cache.plan({
+      sessionId, preset: presetName, fanout, messages, labels: preset.references.map(slotLabel), viewOptions, view: advisoryView,
+    });
     const cached = cache.get(plan.key);
     const turn = startMoaTurn({
       sessionId,
@@ -165,34 +164,37 @@ export function createMoaClient(options: MoaClientOptions = {}): MoaClient {
       fanout,
       cache: cached ? 'hit' : 'miss',
       iteration: plan.iteration,
-      ...(options.tracer ? { tracer: options.tracer } : {}),
+      tracer: options.tracer,
     });
 
-    let outcomes: ReferenceOutcome[];
-    if (cached) {
-      outcomes = cached;
-    } else {
-      outcomes = await runFanout({
+    try {
+      let outcomes = cached;
+      if (!outcomes) {
+        outcomes = await runFanout({
+          turn,
+          slots: preset.references,
+          providers,
+          messages: referenceMessages(advisoryView()),
+          timeoutMs: config.reference_timeout_ms,
+          signal: requestOptions.signal,
+        });
+        // An all-failed fan-out is not reused: the next iteration tries the advisors again.
+        if (outcomes.some((o) => o.output !== null)) cache.set(plan.key, outcomes);
+      }
+
+      const guidance = buildGuidanceMessage({ preset: presetName, aggregatorLabel: slotLabel(preset.aggregator), references: outcomes });
+      return await callAggregator({
         turn,
-        slots: preset.references,
-        providers,
-        messages: referenceMessages(buildAdvisoryView(messages, viewOptions)),
-        timeoutMs: config.reference_timeout_ms,
-        ...(requestOptions.signal ? { signal: requestOptions.signal } : {}),
+        slot: preset.aggregator,
+        provider: aggregatorProvider,
+        params,
+        messages: [...messages, guidance],
+        signal: requestOptions.signal,
       });
-      // An all-failed fan-out is not reused: the next iteration tries the advisors again.
-      if (outcomes.some((o) => o.output !== null)) cache.set(plan.key, outcomes);
+    } finally {
+      // The root span ends once every call has: a returned stream keeps it open until the stream ends.
+      turn.end();
     }
-
-    const guidance = buildGuidanceMessage({ preset: presetName, aggregatorLabel: slotLabel(preset.aggregator), references: outcomes });
-    return callAggregator({
-      turn,
-      slot: preset.aggregator,
-      provider: aggregatorProvider,
-      params,
-      messages: [...messages, guidance],
-      ...(requestOptions.signal ? { signal: requestOptions.signal } : {}),
-    });
   }
 
   return {
@@ -215,8 +217,8 @@ function refuseRecursion(presetName: string, preset: PresetConfig, config: MoaCo
     if (slot.provider === SELF_PROVIDER) {
       throw new MoaSetupError(`${where}: provider "${SELF_PROVIDER}" is this MoA client itself; references and the aggregator must be real models (no recursion)`);
     }
-    const baseURL = config.providers[slot.provider]?.base_url.replace(/\/+$/, '');
-    if (baseURL && selfBaseURLs.includes(baseURL)) {
+    const baseURL = config.providers[slot.provider]?.base_url;
+    if (baseURL && selfBaseURLs.includes(withoutTrailingSlash(baseURL))) {
       throw new MoaSetupError(`${where}: provider "${slot.provider}" points at this MoA client (${baseURL}); no recursion`);
     }
   }

@@ -8,7 +8,7 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
-import type { MoaClient } from './client.js';
+import { DEFAULT_PRESET_MODEL, type MoaClient } from './client.js';
 import { StreamAssembler } from './stream.js';
 
 export type ToolHandler = (args: unknown, call: { id: string; name: string; arguments: string }) => unknown;
@@ -55,7 +55,7 @@ export async function runConversation(options: RunConversationOptions): Promise<
   };
   for (let iteration = 1; iteration <= maxIterations; iteration++) {
     const base = {
-      model: options.model ?? 'moa',
+      model: options.model ?? DEFAULT_PRESET_MODEL,
       messages,
       ...(options.tools && options.tools.length > 0 ? { tools: options.tools } : {}),
     };
@@ -103,7 +103,7 @@ async function streamedTurn(options: RunConversationOptions, base: Base, request
     assembler.add(chunk);
   }
   const toolCalls = assembler.toolCalls().map((c, i) => ({ id: c.id ?? `call_${i}`, name: c.function.name, arguments: c.function.arguments }));
-  return { content: assembler.sawText ? assembler.text : null, toolCalls };
+  return { content: assembler.output, toolCalls };
 }
 
 /** A handler's failure is reported to the model as the tool result, as agent loops usually do. */

@@ -20,7 +20,7 @@ export interface DemoOptions {
   /** OTLP/HTTP base URL of a collector (spans go to `<url>/v1/traces`). */
   otlpUrl?: string;
   stream?: boolean;
-  /** Progress: each user question and final answer, as they happen. */
+  /** Progress, as it happens: each user question, assistant message (tool calls as `[calls name(args)]`) and tool result. */
   onMessage?: (role: 'user' | 'assistant' | 'tool', text: string) => void;
   onChunk?: (chunk: ChatCompletionChunk) => void;
 }
@@ -30,7 +30,6 @@ export interface DemoResult {
   sessionFile: string;
   records: TurnRecord[];
   traceIds: string[];
-  serverURL: string;
   otlpEndpoint: string | undefined;
   /** Lines of the session file that did not validate (expected: none). */
   invalidLines: number;
@@ -115,7 +114,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const sessionFile = sessionFilePath(dir, sessionId);
   const { records, invalid } = readRecords(sessionFile);
   const traceIds = [...new Set(records.map((r) => r.trace_id).filter((id): id is string => typeof id === 'string'))];
-  return { sessionId, sessionFile, records, traceIds, serverURL: server.baseURL, otlpEndpoint, invalidLines: invalid };
+  return { sessionId, sessionFile, records, traceIds, otlpEndpoint, invalidLines: invalid };
 }
 
 function tracesEndpoint(url: string): string {

@@ -7,11 +7,11 @@
  */
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import type { ModelSlotConfig } from '../config/schema.js';
+import { describeFailure } from '../trace/turn.js';
 import type { ChatMessage, MoaTurn } from '../trace/types.js';
+import { callStartFacts, meterCall, responseInfo } from './call-facts.js';
 import type { ReferenceOutcome } from './guidance.js';
-import { priceCall } from './pricing.js';
-import { reasoningParams, slotLabel, type ProviderRegistry } from './providers.js';
-import { normalizeUsage } from './usage.js';
+import { reasoningParams, slotLabel, type ProviderRegistry, type ResolvedProvider } from './providers.js';
 
 export interface FanoutRequest {
   turn: MoaTurn;
@@ -36,75 +36,51 @@ export async function runFanout(request: FanoutRequest): Promise<ReferenceOutcom
 }
 
 async function runReference(request: FanoutRequest, slot: ModelSlotConfig, index: number): Promise<ReferenceOutcome> {
+  const { turn, messages } = request;
   const label = slotLabel(slot);
-  let provider;
+  let provider: ResolvedProvider;
   try {
     provider = request.providers.get(slot.provider);
   } catch (err) {
     // Unknown provider or missing key: the turn goes on without this advisor.
-    const ref = request.turn.startReference({
-      index, label, model: slot.model, provider: slot.provider,
-      temperature: slot.temperature ?? null, messages: request.messages,
-    });
-    ref.fail(err);
-    return { label, output: null, failure: reasonOf(err) };
+    turn.startReference({
+      index, label, model: slot.model, provider: slot.provider, temperature: slot.temperature ?? null, messages,
+    }).fail(err);
+    return { label, output: null, failure: describeFailure(err) };
   }
 
-  const ref = request.turn.startReference({
-    index,
-    label,
-    model: slot.model,
-    provider: provider.name,
-    genAiProvider: provider.genAiProvider,
-    temperature: slot.temperature ?? null,
-    messages: request.messages,
-    ...(provider.serverAddress ? { serverAddress: provider.serverAddress } : {}),
-    ...(provider.serverPort ? { serverPort: provider.serverPort } : {}),
-  });
-
+  const ref = turn.startReference({ index, messages, ...callStartFacts(slot, provider, slot.temperature) });
   const controller = new AbortController();
-  const timeout = new ReferenceTimeoutError(request.timeoutMs);
-  const timer = setTimeout(() => controller.abort(timeout), request.timeoutMs);
+  const timer = setTimeout(() => controller.abort(new ReferenceTimeoutError(request.timeoutMs)), request.timeoutMs);
   const onCallerAbort = () => controller.abort(request.signal?.reason);
-  request.signal?.addEventListener('abort', onCallerAbort, { once: true });
+  // A signal aborted before the fan-out started never fires 'abort' again.
+  if (request.signal?.aborted) onCallerAbort();
+  else request.signal?.addEventListener('abort', onCallerAbort, { once: true });
   try {
     const body = {
       model: slot.model,
-      messages: request.messages,
+      messages,
       ...(slot.temperature !== undefined ? { temperature: slot.temperature } : {}),
       ...reasoningParams(slot),
       stream: false as const,
     } as unknown as ChatCompletionCreateParamsNonStreaming;
     const response: ChatCompletion = await provider.client.chat.completions.create(body, { signal: controller.signal });
     const output = response.choices?.[0]?.message?.content ?? '';
-    const normalized = normalizeUsage(response.usage);
-    const usage = normalized?.usage ?? null;
     ref.end({
       output,
-      usage,
-      cost: priceCall({
-        provider: provider.name, genAiProvider: provider.genAiProvider, baseURL: provider.baseURL,
-        model: slot.model, usage, rawUsage: response.usage, included: provider.included,
-      }),
-      response: {
-        id: response.id ?? null,
-        model: response.model ?? null,
-        finishReasons: (response.choices ?? []).map((c) => c.finish_reason).filter((r): r is NonNullable<typeof r> => r != null),
-      },
+      // Usage and cost only matter to a recording turn; pricing is a table lookup per call.
+      ...(turn.recording ? meterCall(provider, slot.model, response.usage) : {}),
+      response: responseInfo(response),
     });
     return { label, output };
   } catch (err) {
     // The openai client reports our abort as a generic abort error; say why it was aborted.
-    const error = controller.signal.aborted && controller.signal.reason === timeout ? timeout : provider.scrub(err);
+    const reason: unknown = controller.signal.reason;
+    const error = reason instanceof ReferenceTimeoutError ? reason : provider.scrub(err);
     ref.fail(error);
-    return { label, output: null, failure: reasonOf(error) };
+    return { label, output: null, failure: describeFailure(error) };
   } finally {
     clearTimeout(timer);
     request.signal?.removeEventListener('abort', onCallerAbort);
   }
-}
-
-function reasonOf(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return (message.split('\n')[0] ?? message).trim() || 'unknown error';
 }

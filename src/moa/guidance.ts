@@ -27,27 +27,24 @@ export function buildGuidanceMessage(input: GuidanceInput): ChatMessage {
 }
 
 export function guidanceText({ preset, aggregatorLabel, references }: GuidanceInput): string {
-  const lines: string[] = [];
   const labels = references.map((r, i) => `${i + 1}. ${r.label}`).join(', ');
-  lines.push(
+  const lines = [
     `[Advisor notes — mixture-of-agents preset "${preset}"]`,
     `You (${aggregatorLabel}) are the acting assistant. Before this step, ${references.length} advisor model${references.length === 1 ? '' : 's'} (${labels}) read a text-only copy of the conversation above and sent the notes below.`,
     'The advisors could not run tools and may be wrong; weigh their notes against what you know, then continue the conversation yourself — answer the user or call tools as needed.',
     'This message comes from the orchestration layer, not from the user: do not quote it or mention the advisors in your reply.',
-  );
-  const ok = references.map((r, i) => ({ ...r, number: i + 1 })).filter((r) => r.output !== null);
-  const failed = references.map((r, i) => ({ ...r, number: i + 1 })).filter((r) => r.output === null);
-  if (ok.length === 0) {
-    lines.push('', NO_ADVICE_TEXT);
-  } else {
-    for (const r of ok) {
-      const text = (r.output ?? '').trim();
-      lines.push('', `Reference ${r.number} — ${r.label}:`, text === '' ? '(the advisor returned no text)' : text);
+  ];
+  const unavailable: string[] = [];
+  references.forEach((r, i) => {
+    const name = `Reference ${i + 1} — ${r.label}`;
+    if (r.output === null) {
+      unavailable.push(`${name}${r.failure ? ` (${r.failure})` : ''}`);
+      return;
     }
-  }
-  if (failed.length > 0) {
-    const names = failed.map((r) => `Reference ${r.number} — ${r.label}${r.failure ? ` (${r.failure})` : ''}`).join('; ');
-    lines.push('', `Unavailable: ${names}.`);
-  }
+    const text = r.output.trim();
+    lines.push('', `${name}:`, text === '' ? '(the advisor returned no text)' : text);
+  });
+  if (unavailable.length === references.length) lines.push('', NO_ADVICE_TEXT);
+  if (unavailable.length > 0) lines.push('', `Unavailable: ${unavailable.join('; ')}.`);
   return lines.join('\n');
 }

@@ -10,9 +10,11 @@
  * 4. otherwise → `unknown` with a null cost.
  *
  * genai-prices ships its price data inside the package and works offline; we
- * never call its remote updater, so pricing never touches the network.
+ * never call its remote updater, so pricing never touches the network. The
+ * table (about half a megabyte of code) is loaded on the first estimate, not
+ * at import: importing moa-otel, or running with tracing off, never pays for it.
  */
-import { calcPrice } from '@pydantic/genai-prices';
+import { createRequire } from 'node:module';
 import type { Cost, Usage } from '../trace/types.js';
 import { totalInputTokens } from './usage.js';
 
@@ -87,11 +89,20 @@ function estimateFromTable(request: PriceRequest, usage: Usage): number | null {
   }
   for (const attempt of attempts) {
     try {
-      const result = calcPrice(tokens, request.model, attempt);
+      const result = priceTable().calcPrice(tokens, request.model, attempt);
       if (result && Number.isFinite(result.total_price)) return result.total_price;
     } catch {
-      // An unusual model id or usage key must never break a turn: try the next lookup.
+      // An unusual model id or usage key (or an unloadable table) must never break a turn: try the next lookup.
     }
   }
   return null;
+}
+
+type PriceTable = typeof import('@pydantic/genai-prices');
+let table: PriceTable | undefined;
+
+/** Synchronous lazy load (the package ships a CommonJS build) keeps `priceCall` synchronous. */
+function priceTable(): PriceTable {
+  table ??= createRequire(import.meta.url)('@pydantic/genai-prices') as PriceTable;
+  return table;
 }

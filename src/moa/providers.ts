@@ -7,6 +7,7 @@
 import OpenAI from 'openai';
 import type { ModelSlotConfig, PresetConfig, ProviderConfig } from '../config/schema.js';
 import type { Env } from '../config/paths.js';
+import { REDACTED } from '../content/redact.js';
 
 /**
  * The provider name that means "this MoA client". A slot naming it would make
@@ -42,30 +43,26 @@ export interface ProviderRegistryOptions {
   providers: Record<string, ProviderConfig>;
   env: Env;
   maxRetries?: number;
-  /** Base URL(s) under which this MoA client is itself served, refused as providers. */
-  selfBaseURLs?: readonly string[];
 }
 
 export class ProviderRegistry {
   readonly #clients = new Map<string, ResolvedProvider>();
   constructor(private readonly options: ProviderRegistryOptions) {}
 
-  /** Throws `MoaSetupError` (unknown provider, recursion) or `MissingApiKeyError`. */
+  /**
+   * Throws `MoaSetupError` (unknown provider) or `MissingApiKeyError`. Slots
+   * that would call the MoA client itself are refused earlier, per preset, by
+   * the client.
+   */
   get(name: string): ResolvedProvider {
     const cached = this.#clients.get(name);
     if (cached) return cached;
-    if (name === SELF_PROVIDER) {
-      throw new MoaSetupError(`provider "${SELF_PROVIDER}" is this MoA client itself; a preset slot cannot call it (no recursion)`);
-    }
     const config = this.options.providers[name];
     if (!config) {
       const known = Object.keys(this.options.providers);
       throw new MoaSetupError(`unknown provider "${name}"${known.length ? ` (configured: ${known.join(', ')})` : ' (no providers configured)'}`);
     }
-    const baseURL = config.base_url.replace(/\/+$/, '');
-    if ((this.options.selfBaseURLs ?? []).some((self) => self.replace(/\/+$/, '') === baseURL)) {
-      throw new MoaSetupError(`provider "${name}" points at this MoA client (${baseURL}); a preset slot cannot call it (no recursion)`);
-    }
+    const baseURL = withoutTrailingSlash(config.base_url);
     const apiKey = resolveApiKey(name, config, this.options.env);
     const url = safeUrl(baseURL);
     const resolved: ResolvedProvider = {
@@ -109,7 +106,7 @@ function resolveApiKey(name: string, config: ProviderConfig, env: Env): string {
  */
 export function scrubSecret(error: unknown, secret: string): unknown {
   if (secret.length < 8 || !(error instanceof Error) || !error.message.includes(secret)) return error;
-  const masked = new Error(error.message.split(secret).join('[REDACTED]'));
+  const masked = new Error(error.message.split(secret).join(REDACTED));
   masked.name = error.name;
   const status = (error as { status?: unknown }).status;
   if (status !== undefined) Object.assign(masked, { status });
@@ -125,6 +122,10 @@ export function reasoningParams(slot: ModelSlotConfig): Record<string, unknown> 
   if (slot.reasoning === undefined) return {};
   if (typeof slot.reasoning === 'string') return { reasoning_effort: slot.reasoning };
   return { reasoning: slot.reasoning };
+}
+
+export function withoutTrailingSlash(url: string): string {
+  return url.replace(/\/+$/, '');
 }
 
 function safeUrl(text: string): URL | undefined {

@@ -7,12 +7,10 @@
  */
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { AggregatorEnd, ToolCall } from '../trace/types.js';
-import { normalizeUsage } from './usage.js';
 
 /** Accumulates what a chat-completions stream said, chunk by chunk. */
 export class StreamAssembler {
   text = '';
-  sawText = false;
   finishReason: string | null = null;
   id: string | null = null;
   model: string | null = null;
@@ -28,10 +26,7 @@ export class StreamAssembler {
       if (choice.index !== 0 && choice.index !== undefined) continue;
       const delta = choice.delta ?? {};
       // The opening chunk usually carries `content: ""`: that alone is not text output.
-      if (typeof delta.content === 'string' && delta.content !== '') {
-        this.text += delta.content;
-        this.sawText = true;
-      }
+      if (typeof delta.content === 'string' && delta.content !== '') this.text += delta.content;
       for (const call of delta.tool_calls ?? []) {
         const slot = this.#toolCalls.get(call.index) ?? { name: '', arguments: '' };
         if (call.id) slot.id = call.id;
@@ -42,6 +37,11 @@ export class StreamAssembler {
       }
       if (choice.finish_reason) this.finishReason = choice.finish_reason;
     }
+  }
+
+  /** The streamed text, or null when the model sent none (a tool-call-only answer). */
+  get output(): string | null {
+    return this.text === '' ? null : this.text;
   }
 
   toolCalls(): ToolCall[] {
@@ -57,8 +57,8 @@ export class StreamAssembler {
 
 export interface TeeHooks {
   firstChunk(): void;
-  /** Called once when the stream completed normally or was abandoned. */
-  finish(result: { assembler: StreamAssembler; abandoned: boolean }): void;
+  /** Called once when the stream completed normally or was abandoned, with what was captured. */
+  finish(assembler: StreamAssembler): void;
   /** Called once when the source stream failed. */
   fail(error: unknown): void;
   /** Drop chunks we asked for on our own account (the usage-only chunk), so the caller sees its own stream. */
@@ -82,29 +82,26 @@ export async function* teeChunks(source: AsyncIterable<ChatCompletionChunk>, hoo
       yield chunk;
     }
     settled = true;
-    safely(() => hooks.finish({ assembler, abandoned: false }));
+    safely(() => hooks.finish(assembler));
   } catch (err) {
-    if (!settled) {
-      settled = true;
-      safely(() => hooks.fail(err));
-    }
+    // Only the source or the caller's `throw()` gets here: the hooks are guarded.
+    settled = true;
+    safely(() => hooks.fail(err));
     throw err;
   } finally {
     if (!settled) {
       // The caller stopped iterating: end the span with what was captured so far.
-      settled = true;
-      safely(() => hooks.finish({ assembler, abandoned: true }));
+      safely(() => hooks.finish(assembler));
       safely(() => hooks.abortSource?.());
     }
   }
 }
 
-/** What the aggregator span gets at the end of a stream. */
-export function streamEnd(assembler: StreamAssembler, extra: Partial<AggregatorEnd> = {}): AggregatorEnd {
+/** What the aggregator span gets at the end of a stream, but usage and cost (`meterCall` on `rawUsage`). */
+export function streamEnd(assembler: StreamAssembler): AggregatorEnd {
   const toolCalls = assembler.toolCalls();
   return {
-    output: assembler.sawText ? assembler.text : null,
-    usage: normalizeUsage(assembler.rawUsage)?.usage ?? null,
+    output: assembler.output,
     toolCalls: toolCalls.length > 0 ? toolCalls : null,
     finishReason: assembler.finishReason,
     response: {
@@ -112,7 +109,6 @@ export function streamEnd(assembler: StreamAssembler, extra: Partial<AggregatorE
       model: assembler.model,
       finishReasons: assembler.finishReason ? [assembler.finishReason] : [],
     },
-    ...extra,
   };
 }
 

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import type { ScriptedServer } from '../../src/moa/scripted-server.js';
-import { scriptedServer } from './helpers.js';
+import { DEFAULT_MODELS, scriptedServer } from './helpers.js';
 
 let server: ScriptedServer | undefined;
 afterEach(async () => { await server?.close(); });
@@ -31,7 +31,11 @@ async function ask(args: string[], env: Record<string, string>) {
 
 describe('moa-otel ask', () => {
   it('runs one MoA turn against the configured providers and saves the trace', async () => {
-    server = await scriptedServer();
+    // One advisor fails echoing the key, as some providers do: it must not reach the file.
+    server = await scriptedServer({
+      ...DEFAULT_MODELS,
+      'advisor-b': { failStatus: 401, failMessage: 'Incorrect API key provided: sk-test-secret-123' },
+    });
     const traces = mkdtempSync(path.join(tmpdir(), 'moa-ask-traces-'));
     const home = homeWith([
       'moa:',
@@ -51,6 +55,7 @@ describe('moa-otel ask', () => {
     expect(result.stderr).toContain(file);
     const text = readFileSync(file, 'utf8');
     expect(text.trim().split('\n')).toHaveLength(1);
+    expect(text).toContain('[REDACTED]');
     expect(text).not.toContain('sk-test-secret-123');
     expect(server.requests.filter((r) => r.model.startsWith('advisor'))).toHaveLength(2);
   });

@@ -99,14 +99,29 @@ describe('reference cache across tool iterations', () => {
   });
 });
 
+describe('reference cache across sessions', () => {
+  it('another session asking the same question runs its own fan-out and is recorded', async () => {
+    server = await scriptedServer();
+    tracing = recordingTracing();
+    const client = testClient(server, tracing.tracer);
+    const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Same question' }];
+    await client.chat.completions.create({ model: 'moa', messages }, { sessionId: 'first' });
+    await client.chat.completions.create({ model: 'moa', messages }, { sessionId: 'second' });
+    expect(roots(tracing.spans()).map((r) => r.attributes['moa.cache'])).toEqual(['miss', 'miss']);
+    expect(server.requests.filter((r) => r.model.startsWith('advisor'))).toHaveLength(4);
+    expect(await tracing.records('second')).toHaveLength(1);
+  });
+});
+
 describe('ReferenceCache', () => {
-  it('keys include preset and reference labels', () => {
+  it('keys include session, preset and reference labels', () => {
     const cache = new ReferenceCache();
     const messages = [{ role: 'user', content: 'x' }];
     const a = cache.plan({ sessionId: 's', preset: 'p', fanout: 'user_turn', messages, labels: ['a:1'] });
     const b = cache.plan({ sessionId: 's', preset: 'q', fanout: 'user_turn', messages, labels: ['a:1'] });
     const c = cache.plan({ sessionId: 's', preset: 'p', fanout: 'user_turn', messages, labels: ['a:2'] });
-    expect(new Set([a.key, b.key, c.key]).size).toBe(3);
+    const d = cache.plan({ sessionId: 't', preset: 'p', fanout: 'user_turn', messages, labels: ['a:1'] });
+    expect(new Set([a.key, b.key, c.key, d.key]).size).toBe(4);
   });
   it('parses fan-out modes', () => {
     expect(parseFanout('every_n:3')).toEqual({ mode: 'every_n', every: 3 });

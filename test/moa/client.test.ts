@@ -1,6 +1,10 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { ADVISOR_SYSTEM_PROMPT } from '../../src/moa/advisory-view.js';
+import { createMoaClient } from '../../src/moa/client.js';
 import { MoaSetupError } from '../../src/moa/providers.js';
 import type { ScriptedServer } from '../../src/moa/scripted-server.js';
 import { byRole, inMemoryTracing, ns, roots, scriptedServer, testClient, testPreset, type TestTracing } from './helpers.js';
@@ -108,9 +112,6 @@ describe('createMoaClient', () => {
   });
 
   it('loads presets and providers from the config file', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const path = await import('node:path');
     const home = mkdtempSync(path.join(tmpdir(), 'moa-home-'));
     writeFileSync(path.join(home, 'config.yaml'), [
       'moa:',
@@ -122,7 +123,6 @@ describe('createMoaClient', () => {
       '      references: [{ provider: filed, model: advisor-a }]',
       '      aggregator: { provider: filed, model: aggregator }',
     ].join('\n'));
-    const { createMoaClient } = await import('../../src/moa/client.js');
     const client = createMoaClient({ tracer: tracing.tracer, env: { MOA_HOME: home }, maxRetries: 0 });
     const response = await client.chat.completions.create({ model: 'moa', messages: question });
     expect(response.choices[0]?.message.content).toBe('The final answer.');

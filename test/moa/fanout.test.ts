@@ -128,6 +128,22 @@ describe('caller abort', () => {
     expect(server.requests.some((r) => r.model === 'aggregator')).toBe(false);
     expect(roots(tracing.spans())).toHaveLength(1);
   });
+
+  it('a signal aborted before the call stops the references at once', async () => {
+    server = await scriptedServer({
+      'advisor-a': { hang: true },
+      'advisor-b': { hang: true },
+      aggregator: { reply: 'never' },
+    });
+    tracing = inMemoryTracing();
+    const client = testClient(server, tracing.tracer, { referenceTimeoutMs: 60_000 });
+    const started = Date.now();
+    await expect(client.chat.completions.create({ model: 'moa', messages }, { signal: AbortSignal.abort() })).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(server.requests.some((r) => r.model === 'aggregator')).toBe(false);
+    expect(byRole(tracing.spans(), 'reference').map((s) => s.status.code)).toEqual([2, 2]);
+    expect(roots(tracing.spans())).toHaveLength(1);
+  });
 });
 
 describe('credentials', () => {

@@ -1,9 +1,15 @@
 /** Test scaffolding: an in-memory tracer, the scripted server and a MoA client wired to both. */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { Tracer } from '@opentelemetry/api';
 import { createMoaClient, type MoaClient, type MoaClientOptions, type MoaPreset } from '../../src/moa/client.js';
 import { startScriptedServer, type ScriptedModel, type ScriptedServer } from '../../src/moa/scripted-server.js';
+import { sessionFilePath } from '../../src/config/paths.js';
+import { turnRecordSchema, type TurnRecord } from '../../src/export/record.js';
+import { createMoaSpanProcessors } from '../../src/setup/processors.js';
 
 export interface TestTracing {
   tracer: Tracer;
@@ -33,7 +39,7 @@ export const DEFAULT_MODELS: Record<string, ScriptedModel> = {
 };
 
 export async function scriptedServer(models: Record<string, ScriptedModel> = DEFAULT_MODELS): Promise<ScriptedServer> {
-  return startScriptedServer({ models: { ...models } });
+  return startScriptedServer({ models });
 }
 
 export function testPreset(overrides: Partial<MoaPreset> = {}): MoaPreset {
@@ -83,12 +89,6 @@ export const WEATHER_TOOL = {
   },
 };
 
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createMoaSpanProcessors } from '../../src/setup/processors.js';
-import { turnRecordSchema, type TurnRecord } from '../../src/export/record.js';
-
 export interface RecordingTracing extends TestTracing {
   dir: string;
   /** Flushes, then parses (and validates) every line of a session file. */
@@ -108,7 +108,7 @@ export function recordingTracing(options: { traceCacheHits?: boolean } = {}): Re
     dir,
     async records(sessionId: string) {
       await base.provider.forceFlush();
-      const file = path.join(dir, `${sessionId}.jsonl`);
+      const file = sessionFilePath(dir, sessionId);
       if (!existsSync(file)) return [];
       return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => turnRecordSchema.parse(JSON.parse(l)));
     },

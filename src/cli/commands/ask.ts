@@ -4,19 +4,20 @@
  * Traces go wherever the configuration sends them (save_traces, otlp).
  */
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { MoaConfigError } from '../../config/load.js';
-import { resolveTraceDir, sessionFilePath } from '../../config/paths.js';
-import { createMoaClient } from '../../moa/client.js';
+import { createMoaClient, DEFAULT_PRESET_MODEL } from '../../moa/client.js';
 import { MissingApiKeyError, MoaSetupError } from '../../moa/providers.js';
+import { parseCommandArgs } from '../../offline/cli-support.js';
 import { setupMoaTracing } from '../../setup/setup.js';
+import { describeFailure } from '../../trace/turn.js';
 import { CliError, type CliCommand, type CliIo } from '../command.js';
 
 const USAGE = `usage: moa-otel ask "<question>" [--preset P] [--stream] [--session ID] [--json]
 
 Sends one question through a Mixture-of-Agents preset of your configuration
-(<home>/config.yaml, section moa:, or MOA_* variables): the references advise,
-the aggregator answers. Traces follow the configuration (save_traces, otlp).
+(presets and providers from <home>/config.yaml, section moa:; MOA_PRESET picks
+the default preset): the references advise, the aggregator answers. Traces
+follow the configuration (save_traces, otlp, MOA_* and OTEL_* variables).
 
   --preset P     preset name (default: default_preset, or the only preset)
   --stream       stream the answer
@@ -32,7 +33,11 @@ const command: CliCommand = {
 export default command;
 
 async function runAsk(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseOptions(argv);
+  const { values, positionals } = parseCommandArgs({
+    args: argv,
+    options: { preset: { type: 'string' }, stream: { type: 'boolean' }, session: { type: 'string' }, json: { type: 'boolean' } },
+    allowPositionals: true,
+  });
   const question = positionals.join(' ').trim();
   if (question === '') throw new CliError('missing the question: moa-otel ask "<question>"');
 
@@ -56,7 +61,7 @@ async function runAsk(argv: string[], io: CliIo): Promise<number> {
     throw err;
   }
 
-  const model = values.preset ?? 'moa';
+  const model = values.preset ?? DEFAULT_PRESET_MODEL;
   const messages = [{ role: 'user' as const, content: question }];
   const json = values.json === true;
   let answer = '';
@@ -76,27 +81,12 @@ async function runAsk(argv: string[], io: CliIo): Promise<number> {
       if (!json) io.stdout.write(`${answer}\n`);
     }
   } catch (err) {
-    throw new CliError(`the aggregator call failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, 1);
+    throw new CliError(`the aggregator call failed: ${describeFailure(err)}`, 1);
   } finally {
     await tracing.shutdown();
   }
-  const sessionFile = tracing.jsonl
-    ? sessionFilePath(resolveTraceDir(tracing.config.trace_dir, io.env, tracing.config.profile), sessionId)
-    : null;
+  const sessionFile = tracing.jsonl?.fileFor(sessionId) ?? null;
   if (json) io.stdout.write(`${JSON.stringify({ answer, sessionId, sessionFile })}\n`);
   else if (sessionFile) io.stderr.write(`trace: ${sessionFile}\n`);
   return 0;
-}
-
-function parseOptions(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: { preset: { type: 'string' }, stream: { type: 'boolean' }, session: { type: 'string' }, json: { type: 'boolean' } },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    throw new CliError(err instanceof Error ? err.message : String(err));
-  }
 }

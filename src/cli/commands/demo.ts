@@ -4,9 +4,9 @@
  * session file and, with --otlp, to a collector. No keys, no network.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { CliError, type CliCommand, type CliIo } from '../command.js';
+import type { CliCommand, CliIo } from '../command.js';
 import { runDemo } from '../../moa/demo.js';
+import { parseCommandArgs } from '../../offline/cli-support.js';
 import { renderTurnTree } from '../../offline/tree.js';
 
 const USAGE = `usage: moa-otel demo [--dir DIR] [--otlp URL] [--stream] [--json]
@@ -30,7 +30,10 @@ const command: CliCommand = {
 export default command;
 
 async function runDemoCommand(argv: string[], io: CliIo): Promise<number> {
-  const values = parseOptions(argv);
+  const { values } = parseCommandArgs({
+    args: argv,
+    options: { dir: { type: 'string' }, otlp: { type: 'string' }, stream: { type: 'boolean' }, json: { type: 'boolean' } },
+  });
   const dir = values.dir ? path.resolve(io.cwd, values.dir) : undefined;
   const json = values.json === true;
   const color = !json && io.stdout.isTTY === true && !io.env.NO_COLOR;
@@ -77,22 +80,4 @@ async function runDemoCommand(argv: string[], io: CliIo): Promise<number> {
     return 1;
   }
   return 0;
-}
-
-function parseOptions(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        dir: { type: 'string' },
-        otlp: { type: 'string' },
-        stream: { type: 'boolean' },
-        json: { type: 'boolean' },
-      },
-      allowPositionals: false,
-      strict: true,
-    }).values;
-  } catch (err) {
-    throw new CliError(err instanceof Error ? err.message : String(err));
-  }
 }
