@@ -124,7 +124,7 @@ async function statsLoop(files: string[]): Promise<{ records: number; cost: stri
 
 async function runWorker(kind: string, dir: string): Promise<void> {
   const files = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort().map((f) => path.join(dir, f));
-  // Warm up on one file first (JIT, zod's compiled parsers) so small quick
+  // Warm up on the first two files (JIT, zod's compiled parsers) so small quick
   // runs measure steady-state throughput, as the 1 GB run does anyway.
   const warmup = files.slice(0, 2);
   for (let pass = 0; pass < 3; pass++) {

@@ -1,18 +1,16 @@
 /**
  * Checks beyond the schema that `validate` reports: values the schema lets
- * through but a replay or a backend would reject (malformed ids, time going
- * backwards, a failed reference with a known output).
+ * through but a replay or a backend would reject (a non-positive `ts`,
+ * malformed ids, a call ending before it started, negative token counts).
  */
 import type { AggregatorRecord, ReferenceRecord, TurnRecord } from '../export/record.js';
-
-const TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/;
-const SPAN_ID = /^(?!0{16})[0-9a-f]{16}$/;
+import { validSpanId, validTraceId } from './replay-ids.js';
 
 export function checkRecord(record: TurnRecord): string[] {
   const problems: string[] = [];
   if (!Number.isFinite(record.ts) || record.ts <= 0) problems.push('ts: not a positive epoch time');
-  if (record.trace_id !== undefined && !TRACE_ID.test(record.trace_id)) problems.push('trace_id: expected 32 lowercase hex digits, not all zero');
-  if (record.span_id !== undefined && !SPAN_ID.test(record.span_id)) problems.push('span_id: expected 16 lowercase hex digits, not all zero');
+  if (record.trace_id !== undefined && !validTraceId(record.trace_id)) problems.push('trace_id: expected 32 lowercase hex digits, not all zero');
+  if (record.span_id !== undefined && !validSpanId(record.span_id)) problems.push('span_id: expected 16 lowercase hex digits, not all zero');
   record.references.forEach((ref, i) => problems.push(...checkCall(`references.${i}`, ref)));
   problems.push(...checkCall('aggregator', record.aggregator));
   return problems;
@@ -20,7 +18,7 @@ export function checkRecord(record: TurnRecord): string[] {
 
 function checkCall(where: string, call: ReferenceRecord | AggregatorRecord): string[] {
   const problems: string[] = [];
-  if (call.span_id !== undefined && !SPAN_ID.test(call.span_id)) problems.push(`${where}.span_id: expected 16 lowercase hex digits, not all zero`);
+  if (call.span_id !== undefined && !validSpanId(call.span_id)) problems.push(`${where}.span_id: expected 16 lowercase hex digits, not all zero`);
   if (typeof call.started_at === 'number' && typeof call.ended_at === 'number' && call.ended_at < call.started_at) {
     problems.push(`${where}: ended_at is before started_at`);
   }

@@ -1,7 +1,7 @@
 /**
  * What every offline command shares: strict argument parsing (unknown flags
  * are a one-line error, exit 2), the trace directory (`--dir` or the
- * configured one) and the mapping of a `<session|file>` argument to a file.
+ * configured one) and the mapping of `<session|file>` arguments to files.
  */
 import { statSync } from 'node:fs';
 import path from 'node:path';
@@ -28,6 +28,22 @@ export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnTy
   }
 }
 
+/** The one `<session|file>` argument of a command that takes exactly one. */
+export function singleArgument(positionals: readonly string[]): string {
+  const [only] = positionals;
+  if (only === undefined || positionals.length > 1) throw new CliError('expected exactly one <session|file> argument');
+  return only;
+}
+
+/** A whole-number option value of at least `min` (0 or 1). */
+export function countOption(name: string, text: string, min: 0 | 1): number {
+  const n = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n < min) {
+    throw new CliError(`${name} expects ${min === 1 ? 'a positive integer' : 'a whole number'}, got "${text}"`);
+  }
+  return n;
+}
+
 /** The configured trace directory, or `--dir` resolved against the working directory. */
 export function traceDirectory(dirOption: string | undefined, io: CliIo): string {
   if (dirOption !== undefined) return path.resolve(io.cwd, dirOption);
@@ -40,7 +56,7 @@ export function traceDirectory(dirOption: string | undefined, io: CliIo): string
 }
 
 /** Fails with one line unless `dir` is an existing directory. */
-export function requireDirectory(dir: string): void {
+function requireDirectory(dir: string): void {
   let isDir = false;
   try {
     isDir = statSync(dir).isDirectory();
@@ -56,13 +72,18 @@ export interface TraceTarget {
   sessionId?: string;
 }
 
+export interface ResolveOptions {
+  /** A session without a file yet resolves to the file it will have (`tail -f` waits for it). */
+  allowMissingSession?: boolean;
+}
+
 /**
  * A `<session|file>` argument: an existing file path is used as is; otherwise
  * it is a file name or a session id (raw or sanitized) in the trace directory.
  * Something that can only be a path (`./x`, `/x`, `*.jsonl`) and is missing
  * is reported as an unreadable file, anything else as an unknown session.
  */
-export function resolveTarget(arg: string, dirOption: string | undefined, io: CliIo): TraceTarget {
+export function resolveTarget(arg: string, dirOption: string | undefined, io: CliIo, options: ResolveOptions = {}): TraceTarget {
   const asPath = path.resolve(io.cwd, arg);
   if (isFile(asPath)) return { file: asPath };
   const dir = traceDirectory(dirOption, io);
@@ -70,11 +91,13 @@ export function resolveTarget(arg: string, dirOption: string | undefined, io: Cl
   const file = sessionFilePath(dir, arg);
   // A raw id that differs from its file stem ("a/b" → a_b.jsonl) may share the
   // file with other ids ("a_b"): keep only its records. The stem itself means the whole file.
-  if (isFile(file)) return arg === sanitizeSessionId(arg) ? { file } : { file, sessionId: arg };
+  const session: TraceTarget = arg === sanitizeSessionId(arg) ? { file } : { file, sessionId: arg };
+  if (isFile(file)) return session;
   if (arg.endsWith('.jsonl') || arg.startsWith('.') || arg.startsWith(path.sep)) {
     throw new CliError(`cannot read ${asPath}: ${describeStat(asPath)}`);
   }
   requireDirectory(dir);
+  if (options.allowMissingSession) return session;
   throw new CliError(`unknown session "${arg}" (no ${path.basename(file)} in ${dir})`);
 }
 
@@ -93,6 +116,15 @@ export function isFile(file: string): boolean {
     return statSync(file).isFile();
   } catch {
     return false;
+  }
+}
+
+/** The file's size for a progress bar; 0 when it cannot be read (reading it will say why). */
+export function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
   }
 }
 

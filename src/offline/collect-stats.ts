@@ -1,5 +1,4 @@
 /** Reads trace files once and aggregates them (the `stats` command and its bench). */
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { matchesSession, type TraceTarget } from './cli-support.js';
 import { readTurnRecords, type RecordProblem } from './reader.js';
@@ -21,7 +20,8 @@ export async function collectStats(
       onProgress?.(before + offset);
       if (matchesSession(record.session_id, target)) stats.add(record, stem);
     }
-    before += (await stat(target.file)).size;
+    // Up to the last record: a bad tail is not counted, the bar's end draws the total anyway.
+    before += offset;
   }
   return stats;
 }

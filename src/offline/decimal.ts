@@ -110,10 +110,3 @@ export class DecimalSum {
     this.known += 1;
   }
 }
-
-/** Exact sum of a list of costs; null when none is known. */
-export function sumDecimals(values: Iterable<number | string | null | undefined>): string | null {
-  const sum = new DecimalSum();
-  for (const v of values) sum.add(v);
-  return sum.toNullableString();
-}

@@ -1,9 +1,8 @@
 /**
  * Replays the records of one trace file into a span sink, in batches bounded
- * by record count and by bytes so a file of huge records never builds one
- * huge request.
+ * by record count and by input bytes, so huge records are sent a few at a
+ * time rather than 32 to a request.
  */
-import { stat } from 'node:fs/promises';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { matchesSession, type TraceTarget } from './cli-support.js';
 import { readTurnRecords, type RecordProblem } from './reader.js';
@@ -14,10 +13,12 @@ export interface ExportOptions {
   sink: SpanSink;
   context: ReplayContext;
   onProblem?: (p: RecordProblem) => void;
-  onProgress?: (doneBytes: number, totalBytes: number) => void;
-  batchRecords?: number;
-  batchBytes?: number;
+  /** Called after each request with the bytes of the file read so far. */
+  onProgress?: (doneBytes: number) => void;
 }
+
+const BATCH_RECORDS = 32;
+const BATCH_BYTES = 4 * 1024 * 1024;
 
 export interface ExportSummary {
   turns: number;
@@ -26,9 +27,6 @@ export interface ExportSummary {
 }
 
 export async function exportSession(target: TraceTarget, options: ExportOptions): Promise<ExportSummary> {
-  const totalBytes = (await stat(target.file)).size;
-  const maxRecords = options.batchRecords ?? 32;
-  const maxBytes = options.batchBytes ?? 4 * 1024 * 1024;
   const summary: ExportSummary = { turns: 0, spans: 0, batches: 0 };
   let batch: ReadableSpan[] = [];
   let batchRecords = 0;
@@ -51,12 +49,11 @@ export async function exportSession(target: TraceTarget, options: ExportOptions)
     batchRecords += 1;
     summary.turns += 1;
     summary.spans += spans.length;
-    if (batchRecords >= maxRecords || batchBytes >= maxBytes) {
+    if (batchRecords >= BATCH_RECORDS || batchBytes >= BATCH_BYTES) {
       await flush();
-      options.onProgress?.(endOffset, totalBytes);
+      options.onProgress?.(endOffset);
     }
   }
   await flush();
-  options.onProgress?.(totalBytes, totalBytes);
   return summary;
 }

@@ -4,55 +4,27 @@
  * re-read on the next poll, and a file that shrinks (rotated or truncated)
  * is read again from the start.
  */
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeFsError, TraceFileError } from './errors.js';
-import { LineSplitter } from './line-splitter.js';
-import { RecordLineParser, type ReadRecord, type RecordProblem } from './reader.js';
-
-export interface FollowPosition {
-  offset: number;
-  lines: number;
-}
+import { readTurnRecords, type ReadPosition, type ReadRecord, type RecordProblem } from './reader.js';
 
 /**
- * Parses the complete lines in [from.offset, end of file) and returns the
- * position after the last complete one.
+ * Parses the complete lines from `from` to the end of the file and returns the
+ * position after the last complete one (bad lines included, so they are
+ * reported once, not on every poll).
  */
 export async function readAppended(
-  file: string, from: FollowPosition, onRecord: (r: ReadRecord) => void, onProblem?: (p: RecordProblem) => void,
-): Promise<FollowPosition> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (err) {
-    throw new TraceFileError(`cannot read ${file}: ${describeFsError(err)}`);
-  }
-  const parser = new RecordLineParser(file, onProblem, from.lines);
-  const splitter = new LineSplitter(from.offset);
-  const buffer = Buffer.allocUnsafe(1 << 20);
-  let position = from.offset;
+  file: string, from: ReadPosition, onRecord: (r: ReadRecord) => void, onProblem?: (p: RecordProblem) => void,
+): Promise<ReadPosition> {
   let consumed = from;
-  try {
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-      if (bytesRead === 0) break;
-      position += bytesRead;
-      splitter.push(buffer.subarray(0, bytesRead), (line) => {
-        const record = parser.parse(line, false);
-        consumed = { offset: line.endOffset, lines: parser.lineNumber };
-        if (record) onRecord(record);
-      });
-    }
-  } finally {
-    await handle.close();
-  }
+  const records = readTurnRecords(file, { from, readUnterminated: false, onProblem, onConsumed: (p) => { consumed = p; } });
+  for await (const record of records) onRecord(record);
   return consumed;
 }
 
 export interface FollowOptions {
   signal: AbortSignal;
-  from: FollowPosition;
+  from: ReadPosition;
   onRecord: (r: ReadRecord) => void;
   onProblem?: (p: RecordProblem) => void;
   pollMs?: number;
@@ -63,12 +35,8 @@ export async function followFile(file: string, options: FollowOptions): Promise<
   let position = options.from;
   const pollMs = options.pollMs ?? 200;
   while (!options.signal.aborted) {
-    let size: number | null = null;
-    try {
-      size = (await stat(file)).size;
-    } catch {
-      size = null; // not there (yet, or rotated away): keep waiting
-    }
+    // Not there (yet, or rotated away): keep waiting.
+    const size = await stat(file).then((info) => info.size, () => null);
     if (size !== null) {
       if (size < position.offset) position = { offset: 0, lines: 0 };
       if (size > position.offset) position = await readAppended(file, position, options.onRecord, options.onProblem);

@@ -1,4 +1,5 @@
 /** Small text formatters shared by the terminal commands. */
+import type { CliIo } from '../cli/command.js';
 
 export function formatInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
@@ -26,6 +27,11 @@ export function formatEpochSeconds(seconds: number | null | undefined): string {
   return Number.isNaN(date.getTime()) ? '–' : date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** `1 turn`, `2 turns`. */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
@@ -48,9 +54,13 @@ export function terminalSafe(text: string): string {
 
 /** One line of at most `max` characters: whitespace collapsed, controls made visible. */
 export function preview(text: string, max: number): string {
-  const oneLine = terminalSafe(text.replace(/\s+/g, ' ').trim());
-  const chars = Array.from(oneLine);
-  return chars.length > max ? `${chars.slice(0, Math.max(0, max - 1)).join('')}…` : oneLine;
+  return clip(terminalSafe(text.replace(/\s+/g, ' ').trim()), max);
+}
+
+/** At most `max` characters (code points, so no pair is split), an ellipsis marking a cut. */
+export function clip(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length > max ? `${chars.slice(0, Math.max(0, max - 1)).join('')}…` : text;
 }
 
 export interface Palette {
@@ -60,6 +70,11 @@ export interface Palette {
   green(s: string): string;
   yellow(s: string): string;
   cyan(s: string): string;
+}
+
+/** Colors only on a terminal, and never when NO_COLOR is set (no-color.org). */
+export function wantsColor(io: Pick<CliIo, 'stdout' | 'env'>): boolean {
+  return io.stdout.isTTY === true && !io.env.NO_COLOR;
 }
 
 const wrap = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;

@@ -3,20 +3,13 @@
  * end (prune must not read gigabytes to learn one timestamp). A torn last line
  * is skipped like any unparsable line.
  */
-import { open } from 'node:fs/promises';
-import { describeFsError, TraceFileError } from './errors.js';
-import { parseRecordLine } from './reader.js';
+import { openTraceFile, parseRecordLine } from './reader.js';
 
 const CHUNK = 64 * 1024;
 const NEWLINE = 0x0a;
 
 export async function lastRecordTs(file: string): Promise<number | null> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (err) {
-    throw new TraceFileError(`cannot read ${file}: ${describeFsError(err)}`);
-  }
+  const handle = await openTraceFile(file);
   try {
     let position = (await handle.stat()).size;
     let carry = Buffer.alloc(0);

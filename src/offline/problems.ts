@@ -12,8 +12,3 @@ export function problemsToStderr(io: CliIo): (p: RecordProblem) => void {
     io.stderr.write(`${formatProblem(p)}\n`);
   };
 }
-
-/** Colors only on a terminal, and never when NO_COLOR is set (no-color.org). */
-export function wantsColor(io: CliIo): boolean {
-  return io.stdout.isTTY === true && !io.env.NO_COLOR;
-}

@@ -15,8 +15,8 @@ const REDRAW_MS = 100;
 const BAR_WIDTH = 30;
 const NO_PROGRESS: Progress = { update() {}, done() {} };
 
-export function createProgress(io: Pick<CliIo, 'stderr'>, label: string, totalBytes: number, force = false): Progress {
-  if (!force && (io.stderr.isTTY !== true || totalBytes < MIN_BYTES)) return NO_PROGRESS;
+export function createProgress(io: Pick<CliIo, 'stderr'>, label: string, totalBytes: number): Progress {
+  if (io.stderr.isTTY !== true || totalBytes < MIN_BYTES) return NO_PROGRESS;
   let last = 0;
   let drawn = false;
   const draw = (doneBytes: number) => {

@@ -12,6 +12,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { turnRecordSchema, type TurnRecord } from '../export/record.js';
 import { describeFsError, TraceFileError } from './errors.js';
+import { clip } from './format.js';
 import { LineSplitter, type SplitLine } from './line-splitter.js';
 
 export type ProblemKind = 'json' | 'schema' | 'torn';
@@ -32,17 +33,23 @@ export interface ReadRecord {
   endOffset: number;
 }
 
+/** A place in a trace file: a line start and the number of lines before it. */
+export interface ReadPosition {
+  offset: number;
+  lines: number;
+}
+
 export interface ReadOptions {
   onProblem?: (problem: RecordProblem) => void;
-  /** Byte offset to start at (must be a line start). */
-  start?: number;
-  /** Line number of the line at `start`, minus one. */
-  linesBefore?: number;
+  /** Where to start reading; default the start of the file. */
+  from?: ReadPosition;
   /**
    * When false, an unterminated last line is left unread instead of being
    * parsed (a follower waits for the writer to finish it). Default true.
    */
   readUnterminated?: boolean;
+  /** Called after every complete line (record, blank or bad) with the position just past it. */
+  onConsumed?: (position: ReadPosition) => void;
   chunkSize?: number;
 }
 
@@ -66,11 +73,12 @@ export async function openTraceFile(file: string): Promise<FileHandle> {
 }
 
 export async function* readTurnRecords(file: string, options: ReadOptions = {}): AsyncGenerator<ReadRecord> {
+  const from = options.from ?? { offset: 0, lines: 0 };
   const handle = await openTraceFile(file);
-  const parser = new RecordLineParser(file, options.onProblem, options.linesBefore ?? 0);
-  const splitter = new LineSplitter(options.start ?? 0);
+  const parser = new RecordLineParser(file, options.onProblem, from.lines);
+  const splitter = new LineSplitter(from.offset);
   const buffer = Buffer.allocUnsafe(options.chunkSize ?? DEFAULT_CHUNK);
-  let position = options.start ?? 0;
+  let position = from.offset;
   try {
     for (;;) {
       let bytesRead: number;
@@ -83,13 +91,12 @@ export async function* readTurnRecords(file: string, options: ReadOptions = {}):
       position += bytesRead;
       const lines: SplitLine[] = [];
       splitter.push(buffer.subarray(0, bytesRead), (line) => lines.push(line));
-      // Parse before the next read: the lines point into `buffer`.
-      const records: ReadRecord[] = [];
+      // The lines point into `buffer`: every one is parsed before the loop reads again.
       for (const line of lines) {
         const item = parser.parse(line, false);
-        if (item) records.push(item);
+        options.onConsumed?.({ offset: line.endOffset, lines: parser.lineNumber });
+        if (item) yield item;
       }
-      yield* records;
     }
     if (options.readUnterminated !== false) {
       const tail = splitter.finish();
@@ -104,7 +111,7 @@ export async function* readTurnRecords(file: string, options: ReadOptions = {}):
 }
 
 /** Turns one line into a record or a reported problem. */
-export class RecordLineParser {
+class RecordLineParser {
   private line: number;
 
   constructor(private readonly file: string, private readonly onProblem: ((p: RecordProblem) => void) | undefined, linesBefore = 0) {
@@ -132,7 +139,7 @@ export class RecordLineParser {
   }
 
   private report(kind: ProblemKind, message: string): void {
-    this.onProblem?.({ file: this.file, line: this.line, kind, message: clip(message) });
+    this.onProblem?.({ file: this.file, line: this.line, kind, message: clip(message.replace(/\s+/g, ' '), MAX_MESSAGE) });
   }
 }
 
@@ -156,9 +163,4 @@ export function parseRecordLine(text: string): LineParseResult {
   });
   const more = parsed.error.issues.length > 3 ? ` (+${parsed.error.issues.length - 3} more)` : '';
   return { ok: false, kind: 'schema', message: `not a turn record: ${issues.join('; ')}${more}` };
-}
-
-function clip(message: string): string {
-  const oneLine = message.replace(/\s+/g, ' ');
-  return oneLine.length > MAX_MESSAGE ? `${oneLine.slice(0, MAX_MESSAGE - 1)}…` : oneLine;
 }

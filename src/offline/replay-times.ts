@@ -46,16 +46,17 @@ export function turnTimes(record: TurnRecord): TurnTimes {
   // The aggregator ends when the turn is written unless its own end is known.
   const aggregator = aggKnown ?? { start: endMs - aggDuration, end: endMs };
   const fanoutEnd = aggregator.start;
-  const turnStartGuess = typeof record.duration_ms === 'number' && record.duration_ms >= 0
-    ? endMs - record.duration_ms
-    : fanoutEnd - fanoutMs;
-  const references = record.references.map((_, i) => refKnown[i] ?? {
-    start: Math.min(turnStartGuess, fanoutEnd - (refDurations[i] ?? SYNTHETIC_CALL_MS)),
-    end: Math.min(turnStartGuess, fanoutEnd - (refDurations[i] ?? SYNTHETIC_CALL_MS)) + (refDurations[i] ?? SYNTHETIC_CALL_MS),
+  const rootDuration = typeof record.duration_ms === 'number' && record.duration_ms >= 0 ? record.duration_ms : null;
+  const turnStartGuess = rootDuration !== null ? endMs - rootDuration : fanoutEnd - fanoutMs;
+  const references = record.references.map((_, i) => {
+    const own = refKnown[i];
+    if (own) return own;
+    const length = refDurations[i] ?? SYNTHETIC_CALL_MS;
+    const start = Math.min(turnStartGuess, fanoutEnd - length);
+    return { start, end: start + length };
   });
   const all = [aggregator, ...references];
   const knownCalls = [...refKnown, aggKnown].filter((i): i is Interval => i !== null);
-  const rootDuration = typeof record.duration_ms === 'number' && record.duration_ms >= 0 ? record.duration_ms : null;
   let root: Interval;
   if (knownCalls.length > 0 && rootDuration !== null) {
     // `ts` is when the line was written, a little after the root ended: with

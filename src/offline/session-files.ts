@@ -1,9 +1,16 @@
-/** The session files of a trace directory and a one-pass overview of each. */
+/**
+ * The session files of a trace directory, the files a multi-session command
+ * reads, and a one-pass overview of each file.
+ */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { CliIo } from '../cli/command.js';
+import { resolveTarget, traceDirectory, type TraceTarget } from './cli-support.js';
 import { describeFsError, TraceFileError } from './errors.js';
-import { readTurnRecords, type RecordProblem } from './reader.js';
-import { addTokens, summarizeTurn, totalTokens, ZERO_TOKENS, type TokenCounts } from './summary.js';
+import { readTurnRecords } from './reader.js';
+import { addUsage, ZERO_USAGE } from '../trace/call-attributes.js';
+import type { Usage } from '../trace/types.js';
+import { summarizeTurn } from './summary.js';
 import { DecimalSum } from './decimal.js';
 
 export const SESSION_FILE_SUFFIX = '.jsonl';
@@ -22,6 +29,12 @@ export async function listSessionFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
+/** The `<session|file>` arguments given, or when there are none every session file of the trace directory. */
+export async function targetsOrAllSessions(args: readonly string[], dirOption: string | undefined, io: CliIo): Promise<TraceTarget[]> {
+  if (args.length > 0) return args.map((arg) => resolveTarget(arg, dirOption, io));
+  return (await listSessionFiles(traceDirectory(dirOption, io))).map((file) => ({ file }));
+}
+
 export interface SessionOverview {
   file: string;
   /** File stem: the sanitized session id. */
@@ -31,8 +44,7 @@ export interface SessionOverview {
   turns: number;
   references: number;
   failedReferences: number;
-  tokens: TokenCounts;
-  totalTokens: number;
+  tokens: Usage;
   /** Exact decimal text; null when no cost was known. */
   costUsd: string | null;
   firstTs: number | null;
@@ -41,23 +53,24 @@ export interface SessionOverview {
   problems: number;
 }
 
-export async function overviewSession(file: string, onProblem?: (p: RecordProblem) => void): Promise<SessionOverview> {
+/** Problems are counted, not reported: `ls` points to `validate` for the details. */
+export async function overviewSession(file: string): Promise<SessionOverview> {
   const ids = new Set<string | null>();
   const cost = new DecimalSum();
-  let tokens = { ...ZERO_TOKENS };
+  let tokens = ZERO_USAGE;
   let turns = 0;
   let references = 0;
   let failedReferences = 0;
   let firstTs: number | null = null;
   let lastTs: number | null = null;
   let problems = 0;
-  for await (const { record } of readTurnRecords(file, { onProblem: (p) => { problems += 1; onProblem?.(p); } })) {
+  for await (const { record } of readTurnRecords(file, { onProblem: () => { problems += 1; } })) {
     const s = summarizeTurn(record);
     turns += 1;
     references += s.referenceCount;
     failedReferences += s.referenceFailed;
-    tokens = addTokens(tokens, s.tokens);
-    cost.add(s.costUsd);
+    tokens = addUsage(tokens, s.tokens);
+    cost.addSum(s.cost);
     ids.add(record.session_id);
     firstTs = firstTs === null ? record.ts : Math.min(firstTs, record.ts);
     lastTs = lastTs === null ? record.ts : Math.max(lastTs, record.ts);
@@ -73,7 +86,6 @@ export async function overviewSession(file: string, onProblem?: (p: RecordProble
     session: path.basename(file, SESSION_FILE_SUFFIX),
     sessionIds: [...ids],
     turns, references, failedReferences, tokens,
-    totalTokens: totalTokens(tokens),
     costUsd: cost.toNullableString(),
     firstTs, lastTs, sizeBytes, problems,
   };

@@ -32,8 +32,8 @@ export function tracesUrl(base: string): string {
   return trimmed.endsWith('/v1/traces') ? trimmed : `${trimmed}/v1/traces`;
 }
 
-export function otlpHttpSink(baseUrl: string, timeoutMillis = 30_000): SpanSink {
-  const url = tracesUrl(baseUrl);
+/** `url` is the full traces URL (see `tracesUrl`). */
+export function otlpHttpSink(url: string, timeoutMillis = 30_000): SpanSink {
   const exporter = new OTLPTraceExporter({ url, timeoutMillis });
   return {
     async write(spans) {

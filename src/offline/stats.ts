@@ -3,14 +3,17 @@
  * or UTC day. Costs are summed exactly (decimal), tokens per bucket.
  */
 import type { ReferenceRecord, TurnRecord } from '../export/record.js';
+import { addUsage, ZERO_USAGE } from '../trace/call-attributes.js';
+import type { Usage } from '../trace/types.js';
 import { DecimalSum, parseDecimal, type ScaledDecimal } from './decimal.js';
-import { isFailedCall, tokensOf, ZERO_TOKENS, type TokenCounts } from './summary.js';
+import { isFailedCall, usageOfRecord } from './summary.js';
 
+/** The few facts of a call that stats needs (cheaper than a full CallSummary). */
 interface CallFacts {
   model: string | null;
   label: string;
   provider: string | null;
-  tokens: TokenCounts | null;
+  tokens: Usage | null;
   cost: ScaledDecimal | null;
   failed: boolean;
 }
@@ -23,7 +26,7 @@ export interface StatsRow {
   turns: number;
   calls: number;
   failedCalls: number;
-  tokens: TokenCounts;
+  tokens: Usage;
   /** Exact decimal text of the known costs ("0" when none). */
   costUsd: string;
   /** Calls whose cost was unknown (not in the sum). */
@@ -34,7 +37,7 @@ class Bucket {
   turns = 0;
   calls = 0;
   failedCalls = 0;
-  tokens: TokenCounts = { ...ZERO_TOKENS };
+  tokens: Usage = ZERO_USAGE;
   cost = new DecimalSum();
   unknownCostCalls = 0;
   private lastTurn: TurnRecord | undefined;
@@ -46,21 +49,14 @@ class Bucket {
     }
     this.calls += 1;
     if (call.failed) this.failedCalls += 1;
-    if (call.tokens) {
-      const t = this.tokens;
-      t.input += call.tokens.input;
-      t.output += call.tokens.output;
-      t.cacheRead += call.tokens.cacheRead;
-      t.cacheWrite += call.tokens.cacheWrite;
-      t.reasoning += call.tokens.reasoning;
-    }
+    if (call.tokens) this.tokens = addUsage(this.tokens, call.tokens);
     if (call.cost) this.cost.addDecimal(call.cost);
     else this.unknownCostCalls += 1;
   }
 
   row(key: string): StatsRow {
     return {
-      key, turns: this.turns, calls: this.calls, failedCalls: this.failedCalls, tokens: { ...this.tokens },
+      key, turns: this.turns, calls: this.calls, failedCalls: this.failedCalls, tokens: this.tokens,
       costUsd: this.cost.toString(), unknownCostCalls: this.unknownCostCalls,
     };
   }
@@ -79,7 +75,7 @@ export class StatsAccumulator {
       const raw = i < record.references.length ? (record.references[i] as ReferenceRecord) : record.aggregator;
       const call: CallFacts = {
         model: raw.model, label: raw.label, provider: raw.provider,
-        tokens: raw.usage ? tokensOf(raw.usage) : null,
+        tokens: raw.usage ? usageOfRecord(raw.usage) : null,
         cost: parseDecimal(raw.cost_usd),
         failed: isFailedCall(raw),
       };

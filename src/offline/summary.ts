@@ -1,33 +1,22 @@
 /**
  * What the offline commands show about one record, computed once: per call
  * role, model, tokens, exact cost, duration and status, and the turn totals.
- * Tokens follow the JSONL convention (input = UNCACHED input).
+ * Tokens are the instrumentation's `Usage` (input = UNCACHED input, the JSONL
+ * convention), so replayed spans get them without another conversion.
  */
 import {
   FAILED_OUTPUT_PREFIX, type AggregatorRecord, type RecordUsage, type ReferenceRecord, type TurnRecord,
 } from '../export/record.js';
+import { addUsage, sanitizeUsage, ZERO_USAGE } from '../trace/call-attributes.js';
+import type { Usage } from '../trace/types.js';
 import { DecimalSum, formatDecimal, parseDecimal, type ScaledDecimal } from './decimal.js';
 
-export interface TokenCounts {
-  /** Uncached input. */
-  input: number;
-  output: number;
-  cacheRead: number;
-  cacheWrite: number;
-  reasoning: number;
-}
-
-export type CallRoleName = 'reference' | 'aggregator';
-
-export interface CallSummary {
-  role: CallRoleName;
-  /** Reference position; undefined for the aggregator. */
-  index?: number;
+interface CallSummaryFacts {
   label: string;
   model: string | null;
   provider: string | null;
   /** Null when the record has no usage for this call (original aggregator records). */
-  tokens: TokenCounts | null;
+  tokens: Usage | null;
   /** Exact decimal text, or null when unknown. */
   costUsd: string | null;
   /** The same cost, parsed (for exact sums without re-parsing the text). */
@@ -35,50 +24,47 @@ export interface CallSummary {
   costStatus: string | null;
   durationMs: number | null;
   failed: boolean;
+  /** The failure reason when `failed`, else null. */
   error: string | null;
   output: string | null;
-  call: ReferenceRecord | AggregatorRecord;
 }
 
+export type CallSummary =
+  | (CallSummaryFacts & { role: 'reference'; index: number; call: ReferenceRecord })
+  | (CallSummaryFacts & { role: 'aggregator'; call: AggregatorRecord });
+
 export interface TurnSummary {
+  /** The references in order, then the aggregator. */
   calls: CallSummary[];
   referenceCount: number;
   referenceFailed: number;
-  tokens: TokenCounts;
-  /** Exact sum of the known call costs; null when none is known. */
-  costUsd: string | null;
+  tokens: Usage;
+  /** Exact sum of the known call costs (`count` 0 when none is known). */
+  cost: DecimalSum;
 }
-
-export const ZERO_TOKENS: Readonly<TokenCounts> = Object.freeze({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
 
 export function summarizeTurn(record: TurnRecord): TurnSummary {
-  const calls: CallSummary[] = record.references.map((ref, index) => summarizeCall('reference', ref, index));
-  calls.push(summarizeCall('aggregator', record.aggregator));
+  const calls: CallSummary[] = record.references.map((call, index) => ({ role: 'reference', index, call, ...callFacts(call) }));
+  calls.push({ role: 'aggregator', call: record.aggregator, ...callFacts(record.aggregator) });
   const cost = new DecimalSum();
-  let tokens: TokenCounts = { ...ZERO_TOKENS };
+  let tokens = ZERO_USAGE;
+  let referenceFailed = 0;
   for (const call of calls) {
     if (call.cost) cost.addDecimal(call.cost);
-    if (call.tokens) tokens = addTokens(tokens, call.tokens);
+    if (call.tokens) tokens = addUsage(tokens, call.tokens);
+    if (call.role === 'reference' && call.failed) referenceFailed += 1;
   }
-  return {
-    calls,
-    referenceCount: record.references.length,
-    referenceFailed: calls.filter((c) => c.role === 'reference' && c.failed).length,
-    tokens,
-    costUsd: cost.toNullableString(),
-  };
+  return { calls, referenceCount: record.references.length, referenceFailed, tokens, cost };
 }
 
-export function summarizeCall(role: CallRoleName, call: ReferenceRecord | AggregatorRecord, index?: number): CallSummary {
+function callFacts(call: ReferenceRecord | AggregatorRecord): CallSummaryFacts {
   const failed = isFailedCall(call);
   const cost = parseDecimal(call.cost_usd);
   return {
-    role,
-    ...(index !== undefined ? { index } : {}),
     label: call.label,
     model: call.model,
     provider: call.provider,
-    tokens: call.usage ? tokensOf(call.usage) : null,
+    tokens: call.usage ? usageOfRecord(call.usage) : null,
     costUsd: cost ? formatDecimal(cost) : null,
     cost,
     costStatus: call.cost_status ?? null,
@@ -86,7 +72,6 @@ export function summarizeCall(role: CallRoleName, call: ReferenceRecord | Aggreg
     failed,
     error: failed ? failureReason(call) : null,
     output: call.output,
-    call,
   };
 }
 
@@ -95,13 +80,13 @@ export function isFailedCall(call: ReferenceRecord | AggregatorRecord): boolean 
     || (typeof call.output === 'string' && call.output.startsWith(FAILED_OUTPUT_PREFIX) && call.output.endsWith(']'));
 }
 
-export function failureReason(call: ReferenceRecord | AggregatorRecord): string {
+function failureReason(call: ReferenceRecord | AggregatorRecord): string {
   if (typeof call.error === 'string' && call.error !== '') return call.error;
   const out = call.output ?? '';
   return out.startsWith(FAILED_OUTPUT_PREFIX) ? out.slice(FAILED_OUTPUT_PREFIX.length, -1) : 'failed';
 }
 
-export function callDurationMs(call: ReferenceRecord | AggregatorRecord): number | null {
+function callDurationMs(call: ReferenceRecord | AggregatorRecord): number | null {
   if (typeof call.duration_ms === 'number' && Number.isFinite(call.duration_ms)) return call.duration_ms;
   if (typeof call.started_at === 'number' && typeof call.ended_at === 'number' && call.ended_at >= call.started_at) {
     return (call.ended_at - call.started_at) * 1000;
@@ -109,28 +94,43 @@ export function callDurationMs(call: ReferenceRecord | AggregatorRecord): number
   return null;
 }
 
-export function tokensOf(usage: RecordUsage): TokenCounts {
-  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);
-  return {
-    input: n(usage.input_tokens),
-    output: n(usage.output_tokens),
-    cacheRead: n(usage.cache_read_tokens),
-    cacheWrite: n(usage.cache_write_tokens),
-    reasoning: n(usage.reasoning_tokens),
-  };
-}
-
-export function addTokens(a: TokenCounts, b: TokenCounts): TokenCounts {
-  return {
-    input: a.input + b.input,
-    output: a.output + b.output,
-    cacheRead: a.cacheRead + b.cacheRead,
-    cacheWrite: a.cacheWrite + b.cacheWrite,
-    reasoning: a.reasoning + b.reasoning,
-  };
+/** A record's usage (JSONL names) as `Usage`; missing, negative or non-finite counts become 0. */
+export function usageOfRecord(usage: RecordUsage): Usage {
+  return sanitizeUsage({
+    inputTokens: usage.input_tokens ?? 0, outputTokens: usage.output_tokens ?? 0, cacheReadTokens: usage.cache_read_tokens ?? 0,
+    cacheWriteTokens: usage.cache_write_tokens ?? 0, reasoningTokens: usage.reasoning_tokens ?? 0,
+  });
 }
 
 /** Every token billed: uncached input, cache reads and writes, output (reasoning is part of output). */
-export function totalTokens(t: TokenCounts): number {
-  return t.input + t.cacheRead + t.cacheWrite + t.output;
+export function totalTokens(t: Usage): number {
+  return t.inputTokens + t.cacheReadTokens + t.cacheWriteTokens + t.outputTokens;
+}
+
+/** Token counts as the `--json` outputs print them (JSONL names). */
+export function usageJson(t: Usage) {
+  return {
+    input: t.inputTokens, output: t.outputTokens, cache_read: t.cacheReadTokens,
+    cache_write: t.cacheWriteTokens, reasoning: t.reasoningTokens,
+  };
+}
+
+/** A message split for display: role, string content, and every other property (parts, tool calls, extras). */
+export interface MessageParts {
+  role: string | null;
+  text: string | null;
+  /** Everything but `role` and a string `content`; null when nothing is left. */
+  rest: Record<string, unknown> | null;
+}
+
+/** Null when the value is not a message object at all. */
+export function messageParts(message: unknown): MessageParts | null {
+  if (message === null || typeof message !== 'object' || Array.isArray(message)) return null;
+  const m = message as Record<string, unknown>;
+  const text = typeof m.content === 'string' ? m.content : null;
+  const rest: Record<string, unknown> = {};
+  for (const key of Object.keys(m)) {
+    if (key !== 'role' && !(key === 'content' && text !== null)) rest[key] = m[key];
+  }
+  return { role: typeof m.role === 'string' ? m.role : null, text, rest: Object.keys(rest).length > 0 ? rest : null };
 }

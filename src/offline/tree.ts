@@ -6,9 +6,10 @@
  */
 import type { TurnRecord } from '../export/record.js';
 import {
-  COLOR, PLAIN, formatCost, formatDuration, formatEpochSeconds, formatInt, preview, terminalSafe, type Palette,
+  COLOR, PLAIN, formatCost, formatDuration, formatEpochSeconds, formatInt, plural, preview, terminalSafe, type Palette,
 } from './format.js';
-import { summarizeTurn, type CallSummary, type TokenCounts } from './summary.js';
+import type { Usage } from '../trace/types.js';
+import { messageParts, summarizeTurn, type CallSummary } from './summary.js';
 
 export interface TurnTreeOptions {
   /** Print the exact input messages and the complete outputs. */
@@ -31,7 +32,7 @@ export function renderTurnTree(record: TurnRecord, options: TurnTreeOptions = {}
     for (const detail of callDetails(call, options.full === true, p)) lines.push(indent + detail);
   });
   const failed = summary.referenceFailed > 0 ? p.red(` (${summary.referenceFailed} failed)`) : '';
-  lines.push(p.bold('totals') + `  ${plural(summary.referenceCount, 'reference')}${failed} + aggregator · ${tokenText(summary.tokens)} · ${formatCost(summary.costUsd)}`);
+  lines.push(p.bold('totals') + `  ${plural(summary.referenceCount, 'reference')}${failed} + aggregator · ${tokenText(summary.tokens)} · ${formatCost(summary.cost.toNullableString())}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -45,15 +46,12 @@ function headerLine(record: TurnRecord, p: Palette): string {
 }
 
 function callLine(call: CallSummary, p: Palette): string {
-  const role = call.role === 'reference' ? `reference ${call.index ?? ''}`.trimEnd() : 'aggregator';
+  const role = call.role === 'reference' ? `reference ${call.index}` : 'aggregator';
   const status = call.failed ? p.red(`failed: ${preview(call.error ?? 'failed', 80)}`) : p.green('ok');
-  const extras: string[] = [];
-  const agg = call.role === 'aggregator' ? (call.call as { streamed?: unknown }) : undefined;
-  if (agg?.streamed === true) extras.push('streamed');
   return [
     p.cyan(role),
     p.bold(terminalSafe(call.label)),
-    ...extras,
+    ...(call.role === 'aggregator' && call.call.streamed ? ['streamed'] : []),
     formatDuration(call.durationMs),
     call.tokens ? tokenText(call.tokens) : 'tokens –',
     formatCost(call.costUsd) + (call.costStatus && call.costStatus !== 'actual' ? ` (${call.costStatus})` : ''),
@@ -66,7 +64,7 @@ function callDetails(call: CallSummary, full: boolean, p: Palette): string[] {
   const toolCalls = toolCallsOf(call);
   if (!full) {
     if (!call.failed && typeof call.output === 'string' && call.output !== '') out.push(p.dim(`↳ ${preview(call.output, PREVIEW_CHARS)}`));
-    else if (!call.failed && call.call.output_location === 'assistant_message_in_session_db') out.push(p.dim('↳ (streamed answer kept in the session database)'));
+    else if (!call.failed && call.role === 'aggregator' && call.call.output_location === 'assistant_message_in_session_db') out.push(p.dim('↳ (streamed answer kept in the session database)'));
     if (toolCalls.length > 0) out.push(p.dim(`↳ tool calls: ${toolCalls.map(toolCallName).map((n) => preview(n, 40)).join(', ')}`));
     return out;
   }
@@ -87,26 +85,16 @@ function callDetails(call: CallSummary, full: boolean, p: Palette): string[] {
 
 /** A message exactly as sent: string content verbatim, everything else as JSON. */
 function messageLines(message: unknown, index: number): string[] {
-  if (message === null || typeof message !== 'object' || Array.isArray(message)) {
-    return [`[${index}] (not a message)`, ...terminalSafe(JSON.stringify(message, null, 2) ?? 'undefined').split('\n')];
-  }
-  const m = message as Record<string, unknown>;
-  const lines = [`[${index}] ${typeof m.role === 'string' ? terminalSafe(m.role) : '(no role)'}`];
-  if (typeof m.content === 'string') lines.push(...terminalSafe(m.content).split('\n').map((l) => `    ${l}`));
-  const rest: Record<string, unknown> = {};
-  for (const key of Object.keys(m)) {
-    if (key === 'role' || (key === 'content' && typeof m.content === 'string')) continue;
-    rest[key] = m[key];
-  }
-  if (Object.keys(rest).length > 0) {
-    lines.push(...terminalSafe(JSON.stringify(rest, null, 2)).split('\n').map((l) => `    ${l}`));
-  }
+  const parts = messageParts(message);
+  if (!parts) return [`[${index}] (not a message)`, ...terminalSafe(JSON.stringify(message, null, 2) ?? 'undefined').split('\n')];
+  const lines = [`[${index}] ${parts.role === null ? '(no role)' : terminalSafe(parts.role)}`];
+  if (parts.text !== null) lines.push(...terminalSafe(parts.text).split('\n').map((l) => `    ${l}`));
+  if (parts.rest) lines.push(...terminalSafe(JSON.stringify(parts.rest, null, 2)).split('\n').map((l) => `    ${l}`));
   return lines;
 }
 
 function toolCallsOf(call: CallSummary): unknown[] {
-  const calls = (call.call as { tool_calls?: unknown }).tool_calls;
-  return Array.isArray(calls) ? calls : [];
+  return call.role === 'aggregator' && Array.isArray(call.call.tool_calls) ? call.call.tool_calls : [];
 }
 
 function toolCallName(call: unknown): string {
@@ -114,13 +102,9 @@ function toolCallName(call: unknown): string {
   return typeof fn?.name === 'string' ? fn.name : '?';
 }
 
-export function tokenText(t: TokenCounts): string {
-  const parts = [`in ${formatInt(t.input)}`];
-  if (t.cacheRead > 0 || t.cacheWrite > 0) parts.push(`cache ${formatInt(t.cacheRead)}r/${formatInt(t.cacheWrite)}w`);
-  parts.push(`out ${formatInt(t.output)}` + (t.reasoning > 0 ? ` (${formatInt(t.reasoning)} reasoning)` : ''));
+function tokenText(t: Usage): string {
+  const parts = [`in ${formatInt(t.inputTokens)}`];
+  if (t.cacheReadTokens > 0 || t.cacheWriteTokens > 0) parts.push(`cache ${formatInt(t.cacheReadTokens)}r/${formatInt(t.cacheWriteTokens)}w`);
+  parts.push(`out ${formatInt(t.outputTokens)}` + (t.reasoningTokens > 0 ? ` (${formatInt(t.reasoningTokens)} reasoning)` : ''));
   return parts.join(' ');
-}
-
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -42,11 +42,19 @@ describe('offline commands', () => {
       expect(rows[2]?.session_ids).toEqual([null]);
     });
 
-    it('uses the configured trace directory by default (MOA_HOME/moa-traces)', async () => {
-      const home = path.dirname(dir.dir);
-      const r = await cli(['ls', '--json'], { MOA_HOME: home, MOA_TRACE_DIR: dir.dir });
-      expect(r.code).toBe(0);
-      expect(r.out.trim().split('\n')).toHaveLength(3);
+    it('uses the configured trace directory by default: MOA_TRACE_DIR, else MOA_HOME/moa-traces', async () => {
+      const configured = await cli(['ls', '--json'], { MOA_TRACE_DIR: dir.dir });
+      expect(configured.code).toBe(0);
+      expect(configured.out.trim().split('\n')).toHaveLength(3);
+      const home = makeTraceDir();
+      try {
+        home.write('moa-traces/at-home.jsonl', `${oursLine({ sessionId: 'at-home' })}\n`);
+        const byHome = await cli(['ls', '--json'], { MOA_HOME: home.dir });
+        expect(byHome.code).toBe(0);
+        expect(byHome.out.trim().split('\n').map((l) => (JSON.parse(l) as { session: string }).session)).toEqual(['at-home']);
+      } finally {
+        home.cleanup();
+      }
     });
   });
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DecimalSum, formatDecimal, parseDecimal, sumDecimals } from '../../src/offline/decimal.js';
+import { DecimalSum, formatDecimal, parseDecimal } from '../../src/offline/decimal.js';
+
+function sumDecimals(values: (number | string | null)[]): string | null {
+  const sum = new DecimalSum();
+  for (const v of values) sum.add(v);
+  return sum.toNullableString();
+}
 
 describe('decimal cost sums', () => {
   it('parses numbers, decimal strings and exponents exactly', () => {

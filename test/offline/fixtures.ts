@@ -5,7 +5,7 @@
  * separators, raw non-ASCII with ensure_ascii=False, Decimal costs as
  * strings, no extension keys).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -72,6 +72,7 @@ export const PYTHON_LINES = [
 
 export interface TraceDir {
   dir: string;
+  /** Writes `name` (a path relative to the directory, parents created) and returns its full path. */
   write(name: string, content: string): string;
   cleanup(): void;
 }
@@ -82,6 +83,7 @@ export function makeTraceDir(): TraceDir {
     dir,
     write(name, content) {
       const file = path.join(dir, name);
+      mkdirSync(path.dirname(file), { recursive: true });
       writeFileSync(file, content);
       return file;
     },

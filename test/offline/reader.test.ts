@@ -1,6 +1,7 @@
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readAppended } from '../../src/offline/follow.js';
 import { LineSplitter } from '../../src/offline/line-splitter.js';
 import { readTurnRecords, type ReadRecord, type RecordProblem } from '../../src/offline/reader.js';
 import { makeTraceDir, oursLine, oursRecord, PYTHON_LINES, type TraceDir } from './fixtures.js';
@@ -74,6 +75,22 @@ describe('trace file reader', () => {
     expect(problems).toEqual([]);
     expect(records).toHaveLength(2);
     expect(records[0]?.record.aggregator.output?.length).toBe(big.length);
+  });
+
+  it('follows appends: bad complete lines are consumed and reported once, an unfinished line waits', async () => {
+    const file = dir.write('follow.jsonl', `${oursLine()}\nnot json\n`);
+    const seen: number[] = [];
+    const problems: RecordProblem[] = [];
+    const onRecord = (r: ReadRecord) => seen.push(r.line);
+    let position = await readAppended(file, { offset: 0, lines: 0 }, onRecord, (p) => problems.push(p));
+    const next = oursLine({ iteration: 1 });
+    appendFileSync(file, next.slice(0, 30));
+    position = await readAppended(file, position, onRecord, (p) => problems.push(p));
+    appendFileSync(file, `${next.slice(30)}\n`);
+    position = await readAppended(file, position, onRecord, (p) => problems.push(p));
+    expect(seen).toEqual([1, 3]);
+    expect(problems.map((p) => [p.line, p.kind])).toEqual([[2, 'json']]);
+    expect(position).toEqual({ offset: Buffer.byteLength(`${oursLine()}\nnot json\n${next}\n`), lines: 3 });
   });
 
   it('fails with one readable line for a missing file', async () => {

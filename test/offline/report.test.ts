@@ -48,7 +48,8 @@ describe('report', () => {
     expect(html).toContain('&lt;script&gt;window.__pwned = 1&lt;/script&gt;');
     expect(html).toContain("Content-Security-Policy\" content=\"default-src 'none'");
     expect(html.match(/<section class="turn"/g)).toHaveLength(4);
-    expect(html).toContain('$0.001'); // turn totals: exact decimals
+    // Session cost, summed exactly (as floats these costs add up to 0.8009999999999999).
+    expect(html).toContain('<li>cost<b>$0.801</b></li>');
   });
 
   it('defaults to <session>.html in the working directory and can write to stdout', async () => {

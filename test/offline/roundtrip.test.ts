@@ -69,4 +69,30 @@ describe('round trip through the JSONL file', () => {
       expect(Math.abs(hrMicros(p.endTime) - hrMicros(l.endTime)), `${l.name} end`).toBeLessThanOrEqual(tolerance);
     }
   });
+  it('replays a turn whose aggregator failed as a failed turn, like the live root', async () => {
+    const memory = new InMemorySpanExporter();
+    const jsonl = new JsonlTurnExporter({ traceDir: dir.dir });
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory), new SimpleSpanProcessor(jsonl)] });
+    const messages = [{ role: 'user', content: 'hi' }];
+    const turn = startMoaTurn({ sessionId: 'agg-fails', preset: 'p', tracer: provider.getTracer('moa-otel') });
+    turn.startReference({ index: 0, model: 'm0', provider: 'openai', messages }).end({ output: 'advice', usage: { inputTokens: 5, outputTokens: 2 } });
+    turn.startAggregator({ model: 'agg', provider: 'openai', messages, stream: true }).fail(new Error('upstream 500'));
+    turn.end();
+    await provider.forceFlush();
+    const live = [...memory.getFinishedSpans()];
+    await provider.shutdown();
+
+    const records = [];
+    for await (const r of readTurnRecords(sessionFilePath(dir.dir, 'agg-fails'))) records.push(r.record);
+    const replayed = replayRecord(records[0]!, { resource: resourceFromAttributes({}), scope: { name: 'moa-otel' } });
+    const liveById = new Map(live.map((s) => [s.spanContext().spanId, s]));
+    for (const p of replayed) {
+      const l = liveById.get(p.spanContext().spanId)!;
+      expect(p.status, l.name).toEqual(l.status);
+      const expected = { ...l.attributes };
+      if (l.status.code === SpanStatusCode.ERROR) expected['error.type'] = '_OTHER';
+      expect(p.attributes, l.name).toEqual(expected);
+    }
+    expect(replayed[0]?.status.code).toBe(SpanStatusCode.ERROR);
+  });
 });

@@ -1,15 +1,14 @@
 /** `moa-otel export`: replay a session's records as OTLP spans, to a collector or a file. */
-import { statSync } from 'node:fs';
 import path from 'node:path';
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import { CliError, type CliCommand, type CliIo } from '../command.js';
 import { resolveConfig } from '../../config/load.js';
-import { COMMON_OPTIONS, parseCommandArgs, resolveTarget, withFileErrors } from '../../offline/cli-support.js';
+import { COMMON_OPTIONS, fileSize, parseCommandArgs, resolveTarget, singleArgument, withFileErrors } from '../../offline/cli-support.js';
 import { exportSession } from '../../offline/export-session.js';
 import { problemsToStderr } from '../../offline/problems.js';
 import { createProgress } from '../../offline/progress.js';
 import { otlpHttpSink, otlpJsonFileSink, SpanExportError, tracesUrl, type SpanSink } from '../../offline/span-sink.js';
-import { terminalSafe } from '../../offline/format.js';
+import { plural, terminalSafe } from '../../offline/format.js';
+import { buildResource } from '../../setup/resource.js';
 import { INSTRUMENTATION_SCOPE } from '../../trace/attributes.js';
 import { PACKAGE_VERSION } from '../../version.js';
 
@@ -21,7 +20,8 @@ ids derived from their content, so exporting twice gives the same trace.
 
   --otlp URL          OTLP/HTTP base URL; spans are POSTed to URL/v1/traces (JSON)
   --out FILE          write OTLP JSON export requests to FILE, one per line
-  --service-name NAME service.name of the replayed spans (default: configured, else moa-otel)
+  --service-name NAME service.name of the replayed spans (default: as a live run's:
+                      configured, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, else moa-otel)
   --dir DIR           trace directory (default: the configured trace_dir)
   --json              print the summary as JSON`;
 
@@ -39,19 +39,19 @@ async function runExport(argv: string[], io: CliIo): Promise<number> {
     options: { ...COMMON_OPTIONS, otlp: { type: 'string' }, out: { type: 'string' }, 'service-name': { type: 'string' } },
     allowPositionals: true,
   });
-  if (positionals.length !== 1) throw new CliError('expected exactly one <session|file> argument');
+  const arg = singleArgument(positionals);
   if ((values.otlp === undefined) === (values.out === undefined)) throw new CliError('give exactly one of --otlp URL or --out FILE');
   const destination = values.otlp !== undefined ? safeUrl(values.otlp) : path.resolve(io.cwd, values.out as string);
-  const target = resolveTarget(positionals[0] as string, values.dir, io);
+  const target = resolveTarget(arg, values.dir, io);
   const serviceName = values['service-name'] ?? configuredServiceName(io);
 
-  const sink: SpanSink = values.otlp !== undefined ? otlpHttpSink(values.otlp) : await otlpJsonFileSink(destination);
+  const sink: SpanSink = values.otlp !== undefined ? otlpHttpSink(destination) : await otlpJsonFileSink(destination);
   const bar = createProgress(io, 'export', fileSize(target.file));
   try {
     const summary = await exportSession(target, {
       sink,
       context: {
-        resource: resourceFromAttributes({ 'service.name': serviceName }),
+        resource: buildResource(serviceName, io.env),
         scope: { name: INSTRUMENTATION_SCOPE, version: PACKAGE_VERSION },
       },
       onProblem: problemsToStderr(io),
@@ -61,7 +61,7 @@ async function runExport(argv: string[], io: CliIo): Promise<number> {
     if (values.json) {
       io.stdout.write(`${JSON.stringify({ file: target.file, destination, turns: summary.turns, spans: summary.spans, requests: summary.batches })}\n`);
     } else {
-      io.stdout.write(`exported ${summary.turns} turn${summary.turns === 1 ? '' : 's'} (${summary.spans} spans) from ${terminalSafe(target.file)} to ${terminalSafe(destination)}\n`);
+      io.stdout.write(`exported ${plural(summary.turns, 'turn')} (${summary.spans} spans) from ${terminalSafe(target.file)} to ${terminalSafe(destination)}\n`);
     }
     return 0;
   } catch (err) {
@@ -81,18 +81,11 @@ function safeUrl(base: string): string {
   }
 }
 
-function configuredServiceName(io: CliIo): string {
+/** MOA_SERVICE_NAME, OTEL_SERVICE_NAME or the config file; a broken config only costs the name. */
+function configuredServiceName(io: CliIo): string | undefined {
   try {
-    return resolveConfig({}, { env: io.env }).service_name ?? io.env.OTEL_SERVICE_NAME ?? 'moa-otel';
+    return resolveConfig({}, { env: io.env }).service_name;
   } catch {
-    return io.env.OTEL_SERVICE_NAME ?? 'moa-otel';
-  }
-}
-
-function fileSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
+    return io.env.OTEL_SERVICE_NAME || undefined;
   }
 }

@@ -1,8 +1,9 @@
 /** `moa-otel ls`: one row per session file of the trace directory. */
 import type { CliCommand, CliIo } from '../command.js';
-import { COMMON_OPTIONS, parseCommandArgs, requireDirectory, traceDirectory, withFileErrors } from '../../offline/cli-support.js';
+import { COMMON_OPTIONS, parseCommandArgs, traceDirectory, withFileErrors } from '../../offline/cli-support.js';
 import { formatBytes, formatCost, formatEpochSeconds, formatInt, table, terminalSafe } from '../../offline/format.js';
 import { listSessionFiles, overviewSession, type SessionOverview } from '../../offline/session-files.js';
+import { totalTokens, usageJson } from '../../offline/summary.js';
 
 const USAGE = `usage: moa-otel ls [--dir DIR] [--json]
 
@@ -23,7 +24,6 @@ export default command;
 async function runLs(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseCommandArgs({ args: argv, options: COMMON_OPTIONS, allowPositionals: false });
   const dir = traceDirectory(values.dir, io);
-  requireDirectory(dir);
   const rows: SessionOverview[] = [];
   for (const file of await listSessionFiles(dir)) rows.push(await overviewSession(file));
   if (values.json) {
@@ -37,7 +37,7 @@ async function runLs(argv: string[], io: CliIo): Promise<number> {
   const header = ['SESSION', 'TURNS', 'REFS', 'FAILED', 'TOKENS', 'COST', 'FIRST', 'LAST', 'SIZE'];
   const body = rows.map((r) => [
     terminalSafe(sessionLabel(r)), String(r.turns), String(r.references), String(r.failedReferences),
-    formatInt(r.totalTokens), formatCost(r.costUsd), formatEpochSeconds(r.firstTs), formatEpochSeconds(r.lastTs),
+    formatInt(totalTokens(r.tokens)), formatCost(r.costUsd), formatEpochSeconds(r.firstTs), formatEpochSeconds(r.lastTs),
     formatBytes(r.sizeBytes),
   ]);
   io.stdout.write(`${table(header, body, new Set([1, 2, 3, 4, 5, 8]))}\n`);
@@ -61,10 +61,7 @@ function lsJson(r: SessionOverview) {
     turns: r.turns,
     references: r.references,
     failed_references: r.failedReferences,
-    tokens: {
-      input: r.tokens.input, output: r.tokens.output, cache_read: r.tokens.cacheRead,
-      cache_write: r.tokens.cacheWrite, reasoning: r.tokens.reasoning, total: r.totalTokens,
-    },
+    tokens: { ...usageJson(r.tokens), total: totalTokens(r.tokens) },
     cost_usd: r.costUsd,
     first_ts: r.firstTs,
     last_ts: r.lastTs,

@@ -1,9 +1,9 @@
 /** `moa-otel prune`: delete session files whose last turn is older than a duration. */
 import { stat, unlink } from 'node:fs/promises';
 import { CliError, type CliCommand, type CliIo } from '../command.js';
-import { COMMON_OPTIONS, parseCommandArgs, requireDirectory, traceDirectory, withFileErrors } from '../../offline/cli-support.js';
+import { COMMON_OPTIONS, parseCommandArgs, traceDirectory, withFileErrors } from '../../offline/cli-support.js';
 import { describeFsError } from '../../offline/errors.js';
-import { formatBytes, formatEpochSeconds, terminalSafe } from '../../offline/format.js';
+import { formatBytes, formatEpochSeconds, plural, terminalSafe } from '../../offline/format.js';
 import { lastRecordTs, parseDuration } from '../../offline/last-record.js';
 import { listSessionFiles } from '../../offline/session-files.js';
 
@@ -37,16 +37,14 @@ async function runPrune(argv: string[], io: CliIo): Promise<number> {
   if (limitText === undefined) throw new CliError('--older-than DURATION is required (e.g. 30d, 12h, 90m)');
   const limitMs = parseDuration(limitText);
   if (limitMs === null) throw new CliError(`--older-than expects a duration such as 30d, 12h or 90m, got "${limitText}"`);
-  const dir = traceDirectory(values.dir, io);
-  requireDirectory(dir);
   const dryRun = values['dry-run'];
   let count = 0;
   let bytes = 0;
-  for (const file of await listSessionFiles(dir)) {
+  for (const file of await listSessionFiles(traceDirectory(values.dir, io))) {
     const info = await stat(file);
     const ts = await lastRecordTs(file);
-    const lastMs = ts !== null ? ts * 1000 : info.mtimeMs;
-    if (now - lastMs <= limitMs) continue;
+    const last = ts ?? info.mtimeMs / 1000;
+    if (now - last * 1000 <= limitMs) continue;
     if (!dryRun) {
       try {
         await unlink(file);
@@ -56,13 +54,12 @@ async function runPrune(argv: string[], io: CliIo): Promise<number> {
     }
     count += 1;
     bytes += info.size;
-    const last = ts !== null ? ts : info.mtimeMs / 1000;
     if (values.json) {
       io.stdout.write(`${JSON.stringify({ file, last_ts: last, judged_by: ts !== null ? 'last_record' : 'mtime', size_bytes: info.size, deleted: !dryRun })}\n`);
     } else {
       io.stdout.write(`${dryRun ? 'would delete' : 'deleted'} ${terminalSafe(file)} (last turn ${formatEpochSeconds(last)}${ts === null ? ', by modification time' : ''}, ${formatBytes(info.size)})\n`);
     }
   }
-  if (!values.json) io.stderr.write(`${dryRun ? 'would delete' : 'deleted'} ${count} file${count === 1 ? '' : 's'} (${formatBytes(bytes)})\n`);
+  if (!values.json) io.stderr.write(`${dryRun ? 'would delete' : 'deleted'} ${plural(count, 'file')} (${formatBytes(bytes)})\n`);
   return 0;
 }

@@ -3,9 +3,9 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { CliError, type CliCommand, type CliIo } from '../command.js';
-import { COMMON_OPTIONS, parseCommandArgs, resolveTarget, withFileErrors } from '../../offline/cli-support.js';
+import { COMMON_OPTIONS, parseCommandArgs, resolveTarget, singleArgument, withFileErrors } from '../../offline/cli-support.js';
 import { describeFsError } from '../../offline/errors.js';
-import { terminalSafe } from '../../offline/format.js';
+import { plural, terminalSafe } from '../../offline/format.js';
 import { problemsToStderr } from '../../offline/problems.js';
 import { writeReport, type ReportWriter } from '../../offline/report/write-report.js';
 import { SESSION_FILE_SUFFIX } from '../../offline/session-files.js';
@@ -19,7 +19,7 @@ charts; session totals.
 
   -o, --output FILE   where to write (default: <session>.html here; "-" for stdout)
   --dir DIR           trace directory (default: the configured trace_dir)
-  --json              print {file, turns} as JSON instead of a sentence`;
+  --json              print {file, turns} as JSON instead of a sentence (not with -o -)`;
 
 const command: CliCommand = {
   name: 'report',
@@ -35,8 +35,7 @@ async function runReport(argv: string[], io: CliIo): Promise<number> {
     options: { ...COMMON_OPTIONS, output: { type: 'string', short: 'o' } },
     allowPositionals: true,
   });
-  if (positionals.length !== 1) throw new CliError('expected exactly one <session|file> argument');
-  const target = resolveTarget(positionals[0] as string, values.dir, io);
+  const target = resolveTarget(singleArgument(positionals), values.dir, io);
   const onProblem = problemsToStderr(io);
   if (values.output === '-') {
     await writeReport(target, { write: async (chunk) => { io.stdout.write(chunk); } }, onProblem);
@@ -51,7 +50,7 @@ async function runReport(argv: string[], io: CliIo): Promise<number> {
     await close();
   }
   if (values.json) io.stdout.write(`${JSON.stringify({ file, turns })}\n`);
-  else io.stdout.write(`wrote ${terminalSafe(file)} (${turns} turn${turns === 1 ? '' : 's'})\n`);
+  else io.stdout.write(`wrote ${terminalSafe(file)} (${plural(turns, 'turn')})\n`);
   return 0;
 }
 

@@ -1,9 +1,12 @@
 /** `moa-otel show`: each turn of a session as a tree. */
 import { CliError, type CliCommand, type CliIo } from '../command.js';
-import { COMMON_OPTIONS, matchesSession, parseCommandArgs, resolveTarget, withFileErrors } from '../../offline/cli-support.js';
-import { problemsToStderr, wantsColor } from '../../offline/problems.js';
+import {
+  COMMON_OPTIONS, countOption, matchesSession, parseCommandArgs, resolveTarget, singleArgument, withFileErrors,
+} from '../../offline/cli-support.js';
+import { plural, wantsColor } from '../../offline/format.js';
+import { problemsToStderr } from '../../offline/problems.js';
 import { readTurnRecords } from '../../offline/reader.js';
-import { summarizeTurn } from '../../offline/summary.js';
+import { summarizeTurn, usageJson } from '../../offline/summary.js';
 import { renderTurnTree } from '../../offline/tree.js';
 
 const USAGE = `usage: moa-otel show <session|file> [--turn N] [--full] [--dir DIR] [--json]
@@ -30,9 +33,9 @@ async function runShow(argv: string[], io: CliIo): Promise<number> {
     options: { ...COMMON_OPTIONS, turn: { type: 'string' }, full: { type: 'boolean', default: false } },
     allowPositionals: true,
   });
-  if (positionals.length !== 1) throw new CliError('expected exactly one <session|file> argument');
-  const wanted = values.turn === undefined ? undefined : parseTurnNumber(values.turn);
-  const target = resolveTarget(positionals[0] as string, values.dir, io);
+  const arg = singleArgument(positionals);
+  const wanted = values.turn === undefined ? undefined : countOption('--turn', values.turn, 1);
+  const target = resolveTarget(arg, values.dir, io);
   const color = wantsColor(io);
   let turn = 0;
   let shown = 0;
@@ -44,8 +47,8 @@ async function runShow(argv: string[], io: CliIo): Promise<number> {
     if (values.json) {
       const s = summarizeTurn(record);
       const totals = {
-        references: s.referenceCount, failed_references: s.referenceFailed, cost_usd: s.costUsd,
-        tokens: { input: s.tokens.input, output: s.tokens.output, cache_read: s.tokens.cacheRead, cache_write: s.tokens.cacheWrite, reasoning: s.tokens.reasoning },
+        references: s.referenceCount, failed_references: s.referenceFailed, cost_usd: s.cost.toNullableString(),
+        tokens: usageJson(s.tokens),
       };
       io.stdout.write(`${JSON.stringify({ turn, line, totals, record })}\n`);
     } else {
@@ -53,13 +56,7 @@ async function runShow(argv: string[], io: CliIo): Promise<number> {
     }
     if (wanted !== undefined) break;
   }
-  if (wanted !== undefined && shown === 0) throw new CliError(`no turn ${wanted} (the session has ${turn} turn${turn === 1 ? '' : 's'})`);
+  if (wanted !== undefined && shown === 0) throw new CliError(`no turn ${wanted} (the session has ${plural(turn, 'turn')})`);
   if (shown === 0 && !values.json) io.stderr.write('no turns\n');
   return 0;
-}
-
-function parseTurnNumber(text: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) throw new CliError(`--turn expects a positive integer, got "${text}"`);
-  return n;
 }

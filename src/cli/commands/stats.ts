@@ -1,15 +1,12 @@
 /** `moa-otel stats`: calls, tokens and exact cost by model, provider, session or day. */
-import { statSync } from 'node:fs';
 import { CliError, type CliCommand, type CliIo } from '../command.js';
-import {
-  COMMON_OPTIONS, parseCommandArgs, requireDirectory, resolveTarget, traceDirectory, withFileErrors,
-  type TraceTarget,
-} from '../../offline/cli-support.js';
+import { COMMON_OPTIONS, fileSize, parseCommandArgs, withFileErrors } from '../../offline/cli-support.js';
+import { targetsOrAllSessions } from '../../offline/session-files.js';
 import { formatCost, formatInt, table, terminalSafe } from '../../offline/format.js';
 import { problemsToStderr } from '../../offline/problems.js';
 import { createProgress } from '../../offline/progress.js';
 import { collectStats } from '../../offline/collect-stats.js';
-import { listSessionFiles } from '../../offline/session-files.js';
+import { usageJson } from '../../offline/summary.js';
 import { STATS_GROUPS, type StatsGroup, type StatsRow } from '../../offline/stats.js';
 
 const USAGE = `usage: moa-otel stats [<session|file>...] [--by model|provider|session|day] [--dir DIR] [--json]
@@ -38,8 +35,8 @@ async function runStats(argv: string[], io: CliIo): Promise<number> {
   });
   const group = values.by as StatsGroup;
   if (!STATS_GROUPS.includes(group)) throw new CliError(`--by expects one of ${STATS_GROUPS.join(', ')}, got "${values.by}"`);
-  const targets = await statsTargets(positionals, values.dir, io);
-  const bar = createProgress(io, 'stats', totalSize(targets));
+  const targets = await targetsOrAllSessions(positionals, values.dir, io);
+  const bar = createProgress(io, 'stats', targets.reduce((bytes, target) => bytes + fileSize(target.file), 0));
   const stats = await collectStats(targets, group, problemsToStderr(io), (done) => bar.update(done));
   bar.done();
   if (values.json) {
@@ -49,8 +46,8 @@ async function runStats(argv: string[], io: CliIo): Promise<number> {
   }
   const header = [group.toUpperCase(), 'TURNS', 'CALLS', 'FAILED', 'INPUT', 'CACHE READ', 'CACHE WRITE', 'OUTPUT', 'REASONING', 'COST'];
   const line = (r: StatsRow) => [
-    terminalSafe(r.key), String(r.turns), String(r.calls), String(r.failedCalls), formatInt(r.tokens.input), formatInt(r.tokens.cacheRead),
-    formatInt(r.tokens.cacheWrite), formatInt(r.tokens.output), formatInt(r.tokens.reasoning),
+    terminalSafe(r.key), String(r.turns), String(r.calls), String(r.failedCalls), formatInt(r.tokens.inputTokens), formatInt(r.tokens.cacheReadTokens),
+    formatInt(r.tokens.cacheWriteTokens), formatInt(r.tokens.outputTokens), formatInt(r.tokens.reasoningTokens),
     formatCost(r.costUsd) + (r.unknownCostCalls > 0 ? ` (+${r.unknownCostCalls} unknown)` : ''),
   ];
   const rows = [...stats.rows().map(line), line(stats.totals())];
@@ -58,29 +55,10 @@ async function runStats(argv: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-async function statsTargets(positionals: string[], dirOption: string | undefined, io: CliIo): Promise<TraceTarget[]> {
-  if (positionals.length > 0) return positionals.map((arg) => resolveTarget(arg, dirOption, io));
-  const dir = traceDirectory(dirOption, io);
-  requireDirectory(dir);
-  return (await listSessionFiles(dir)).map((file) => ({ file }));
-}
-
 function rowJson(group: StatsGroup, r: StatsRow) {
   return {
     [group]: r.key, turns: r.turns, calls: r.calls, failed_calls: r.failedCalls,
-    tokens: { input: r.tokens.input, cache_read: r.tokens.cacheRead, cache_write: r.tokens.cacheWrite, output: r.tokens.output, reasoning: r.tokens.reasoning },
+    tokens: usageJson(r.tokens),
     cost_usd: r.costUsd, unknown_cost_calls: r.unknownCostCalls,
   };
-}
-
-function totalSize(targets: readonly TraceTarget[]): number {
-  let total = 0;
-  for (const t of targets) {
-    try {
-      total += statSync(t.file).size;
-    } catch {
-      // unreadable files fail with their own message when read
-    }
-  }
-  return total;
 }

@@ -1,14 +1,13 @@
 /** `moa-otel tail`: the last turns of a session, and with -f every turn appended after. */
 
-import { CliError, type CliCommand, type CliIo } from '../command.js';
-import { sessionFilePath } from '../../config/paths.js';
+import type { CliCommand, CliIo } from '../command.js';
 import {
-  COMMON_OPTIONS, isFile, matchesSession, parseCommandArgs, requireDirectory, resolveTarget, traceDirectory, withFileErrors,
-  type TraceTarget,
+  COMMON_OPTIONS, countOption, isFile, matchesSession, parseCommandArgs, resolveTarget, singleArgument, withFileErrors,
 } from '../../offline/cli-support.js';
 import { followFile, readAppended } from '../../offline/follow.js';
-import { problemsToStderr, wantsColor } from '../../offline/problems.js';
-import type { ReadRecord } from '../../offline/reader.js';
+import { wantsColor } from '../../offline/format.js';
+import { problemsToStderr } from '../../offline/problems.js';
+import type { ReadPosition, ReadRecord } from '../../offline/reader.js';
 import { renderTurnTree } from '../../offline/tree.js';
 
 const USAGE = `usage: moa-otel tail <session|file> [-f] [-n N] [--full] [--dir DIR] [--json]
@@ -42,27 +41,26 @@ async function runTail(argv: string[], io: CliIo): Promise<number> {
     },
     allowPositionals: true,
   });
-  if (positionals.length !== 1) throw new CliError('expected exactly one <session|file> argument');
-  const count = Number(values.turns);
-  if (!Number.isSafeInteger(count) || count < 0) throw new CliError(`--turns expects a whole number, got "${values.turns}"`);
-  const arg = positionals[0] as string;
-  const target = values.follow ? followTarget(arg, values.dir, io) : resolveTarget(arg, values.dir, io);
+  const arg = singleArgument(positionals);
+  const count = countOption('--turns', values.turns, 0);
+  const target = resolveTarget(arg, values.dir, io, { allowMissingSession: values.follow });
   const color = wantsColor(io);
   const print = ({ record }: ReadRecord) => {
-    if (!matchesSession(record.session_id, target)) return;
     io.stdout.write(values.json ? `${JSON.stringify(record)}\n` : `${renderTurnTree(record, { full: values.full, color })}\n`);
+  };
+  const ofSession = (onRecord: (r: ReadRecord) => void) => (r: ReadRecord) => {
+    if (matchesSession(r.record.session_id, target)) onRecord(r);
   };
   const onProblem = problemsToStderr(io);
 
   // The last N complete turns, then the position to follow from.
   const last: ReadRecord[] = [];
-  let position = { offset: 0, lines: 0 };
+  let position: ReadPosition = { offset: 0, lines: 0 };
   if (isFile(target.file)) {
-    position = await readAppended(target.file, position, (r) => {
-      if (!matchesSession(r.record.session_id, target) || count === 0) return;
+    position = await readAppended(target.file, position, ofSession((r) => {
       last.push(r);
       if (last.length > count) last.shift();
-    }, onProblem);
+    }), onProblem);
   }
   last.forEach(print);
   if (!values.follow) return 0;
@@ -73,23 +71,10 @@ async function runTail(argv: string[], io: CliIo): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    await followFile(target.file, { signal: controller.signal, from: position, onRecord: print, onProblem });
+    await followFile(target.file, { signal: controller.signal, from: position, onRecord: ofSession(print), onProblem });
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
   return 0;
 }
-
-/** Like resolveTarget, but a session that has no file yet is fine: -f waits for it. */
-function followTarget(arg: string, dirOption: string | undefined, io: CliIo): TraceTarget {
-  try {
-    return resolveTarget(arg, dirOption, io);
-  } catch (err) {
-    if (!(err instanceof CliError) || !err.message.startsWith('unknown session')) throw err;
-    const dir = traceDirectory(dirOption, io);
-    requireDirectory(dir);
-    return { file: sessionFilePath(dir, arg), sessionId: arg };
-  }
-}
-

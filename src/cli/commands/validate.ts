@@ -1,17 +1,18 @@
 /** `moa-otel validate`: every problem of the given trace files, with line numbers. */
 import type { CliCommand, CliIo } from '../command.js';
-import { COMMON_OPTIONS, parseCommandArgs, requireDirectory, resolveTarget, traceDirectory, withFileErrors } from '../../offline/cli-support.js';
+import { COMMON_OPTIONS, parseCommandArgs, withFileErrors } from '../../offline/cli-support.js';
 import { checkRecord } from '../../offline/checks.js';
-import { terminalSafe } from '../../offline/format.js';
+import { plural, terminalSafe } from '../../offline/format.js';
 import { formatProblem } from '../../offline/problems.js';
 import { readTurnRecords, type RecordProblem } from '../../offline/reader.js';
-import { listSessionFiles } from '../../offline/session-files.js';
+import { targetsOrAllSessions } from '../../offline/session-files.js';
 
 const USAGE = `usage: moa-otel validate [<file|session>...] [--dir DIR] [--json]
 
 Checks every line of the given trace files (default: every session file of
-the trace directory) against the record schema of both origins and reports
-each problem as file:line. Exit code 1 when any problem was found.
+the trace directory) against the record schema of both origins, and the
+values a replay needs (ids, times, token counts), and reports each problem
+as file:line. Exit code 1 when any problem was found.
 
   --dir DIR   trace directory (default: the configured trace_dir)
   --json      one JSON object per problem, then one per file`;
@@ -26,14 +27,8 @@ export default command;
 
 async function runValidate(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs({ args: argv, options: COMMON_OPTIONS, allowPositionals: true });
-  let files: string[];
-  if (positionals.length > 0) {
-    files = positionals.map((arg) => resolveTarget(arg, values.dir, io).file);
-  } else {
-    const dir = traceDirectory(values.dir, io);
-    requireDirectory(dir);
-    files = await listSessionFiles(dir);
-  }
+  // Whole files: a line's problems do not depend on whose session it is.
+  const files = (await targetsOrAllSessions(positionals, values.dir, io)).map((target) => target.file);
   let total = 0;
   for (const file of files) {
     const problems: RecordProblem[] = [];
@@ -49,7 +44,7 @@ async function runValidate(argv: string[], io: CliIo): Promise<number> {
       io.stdout.write(`${JSON.stringify({ file, records, problems: problems.length, ok: problems.length === 0 })}\n`);
     } else {
       for (const p of problems) io.stdout.write(`${formatProblem(p)}\n`);
-      io.stdout.write(`${terminalSafe(file)}: ${records} record${records === 1 ? '' : 's'}, ${problems.length === 0 ? 'ok' : `${problems.length} problem${problems.length === 1 ? '' : 's'}`}\n`);
+      io.stdout.write(`${terminalSafe(file)}: ${plural(records, 'record')}, ${problems.length === 0 ? 'ok' : plural(problems.length, 'problem')}\n`);
     }
   }
   return total > 0 ? 1 : 0;

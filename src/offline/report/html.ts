@@ -4,9 +4,10 @@
  * pieces so `report` can stream a large session to disk turn by turn.
  */
 import type { TurnRecord } from '../../export/record.js';
-import { formatCost, formatDuration, formatEpochSeconds, formatInt } from '../format.js';
+import { formatCost, formatDuration, formatEpochSeconds, formatInt, plural } from '../format.js';
 import type { StatsRow } from '../stats.js';
-import { summarizeTurn, totalTokens, type CallSummary, type TokenCounts } from '../summary.js';
+import type { Usage } from '../../trace/types.js';
+import { messageParts, summarizeTurn, totalTokens, type CallSummary } from '../summary.js';
 import { costChart, tokensChart } from './chart.js';
 import { escapeHtml } from './escape.js';
 import { REPORT_CSS } from './styles.js';
@@ -19,7 +20,8 @@ export interface ReportTotals {
   turns: number;
   calls: number;
   failedCalls: number;
-  tokens: TokenCounts;
+  tokens: Usage;
+  /** Exact decimal text; null when no cost was known. */
   costUsd: string | null;
   firstTs: number | null;
   lastTs: number | null;
@@ -44,9 +46,9 @@ export function reportHead(t: ReportTotals): string {
 <li>turns<b>${t.turns}</b></li>
 <li>calls<b>${t.calls}</b></li>
 <li>failed calls<b>${t.failedCalls}</b></li>
-<li>input (uncached)<b>${formatInt(t.tokens.input)}</b></li>
-<li>cache read / write<b>${formatInt(t.tokens.cacheRead)} / ${formatInt(t.tokens.cacheWrite)}</b></li>
-<li>output<b>${formatInt(t.tokens.output)}</b></li>
+<li>input (uncached)<b>${formatInt(t.tokens.inputTokens)}</b></li>
+<li>cache read / write<b>${formatInt(t.tokens.cacheReadTokens)} / ${formatInt(t.tokens.cacheWriteTokens)}</b></li>
+<li>output<b>${formatInt(t.tokens.outputTokens)}</b></li>
 <li>total tokens<b>${formatInt(totalTokens(t.tokens))}</b></li>
 <li>cost<b>${escapeHtml(formatCost(t.costUsd))}</b></li>
 </ul></header>
@@ -68,7 +70,7 @@ export function reportTurn(record: TurnRecord, turn: number, line: number): stri
   return `<section class="turn" id="turn-${turn}">
 <h2>Turn ${turn}</h2>
 <div class="muted">${escapeHtml(facts.join(' · '))}</div>
-<div class="muted">${summary.referenceCount} reference${summary.referenceCount === 1 ? '' : 's'}${failed} · tokens in ${formatInt(summary.tokens.input)}, cache ${formatInt(summary.tokens.cacheRead)}r/${formatInt(summary.tokens.cacheWrite)}w, out ${formatInt(summary.tokens.output)} · ${escapeHtml(formatCost(summary.costUsd))}</div>
+<div class="muted">${plural(summary.referenceCount, 'reference')}${failed} · tokens in ${formatInt(summary.tokens.inputTokens)}, cache ${formatInt(summary.tokens.cacheReadTokens)}r/${formatInt(summary.tokens.cacheWriteTokens)}w, out ${formatInt(summary.tokens.outputTokens)} · ${escapeHtml(formatCost(summary.cost.toNullableString()))}</div>
 ${waterfall(record, summary.calls)}
 <div class="calls">${summary.calls.map(callCard).join('\n')}</div>
 </section>
@@ -82,15 +84,16 @@ export function reportFoot(): string {
 }
 
 function callCard(call: CallSummary): string {
-  const title = call.role === 'reference' ? `Reference ${call.index ?? ''} · ${call.label}` : `Aggregator · ${call.label}`;
+  const title = call.role === 'reference' ? `Reference ${call.index} · ${call.label}` : `Aggregator · ${call.label}`;
   const classes = ['call', call.role, call.failed ? 'failed' : ''].filter(Boolean).join(' ');
   const status = call.failed
     ? `<span class="status failed">failed: ${escapeHtml(call.error ?? '')}</span>`
     : '<span class="status ok">ok</span>';
-  const tokens = call.tokens
-    ? `in ${formatInt(call.tokens.input)} · cache ${formatInt(call.tokens.cacheRead)}r/${formatInt(call.tokens.cacheWrite)}w · out ${formatInt(call.tokens.output)}${call.tokens.reasoning > 0 ? ` (${formatInt(call.tokens.reasoning)} reasoning)` : ''}`
+  const t = call.tokens;
+  const tokens = t
+    ? `in ${formatInt(t.inputTokens)} · cache ${formatInt(t.cacheReadTokens)}r/${formatInt(t.cacheWriteTokens)}w · out ${formatInt(t.outputTokens)}${t.reasoningTokens > 0 ? ` (${formatInt(t.reasoningTokens)} reasoning)` : ''}`
     : '–';
-  const agg = call.call as { streamed?: unknown; output_location?: unknown; tool_calls?: unknown; finish_reason?: unknown };
+  const agg = call.role === 'aggregator' ? call.call : null;
   const facts: [string, string][] = [
     ['model', `${call.provider ?? '?'} / ${call.model ?? '?'}`],
     ['duration', formatDuration(call.durationMs)],
@@ -98,15 +101,14 @@ function callCard(call: CallSummary): string {
     ['cost', formatCost(call.costUsd) + (call.costStatus ? ` (${call.costStatus})` : '')],
   ];
   if (typeof call.call.temperature === 'number') facts.push(['temperature', String(call.call.temperature)]);
-  if (call.role === 'aggregator') {
-    facts.push(['streamed', String(agg.streamed === true)]);
-    if (typeof agg.output_location === 'string') facts.push(['output', agg.output_location]);
+  if (agg) {
+    facts.push(['streamed', String(agg.streamed)], ['output', agg.output_location]);
     if (typeof agg.finish_reason === 'string') facts.push(['finish', agg.finish_reason]);
   }
   const output = call.output === null
-    ? `<p class="note">${call.call.output_location === 'assistant_message_in_session_db' ? 'The streamed answer was kept in the session database, not in this file.' : 'No output.'}</p>`
+    ? `<p class="note">${agg?.output_location === 'assistant_message_in_session_db' ? 'The streamed answer was kept in the session database, not in this file.' : 'No output.'}</p>`
     : `<pre class="output">${escapeHtml(call.output)}</pre>`;
-  const toolCalls = Array.isArray(agg.tool_calls) && agg.tool_calls.length > 0
+  const toolCalls = agg && Array.isArray(agg.tool_calls) && agg.tool_calls.length > 0
     ? `<details open><summary>tool calls (${agg.tool_calls.length})</summary><pre>${escapeHtml(JSON.stringify(agg.tool_calls, null, 2))}</pre></details>`
     : '';
   return `<article class="${classes}">
@@ -119,14 +121,11 @@ ${output}${toolCalls}
 
 /** A message as sent: string content verbatim, anything else (parts, tool calls, extras) as JSON. */
 function messageBlock(message: unknown): string {
-  if (message === null || typeof message !== 'object' || Array.isArray(message)) {
+  const parts = messageParts(message);
+  if (!parts) {
     return `<div class="msg"><div class="role">(not a message)</div><pre>${escapeHtml(JSON.stringify(message, null, 2) ?? 'undefined')}</pre></div>`;
   }
-  const m = message as Record<string, unknown>;
-  const role = typeof m.role === 'string' ? m.role : '(no role)';
-  const rest: Record<string, unknown> = {};
-  for (const key of Object.keys(m)) if (key !== 'role' && !(key === 'content' && typeof m.content === 'string')) rest[key] = m[key];
-  const text = typeof m.content === 'string' ? `<pre>${escapeHtml(m.content)}</pre>` : '';
-  const extra = Object.keys(rest).length > 0 ? `<pre>${escapeHtml(JSON.stringify(rest, null, 2))}</pre>` : '';
-  return `<div class="msg"><div class="role">${escapeHtml(role)}</div>${text}${extra}</div>`;
+  const text = parts.text !== null ? `<pre>${escapeHtml(parts.text)}</pre>` : '';
+  const extra = parts.rest ? `<pre>${escapeHtml(JSON.stringify(parts.rest, null, 2))}</pre>` : '';
+  return `<div class="msg"><div class="role">${escapeHtml(parts.role ?? '(no role)')}</div>${text}${extra}</div>`;
 }

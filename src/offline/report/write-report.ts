@@ -5,47 +5,45 @@
  */
 import path from 'node:path';
 import { matchesSession, type TraceTarget } from '../cli-support.js';
-import { DecimalSum } from '../decimal.js';
 import { readTurnRecords, type RecordProblem } from '../reader.js';
 import { SESSION_FILE_SUFFIX } from '../session-files.js';
 import { StatsAccumulator } from '../stats.js';
-import { addTokens, summarizeTurn, ZERO_TOKENS } from '../summary.js';
 import { reportFoot, reportHead, reportTurn, type ReportTotals } from './html.js';
 
 export interface ReportWriter {
   write(chunk: string): Promise<void>;
 }
 
-export async function reportTotals(target: TraceTarget, onProblem?: (p: RecordProblem) => void): Promise<ReportTotals> {
+/** First pass: session totals and the per-model chart rows, from one stats accumulator. */
+async function reportTotals(target: TraceTarget, onProblem?: (p: RecordProblem) => void): Promise<ReportTotals> {
   const byModel = new StatsAccumulator('model');
-  const cost = new DecimalSum();
   const ids = new Set<string | null>();
   const stem = path.basename(target.file, SESSION_FILE_SUFFIX);
-  const totals: ReportTotals = {
-    title: target.sessionId ?? stem, source: target.file, sessionIds: [], turns: 0, calls: 0, failedCalls: 0,
-    tokens: { ...ZERO_TOKENS }, costUsd: null, firstTs: null, lastTs: null, byModel: [],
-  };
+  let firstTs: number | null = null;
+  let lastTs: number | null = null;
   for await (const { record } of readTurnRecords(target.file, { onProblem })) {
     if (!matchesSession(record.session_id, target)) continue;
-    const s = summarizeTurn(record);
-    totals.turns += 1;
-    totals.calls += s.calls.length;
-    totals.failedCalls += s.calls.filter((c) => c.failed).length;
-    totals.tokens = addTokens(totals.tokens, s.tokens);
-    cost.add(s.costUsd);
-    ids.add(record.session_id);
-    totals.firstTs = totals.firstTs === null ? record.ts : Math.min(totals.firstTs, record.ts);
-    totals.lastTs = totals.lastTs === null ? record.ts : Math.max(totals.lastTs, record.ts);
     byModel.add(record, stem);
+    ids.add(record.session_id);
+    firstTs = firstTs === null ? record.ts : Math.min(firstTs, record.ts);
+    lastTs = lastTs === null ? record.ts : Math.max(lastTs, record.ts);
   }
-  totals.costUsd = cost.toNullableString();
-  totals.sessionIds = [...ids];
-  totals.byModel = byModel.rows();
-  if (ids.size === 1) {
-    const [only] = ids;
-    if (typeof only === 'string') totals.title = only;
-  }
-  return totals;
+  const total = byModel.totals();
+  const [only] = ids;
+  return {
+    title: ids.size === 1 && typeof only === 'string' ? only : target.sessionId ?? stem,
+    source: target.file,
+    sessionIds: [...ids],
+    turns: total.turns,
+    calls: total.calls,
+    failedCalls: total.failedCalls,
+    tokens: total.tokens,
+    // No known cost at all is "unknown", not "$0".
+    costUsd: total.unknownCostCalls === total.calls ? null : total.costUsd,
+    firstTs,
+    lastTs,
+    byModel: byModel.rows(),
+  };
 }
 
 export async function writeReport(target: TraceTarget, out: ReportWriter, onProblem?: (p: RecordProblem) => void): Promise<number> {
