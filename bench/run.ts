@@ -12,7 +12,7 @@ const verdict = (ratio: number, target: number) => (ratio <= target ? 'ok' : 'OV
 console.log('JSONL path: instrumented turn vs JSON.stringify + appendFileSync of the same record (target <= 2.0x)');
 const jsonl = await runJsonlPathBench(quick ? [['10 KB', 10_000, 50], ['1 MB', 1_000_000, 5]] : undefined);
 for (const r of jsonl) {
-  console.log(`  ${r.label.padEnd(6)} line ${(r.lineBytes / 1e6).toFixed(2)} MB  instrumented ${r.instrumentedMs.toFixed(3)} ms  floor ${r.floorMs.toFixed(3)} ms  ratio ${r.ratio.toFixed(2)}x  ${verdict(r.ratio, 2)}`);
+  console.log(`  ${r.label.padEnd(6)} line ${r.lineBytes >= 1e6 ? `${(r.lineBytes / 1e6).toFixed(2)} MB` : `${(r.lineBytes / 1e3).toFixed(1)} KB`}  instrumented ${r.instrumentedMs.toFixed(3)} ms  floor ${r.floorMs.toFixed(3)} ms  ratio ${r.ratio.toFixed(2)}x  ${verdict(r.ratio, 2)}`);
 }
 
 console.log('Tracing off: instrumented turn vs uninstrumented turn (target <= 1.05x)');
