@@ -112,17 +112,19 @@ describe('fan-out failures never fail the turn', () => {
 describe('caller abort', () => {
   /** Both advisors hang until aborted; the reference timeout is far away. */
   async function clientWithHangingAdvisors() {
-    server = await scriptedServer({
+    const started = await scriptedServer({
       'advisor-a': { hang: true },
       'advisor-b': { hang: true },
       aggregator: { reply: 'never' },
     });
-    tracing = inMemoryTracing();
-    return testClient(server, tracing.tracer, { referenceTimeoutMs: 60_000 });
+    const memory = inMemoryTracing();
+    server = started; // closed by afterEach
+    tracing = memory;
+    return { server: started, tracing: memory, client: testClient(started, memory.tracer, { referenceTimeoutMs: 60_000 }) };
   }
 
   it("the caller's AbortSignal aborts the fan-out and the call; the turn still ends", async () => {
-    const client = await clientWithHangingAdvisors();
+    const { client, server, tracing } = await clientWithHangingAdvisors();
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
     const started = Date.now();
@@ -135,7 +137,7 @@ describe('caller abort', () => {
   });
 
   it('a signal aborted before the call stops the references at once', async () => {
-    const client = await clientWithHangingAdvisors();
+    const { client, server, tracing } = await clientWithHangingAdvisors();
     const started = Date.now();
     await expect(client.chat.completions.create({ model: 'moa', messages }, { signal: AbortSignal.abort() })).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(5000);
