@@ -1,6 +1,6 @@
 /**
  * moa-otel: OpenTelemetry-native tracing for Mixture-of-Agents turns.
- * Layers: config → content → trace → export → setup → moa → offline → cli.
+ * The MoA client is `moa-otel/client`, the trace-file reader `moa-otel/offline`.
  */
 // setup
 export { setupMoaTracing, type MoaTracing, type SetupOptions } from './setup/setup.js';
@@ -18,7 +18,7 @@ export { SizeBoundedSpanExporter } from './export/otlp-size-guard.js';
 export {
   turnRecordSchema, referenceRecordSchema, aggregatorRecordSchema,
   type TurnRecord, type ReferenceRecord, type AggregatorRecord,
-} from './export/record.js';
+} from './record/schema.js';
 // content
 export { toGenAiMessages, fromGenAiMessages, type GenAiMessage, type GenAiPart } from './content/genai.js';
 export { safeStringify } from './content/safe-json.js';
@@ -26,10 +26,3 @@ export { safeStringify } from './content/safe-json.js';
 export { resolveConfig, MoaConfigError, type MoaOptions } from './config/load.js';
 export type { MoaConfig, MoaOptionsInput, PresetConfig, ProviderConfig, ModelSlotConfig } from './config/schema.js';
 export { resolveHome, resolveTraceDir, sanitizeSessionId, sessionFilePath } from './config/paths.js';
-// the MoA client
-export {
-  createMoaClient, runConversation, startScriptedServer, MoaSetupError, MissingApiKeyError, DEFAULT_PRESET_MODEL,
-  type MoaClient, type MoaClientOptions, type MoaChatCompletions, type MoaModelSlot, type MoaPreset, type MoaProvider,
-  type MoaRequestOptions, type RunConversationOptions, type ConversationResult, type ToolHandler,
-  type ScriptedServer, type ScriptedModel, type ScriptedReply,
-} from './moa/index.js';

@@ -11,7 +11,7 @@ import * as A from '../trace/attributes.js';
 import { outputLocation } from '../trace/call-attributes.js';
 import { payloadOf, type CallPayload } from '../trace/payloads.js';
 import type { RawSlots } from './json-line.js';
-import { failedOutput } from './record.js';
+import { failedOutput } from '../record/schema.js';
 
 export function isMoaRoot(span: ReadableSpan): boolean {
   const a = span.attributes;

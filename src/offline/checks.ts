@@ -3,7 +3,7 @@
  * through but a replay or a backend would reject (a non-positive `ts`,
  * malformed ids, a call ending before it started, negative token counts).
  */
-import type { AggregatorRecord, ReferenceRecord, TurnRecord } from '../export/record.js';
+import type { AggregatorRecord, ReferenceRecord, TurnRecord } from '../record/schema.js';
 import { validSpanId, validTraceId } from './replay-ids.js';
 
 export function checkRecord(record: TurnRecord): string[] {

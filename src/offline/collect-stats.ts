@@ -1,6 +1,6 @@
 /** Reads trace files once and aggregates them (the `stats` command and its bench). */
 import path from 'node:path';
-import { matchesSession, type TraceTarget } from './cli-support.js';
+import { matchesSession, type TraceTarget } from './target.js';
 import { readTurnRecords, type RecordProblem } from './reader.js';
 import { SESSION_FILE_SUFFIX } from './session-files.js';
 import { StatsAccumulator, type StatsGroup } from './stats.js';

@@ -4,7 +4,7 @@
  * time rather than 32 to a request.
  */
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { matchesSession, type TraceTarget } from './cli-support.js';
+import { matchesSession, type TraceTarget } from './target.js';
 import { readTurnRecords, type RecordProblem } from './reader.js';
 import { replayRecord, type ReplayContext } from './replay.js';
 import type { SpanSink } from './span-sink.js';

@@ -1,5 +1,4 @@
 /** Small text formatters shared by the terminal commands. */
-import type { CliIo } from '../cli/command.js';
 
 export function formatInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
@@ -72,10 +71,6 @@ export interface Palette {
   cyan(s: string): string;
 }
 
-/** Colors only on a terminal, and never when NO_COLOR is set (no-color.org). */
-export function wantsColor(io: Pick<CliIo, 'stdout' | 'env'>): boolean {
-  return io.stdout.isTTY === true && !io.env.NO_COLOR;
-}
 
 const wrap = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;
 const identity = (s: string) => s;

@@ -10,7 +10,7 @@
  * torn write (a crash mid-append) and is reported as such.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { turnRecordSchema, type TurnRecord } from '../export/record.js';
+import { turnRecordSchema, type TurnRecord } from '../record/schema.js';
 import { describeFsError, TraceFileError } from './errors.js';
 import { clip } from './format.js';
 import { LineSplitter, type SplitLine } from './line-splitter.js';

@@ -6,7 +6,7 @@
  * turn start, the aggregator runs after them, and the root spans them all.
  */
 import type { HrTime } from '@opentelemetry/api';
-import type { AggregatorRecord, ReferenceRecord, TurnRecord } from '../export/record.js';
+import type { AggregatorRecord, ReferenceRecord, TurnRecord } from '../record/schema.js';
 
 export interface Interval {
   /** Epoch milliseconds (fractional). */

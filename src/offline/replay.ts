@@ -9,7 +9,7 @@ import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type Link, type 
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
-import type { AggregatorRecord, ReferenceRecord, TurnRecord } from '../export/record.js';
+import type { AggregatorRecord, ReferenceRecord, TurnRecord } from '../record/schema.js';
 import * as A from '../trace/attributes.js';
 import {
   AGGREGATOR_FAILED_STATUS, callEndAttributes, callSpanName, callStartAttributes, inputMessagesAttribute, rootEndAttributes,

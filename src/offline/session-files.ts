@@ -4,12 +4,10 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { CliIo } from '../cli/command.js';
-import { resolveTarget, traceDirectory, type TraceTarget } from './cli-support.js';
 import { describeFsError, TraceFileError } from './errors.js';
 import { readTurnRecords } from './reader.js';
-import { addUsage, ZERO_USAGE } from '../trace/call-attributes.js';
-import type { Usage } from '../trace/types.js';
+import { addUsage, ZERO_USAGE } from '../record/usage.js';
+import type { Usage } from '../record/usage.js';
 import { summarizeTurn } from './summary.js';
 import { DecimalSum } from './decimal.js';
 
@@ -27,12 +25,6 @@ export async function listSessionFiles(dir: string): Promise<string[]> {
     .filter((e) => e.isFile() && e.name.endsWith(SESSION_FILE_SUFFIX))
     .map((e) => path.join(dir, e.name))
     .sort();
-}
-
-/** The `<session|file>` arguments given, or when there are none every session file of the trace directory. */
-export async function targetsOrAllSessions(args: readonly string[], dirOption: string | undefined, io: CliIo): Promise<TraceTarget[]> {
-  if (args.length > 0) return args.map((arg) => resolveTarget(arg, dirOption, io));
-  return (await listSessionFiles(traceDirectory(dirOption, io))).map((file) => ({ file }));
 }
 
 export interface SessionOverview {

@@ -2,9 +2,9 @@
  * Usage and cost aggregated over many records, by model, provider, session
  * or UTC day. Costs are summed exactly (decimal), tokens per bucket.
  */
-import type { ReferenceRecord, TurnRecord } from '../export/record.js';
-import { addUsage, ZERO_USAGE } from '../trace/call-attributes.js';
-import type { Usage } from '../trace/types.js';
+import type { ReferenceRecord, TurnRecord } from '../record/schema.js';
+import { addUsage, ZERO_USAGE } from '../record/usage.js';
+import type { Usage } from '../record/usage.js';
 import { DecimalSum, parseDecimal, type ScaledDecimal } from './decimal.js';
 import { isFailedCall, usageOfRecord } from './summary.js';
 

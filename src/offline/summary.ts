@@ -6,9 +6,9 @@
  */
 import {
   FAILED_OUTPUT_PREFIX, type AggregatorRecord, type RecordUsage, type ReferenceRecord, type TurnRecord,
-} from '../export/record.js';
-import { addUsage, sanitizeUsage, ZERO_USAGE } from '../trace/call-attributes.js';
-import type { Usage } from '../trace/types.js';
+} from '../record/schema.js';
+import { addUsage, sanitizeUsage, ZERO_USAGE } from '../record/usage.js';
+import type { Usage } from '../record/usage.js';
 import { DecimalSum, formatDecimal, parseDecimal, type ScaledDecimal } from './decimal.js';
 
 interface CallSummaryFacts {

@@ -4,11 +4,11 @@
  * `full` adds the exact input messages and complete outputs. Used by
  * `moa-otel show` and by `moa-otel demo`.
  */
-import type { TurnRecord } from '../export/record.js';
+import type { TurnRecord } from '../record/schema.js';
 import {
   COLOR, PLAIN, formatCost, formatDuration, formatEpochSeconds, formatInt, plural, preview, terminalSafe, type Palette,
 } from './format.js';
-import type { Usage } from '../trace/types.js';
+import type { Usage } from '../record/usage.js';
 import { messageParts, summarizeTurn, type CallSummary } from './summary.js';
 
 export interface TurnTreeOptions {

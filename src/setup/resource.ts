@@ -5,7 +5,7 @@
  */
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { Env } from '../config/paths.js';
-import { PACKAGE_VERSION } from '../version.js';
+import { PACKAGE_VERSION } from '../base/version.js';
 
 /** `k1=v1,k2=v2` with percent-encoded keys and values; malformed pairs are skipped. */
 export function parseResourceAttributes(text: string | undefined): Record<string, string> {

@@ -10,7 +10,7 @@ import type { MoaOptions, ResolveConfigContext } from '../config/load.js';
 import type { MoaConfig } from '../config/schema.js';
 import type { JsonlTurnExporter } from '../export/jsonl-exporter.js';
 import { INSTRUMENTATION_SCOPE } from '../trace/attributes.js';
-import { PACKAGE_VERSION } from '../version.js';
+import { PACKAGE_VERSION } from '../base/version.js';
 import { buildMoaProcessors } from './processors.js';
 import { buildResource } from './resource.js';
 import { setTracerContentPolicy } from '../trace/content-policy.js';

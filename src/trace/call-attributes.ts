@@ -8,7 +8,8 @@ import { outputMessage, toGenAiMessages } from '../content/genai.js';
 import { safeStringify } from '../content/safe-json.js';
 import * as A from './attributes.js';
 import type { ContentPolicy } from './content-policy.js';
-import type { CacheOutcome, ChatMessage, Cost, OutputLocation, ToolCall, Usage } from './types.js';
+import type { CacheOutcome, ChatMessage, Cost, OutputLocation, ToolCall } from './types.js';
+import { genAiInputTokens, type Usage } from '../record/usage.js';
 
 export type CallRole = typeof A.ROLE_REFERENCE | typeof A.ROLE_AGGREGATOR;
 
@@ -155,7 +156,7 @@ const MOA_TOTAL_TOKEN_NAMES: TokenNames = {
 /** GenAI meaning: input INCLUDES cached reads and writes (`Usage.inputTokens` is uncached), output includes reasoning. */
 function tokenAttributes(u: Usage, names: TokenNames): Attributes {
   return {
-    [names.input]: u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens,
+    [names.input]: genAiInputTokens(u),
     [names.output]: u.outputTokens,
     [names.cacheRead]: u.cacheReadTokens,
     [names.cacheWrite]: u.cacheWriteTokens,
@@ -183,27 +184,3 @@ export function outputLocation(streamed: boolean, capturedText: string | null | 
   if (!streamed) return 'inline';
   return typeof capturedText === 'string' && capturedText !== '' ? 'inline_from_stream' : 'assistant_message_in_session_db';
 }
-
-/** Usage with every bucket a finite, non-negative number (missing or bad values become 0). */
-export function sanitizeUsage(u: Partial<Usage> | null | undefined): Usage {
-  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
-  return {
-    inputTokens: n(u?.inputTokens),
-    outputTokens: n(u?.outputTokens),
-    cacheReadTokens: n(u?.cacheReadTokens),
-    cacheWriteTokens: n(u?.cacheWriteTokens),
-    reasoningTokens: n(u?.reasoningTokens),
-  };
-}
-
-export function addUsage(a: Usage, b: Usage): Usage {
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
-    cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
-    reasoningTokens: a.reasoningTokens + b.reasoningTokens,
-  };
-}
-
-export const ZERO_USAGE: Usage = Object.freeze({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 });

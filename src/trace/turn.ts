@@ -15,18 +15,19 @@ import { safeStringify } from '../content/safe-json.js';
 import { redactText } from '../content/redact.js';
 import * as A from './attributes.js';
 import {
-  addUsage, AGGREGATOR_FAILED_STATUS, callEndAttributes, callSpanName, callStartAttributes, costNumber, defaultLabel,
-  inputMessagesAttribute, sanitizeUsage, outputLocation, rootEndAttributes, rootStartAttributes, ZERO_USAGE,
+  AGGREGATOR_FAILED_STATUS, callEndAttributes, callSpanName, callStartAttributes, costNumber, defaultLabel,
+  inputMessagesAttribute, outputLocation, rootEndAttributes, rootStartAttributes,
   type CallRole,
 } from './call-attributes.js';
 import { contentPolicyOf, type ContentPolicy } from './content-policy.js';
 import { attachPayload, type CallPayload } from './payloads.js';
-import { failedOutput } from '../export/record.js';
+import { failedOutput } from '../record/schema.js';
+import { addUsage, sanitizeUsage, ZERO_USAGE } from '../record/usage.js';
 import type {
   AggregatorCall, AggregatorEnd, AggregatorStart, CallEnd, CallStart, MoaTurn, ReferenceCall, ReferenceStart,
   TurnOptions, Usage,
 } from './types.js';
-import { PACKAGE_VERSION } from '../version.js';
+import { PACKAGE_VERSION } from '../base/version.js';
 
 export function startMoaTurn(options: TurnOptions): MoaTurn {
   try {

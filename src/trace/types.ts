@@ -3,18 +3,9 @@ import type { Tracer } from '@opentelemetry/api';
 /** One chat message in OpenAI chat-completions format, kept exactly as sent. */
 export type ChatMessage = Record<string, unknown> & { role: string };
 
-/**
- * Token usage of one model call. `inputTokens` is the UNCACHED input (the
- * JSONL convention); spans add cache reads and writes back for the GenAI
- * meaning of `gen_ai.usage.input_tokens`.
- */
-export interface Usage {
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  reasoningTokens: number;
-}
+import type { Usage } from '../record/usage.js';
+
+export type { Usage };
 
 export type CostStatus = 'actual' | 'estimated' | 'included' | 'unknown';
 

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { turnRecordSchema } from '../../src/export/record.js';
+import { turnRecordSchema } from '../../src/record/schema.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 

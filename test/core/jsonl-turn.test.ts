@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { setupMoaTracing, startMoaTurn, turnRecordSchema, type MoaTracing } from '../../src/index.js';
-import { RECORD_KEY_ORDER, REFERENCE_KEY_ORDER, AGGREGATOR_KEY_ORDER, USAGE_KEY_ORDER } from '../../src/export/record.js';
+import { RECORD_KEY_ORDER, REFERENCE_KEY_ORDER, AGGREGATOR_KEY_ORDER, USAGE_KEY_ORDER } from '../../src/record/schema.js';
 
 let dir: string;
 let tracing: MoaTracing | undefined;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { setupMoaTracing } from '../../src/index.js';
-import { PACKAGE_VERSION } from '../../src/version.js';
+import { PACKAGE_VERSION } from '../../src/base/version.js';
 
 describe('package', () => {
   it('reports the version in package.json', () => {

@@ -225,7 +225,7 @@ describe('offline commands', () => {
 
 describe('progress on a terminal', () => {
   it('draws a bar on a TTY stderr for big inputs and nothing otherwise', async () => {
-    const { createProgress } = await import('../../src/offline/progress.js');
+    const { createProgress } = await import('../../src/cli/progress.js');
     let drawn = '';
     const tty = { stderr: Object.assign({ write: (s: string) => { drawn += s; return true; } }, { isTTY: true }) as unknown as NodeJS.WritableStream & { isTTY: boolean } };
     const bar = createProgress(tty, 'stats', 64 * 1024 * 1024);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRecordLine } from '../../src/offline/reader.js';
 import { renderTurnTree } from '../../src/offline/tree.js';
 import { oursRecord, PYTHON_LINES } from './fixtures.js';
-import type { TurnRecord } from '../../src/export/record.js';
+import type { TurnRecord } from '../../src/record/schema.js';
 
 function record(line: string): TurnRecord {
   const parsed = parseRecordLine(line);

@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MoaConfigError } from '../../config/load.js';
-import { createMoaClient, DEFAULT_PRESET_MODEL } from '../../moa/client.js';
-import { MissingApiKeyError, MoaSetupError } from '../../moa/providers.js';
-import { parseCommandArgs } from '../../offline/cli-support.js';
+import { createMoaClient, DEFAULT_PRESET_MODEL } from '../../client/client.js';
+import { MissingApiKeyError, MoaSetupError } from '../../client/providers.js';
+import { parseCommandArgs } from '../args.js';
 import { setupMoaTracing } from '../../setup/setup.js';
 import { describeFailure } from '../../trace/turn.js';
 import { CliError, type CliCommand, type CliIo } from '../command.js';

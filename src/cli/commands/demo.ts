@@ -5,8 +5,8 @@
  */
 import path from 'node:path';
 import type { CliCommand, CliIo } from '../command.js';
-import { runDemo } from '../../moa/demo.js';
-import { parseCommandArgs } from '../../offline/cli-support.js';
+import { runDemo } from '../../demo/demo.js';
+import { parseCommandArgs } from '../args.js';
 import { renderTurnTree } from '../../offline/tree.js';
 
 const USAGE = `usage: moa-otel demo [--dir DIR] [--otlp URL] [--stream] [--json]

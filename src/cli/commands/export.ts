@@ -2,15 +2,15 @@
 import path from 'node:path';
 import { CliError, type CliCommand, type CliIo } from '../command.js';
 import { resolveConfig } from '../../config/load.js';
-import { COMMON_OPTIONS, fileSize, parseCommandArgs, resolveTarget, singleArgument, withFileErrors } from '../../offline/cli-support.js';
+import { COMMON_OPTIONS, fileSize, parseCommandArgs, resolveTarget, singleArgument, withFileErrors } from '../args.js';
 import { exportSession } from '../../offline/export-session.js';
-import { problemsToStderr } from '../../offline/problems.js';
-import { createProgress } from '../../offline/progress.js';
+import { problemsToStderr } from '../problems.js';
+import { createProgress } from '../progress.js';
 import { otlpHttpSink, otlpJsonFileSink, SpanExportError, tracesUrl, type SpanSink } from '../../offline/span-sink.js';
 import { plural, terminalSafe } from '../../offline/format.js';
 import { buildResource } from '../../setup/resource.js';
 import { INSTRUMENTATION_SCOPE } from '../../trace/attributes.js';
-import { PACKAGE_VERSION } from '../../version.js';
+import { PACKAGE_VERSION } from '../../base/version.js';
 
 const USAGE = `usage: moa-otel export <session|file> (--otlp URL | --out FILE) [--service-name NAME] [--dir DIR] [--json]
 

@@ -1,6 +1,6 @@
 /** `moa-otel ls`: one row per session file of the trace directory. */
 import type { CliCommand, CliIo } from '../command.js';
-import { COMMON_OPTIONS, parseCommandArgs, traceDirectory, withFileErrors } from '../../offline/cli-support.js';
+import { COMMON_OPTIONS, parseCommandArgs, traceDirectory, withFileErrors } from '../args.js';
 import { formatBytes, formatCost, formatEpochSeconds, formatInt, table, terminalSafe } from '../../offline/format.js';
 import { listSessionFiles, overviewSession, type SessionOverview } from '../../offline/session-files.js';
 import { totalTokens, usageJson } from '../../offline/summary.js';

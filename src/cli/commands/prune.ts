@@ -1,7 +1,7 @@
 /** `moa-otel prune`: delete session files whose last turn is older than a duration. */
 import { stat, unlink } from 'node:fs/promises';
 import { CliError, type CliCommand, type CliIo } from '../command.js';
-import { COMMON_OPTIONS, parseCommandArgs, traceDirectory, withFileErrors } from '../../offline/cli-support.js';
+import { COMMON_OPTIONS, parseCommandArgs, traceDirectory, withFileErrors } from '../args.js';
 import { describeFsError } from '../../offline/errors.js';
 import { formatBytes, formatEpochSeconds, plural, terminalSafe } from '../../offline/format.js';
 import { lastRecordTs, parseDuration } from '../../offline/last-record.js';

@@ -3,10 +3,10 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { CliError, type CliCommand, type CliIo } from '../command.js';
-import { COMMON_OPTIONS, parseCommandArgs, resolveTarget, singleArgument, withFileErrors } from '../../offline/cli-support.js';
+import { COMMON_OPTIONS, parseCommandArgs, resolveTarget, singleArgument, withFileErrors } from '../args.js';
 import { describeFsError } from '../../offline/errors.js';
 import { plural, terminalSafe } from '../../offline/format.js';
-import { problemsToStderr } from '../../offline/problems.js';
+import { problemsToStderr } from '../problems.js';
 import { writeReport, type ReportWriter } from '../../offline/report/write-report.js';
 import { SESSION_FILE_SUFFIX } from '../../offline/session-files.js';
 

@@ -1,10 +1,10 @@
 /** `moa-otel show`: each turn of a session as a tree. */
 import { CliError, type CliCommand, type CliIo } from '../command.js';
-import {
-  COMMON_OPTIONS, countOption, matchesSession, parseCommandArgs, resolveTarget, singleArgument, withFileErrors,
-} from '../../offline/cli-support.js';
-import { plural, wantsColor } from '../../offline/format.js';
-import { problemsToStderr } from '../../offline/problems.js';
+import { COMMON_OPTIONS, countOption, parseCommandArgs, resolveTarget, singleArgument, withFileErrors } from '../args.js';
+import { matchesSession } from '../../offline/target.js';
+import { plural } from '../../offline/format.js';
+import { wantsColor } from '../color.js';
+import { problemsToStderr } from '../problems.js';
 import { readTurnRecords } from '../../offline/reader.js';
 import { summarizeTurn, usageJson } from '../../offline/summary.js';
 import { renderTurnTree } from '../../offline/tree.js';

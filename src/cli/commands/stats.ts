@@ -1,10 +1,10 @@
 /** `moa-otel stats`: calls, tokens and exact cost by model, provider, session or day. */
 import { CliError, type CliCommand, type CliIo } from '../command.js';
-import { COMMON_OPTIONS, fileSize, parseCommandArgs, withFileErrors } from '../../offline/cli-support.js';
-import { targetsOrAllSessions } from '../../offline/session-files.js';
+import { COMMON_OPTIONS, fileSize, parseCommandArgs, withFileErrors } from '../args.js';
+import { targetsOrAllSessions } from '../args.js';
 import { formatCost, formatInt, table, terminalSafe } from '../../offline/format.js';
-import { problemsToStderr } from '../../offline/problems.js';
-import { createProgress } from '../../offline/progress.js';
+import { problemsToStderr } from '../problems.js';
+import { createProgress } from '../progress.js';
 import { collectStats } from '../../offline/collect-stats.js';
 import { usageJson } from '../../offline/summary.js';
 import { STATS_GROUPS, type StatsGroup, type StatsRow } from '../../offline/stats.js';

@@ -1,12 +1,11 @@
 /** `moa-otel tail`: the last turns of a session, and with -f every turn appended after. */
 
 import type { CliCommand, CliIo } from '../command.js';
-import {
-  COMMON_OPTIONS, countOption, isFile, matchesSession, parseCommandArgs, resolveTarget, singleArgument, withFileErrors,
-} from '../../offline/cli-support.js';
+import { COMMON_OPTIONS, countOption, isFile, parseCommandArgs, resolveTarget, singleArgument, withFileErrors } from '../args.js';
+import { matchesSession } from '../../offline/target.js';
 import { followFile, readAppended } from '../../offline/follow.js';
-import { wantsColor } from '../../offline/format.js';
-import { problemsToStderr } from '../../offline/problems.js';
+import { wantsColor } from '../color.js';
+import { problemsToStderr } from '../problems.js';
 import type { ReadPosition, ReadRecord } from '../../offline/reader.js';
 import { renderTurnTree } from '../../offline/tree.js';
 

@@ -3,10 +3,10 @@
  * script, a Content-Security-Policy that forbids loading anything), built in
  * pieces so `report` can stream a large session to disk turn by turn.
  */
-import type { TurnRecord } from '../../export/record.js';
+import type { TurnRecord } from '../../record/schema.js';
 import { formatCost, formatDuration, formatEpochSeconds, formatInt, plural } from '../format.js';
 import type { StatsRow } from '../stats.js';
-import type { Usage } from '../../trace/types.js';
+import type { Usage } from '../../record/usage.js';
 import { messageParts, summarizeTurn, totalTokens, type CallSummary } from '../summary.js';
 import { costChart, tokensChart } from './chart.js';
 import { escapeHtml } from './escape.js';

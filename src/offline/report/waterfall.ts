@@ -3,7 +3,7 @@
  * in time, then the aggregator. Times are the record's own; a record without
  * timings (original files) shows the synthesized order and says so.
  */
-import type { TurnRecord } from '../../export/record.js';
+import type { TurnRecord } from '../../record/schema.js';
 import { clip, formatDuration } from '../format.js';
 import { turnTimes, type Interval } from '../replay-times.js';
 import type { CallSummary } from '../summary.js';

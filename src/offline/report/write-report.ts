@@ -4,7 +4,7 @@
  * turn straight to the output, so memory stays bounded by one record.
  */
 import path from 'node:path';
-import { matchesSession, type TraceTarget } from '../cli-support.js';
+import { matchesSession, type TraceTarget } from '../target.js';
 import { readTurnRecords, type RecordProblem } from '../reader.js';
 import { SESSION_FILE_SUFFIX } from '../session-files.js';
 import { StatsAccumulator } from '../stats.js';

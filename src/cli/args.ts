@@ -6,10 +6,12 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CliError, type CliIo } from '../cli/command.js';
+import { CliError, type CliIo } from './command.js';
 import { resolveConfig } from '../config/load.js';
 import { resolveTraceDir, sanitizeSessionId, sessionFilePath } from '../config/paths.js';
-import { describeFsError, TraceFileError } from './errors.js';
+import { describeFsError, TraceFileError } from '../offline/errors.js';
+import { listSessionFiles } from '../offline/session-files.js';
+import type { TraceTarget } from '../offline/target.js';
 
 /** `--dir` and `--json`, which every offline command takes. */
 export const COMMON_OPTIONS = {
@@ -64,12 +66,6 @@ function requireDirectory(dir: string): void {
     throw new CliError(`trace directory ${dir}: ${describeFsError(err)}`);
   }
   if (!isDir) throw new CliError(`trace directory ${dir}: not a directory`);
-}
-
-export interface TraceTarget {
-  file: string;
-  /** Set when the argument was a raw session id that maps to a shared file name: only its records. */
-  sessionId?: string;
 }
 
 export interface ResolveOptions {
@@ -137,7 +133,8 @@ function describeStat(file: string): string {
   }
 }
 
-/** Whether a record belongs to the session the user named. */
-export function matchesSession(recordSessionId: string | null, target: TraceTarget): boolean {
-  return target.sessionId === undefined || recordSessionId === target.sessionId;
+/** The `<session|file>` arguments given, or when there are none every session file of the trace directory. */
+export async function targetsOrAllSessions(args: readonly string[], dirOption: string | undefined, io: CliIo): Promise<TraceTarget[]> {
+  if (args.length > 0) return args.map((arg) => resolveTarget(arg, dirOption, io));
+  return (await listSessionFiles(traceDirectory(dirOption, io))).map((file) => ({ file }));
 }

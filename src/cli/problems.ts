@@ -1,7 +1,7 @@
 /** How a skipped line is reported by the reading commands: `file:line: message` on stderr. */
-import type { CliIo } from '../cli/command.js';
-import { terminalSafe } from './format.js';
-import type { RecordProblem } from './reader.js';
+import type { CliIo } from './command.js';
+import { terminalSafe } from '../offline/format.js';
+import type { RecordProblem } from '../offline/reader.js';
 
 export function formatProblem(p: RecordProblem): string {
   return `${terminalSafe(p.file)}:${p.line}: ${p.kind === 'torn' ? 'warning' : 'error'}: ${terminalSafe(p.message)}`;

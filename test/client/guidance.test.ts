@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildGuidanceMessage, guidanceText, NO_ADVICE_TEXT } from '../../src/moa/guidance.js';
+import { buildGuidanceMessage, guidanceText, NO_ADVICE_TEXT } from '../../src/client/guidance.js';
 
 describe('guidance block', () => {
   it('names the preset, the aggregator and the references, then one block per reference', () => {

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { calcPrice } from '@pydantic/genai-prices';
-import { normalizeUsage } from '../../src/moa/usage.js';
-import { priceCall, reportedCost } from '../../src/moa/pricing.js';
-import type { ScriptedServer, UsageVariant } from '../../src/moa/scripted-server.js';
+import { normalizeUsage } from '../../src/client/usage.js';
+import { priceCall, reportedCost } from '../../src/client/pricing.js';
+import type { ScriptedServer, UsageVariant } from '../../src/testing/scripted-server.js';
 import { byRole, inMemoryTracing, scriptedServer, testClient, type TestTracing } from './helpers.js';
 
 describe('normalizeUsage', () => {

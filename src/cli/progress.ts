@@ -2,8 +2,8 @@
  * A one-line progress bar on stderr for long reads, shown only on a terminal
  * (scripts and tests see nothing) and only for inputs big enough to wait on.
  */
-import type { CliIo } from '../cli/command.js';
-import { formatBytes } from './format.js';
+import type { CliIo } from './command.js';
+import { formatBytes } from '../offline/format.js';
 
 export interface Progress {
   update(doneBytes: number): void;

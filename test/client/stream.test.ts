@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import type { ScriptedServer } from '../../src/moa/scripted-server.js';
+import type { ScriptedServer } from '../../src/testing/scripted-server.js';
 import { byRole, recordingTracing, roots, scriptedServer, testClient, WEATHER_TOOL, type RecordingTracing } from './helpers.js';
 
 let server: ScriptedServer | undefined;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
-import type { ScriptedServer } from '../../src/moa/scripted-server.js';
+import type { ScriptedServer } from '../../src/testing/scripted-server.js';
 import { DEFAULT_MODELS, scriptedServer } from './helpers.js';
 
 let server: ScriptedServer | undefined;

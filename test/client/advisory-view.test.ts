@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ADVICE_REQUEST, buildAdvisoryView, cutMiddle, referenceMessages, ADVISOR_SYSTEM_PROMPT } from '../../src/moa/advisory-view.js';
+import { ADVICE_REQUEST, buildAdvisoryView, cutMiddle, referenceMessages, ADVISOR_SYSTEM_PROMPT } from '../../src/client/advisory-view.js';
 import type { ChatMessage } from '../../src/trace/types.js';
 
 const bigResult = 'HEAD-' + 'x'.repeat(10_000) + '-TAIL';

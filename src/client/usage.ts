@@ -3,7 +3,7 @@
  * one of them is mapped to the instrumentation's `Usage`, whose `inputTokens`
  * is the UNCACHED input (cache reads and writes are counted separately).
  */
-import type { Usage } from '../trace/types.js';
+import type { Usage } from '../record/usage.js';
 
 export type UsageShape = 'chat_completions' | 'anthropic' | 'responses';
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import type { ScriptedServer } from '../../src/moa/scripted-server.js';
-import { NO_ADVICE_TEXT } from '../../src/moa/guidance.js';
+import type { ScriptedServer } from '../../src/testing/scripted-server.js';
+import { NO_ADVICE_TEXT } from '../../src/client/guidance.js';
 import { byRole, inMemoryTracing, roots, scriptedServer, testClient, type TestTracing } from './helpers.js';
 
 let server: ScriptedServer | undefined;

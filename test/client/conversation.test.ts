@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runConversation } from '../../src/moa/conversation.js';
-import type { ScriptedServer } from '../../src/moa/scripted-server.js';
+import { runConversation } from '../../src/client/conversation.js';
+import type { ScriptedServer } from '../../src/testing/scripted-server.js';
 import { inMemoryTracing, roots, scriptedServer, testClient, WEATHER_TOOL, type TestTracing } from './helpers.js';
 
 let server: ScriptedServer | undefined;

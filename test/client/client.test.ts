@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { ADVISOR_SYSTEM_PROMPT } from '../../src/moa/advisory-view.js';
-import { createMoaClient } from '../../src/moa/client.js';
-import { MoaSetupError } from '../../src/moa/providers.js';
-import type { ScriptedServer } from '../../src/moa/scripted-server.js';
+import { ADVISOR_SYSTEM_PROMPT } from '../../src/client/advisory-view.js';
+import { createMoaClient } from '../../src/client/client.js';
+import { MoaSetupError } from '../../src/client/providers.js';
+import type { ScriptedServer } from '../../src/testing/scripted-server.js';
 import { byRole, inMemoryTracing, ns, roots, scriptedServer, testClient, testPreset, type TestTracing } from './helpers.js';
 
 let server: ScriptedServer;

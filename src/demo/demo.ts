@@ -3,16 +3,18 @@
  * against scripted models on a local server, traced to a JSONL session file
  * (and OTLP when asked). No keys, no network beyond 127.0.0.1.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { sessionFilePath } from '../config/paths.js';
-import { turnRecordSchema, type TurnRecord } from '../export/record.js';
+import type { TurnRecord } from '../record/schema.js';
+import { TraceFileError } from '../offline/errors.js';
+import { readTurnRecords } from '../offline/reader.js';
 import { setupMoaTracing } from '../setup/setup.js';
-import { createMoaClient, type MoaPreset } from './client.js';
-import { runConversation } from './conversation.js';
-import { startScriptedServer, type RecordedRequest, type ScriptedModel } from './scripted-server.js';
+import { createMoaClient, type MoaPreset } from '../client/client.js';
+import { runConversation } from '../client/conversation.js';
+import { startScriptedServer, type RecordedRequest, type ScriptedModel } from '../testing/scripted-server.js';
 
 export interface DemoOptions {
   /** Trace directory; a fresh temp dir when absent. */
@@ -112,7 +114,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   }
 
   const sessionFile = sessionFilePath(dir, sessionId);
-  const { records, invalid } = readRecords(sessionFile);
+  const { records, invalid } = await readRecords(sessionFile);
   const traceIds = [...new Set(records.map((r) => r.trace_id).filter((id): id is string => typeof id === 'string'))];
   return { sessionId, sessionFile, records, traceIds, otlpEndpoint, invalidLines: invalid };
 }
@@ -122,22 +124,14 @@ function tracesEndpoint(url: string): string {
   return trimmed.endsWith('/v1/traces') ? trimmed : `${trimmed}/v1/traces`;
 }
 
-function readRecords(file: string): { records: TurnRecord[]; invalid: number } {
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return { records: [], invalid: 0 };
-  }
+/** The session's records through the offline reader; a missing file is an empty session. */
+async function readRecords(file: string): Promise<{ records: TurnRecord[]; invalid: number }> {
   const records: TurnRecord[] = [];
   let invalid = 0;
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      records.push(turnRecordSchema.parse(JSON.parse(line)));
-    } catch {
-      invalid += 1;
-    }
+  try {
+    for await (const { record } of readTurnRecords(file, { onProblem: () => { invalid += 1; } })) records.push(record);
+  } catch (err) {
+    if (!(err instanceof TraceFileError)) throw err;
   }
   return { records, invalid };
 }

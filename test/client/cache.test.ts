@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { runConversation } from '../../src/moa/conversation.js';
-import type { RecordedRequest, ScriptedServer } from '../../src/moa/scripted-server.js';
-import { ReferenceCache, parseFanout } from '../../src/moa/cache.js';
+import { runConversation } from '../../src/client/conversation.js';
+import type { RecordedRequest, ScriptedServer } from '../../src/testing/scripted-server.js';
+import { ReferenceCache, parseFanout } from '../../src/client/cache.js';
 import { byRole, recordingTracing, roots, scriptedServer, testClient, WEATHER_TOOL, type RecordingTracing } from './helpers.js';
 
 let server: ScriptedServer | undefined;

@@ -5,10 +5,10 @@ import path from 'node:path';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { Tracer } from '@opentelemetry/api';
-import { createMoaClient, type MoaClient, type MoaClientOptions, type MoaPreset } from '../../src/moa/client.js';
-import { startScriptedServer, type ScriptedModel, type ScriptedServer } from '../../src/moa/scripted-server.js';
+import { createMoaClient, type MoaClient, type MoaClientOptions, type MoaPreset } from '../../src/client/client.js';
+import { startScriptedServer, type ScriptedModel, type ScriptedServer } from '../../src/testing/scripted-server.js';
 import { sessionFilePath } from '../../src/config/paths.js';
-import { turnRecordSchema, type TurnRecord } from '../../src/export/record.js';
+import { turnRecordSchema, type TurnRecord } from '../../src/record/schema.js';
 import { createMoaSpanProcessors } from '../../src/setup/processors.js';
 
 export interface TestTracing {

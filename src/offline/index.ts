@@ -1,0 +1,24 @@
+/**
+ * `moa-otel/offline`: reading trace files (of this package and of the
+ * original Python feature) and the logic behind the offline commands.
+ */
+export {
+  readTurnRecords, parseRecordLine,
+  type ReadRecord, type ReadOptions, type ReadPosition, type RecordProblem, type ProblemKind, type LineParseResult,
+} from './reader.js';
+export { TraceFileError } from './errors.js';
+export { listSessionFiles, overviewSession, SESSION_FILE_SUFFIX, type SessionOverview } from './session-files.js';
+export { matchesSession, type TraceTarget } from './target.js';
+export { summarizeTurn, type TurnSummary, type CallSummary } from './summary.js';
+export { collectStats } from './collect-stats.js';
+export { StatsAccumulator, STATS_GROUPS, type StatsGroup, type StatsRow } from './stats.js';
+export { DecimalSum, parseDecimal, formatDecimal, type ScaledDecimal } from './decimal.js';
+export { checkRecord } from './checks.js';
+export { renderTurnTree, type TurnTreeOptions } from './tree.js';
+export { replayRecord, type ReplayContext } from './replay.js';
+export { exportSession, type ExportOptions, type ExportSummary } from './export-session.js';
+export { writeReport, type ReportWriter } from './report/write-report.js';
+export {
+  turnRecordSchema, referenceRecordSchema, aggregatorRecordSchema,
+  type TurnRecord, type ReferenceRecord, type AggregatorRecord,
+} from '../record/schema.js';

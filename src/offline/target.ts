@@ -1,0 +1,11 @@
+/** A trace file to read, and the session of it a command was asked about. */
+export interface TraceTarget {
+  file: string;
+  /** Set when the argument was a raw session id that maps to a shared file name: only its records. */
+  sessionId?: string;
+}
+
+/** Whether a record belongs to the session the user named. */
+export function matchesSession(recordSessionId: string | null, target: TraceTarget): boolean {
+  return target.sessionId === undefined || recordSessionId === target.sessionId;
+}
