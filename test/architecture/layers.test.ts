@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 const SRC = path.resolve(import.meta.dirname, '../../src');
 
 /** Bottom to top. A file may import from its own layer and any layer before it. */
-const LAYERS = ['base', 'config', 'content', 'record', 'trace', 'export', 'setup', 'client', 'offline', 'testing', 'demo', 'cli'];
+const LAYERS = ['base', 'config', 'content', 'record', 'trace', 'export', 'setup', 'client', 'gateway', 'offline', 'testing', 'demo', 'cli'];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
