@@ -1,0 +1,47 @@
+/**
+ * Reports each cause of a degradation once, counts the rest, and says so
+ * again when the cause clears ("works again after N failures"), so a problem
+ * never floods the host's log and never goes silent for the life of the
+ * process either. Where the text goes (usually the OpenTelemetry `diag`
+ * logger) is the owner's choice.
+ */
+export class CauseReporter {
+  readonly #failures = new Map<string, number>();
+
+  constructor(private readonly log: (message: string) => void) {}
+
+  /** Counts a failure of `cause`; the first one since the cause last cleared is logged. Returns whether it was logged. */
+  fail(cause: string, message: string | (() => string)): boolean {
+    const seen = this.#failures.get(cause) ?? 0;
+    this.#failures.set(cause, seen + 1);
+    if (seen > 0) return false;
+    this.emit(typeof message === 'string' ? message : message());
+    return true;
+  }
+
+  /** `cause` works again: logs once how many failures it had, then forgets it. */
+  recover(cause: string, message: (failures: number) => string): void {
+    const failures = this.#failures.get(cause);
+    if (failures === undefined) return;
+    this.#failures.delete(cause);
+    this.emit(message(failures));
+  }
+
+  /** Failures of `cause` since it last cleared. */
+  failures(cause: string): number {
+    return this.#failures.get(cause) ?? 0;
+  }
+
+  /** Causes currently failing. */
+  get failing(): string[] {
+    return [...this.#failures.keys()];
+  }
+
+  private emit(message: string): void {
+    try {
+      this.log(message);
+    } catch {
+      // A broken logger must not turn a degradation into a failure.
+    }
+  }
+}
