@@ -6,6 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { fileURLToPath } from 'node:url';
+import { PACKAGE_VERSION } from '../base/version.js';
 import { CliError, type CliIo } from './command.js';
 import { COMMANDS } from './registry.js';
 
@@ -16,7 +17,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return name ? 0 : 2;
   }
   if (name === '--version') {
-    io.stdout.write('moa-otel 0.1.0\n');
+    io.stdout.write(`moa-otel ${PACKAGE_VERSION}\n`);
     return 0;
   }
   const load = COMMANDS[name];
