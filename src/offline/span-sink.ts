@@ -8,6 +8,7 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { errorLine } from '../base/errors.js';
 import { describeFsError, TraceFileError } from './errors.js';
 
 export interface SpanSink {
@@ -39,7 +40,7 @@ export function otlpHttpSink(url: string, timeoutMillis = 30_000): SpanSink {
     async write(spans) {
       const result = await new Promise<ExportResult>((resolve) => exporter.export(spans, resolve));
       if (result.code !== ExportResultCode.SUCCESS) {
-        const reason = result.error?.message?.split('\n')[0] ?? 'unknown error';
+        const reason = result.error ? errorLine(result.error) : 'unknown error';
         throw new SpanExportError(`export to ${url} failed: ${reason}`);
       }
     },
