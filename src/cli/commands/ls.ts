@@ -3,7 +3,8 @@ import type { CliCommand, CliIo } from '../command.js';
 import { COMMON_OPTIONS, parseCommandArgs, traceDirectory, withFileErrors } from '../args.js';
 import { formatBytes, formatCost, formatEpochSeconds, formatInt, table, terminalSafe } from '../../offline/format.js';
 import { listSessionFiles, overviewSession, type SessionOverview } from '../../offline/session-files.js';
-import { totalTokens, usageJson } from '../../offline/summary.js';
+import { usageJson } from '../../offline/summary.js';
+import { totalTokens } from '../../record/usage.js';
 
 const USAGE = `usage: moa-otel ls [--dir DIR] [--json]
 

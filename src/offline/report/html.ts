@@ -6,8 +6,8 @@
 import type { TurnRecord } from '../../record/schema.js';
 import { formatCost, formatDuration, formatEpochSeconds, formatInt, plural } from '../format.js';
 import type { StatsRow } from '../stats.js';
-import type { Usage } from '../../record/usage.js';
-import { messageParts, summarizeTurn, totalTokens, type CallSummary } from '../summary.js';
+import { totalTokens, type Usage } from '../../record/usage.js';
+import { messageParts, summarizeTurn, type CallSummary } from '../summary.js';
 import { costChart, tokensChart } from './chart.js';
 import { escapeHtml } from './escape.js';
 import { REPORT_CSS } from './styles.js';
