@@ -42,6 +42,7 @@ export function buildTurnRecord(root: ReadableSpan, calls: readonly ReadableSpan
     aggregator: aggregatorSpan ? aggregatorEntry(aggregatorSpan, slots) : MISSING_AGGREGATOR,
     trace_id: root.spanContext().traceId,
     span_id: root.spanContext().spanId,
+    started_at: epochSeconds(root.startTime),
     duration_ms: durationMs(root),
     cache: str(a[A.MOA_CACHE]) ?? 'miss',
   };

@@ -68,6 +68,8 @@ export const turnRecordSchema = z.looseObject({
   // extensions
   trace_id: z.string().optional(),
   span_id: z.string().optional(),
+  /** Epoch seconds when the root span started (replay needs it: `ts` is when the line was written). */
+  started_at: z.number().optional(),
   duration_ms: z.number().optional(),
   cache: z.enum(['miss', 'hit']).optional(),
   fanout: z.string().optional(),
