@@ -11,7 +11,7 @@ import { JsonlTurnExporter } from '../../src/export/jsonl-exporter.js';
 import { readTurnRecords, type RecordProblem } from '../../src/offline/reader.js';
 import { replayRecord } from '../../src/offline/replay.js';
 import type { TurnRecord } from '../../src/record/schema.js';
-import { startMoaTurn } from '../../src/trace/turn.js';
+import { startMoaTurn } from '../../src/trace/instrumentation.js';
 import { sessionFilePath } from '../../src/config/paths.js';
 import { makeTraceDir, type TraceDir } from './fixtures.js';
 
