@@ -62,9 +62,10 @@ export function turnTimes(record: TurnRecord): TurnTimes {
   const knownCalls = [...refKnown, aggKnown].filter((i): i is Interval => i !== null);
   let root: Interval;
   if (recordedStart !== null && rootDuration !== null) {
-    // Exactly as recorded. Not widened to cover the calls: the SDK anchors
-    // each span's start on Date.now() (whole milliseconds), so a live call can
-    // sit a fraction of a millisecond outside its root, and a replay keeps that.
+    // Exactly as recorded. Not widened to cover the calls: the OpenTelemetry
+    // SDK anchors each span's start on Date.now() (whole milliseconds), so a
+    // live call can sit a fraction of a millisecond outside its root, and a
+    // replay keeps that.
     root = { start: recordedStart, end: recordedStart + rootDuration };
   } else if (knownCalls.length > 0 && rootDuration !== null) {
     // Records from before the root's `started_at`: `ts` is when the line was
