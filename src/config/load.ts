@@ -9,14 +9,14 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { resolveHome, type Env } from './paths.js';
+import type { MoaOptions } from './options.js';
 import { moaConfigSchema, type MoaConfig } from './schema.js';
 
 export class MoaConfigError extends Error {
   override readonly name = 'MoaConfigError';
 }
 
-/** Options from code: any subset of the config keys, snake_case or camelCase. */
-export type MoaOptions = Record<string, unknown>;
+export type { MoaOptions } from './options.js';
 
 type Layer = { source: string; values: Record<string, unknown>; variables?: ReadonlyMap<string, string> };
 
@@ -28,7 +28,7 @@ export interface ResolveConfigContext {
 
 export function resolveConfig(options: MoaOptions = {}, context: ResolveConfigContext = {}): MoaConfig {
   const env = context.env ?? process.env;
-  const code: Layer = { source: 'options', values: normalizeKeys(options) };
+  const code: Layer = { source: 'options', values: normalizeKeys(options as Record<string, unknown>) };
   const variables = new Map<string, string>();
   const fromEnv: Layer = { source: 'environment', values: readEnvLayer(env, variables), variables };
   const profile = (code.values.profile ?? fromEnv.values.profile) as string | undefined;

@@ -77,7 +77,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         'demo-house': { baseURL: server.baseURL, included: true },
       },
       defaultPreset: 'demo',
-      tracer: tracing.tracer,
+      instrumentation: tracing.instrumentation,
       sessionId,
       maxRetries: 0,
       env: {},

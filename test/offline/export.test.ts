@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { parseRecordLine } from '../../src/offline/reader.js';
 import { replayRecord } from '../../src/offline/replay.js';
-import { startMoaTurn } from '../../src/trace/turn.js';
+import { startMoaTurn } from '../../src/trace/instrumentation.js';
 import { attr, startOtlpReceiver, type OtlpReceiver, type OtlpTraceRequest } from '../helpers/otlp-receiver.js';
 import { captureIo, makeTraceDir, oursLine, oursRecord, PYTHON_LINES, type TraceDir } from './fixtures.js';
 

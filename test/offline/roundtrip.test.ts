@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JsonlTurnExporter } from '../../src/export/jsonl-exporter.js';
 import { readTurnRecords, type RecordProblem } from '../../src/offline/reader.js';
 import { replayRecord } from '../../src/offline/replay.js';
-import { startMoaTurn } from '../../src/trace/turn.js';
+import { startMoaTurn } from '../../src/trace/instrumentation.js';
 import { sessionFilePath } from '../../src/config/paths.js';
 import { makeTraceDir, type TraceDir } from './fixtures.js';
 
