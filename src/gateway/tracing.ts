@@ -5,6 +5,6 @@
 import type { MoaClientOptions } from '../client/client.js';
 import type { MoaTracing } from '../setup/setup.js';
 
-export function tracedClientOptions(tracing: Pick<MoaTracing, 'tracer'>): Pick<MoaClientOptions, 'tracer'> {
-  return { tracer: tracing.tracer };
+export function tracedClientOptions(tracing: Pick<MoaTracing, 'instrumentation'>): Pick<MoaClientOptions, 'instrumentation'> {
+  return { instrumentation: tracing.instrumentation };
 }
