@@ -94,7 +94,7 @@ export function createMoaGateway(options: MoaGatewayOptions): MoaGateway {
       return;
     }
     checkAccess(req);
-    if (draining) throw new GatewayError(503, 'the MoA gateway is shutting down', { type: 'server_error', code: 'shutting_down' });
+    if (draining) throw shuttingDown('the MoA gateway is shutting down');
     if (path === '/v1/models') {
       allowMethods(req, 'GET');
       sendJson(res, 200, { object: 'list', data: catalog.list() });
@@ -140,6 +140,8 @@ export function createMoaGateway(options: MoaGatewayOptions): MoaGateway {
       throw new GatewayError(415, 'send the request body as JSON with `Content-Type: application/json`', { code: 'unsupported_media_type' });
     }
     const params = chatParams(await readJsonBody(req, maxBodyBytes));
+    // The body may have finished arriving after close() began: no new turn starts then.
+    if (draining) throw shuttingDown('the MoA gateway is shutting down');
     const model = catalog.resolve(params.model);
     const { sessionId } = requestSession(req.headers, params);
     const headers = sessionHeaders(sessionId);
@@ -172,7 +174,7 @@ export function createMoaGateway(options: MoaGatewayOptions): MoaGateway {
 
   function failedTurnError(err: unknown, turn: OpenTurn, describe = errorForFailedTurn): GatewayError {
     if (turn.controller.signal.reason instanceof ShutdownAbort) {
-      return new GatewayError(503, 'the MoA gateway is shutting down: the turn was aborted', { type: 'server_error', code: 'shutting_down' });
+      return shuttingDown('the MoA gateway is shutting down: the turn was aborted');
     }
     return describe(err, mask);
   }
@@ -230,6 +232,8 @@ export function createMoaGateway(options: MoaGatewayOptions): MoaGateway {
         server.once('error', onError);
         server.listen(port, host, () => {
           server.off('error', onError);
+          // Later server errors (out of file descriptors, ...) are reported, never thrown into the process.
+          server.on('error', (err) => diag.error(`moa-otel gateway: ${firstLine(describeFailure(err))}`));
           resolve();
         });
       });
@@ -249,6 +253,10 @@ export function createMoaGateway(options: MoaGatewayOptions): MoaGateway {
     },
     abortOpenTurns,
   };
+}
+
+function shuttingDown(message: string): GatewayError {
+  return new GatewayError(503, message, { type: 'server_error', code: 'shutting_down', headers: { connection: 'close' } });
 }
 
 /** Allows the methods given; anything else is a 405 whose `Allow` lists them. */

@@ -66,6 +66,7 @@ async function serve(setup: Setup, args: string[] = []): Promise<Served> {
   proc.stderr.on('data', (c: Buffer) => { err += c.toString(); });
   const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   const url = await waitFor('the listening line', () => /listening on (\S+)/.exec(out)?.[1], () => `stdout=${out} stderr=${err}`);
+  await waitFor('the traces line', () => /traces (to|off)/.test(out), () => `stdout=${out}`);
   return { url, stdout: () => out, stderr: () => err, exit };
 }
 
@@ -103,7 +104,11 @@ describe('moa-otel serve', () => {
     await waitFor('the aggregator to start streaming', () => upstream!.requests.find((r) => r.model === 'aggregator')?.sentChunks.length);
     child!.kill('SIGTERM');
     await waitFor('the drain notice', () => served.stderr().includes('finishing 1 open turn(s)'));
-    await expect(chat(served.url, { model: 'moa', messages: [{ role: 'user', content: 'late' }] })).rejects.toThrow();
+    const before = upstream!.requests.length;
+    // Refused: no new connection is accepted, and a kept-alive one gets a 503 and is closed.
+    const late = await chat(served.url, { model: 'moa', messages: [{ role: 'user', content: 'late' }] }).then((r) => r.status, () => 'refused');
+    expect(['refused', 503]).toContain(late);
+    expect(upstream!.requests.length).toBe(before);
 
     const res = await response;
     expect(res.status).toBe(200);
