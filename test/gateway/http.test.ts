@@ -49,6 +49,7 @@ async function eventually<T>(what: string, probe: () => Promise<T>, check: (valu
   }
 }
 
+const LONG_REPLY = 'word '.repeat(200);
 const userMessage = (text: string) => [{ role: 'user', content: text }];
 
 describe('chat completions', () => {
@@ -312,7 +313,7 @@ describe('access', () => {
 
 describe('disconnects and shutdown', () => {
   it('a caller leaving mid-stream aborts the aggregator; the turn is still recorded', async () => {
-    const h = await start({ models: { ...UPSTREAM_MODELS, aggregator: { reply: 'word '.repeat(200), chunkSize: 5, chunkDelayMs: 30 } } });
+    const h = await start({ models: { ...UPSTREAM_MODELS, aggregator: { reply: LONG_REPLY, chunkSize: 5, chunkDelayMs: 30 } } });
     await new Promise<void>((resolve, reject) => {
       const req = httpRequest(`${h.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
         let seen = 0;
@@ -328,6 +329,12 @@ describe('disconnects and shutdown', () => {
     const [record] = await eventually('the record', async () => recordsMentioning(await h.records(), '[leave-stream]'), (r) => r.length === 1);
     expect(record?.references.map((r) => r.output)).toEqual([ADVICE_A, expect.any(String)]);
     expect(record?.aggregator.streamed).toBe(true);
+    // What the aggregator had streamed before the caller left: a prefix of its answer, without a finish reason.
+    const partial = record?.aggregator.output ?? '';
+    expect(partial.length).toBeGreaterThan(0);
+    expect(partial.length).toBeLessThan(LONG_REPLY.length);
+    expect(LONG_REPLY.startsWith(partial)).toBe(true);
+    expect(record?.aggregator.finish_reason ?? null).toBeNull();
     const upstreamAggregator = h.upstream.requests.find((r) => r.model === 'aggregator');
     await eventually('the upstream abort', async () => upstreamAggregator?.aborted, (a) => a === true);
     // Far fewer chunks went out than the 200 words: the upstream stream was released, not drained.
