@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { otlpTracesUrl } from './otlp-url.js';
 import { resolveHome, type Env } from './paths.js';
 import type { MoaOptions } from './options.js';
 import { moaConfigSchema, type MoaConfig } from './schema.js';
@@ -86,7 +87,7 @@ function traceEndpointFromOtelEnv(env: Env): string | undefined {
   const specific = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
   if (specific) return specific;
   const generic = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  if (generic) return generic.replace(/\/+$/, '') + '/v1/traces';
+  if (generic) return otlpTracesUrl(generic);
   return undefined;
 }
 

@@ -3,7 +3,8 @@
  * `shutdown()` (a short CLI, an uncaught error): one `exit` listener for the
  * whole process, however many sinks and however many loaded copies of
  * moa-otel there are — hence a registry on `globalThis` under a `Symbol.for`
- * name. Sinks are held weakly: registering never keeps one alive.
+ * name. A sink is registered only while it holds something to write (held
+ * strongly then: the app's last reference to it may be gone by exit time).
  */
 
 export interface ExitFlushable {
@@ -12,7 +13,7 @@ export interface ExitFlushable {
 }
 
 interface Registry {
-  sinks: Set<WeakRef<ExitFlushable>>;
+  sinks: Set<ExitFlushable>;
 }
 
 const REGISTRY = Symbol.for('moa-otel.exit-flush.v1');
@@ -25,9 +26,9 @@ function registry(): Registry {
     found = created;
     holder[REGISTRY] = created;
     process.once('exit', () => {
-      for (const ref of created.sinks) {
+      for (const sink of created.sinks) {
         try {
-          ref.deref()?.flushAtExit();
+          sink.flushAtExit();
         } catch {
           // Exiting anyway: one sink's failure must not stop the others.
         }
@@ -37,11 +38,8 @@ function registry(): Registry {
   return found;
 }
 
-/** Registers a sink; the returned function unregisters it (at shutdown). */
-export function flushAtExit(sink: ExitFlushable): () => void {
-  const sinks = registry().sinks;
-  for (const ref of sinks) if (ref.deref() === undefined) sinks.delete(ref);
-  const ref = new WeakRef(sink);
-  sinks.add(ref);
-  return () => { sinks.delete(ref); };
+/** Has `sink` flushed at exit (`true`, while it holds something) or not (`false`, once it holds nothing). */
+export function flushAtExit(sink: ExitFlushable, pending: boolean): void {
+  if (pending) registry().sinks.add(sink);
+  else (globalThis as { [REGISTRY]?: Registry })[REGISTRY]?.sinks.delete(sink);
 }

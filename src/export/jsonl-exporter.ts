@@ -28,7 +28,7 @@ import {
   type ExportResultLike, type FinishedSpan, type SpanExporterLike, type SpanProcessorLike,
 } from '../trace/span-data.js';
 import { AppendWriter, type WriterStats } from './append-writer.js';
-import { flushAtExit } from './exit-flush.js';
+import { flushAtExit, type ExitFlushable } from './exit-flush.js';
 import { RawSlots, serializeLine } from './json-line.js';
 import { TurnAssembler, type AssemblerLimits, type Iteration, type PartialReason, type SeenSpan } from './turn-assembler.js';
 import { buildTurnRecord, isMoaCall, isMoaRoot } from './turn-record.js';
@@ -57,12 +57,12 @@ export interface JsonlExporterStats extends WriterStats {
 }
 
 /** The shared core: gathers iterations and writes their lines. */
-class TurnFileSink {
+class TurnFileSink implements ExitFlushable {
   private readonly writer = new AppendWriter();
   private readonly assembler: TurnAssembler;
   private readonly policy: ContentPolicy;
   private readonly reporter = new CauseReporter((message) => diag.warn(message));
-  private readonly unregisterExit: () => void;
+  private flushedAtExit = false;
   private turnsSkippedCacheHit = 0;
   private partialTurnsWritten = 0;
   private spansAfterShutdown = 0;
@@ -71,7 +71,6 @@ class TurnFileSink {
   constructor(private readonly options: JsonlTurnExporterOptions) {
     this.policy = new ContentPolicy({ redact: options.redact ?? false });
     this.assembler = new TurnAssembler(options, (iteration) => this.writePartial(iteration, 'evicted'));
-    this.unregisterExit = flushAtExit({ flushAtExit: () => this.drain('process exit') });
   }
 
   get stats(): JsonlExporterStats {
@@ -96,6 +95,7 @@ class TurnFileSink {
       requestPayload(span);
       this.assembler.callStarted(seen, seen.parentSpanContext.traceId, seen.parentSpanContext.spanId);
     }
+    this.trackPending();
   }
 
   ended(span: FinishedSpan): void {
@@ -105,6 +105,21 @@ class TurnFileSink {
     }
     if (isMoaRoot(span)) this.write(this.assembler.rootEnded(span));
     else if (isMoaCall(span)) this.assembler.callEnded(span);
+    this.trackPending();
+  }
+
+  /** Flushed at process exit exactly while something is pending. */
+  private trackPending(): void {
+    const pending = this.assembler.size > 0;
+    if (pending !== this.flushedAtExit) {
+      this.flushedAtExit = pending;
+      flushAtExit(this, pending);
+    }
+  }
+
+  flushAtExit(): void {
+    this.drain('process exit');
+    this.trackPending();
   }
 
   /** Writes every pending iteration as partial. */
@@ -116,7 +131,7 @@ class TurnFileSink {
     if (this.stopped) return;
     this.drain('shutdown');
     this.stopped = true;
-    this.unregisterExit();
+    this.trackPending();
   }
 
   /**

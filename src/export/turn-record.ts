@@ -64,6 +64,7 @@ export function buildTurnRecord(iteration: Iteration, context: RecordContext): R
     aggregator: aggregator ? callEntry(aggregator.span, aggregator.ended, A.ROLE_AGGREGATOR, context) : MISSING_AGGREGATOR,
     trace_id: root?.spanContext().traceId ?? calls[0]?.span.parentSpanContext?.traceId ?? null,
     span_id: root?.spanContext().spanId ?? calls[0]?.span.parentSpanContext?.spanId ?? null,
+    started_at: root?.startTime ? epochSeconds(root.startTime) : null,
     duration_ms: rootEnded ? durationMs(root as FinishedSpan) : null,
     cache: turn?.cache ?? str(a[A.MOA_CACHE]) ?? 'miss',
   };

@@ -1,8 +1,8 @@
 /**
  * Replays one JSONL record as the span tree the live instrumentation would
- * have produced (DESIGN §2): an INTERNAL root `invoke_workflow moa`, one
- * CLIENT span per reference and one for the aggregator (linked to the
- * references). Names and attributes come from the same pure helpers the live
+ * have produced (docs/ARCHITECTURE.md, "Span tree"): an INTERNAL root
+ * `invoke_workflow moa`, one CLIENT span per reference and one for the
+ * aggregator (linked to the references). Names and attributes come from the same pure helpers the live
  * path uses, so a replayed trace and a live one look alike in a backend.
  */
 import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type Link, type SpanContext } from '@opentelemetry/api';

@@ -70,6 +70,8 @@ export const turnRecordSchema = z.looseObject({
   // null in a partial record whose root was never seen or never ended
   trace_id: z.string().nullable().optional(),
   span_id: z.string().nullable().optional(),
+  /** Epoch seconds when the root span started (replay needs it: `ts` is when the line was written). */
+  started_at: z.number().nullable().optional(),
   duration_ms: z.number().nullable().optional(),
   cache: z.enum(['miss', 'hit']).optional(),
   fanout: z.string().optional(),
