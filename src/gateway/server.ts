@@ -100,7 +100,7 @@ export function createMoaGateway(options: MoaGatewayOptions): MoaGateway {
       sendJson(res, 200, { object: 'list', data: catalog.list() });
     } else if (path.startsWith('/v1/models/')) {
       allowMethods(req, 'GET');
-      sendJson(res, 200, modelById(decodeURIComponent(path.slice('/v1/models/'.length))));
+      sendJson(res, 200, modelById(decodedPathPart(path.slice('/v1/models/'.length))));
     } else if (path === '/v1/chat/completions') {
       allowMethods(req, 'POST');
       await chatCompletion(req, res);
@@ -166,7 +166,10 @@ export function createMoaGateway(options: MoaGatewayOptions): MoaGateway {
         // Leaving the loop ends the aggregator span with what was streamed and releases the upstream request.
         if (!(await sse.send(chunk))) break;
       }
-      await sse.done();
+      // An aborted upstream stream just ends (the openai package treats the abort as the end): the caller
+      // must not take the cut answer for a whole one.
+      if (turn.controller.signal.aborted) await sse.fail(failedTurnError(turn.controller.signal.reason, turn, errorForBrokenStream).body());
+      else await sse.done();
     } catch (err) {
       await sse.fail(failedTurnError(err, turn, errorForBrokenStream).body());
     }
@@ -253,6 +256,15 @@ export function createMoaGateway(options: MoaGatewayOptions): MoaGateway {
     },
     abortOpenTurns,
   };
+}
+
+/** A percent-encoded path segment; a malformed one is kept as sent (and names no model). */
+function decodedPathPart(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function shuttingDown(message: string): GatewayError {

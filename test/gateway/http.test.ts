@@ -151,6 +151,7 @@ describe('models', () => {
     for await (const model of openai.models.list()) ids.push(model.id);
     expect(ids).toEqual(['moa', 'moa/duo', 'moa/solo']);
     expect(await openai.models.retrieve('moa/solo')).toMatchObject({ id: 'moa/solo', object: 'model', owned_by: 'moa-otel' });
+    expect((await fetch(`${h.url}/models/%E0%A4%A`)).status).toBe(404);
   });
 
   it('routes moa/<preset> and the bare preset name to that preset', async () => {
@@ -380,6 +381,25 @@ describe('disconnects and shutdown', () => {
     await closed;
     expect(h.gateway.openTurns).toBe(0);
     expect(recordsMentioning(await h.records(), '[drain]')).toHaveLength(1);
+  });
+
+  it('close({ abortOpenTurns }) mid-stream ends the stream with an error event, never [DONE]', async () => {
+    const h = await start({ models: { ...UPSTREAM_MODELS, aggregator: { reply: LONG_REPLY, chunkSize: 5, chunkDelayMs: 30 } } });
+    const res = await post(h.url, { model: 'moa', messages: userMessage('cut by shutdown [abort-stream]'), stream: true });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    await reader.read();
+    await h.gateway.close({ abortOpenTurns: true });
+    let text = '';
+    for (let part = await reader.read(); !part.done; part = await reader.read()) text += Buffer.from(part.value).toString();
+    expect(text).not.toContain('[DONE]');
+    const last = JSON.parse(text.trim().split('\n\n').at(-1)!.slice('data: '.length)) as { error?: { code: string } };
+    expect(last.error?.code).toBe('shutting_down');
+    const [record] = recordsMentioning(await h.records(), '[abort-stream]');
+    // Recorded with what had streamed (possibly nothing yet), not as a finished answer.
+    expect(record?.aggregator.finish_reason ?? null).toBeNull();
+    expect(LONG_REPLY.startsWith(record?.aggregator.output ?? '')).toBe(true);
+    expect((record?.aggregator.output ?? '').length).toBeLessThan(LONG_REPLY.length);
   });
 
   it('close({ abortOpenTurns }) aborts what is open with a 503, and still records it', async () => {
