@@ -14,9 +14,11 @@ import { recordsMentioning, spanTreeOf, startGateway, TOOL_ANSWER, WEATHER_ARGS,
 const TOKEN = 'clients-test-token-0123456789';
 let h: GatewayHarness;
 let node: string;
+let python: string;
 
 beforeAll(async () => {
   node = node24();
+  python = pythonWithOpenai();
   h = await startGateway({ token: TOKEN });
 }, 300_000);
 afterAll(async () => { await h?.close(); });
@@ -88,7 +90,6 @@ describe('LangChain (@langchain/openai ChatOpenAI)', () => {
 
 describe("Python's openai package", () => {
   it('tool call, streamed answer with usage, session header and errors as its own exceptions', async () => {
-    const python = pythonWithOpenai();
     const marker = '[python]';
     const result = await runClient<{
       finish_reason: string; tool_call: [string, string]; session_header: string; text: string; chunks: number;
