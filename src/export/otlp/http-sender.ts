@@ -40,6 +40,8 @@ export type SendResult =
       cause: string;
       /** One line for a human; never holds the URL's credentials or header values. */
       message: string;
+      /** The receiver was unavailable (network, timeout, 429/502/503/504) rather than refusing this body. */
+      unavailable: boolean;
     };
 
 /** The URL as it may appear in a message: no user info, no query (either may hold a key). */
@@ -81,7 +83,7 @@ export class OtlpHttpSender {
         payload = await gzipAsync(body);
         headers['content-encoding'] = 'gzip';
       } catch (error) {
-        return { ok: false, attempts: 0, cause: 'gzip', message: `could not gzip the request: ${errorText(error)}` };
+        return { ok: false, attempts: 0, cause: 'gzip', message: `could not gzip the request: ${errorText(error)}`, unavailable: false };
       }
     }
     for (let attempt = 1; ; attempt++) {
@@ -95,12 +97,12 @@ export class OtlpHttpSender {
       }
       const failure = describe(outcome, this.timeoutMillis);
       if (!failure.retryable || attempt >= this.retry.maxAttempts || this.shutdownController.signal.aborted) {
-        return { ok: false, attempts: attempt, cause: failure.cause, message: failure.message };
+        return { ok: false, attempts: attempt, cause: failure.cause, message: failure.message, unavailable: failure.retryable };
       }
       const wait = failure.retryAfterMillis ?? backoffMillis(attempt, this.retry, this.random);
       if (Date.now() + wait >= deadline) {
         const why = failure.retryAfterMillis !== undefined ? `; the receiver asked to retry after ${Math.ceil(wait / 1000)} s, past the ${this.timeoutMillis} ms deadline` : '';
-        return { ok: false, attempts: attempt, cause: failure.cause, message: `${failure.message}${why}` };
+        return { ok: false, attempts: attempt, cause: failure.cause, message: `${failure.message}${why}`, unavailable: true };
       }
       await this.sleep(wait);
     }

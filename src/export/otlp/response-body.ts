@@ -93,8 +93,8 @@ export function partialSuccessOf(body: Buffer, mediaType: string): PartialSucces
 export function failureDetail(body: Buffer, mediaType: string): string {
   if (body.length === 0) return '';
   if (isJson(mediaType)) {
-    const message = parseJsonObject(body)?.message;
-    if (typeof message === 'string') return clip(message);
+    const status = parseJsonObject(body);
+    if (status !== undefined) return typeof status.message === 'string' ? clip(status.message) : '';
   } else if (mediaType.toLowerCase().includes('protobuf')) {
     const message = protobufFields(body).get(2);
     return Buffer.isBuffer(message) ? clip(message.toString('utf8')) : '';
