@@ -6,7 +6,7 @@ import type { FinishedSpan } from '../../trace/span-data.js';
 import { encodeJsonTraceRequest, jsonTraceRequestText } from './json-encoder.js';
 import { OTLP_CONTENT_TYPES, type OtlpProtocol } from './protocol.js';
 import { encodeProtobufTraceRequest, protobufTraceRequestBytes } from './protobuf-encoder.js';
-import { requestUpperBoundBytes } from './upper-bound.js';
+import { requestUpperBoundBytes } from './span-size.js';
 
 export interface OtlpEncoding {
   readonly protocol: OtlpProtocol;

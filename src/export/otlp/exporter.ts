@@ -11,6 +11,7 @@ import { CauseReporter } from '../../base/cause-reporter.js';
 import { errorText } from '../../base/errors.js';
 import { EXPORT_FAILED, EXPORT_SUCCESS, type ExportResultLike, type FinishedSpan, type SpanExporterLike } from '../../trace/span-data.js';
 import { checkedMaxExportBytes, planExportRequests, type ExportPlanOptions } from '../otlp-size-guard.js';
+import { settleWithin } from './deadline.js';
 import { otlpEncoding, type OtlpEncoding } from './encoding.js';
 import { displayUrl, OtlpHttpSender, type OtlpCompression, type SendResult } from './http-sender.js';
 import { DEFAULT_OTLP_PROTOCOL, type OtlpProtocol } from './protocol.js';
@@ -104,22 +105,16 @@ export class OtlpHttpTraceExporter implements SpanExporterLike {
     void work.finally(() => this.inFlight.delete(work));
   }
 
-  /** Resolves when every export started so far has finished (each is bounded by the timeout). */
+  /** Resolves when every export started so far has finished, or after the timeout. */
   async forceFlush(): Promise<void> {
-    await Promise.all([...this.inFlight]);
+    await settleWithin(Promise.all([...this.inFlight]), this.timeoutMillis);
   }
 
   /** Stops taking exports, gives those in flight until their deadline, then aborts what is left. */
   async shutdown(): Promise<void> {
     if (this.isShutDown) return;
     this.isShutDown = true;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.timeoutMillis);
-      timer.unref?.();
-    });
-    await Promise.race([Promise.all([...this.inFlight]), deadline]);
-    clearTimeout(timer);
+    await settleWithin(Promise.all([...this.inFlight]), this.timeoutMillis);
     this.sender.shutdown();
   }
 
