@@ -5,10 +5,8 @@
  * references). Names and attributes come from the same pure helpers the live
  * path uses, so a replayed trace and a live one look alike in a backend.
  */
-import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type Link, type SpanContext } from '@opentelemetry/api';
-import type { InstrumentationScope } from '@opentelemetry/core';
-import type { Resource } from '@opentelemetry/resources';
-import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type Link, type SpanContext, type SpanStatus } from '@opentelemetry/api';
+import { finishedSpan } from '../export/otlp/span-copy.js';
 import type { AggregatorRecord, ReferenceRecord, TurnRecord } from '../record/schema.js';
 import * as A from '../trace/attributes.js';
 import {
@@ -16,14 +14,15 @@ import {
   rootStartAttributes,
 } from '../trace/call-attributes.js';
 import { contentPolicyFor } from '../trace/content-policy.js';
+import type { FinishedSpan, SpanEventData } from '../trace/span-data.js';
 import type { Cost, CostStatus } from '../trace/types.js';
 import { derivedId, recordFingerprint, validSpanId, validTraceId } from './replay-ids.js';
-import { hrDuration, toHrTime, turnTimes, type Interval } from './replay-times.js';
+import { toHrTime, turnTimes, type Interval } from './replay-times.js';
 import { summarizeTurn, type CallSummary } from './summary.js';
 
 export interface ReplayContext {
-  resource: Resource;
-  scope: InstrumentationScope;
+  resource: FinishedSpan['resource'];
+  scope: FinishedSpan['instrumentationScope'];
 }
 
 /** Replay is an exact copy of what was recorded: the file already holds whatever redaction applied. */
@@ -32,7 +31,7 @@ const COST_STATUSES: ReadonlySet<string> = new Set<CostStatus>(['actual', 'estim
 /** The record keeps a failure's reason but not its exception class. */
 const UNKNOWN_ERROR_TYPE = '_OTHER';
 
-export function replayRecord(record: TurnRecord, context: ReplayContext): ReadableSpan[] {
+export function replayRecord(record: TurnRecord, context: ReplayContext): FinishedSpan[] {
   // Hash the record (possibly megabytes) only when an id has to be derived: our own records carry them all.
   let fingerprint: string | undefined;
   const fingerprintOf = () => (fingerprint ??= recordFingerprint(JSON.stringify(record)));
@@ -74,7 +73,7 @@ export function replayRecord(record: TurnRecord, context: ReplayContext): Readab
 
 function callSpan(
   call: CallSummary, ctx: SpanContext, parent: SpanContext, interval: Interval, links: Link[], context: ReplayContext,
-): ReadableSpan {
+): FinishedSpan {
   const agg = call.role === 'aggregator' ? call.call : undefined;
   const model = call.model ?? call.label;
   const attributes: Attributes = callStartAttributes({
@@ -93,7 +92,7 @@ function callSpan(
     // What the live fail() sets.
     Object.assign(attributes, { [A.ERROR_TYPE]: UNKNOWN_ERROR_TYPE }, callEndAttributes(aggregatorFacts, AS_RECORDED));
   }
-  const events: TimedEvent[] = failure === null ? [] : [{
+  const events: SpanEventData[] = failure === null ? [] : [{
     name: 'exception',
     time: toHrTime(interval.end),
     attributes: { 'exception.type': UNKNOWN_ERROR_TYPE, 'exception.message': failure },
@@ -127,30 +126,23 @@ interface SpanParts {
   interval: Interval;
   attributes: Attributes;
   links: Link[];
-  events: TimedEvent[];
-  status: ReadableSpan['status'];
+  events: SpanEventData[];
+  status: SpanStatus;
 }
 
-function readableSpan(parts: SpanParts, context: ReplayContext): ReadableSpan {
-  const startTime = toHrTime(parts.interval.start);
-  const endTime = toHrTime(parts.interval.end);
-  return {
+function readableSpan(parts: SpanParts, context: ReplayContext): FinishedSpan {
+  return finishedSpan({
     name: parts.name,
     kind: parts.kind,
-    spanContext: () => parts.context,
-    ...(parts.parent ? { parentSpanContext: parts.parent } : {}),
-    startTime,
-    endTime,
-    duration: hrDuration(startTime, endTime),
+    context: parts.context,
+    parent: parts.parent,
+    startTime: toHrTime(parts.interval.start),
+    endTime: toHrTime(parts.interval.end),
     status: parts.status,
     attributes: parts.attributes,
     links: parts.links,
     events: parts.events,
-    ended: true,
     resource: context.resource,
     instrumentationScope: context.scope,
-    droppedAttributesCount: 0,
-    droppedEventsCount: 0,
-    droppedLinksCount: 0,
-  };
+  });
 }

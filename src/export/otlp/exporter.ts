@@ -39,6 +39,14 @@ export interface OtlpTraceExporterOptions {
   log?: (message: string) => void;
 }
 
+/** Why an export failed; `reason` is the message without the "OTLP export to … failed" frame. */
+export class OtlpExportError extends Error {
+  override readonly name = 'OtlpExportError';
+  constructor(readonly target: string, readonly reason: string) {
+    super(`OTLP export to ${target} failed: ${reason}`);
+  }
+}
+
 export interface OtlpExportStats {
   /** Spans the receiver took. */
   exportedSpans: number;
@@ -97,7 +105,7 @@ export class OtlpHttpTraceExporter implements SpanExporterLike {
       }
     };
     if (this.isShutDown) {
-      done({ code: EXPORT_FAILED, error: new Error('OTLP exporter is shut down') });
+      done(this.failure('the exporter is shut down'));
       return;
     }
     const work = this.exportAll(spans).then(done, (error: unknown) => done(this.failure(`unexpected error: ${errorText(error)}`)));
@@ -169,6 +177,6 @@ export class OtlpHttpTraceExporter implements SpanExporterLike {
   }
 
   private failure(message: string): ExportResultLike {
-    return { code: EXPORT_FAILED, error: new Error(`OTLP export to ${this.target} failed: ${message}`) };
+    return { code: EXPORT_FAILED, error: new OtlpExportError(this.target, message) };
   }
 }
