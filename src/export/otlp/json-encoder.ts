@@ -12,8 +12,8 @@ import { anyValueKind, MAX_VALUE_DEPTH, otlpSpanKind, spanFlags, traceStateOf } 
 import { groupSpans, type ResourceGroup, type ScopeGroup } from './span-groups.js';
 import { unixNanosString } from './unix-nanos.js';
 
-/** One OTLP/JSON value; objects are built field by field, so only what is set appears. */
-type JsonObject = { [key: string]: JsonValue };
+/** One OTLP/JSON value; an undefined field is left out of the text. */
+type JsonObject = { [key: string]: JsonValue | undefined };
 type JsonValue = string | number | boolean | JsonValue[] | JsonObject;
 
 /** The request body for these spans, as UTF-8 JSON. */
@@ -25,80 +25,83 @@ export function jsonTraceRequestText(spans: readonly FinishedSpan[]): string {
   return JSON.stringify({ resourceSpans: groupSpans(spans).map(resourceSpans) });
 }
 
+/*
+ * Objects are written as literals of one shape each, with `undefined` for a
+ * field left out: JSON.stringify omits those, and one shape per kind of
+ * object keeps property access fast.
+ */
+
 function resourceSpans(group: ResourceGroup): JsonObject {
-  const out: JsonObject = { resource: { attributes: keyValues(group.attributes) }, scopeSpans: group.scopes.map(scopeSpans) };
-  if (group.schemaUrl !== '') out.schemaUrl = group.schemaUrl;
-  return out;
+  return {
+    resource: { attributes: keyValues(group.attributes) },
+    scopeSpans: group.scopes.map(scopeSpans),
+    schemaUrl: group.schemaUrl || undefined,
+  };
 }
 
 function scopeSpans({ scope, spans }: ScopeGroup): JsonObject {
-  const jsonScope: JsonObject = {};
-  if (scope.name) jsonScope.name = scope.name;
-  if (scope.version) jsonScope.version = scope.version;
-  const out: JsonObject = { scope: jsonScope, spans: spans.map(span) };
-  if (scope.schemaUrl) out.schemaUrl = scope.schemaUrl;
-  return out;
+  return {
+    scope: { name: scope.name || undefined, version: scope.version || undefined },
+    spans: spans.map(span),
+    schemaUrl: scope.schemaUrl || undefined,
+  };
 }
 
 function span(source: FinishedSpan): JsonObject {
   const context = source.spanContext();
-  const out: JsonObject = { traceId: context.traceId, spanId: context.spanId };
-  const traceState = traceStateOf(context);
-  if (traceState !== '') out.traceState = traceState;
-  const parentSpanId = source.parentSpanContext?.spanId;
-  if (parentSpanId) out.parentSpanId = parentSpanId;
-  out.flags = spanFlags(context.traceFlags, source.parentSpanContext?.isRemote);
-  if (source.name) out.name = source.name;
-  const kind = otlpSpanKind(source.kind);
-  if (kind !== 0) out.kind = kind;
-  setTime(out, 'startTimeUnixNano', source.startTime);
-  setTime(out, 'endTimeUnixNano', source.endTime);
-  out.attributes = keyValues(source.attributes);
-  setCount(out, 'droppedAttributesCount', source.droppedAttributesCount);
-  if (source.events.length > 0) out.events = source.events.map(event);
-  setCount(out, 'droppedEventsCount', source.droppedEventsCount);
-  if (source.links.length > 0) out.links = source.links.map(link);
-  setCount(out, 'droppedLinksCount', source.droppedLinksCount);
-  const jsonStatus = status(source.status);
-  if (jsonStatus !== undefined) out.status = jsonStatus;
-  return out;
+  return {
+    traceId: context.traceId,
+    spanId: context.spanId,
+    traceState: traceStateOf(context) || undefined,
+    parentSpanId: source.parentSpanContext?.spanId || undefined,
+    flags: spanFlags(context.traceFlags, source.parentSpanContext?.isRemote),
+    name: source.name || undefined,
+    kind: otlpSpanKind(source.kind) || undefined,
+    startTimeUnixNano: timeText(source.startTime),
+    endTimeUnixNano: timeText(source.endTime),
+    attributes: keyValues(source.attributes),
+    droppedAttributesCount: countOf(source.droppedAttributesCount),
+    events: source.events.length > 0 ? source.events.map(event) : undefined,
+    droppedEventsCount: countOf(source.droppedEventsCount),
+    links: source.links.length > 0 ? source.links.map(link) : undefined,
+    droppedLinksCount: countOf(source.droppedLinksCount),
+    status: status(source.status),
+  };
 }
 
-function setTime(out: JsonObject, name: string, time: HrTime): void {
+function timeText(time: HrTime): string | undefined {
   const nanos = unixNanosString(time);
-  if (nanos !== '0') out[name] = nanos;
+  return nanos === '0' ? undefined : nanos;
 }
 
 /** Counts are uint32: what the protobuf encoding would write for the same number. */
-function setCount(out: JsonObject, name: string, count: number | undefined): void {
-  if (count !== undefined && count > 0) out[name] = Math.floor(Math.min(count, Number.MAX_SAFE_INTEGER));
+function countOf(count: number | undefined): number | undefined {
+  return count !== undefined && count > 0 ? Math.floor(Math.min(count, Number.MAX_SAFE_INTEGER)) : undefined;
 }
 
 function event(source: SpanEventData): JsonObject {
-  const out: JsonObject = {};
-  setTime(out, 'timeUnixNano', source.time);
-  if (source.name) out.name = source.name;
-  out.attributes = keyValues(source.attributes);
-  setCount(out, 'droppedAttributesCount', source.droppedAttributesCount);
-  return out;
+  return {
+    timeUnixNano: timeText(source.time),
+    name: source.name || undefined,
+    attributes: keyValues(source.attributes),
+    droppedAttributesCount: countOf(source.droppedAttributesCount),
+  };
 }
 
 function link(source: Link): JsonObject {
-  const out: JsonObject = { traceId: source.context.traceId, spanId: source.context.spanId };
-  const traceState = traceStateOf(source.context);
-  if (traceState !== '') out.traceState = traceState;
-  out.attributes = keyValues(source.attributes);
-  setCount(out, 'droppedAttributesCount', source.droppedAttributesCount);
-  out.flags = spanFlags(source.context.traceFlags, source.context.isRemote);
-  return out;
+  return {
+    traceId: source.context.traceId,
+    spanId: source.context.spanId,
+    traceState: traceStateOf(source.context) || undefined,
+    attributes: keyValues(source.attributes),
+    droppedAttributesCount: countOf(source.droppedAttributesCount),
+    flags: spanFlags(source.context.traceFlags, source.context.isRemote),
+  };
 }
 
 function status(source: SpanStatus): JsonObject | undefined {
   if (!source.code && !source.message) return undefined;
-  const out: JsonObject = {};
-  if (source.message) out.message = source.message;
-  if (source.code) out.code = source.code;
-  return out;
+  return { message: source.message || undefined, code: source.code || undefined };
 }
 
 /** Attributes as `KeyValue`s; a missing (undefined or null) value is no attribute. */

@@ -33,6 +33,16 @@ function scopeKey(scope: SpanScope): string {
 
 export function groupSpans(spans: readonly FinishedSpan[]): ResourceGroup[] {
   const byResource = new Map<object, { group: ResourceGroup; scopes: Map<string, ScopeGroup> }>();
+  // Spans of one tracer share their scope object: compute its key once.
+  const keys = new Map<SpanScope, string>();
+  const keyOf = (scope: SpanScope): string => {
+    let key = keys.get(scope);
+    if (key === undefined) {
+      key = scopeKey(scope);
+      keys.set(scope, key);
+    }
+    return key;
+  };
   for (const span of spans) {
     let entry = byResource.get(span.resource);
     if (entry === undefined) {
@@ -42,7 +52,7 @@ export function groupSpans(spans: readonly FinishedSpan[]): ResourceGroup[] {
       };
       byResource.set(span.resource, entry);
     }
-    const key = scopeKey(span.instrumentationScope);
+    const key = keyOf(span.instrumentationScope);
     let scopeGroup = entry.scopes.get(key);
     if (scopeGroup === undefined) {
       scopeGroup = { scope: span.instrumentationScope, spans: [] };
