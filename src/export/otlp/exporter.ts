@@ -26,7 +26,7 @@ export interface OtlpTraceExporterOptions {
   /** Default http/protobuf (see `resolveOtlpProtocol` for the environment's choice). */
   protocol?: OtlpProtocol;
   headers?: Readonly<Record<string, string>>;
-  /** Deadline for each request, retries included (default 10 s). */
+  /** Deadline for each export call — all its requests, retries and waits included (default 10 s). */
   timeoutMillis?: number;
   /** gzip the body (default none). */
   compression?: OtlpCompression;
@@ -127,12 +127,14 @@ export class OtlpHttpTraceExporter implements SpanExporterLike {
   }
 
   private async exportAll(spans: FinishedSpan[]): Promise<ExportResultLike> {
+    // One deadline for the whole export call, however many requests the size guard made of it.
+    const deadline = Date.now() + this.timeoutMillis;
     const requests = planExportRequests(spans, this.plan);
     let firstFailure: ExportResultLike | undefined;
     for (let i = 0; i < requests.length; i++) {
       const chunk = requests[i] as FinishedSpan[];
       if (chunk.length === 0) continue;
-      const result = await this.sendChunk(chunk);
+      const result = await this.sendChunk(chunk, deadline);
       if (result.ok) continue;
       firstFailure ??= this.failure(result.message);
       if (result.unavailable) {
@@ -145,11 +147,11 @@ export class OtlpHttpTraceExporter implements SpanExporterLike {
     return firstFailure ?? { code: EXPORT_SUCCESS };
   }
 
-  private async sendChunk(chunk: FinishedSpan[]): Promise<{ ok: true } | { ok: false; message: string; unavailable: boolean }> {
+  private async sendChunk(chunk: FinishedSpan[], deadline: number): Promise<{ ok: true } | { ok: false; message: string; unavailable: boolean }> {
     let result: SendResult;
     this.stats.requests += 1;
     try {
-      result = await this.sender.send(this.encoding.encode(chunk), this.encoding.contentType);
+      result = await this.sender.send(this.encoding.encode(chunk), this.encoding.contentType, deadline);
     } catch (error) {
       result = { ok: false, attempts: 0, cause: 'encode', message: `could not encode the spans: ${errorText(error)}`, unavailable: false };
     }

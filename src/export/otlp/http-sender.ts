@@ -74,8 +74,8 @@ export class OtlpHttpSender {
     this.agent = this.url.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
   }
 
-  async send(body: Buffer, contentType: string): Promise<SendResult> {
-    const deadline = Date.now() + this.timeoutMillis;
+  /** `deadline` (epoch ms) bounds the request, retries and waits included; default now + timeoutMillis. */
+  async send(body: Buffer, contentType: string, deadline = Date.now() + this.timeoutMillis): Promise<SendResult> {
     let payload = body;
     const headers: Record<string, string> = { ...this.headers, 'content-type': contentType };
     if (this.compression === 'gzip') {
