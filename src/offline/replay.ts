@@ -1,8 +1,8 @@
 /**
  * Replays one JSONL record as the span tree the live instrumentation would
- * have produced (DESIGN §2): an INTERNAL root `invoke_workflow moa`, one
- * CLIENT span per reference and one for the aggregator (linked to the
- * references). Names and attributes come from the same pure helpers the live
+ * have produced (docs/ARCHITECTURE.md, "Span tree"): an INTERNAL root
+ * `invoke_workflow moa`, one CLIENT span per reference and one for the
+ * aggregator (linked to the references). Names and attributes come from the same pure helpers the live
  * path uses, so a replayed trace and a live one look alike in a backend.
  */
 import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type Link, type SpanContext, type SpanStatus } from '@opentelemetry/api';
@@ -13,7 +13,7 @@ import {
   AGGREGATOR_FAILED_STATUS, callEndAttributes, callSpanName, callStartAttributes, inputMessagesAttribute, rootEndAttributes,
   rootStartAttributes,
 } from '../trace/call-attributes.js';
-import { contentPolicyFor } from '../trace/content-policy.js';
+import { CAPTURE_ALL } from '../trace/content-policy.js';
 import type { FinishedSpan, SpanEventData } from '../trace/span-data.js';
 import type { Cost, CostStatus } from '../trace/types.js';
 import { derivedId, recordFingerprint, validSpanId, validTraceId } from './replay-ids.js';
@@ -26,7 +26,7 @@ export interface ReplayContext {
 }
 
 /** Replay is an exact copy of what was recorded: the file already holds whatever redaction applied. */
-const AS_RECORDED = contentPolicyFor(false);
+const AS_RECORDED = CAPTURE_ALL;
 const COST_STATUSES: ReadonlySet<string> = new Set<CostStatus>(['actual', 'estimated', 'included', 'unknown']);
 /** The record keeps a failure's reason but not its exception class. */
 const UNKNOWN_ERROR_TYPE = '_OTHER';
@@ -45,11 +45,16 @@ export function replayRecord(record: TurnRecord, context: ReplayContext): Finish
 
   const references = summary.calls.slice(0, -1).map((call, index) => callSpan(
     call, spanContext(traceId, spanIdFor(call.call.span_id, 'reference', String(index))), rootContext,
-    times.references[index] as Interval, [], context,
+    times.references[index] as Interval, [], context, record.session_id,
   ));
   const aggregator = callSpan(
     aggregatorCall, spanContext(traceId, spanIdFor(aggregatorCall.call.span_id, 'aggregator')), rootContext, times.aggregator,
-    references.map((span) => ({ context: span.spanContext() })), context,
+    // As live: each link says which reference it is and how it went.
+    references.map((span, index) => ({
+      context: span.spanContext(),
+      attributes: { [A.MOA_REFERENCE_INDEX]: index, [A.MOA_REFERENCE_OUTCOME]: summary.calls[index]?.failed ? 'failed' : 'ok' },
+    })),
+    context, record.session_id,
   );
 
   const rootAttributes: Attributes = {
@@ -73,12 +78,14 @@ export function replayRecord(record: TurnRecord, context: ReplayContext): Finish
 
 function callSpan(
   call: CallSummary, ctx: SpanContext, parent: SpanContext, interval: Interval, links: Link[], context: ReplayContext,
+  sessionId: string | null,
 ): FinishedSpan {
   const agg = call.role === 'aggregator' ? call.call : undefined;
   const model = call.model ?? call.label;
   const attributes: Attributes = callStartAttributes({
     role: call.role, label: call.label, model, provider: call.provider ?? 'unknown', temperature: call.call.temperature ?? null,
     ...(call.role === 'reference' ? { index: call.index } : {}), stream: agg?.streamed ?? false,
+    conversationId: sessionId,
   }, inputMessagesAttribute(call.call.input_messages, AS_RECORDED));
   const aggregatorFacts = agg ? { streamed: agg.streamed, outputLocation: agg.output_location } : {};
 

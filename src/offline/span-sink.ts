@@ -5,7 +5,8 @@
  * format the collector's file exporter writes).
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { firstLine } from '../base/errors.js';
+import { errorLine } from '../base/errors.js';
+import { otlpTracesUrl } from '../config/otlp-url.js';
 import { OtlpExportError, OtlpHttpTraceExporter } from '../export/otlp/exporter.js';
 import { displayUrl } from '../export/otlp/http-sender.js';
 import { encodeJsonTraceRequest } from '../export/otlp/json-encoder.js';
@@ -22,7 +23,7 @@ export class SpanExportError extends Error {
   override readonly name = 'SpanExportError';
 }
 
-/** `http://host:4318` → `http://host:4318/v1/traces` (an URL already ending so is kept). */
+/** The traces URL of an http(s) base URL (see `otlpTracesUrl`); anything else is a one-line error. */
 export function tracesUrl(base: string): string {
   let url: URL;
   try {
@@ -31,8 +32,7 @@ export function tracesUrl(base: string): string {
     throw new SpanExportError(`not a URL: ${base}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SpanExportError(`expected an http(s) URL, got ${base}`);
-  const trimmed = base.replace(/\/+$/, '');
-  return trimmed.endsWith('/v1/traces') ? trimmed : `${trimmed}/v1/traces`;
+  return otlpTracesUrl(base);
 }
 
 export interface OtlpHttpSinkOptions {
@@ -52,7 +52,7 @@ export function otlpHttpSink(url: string, options: OtlpHttpSinkOptions = {}): Sp
     async write(spans) {
       const result = await new Promise<ExportResultLike>((resolve) => exporter.export(spans, resolve));
       if (result.code !== EXPORT_SUCCESS) {
-        const reason = result.error instanceof OtlpExportError ? result.error.reason : firstLine(result.error?.message ?? '') || 'unknown error';
+        const reason = result.error instanceof OtlpExportError ? result.error.reason : result.error ? errorLine(result.error) : 'unknown error';
         throw new SpanExportError(`export to ${target} failed: ${reason}`);
       }
     },
@@ -73,7 +73,7 @@ export async function otlpJsonFileSink(file: string): Promise<SpanSink> {
       try {
         line = Buffer.concat([encodeJsonTraceRequest(spans), Buffer.from('\n')]);
       } catch (err) {
-        throw new SpanExportError(`could not encode spans as OTLP JSON: ${firstLine(String(err))}`);
+        throw new SpanExportError(`could not encode spans as OTLP JSON: ${errorLine(err)}`);
       }
       try {
         await handle.write(line);
