@@ -108,7 +108,11 @@ function withoutContent(span: FinishedSpan): FinishedSpan {
 export interface SizeBoundedSpanExporterOptions {
   maxExportBytes: number;
   captureContent: boolean;
-  /** The encoding the wrapped exporter sends (default http/protobuf). */
+  /**
+   * The encoding the wrapped exporter sends. Default http/json: what
+   * `@opentelemetry/exporter-trace-otlp-http`, the exporter this class has
+   * wrapped so far, sends (name http/protobuf for `exporter-trace-otlp-proto`).
+   */
   protocol?: OtlpProtocol;
   /** Where problems are reported (default: the OpenTelemetry diag logger, as warnings). */
   log?: (message: string) => void;
@@ -122,7 +126,7 @@ export class SizeBoundedSpanExporter implements SpanExporterLike {
     this.options = {
       maxExportBytes: checkedMaxExportBytes(options.maxExportBytes),
       captureContent: options.captureContent,
-      encoding: otlpEncoding(options.protocol ?? DEFAULT_OTLP_PROTOCOL),
+      encoding: otlpEncoding(options.protocol ?? 'http/json'),
       reporter: new CauseReporter(options.log ?? ((message) => diag.warn(message))),
     };
   }
