@@ -4,7 +4,7 @@
  * the offline reader and the trace-file commands must work there, with no
  * OpenTelemetry SDK and no openai anywhere in node_modules.
  */
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { InstalledApp } from './support/apps.js';
@@ -30,6 +30,19 @@ describe('the root entry with only @opentelemetry/api installed (no openai, no S
     expect(readdirSync(path.join(app.dir, 'node_modules/@opentelemetry'))).toEqual(['api']);
     expect(existsSync(path.join(app.dir, 'node_modules/openai'))).toBe(false);
     expect(await installedCopies(app, nodes['20'], '@opentelemetry/api')).toHaveLength(1);
+  });
+
+  it('ships source maps that need no file it does not ship', () => {
+    const dist = path.join(app.dir, 'node_modules/moa-otel/dist');
+    const maps = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.map'));
+    expect(maps.length).toBeGreaterThan(0);
+    const dangling = maps.flatMap((file) => {
+      const map = JSON.parse(readFileSync(path.join(dist, file), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
+      return map.sources
+        .filter((source, i) => !map.sourcesContent?.[i] && !existsSync(path.resolve(path.dirname(path.join(dist, file)), source)))
+        .map((source) => `${file} -> ${source}`);
+    });
+    expect(dangling).toEqual([]);
   });
 
   for (const major of ['20', '24'] as const) {
