@@ -1,9 +1,7 @@
-// Benches measure the built package, as users run it (`npm run bench` builds first).
-// The types come from the sources, so type-checking a fresh clone needs no build.
+// Benches measure the built package, as users run it (`npm run bench` builds
+// first). Types come from the sources, so type-checking needs no build.
 import type * as Moa from '../src/index.js';
 
-const built = '../dist/index.js';
-const moa = (await import(built)) as typeof Moa;
-export const { setupMoaTracing, startMoaTurn } = moa;
-export type { ChatMessage } from '../src/index.js';
-export type { Tracer } from '@opentelemetry/api';
+const built = (await import(new URL('../dist/index.js', import.meta.url).href)) as typeof Moa;
+export const { setupMoaTracing, startMoaTurn } = built;
+export type { ChatMessage, MoaTurnStarter } from '../src/index.js';

@@ -47,6 +47,8 @@ export const MOA_ITERATION = 'moa.iteration';
 export const MOA_REFERENCE_COUNT = 'moa.reference.count';
 export const MOA_REFERENCE_FAILED = 'moa.reference.failed';
 export const MOA_REFERENCE_INDEX = 'moa.reference.index';
+/** On the aggregator's links: how the linked reference went when the aggregator started (`ok`, `failed`, `open`). */
+export const MOA_REFERENCE_OUTCOME = 'moa.reference.outcome';
 export const MOA_ROLE = 'moa.role';
 export const MOA_LABEL = 'moa.label';
 export const MOA_COST_USD = 'moa.cost.usd';
@@ -63,6 +65,9 @@ export const MOA_USAGE_REASONING_OUTPUT_TOKENS = 'moa.usage.reasoning.output_tok
 /** Set by the OTLP size guard when it had to shorten content attributes. */
 export const MOA_CONTENT_TRUNCATED = 'moa.content.truncated';
 export const MOA_CONTENT_ORIGINAL_BYTES = 'moa.content.original_bytes';
+
+/** Attributes that hold message content (masked or dropped by a sink's content policy). */
+export const CONTENT_ATTRIBUTES: readonly string[] = [GEN_AI_INPUT_MESSAGES, GEN_AI_OUTPUT_MESSAGES];
 
 export const ROLE_REFERENCE = 'reference';
 export const ROLE_AGGREGATOR = 'aggregator';

@@ -70,6 +70,8 @@ export interface CallFacts {
   stream?: boolean;
   serverAddress?: string;
   serverPort?: number;
+  /** The session id, as `gen_ai.conversation.id` on every span of the turn. */
+  conversationId?: string | null;
 }
 
 export function callSpanName(model: string): string {
@@ -89,6 +91,7 @@ export function callStartAttributes(facts: CallFacts, inputMessagesGenAiJson?: s
     [A.MOA_ROLE]: facts.role,
     [A.MOA_LABEL]: facts.label,
   };
+  if (facts.conversationId) attrs[A.GEN_AI_CONVERSATION_ID] = facts.conversationId;
   if (facts.role === A.ROLE_REFERENCE && facts.index !== undefined) attrs[A.MOA_REFERENCE_INDEX] = facts.index;
   if (typeof facts.temperature === 'number') attrs[A.GEN_AI_REQUEST_TEMPERATURE] = facts.temperature;
   if (facts.serverAddress) attrs[A.SERVER_ADDRESS] = facts.serverAddress;

@@ -1,44 +1,59 @@
 /**
- * How message content is serialized for spans and files.
+ * What one instrumentation (or one sink) does with message content: which
+ * secrets it masks and whether GenAI content attributes go on spans.
  *
- * - Redaction: patterns applied to every string value before it leaves the
- *   process (span attributes and the JSONL file alike).
- * - Span content: whether `gen_ai.input.messages` / `gen_ai.output.messages`
- *   are set at all. `setupMoaTracing` owns its provider, so it knows when no
- *   processor reads them (JSONL only: the file gets the exact messages through
- *   the payload side channel) and turns them off for its tracer, halving the
- *   serialization work of a turn. Any other tracer gets content on.
+ * A policy is a plain value owned by the object that applies it — an
+ * instrumentation, a JSONL exporter, an OTLP processor. Nothing is looked up
+ * by tracer or kept per process, so two pipelines with different settings
+ * never see each other's policy.
  */
-import { redactingReplacer, redactionPatterns, type RedactSetting } from '../content/redact.js';
+import { redactingReplacer, redactionPatterns, redactText, type RedactSetting } from '../content/redact.js';
 import type { JsonReplacer } from '../content/safe-json.js';
 
-export interface ContentPolicy {
-  /** Replacer applied to every serialized message (redaction), if any. */
-  replacer: JsonReplacer | undefined;
-  patterns: readonly RegExp[];
-  /** Set the GenAI content attributes on spans. */
-  spanContent: boolean;
+export interface ContentPolicyOptions {
+  /** `true`: the built-in secret patterns; a list: those plus the given regular expressions. */
+  redact?: RedactSetting;
+  /** Put `gen_ai.input.messages` / `gen_ai.output.messages` (and error texts) on spans. Default true. */
+  spanContent?: boolean;
 }
 
-const DEFAULT_POLICY: ContentPolicy = { replacer: undefined, patterns: [], spanContent: true };
-let processDefault: ContentPolicy = DEFAULT_POLICY;
-const perTracer = new WeakMap<object, ContentPolicy>();
+export class ContentPolicy {
+  readonly patterns: readonly RegExp[];
+  /** Replacer for every serialized message (redaction), or undefined when nothing is masked. */
+  readonly replacer: JsonReplacer | undefined;
+  readonly spanContent: boolean;
+  /**
+   * Identifies the redaction this policy applies. Content carries it, so a
+   * sink can tell whether what it receives was already masked its way (two
+   * loaded copies of moa-otel agree on it: it is built from pattern text).
+   */
+  readonly redaction: string;
 
-export function contentPolicyFor(redact: RedactSetting, spanContent = true): ContentPolicy {
-  const patterns = redactionPatterns(redact);
-  return { replacer: redactingReplacer(patterns), patterns, spanContent };
+  constructor(options: ContentPolicyOptions = {}) {
+    this.patterns = redactionPatterns(options.redact ?? false);
+    this.replacer = redactingReplacer(this.patterns);
+    this.spanContent = options.spanContent ?? true;
+    this.redaction = redactionFingerprint(this.patterns);
+  }
+
+  get redacts(): boolean {
+    return this.patterns.length > 0;
+  }
+
+  redactText(text: string): string {
+    return this.patterns.length > 0 ? redactText(text, this.patterns) : text;
+  }
+
+  /** Whether content masked under `redaction` needs nothing more from this policy. */
+  covers(redaction: string | undefined): boolean {
+    return !this.redacts || redaction === this.redaction;
+  }
 }
 
-/** The policy for tracers moa-otel did not create (e.g. with `createMoaSpanProcessors`). */
-export function setDefaultContentPolicy(policy: ContentPolicy): void {
-  processDefault = policy;
+/** The same patterns always give the same text; no patterns give "". */
+export function redactionFingerprint(patterns: readonly RegExp[]): string {
+  return patterns.map((p) => `/${p.source}/${p.flags}`).join('\n');
 }
 
-/** The policy for one tracer created by `setupMoaTracing`. */
-export function setTracerContentPolicy(tracer: object, policy: ContentPolicy): void {
-  perTracer.set(tracer, policy);
-}
-
-export function contentPolicyOf(tracer: object | undefined): ContentPolicy {
-  return (tracer && perTracer.get(tracer)) || processDefault;
-}
+/** Captures content, masks nothing: what a plain `startMoaTurn` uses. */
+export const CAPTURE_ALL = new ContentPolicy();

@@ -80,7 +80,7 @@ describe('usage shapes and cost statuses over HTTP', () => {
         aggregator: { reply: 'done', usage: variant, tokens: { cached: 4 } },
       });
       tracing = inMemoryTracing();
-      const client = testClient(server, tracing.tracer);
+      const client = testClient(server, tracing.instrumentation);
       await client.chat.completions.create({ model: 'moa', messages: [{ role: 'user', content: 'hello there' }] });
       const ref = byRole(tracing.spans(), 'reference').find((s) => s.attributes['moa.reference.index'] === 0)!;
       const promptTokens = Math.ceil(JSON.stringify(server.requests.find((r) => r.model === 'advisor-a')!.messages).length / 4);
@@ -102,7 +102,7 @@ describe('usage shapes and cost statuses over HTTP', () => {
       'house-model': { reply: 'final' },
     });
     tracing = inMemoryTracing();
-    const client = testClient(server, tracing.tracer, {
+    const client = testClient(server, tracing.instrumentation, {
       providers: {
         openai_like: { baseURL: server.baseURL, genAiProvider: 'openai' },
         router: { baseURL: server.baseURL },

@@ -22,7 +22,7 @@ describe('OTLP export', () => {
     expect(tracing.otlpUrl).toBe(`${receiver.url}/v1/traces`);
     const refMessages = [{ role: 'system', content: 'advise' }, { role: 'user', content: 'Which city?' }];
     const aggMessages = [{ role: 'user', content: 'Which city?' }, { role: 'user', content: 'Reference 1 — local:alpha: Rome' }];
-    const turn = startMoaTurn({ sessionId: 'conv-42', preset: 'trio', fanout: 'user_turn', cache: 'miss', iteration: 1, tracer: tracing.tracer });
+    const turn = startMoaTurn({ sessionId: 'conv-42', preset: 'trio', fanout: 'user_turn', cache: 'miss', iteration: 1, instrumentation: tracing.instrumentation });
     const refs = await Promise.all([0, 1].map(async (index) => {
       const ref = turn.startReference({ index, model: index ? 'beta' : 'alpha', provider: 'local', genAiProvider: 'openai', temperature: 0.5, messages: refMessages, serverAddress: '127.0.0.1', serverPort: 8080 });
       await new Promise((r) => setTimeout(r, 10));
@@ -122,7 +122,7 @@ describe('OTLP export', () => {
       { save_traces: true, trace_dir: dir, otlp: { endpoint: `${receiver.url}/v1/traces`, capture_content: false } },
       { env: {}, ignoreConfigFile: true, registerGlobal: false },
     );
-    const turn = startMoaTurn({ sessionId: 'private', preset: 'p', tracer: tracing.tracer });
+    const turn = startMoaTurn({ sessionId: 'private', preset: 'p', instrumentation: tracing.instrumentation });
     turn.startAggregator({ model: 'm', provider: 'p', messages: [{ role: 'user', content: 'secret plan' }] }).end({ output: 'secret answer' });
     turn.end();
     await tracing.shutdown();
@@ -140,7 +140,7 @@ describe('OTLP export', () => {
       { env: {}, ignoreConfigFile: true, registerGlobal: false },
     );
     const key = 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789';
-    const turn = startMoaTurn({ sessionId: 'redact', preset: 'p', tracer: tracing.tracer });
+    const turn = startMoaTurn({ sessionId: 'redact', preset: 'p', instrumentation: tracing.instrumentation });
     turn.startReference({ index: 0, model: 'r', provider: 'p', messages: [] }).fail(new Error(`401: invalid key ${key}`));
     turn.startAggregator({ model: 'm', provider: 'p', messages: [{ role: 'user', content: `my key is ${key} for project-123` }] }).end({
       output: `echo ${key}`,
@@ -163,11 +163,11 @@ describe('OTLP export', () => {
 describe('turn status', () => {
   it('marks the root ERROR when the aggregator fails, but not when a reference does', async () => {
     const tracing = setupMoaTracing({ otlp: { endpoint: `${receiver.url}/v1/traces` } }, { env: {}, ignoreConfigFile: true, registerGlobal: false });
-    const failedAgg = startMoaTurn({ sessionId: 'a', preset: 'p', tracer: tracing.tracer });
+    const failedAgg = startMoaTurn({ sessionId: 'a', preset: 'p', instrumentation: tracing.instrumentation });
     failedAgg.startReference({ index: 0, model: 'r', provider: 'p', messages: [] }).end({ output: 'ok' });
     failedAgg.startAggregator({ model: 'agg', provider: 'p', messages: [] }).fail(Object.assign(new Error('bad gateway'), { status: 502 }));
     failedAgg.end();
-    const failedRef = startMoaTurn({ sessionId: 'b', preset: 'p', tracer: tracing.tracer });
+    const failedRef = startMoaTurn({ sessionId: 'b', preset: 'p', instrumentation: tracing.instrumentation });
     failedRef.startReference({ index: 0, model: 'r', provider: 'p', messages: [] }).fail(new Error('down'));
     failedRef.startAggregator({ model: 'agg', provider: 'p', messages: [] }).end({ output: 'fine' });
     failedRef.end();

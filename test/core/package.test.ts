@@ -7,6 +7,9 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { setupMoaTracing } from '../../src/index.js';
 import { PACKAGE_VERSION } from '../../src/base/version.js';
+import { runCli } from '../../src/cli/main.js';
+import * as attributes from '../../src/trace/attributes.js';
+import { captureIo } from '../offline/fixtures.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -22,14 +25,15 @@ interface Manifest {
   devDependencies: Record<string, string>;
 }
 
-const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Manifest;
+const repoFile = (name: string) => readFileSync(path.join(ROOT, name), 'utf8');
+const pkg = JSON.parse(repoFile('package.json')) as Manifest;
 
 /** Package names the built JavaScript of `src/` loads at run time (type-only imports are gone after transpiling). */
 function runtimeImports(): Map<string, string[]> {
   const found = new Map<string, string[]>();
   const files = readdirSync(path.join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
   for (const file of files) {
-    const source = readFileSync(path.join(ROOT, 'src', file), 'utf8');
+    const source = repoFile(path.join('src', file));
     const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.NodeNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } });
     const specifiers = [...outputText.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^import\s*|\brequire\(\s*|createRequire\([^)]*\)\(\s*)['"]([^'"]+)['"]/gm)].map((m) => m[1] ?? '');
     for (const specifier of specifiers) {
@@ -44,6 +48,26 @@ function runtimeImports(): Map<string, string[]> {
 describe('package', () => {
   it('reports the version in package.json', () => {
     expect(PACKAGE_VERSION).toBe(pkg.version);
+  });
+
+  it('moa-otel --version prints the version in package.json', async () => {
+    const cap = captureIo();
+    expect(await runCli(['--version'], cap.io)).toBe(0);
+    expect(cap.out).toBe(`moa-otel ${pkg.version}\n`);
+  });
+
+  it("README's layout and docs/ARCHITECTURE.md name every layer folder; the docs name every span attribute", () => {
+    const layers = readdirSync(path.join(ROOT, 'src'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const readme = repoFile('README.md');
+    const layout = readme.slice(readme.indexOf('## Layout'));
+    const docs = repoFile('docs/ARCHITECTURE.md');
+    for (const layer of layers) {
+      expect(layout, `README layout: ${layer}`).toContain(`\`src/${layer}\``);
+      expect(docs, `docs layer table: ${layer}`).toContain(`| \`${layer}\` |`);
+    }
+    const names = Object.values(attributes as Record<string, unknown>).filter((v): v is string => typeof v === 'string' && v.includes('.'));
+    expect(names.length).toBeGreaterThan(30);
+    for (const name of names) expect(docs, name).toContain(`\`${name}`);
   });
 
   it('takes the OpenTelemetry API as a peer (1.9 and 1.10) and openai as an optional peer (6 and 7)', () => {
@@ -83,7 +107,7 @@ describe('package', () => {
     // require(esm) without a flag: Node 20.19+ and 22.12+.
     expect(pkg.engines.node).toBe('^20.19.0 || >=22.12.0');
     expect(pkg.files).toContain('LICENSE');
-    expect(readFileSync(path.join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} moa-otel authors\n/);
+    expect(repoFile('LICENSE')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} moa-otel authors\n/);
   });
 
   it('registers no global provider when everything is off', () => {

@@ -3,7 +3,8 @@
  * turn form the MoA tree (DESIGN §2) and agree with the turn's JSONL record.
  */
 import { expect } from 'vitest';
-import { safeStringify, toGenAiMessages } from '../../../src/index.js';
+import { toGenAiMessages } from '../../../src/index.js';
+import { safeStringify } from '../../../src/content/safe-json.js';
 import { outputMessage } from '../../../src/content/genai.js';
 import * as A from '../../../src/trace/attributes.js';
 import { SPAN_KIND_CLIENT, SPAN_KIND_INTERNAL, type FlatSpan } from './otlp-json.js';
