@@ -36,6 +36,7 @@ export async function callAggregator(request: AggregatorRequest): Promise<ChatCo
     ...callStartFacts(slot, provider, temperature),
     messages: request.messages,
     stream: params.stream === true,
+    ...(Array.isArray(params.tools) && params.tools.length > 0 ? { tools: params.tools } : {}),
   });
   const body: Record<string, unknown> = {
     ...params,

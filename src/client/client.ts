@@ -17,6 +17,7 @@ import { resolveConfig, type MoaOptions } from '../config/load.js';
 import type { Env } from '../config/paths.js';
 import type { MoaConfig, PresetConfig } from '../config/schema.js';
 import { startMoaTurn, type MoaTurnStarter } from '../trace/instrumentation.js';
+import { latestUserText } from '../content/genai.js';
 import type { ChatMessage, FanoutMode } from '../trace/types.js';
 import { buildAdvisoryView, referenceMessages, type AdvisoryMessage } from './advisory-view.js';
 import { callAggregator } from './aggregator.js';
@@ -166,6 +167,8 @@ export function createMoaClient(options: MoaClientOptions = {}): MoaClient {
       fanout,
       cache: cached ? 'hit' : 'miss',
       iteration: plan.iteration,
+      // The caller's latest question: what the turn answers (the guidance block comes after it).
+      input: latestUserText(messages) ?? '',
       ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}),
     });
 

@@ -204,7 +204,8 @@ function toolCallsText(a: Attributes, payload: CallPayload | undefined, policy: 
 /** JSONL convention: `input_tokens` is the UNCACHED part (spans carry the GenAI total). */
 function recordUsage(a: Attributes): Record<string, number> {
   const cacheRead = num(a[A.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS], 0);
-  const cacheWrite = num(a[A.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS], 0);
+  // Either convention's name for cache writes (released `cache_creation`, newest `cache_write`).
+  const cacheWrite = num(a[A.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] ?? a[A.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS], 0);
   return {
     input_tokens: Math.max(0, num(a[A.GEN_AI_USAGE_INPUT_TOKENS], 0) - cacheRead - cacheWrite),
     output_tokens: num(a[A.GEN_AI_USAGE_OUTPUT_TOKENS], 0),

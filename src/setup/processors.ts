@@ -13,7 +13,7 @@ import { JsonlSpanProcessor } from '../export/jsonl-exporter.js';
 import { SizeBoundedSpanExporter } from '../export/otlp-size-guard.js';
 import { safeStringify, tryParseJson } from '../content/safe-json.js';
 import { CONTENT_ATTRIBUTES, INSTRUMENTATION_SCOPE } from '../trace/attributes.js';
-import { ContentPolicy } from '../trace/content-policy.js';
+import { ContentPolicy, standardContentSwitches, type ContentPolicyOptions } from '../trace/content-policy.js';
 import { MoaInstrumentation } from '../trace/instrumentation.js';
 import { contentRedactionOf } from '../trace/payloads.js';
 import type { FinishedSpan, SpanProcessorLike } from '../trace/span-data.js';
@@ -62,7 +62,7 @@ export function buildProcessors(config: MoaConfig, env: Env): BuiltProcessors {
     maxExportBytes: config.otlp.max_export_bytes,
     captureContent: config.otlp.capture_content,
   }));
-  const policy = new ContentPolicy({ redact: config.redact, spanContent: config.otlp.capture_content });
+  const policy = new ContentPolicy(contentOptions(config, env));
   return { config, jsonl, otlp: new MoaSpansOnly(batch as unknown as SpanProcessorLike, policy), otlpUrl };
 }
 
@@ -81,9 +81,25 @@ export function createMoaSpanProcessors(options: MoaOptions = {}, context: Resol
   const env = withoutStandardOtlpEndpoint(context.env ?? process.env);
   const config = resolveConfig(options, { ...context, env });
   const built = buildProcessors(config, env);
-  const instrumentation = new MoaInstrumentation({ redact: config.redact, spanContent: config.otlp.capture_content });
+  const instrumentation = new MoaInstrumentation({ ...contentOptions(config, context.env ?? process.env), env: context.env ?? process.env });
   const processors = [built.jsonl, built.otlp].filter((p): p is SpanProcessorLike => p !== undefined);
   return Object.assign(processors, { instrumentation, config, jsonl: built.jsonl, otlpUrl: built.otlpUrl });
+}
+
+/**
+ * What goes into spans, from the configuration and the standard switches of
+ * `env`: `otlp.capture_content: false` wins; otherwise
+ * OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT decides, `SPAN_ONLY` by default.
+ */
+export function contentOptions(config: MoaConfig, env: Env): ContentPolicyOptions {
+  const switches = standardContentSwitches(env);
+  return {
+    redact: config.redact,
+    capture: config.otlp.capture_content === false ? 'NO_CONTENT' : switches.capture ?? 'SPAN_ONLY',
+    latestConventions: switches.latestConventions ?? false,
+    ...(config.otlp.max_content_bytes !== undefined ? { maxContentBytes: config.otlp.max_content_bytes } : {}),
+    backendHints: config.otlp.backend_hints,
+  };
 }
 
 /**

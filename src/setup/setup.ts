@@ -18,7 +18,7 @@ import type { JsonlSpanProcessor } from '../export/jsonl-exporter.js';
 import { MoaInstrumentation } from '../trace/instrumentation.js';
 import type { SpanProcessorLike } from '../trace/span-data.js';
 import { OwnTracerProvider } from './own-provider.js';
-import { buildProcessors } from './processors.js';
+import { buildProcessors, contentOptions } from './processors.js';
 import { buildResource } from './resource.js';
 
 export interface MoaTracing {
@@ -56,18 +56,20 @@ export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = 
   if (processors.length === 0) {
     // Nothing of ours to feed: turns go to whatever provider the application has (or nowhere).
     return {
-      instrumentation: new MoaInstrumentation({ redact: config.redact }),
+      instrumentation: new MoaInstrumentation({ ...contentOptions(config, env), env }),
       enabled: false, config, jsonl, otlpUrl, tracerProvider: undefined,
       forceFlush: () => Promise.resolve(),
       shutdown: () => Promise.resolve(),
     };
   }
   const provider = new OwnTracerProvider({ resourceAttributes: buildResource(config.service_name, env).attributes, processors });
+  const content = contentOptions(config, env);
   const instrumentation = new MoaInstrumentation({
+    ...content,
     tracerProvider: provider,
-    redact: config.redact,
+    env,
     // Span content is read only by the OTLP exporter: the JSONL file gets the exact messages directly.
-    spanContent: otlp !== undefined && config.otlp.capture_content,
+    capture: otlp !== undefined ? content.capture : 'NO_CONTENT',
   });
   const appOwnsProvider = applicationProviderRegistered();
   if (setup.registerGlobal && !appOwnsProvider) trace.setGlobalTracerProvider(provider);

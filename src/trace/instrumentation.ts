@@ -8,13 +8,19 @@
 import { trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { PACKAGE_VERSION } from '../base/version.js';
 import { INSTRUMENTATION_SCOPE } from './attributes.js';
-import { CAPTURE_ALL, ContentPolicy, type ContentPolicyOptions } from './content-policy.js';
+import type { Env } from '../config/paths.js';
+import { ContentPolicy, standardContentSwitches, type ContentPolicyOptions } from './content-policy.js';
 import { diagProblemReporter, startTurn, type TurnEnvironment } from './turn.js';
 import type { MoaTurn, TurnOptions } from './types.js';
 
 export interface MoaInstrumentationOptions extends ContentPolicyOptions {
   /** Where spans go; default the global tracer provider (resolved lazily, so it may be registered later). */
   tracerProvider?: TracerProvider;
+  /**
+   * Where the standard switches are read (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
+   * OTEL_SEMCONV_STABILITY_OPT_IN) when the options above do not set them. Default `process.env`.
+   */
+  env?: Env;
 }
 
 /** What `startMoaTurn({ instrumentation })` needs: also satisfied by an instance from another loaded copy of moa-otel. */
@@ -29,7 +35,9 @@ export class MoaInstrumentation implements MoaTurnStarter {
   readonly #problems = diagProblemReporter();
 
   constructor(options: MoaInstrumentationOptions = {}) {
-    this.policy = options.redact === undefined && options.spanContent === undefined ? CAPTURE_ALL : new ContentPolicy(options);
+    const { tracerProvider: _provider, env, ...policy } = options;
+    // Explicit options win over the standard environment switches.
+    this.policy = new ContentPolicy({ ...standardContentSwitches(env ?? process.env), ...stripUndefined(policy) });
     this.#provider = options.tracerProvider;
   }
 
@@ -85,4 +93,8 @@ export function startMoaTurn(options: StartMoaTurnOptions): MoaTurn {
   if (instrumentation) return instrumentation.startTurn(turn);
   const fallback = (defaultInstance ??= new MoaInstrumentation());
   return tracer ? fallback.startTurnOn(tracer, turn) : fallback.startTurn(turn);
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -14,12 +14,14 @@ import {
 } from '@opentelemetry/api';
 import { CauseReporter } from '../base/cause-reporter.js';
 import { describeFailure, errorText, firstLine, httpStatusOf } from '../base/errors.js';
+import { turnQuestion } from '../content/genai.js';
 import { safeStringify } from '../content/safe-json.js';
 import { addUsage, sanitizeUsage, ZERO_USAGE, type Usage } from '../record/usage.js';
 import * as A from './attributes.js';
 import {
-  AGGREGATOR_FAILED_STATUS, callEndAttributes, callSpanName, callStartAttributes, costNumber, defaultLabel,
-  inputMessagesAttribute, outputLocation, rootEndAttributes, rootStartAttributes, type CallRole,
+  AGGREGATOR_FAILED_STATUS, answerText, callEndAttributes, callSpanName, callStartAttributes, contentJson, costNumber,
+  defaultLabel, inputMessagesAttribute, outputLocation, outputMessagesAttribute, rootEndAttributes, rootStartAttributes,
+  type CallRole,
 } from './call-attributes.js';
 import type { ContentPolicy } from './content-policy.js';
 import { attachPayload, attachTurnPayload, markContentRedaction, payloadRequested, type CallPayload } from './payloads.js';
@@ -50,7 +52,7 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
   try {
     const facts = turnFacts(options);
     const parent = read(options, 'context') ?? otelContext.active();
-    const root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes: rootStartAttributes(facts) }, parent);
+    const root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes: rootStartAttributes(facts, policy) }, parent);
     if (!root.isRecording()) {
       root.end();
       return noopTurn(root.spanContext(), parent);
@@ -61,7 +63,8 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
         cache: facts.cache, iteration: facts.iteration ?? null,
       });
     }
-    return new RecordingTurn(env, root, parent, facts.sessionId);
+    const input = read(options, 'input');
+    return new RecordingTurn(env, root, parent, facts.sessionId, typeof input === 'string' ? input : undefined);
   } catch (err) {
     reportProblem(problems, 'startMoaTurn', err);
     return noopTurn(INVALID_SPAN_CONTEXT, otelContext.active());
@@ -87,6 +90,8 @@ interface CallOutcome {
   usage: Usage;
   costUsd: number | null;
   errorType?: string;
+  /** What the call answered, as one line (text, else its tool calls). */
+  answer?: string | null;
 }
 
 class RecordingTurn implements MoaTurn {
@@ -106,7 +111,14 @@ class RecordingTurn implements MoaTurn {
   private readonly policy: ContentPolicy;
   private readonly problems: CauseReporter;
 
-  constructor(env: TurnEnvironment, private readonly root: Span, parent: Context, private readonly sessionId: string | null) {
+  /** The user's question (given, or found in the calls' messages) and the answer, for the root's display. */
+  private question: string | undefined;
+  private readonly questionGiven: string | undefined;
+  private answer: string | null = null;
+
+  constructor(env: TurnEnvironment, private readonly root: Span, parent: Context, private readonly sessionId: string | null, input: string | undefined) {
+    this.question = input;
+    this.questionGiven = input;
     this.tracer = env.tracer;
     this.policy = env.policy;
     this.problems = env.problems;
@@ -159,6 +171,16 @@ class RecordingTurn implements MoaTurn {
     const messages: readonly unknown[] = Array.isArray(given) ? given : given == null ? [] : [given];
     const temperature = read(start, 'temperature');
     const serverPort = read(start, 'serverPort');
+    const reasoningLevel = read(start, 'reasoningLevel');
+    const tools = role === A.ROLE_AGGREGATOR ? read(start as AggregatorStart, 'tools') : undefined;
+    const policy = this.policy;
+    // The root shows the user's question: found now, while the messages are as sent.
+    if (this.questionGiven === undefined && policy.spanContent && policy.backendHints) {
+      if (role === A.ROLE_AGGREGATOR) this.question = turnQuestion(messages, undefined, this.references.length > 0);
+      else if (this.question === undefined && this.references.length === 0) this.question = turnQuestion(undefined, messages, true);
+    }
+    // Content is serialized for spans only when the policy sends it somewhere.
+    const inputJson = policy.capturesContent ? inputMessagesAttribute(messages, policy) : undefined;
     const span = this.tracer.startSpan(callSpanName(model), {
       kind: SpanKind.CLIENT,
       // The aggregator links to every reference, saying which one and how it went.
@@ -175,9 +197,12 @@ class RecordingTurn implements MoaTurn {
         serverAddress: stringOrUndefined(read(start, 'serverAddress')),
         serverPort: typeof serverPort === 'number' ? serverPort : undefined,
         conversationId: this.sessionId,
-      }, this.policy.spanContent ? inputMessagesAttribute(messages, this.policy) : undefined),
+        reasoningLevel: typeof reasoningLevel === 'string' ? reasoningLevel : null,
+      }, policy.spanContent
+        ? { inputMessages: inputJson, ...(Array.isArray(tools) && tools.length > 0 ? { toolDefinitions: contentJson(tools, policy) } : {}) }
+        : {}),
     }, this.context);
-    if (this.policy.spanContent) markContentRedaction(span, this.policy.redaction);
+    if (policy.capturesContent) markContentRedaction(span, policy.redaction);
     // The exact messages are serialized only for a JSONL sink that asked for them.
     const payload: CallPayload | undefined = payloadRequested(span)
       ? {
@@ -188,7 +213,7 @@ class RecordingTurn implements MoaTurn {
     if (payload) attachPayload(span, payload);
     this.openCalls += 1;
     return new RecordingCall(span, trace.setSpan(this.context, span), role, extra.stream ?? false, payload, this.policy,
-      this.problems, (outcome) => this.callEnded(role, span.spanContext(), outcome));
+      this.problems, policy.eventContent ? inputJson : undefined, (outcome) => this.callEnded(role, span.spanContext(), outcome));
   }
 
   private callEnded(role: CallRole, spanContext: SpanContext, outcome: CallOutcome): void {
@@ -199,6 +224,7 @@ class RecordingTurn implements MoaTurn {
       if (reference) reference.state = outcome.failed ? 'failed' : 'ok';
     }
     // References may fail and the turn goes on; without an aggregator answer the turn itself failed.
+    if (role === A.ROLE_AGGREGATOR && !outcome.failed) this.answer = outcome.answer ?? null;
     if (outcome.failed && role === A.ROLE_AGGREGATOR) {
       this.root.setStatus({ code: SpanStatusCode.ERROR, message: AGGREGATOR_FAILED_STATUS });
       if (outcome.errorType) this.root.setAttribute(A.ERROR_TYPE, outcome.errorType);
@@ -218,7 +244,9 @@ class RecordingTurn implements MoaTurn {
         referenceFailed: this.referenceFailed,
         usage: this.usage,
         costUsd: this.costUsd,
-      }));
+        input: this.question ?? null,
+        output: this.answer,
+      }, this.policy));
     } finally {
       this.root.end();
     }
@@ -260,6 +288,8 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     private readonly payload: CallPayload | undefined,
     private readonly policy: ContentPolicy,
     private readonly problems: CauseReporter,
+    /** The input messages as sent to spans, kept for the content event when capture includes events. */
+    private readonly eventInput: string | undefined,
     private readonly onEnded: (outcome: CallOutcome) => void,
   ) {
     this.spanContext = span.spanContext();
@@ -330,7 +360,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     }
     const ttfc = response?.timeToFirstChunk
       ?? (this.firstChunkAt !== undefined ? (this.firstChunkAt - this.startedAt) / 1000 : null);
-    this.span.setAttributes(callEndAttributes({
+    const outcome = {
       output, toolCalls, finishReason, usage: usageGiven ? usage : null, cost,
       responseId: response?.id ?? null,
       responseModel: response?.model ?? null,
@@ -339,8 +369,16 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
       ...(this.role === A.ROLE_AGGREGATOR
         ? { streamed: this.streamed, outputLocation: outputLocation(this.streamed, output) }
         : {}),
-    }, this.policy));
-    return { failed: false, usage, costUsd: costNumber(cost?.usd) };
+    };
+    this.span.setAttributes(callEndAttributes(outcome, this.policy));
+    if (this.eventInput !== undefined) {
+      const outputJson = outputMessagesAttribute(outcome, this.policy);
+      this.span.addEvent(A.GEN_AI_INFERENCE_DETAILS_EVENT, {
+        [A.GEN_AI_INPUT_MESSAGES]: this.eventInput,
+        ...(outputJson !== undefined ? { [A.GEN_AI_OUTPUT_MESSAGES]: outputJson } : {}),
+      });
+    }
+    return { failed: false, usage, costUsd: costNumber(cost?.usd), answer: answerText(output, toolCalls) };
   }
 
   private recordFailure(error: unknown, type: string): void {
@@ -355,7 +393,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
         ? callEndAttributes({ streamed: this.streamed, outputLocation: outputLocation(this.streamed, null) }, this.policy)
         : {}),
     });
-    if (this.policy.spanContent) {
+    if (this.policy.capturesContent) {
       // A provider error may echo the prompt or a secret: it goes through the same policy as content.
       const stack = error instanceof Error ? safeRead(() => error.stack) : undefined;
       this.span.recordException({
