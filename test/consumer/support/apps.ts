@@ -36,7 +36,7 @@ export const APPS = {
     type: 'module', node: 20, dependencies: OTEL2_APP_DEPENDENCIES,
     fixtures: { ...SCENARIO_FILES, 'app-tracing.ts': 'otel2-tracing.ts' },
   },
-  /** Node 24, OpenTelemetry JS 3.x (sdk-trace, API 1.10), openai 7, ESM. */
+  /** Node 24, OpenTelemetry JS 3.x (sdk-trace, API 1.10), openai 7, ESM; also the AI SDK and LangChain. */
   otel3: {
     type: 'module', node: 24,
     dependencies: {
@@ -46,6 +46,11 @@ export const APPS = {
       '@opentelemetry/resources': '3.1.1',
       '@opentelemetry/sdk-trace': '3.1.1',
       openai: '7.59.0',
+      // README's clients of `moa-otel serve` (Node 22+ packages): its snippet type-checks here.
+      '@ai-sdk/openai-compatible': '3.0.92',
+      ai: '7.0.173',
+      '@langchain/core': '1.4.0',
+      '@langchain/openai': '1.6.0',
     },
     fixtures: { ...SCENARIO_FILES, 'app-tracing.ts': 'otel3-tracing.ts' },
   },
