@@ -24,6 +24,7 @@ import {
   type CallRole,
 } from './call-attributes.js';
 import type { ContentPolicy } from './content-policy.js';
+import { callMetricAttributes, type MoaMetrics } from './metrics.js';
 import { attachPayload, attachTurnPayload, markContentRedaction, payloadRequested, type CallPayload } from './payloads.js';
 import type {
   AggregatorCall, AggregatorEnd, AggregatorStart, CallEnd, CallStart, Cost, MoaTurn, ReferenceCall, ReferenceStart,
@@ -39,6 +40,8 @@ export interface TurnEnvironment {
    * mistakes; either way they are reported, once per kind, and the turn goes on.
    */
   problems: CauseReporter;
+  /** Where call and turn measurements go (the instrumentation's meter). */
+  metrics: MoaMetrics;
 }
 
 /** A reporter of instrumentation problems through the OpenTelemetry diagnostic logger. */
@@ -64,7 +67,7 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
       });
     }
     const input = read(options, 'input');
-    return new RecordingTurn(env, root, parent, facts.sessionId, typeof input === 'string' ? input : undefined);
+    return new RecordingTurn(env, root, parent, facts, typeof input === 'string' ? input : undefined);
   } catch (err) {
     reportProblem(problems, 'startMoaTurn', err);
     return noopTurn(INVALID_SPAN_CONTEXT, otelContext.active());
@@ -116,7 +119,12 @@ class RecordingTurn implements MoaTurn {
   private readonly questionGiven: string | undefined;
   private answer: string | null = null;
 
-  constructor(env: TurnEnvironment, private readonly root: Span, parent: Context, private readonly sessionId: string | null, input: string | undefined) {
+  private readonly metrics: MoaMetrics;
+  private readonly sessionId: string | null;
+
+  constructor(env: TurnEnvironment, private readonly root: Span, parent: Context, private readonly facts: ReturnType<typeof turnFacts>, input: string | undefined) {
+    this.sessionId = facts.sessionId;
+    this.metrics = env.metrics;
     this.question = input;
     this.questionGiven = input;
     this.tracer = env.tracer;
@@ -212,8 +220,13 @@ class RecordingTurn implements MoaTurn {
       : undefined;
     if (payload) attachPayload(span, payload);
     this.openCalls += 1;
+    const measure = callMetricAttributes({
+      provider: stringOrUndefined(read(start, 'genAiProvider')) ?? provider, requestModel: model,
+      serverAddress: stringOrUndefined(read(start, 'serverAddress')), serverPort: typeof serverPort === 'number' ? serverPort : undefined,
+    });
     return new RecordingCall(span, trace.setSpan(this.context, span), role, extra.stream ?? false, payload, this.policy,
-      this.problems, policy.eventContent ? inputJson : undefined, (outcome) => this.callEnded(role, span.spanContext(), outcome));
+      this.problems, policy.eventContent ? inputJson : undefined, { metrics: this.metrics, attributes: measure },
+      (outcome) => this.callEnded(role, span.spanContext(), outcome));
   }
 
   private callEnded(role: CallRole, spanContext: SpanContext, outcome: CallOutcome): void {
@@ -238,6 +251,11 @@ class RecordingTurn implements MoaTurn {
   private maybeFinish(): void {
     if (this.finished || !this.endRequested || this.openCalls > 0) return;
     this.finished = true;
+    try {
+      this.metrics.turnEnded(this.facts.preset, this.facts.cache);
+    } catch (err) {
+      reportProblem(this.problems, 'metrics', err);
+    }
     try {
       this.root.setAttributes(rootEndAttributes({
         referenceCount: this.references.length,
@@ -279,6 +297,8 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
   private state: CallState = 'open';
   private readonly startedAt = performance.now();
   private firstChunkAt: number | undefined;
+  private responseModel: string | null = null;
+  private measuredUsage: Usage | null = null;
 
   constructor(
     private readonly span: Span,
@@ -290,6 +310,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     private readonly problems: CauseReporter,
     /** The input messages as sent to spans, kept for the content event when capture includes events. */
     private readonly eventInput: string | undefined,
+    private readonly measurement: { metrics: MoaMetrics; attributes: import('@opentelemetry/api').Attributes },
     private readonly onEnded: (outcome: CallOutcome) => void,
   ) {
     this.spanContext = span.spanContext();
@@ -333,6 +354,19 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     } catch (err) {
       reportProblem(this.problems, 'span.end', err);
     }
+    try {
+      this.measurement.metrics.callEnded({
+        role: this.role,
+        attributes: this.responseModel ? { ...this.measurement.attributes, [A.GEN_AI_RESPONSE_MODEL]: this.responseModel } : this.measurement.attributes,
+        durationSeconds: (performance.now() - this.startedAt) / 1000,
+        usage: outcome.failed ? null : this.measuredUsage,
+        timeToFirstChunkSeconds: this.streamed && this.firstChunkAt !== undefined ? (this.firstChunkAt - this.startedAt) / 1000 : null,
+        errorType: outcome.failed ? outcome.errorType ?? '_OTHER' : null,
+        costUsd: outcome.costUsd,
+      });
+    } catch (err) {
+      reportProblem(this.problems, 'metrics', err);
+    }
     this.state = 'ended';
     try {
       this.onEnded(outcome);
@@ -353,6 +387,8 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     const finishGiven = read(result as AggregatorEnd, 'finishReason');
     const finishReason = typeof finishGiven === 'string' ? finishGiven : response?.finishReasons?.[0] ?? null;
     const usage = sanitizeUsage(usageGiven && typeof usageGiven === 'object' ? usageGiven as Partial<Usage> : null);
+    this.measuredUsage = usageGiven ? usage : null;
+    this.responseModel = response?.model ?? null;
     if (this.payload) {
       this.payload.output = output;
       this.payload.toolCallsJson = toolCalls ? safeStringify(toolCalls, this.policy.replacer) : null;
