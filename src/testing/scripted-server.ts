@@ -5,7 +5,7 @@
  * aborts, usage shape, reported cost), and every request is recorded with its
  * arrival and finish times. Listens on 127.0.0.1 only.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ScriptedToolCall {
@@ -31,7 +31,8 @@ export interface ScriptedModel {
   chunkDelayMs?: number;
   /** Answer with this HTTP status and an OpenAI-style error body. */
   failStatus?: number;
-  failMessage?: string;
+  /** The error body's message; a function sees the request (e.g. to echo its Authorization header, as some providers do). */
+  failMessage?: string | ((request: RecordedRequest) => string);
   /** Never answer; the request ends only when the client goes away. */
   hang?: boolean;
   usage?: UsageVariant;
@@ -47,6 +48,8 @@ export interface ScriptedModel {
 
 export interface RecordedRequest {
   model: string;
+  /** The request's HTTP headers (lower-case names), as received. */
+  headers: IncomingHttpHeaders;
   body: Record<string, unknown>;
   messages: Record<string, unknown>[];
   stream: boolean;
@@ -89,6 +92,7 @@ export async function startScriptedServer(options: { models: Record<string, Scri
     const modelName = String(body.model ?? '');
     const record: RecordedRequest = {
       model: modelName,
+      headers: req.headers,
       body,
       messages: Array.isArray(body.messages) ? (body.messages as Record<string, unknown>[]) : [],
       stream: body.stream === true,
@@ -111,7 +115,8 @@ export async function startScriptedServer(options: { models: Record<string, Scri
     if (model.delayMs) await sleep(model.delayMs);
     if (res.destroyed) return;
     if (model.failStatus) {
-      sendError(res, model.failStatus, model.failMessage ?? `scripted failure of ${modelName}`);
+      const message = typeof model.failMessage === 'function' ? model.failMessage(record) : model.failMessage;
+      sendError(res, model.failStatus, message ?? `scripted failure of ${modelName}`);
       return;
     }
 
