@@ -70,13 +70,21 @@ export class Redactor {
     return this.#rules.map((r) => r.regex);
   }
 
-  /** The text with every secret masked. */
+  /**
+   * The text with every secret masked. Fails closed: when a pattern cannot
+   * run on the text (a user pattern whose greedy run overflows the regex
+   * engine's stack on a text of megabytes), the whole text is masked.
+   */
   text(input: string): string {
     let out = input;
     for (const rule of this.#rules) {
       // A substring check is far cheaper than a scan, and most texts hold no hint at all.
       if (rule.hints && !rule.hints.some((hint) => out.includes(hint))) continue;
-      out = out.replace(rule.regex, (match: string, ...rest: unknown[]) => mask(rule, match, rest));
+      try {
+        out = out.replace(rule.regex, (match: string, ...rest: unknown[]) => mask(rule, match, rest));
+      } catch {
+        return REDACTED;
+      }
     }
     return out;
   }

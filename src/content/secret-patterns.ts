@@ -40,6 +40,8 @@ export interface SecretPattern {
 
 /** `user:password` in base64, as HTTP Basic credentials are; decodes to printable text holding a colon. */
 function isBasicCredentials(candidate: string): boolean {
+  // Padded base64 comes in whole quads: most words after "Basic" fail here, before any decoding.
+  if (candidate.length % 4 !== 0) return false;
   const bytes = Buffer.from(candidate, 'base64');
   // Not base64 at all when re-encoding does not give the candidate back.
   if (bytes.toString('base64').replace(/=+$/, '') !== candidate.replace(/=+$/, '')) return false;
@@ -64,8 +66,8 @@ export const BUILTIN_PATTERNS: readonly SecretPattern[] = [
   AUTHORIZATION_BASIC,
   {
     name: 'basic-credentials',
-    covers: '`Basic <base64>` anywhere when the base64 decodes to `user:password`',
-    regex: /(?<keep>\b[Bb]asic\s{1,4})[A-Za-z0-9+/]{4}[A-Za-z0-9+/]*?(?![A-Za-z0-9+/])={0,2}(?![A-Za-z0-9+/=])/g,
+    covers: '`Basic <base64>` anywhere when the base64 (padded, 8 characters or more) decodes to `user:password`',
+    regex: /(?<keep>\b[Bb]asic\s{1,4})[A-Za-z0-9+/]{6}[A-Za-z0-9+/]*?(?![A-Za-z0-9+/])={0,2}(?![A-Za-z0-9+/=])/g,
     hints: ['asic'],
     accept: isBasicCredentials,
   },
@@ -121,8 +123,8 @@ export const BUILTIN_PATTERNS: readonly SecretPattern[] = [
 
 export const EMAIL_PATTERN: SecretPattern = {
   name: 'email-address',
-  covers: 'e-mail addresses (`local@domain.tld`; on with `redact: true`, off with `redact: { emails: false }`)',
-  regex: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,63}(?![A-Za-z0-9-])/g,
+  covers: 'e-mail addresses (`local@domain.tld`; not the user of a URL `https://git@host/…` nor an SSH remote `git@host:org/repo`); on with `redact: true`, off with `redact: { emails: false }`',
+  regex: /(?<![A-Za-z0-9._%+-])(?<!\/\/)[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,63}(?![A-Za-z0-9-]|:[A-Za-z0-9_~/])/g,
   hints: ['@'],
 };
 
