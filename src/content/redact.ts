@@ -25,7 +25,7 @@ export interface RedactOptions {
 }
 
 /** One pattern in force: a built-in (with its hints, kept prefix and check) or a user's. */
-type Rule = Pick<SecretPattern, 'regex' | 'hints' | 'accept'>;
+type Rule = Pick<SecretPattern, 'regex' | 'hints' | 'accept' | 'startBefore'>;
 
 export class Redactor {
   /** Masks nothing. */
@@ -81,7 +81,9 @@ export class Redactor {
       // A substring check is far cheaper than a scan, and most texts hold no hint at all.
       if (rule.hints && !rule.hints.some((hint) => out.includes(hint))) continue;
       try {
-        out = out.replace(rule.regex, (match: string, ...rest: unknown[]) => mask(rule, match, rest));
+        out = rule.startBefore
+          ? maskExtendingLeft(out, rule.regex, rule.startBefore)
+          : out.replace(rule.regex, (match: string, ...rest: unknown[]) => mask(rule, match, rest));
       } catch {
         return REDACTED;
       }
@@ -157,6 +159,21 @@ function mask(rule: Rule, match: string, rest: unknown[]): string {
   const keep = typeof groups === 'object' && groups !== null ? (groups as { keep?: string }).keep ?? '' : '';
   if (rule.accept && !rule.accept(match.slice(keep.length))) return match;
   return keep + REDACTED;
+}
+
+/** Masks from where `startBefore` says each secret starts to the end of its match. */
+function maskExtendingLeft(text: string, regex: RegExp, startBefore: NonNullable<Rule['startBefore']>): string {
+  // A copy: exec() moves lastIndex, and the pattern object is shared by every Redactor.
+  const scanner = new RegExp(regex.source, regex.flags);
+  let out = '';
+  let copied = 0;
+  for (let match = scanner.exec(text); match !== null; match = scanner.exec(text)) {
+    const start = startBefore(text, match.index);
+    if (start === undefined || start < copied) continue;
+    out += text.slice(copied, start) + REDACTED;
+    copied = match.index + match[0].length;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
 }
 
 function builtinRules(emails: boolean): Rule[] {

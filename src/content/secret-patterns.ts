@@ -36,6 +36,13 @@ export interface SecretPattern {
   readonly hints?: readonly string[];
   /** The candidate (without its `keep` prefix) is masked only when this agrees. */
   readonly accept?: (secret: string) => boolean;
+  /**
+   * For a pattern that matches from a distinctive character inside the
+   * secret (the "@" of an address), so the engine can find candidates by a
+   * fast scan for it instead of trying every position: where the secret
+   * really starts, left of the match, or undefined when there is none.
+   */
+  readonly startBefore?: (text: string, matchIndex: number) => number | undefined;
 }
 
 /** `user:password` in base64, as HTTP Basic credentials are; decodes to printable text holding a colon. */
@@ -80,7 +87,8 @@ export const BUILTIN_PATTERNS: readonly SecretPattern[] = [
   {
     name: 'url-password',
     covers: 'the password of a URL with credentials (`scheme://user:password@host`; the user name stays)',
-    regex: /(?<keep>(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}:\/\/[^\s:@/?#"'<>\\`]{0,256}:)[^\s@/?#"'<>\\`]{1,256}(?=@)/g,
+    // Starts at "://" (the scheme stays outside the match), so the engine scans for that literal instead of trying every position.
+    regex: /(?<keep>:\/\/(?<=[A-Za-z0-9+.-]:\/\/)[^\s:@/?#"'<>\\`]{0,256}:)[^\s@/?#"'<>\\`]{1,256}(?=@)/g,
     hints: ['://'],
   },
   {
@@ -124,9 +132,26 @@ export const BUILTIN_PATTERNS: readonly SecretPattern[] = [
 export const EMAIL_PATTERN: SecretPattern = {
   name: 'email-address',
   covers: 'e-mail addresses (`local@domain.tld`; not the user of a URL `https://git@host/…` nor an SSH remote `git@host:org/repo`); on with `redact: true`, off with `redact: { emails: false }`',
-  regex: /(?<![A-Za-z0-9._%+-])(?<!\/\/)[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,63}(?![A-Za-z0-9-]|:[A-Za-z0-9_~/])/g,
+  // From the "@" (found by a fast scan for that character); `startBefore` adds the local part.
+  regex: /@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,63}(?![A-Za-z0-9-]|:[A-Za-z0-9_~/])/g,
   hints: ['@'],
+  startBefore: emailLocalPartStart,
 };
+
+/** An e-mail address's local part: 1 to 64 of these characters. */
+function isLocalPartChar(code: number): boolean {
+  return (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a) || (code >= 0x30 && code <= 0x39)
+    || code === 0x2e || code === 0x5f || code === 0x25 || code === 0x2b || code === 0x2d; // . _ % + -
+}
+
+/** Where the address whose "@" is at `at` starts, or undefined: no local part, one over 64 characters, or the user of a URL (`//git@host`). */
+function emailLocalPartStart(text: string, at: number): number | undefined {
+  let start = at;
+  while (start > 0 && at - start <= 64 && isLocalPartChar(text.charCodeAt(start - 1))) start--;
+  if (start === at || at - start > 64) return undefined;
+  if (start >= 2 && text.startsWith('//', start - 2)) return undefined;
+  return start;
+}
 
 /** An object key naming an AWS secret access key, and the value it holds: masked whole, as a JSON walk sees them apart. */
 export const AWS_SECRET_KEY_NAME = /secret[_-]?access[_-]?key$/i;
