@@ -58,7 +58,7 @@ function isBasicCredentials(candidate: string): boolean {
 
 const AUTHORIZATION_BASIC: SecretPattern = {
   name: 'authorization-basic',
-  covers: 'the credentials of an `Authorization: Basic …` header (also as `"Authorization": "Basic …"` or `authorization=Basic …`)',
+  covers: 'the credentials of an `Authorization: Basic …` header, any case, also written `"Authorization": "Basic …"` or `authorization=Basic …` (the header name stays)',
   regex: /(?<keep>\bAuthorization\\?["']?\s{0,4}[:=]\s{0,4}\\?["']?\s{0,4}Basic\s{1,4})[A-Za-z0-9+/]+?(?![A-Za-z0-9+/])={0,2}/gi,
   hints: ['uthorization', 'UTHORIZATION'],
 };
@@ -66,7 +66,7 @@ const AUTHORIZATION_BASIC: SecretPattern = {
 export const BUILTIN_PATTERNS: readonly SecretPattern[] = [
   {
     name: 'private-key',
-    covers: 'PEM private keys (`-----BEGIN … PRIVATE KEY-----` with its base64 body and END line, also with `\\n` escapes as in JSON key files); a BEGIN without an END masks the base64 lines that follow it',
+    covers: 'PEM private keys (`-----BEGIN … PRIVATE KEY-----` with its base64 body and END line, also with `\\n` escapes as in JSON key files); a BEGIN without an END masks what follows it up to the first character that is neither base64 nor whitespace',
     regex: /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----(?:(?:\r?\n|\\r?\\n)[A-Za-z][A-Za-z0-9-]{0,40}:[^\r\n\\]{0,300}){0,8}[A-Za-z0-9+/=\s\\]*?(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----|(?![A-Za-z0-9+/=\s\\]))/g,
     hints: ['PRIVATE KEY'],
   },
@@ -80,7 +80,7 @@ export const BUILTIN_PATTERNS: readonly SecretPattern[] = [
   },
   {
     name: 'bearer-token',
-    covers: '`Bearer <token>` with a token of 20 or more characters',
+    covers: '`Bearer <token>` with a token of 20 or more characters (the word `Bearer` stays)',
     regex: /(?<keep>\b[Bb]earer\s{1,16})[A-Za-z0-9._~+/-]{20}[A-Za-z0-9._~+/-]*?(?![A-Za-z0-9._~+/-])={0,4}/g,
     hints: ['earer'],
   },
@@ -105,13 +105,13 @@ export const BUILTIN_PATTERNS: readonly SecretPattern[] = [
   },
   {
     name: 'github-token',
-    covers: 'GitHub tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` with 30+ characters, and `github_pat_…`)',
+    covers: 'GitHub tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` and `github_pat_`, each with 30+ characters after the prefix)',
     regex: /\b(?:gh[pousr]_[A-Za-z0-9]{30}[A-Za-z0-9]*?\b|github_pat_[A-Za-z0-9_]{30}[A-Za-z0-9_]*?(?![A-Za-z0-9_]))/g,
     hints: ['gh', 'github_pat_'],
   },
   {
     name: 'slack-token',
-    covers: 'Slack tokens (`xoxa-`, `xoxb-`, `xoxp-`, `xoxo-`, `xoxs-`, `xoxr-`)',
+    covers: 'Slack tokens (`xoxa-`, `xoxb-`, `xoxp-`, `xoxo-`, `xoxs-`, `xoxr-` with 10+ characters after the prefix)',
     regex: /\bxox[abposr]-[A-Za-z0-9-]{10}[A-Za-z0-9-]*?(?![A-Za-z0-9-])/g,
     hints: ['xox'],
   },
@@ -131,7 +131,7 @@ export const BUILTIN_PATTERNS: readonly SecretPattern[] = [
 
 export const EMAIL_PATTERN: SecretPattern = {
   name: 'email-address',
-  covers: 'e-mail addresses (`local@domain.tld`; not the user of a URL `https://git@host/…` nor an SSH remote `git@host:org/repo`); on with `redact: true`, off with `redact: { emails: false }`',
+  covers: 'e-mail addresses (`local@domain.tld`: a local part of 1 to 64 characters, a domain with a dot and a top-level name of letters; not the user of a URL `https://git@host/…` nor an SSH remote `git@host:org/repo`); on with `redact: true`, off with `redact: { emails: false }`',
   // From the "@" (found by a fast scan for that character); `startBefore` adds the local part.
   regex: /@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,63}(?![A-Za-z0-9-]|:[A-Za-z0-9_~/])/g,
   hints: ['@'],

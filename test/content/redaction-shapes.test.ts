@@ -5,8 +5,11 @@
  * Each case also shows what must survive, so a pattern cannot pass by
  * masking everything.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { redactingReplacer, redactionPatterns, redactText } from '../../src/content/redact.js';
+import { BUILTIN_PATTERNS, EMAIL_PATTERN } from '../../src/content/secret-patterns.js';
 
 const patterns = redactionPatterns(true);
 const mask = (text: string) => redactText(text, patterns);
@@ -82,5 +85,14 @@ describe('redact: true masks', () => {
     expect(mask('sk-ant-api03-abcdefghijklmnopqrstuvwxyz xoxb-1234567890-abc AIzaSyA1234567890abcdefghijklmnopqrstuv'))
       .toBe('[REDACTED] [REDACTED] [REDACTED]');
     expect(mask('github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz')).toBe('[REDACTED]');
+  });
+});
+
+describe('README', () => {
+  it('lists exactly what each built-in pattern covers', () => {
+    const readme = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Redaction'), readme.indexOf('\n## ', readme.indexOf('## Redaction') + 1));
+    const listed = section.split('\n').filter((line) => line.startsWith('- '));
+    expect(listed).toEqual([...BUILTIN_PATTERNS, EMAIL_PATTERN].map((p) => `- ${p.covers}`));
   });
 });
