@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { otlpTracesUrl } from '../config/otlp-url.js';
 import { sessionFilePath } from '../config/paths.js';
 import type { TurnRecord } from '../record/schema.js';
 import { TraceFileError } from '../offline/errors.js';
@@ -33,6 +34,8 @@ export interface DemoResult {
   records: TurnRecord[];
   traceIds: string[];
   otlpEndpoint: string | undefined;
+  /** What OTLP export did (with `otlpUrl`): the demo reports it as it was, not as hoped. */
+  otlp: { exportedSpans: number; failedSpans: number; droppedSpans: number } | undefined;
   /** Lines of the session file that did not validate (expected: none). */
   invalidLines: number;
 }
@@ -53,12 +56,13 @@ const DEMO_PRESET: MoaPreset = {
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const server = await startScriptedServer({ models: demoModels() });
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'moa-demo-'));
-  const otlpEndpoint = options.otlpUrl ? tracesEndpoint(options.otlpUrl) : undefined;
+  const otlpEndpoint = options.otlpUrl ? otlpTracesUrl(options.otlpUrl) : undefined;
   const tracing = setupMoaTracing(
     {
       save_traces: true,
       trace_dir: dir,
-      otlp: otlpEndpoint ? { enabled: true, endpoint: otlpEndpoint } : { enabled: false },
+      // A local demo: give a collector that is not there a few seconds, not the default ten.
+      otlp: otlpEndpoint ? { enabled: true, endpoint: otlpEndpoint, timeout_ms: 3000 } : { enabled: false },
       service_name: 'moa-otel-demo',
     },
     // Hermetic: the user's config file and OTEL_* variables do not change what the demo does.
@@ -77,7 +81,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         'demo-house': { baseURL: server.baseURL, included: true },
       },
       defaultPreset: 'demo',
-      tracer: tracing.tracer,
+      instrumentation: tracing.instrumentation,
       sessionId,
       maxRetries: 0,
       env: {},
@@ -112,16 +116,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     await tracing.shutdown();
     await server.close();
   }
+  const otlp = tracing.otlpStats();
 
   const sessionFile = sessionFilePath(dir, sessionId);
   const { records, invalid } = await readRecords(sessionFile);
   const traceIds = [...new Set(records.map((r) => r.trace_id).filter((id): id is string => typeof id === 'string'))];
-  return { sessionId, sessionFile, records, traceIds, otlpEndpoint, invalidLines: invalid };
-}
-
-function tracesEndpoint(url: string): string {
-  const trimmed = url.replace(/\/+$/, '');
-  return trimmed.endsWith('/v1/traces') ? trimmed : `${trimmed}/v1/traces`;
+  return { sessionId, sessionFile, records, traceIds, otlpEndpoint, otlp, invalidLines: invalid };
 }
 
 /** The session's records through the offline reader; a missing file is an empty session. */

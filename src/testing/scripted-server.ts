@@ -48,12 +48,12 @@ export interface ScriptedModel {
 
 export interface RecordedRequest {
   model: string;
-  /** The request's HTTP headers (lower-case names), as received. */
-  headers: IncomingHttpHeaders;
   body: Record<string, unknown>;
   messages: Record<string, unknown>[];
   stream: boolean;
   receivedAt: number;
+  /** The request's HTTP headers (e.g. a W3C `traceparent` an HTTP instrumentation injected). */
+  headers: IncomingHttpHeaders;
   finishedAt?: number;
   /** The client went away before the answer was complete. */
   aborted: boolean;
@@ -92,11 +92,11 @@ export async function startScriptedServer(options: { models: Record<string, Scri
     const modelName = String(body.model ?? '');
     const record: RecordedRequest = {
       model: modelName,
-      headers: req.headers,
       body,
       messages: Array.isArray(body.messages) ? (body.messages as Record<string, unknown>[]) : [],
       stream: body.stream === true,
       receivedAt: Date.now(),
+      headers: req.headers,
       aborted: false,
       sentChunks: [],
     };

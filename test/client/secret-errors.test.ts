@@ -28,7 +28,7 @@ const echo401 = { failStatus: 401, failMessage: (r: RecordedRequest) => `Incorre
 async function clientFailingWith(models = DEFAULT_MODELS) {
   server = await scriptedServer(models);
   tracing = inMemoryTracing();
-  const client = testClient(server, tracing.tracer, {
+  const client = testClient(server, tracing.instrumentation, {
     providers: {
       local: { baseURL: server.baseURL, apiKeyEnv: 'LOCAL_KEY' },
       // Never called: its key is masked all the same (a gateway may echo any header it saw).

@@ -47,7 +47,7 @@ async function runAsk(argv: string[], io: CliIo): Promise<number> {
   let client;
   try {
     tracing = setupMoaTracing({}, { env: io.env });
-    client = createMoaClient({ tracer: tracing.tracer, env: io.env, sessionId });
+    client = createMoaClient({ instrumentation: tracing.instrumentation, env: io.env, sessionId });
     if (values.preset !== undefined && !client.config.presets[values.preset]) {
       const names = Object.keys(client.config.presets);
       throw new MoaSetupError(`no preset named "${values.preset}"${names.length ? ` (presets: ${names.join(', ')})` : ''}`);

@@ -7,10 +7,12 @@ import { exportSession } from '../../offline/export-session.js';
 import { problemsToStderr } from '../problems.js';
 import { createProgress } from '../progress.js';
 import { otlpHttpSink, otlpJsonFileSink, SpanExportError, tracesUrl, type SpanSink } from '../../offline/span-sink.js';
+import { OtlpProtocolError, resolveOtlpProtocol, type OtlpProtocol } from '../../export/otlp/protocol.js';
 import { plural, terminalSafe } from '../../offline/format.js';
 import { buildResource } from '../../setup/resource.js';
 import { INSTRUMENTATION_SCOPE } from '../../trace/attributes.js';
 import { PACKAGE_VERSION } from '../../base/version.js';
+import { errorLine } from '../../base/errors.js';
 
 const USAGE = `usage: moa-otel export <session|file> (--otlp URL | --out FILE) [--service-name NAME] [--dir DIR] [--json]
 
@@ -18,7 +20,8 @@ Replays each record as the span tree of a live turn (root, references,
 aggregator), with the record's own times and ids. Records without ids get
 ids derived from their content, so exporting twice gives the same trace.
 
-  --otlp URL          OTLP/HTTP base URL; spans are POSTed to URL/v1/traces (JSON)
+  --otlp URL          OTLP/HTTP base URL; spans are POSTed to URL/v1/traces as
+                      http/protobuf, or http/json when OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL says so
   --out FILE          write OTLP JSON export requests to FILE, one per line
   --service-name NAME service.name of the replayed spans (default: as a live run's:
                       configured, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, else moa-otel)
@@ -45,7 +48,7 @@ async function runExport(argv: string[], io: CliIo): Promise<number> {
   const target = resolveTarget(arg, values.dir, io);
   const serviceName = values['service-name'] ?? configuredServiceName(io);
 
-  const sink: SpanSink = values.otlp !== undefined ? otlpHttpSink(destination) : await otlpJsonFileSink(destination);
+  const sink: SpanSink = values.otlp !== undefined ? otlpHttpSink(destination, { protocol: protocolFrom(io) }) : await otlpJsonFileSink(destination);
   const bar = createProgress(io, 'export', fileSize(target.file));
   try {
     const summary = await exportSession(target, {
@@ -73,11 +76,19 @@ async function runExport(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+function protocolFrom(io: CliIo): OtlpProtocol {
+  try {
+    return resolveOtlpProtocol(io.env);
+  } catch (err) {
+    throw new CliError(err instanceof OtlpProtocolError ? err.message : String(err));
+  }
+}
+
 function safeUrl(base: string): string {
   try {
     return tracesUrl(base);
   } catch (err) {
-    throw new CliError(`--otlp: ${err instanceof Error ? err.message : String(err)}`);
+    throw new CliError(`--otlp: ${errorLine(err)}`);
   }
 }
 
