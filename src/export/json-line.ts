@@ -59,13 +59,10 @@ export interface LineLimits {
 
 export function encodeLine(record: unknown, slots?: RawSlots, limits: LineLimits = {}): EncodedLine {
   const maxBytes = limits.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const texts = slots?.texts ?? [];
   const skeleton = stringifyOrUndefined(record);
-  if (skeleton !== undefined) {
-    const chunks = encodePieces(splice(skeleton, slots?.texts ?? []));
-    const byteLength = totalBytes(chunks);
-    if (byteLength <= maxBytes) return { chunks, byteLength, truncatedChars: 0 };
-  }
-  return encodeCut(record, slots?.texts ?? [], maxBytes);
+  const whole = skeleton === undefined ? undefined : encodeWithin(splice(skeleton, texts), maxBytes);
+  return whole ?? encodeCut(record, texts, maxBytes);
 }
 
 /** The line as one string (a cut record when the whole one would not fit one string). */
@@ -105,10 +102,19 @@ function splice(skeleton: string, texts: readonly string[]): string[] {
   return pieces;
 }
 
-function encodePieces(pieces: readonly string[]): Buffer[] {
-  if (totalLength(pieces) <= JOIN_UP_TO_CHARS) return [Buffer.from(pieces.join(''), 'utf8')];
+/** The pieces as UTF-8, or undefined when they add up to more than `maxBytes` (then nothing big is allocated). */
+function encodeWithin(pieces: readonly string[], maxBytes: number): EncodedLine | undefined {
+  const chars = totalLength(pieces);
+  if (chars <= JOIN_UP_TO_CHARS) {
+    const line = Buffer.from(pieces.join(''), 'utf8');
+    return line.length <= maxBytes ? { chunks: [line], byteLength: line.length, truncatedChars: 0 } : undefined;
+  }
+  const fits = chars * MAX_BYTES_PER_CHAR <= maxBytes
+    || pieces.reduce((sum, piece) => sum + Buffer.byteLength(piece, 'utf8'), 0) <= maxBytes;
+  if (!fits) return undefined;
   // Piece by piece: the whole line never has to be one string.
-  return pieces.map((piece) => Buffer.from(piece, 'utf8'));
+  const chunks = pieces.map((piece) => Buffer.from(piece, 'utf8'));
+  return { chunks, byteLength: totalBytes(chunks), truncatedChars: 0 };
 }
 
 /**
@@ -127,8 +133,9 @@ function encodeCut(record: unknown, texts: readonly string[], maxBytes: number):
   }
   if (!fitted) throw new RangeError(`a trace record does not fit in ${maxBytes} bytes even with all its content cut`);
   const [skeleton, ...slotTexts] = fitted.texts;
-  const chunks = encodePieces(splice(skeleton as string, slotTexts));
-  return { chunks, byteLength: totalBytes(chunks), truncatedChars: fitted.truncatedChars + omittedChars };
+  const line = encodeWithin(splice(skeleton as string, slotTexts), maxBytes);
+  if (!line) throw new RangeError(`a cut trace record came out over ${maxBytes} bytes`); // fitJson measured it: unreachable
+  return { ...line, truncatedChars: fitted.truncatedChars + omittedChars };
 }
 
 function omittedNote(jsonText: string): string {

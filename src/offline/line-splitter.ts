@@ -45,7 +45,7 @@ export class LineSplitter {
     let start = 0;
     let newline = chunk.indexOf(NEWLINE, start);
     while (newline !== -1) {
-      onLine(this.complete(chunk.subarray(start, newline)));
+      onLine(this.complete(chunk.subarray(start, newline), 1));
       start = newline + 1;
       newline = chunk.indexOf(NEWLINE, start);
     }
@@ -55,15 +55,13 @@ export class LineSplitter {
   /** The unterminated tail at end of input (a torn last line), if any. */
   finish(): SplitLine | null {
     if (this.pendingBytes === 0 && this.skippedBytes === 0) return null;
-    const line = this.complete(NOTHING);
-    this.offset -= 1; // no newline was read
-    return line;
+    return this.complete(NOTHING, 0);
   }
 
-  /** Ends the current line with `last`, its final part, and a newline. */
-  private complete(last: Buffer): SplitLine {
+  /** Ends the current line with `last`, its final part, followed by `newlineBytes` (1, or 0 at end of input). */
+  private complete(last: Buffer, newlineBytes: number): SplitLine {
     const length = this.skippedBytes + this.pendingBytes + last.length;
-    this.offset += length + 1;
+    this.offset += length + newlineBytes;
     if (this.skippedBytes > 0 || length > this.maxLineBytes) {
       this.drop();
       return { bytes: NOTHING, endOffset: this.offset, tooLongBytes: length };

@@ -173,7 +173,7 @@ class RecordLineParser {
     }
     if (unterminated) {
       this.report('torn', `torn last line (incomplete write, ${split.bytes.length} bytes): ${result.message}`);
-    } else if (isCutShort(text)) {
+    } else if (isCutShort(text, result.message)) {
       this.report('torn', `torn line (an incomplete write of ${split.bytes.length} bytes, closed by a later append): ${result.message}`);
     } else {
       this.report('json', result.message);
@@ -186,9 +186,15 @@ class RecordLineParser {
   }
 }
 
-/** A record is a JSON object: one cut short starts with `{` and leaves a string or container open. */
-function isCutShort(text: string): boolean {
-  return text.charCodeAt(0) === OPEN_BRACE && scanJsonNesting(text).unclosed;
+/**
+ * A record is a JSON object: one cut short starts with `{`, leaves a string or
+ * container open, and the parser fails at its very end (V8 says where it
+ * stopped; "Unexpected end of JSON input" says no position).
+ */
+function isCutShort(text: string, parseError: string): boolean {
+  if (text.charCodeAt(0) !== OPEN_BRACE || !scanJsonNesting(text).unclosed) return false;
+  const stoppedAt = /at position (\d+)/.exec(parseError);
+  return stoppedAt === null || Number(stoppedAt[1]) >= text.length;
 }
 
 /** Where a record may start inside a line: ours write `{"ts":`, Python's `json.dumps` `{"ts": `. */
