@@ -44,8 +44,20 @@ export function scanJsonNesting(text: string): JsonNesting {
 
 /** Whether JSON text nests arrays/objects more than `maxDepth` levels deep. */
 export function jsonNestingExceeds(text: string, maxDepth: number): boolean {
-  // Deeper than maxDepth takes more than maxDepth opening and closing brackets.
-  return text.length > 2 * maxDepth && scanJsonNesting(text).deepest > maxDepth;
+  // Deeper than maxDepth takes more than maxDepth opening brackets (and as
+  // many closing ones). Most texts have far fewer, which indexOf alone finds
+  // out; only the others are scanned.
+  if (text.length <= 2 * maxDepth) return false;
+  const brackets = occurrencesUpTo(text, '[', maxDepth + 1);
+  if (brackets + occurrencesUpTo(text, '{', maxDepth + 1 - brackets) <= maxDepth) return false;
+  return scanJsonNesting(text).deepest > maxDepth;
+}
+
+/** How many times `char` occurs in `text`, counting no further than `limit`. */
+function occurrencesUpTo(text: string, char: string, limit: number): number {
+  let count = 0;
+  for (let at = text.indexOf(char); at >= 0 && count < limit; at = text.indexOf(char, at + 1)) count += 1;
+  return count;
 }
 
 /** Index of the quote that ends the string starting at `from`, or -1. */

@@ -20,7 +20,7 @@ import { diag } from '@opentelemetry/api';
 import { CauseReporter } from '../base/cause-reporter.js';
 import { errorText } from '../base/errors.js';
 import type { EncodedLine } from './json-line.js';
-import { ensurePrivateDirectory, openTraceFileForAppend, UnsafeTraceTargetError, type OpenedTraceFile } from './safe-open.js';
+import { currentUid, ensurePrivateDirectory, openTraceFileForAppend, UnsafeTraceTargetError, type OpenedTraceFile } from './safe-open.js';
 import { TailTracker } from './torn-tail.js';
 
 export interface WriterStats {
@@ -67,6 +67,8 @@ export class AppendWriter {
   private readonly reporter: CauseReporter;
   private readonly tails = new TailTracker();
   private readonly knownDirs = new Set<string>();
+  /** Whose files may be written: this process's user, when the writer was made. */
+  private readonly uid = currentUid();
 
   constructor(options: AppendWriterOptions = {}) {
     this.reporter = new CauseReporter(options.log ?? ((message) => diag.error(message)));
@@ -111,19 +113,19 @@ export class AppendWriter {
     if (!this.knownDirs.has(dir)) this.checkDir(dir);
     let opened: OpenedTraceFile;
     try {
-      opened = openTraceFileForAppend(filePath);
+      opened = openTraceFileForAppend(filePath, this.uid);
     } catch (err) {
       // The directory was removed since we last made it (prune, a test, a user): make it again once.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       this.checkDir(dir);
-      opened = openTraceFileForAppend(filePath);
+      opened = openTraceFileForAppend(filePath, this.uid);
     }
     if (opened.tightened) this.stats.permissionsTightened += 1;
     return opened;
   }
 
   private checkDir(dir: string): void {
-    if (ensurePrivateDirectory(dir)) this.stats.permissionsTightened += 1;
+    if (ensurePrivateDirectory(dir, this.uid)) this.stats.permissionsTightened += 1;
     this.knownDirs.add(dir);
   }
 
