@@ -18,7 +18,7 @@
 import { constants } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { fitJson } from '../content/fit-json.js';
-import { tryParseJson } from '../content/safe-json.js';
+import { safeStringify, tryParseJson } from '../content/safe-json.js';
 
 const NONCE = randomBytes(16).toString('hex');
 // Short enough to be structure for fit-json (never cut): 43 characters plus the slot index.
@@ -76,13 +76,14 @@ export function serializeLine(record: unknown, slots?: RawSlots): string {
   return Buffer.concat(line.chunks, line.byteLength).toString('utf8');
 }
 
+/** The record's JSON, or undefined when it is too long for one string (then it is cut). */
 function stringifyOrUndefined(record: unknown): string | undefined {
   try {
-    // The record is plain data built by this package; the one thing that
-    // makes it fail is size ("Invalid string length").
     return JSON.stringify(record) ?? 'null';
-  } catch {
-    return undefined;
+  } catch (err) {
+    // The record is plain data built by this package, so the failure is its
+    // size ("Invalid string length"); anything else gets the careful serializer.
+    return err instanceof RangeError ? undefined : safeStringify(record);
   }
 }
 

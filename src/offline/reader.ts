@@ -199,7 +199,7 @@ function isCutShort(text: string, parseError: string): boolean {
 
 /** Where a record may start inside a line: ours write `{"ts":`, Python's `json.dumps` `{"ts": `. */
 const RECORD_START = '{"ts":';
-/** Candidates tried per bad line: a nested `"ts"` key can look like a record start, a real one comes first or second. */
+/** A `"ts"` key nested in a fragment's messages can look like a record start too: a few candidates are tried, each a full parse. */
 const MAX_GLUE_CANDIDATES = 4;
 
 /** A complete record glued behind a torn fragment (an append without a newline in front), if there is one. */
