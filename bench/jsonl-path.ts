@@ -48,7 +48,7 @@ export async function runJsonlPathBench(sizes: Array<[string, number, number]> =
       const aggMessages = conversation(bytes);
       const output = 'Advice: '.padEnd(Math.min(2000, Math.max(200, bytes / 50)), 'a');
       const instrumented = (session: string) => {
-        const turn = startMoaTurn({ sessionId: session, preset: 'bench', tracer: tracing.tracer });
+        const turn = startMoaTurn({ sessionId: session, preset: 'bench', instrumentation: tracing.instrumentation });
         for (let i = 0; i < 2; i++) {
           turn.startReference({ index: i, model: `ref-${i}`, provider: 'local', messages: refMessages })
             .end({ output, usage: { inputTokens: 1000, outputTokens: 100 }, cost: { usd: 0.001, status: 'estimated' } });

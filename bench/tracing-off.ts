@@ -6,16 +6,16 @@
  * model, so the comparison is as strict as it can be).
  */
 import { createHash } from 'node:crypto';
-import { setupMoaTracing, startMoaTurn, type ChatMessage, type Tracer } from './bench-deps.js';
+import { setupMoaTracing, startMoaTurn, type ChatMessage, type MoaTurnStarter } from './bench-deps.js';
 
 export interface TracingOffResult { plainUs: number; instrumentedUs: number; ratio: number }
 
 const messages: ChatMessage[] = Array.from({ length: 12 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `message ${i} `.repeat(60) }));
 const callModel = (text: string) => new Promise<string>((resolve) => setImmediate(() => resolve(`answer to ${text.length}`)));
 
-/** One turn; `tracer` undefined means no instrumentation at all (same control flow otherwise). */
-async function turn(tracer: Tracer | undefined): Promise<string> {
-  const moa = tracer ? startMoaTurn({ sessionId: 's', preset: 'p', tracer }) : undefined;
+/** One turn; `instrumentation` undefined means no instrumentation at all (same control flow otherwise). */
+async function turn(instrumentation: MoaTurnStarter | undefined): Promise<string> {
+  const moa = instrumentation ? startMoaTurn({ sessionId: 's', preset: 'p', instrumentation }) : undefined;
   const view = JSON.stringify(messages.filter((m) => m.role !== 'system'));
   createHash('sha256').update(view).digest('hex');
   const refs = await Promise.all([0, 1].map(async (index) => {
@@ -38,10 +38,10 @@ export async function runTracingOffBench(rounds = 20, turnsPerRound = 2000): Pro
   const instrumented: number[] = [];
   for (let r = 0; r < rounds; r++) {
     // Alternate which side goes first so drift in machine load cancels out.
-    const sides: Array<[number[], Tracer | undefined]> = r % 2 ? [[plain, undefined], [instrumented, tracing.tracer]] : [[instrumented, tracing.tracer], [plain, undefined]];
-    for (const [into, tracer] of sides) {
+    const sides: Array<[number[], MoaTurnStarter | undefined]> = r % 2 ? [[plain, undefined], [instrumented, tracing.instrumentation]] : [[instrumented, tracing.instrumentation], [plain, undefined]];
+    for (const [into, instrumentation] of sides) {
       const t = performance.now();
-      for (let i = 0; i < turnsPerRound; i++) await turn(tracer);
+      for (let i = 0; i < turnsPerRound; i++) await turn(instrumentation);
       into.push((performance.now() - t) / turnsPerRound);
     }
   }

@@ -29,6 +29,11 @@ export function errorText(error: unknown): string {
   }
 }
 
+/** The first line of any thrown value's text, for a one-line message; never throws. */
+export function errorLine(error: unknown): string {
+  return firstLine(errorText(error));
+}
+
 /** The HTTP status an error carries (the `openai` package sets `status`), if any; never throws. */
 export function httpStatusOf(error: unknown): number | undefined {
   try {

@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { errorLine } from '../base/errors.js';
 import { CliError, type CliIo } from './command.js';
 import { resolveConfig } from '../config/load.js';
 import { resolveTraceDir, sanitizeSessionId, sessionFilePath } from '../config/paths.js';
@@ -25,8 +26,7 @@ export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnTy
     // strict is parseArgs' default: unknown options and missing values throw.
     return parseArgs(config);
   } catch (err) {
-    const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
-    throw new CliError(message.replace(/\. To specify a positional argument.*$/, ''));
+    throw new CliError(errorLine(err).replace(/\. To specify a positional argument.*$/, ''));
   }
 }
 
@@ -53,7 +53,7 @@ export function traceDirectory(dirOption: string | undefined, io: CliIo): string
     const config = resolveConfig({}, { env: io.env });
     return resolveTraceDir(config.trace_dir, io.env, config.profile);
   } catch (err) {
-    throw new CliError(`configuration: ${err instanceof Error ? err.message : String(err)}`);
+    throw new CliError(`configuration: ${errorLine(err)}`);
   }
 }
 

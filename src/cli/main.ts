@@ -6,6 +6,9 @@
 import { realpathSync } from 'node:fs';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { fileURLToPath } from 'node:url';
+import { CauseReporter } from '../base/cause-reporter.js';
+import { errorLine, errorText, firstLine } from '../base/errors.js';
+import { PACKAGE_VERSION } from '../base/version.js';
 import { CliError, type CliIo } from './command.js';
 import { COMMANDS } from './registry.js';
 
@@ -16,7 +19,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return name ? 0 : 2;
   }
   if (name === '--version') {
-    io.stdout.write('moa-otel 0.1.0\n');
+    io.stdout.write(`moa-otel ${PACKAGE_VERSION}\n`);
     return 0;
   }
   const load = COMMANDS[name];
@@ -32,17 +35,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     return await command.run(rest, io);
   } catch (err) {
-    io.stderr.write(`moa-otel ${name}: ${describeError(err)}\n`);
+    io.stderr.write(`moa-otel ${name}: ${errorLine(err)}\n`);
     return err instanceof CliError ? err.exitCode : 1;
   }
-}
-
-function describeError(err: unknown): string {
-  if (err instanceof Error) {
-    // Node's argument parser errors carry a code; their message is already one line.
-    return (err.message.split('\n')[0] ?? err.message).trim();
-  }
-  return String(err);
 }
 
 async function helpText(): Promise<string> {
@@ -74,12 +69,12 @@ function isMain(): boolean {
  * logger to the application, but the CLI is the application: show warnings.
  */
 function showTracingWarnings(stderr: NodeJS.WritableStream): void {
-  const seen = new Set<string>();
+  // A warning repeated for every turn is shown once: its text is its cause.
+  const reporter = new CauseReporter((line) => stderr.write(line));
   const line = (level: string) => (message: string, ...args: unknown[]) => {
-    const text = [message, ...args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : ''))].filter(Boolean).join(' ').split('\n')[0]?.replace(/^moa-otel: /, '') ?? '';
-    if (seen.has(text)) return;
-    seen.add(text);
-    stderr.write(`moa-otel: ${level}: ${text}\n`);
+    const parts = [message, ...args.map((a) => (a instanceof Error ? errorText(a) : typeof a === 'string' ? a : ''))];
+    const text = firstLine(parts.filter(Boolean).join(' ')).replace(/^moa-otel: /, '');
+    reporter.fail(text, `moa-otel: ${level}: ${text}\n`);
   };
   const quiet = () => {};
   diag.setLogger({ error: line('error'), warn: line('warning'), info: quiet, debug: quiet, verbose: quiet }, DiagLogLevel.WARN);
@@ -95,6 +90,6 @@ if (isMain()) {
   });
   runCli(process.argv.slice(2), io).then(
     (code) => { process.exitCode = code; },
-    (err: unknown) => { process.stderr.write(`moa-otel: ${describeError(err)}\n`); process.exitCode = 1; },
+    (err: unknown) => { process.stderr.write(`moa-otel: ${errorLine(err)}\n`); process.exitCode = 1; },
   );
 }

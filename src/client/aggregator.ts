@@ -4,6 +4,7 @@
  * tools. Drives the aggregator span, which ends once the answer (or the
  * stream) is complete; the caller ends the turn, whose root waits for it.
  */
+import { context as otelContext } from '@opentelemetry/api';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -35,6 +36,7 @@ export async function callAggregator(request: AggregatorRequest): Promise<ChatCo
     ...callStartFacts(slot, provider, temperature),
     messages: request.messages,
     stream: params.stream === true,
+    ...(Array.isArray(params.tools) && params.tools.length > 0 ? { tools: params.tools } : {}),
   });
   const body: Record<string, unknown> = {
     ...params,
@@ -53,10 +55,10 @@ export async function callAggregator(request: AggregatorRequest): Promise<ChatCo
     const callerWantsUsage = params.stream_options?.include_usage === true;
     let source: Stream<ChatCompletionChunk>;
     try {
-      source = await provider.client.chat.completions.create(
+      source = await otelContext.with(agg.context, () => provider.client.chat.completions.create(
         { ...body, stream: true, stream_options: { ...(params.stream_options ?? {}), include_usage: true } } as unknown as ChatCompletionCreateParamsStreaming,
         requestOptions,
-      );
+      ));
     } catch (err) {
       agg.fail(provider.scrub(err));
       throw err;
@@ -72,10 +74,11 @@ export async function callAggregator(request: AggregatorRequest): Promise<ChatCo
   }
 
   try {
-    const response = (await provider.client.chat.completions.create(
+    // Inside the aggregator's span: the HTTP request (and any instrumentation of it) nests under `chat <model>`.
+    const response = (await otelContext.with(agg.context, () => provider.client.chat.completions.create(
       body as unknown as ChatCompletionCreateParamsNonStreaming,
       requestOptions,
-    )) as ChatCompletion;
+    ))) as ChatCompletion;
     const choice = response.choices?.[0];
     const toolCalls = choice?.message?.tool_calls ?? [];
     agg.end({

@@ -6,7 +6,6 @@
  * place of an OpenAI client. Each call is one MoA iteration: advisory view →
  * reference fan-out (or cache HIT) → guidance block → aggregator.
  */
-import type { Tracer } from '@opentelemetry/api';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -17,7 +16,8 @@ import type { Stream } from 'openai/streaming';
 import { resolveConfig, type MoaOptions } from '../config/load.js';
 import type { Env } from '../config/paths.js';
 import type { MoaConfig, PresetConfig } from '../config/schema.js';
-import { startMoaTurn } from '../trace/turn.js';
+import { startMoaTurn, type MoaTurnStarter } from '../trace/instrumentation.js';
+import { latestUserText } from '../content/genai.js';
 import type { ChatMessage, FanoutMode } from '../trace/types.js';
 import { buildAdvisoryView, referenceMessages, type AdvisoryMessage } from './advisory-view.js';
 import { callAggregator } from './aggregator.js';
@@ -67,8 +67,11 @@ export interface MoaClientOptions {
   toolResultBudget?: number;
   /** Session id recorded on every turn (overridable per call). */
   sessionId?: string | null;
-  /** Defaults to the global tracer. */
-  tracer?: Tracer;
+  /**
+   * Records every turn (from `setupMoaTracing()` or `createMoaSpanProcessors()`).
+   * Default: the plain instrumentation on the global tracer provider.
+   */
+  instrumentation?: MoaTurnStarter;
   /** Retries of the `openai` client per provider call (its default is 2). */
   maxRetries?: number;
   /** Base URLs under which this client is itself served; providers pointing there are refused. */
@@ -112,13 +115,13 @@ export interface MoaClient {
 /** The `model` value that always means "the default preset". */
 export const DEFAULT_PRESET_MODEL = 'moa';
 
-const CLIENT_ONLY_KEYS = ['sessionId', 'tracer', 'maxRetries', 'selfBaseURLs', 'env', 'ignoreConfigFile'] as const;
+const CLIENT_ONLY_KEYS = ['sessionId', 'instrumentation', 'maxRetries', 'selfBaseURLs', 'env', 'ignoreConfigFile'] as const;
 
 export function createMoaClient(options: MoaClientOptions = {}): MoaClient {
   const env = options.env ?? process.env;
-  const configOptions: MoaOptions = { ...options };
+  const configOptions: Record<string, unknown> = { ...options };
   for (const key of CLIENT_ONLY_KEYS) delete configOptions[key];
-  const config = resolveConfig(configOptions, { env, ignoreConfigFile: options.ignoreConfigFile ?? false });
+  const config = resolveConfig(configOptions as MoaOptions, { env, ignoreConfigFile: options.ignoreConfigFile ?? false });
 
   const providers = new ProviderRegistry({ providers: config.providers, env, maxRetries: options.maxRetries });
   const cache = new ReferenceCache();
@@ -164,7 +167,9 @@ export function createMoaClient(options: MoaClientOptions = {}): MoaClient {
       fanout,
       cache: cached ? 'hit' : 'miss',
       iteration: plan.iteration,
-      tracer: options.tracer,
+      // The caller's latest question: what the turn answers (the guidance block comes after it).
+      input: latestUserText(messages) ?? '',
+      ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}),
     });
 
     try {

@@ -5,9 +5,10 @@
  * A failure or timeout becomes a note for the aggregator and never fails the
  * turn; results come back in preset order whatever the finishing order.
  */
+import { context as otelContext } from '@opentelemetry/api';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import type { ModelSlotConfig } from '../config/schema.js';
-import { describeFailure } from '../trace/turn.js';
+import { describeFailure } from '../base/errors.js';
 import type { ChatMessage, MoaTurn } from '../trace/types.js';
 import { callStartFacts, meterCall, responseInfo } from './call-facts.js';
 import type { ReferenceOutcome } from './guidance.js';
@@ -64,7 +65,8 @@ async function runReference(request: FanoutRequest, slot: ModelSlotConfig, index
       ...reasoningParams(slot),
       stream: false as const,
     } as unknown as ChatCompletionCreateParamsNonStreaming;
-    const response: ChatCompletion = await provider.client.chat.completions.create(body, { signal: controller.signal });
+    // Inside the reference's span: the HTTP request (and any instrumentation of it) nests under `chat <model>`.
+    const response: ChatCompletion = await otelContext.with(ref.context, () => provider.client.chat.completions.create(body, { signal: controller.signal }));
     const output = response.choices?.[0]?.message?.content ?? '';
     ref.end({
       output,

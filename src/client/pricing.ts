@@ -15,8 +15,8 @@
  * at import: importing moa-otel, or running with tracing off, never pays for it.
  */
 import { createRequire } from 'node:module';
+import { genAiInputTokens } from '../record/usage.js';
 import type { Cost, Usage } from '../trace/types.js';
-import { totalInputTokens } from './usage.js';
 
 export interface PriceRequest {
   /** The configured provider name (e.g. `openrouter`, `my-gateway`). */
@@ -77,7 +77,7 @@ export function reportedCost(rawUsage: unknown): number | null {
 function estimateFromTable(request: PriceRequest, usage: Usage): number | null {
   const tokens = {
     // genai-prices counts cached tokens inside input_tokens.
-    input_tokens: totalInputTokens(usage),
+    input_tokens: genAiInputTokens(usage),
     cache_read_tokens: usage.cacheReadTokens,
     cache_write_tokens: usage.cacheWriteTokens,
     output_tokens: usage.outputTokens,

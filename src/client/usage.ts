@@ -75,11 +75,6 @@ export function normalizeUsage(raw: unknown): NormalizedUsage | null {
   return null;
 }
 
-/** Input tokens in the GenAI sense (cached included), as price tables expect. */
-export function totalInputTokens(usage: Usage): number {
-  return usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;
-}
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -8,15 +8,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { otlpTracesUrl } from './otlp-url.js';
 import { resolveHome, type Env } from './paths.js';
+import type { MoaOptions } from './options.js';
 import { moaConfigSchema, type MoaConfig } from './schema.js';
 
 export class MoaConfigError extends Error {
   override readonly name = 'MoaConfigError';
 }
 
-/** Options from code: any subset of the config keys, snake_case or camelCase. */
-export type MoaOptions = Record<string, unknown>;
+export type { MoaOptions } from './options.js';
 
 type Layer = { source: string; values: Record<string, unknown>; variables?: ReadonlyMap<string, string> };
 
@@ -28,7 +29,7 @@ export interface ResolveConfigContext {
 
 export function resolveConfig(options: MoaOptions = {}, context: ResolveConfigContext = {}): MoaConfig {
   const env = context.env ?? process.env;
-  const code: Layer = { source: 'options', values: normalizeKeys(options) };
+  const code: Layer = { source: 'options', values: normalizeKeys(options as Record<string, unknown>) };
   const variables = new Map<string, string>();
   const fromEnv: Layer = { source: 'environment', values: readEnvLayer(env, variables), variables };
   const profile = (code.values.profile ?? fromEnv.values.profile) as string | undefined;
@@ -86,7 +87,7 @@ function traceEndpointFromOtelEnv(env: Env): string | undefined {
   const specific = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
   if (specific) return specific;
   const generic = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  if (generic) return generic.replace(/\/+$/, '') + '/v1/traces';
+  if (generic) return otlpTracesUrl(generic);
   return undefined;
 }
 

@@ -51,8 +51,15 @@ export const otlpSchema = z.strictObject({
   enabled: strictBoolean.optional(),
   endpoint: z.url({ error: 'expected an http(s) URL' }).optional(),
   headers: headersSchema.optional(),
-  /** Send message content to the OTLP backend (the JSONL file always keeps it). */
+  /**
+   * Send message content to the OTLP backend (the JSONL file always keeps it).
+   * `false` wins over OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT.
+   */
   capture_content: strictBoolean.default(true),
+  /** Cap, in UTF-8 bytes, of each content string on spans, so UIs stay readable; the files keep everything. */
+  max_content_bytes: positiveInt.optional(),
+  /** Cheap attribute sets some backends render from (OpenInference root for Phoenix, Langfuse cost). */
+  backend_hints: strictBoolean.default(true),
   /** Largest encoded export request; batches are split and oversized spans shrunk below it. */
   max_export_bytes: positiveInt.default(4 * 1024 * 1024),
   timeout_ms: positiveInt.default(10_000),
@@ -101,7 +108,7 @@ export const moaConfigSchema = z.strictObject({
   trace_dir: z.string().optional(),
   trace_cache_hits: strictBoolean.default(false),
   profile: z.string().regex(/^[\w.-]+$/, 'expected a profile name of letters, digits, -_.').optional(),
-  otlp: otlpSchema.default({ capture_content: true, max_export_bytes: 4 * 1024 * 1024, timeout_ms: 10_000 }),
+  otlp: otlpSchema.default({ capture_content: true, backend_hints: true, max_export_bytes: 4 * 1024 * 1024, timeout_ms: 10_000 }),
   /** Defaults to OTEL_SERVICE_NAME, then `service.name` of OTEL_RESOURCE_ATTRIBUTES, then `moa-otel`. */
   service_name: z.string().min(1).optional(),
   /** `true`: built-in secret patterns; a list: those regular expressions too. */

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { otlpTracesUrl } from '../config/otlp-url.js';
 import { sessionFilePath } from '../config/paths.js';
 import type { TurnRecord } from '../record/schema.js';
 import { TraceFileError } from '../offline/errors.js';
@@ -53,7 +54,7 @@ const DEMO_PRESET: MoaPreset = {
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const server = await startScriptedServer({ models: demoModels() });
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'moa-demo-'));
-  const otlpEndpoint = options.otlpUrl ? tracesEndpoint(options.otlpUrl) : undefined;
+  const otlpEndpoint = options.otlpUrl ? otlpTracesUrl(options.otlpUrl) : undefined;
   const tracing = setupMoaTracing(
     {
       save_traces: true,
@@ -77,7 +78,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         'demo-house': { baseURL: server.baseURL, included: true },
       },
       defaultPreset: 'demo',
-      tracer: tracing.tracer,
+      instrumentation: tracing.instrumentation,
       sessionId,
       maxRetries: 0,
       env: {},
@@ -117,11 +118,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const { records, invalid } = await readRecords(sessionFile);
   const traceIds = [...new Set(records.map((r) => r.trace_id).filter((id): id is string => typeof id === 'string'))];
   return { sessionId, sessionFile, records, traceIds, otlpEndpoint, invalidLines: invalid };
-}
-
-function tracesEndpoint(url: string): string {
-  const trimmed = url.replace(/\/+$/, '');
-  return trimmed.endsWith('/v1/traces') ? trimmed : `${trimmed}/v1/traces`;
 }
 
 /** The session's records through the offline reader; a missing file is an empty session. */

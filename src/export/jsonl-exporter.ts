@@ -1,22 +1,39 @@
 /**
- * `JsonlTurnExporter`: a SpanExporter that writes one JSON line per MoA
- * iteration to `<trace dir>/<sanitized session id>.jsonl`.
+ * The JSONL turn sink: one JSON line per MoA iteration in
+ * `<trace dir>/<sanitized session id>.jsonl` (docs/ARCHITECTURE.md, "How a
+ * line gets written").
  *
- * Run it behind a SimpleSpanProcessor: every span reaches it as it ends, in
- * order, with nothing dropped by a batch queue. Call spans wait in memory
- * until their root ends; iterations whose root never ends are bounded in
- * number and age, then dropped and reported, never leaked.
+ * Two faces over one core:
+ * - `JsonlSpanProcessor`, a span processor of its own (no SDK needed, fits
+ *   OpenTelemetry JS 2.x and 3.x providers alike): it sees spans start, so it
+ *   asks the instrumentation for the exact messages and knows which calls are
+ *   still running when an iteration has to be written early;
+ * - `JsonlTurnExporter`, a plain span exporter for a provider's own
+ *   `SimpleSpanProcessor`: it sees ended spans only, and takes content from
+ *   the span attributes.
+ * Iterations whose root never ends are written as partial records when
+ * evicted (too many or too old), at shutdown and at process exit: a turn is
+ * never dropped. Nothing here throws into the provider.
  */
-import { diag } from '@opentelemetry/api';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { diag, type Context, type Span } from '@opentelemetry/api';
+import { CauseReporter } from '../base/cause-reporter.js';
+import { errorText, firstLine } from '../base/errors.js';
 import { resolveTraceDir, sessionFilePath, type Env } from '../config/paths.js';
+import type { RedactSetting } from '../content/redact.js';
 import * as A from '../trace/attributes.js';
+import { ContentPolicy } from '../trace/content-policy.js';
+import { requestPayload, turnPayloadOf } from '../trace/payloads.js';
+import {
+  EXPORT_FAILED, EXPORT_SUCCESS,
+  type ExportResultLike, type FinishedSpan, type SpanExporterLike, type SpanProcessorLike,
+} from '../trace/span-data.js';
 import { AppendWriter, type WriterStats } from './append-writer.js';
+import { flushAtExit, type ExitFlushable } from './exit-flush.js';
 import { RawSlots, serializeLine } from './json-line.js';
+import { TurnAssembler, type AssemblerLimits, type Iteration, type PartialReason, type SeenSpan } from './turn-assembler.js';
 import { buildTurnRecord, isMoaCall, isMoaRoot } from './turn-record.js';
 
-export interface JsonlTurnExporterOptions {
+export interface JsonlTurnExporterOptions extends AssemblerLimits {
   /** `trace_dir` as configured (`~`, `$VAR` expanded at write time); default `<home>/moa-traces`. */
   traceDir?: string | null;
   /** Also write cache-HIT iterations (default: MISS only, like the original feature). */
@@ -24,90 +41,97 @@ export interface JsonlTurnExporterOptions {
   profile?: string | null;
   /** Environment used to resolve the home and trace dir at write time (default: process.env). */
   env?: Env;
-  /** Iterations waiting for their root span, at most (default 1000). */
-  maxPendingIterations?: number;
-  /** An iteration whose root has not ended after this long is dropped (default 1 hour). */
-  maxPendingMs?: number;
+  /**
+   * The file's own redaction. Content that reaches the file masked some
+   * other way (or not at all) is masked again before it is written.
+   */
+  redact?: RedactSetting;
 }
 
 export interface JsonlExporterStats extends WriterStats {
   turnsSkippedCacheHit: number;
-  incompleteDropped: number;
+  /** Iterations written without their root span having ended (see `partial_reason` in the record). */
+  partialTurnsWritten: number;
+  /** Spans that arrived after shutdown and could not be written. */
+  spansAfterShutdown: number;
 }
 
-interface PendingIteration {
-  calls: ReadableSpan[];
-  firstSeenAt: number;
-}
-
-export class JsonlTurnExporter implements SpanExporter {
+/** The shared core: gathers iterations and writes their lines. */
+class TurnFileSink implements ExitFlushable {
   private readonly writer = new AppendWriter();
-  private readonly pending = new Map<string, PendingIteration>();
-  private readonly maxPending: number;
-  private readonly maxPendingMs: number;
+  private readonly assembler: TurnAssembler;
+  private readonly policy: ContentPolicy;
+  private readonly reporter = new CauseReporter((message) => diag.warn(message));
+  private flushedAtExit = false;
   private turnsSkippedCacheHit = 0;
-  private incompleteDropped = 0;
-  private incompleteReported = false;
-  private stopped = false;
+  private partialTurnsWritten = 0;
+  private spansAfterShutdown = 0;
+  stopped = false;
 
-  constructor(private readonly options: JsonlTurnExporterOptions = {}) {
-    this.maxPending = options.maxPendingIterations ?? 1000;
-    this.maxPendingMs = options.maxPendingMs ?? 60 * 60 * 1000;
+  constructor(private readonly options: JsonlTurnExporterOptions) {
+    this.policy = new ContentPolicy({ redact: options.redact ?? false });
+    this.assembler = new TurnAssembler(options, (iteration) => this.writePartial(iteration, 'evicted'));
   }
 
   get stats(): JsonlExporterStats {
-    return { ...this.writer.stats, turnsSkippedCacheHit: this.turnsSkippedCacheHit, incompleteDropped: this.incompleteDropped };
+    return {
+      ...this.writer.stats,
+      turnsSkippedCacheHit: this.turnsSkippedCacheHit,
+      partialTurnsWritten: this.partialTurnsWritten,
+      spansAfterShutdown: this.spansAfterShutdown,
+    };
   }
 
-  /** Iterations currently waiting for their root span. */
   get pendingIterations(): number {
-    return this.pending.size;
+    return this.assembler.size;
   }
 
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+  started(span: Span): void {
+    const seen = span as SeenSpan;
+    if (isMoaRoot(seen)) {
+      requestPayload(span);
+      this.assembler.rootStarted(seen);
+    } else if (isMoaCall(seen) && seen.parentSpanContext) {
+      requestPayload(span);
+      this.assembler.callStarted(seen, seen.parentSpanContext.traceId, seen.parentSpanContext.spanId);
+    }
+    this.trackPending();
+  }
+
+  ended(span: FinishedSpan): void {
     if (this.stopped) {
-      resultCallback({ code: ExportResultCode.FAILED, error: new Error('JsonlTurnExporter is shut down') });
+      if (isMoaRoot(span) || isMoaCall(span)) this.spansAfterShutdown += 1;
       return;
     }
-    for (const span of spans) {
-      try {
-        this.accept(span);
-      } catch (err) {
-        // Never let one odd span break the pipeline for the others.
-        diag.error(`moa-otel: JSONL exporter skipped a span: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
-    resultCallback({ code: ExportResultCode.SUCCESS });
+    if (isMoaRoot(span)) this.write(this.assembler.rootEnded(span));
+    else if (isMoaCall(span)) this.assembler.callEnded(span);
+    this.trackPending();
   }
 
-  private accept(span: ReadableSpan): void {
-    if (isMoaRoot(span)) {
-      const key = iterationKey(span.spanContext().traceId, span.spanContext().spanId);
-      const calls = this.pending.get(key)?.calls ?? [];
-      this.pending.delete(key);
-      this.writeIteration(span, calls);
-      return;
+  /** Flushed at process exit exactly while something is pending. */
+  private trackPending(): void {
+    const pending = this.assembler.size > 0;
+    if (pending !== this.flushedAtExit) {
+      this.flushedAtExit = pending;
+      flushAtExit(this, pending);
     }
-    if (!isMoaCall(span) || !span.parentSpanContext) return;
-    const key = iterationKey(span.parentSpanContext.traceId, span.parentSpanContext.spanId);
-    let entry = this.pending.get(key);
-    if (!entry) {
-      this.evictStale();
-      entry = { calls: [], firstSeenAt: Date.now() };
-      this.pending.set(key, entry);
-    }
-    entry.calls.push(span);
   }
 
-  private writeIteration(root: ReadableSpan, calls: ReadableSpan[]): void {
-    if (root.attributes[A.MOA_CACHE] === 'hit' && !this.options.traceCacheHits) {
-      this.turnsSkippedCacheHit += 1;
-      return;
-    }
-    const sessionId = root.attributes[A.MOA_SESSION_ID];
-    const file = this.fileFor(typeof sessionId === 'string' ? sessionId : null);
-    const slots = new RawSlots();
-    this.writer.appendLine(file, serializeLine(buildTurnRecord(root, calls, slots), slots));
+  flushAtExit(): void {
+    this.drain('process exit');
+    this.trackPending();
+  }
+
+  /** Writes every pending iteration as partial. */
+  drain(reason: PartialReason): void {
+    for (const iteration of this.assembler.drain()) this.writePartial(iteration, reason);
+  }
+
+  shutdown(): void {
+    if (this.stopped) return;
+    this.drain('shutdown');
+    this.stopped = true;
+    this.trackPending();
   }
 
   /**
@@ -119,18 +143,73 @@ export class JsonlTurnExporter implements SpanExporter {
     return sessionFilePath(dir, sessionId);
   }
 
-  /** Drops iterations that are too old or too many (oldest first: Map keeps insertion order). */
-  private evictStale(): void {
-    const now = Date.now();
-    for (const [key, entry] of this.pending) {
-      const tooMany = this.pending.size >= this.maxPending;
-      if (!tooMany && now - entry.firstSeenAt < this.maxPendingMs) break;
-      this.pending.delete(key);
-      this.incompleteDropped += 1;
-      if (!this.incompleteReported) {
-        this.incompleteReported = true;
-        diag.warn(`moa-otel: dropped an MoA iteration whose root span never ended (${entry.calls.length} call span(s)); later drops are counted in exporter.stats.incompleteDropped`);
+  private writePartial(iteration: Iteration, reason: PartialReason): void {
+    if (this.write(iteration, reason)) {
+      this.partialTurnsWritten += 1;
+      this.reporter.fail(`partial:${reason}`, () => `moa-otel: wrote a partial MoA record (${reason}): its root span never ended `
+        + `(a call never ended, or a streamed answer was never read); later ones are counted in stats.partialTurnsWritten`);
+    }
+  }
+
+  /** Returns whether a line was written. */
+  private write(iteration: Iteration, partial?: PartialReason): boolean {
+    try {
+      const root = iteration.root;
+      const turn = root ? turnPayloadOf(root) : undefined;
+      const cache = turn?.cache ?? root?.attributes?.[A.MOA_CACHE];
+      if (cache === 'hit' && !this.options.traceCacheHits) {
+        this.turnsSkippedCacheHit += 1;
+        return false;
       }
+      const slots = new RawSlots();
+      const record = buildTurnRecord(iteration, { slots, policy: this.policy, ...(partial ? { partial } : {}) });
+      const sessionId = record.session_id;
+      return this.writer.appendLine(this.fileFor(typeof sessionId === 'string' ? sessionId : null), serializeLine(record, slots));
+    } catch (err) {
+      this.reporter.fail(`record:${errorText(err)}`, () => `moa-otel: could not build an MoA record (the turn went on): ${firstLine(errorText(err))}`);
+      return false;
+    }
+  }
+}
+
+/**
+ * The JSONL sink as a span processor. Add it to any tracer provider
+ * (`spanProcessors: [new JsonlSpanProcessor(...)]`, OpenTelemetry JS 2.x or
+ * 3.x) or let `createMoaSpanProcessors()` / `setupMoaTracing()` do it.
+ */
+export class JsonlSpanProcessor implements SpanProcessorLike {
+  private readonly sink: TurnFileSink;
+
+  constructor(options: JsonlTurnExporterOptions = {}) {
+    this.sink = new TurnFileSink(options);
+  }
+
+  get stats(): JsonlExporterStats {
+    return this.sink.stats;
+  }
+
+  /** Iterations currently waiting for their root span. */
+  get pendingIterations(): number {
+    return this.sink.pendingIterations;
+  }
+
+  fileFor(sessionId: string | null | undefined): string {
+    return this.sink.fileFor(sessionId);
+  }
+
+  onStart(span: Span, _parentContext: Context): void {
+    try {
+      if (!this.sink.stopped) this.sink.started(span);
+    } catch (err) {
+      reportSkipped(err);
+    }
+  }
+
+  onEnd(span: FinishedSpan): void {
+    try {
+      this.sink.ended(span);
+    } catch (err) {
+      reportSkipped(err);
     }
   }
 
@@ -140,16 +219,62 @@ export class JsonlTurnExporter implements SpanExporter {
   }
 
   shutdown(): Promise<void> {
-    this.stopped = true;
-    if (this.pending.size > 0) {
-      this.incompleteDropped += this.pending.size;
-      diag.warn(`moa-otel: shutdown with ${this.pending.size} MoA iteration(s) still open; their root spans never ended, so no line was written`);
-      this.pending.clear();
-    }
+    this.sink.shutdown();
     return Promise.resolve();
   }
 }
 
-function iterationKey(traceId: string, spanId: string): string {
-  return `${traceId}/${spanId}`;
+/**
+ * The JSONL sink as a span exporter, for a provider's own simple processor.
+ * It only sees ended spans: prefer `JsonlSpanProcessor`, which also gets the
+ * exact messages as sent.
+ */
+export class JsonlTurnExporter implements SpanExporterLike {
+  private readonly sink: TurnFileSink;
+
+  constructor(options: JsonlTurnExporterOptions = {}) {
+    this.sink = new TurnFileSink(options);
+  }
+
+  get stats(): JsonlExporterStats {
+    return this.sink.stats;
+  }
+
+  get pendingIterations(): number {
+    return this.sink.pendingIterations;
+  }
+
+  fileFor(sessionId: string | null | undefined): string {
+    return this.sink.fileFor(sessionId);
+  }
+
+  export(spans: FinishedSpan[], resultCallback: (result: ExportResultLike) => void): void {
+    if (this.sink.stopped) {
+      for (const span of spans) this.sink.ended(span);
+      resultCallback({ code: EXPORT_FAILED, error: new Error('JsonlTurnExporter is shut down') });
+      return;
+    }
+    for (const span of spans) {
+      try {
+        this.sink.ended(span);
+      } catch (err) {
+        // Never let one odd span break the pipeline for the others.
+        reportSkipped(err);
+      }
+    }
+    resultCallback({ code: EXPORT_SUCCESS });
+  }
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    this.sink.shutdown();
+    return Promise.resolve();
+  }
+}
+
+function reportSkipped(err: unknown): void {
+  diag.error(`moa-otel: JSONL sink skipped a span: ${firstLine(errorText(err))}`);
 }

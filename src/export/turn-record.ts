@@ -1,52 +1,81 @@
 /**
- * Builds one JSONL record from the spans of one MoA iteration (DESIGN §3).
- * Keys of the original format come first and in order; our extensions follow.
+ * Builds one JSONL record from the spans of one MoA iteration
+ * (docs/ARCHITECTURE.md, "The JSONL record"). Keys of the original format
+ * come first and in order; our extensions follow.
+ *
+ * Content comes from the call payloads the instrumentation parked on the
+ * spans (exact messages) or, for spans without one, from the GenAI content
+ * attributes. Either way it passes the sink's own redaction unless it was
+ * already masked the same way: the file's policy belongs to the file.
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { fromGenAiMessages, type GenAiMessage } from '../content/genai.js';
 import { safeStringify, tryParseJson } from '../content/safe-json.js';
+import { failedOutput } from '../record/schema.js';
 import * as A from '../trace/attributes.js';
 import { outputLocation } from '../trace/call-attributes.js';
-import { payloadOf, type CallPayload } from '../trace/payloads.js';
+import type { ContentPolicy } from '../trace/content-policy.js';
+import { payloadOf, turnPayloadOf, type CallPayload } from '../trace/payloads.js';
+import type { FinishedSpan } from '../trace/span-data.js';
 import type { RawSlots } from './json-line.js';
-import { failedOutput } from '../record/schema.js';
+import type { Iteration, PartialReason, SeenSpan } from './turn-assembler.js';
 
-export function isMoaRoot(span: ReadableSpan): boolean {
+/** The `error` of a call whose span never ended. */
+export const NOT_ENDED = 'not ended';
+
+export function isMoaRoot(span: { attributes?: Attributes }): boolean {
   const a = span.attributes;
-  return a[A.GEN_AI_OPERATION_NAME] === A.OPERATION_INVOKE_WORKFLOW && a[A.GEN_AI_WORKFLOW_NAME] === A.WORKFLOW_MOA;
+  return a !== undefined && a[A.GEN_AI_OPERATION_NAME] === A.OPERATION_INVOKE_WORKFLOW && a[A.GEN_AI_WORKFLOW_NAME] === A.WORKFLOW_MOA;
 }
 
-export function isMoaCall(span: ReadableSpan): boolean {
-  const role = span.attributes[A.MOA_ROLE];
+export function isMoaCall(span: { attributes?: Attributes }): boolean {
+  const role = span.attributes?.[A.MOA_ROLE];
   return role === A.ROLE_REFERENCE || role === A.ROLE_AGGREGATOR;
 }
 
-/**
- * The record, with pre-serialized message arrays held in `slots` (placeholders
- * in the record, spliced back by `serializeLine`).
- */
-export function buildTurnRecord(root: ReadableSpan, calls: readonly ReadableSpan[], slots: RawSlots, now = Date.now()): Record<string, unknown> {
-  const a = root.attributes;
+export interface RecordContext {
+  /** Placeholders for pre-serialized JSON text, spliced back by `serializeLine`. */
+  slots: RawSlots;
+  /** The sink's content policy. */
+  policy: ContentPolicy;
+  /** Set when the root span never ended: the record holds what was known. */
+  partial?: PartialReason;
+  now?: number;
+}
+
+/** A whole iteration (its root ended) or a partial one (`context.partial`). */
+export function buildTurnRecord(iteration: Iteration, context: RecordContext): Record<string, unknown> {
+  const root = iteration.root;
+  const a = root?.attributes ?? {};
+  const turn = root ? turnPayloadOf(root) : undefined;
+  const calls = iteration.calls;
   const references = calls
-    .filter((s) => s.attributes[A.MOA_ROLE] === A.ROLE_REFERENCE)
-    .sort((x, y) => num(x.attributes[A.MOA_REFERENCE_INDEX], 0) - num(y.attributes[A.MOA_REFERENCE_INDEX], 0));
+    .filter((c) => attrs(c.span)[A.MOA_ROLE] === A.ROLE_REFERENCE)
+    .sort((x, y) => num(attrs(x.span)[A.MOA_REFERENCE_INDEX], 0) - num(attrs(y.span)[A.MOA_REFERENCE_INDEX], 0));
   // Several aggregator spans in one iteration would be a caller bug; the last one answered.
-  const aggregatorSpan = calls.filter((s) => s.attributes[A.MOA_ROLE] === A.ROLE_AGGREGATOR).at(-1);
+  const aggregator = calls.filter((c) => attrs(c.span)[A.MOA_ROLE] === A.ROLE_AGGREGATOR).at(-1);
+  const rootEnded = iteration.rootEnded && root !== undefined;
   const record: Record<string, unknown> = {
-    ts: now / 1000,
-    session_id: str(a[A.MOA_SESSION_ID]),
-    preset: str(a[A.MOA_PRESET]) ?? '',
-    references: references.map((span) => referenceEntry(span, slots)),
-    aggregator: aggregatorSpan ? aggregatorEntry(aggregatorSpan, slots) : MISSING_AGGREGATOR,
-    trace_id: root.spanContext().traceId,
-    span_id: root.spanContext().spanId,
-    duration_ms: durationMs(root),
-    cache: str(a[A.MOA_CACHE]) ?? 'miss',
+    ts: (context.now ?? Date.now()) / 1000,
+    session_id: turn ? turn.sessionId : str(a[A.MOA_SESSION_ID]) ?? conversationOfCalls(calls),
+    preset: turn?.preset ?? str(a[A.MOA_PRESET]) ?? '',
+    references: references.map((c) => callEntry(c.span, c.ended, A.ROLE_REFERENCE, context)),
+    aggregator: aggregator ? callEntry(aggregator.span, aggregator.ended, A.ROLE_AGGREGATOR, context) : MISSING_AGGREGATOR,
+    trace_id: root?.spanContext().traceId ?? calls[0]?.span.parentSpanContext?.traceId ?? null,
+    span_id: root?.spanContext().spanId ?? calls[0]?.span.parentSpanContext?.spanId ?? null,
+    started_at: root?.startTime ? epochSeconds(root.startTime) : null,
+    duration_ms: rootEnded ? durationMs(root as FinishedSpan) : null,
+    cache: turn?.cache ?? str(a[A.MOA_CACHE]) ?? 'miss',
   };
-  if (a[A.MOA_FANOUT] !== undefined) record.fanout = str(a[A.MOA_FANOUT]);
-  if (a[A.MOA_ITERATION] !== undefined) record.iteration = num(a[A.MOA_ITERATION], 0);
+  const fanout = turn ? turn.fanout : str(a[A.MOA_FANOUT]);
+  if (fanout !== null) record.fanout = fanout;
+  const iterationNumber = turn ? turn.iteration : typeof a[A.MOA_ITERATION] === 'number' ? a[A.MOA_ITERATION] : null;
+  if (iterationNumber !== null) record.iteration = iterationNumber;
+  if (context.partial) {
+    record.partial = true;
+    record.partial_reason = context.partial;
+  }
   return record;
 }
 
@@ -56,43 +85,45 @@ const MISSING_AGGREGATOR = Object.freeze({
   streamed: false, output_location: 'inline', error: 'aggregator was not called',
 });
 
-function referenceEntry(span: ReadableSpan, slots: RawSlots): Record<string, unknown> {
-  const a = span.attributes;
+function callEntry(span: SeenSpan, ended: boolean, role: string, context: RecordContext): Record<string, unknown> {
+  const a = attrs(span);
   const payload = payloadOf(span);
+  const failed = ended && span.status?.code === SpanStatusCode.ERROR;
+  const error = ended ? callError(span as FinishedSpan, payload, context.policy) : NOT_ENDED;
+  let output = ended && !failed ? callOutput(span as FinishedSpan, payload, context.policy) : null;
+  // A failed reference reads "[failed: <reason>]", as the original wrote it; a failed aggregator has no answer.
+  if (role === A.ROLE_REFERENCE && error !== null) output = failedOutput(error);
+  const startedAt = span.startTime ? epochSeconds(span.startTime) : null;
+  const endedAt = ended && span.endTime ? epochSeconds(span.endTime) : null;
+  const duration = ended ? durationMs(span as FinishedSpan) : null;
   // Literal objects in key order (no spreads): this runs for every call of every turn.
-  return {
-    label: label(a, payload),
-    model: str(a[A.GEN_AI_REQUEST_MODEL]),
-    provider: provider(a, payload),
-    temperature: temperature(a),
-    input_messages: inputMessages(a, payload, slots),
-    output: callOutput(span, payload),
-    usage: recordUsage(a),
-    cost_usd: a[A.MOA_COST_USD] ?? null,
-    cost_status: str(a[A.MOA_COST_STATUS]),
-    cost_source: str(a[A.MOA_COST_SOURCE]),
-    started_at: epochSeconds(span.startTime),
-    ended_at: epochSeconds(span.endTime),
-    duration_ms: durationMs(span),
-    span_id: span.spanContext().spanId,
-    error: callError(span, payload),
-  };
-}
-
-function aggregatorEntry(span: ReadableSpan, slots: RawSlots): Record<string, unknown> {
-  const a = span.attributes;
-  const payload = payloadOf(span);
+  if (role === A.ROLE_REFERENCE) {
+    return {
+      label: label(a, payload),
+      model: str(a[A.GEN_AI_REQUEST_MODEL]),
+      provider: provider(a, payload),
+      temperature: temperature(a),
+      input_messages: inputMessages(a, payload, context),
+      output,
+      usage: recordUsage(a),
+      cost_usd: a[A.MOA_COST_USD] ?? null,
+      cost_status: str(a[A.MOA_COST_STATUS]),
+      cost_source: str(a[A.MOA_COST_SOURCE]),
+      started_at: startedAt,
+      ended_at: endedAt,
+      duration_ms: duration,
+      span_id: span.spanContext().spanId,
+      error,
+    };
+  }
   const streamed = a[A.MOA_AGGREGATOR_STREAMED] === true || a[A.GEN_AI_REQUEST_STREAM] === true;
-  const failed = span.status.code === SpanStatusCode.ERROR;
-  // A failed aggregator has no answer in the record: "[failed: …]" is a reference convention.
-  const output = failed ? null : callOutput(span, payload);
-  const toolCalls = payload ? payload.toolCallsJson : toolCallsFromAttribute(a);
+  const toolCalls = ended ? toolCallsText(a, payload, context.policy) : null;
   return {
     label: label(a, payload),
     model: str(a[A.GEN_AI_REQUEST_MODEL]),
     provider: provider(a, payload),
     temperature: temperature(a),
-    input_messages: inputMessages(a, payload, slots),
+    input_messages: inputMessages(a, payload, context),
     output,
     streamed,
     output_location: str(a[A.MOA_AGGREGATOR_OUTPUT_LOCATION]) ?? outputLocation(streamed, output),
@@ -100,14 +131,18 @@ function aggregatorEntry(span: ReadableSpan, slots: RawSlots): Record<string, un
     cost_usd: a[A.MOA_COST_USD] ?? null,
     cost_status: str(a[A.MOA_COST_STATUS]),
     cost_source: str(a[A.MOA_COST_SOURCE]),
-    tool_calls: toolCalls === null ? null : slots.hold(toolCalls),
+    tool_calls: toolCalls === null ? null : context.slots.hold(toolCalls),
     finish_reason: payload ? payload.finishReason : firstFinishReason(a),
-    started_at: epochSeconds(span.startTime),
-    ended_at: epochSeconds(span.endTime),
-    duration_ms: durationMs(span),
+    started_at: startedAt,
+    ended_at: endedAt,
+    duration_ms: duration,
     span_id: span.spanContext().spanId,
-    error: callError(span, payload),
+    error,
   };
+}
+
+function attrs(span: SeenSpan): Attributes {
+  return span.attributes ?? {};
 }
 
 function label(a: Attributes, payload: CallPayload | undefined): string {
@@ -123,17 +158,29 @@ function temperature(a: Attributes): number | null {
   return typeof t === 'number' ? t : null;
 }
 
-function inputMessages(a: Attributes, payload: CallPayload | undefined, slots: RawSlots): unknown {
-  return payload ? slots.hold(payload.inputMessagesJson) : messagesFromAttribute(a[A.GEN_AI_INPUT_MESSAGES]);
+function inputMessages(a: Attributes, payload: CallPayload | undefined, context: RecordContext): unknown {
+  if (payload) return context.slots.hold(maskedJson(payload.inputMessagesJson, payload.redaction, context.policy));
+  return context.slots.hold(safeStringify(messagesFromAttribute(a[A.GEN_AI_INPUT_MESSAGES]), context.policy.replacer));
 }
 
-function callError(span: ReadableSpan, payload: CallPayload | undefined): string | null {
-  return payload?.error ?? (span.status.code === SpanStatusCode.ERROR ? span.status.message ?? 'error' : null);
+/** JSON text from a payload, masked again only when the sink redacts differently from the instrumentation. */
+function maskedJson(text: string, redaction: string, policy: ContentPolicy): string {
+  if (policy.covers(redaction)) return text;
+  return safeStringify(tryParseJson(text), policy.replacer);
 }
 
-function callOutput(span: ReadableSpan, payload: CallPayload | undefined): string | null {
-  if (payload) return payload.output;
-  if (span.status.code === SpanStatusCode.ERROR) return failedOutput(span.status.message ?? 'error');
+function maskedText(text: string | null, payload: CallPayload | undefined, policy: ContentPolicy): string | null {
+  if (text === null || (payload && policy.covers(payload.redaction))) return text;
+  return policy.redactText(text);
+}
+
+function callError(span: FinishedSpan, payload: CallPayload | undefined, policy: ContentPolicy): string | null {
+  if (payload) return maskedText(payload.error, payload, policy);
+  return span.status.code === SpanStatusCode.ERROR ? policy.redactText(span.status.message ?? 'error') : null;
+}
+
+function callOutput(span: FinishedSpan, payload: CallPayload | undefined, policy: ContentPolicy): string | null {
+  if (payload) return maskedText(payload.output, payload, policy);
   const messages = tryParseJson(String(span.attributes[A.GEN_AI_OUTPUT_MESSAGES] ?? ''));
   if (!Array.isArray(messages)) return null;
   const text = (messages as GenAiMessage[])
@@ -141,13 +188,24 @@ function callOutput(span: ReadableSpan, payload: CallPayload | undefined): strin
     .filter((p) => p.type === 'text' && typeof p.content === 'string')
     .map((p) => p.content as string)
     .join('');
-  return text === '' ? null : text;
+  return text === '' ? null : policy.redactText(text);
+}
+
+function toolCallsText(a: Attributes, payload: CallPayload | undefined, policy: ContentPolicy): string | null {
+  if (payload) return payload.toolCallsJson === null ? null : maskedJson(payload.toolCallsJson, payload.redaction, policy);
+  // Recovered from the output messages of a span that has no payload.
+  const parsed = tryParseJson(String(a[A.GEN_AI_OUTPUT_MESSAGES] ?? ''));
+  if (!Array.isArray(parsed)) return null;
+  const [message] = fromGenAiMessages(parsed as GenAiMessage[]);
+  const calls = message?.tool_calls;
+  return Array.isArray(calls) && calls.length > 0 ? safeStringify(calls, policy.replacer) : null;
 }
 
 /** JSONL convention: `input_tokens` is the UNCACHED part (spans carry the GenAI total). */
 function recordUsage(a: Attributes): Record<string, number> {
   const cacheRead = num(a[A.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS], 0);
-  const cacheWrite = num(a[A.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS], 0);
+  // Either convention's name for cache writes (released `cache_creation`, newest `cache_write`).
+  const cacheWrite = num(a[A.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] ?? a[A.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS], 0);
   return {
     input_tokens: Math.max(0, num(a[A.GEN_AI_USAGE_INPUT_TOKENS], 0) - cacheRead - cacheWrite),
     output_tokens: num(a[A.GEN_AI_USAGE_OUTPUT_TOKENS], 0),
@@ -162,13 +220,13 @@ function messagesFromAttribute(value: unknown): unknown {
   return Array.isArray(parsed) ? fromGenAiMessages(parsed as GenAiMessage[]) : [];
 }
 
-/** Tool calls as JSON text, recovered from the output messages of a span that has no payload. */
-function toolCallsFromAttribute(a: Attributes): string | null {
-  const parsed = tryParseJson(String(a[A.GEN_AI_OUTPUT_MESSAGES] ?? ''));
-  if (!Array.isArray(parsed)) return null;
-  const [message] = fromGenAiMessages(parsed as GenAiMessage[]);
-  const calls = message?.tool_calls;
-  return Array.isArray(calls) && calls.length > 0 ? safeStringify(calls) : null;
+/** A root that was never seen still has calls that name their conversation. */
+function conversationOfCalls(calls: Iteration['calls']): string | null {
+  for (const c of calls) {
+    const id = str(attrs(c.span)[A.GEN_AI_CONVERSATION_ID]);
+    if (id !== null) return id;
+  }
+  return null;
 }
 
 function firstFinishReason(a: Attributes): string | null {
@@ -180,7 +238,7 @@ export function epochSeconds(t: HrTime): number {
   return t[0] + t[1] / 1e9;
 }
 
-function durationMs(span: ReadableSpan): number {
+function durationMs(span: FinishedSpan): number {
   return Math.round((span.duration[0] * 1e3 + span.duration[1] / 1e6) * 1000) / 1000;
 }
 

@@ -1,3 +1,5 @@
+import { errorLine } from '../base/errors.js';
+
 /** A trace file or directory that cannot be used: shown to the user as one line. */
 export class TraceFileError extends Error {
   override readonly name = 'TraceFileError';
@@ -12,6 +14,6 @@ export function describeFsError(err: unknown): string {
     case 'EPERM': return 'permission denied';
     case 'EISDIR': return 'is a directory';
     case 'ENOTDIR': return 'not a directory';
-    default: return err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
+    default: return errorLine(err);
   }
 }

@@ -8,6 +8,7 @@ export {
 } from './reader.js';
 export { TraceFileError } from './errors.js';
 export { listSessionFiles, overviewSession, SESSION_FILE_SUFFIX, type SessionOverview } from './session-files.js';
+export { SessionTotalsAccumulator, type SessionTotals } from './session-totals.js';
 export { matchesSession, type TraceTarget } from './target.js';
 export { summarizeTurn, type TurnSummary, type CallSummary } from './summary.js';
 export { collectStats } from './collect-stats.js';

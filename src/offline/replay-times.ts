@@ -1,9 +1,11 @@
 /**
  * Start and end times of a replayed turn. Real times come from the record:
- * `ts` (when the line was written, just after the turn ended), the calls'
- * `started_at`/`ended_at` (epoch seconds) and `duration_ms`. Whatever is
- * missing is synthesized consistently: the references run together from the
- * turn start, the aggregator runs after them, and the root spans them all.
+ * the root's `started_at` and `duration_ms`, the calls' `started_at`/`ended_at`
+ * (epoch seconds) and `duration_ms`, and `ts` (when the line was written, just
+ * after the turn ended). Whatever is missing is synthesized consistently: the
+ * references run together from the turn start, the aggregator runs after
+ * them, and a root without recorded times spans them all. See
+ * docs/ARCHITECTURE.md, "Replay".
  */
 import type { HrTime } from '@opentelemetry/api';
 import type { AggregatorRecord, ReferenceRecord, TurnRecord } from '../record/schema.js';
@@ -18,6 +20,8 @@ export interface TurnTimes {
   root: Interval;
   references: Interval[];
   aggregator: Interval;
+  /** Which intervals are placeholders: the record said nothing about their timing. */
+  synthetic: { root: boolean; references: boolean[]; aggregator: boolean };
 }
 
 /** Used when a record says nothing about durations (original files). */
@@ -47,7 +51,8 @@ export function turnTimes(record: TurnRecord): TurnTimes {
   const aggregator = aggKnown ?? { start: endMs - aggDuration, end: endMs };
   const fanoutEnd = aggregator.start;
   const rootDuration = typeof record.duration_ms === 'number' && record.duration_ms >= 0 ? record.duration_ms : null;
-  const turnStartGuess = rootDuration !== null ? endMs - rootDuration : fanoutEnd - fanoutMs;
+  const recordedStart = typeof record.started_at === 'number' && Number.isFinite(record.started_at) ? record.started_at * 1000 : null;
+  const turnStartGuess = recordedStart ?? (rootDuration !== null ? endMs - rootDuration : fanoutEnd - fanoutMs);
   const references = record.references.map((_, i) => {
     const own = refKnown[i];
     if (own) return own;
@@ -58,9 +63,16 @@ export function turnTimes(record: TurnRecord): TurnTimes {
   const all = [aggregator, ...references];
   const knownCalls = [...refKnown, aggKnown].filter((i): i is Interval => i !== null);
   let root: Interval;
-  if (knownCalls.length > 0 && rootDuration !== null) {
-    // `ts` is when the line was written, a little after the root ended: with
-    // real call times, the root starts with its first call and lasts duration_ms.
+  if (recordedStart !== null && rootDuration !== null) {
+    // Exactly as recorded. Not widened to cover the calls: the OpenTelemetry
+    // SDK anchors each span's start on Date.now() (whole milliseconds), so a
+    // live call can sit a fraction of a millisecond outside its root, and a
+    // replay keeps that.
+    root = { start: recordedStart, end: recordedStart + rootDuration };
+  } else if (knownCalls.length > 0 && rootDuration !== null) {
+    // Records from before the root's `started_at`: `ts` is when the line was
+    // written, a little after the root ended, so the root starts with its
+    // first call (possibly late) and lasts duration_ms.
     const start = Math.min(...knownCalls.map((i) => i.start));
     root = { start, end: Math.max(start + rootDuration, ...all.map((i) => i.end)) };
   } else {
@@ -69,7 +81,13 @@ export function turnTimes(record: TurnRecord): TurnTimes {
       end: Math.max(endMs, ...all.map((i) => i.end)),
     };
   }
-  return { root, references, aggregator };
+  const untimed = (call: ReferenceRecord | AggregatorRecord, k: Interval | null) => k === null && duration(call) === null;
+  const synthetic = {
+    references: record.references.map((r, i) => untimed(r, refKnown[i] ?? null)),
+    aggregator: untimed(record.aggregator, aggKnown),
+    root: recordedStart === null && rootDuration === null && knownCalls.length === 0,
+  };
+  return { root, references, aggregator, synthetic };
 }
 
 /** Epoch milliseconds (fractional) to OpenTelemetry's [seconds, nanoseconds]. */

@@ -8,6 +8,8 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { errorLine } from '../base/errors.js';
+import { otlpTracesUrl } from '../config/otlp-url.js';
 import { describeFsError, TraceFileError } from './errors.js';
 
 export interface SpanSink {
@@ -19,7 +21,7 @@ export class SpanExportError extends Error {
   override readonly name = 'SpanExportError';
 }
 
-/** `http://host:4318` → `http://host:4318/v1/traces` (an URL already ending so is kept). */
+/** The traces URL of an http(s) base URL (see `otlpTracesUrl`); anything else is a one-line error. */
 export function tracesUrl(base: string): string {
   let url: URL;
   try {
@@ -28,8 +30,7 @@ export function tracesUrl(base: string): string {
     throw new SpanExportError(`not a URL: ${base}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SpanExportError(`expected an http(s) URL, got ${base}`);
-  const trimmed = base.replace(/\/+$/, '');
-  return trimmed.endsWith('/v1/traces') ? trimmed : `${trimmed}/v1/traces`;
+  return otlpTracesUrl(base);
 }
 
 /** `url` is the full traces URL (see `tracesUrl`). */
@@ -39,7 +40,7 @@ export function otlpHttpSink(url: string, timeoutMillis = 30_000): SpanSink {
     async write(spans) {
       const result = await new Promise<ExportResult>((resolve) => exporter.export(spans, resolve));
       if (result.code !== ExportResultCode.SUCCESS) {
-        const reason = result.error?.message?.split('\n')[0] ?? 'unknown error';
+        const reason = result.error ? errorLine(result.error) : 'unknown error';
         throw new SpanExportError(`export to ${url} failed: ${reason}`);
       }
     },

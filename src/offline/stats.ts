@@ -3,10 +3,10 @@
  * or UTC day. Costs are summed exactly (decimal), tokens per bucket.
  */
 import type { ReferenceRecord, TurnRecord } from '../record/schema.js';
-import { addUsage, ZERO_USAGE } from '../record/usage.js';
+import { addUsage, usageOfRecord, ZERO_USAGE } from '../record/usage.js';
 import type { Usage } from '../record/usage.js';
 import { DecimalSum, parseDecimal, type ScaledDecimal } from './decimal.js';
-import { isFailedCall, usageOfRecord } from './summary.js';
+import { isFailedCall } from './summary.js';
 
 /** The few facts of a call that stats needs (cheaper than a full CallSummary). */
 interface CallFacts {

@@ -4,10 +4,8 @@
  * Tokens are the instrumentation's `Usage` (input = UNCACHED input, the JSONL
  * convention), so replayed spans get them without another conversion.
  */
-import {
-  FAILED_OUTPUT_PREFIX, type AggregatorRecord, type RecordUsage, type ReferenceRecord, type TurnRecord,
-} from '../record/schema.js';
-import { addUsage, sanitizeUsage, ZERO_USAGE } from '../record/usage.js';
+import { FAILED_OUTPUT_PREFIX, type AggregatorRecord, type ReferenceRecord, type TurnRecord } from '../record/schema.js';
+import { addUsage, usageOfRecord, ZERO_USAGE } from '../record/usage.js';
 import type { Usage } from '../record/usage.js';
 import { DecimalSum, formatDecimal, parseDecimal, type ScaledDecimal } from './decimal.js';
 
@@ -92,19 +90,6 @@ function callDurationMs(call: ReferenceRecord | AggregatorRecord): number | null
     return (call.ended_at - call.started_at) * 1000;
   }
   return null;
-}
-
-/** A record's usage (JSONL names) as `Usage`; missing, negative or non-finite counts become 0. */
-export function usageOfRecord(usage: RecordUsage): Usage {
-  return sanitizeUsage({
-    inputTokens: usage.input_tokens ?? 0, outputTokens: usage.output_tokens ?? 0, cacheReadTokens: usage.cache_read_tokens ?? 0,
-    cacheWriteTokens: usage.cache_write_tokens ?? 0, reasoningTokens: usage.reasoning_tokens ?? 0,
-  });
-}
-
-/** Every token billed: uncached input, cache reads and writes, output (reasoning is part of output). */
-export function totalTokens(t: Usage): number {
-  return t.inputTokens + t.cacheReadTokens + t.cacheWriteTokens + t.outputTokens;
 }
 
 /** Token counts as the `--json` outputs print them (JSONL names). */

@@ -36,9 +36,10 @@ const callCommon = {
   cost_usd: costValueSchema.optional(),
   cost_status: z.string().nullable().optional(),
   cost_source: z.string().nullable().optional(),
-  started_at: z.number().optional(),
-  ended_at: z.number().optional(),
-  duration_ms: z.number().optional(),
+  // null in a partial record for a call that never ended
+  started_at: z.number().nullable().optional(),
+  ended_at: z.number().nullable().optional(),
+  duration_ms: z.number().nullable().optional(),
   span_id: z.string().optional(),
   error: z.string().nullable().optional(),
 };
@@ -66,12 +67,18 @@ export const turnRecordSchema = z.looseObject({
   references: z.array(referenceRecordSchema),
   aggregator: aggregatorRecordSchema,
   // extensions
-  trace_id: z.string().optional(),
-  span_id: z.string().optional(),
-  duration_ms: z.number().optional(),
+  // null in a partial record whose root was never seen or never ended
+  trace_id: z.string().nullable().optional(),
+  span_id: z.string().nullable().optional(),
+  /** Epoch seconds when the root span started (replay needs it: `ts` is when the line was written). */
+  started_at: z.number().nullable().optional(),
+  duration_ms: z.number().nullable().optional(),
   cache: z.enum(['miss', 'hit']).optional(),
   fanout: z.string().optional(),
   iteration: z.number().optional(),
+  /** Written when the root span never ended (evicted, shut down, process exit): what was known. */
+  partial: z.boolean().optional(),
+  partial_reason: z.string().optional(),
 });
 
 export type TurnRecord = z.infer<typeof turnRecordSchema>;

@@ -1,10 +1,13 @@
 /**
  * Token usage of one model call and the arithmetic on it, shared by the live
- * instrumentation, the record builder and the offline tools.
+ * instrumentation, the MoA client's pricing, the record builder and the
+ * offline tools: every sum of token buckets is here.
  *
  * `inputTokens` is the UNCACHED input (the JSONL convention); spans add cache
  * reads and writes back for the GenAI meaning of `gen_ai.usage.input_tokens`.
  */
+import type { RecordUsage } from './schema.js';
+
 export interface Usage {
   inputTokens: number;
   outputTokens: number;
@@ -39,7 +42,20 @@ export function addUsage(a: Usage, b: Usage): Usage {
   };
 }
 
-/** Input tokens in the GenAI meaning: uncached input plus cache reads and writes. */
+/** Input tokens in the GenAI meaning (and price tables'): uncached input plus cache reads and writes. */
 export function genAiInputTokens(u: Usage): number {
   return u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens;
+}
+
+/** Every token billed: all input (cached or not) and output; reasoning is part of output. */
+export function totalTokens(u: Usage): number {
+  return genAiInputTokens(u) + u.outputTokens;
+}
+
+/** A record's usage (JSONL names) as `Usage`; missing, negative or non-finite counts become 0. */
+export function usageOfRecord(usage: RecordUsage): Usage {
+  return sanitizeUsage({
+    inputTokens: usage.input_tokens ?? 0, outputTokens: usage.output_tokens ?? 0, cacheReadTokens: usage.cache_read_tokens ?? 0,
+    cacheWriteTokens: usage.cache_write_tokens ?? 0, reasoningTokens: usage.reasoning_tokens ?? 0,
+  });
 }

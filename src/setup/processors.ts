@@ -1,26 +1,34 @@
 /**
- * The span processors moa-otel contributes to a tracer provider, from one
- * resolved configuration: the JSONL turn exporter (lossless, synchronous) and
- * the OTLP/HTTP exporter (batched, size-bounded).
+ * The span processors moa-otel contributes, from one resolved configuration:
+ * the JSONL turn processor (lossless, synchronous) and, only when moa-otel's
+ * own OTLP settings ask for it, an OTLP exporter that ships MoA spans only.
  */
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { BatchSpanProcessor, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { Context, Span } from '@opentelemetry/api';
 import { resolveConfig, type MoaOptions, type ResolveConfigContext } from '../config/load.js';
-import type { MoaConfig } from '../config/schema.js';
 import type { Env } from '../config/paths.js';
-import { JsonlTurnExporter } from '../export/jsonl-exporter.js';
+import type { MoaConfig } from '../config/schema.js';
+import { JsonlSpanProcessor } from '../export/jsonl-exporter.js';
 import { SizeBoundedSpanExporter } from '../export/otlp-size-guard.js';
-import { contentPolicyFor, setDefaultContentPolicy, type ContentPolicy } from '../trace/content-policy.js';
+import { safeStringify, tryParseJson } from '../content/safe-json.js';
+import { CONTENT_ATTRIBUTES, INSTRUMENTATION_SCOPE } from '../trace/attributes.js';
+import { ContentPolicy, standardContentSwitches, type ContentPolicyOptions } from '../trace/content-policy.js';
+import { MoaInstrumentation } from '../trace/instrumentation.js';
+import { contentRedactionOf } from '../trace/payloads.js';
+import type { FinishedSpan, SpanProcessorLike } from '../trace/span-data.js';
 
 export const DEFAULT_OTLP_TRACES_URL = 'http://localhost:4318/v1/traces';
 
-export interface MoaProcessors {
-  config: MoaConfig;
-  processors: SpanProcessor[];
-  /** What the tracer of a provider holding only these processors should serialize. */
-  contentPolicy: ContentPolicy;
-  jsonl: JsonlTurnExporter | undefined;
-  otlpUrl: string | undefined;
+/** What `createMoaSpanProcessors` returns: the processors (spread them into your provider) and the instrumentation that feeds them. */
+export interface MoaSpanProcessors extends Array<SpanProcessorLike> {
+  /** Record turns with this: `processors.instrumentation.startTurn(...)` or `createMoaClient({ instrumentation })`. */
+  readonly instrumentation: MoaInstrumentation;
+  readonly config: MoaConfig;
+  /** The JSONL processor, when `save_traces` is on (its `stats` count lines, partial turns and errors). */
+  readonly jsonl: JsonlSpanProcessor | undefined;
+  /** Where MoA spans are sent, when moa-otel's own OTLP export is on. */
+  readonly otlpUrl: string | undefined;
 }
 
 /** OTLP is on when asked for, or when an endpoint is configured and not explicitly off; OTEL_SDK_DISABLED wins. */
@@ -29,43 +37,140 @@ export function otlpWanted(config: MoaConfig, env: Env): boolean {
   return config.otlp.enabled ?? config.otlp.endpoint !== undefined;
 }
 
-export function buildMoaProcessors(options: MoaOptions = {}, context: ResolveConfigContext = {}): MoaProcessors {
-  const env = context.env ?? process.env;
-  const config = resolveConfig(options, context);
-  // Tracers of providers we do not own may feed other processors: content on.
-  setDefaultContentPolicy(contentPolicyFor(config.redact, true));
-  const processors: SpanProcessor[] = [];
-  let jsonl: JsonlTurnExporter | undefined;
-  let otlpUrl: string | undefined;
-  if (config.save_traces) {
-    jsonl = new JsonlTurnExporter({
+export interface BuiltProcessors {
+  config: MoaConfig;
+  jsonl: JsonlSpanProcessor | undefined;
+  otlp: SpanProcessorLike | undefined;
+  otlpUrl: string | undefined;
+}
+
+/** The processors a configuration asks for. `env` is where the OTLP endpoint may come from. */
+export function buildProcessors(config: MoaConfig, env: Env): BuiltProcessors {
+  const jsonl = config.save_traces
+    ? new JsonlSpanProcessor({
       traceDir: config.trace_dir,
       traceCacheHits: config.trace_cache_hits,
       profile: config.profile,
       env,
-    });
-    processors.push(new SimpleSpanProcessor(jsonl));
-  }
-  if (otlpWanted(config, env)) {
-    otlpUrl = config.otlp.endpoint ?? DEFAULT_OTLP_TRACES_URL;
-    const otlp = new OTLPTraceExporter({
-      url: otlpUrl,
-      headers: config.otlp.headers ?? {},
-      timeoutMillis: config.otlp.timeout_ms,
-    });
-    processors.push(new BatchSpanProcessor(new SizeBoundedSpanExporter(otlp, {
-      maxExportBytes: config.otlp.max_export_bytes,
-      captureContent: config.otlp.capture_content,
-    })));
-  }
-  // Span content is read only by the OTLP exporter (the JSONL file has its own exact copy).
-  const contentPolicy = contentPolicyFor(config.redact, otlpUrl !== undefined && config.otlp.capture_content);
-  return { config, processors, contentPolicy, jsonl, otlpUrl };
+      redact: config.redact,
+    })
+    : undefined;
+  if (!otlpWanted(config, env)) return { config, jsonl, otlp: undefined, otlpUrl: undefined };
+  const otlpUrl = config.otlp.endpoint ?? DEFAULT_OTLP_TRACES_URL;
+  const exporter = new OTLPTraceExporter({ url: otlpUrl, headers: config.otlp.headers ?? {}, timeoutMillis: config.otlp.timeout_ms });
+  const batch = new BatchSpanProcessor(new SizeBoundedSpanExporter(exporter, {
+    maxExportBytes: config.otlp.max_export_bytes,
+    captureContent: config.otlp.capture_content,
+  }));
+  const policy = new ContentPolicy(contentOptions(config, env));
+  return { config, jsonl, otlp: new MoaSpansOnly(batch as unknown as SpanProcessorLike, policy), otlpUrl };
 }
 
-/** For applications that own their provider: `new NodeTracerProvider({ spanProcessors: [...createMoaSpanProcessors()] })`. */
-export function createMoaSpanProcessors(options: MoaOptions = {}, context: ResolveConfigContext = {}): SpanProcessor[] {
-  return buildMoaProcessors(options, context).processors;
+/**
+ * For applications that own their provider:
+ * `new NodeTracerProvider({ spanProcessors: [...createMoaSpanProcessors({ save_traces: true })] })`.
+ *
+ * Adds only what moa-otel's own settings ask for: the JSONL processor with
+ * `save_traces`, an OTLP exporter only with `otlp.enabled` / `otlp.endpoint`
+ * (never from the standard `OTEL_EXPORTER_OTLP_*` variables, which the app's
+ * own exporter already honours). The instrumentation it returns records on
+ * the global provider; call `setTracerProvider(provider)` on it when yours is
+ * not registered globally.
+ */
+export function createMoaSpanProcessors(options: MoaOptions = {}, context: ResolveConfigContext = {}): MoaSpanProcessors {
+  const env = withoutStandardOtlpEndpoint(context.env ?? process.env);
+  const config = resolveConfig(options, { ...context, env });
+  const built = buildProcessors(config, env);
+  const instrumentation = new MoaInstrumentation({ ...contentOptions(config, context.env ?? process.env), env: context.env ?? process.env });
+  const processors = [built.jsonl, built.otlp].filter((p): p is SpanProcessorLike => p !== undefined);
+  return Object.assign(processors, { instrumentation, config, jsonl: built.jsonl, otlpUrl: built.otlpUrl });
+}
+
+/**
+ * What goes into spans, from the configuration and the standard switches of
+ * `env`: `otlp.capture_content: false` wins; otherwise
+ * OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT decides, `SPAN_ONLY` by default.
+ */
+export function contentOptions(config: MoaConfig, env: Env): ContentPolicyOptions {
+  const switches = standardContentSwitches(env);
+  return {
+    redact: config.redact,
+    capture: config.otlp.capture_content === false ? 'NO_CONTENT' : switches.capture ?? 'SPAN_ONLY',
+    latestConventions: switches.latestConventions ?? false,
+    ...(config.otlp.max_content_bytes !== undefined ? { maxContentBytes: config.otlp.max_content_bytes } : {}),
+    backendHints: config.otlp.backend_hints,
+  };
+}
+
+/**
+ * Hands a processor only the spans moa-otel's instrumentation made, with
+ * content masked this processor's way: in an application's provider, moa-otel's
+ * exporter must not ship the application's own spans, nor content another
+ * instrumentation left unmasked.
+ */
+export class MoaSpansOnly implements SpanProcessorLike {
+  constructor(private readonly inner: SpanProcessorLike, private readonly policy: ContentPolicy) {}
+
+  onStart(span: Span, parentContext: Context): void {
+    if (isOurs(span as Partial<FinishedSpan>)) this.inner.onStart(span, parentContext);
+  }
+
+  onEnd(span: FinishedSpan): void {
+    if (!isOurs(span)) return;
+    this.inner.onEnd(this.policy.covers(contentRedactionOf(span)) ? span : this.masked(span));
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+
+  /** The span as seen through this policy: a view with masked content attributes, everything else inherited. */
+  private masked(span: FinishedSpan): FinishedSpan {
+    const attributes = { ...span.attributes };
+    for (const key of CONTENT_ATTRIBUTES) {
+      const value = attributes[key];
+      if (typeof value !== 'string') continue;
+      if (!this.policy.spanContent) delete attributes[key];
+      else {
+        // Masked value by value: a pattern must never run across JSON string boundaries.
+        const parsed = tryParseJson(value);
+        attributes[key] = parsed === undefined ? this.policy.redactText(value) : safeStringify(parsed, this.policy.replacer);
+      }
+    }
+    const events = span.events.map((event) => {
+      if (event.name !== 'exception' || !event.attributes) return event;
+      const { 'exception.message': message, 'exception.stacktrace': stack, ...rest } = event.attributes;
+      if (!this.policy.spanContent) return { ...event, attributes: rest };
+      return {
+        ...event,
+        attributes: {
+          ...rest,
+          ...(typeof message === 'string' ? { 'exception.message': this.policy.redactText(message) } : {}),
+          ...(typeof stack === 'string' ? { 'exception.stacktrace': this.policy.redactText(stack) } : {}),
+        },
+      };
+    });
+    return Object.create(span, {
+      attributes: { value: attributes, enumerable: true },
+      events: { value: events, enumerable: true },
+    }) as FinishedSpan;
+  }
+}
+
+function isOurs(span: Partial<FinishedSpan>): boolean {
+  return span.instrumentationScope?.name === INSTRUMENTATION_SCOPE;
+}
+
+/** The environment without the standard OTLP endpoint variables (they configure the application's exporter). */
+function withoutStandardOtlpEndpoint(env: Env): Env {
+  const out: Record<string, string | undefined> = { ...env };
+  delete out.OTEL_EXPORTER_OTLP_ENDPOINT;
+  delete out.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  return out;
 }
 
 function isTrue(v: string | undefined): boolean {

@@ -1,11 +1,16 @@
 /**
- * The resource of moa-otel's provider: OTEL_RESOURCE_ATTRIBUTES (read from the
- * environment handed to setup, so tests and embedders can pass their own),
- * then the service name and version.
+ * The resource of moa-otel's own provider: OTEL_RESOURCE_ATTRIBUTES (read from
+ * the environment handed to setup, so tests and embedders can pass their own),
+ * then the service name. `service.version` is the application's to set (in
+ * OTEL_RESOURCE_ATTRIBUTES): moa-otel's own version is not the service's.
  */
-import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import type { Attributes } from '@opentelemetry/api';
 import type { Env } from '../config/paths.js';
-import { PACKAGE_VERSION } from '../base/version.js';
+
+/** A resource as exporters read it: its attributes. */
+export interface ResourceLike {
+  readonly attributes: Attributes;
+}
 
 /** `k1=v1,k2=v2` with percent-encoded keys and values; malformed pairs are skipped. */
 export function parseResourceAttributes(text: string | undefined): Record<string, string> {
@@ -22,10 +27,10 @@ export function parseResourceAttributes(text: string | undefined): Record<string
   return out;
 }
 
-export function buildResource(serviceName: string | undefined, env: Env): Resource {
+export function buildResource(serviceName: string | undefined, env: Env): ResourceLike {
   const fromEnv = parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES);
   // An explicit service name (options, MOA_SERVICE_NAME, OTEL_SERVICE_NAME) wins over
   // OTEL_RESOURCE_ATTRIBUTES, which wins over the default, as the SDK specification orders them.
   const name = serviceName ?? fromEnv['service.name'] ?? 'moa-otel';
-  return resourceFromAttributes({ ...fromEnv, 'service.name': name, 'service.version': fromEnv['service.version'] ?? PACKAGE_VERSION });
+  return { attributes: { ...fromEnv, 'service.name': name } };
 }

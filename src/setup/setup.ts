@@ -1,62 +1,103 @@
 /**
- * `setupMoaTracing`: one call that builds the processors from options,
- * environment and config file, and — only when something is enabled — a
- * NodeTracerProvider for them. With everything off no provider exists and an
- * instrumented turn costs a no-op span.
+ * `setupMoaTracing`: one call that builds moa-otel's pipeline (JSONL and/or
+ * OTLP) from options, environment and config file, and an instrumentation
+ * that records into it.
+ *
+ * The pipeline runs on moa-otel's own small tracer provider, which is never
+ * registered as the process's global one: OpenTelemetry's global slots belong
+ * to the application, and taking one first would refuse the application's own
+ * registration later (the order of setup calls is not ours to choose). So
+ * either order leaves the app's tracing intact; an app that wants MoA spans in
+ * its own provider uses `createMoaSpanProcessors()` instead.
  */
-import { diag, trace, type Tracer } from '@opentelemetry/api';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import type { MoaOptions, ResolveConfigContext } from '../config/load.js';
+import { diag, ProxyTracerProvider, trace, type TracerProvider } from '@opentelemetry/api';
+import { errorText } from '../base/errors.js';
+import { resolveConfig, type MoaOptions, type ResolveConfigContext } from '../config/load.js';
 import type { MoaConfig } from '../config/schema.js';
-import type { JsonlTurnExporter } from '../export/jsonl-exporter.js';
-import { INSTRUMENTATION_SCOPE } from '../trace/attributes.js';
-import { PACKAGE_VERSION } from '../base/version.js';
-import { buildMoaProcessors } from './processors.js';
+import type { JsonlSpanProcessor } from '../export/jsonl-exporter.js';
+import { MoaInstrumentation } from '../trace/instrumentation.js';
+import type { SpanProcessorLike } from '../trace/span-data.js';
+import { OwnTracerProvider } from './own-provider.js';
+import { buildProcessors, contentOptions } from './processors.js';
 import { buildResource } from './resource.js';
-import { setTracerContentPolicy } from '../trace/content-policy.js';
 
 export interface MoaTracing {
-  tracer: Tracer;
+  /** Records turns into this pipeline: `tracing.instrumentation.startTurn(...)`, `createMoaClient({ instrumentation })`. */
+  instrumentation: MoaInstrumentation;
   /** True when at least one exporter (JSONL or OTLP) is active. */
   enabled: boolean;
   config: MoaConfig;
-  /** The JSONL exporter, when `save_traces` is on (its `stats` count lines and errors). */
-  jsonl: JsonlTurnExporter | undefined;
+  /** The JSONL processor, when `save_traces` is on (its `stats` count lines, partial turns and errors). */
+  jsonl: JsonlSpanProcessor | undefined;
   /** Where OTLP spans go, when OTLP is on. */
   otlpUrl: string | undefined;
+  /** moa-otel's own provider when enabled (never registered globally unless `registerGlobal`). */
+  tracerProvider: TracerProvider | undefined;
   forceFlush(): Promise<void>;
-  /** Flushes everything that ended, then stops. Never rejects. */
+  /** Writes what is still open as partial records, flushes, then stops. Never rejects. */
   shutdown(): Promise<void>;
 }
 
 export interface SetupOptions extends ResolveConfigContext {
-  /** Make this provider the global one (default true, ignored when nothing is enabled). */
+  /**
+   * Also make moa-otel's provider the global one, when no application
+   * provider is registered (default false: see the module comment).
+   */
   registerGlobal?: boolean;
+  /** Where the one-line notice about an application-owned provider goes (default stderr). */
+  notice?: (line: string) => void;
 }
 
 export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = {}): MoaTracing {
-  const { config, processors, contentPolicy, jsonl, otlpUrl } = buildMoaProcessors(options, setup);
+  const env = setup.env ?? process.env;
+  const config = resolveConfig(options, setup);
+  const { jsonl, otlp, otlpUrl } = buildProcessors(config, env);
+  const processors = [jsonl, otlp].filter((p): p is SpanProcessorLike => p !== undefined);
   if (processors.length === 0) {
+    // Nothing of ours to feed: turns go to whatever provider the application has (or nowhere).
     return {
-      tracer: trace.getTracer(INSTRUMENTATION_SCOPE, PACKAGE_VERSION),
-      enabled: false, config, jsonl, otlpUrl,
+      instrumentation: new MoaInstrumentation({ ...contentOptions(config, env), env }),
+      enabled: false, config, jsonl, otlpUrl, tracerProvider: undefined,
       forceFlush: () => Promise.resolve(),
       shutdown: () => Promise.resolve(),
     };
   }
-  const resource = buildResource(config.service_name, setup.env ?? process.env);
-  const provider = new NodeTracerProvider({ resource, spanProcessors: processors });
-  if (setup.registerGlobal ?? true) provider.register();
-  const tracer = provider.getTracer(INSTRUMENTATION_SCOPE, PACKAGE_VERSION);
-  setTracerContentPolicy(tracer, contentPolicy);
+  const provider = new OwnTracerProvider({ resourceAttributes: buildResource(config.service_name, env).attributes, processors });
+  const content = contentOptions(config, env);
+  const instrumentation = new MoaInstrumentation({
+    ...content,
+    tracerProvider: provider,
+    env,
+    // Span content is read only by the OTLP exporter: the JSONL file gets the exact messages directly.
+    capture: otlp !== undefined ? content.capture : 'NO_CONTENT',
+  });
+  const appOwnsProvider = applicationProviderRegistered();
+  if (setup.registerGlobal && !appOwnsProvider) trace.setGlobalTracerProvider(provider);
+  if (appOwnsProvider) {
+    (setup.notice ?? ((line: string) => process.stderr.write(`${line}\n`)))(
+      'moa-otel: this application already has an OpenTelemetry tracer provider; setupMoaTracing left it alone and records MoA turns '
+      + `through its own pipeline (${describePipeline(jsonl !== undefined, otlpUrl)}) via tracing.instrumentation. `
+      + 'To put MoA spans into your provider instead, add createMoaSpanProcessors() to it.');
+  }
   return {
-    tracer,
-    enabled: true, config, jsonl, otlpUrl,
+    instrumentation,
+    enabled: true, config, jsonl, otlpUrl, tracerProvider: provider,
     forceFlush: () => provider.forceFlush().catch((err: unknown) => report('forceFlush', err)),
     shutdown: () => provider.shutdown().catch((err: unknown) => report('shutdown', err)),
   };
 }
 
+/** Whether something other than the API's no-op provider is registered globally. */
+function applicationProviderRegistered(): boolean {
+  const global = trace.getTracerProvider();
+  // The API's proxy has a delegate tracer only once a provider was registered.
+  return global instanceof ProxyTracerProvider ? global.getDelegateTracer('moa-otel') !== undefined : true;
+}
+
+function describePipeline(jsonl: boolean, otlpUrl: string | undefined): string {
+  return [jsonl ? 'JSONL files' : '', otlpUrl ? `OTLP to ${otlpUrl}` : ''].filter(Boolean).join(' and ');
+}
+
 function report(what: string, err: unknown): void {
-  diag.error(`moa-otel: tracing ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+  diag.error(`moa-otel: tracing ${what} failed: ${errorText(err)}`);
 }

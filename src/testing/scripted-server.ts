@@ -5,7 +5,7 @@
  * aborts, usage shape, reported cost), and every request is recorded with its
  * arrival and finish times. Listens on 127.0.0.1 only.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ScriptedToolCall {
@@ -51,6 +51,8 @@ export interface RecordedRequest {
   messages: Record<string, unknown>[];
   stream: boolean;
   receivedAt: number;
+  /** The request's HTTP headers (e.g. a W3C `traceparent` an HTTP instrumentation injected). */
+  headers: IncomingHttpHeaders;
   finishedAt?: number;
   /** The client went away before the answer was complete. */
   aborted: boolean;
@@ -93,6 +95,7 @@ export async function startScriptedServer(options: { models: Record<string, Scri
       messages: Array.isArray(body.messages) ? (body.messages as Record<string, unknown>[]) : [],
       stream: body.stream === true,
       receivedAt: Date.now(),
+      headers: req.headers,
       aborted: false,
       sentChunks: [],
     };

@@ -1,44 +1,118 @@
 /**
- * How message content is serialized for spans and files.
+ * What one instrumentation (or one sink) puts into spans: which secrets it
+ * masks, where message content goes (span attributes, span events, nowhere),
+ * which GenAI convention names it speaks, how long a content string may be in
+ * a span, and whether the cheap backend-specific attribute sets are added.
  *
- * - Redaction: patterns applied to every string value before it leaves the
- *   process (span attributes and the JSONL file alike).
- * - Span content: whether `gen_ai.input.messages` / `gen_ai.output.messages`
- *   are set at all. `setupMoaTracing` owns its provider, so it knows when no
- *   processor reads them (JSONL only: the file gets the exact messages through
- *   the payload side channel) and turns them off for its tracer, halving the
- *   serialization work of a turn. Any other tracer gets content on.
+ * A policy is a plain value owned by the object that applies it — an
+ * instrumentation, a JSONL sink, an OTLP processor. Nothing is looked up by
+ * tracer or kept per process, so two pipelines with different settings never
+ * see each other's policy. The JSONL files are not governed by the capture
+ * mode: they keep what they are for, under `save_traces`.
  */
-import { redactingReplacer, redactionPatterns, type RedactSetting } from '../content/redact.js';
+import { diag } from '@opentelemetry/api';
+import type { Env } from '../config/paths.js';
+import { redactingReplacer, redactionPatterns, redactText, type RedactSetting } from '../content/redact.js';
 import type { JsonReplacer } from '../content/safe-json.js';
 
-export interface ContentPolicy {
-  /** Replacer applied to every serialized message (redaction), if any. */
-  replacer: JsonReplacer | undefined;
-  patterns: readonly RegExp[];
-  /** Set the GenAI content attributes on spans. */
-  spanContent: boolean;
+/** The values of OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT. */
+export const CONTENT_CAPTURE_MODES = ['NO_CONTENT', 'SPAN_ONLY', 'EVENT_ONLY', 'SPAN_AND_EVENT'] as const;
+export type ContentCapture = (typeof CONTENT_CAPTURE_MODES)[number];
+
+export interface ContentPolicyOptions {
+  /** `true`: the built-in secret patterns; a list: those plus the given regular expressions. */
+  redact?: RedactSetting;
+  /**
+   * Where message content (and provider error texts) go. Default `SPAN_ONLY`:
+   * recording what every model saw is what moa-otel is for.
+   */
+  capture?: ContentCapture;
+  /** Shorthand: `false` is `NO_CONTENT`, `true` is `SPAN_ONLY` (ignored when `capture` is given). */
+  spanContent?: boolean;
+  /** Emit the newest (unreleased) GenAI names instead of the released ones backends read today. */
+  latestConventions?: boolean;
+  /** Cap, in UTF-8 bytes, of each content string on spans (the files keep everything). Default: no cap. */
+  maxContentBytes?: number;
+  /** Add the cheap attribute sets some backends render from (OpenInference root, Langfuse cost). Default true. */
+  backendHints?: boolean;
 }
 
-const DEFAULT_POLICY: ContentPolicy = { replacer: undefined, patterns: [], spanContent: true };
-let processDefault: ContentPolicy = DEFAULT_POLICY;
-const perTracer = new WeakMap<object, ContentPolicy>();
+export class ContentPolicy {
+  readonly patterns: readonly RegExp[];
+  /** Replacer for every serialized message (redaction), or undefined when nothing is masked. */
+  readonly replacer: JsonReplacer | undefined;
+  readonly capture: ContentCapture;
+  /** Content attributes (`gen_ai.input.messages`, `input.value`, ...) and error texts on spans. */
+  readonly spanContent: boolean;
+  /** Content in a `gen_ai.client.inference.operation.details` span event. */
+  readonly eventContent: boolean;
+  readonly latestConventions: boolean;
+  readonly maxContentBytes: number | undefined;
+  readonly backendHints: boolean;
+  /**
+   * Identifies the redaction this policy applies. Content carries it, so a
+   * sink can tell whether what it receives was already masked its way (two
+   * loaded copies of moa-otel agree on it: it is built from pattern text).
+   */
+  readonly redaction: string;
 
-export function contentPolicyFor(redact: RedactSetting, spanContent = true): ContentPolicy {
-  const patterns = redactionPatterns(redact);
-  return { replacer: redactingReplacer(patterns), patterns, spanContent };
+  constructor(options: ContentPolicyOptions = {}) {
+    this.patterns = redactionPatterns(options.redact ?? false);
+    this.replacer = redactingReplacer(this.patterns);
+    this.capture = options.capture ?? (options.spanContent === false ? 'NO_CONTENT' : 'SPAN_ONLY');
+    this.spanContent = this.capture === 'SPAN_ONLY' || this.capture === 'SPAN_AND_EVENT';
+    this.eventContent = this.capture === 'EVENT_ONLY' || this.capture === 'SPAN_AND_EVENT';
+    this.latestConventions = options.latestConventions ?? false;
+    this.maxContentBytes = options.maxContentBytes !== undefined && options.maxContentBytes > 0 ? options.maxContentBytes : undefined;
+    this.backendHints = options.backendHints ?? true;
+    this.redaction = redactionFingerprint(this.patterns);
+  }
+
+  get redacts(): boolean {
+    return this.patterns.length > 0;
+  }
+
+  /** Whether any content (messages, error texts) leaves through spans at all. */
+  get capturesContent(): boolean {
+    return this.spanContent || this.eventContent;
+  }
+
+  redactText(text: string): string {
+    return this.patterns.length > 0 ? redactText(text, this.patterns) : text;
+  }
+
+  /** Whether content masked under `redaction` needs nothing more from this policy. */
+  covers(redaction: string | undefined): boolean {
+    return !this.redacts || redaction === this.redaction;
+  }
 }
 
-/** The policy for tracers moa-otel did not create (e.g. with `createMoaSpanProcessors`). */
-export function setDefaultContentPolicy(policy: ContentPolicy): void {
-  processDefault = policy;
+/** The same patterns always give the same text; no patterns give "". */
+export function redactionFingerprint(patterns: readonly RegExp[]): string {
+  return patterns.map((p) => `/${p.source}/${p.flags}`).join('\n');
 }
 
-/** The policy for one tracer created by `setupMoaTracing`. */
-export function setTracerContentPolicy(tracer: object, policy: ContentPolicy): void {
-  perTracer.set(tracer, policy);
+/**
+ * The standard switches, read from an environment:
+ * `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` (an invalid value fails
+ * closed: no content, one diagnostic line) and `OTEL_SEMCONV_STABILITY_OPT_IN`
+ * containing `gen_ai_latest_experimental`.
+ */
+export function standardContentSwitches(env: Env): Pick<ContentPolicyOptions, 'capture' | 'latestConventions'> {
+  const out: Pick<ContentPolicyOptions, 'capture' | 'latestConventions'> = {};
+  const raw = env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim();
+  if (raw) {
+    const mode = raw.toUpperCase();
+    if ((CONTENT_CAPTURE_MODES as readonly string[]).includes(mode)) out.capture = mode as ContentCapture;
+    else {
+      out.capture = 'NO_CONTENT';
+      diag.warn(`moa-otel: OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="${raw.slice(0, 40)}" is not one of ${CONTENT_CAPTURE_MODES.join(', ')}; capturing no content`);
+    }
+  }
+  const optIn = env.OTEL_SEMCONV_STABILITY_OPT_IN?.split(',').map((s) => s.trim()) ?? [];
+  if (optIn.includes('gen_ai_latest_experimental')) out.latestConventions = true;
+  return out;
 }
 
-export function contentPolicyOf(tracer: object | undefined): ContentPolicy {
-  return (tracer && perTracer.get(tracer)) || processDefault;
-}
+/** Captures content, masks nothing, released names: what replay uses to rebuild the spans that were recorded. */
+export const CAPTURE_ALL = new ContentPolicy();

@@ -1,36 +1,90 @@
 /**
- * Exact call content handed from the instrumentation to the JSONL exporter.
+ * What the instrumentation hands to JSONL sinks besides span attributes.
  *
  * Span attributes carry messages in the GenAI schema; the file needs the
  * OpenAI messages exactly as sent. Re-deriving them by parsing the attribute
  * would double the cost of every turn, so the instrumentation serializes the
- * exact messages once at call start and parks the text here, on the span object
- * the SDK later hands to exporters.
+ * exact messages once at call start and parks the text on the span object the
+ * SDK later hands to processors.
+ *
+ * The keys are `Symbol.for` names, shared process-wide on purpose: a span
+ * started by one loaded copy of moa-otel (say the ESM build an app imports)
+ * may end in a processor of another copy (a framework's nested install), and
+ * both must read the same properties. The `.v1` suffix versions the shape.
  */
+import type { Span } from '@opentelemetry/api';
+
 export interface CallPayload {
   /** The configured provider name (the span carries the GenAI provider name, which may differ). */
   provider: string;
   /** The exact request messages, serialized when the call started. */
   inputMessagesJson: string;
+  /** The answer text; null when there was none or the call failed. */
   output: string | null;
+  /** Why the call failed (the whole reason); null when it did not. */
   error: string | null;
-  /** The aggregator's tool calls, serialized (and redacted) when the call ended; null when none. */
+  /** The aggregator's tool calls, serialized when the call ended; null when none. */
   toolCallsJson: string | null;
   finishReason: string | null;
+  /** The redaction the texts above went through (`ContentPolicy.redaction`). */
+  redaction: string;
 }
 
-// A symbol-keyed property rather than a WeakMap: thousands of live entries in
-// a WeakMap make every garbage collection walk them (ephemerons), which showed
-// up as the largest cost of a small turn. The property dies with its span.
-const PAYLOAD = Symbol('moa-otel.payload');
+/** The facts of an iteration a sink needs when its root span never ends. */
+export interface TurnPayload {
+  sessionId: string | null;
+  preset: string;
+  fanout: string | null;
+  cache: 'miss' | 'hit';
+  iteration: number | null;
+}
 
-type WithPayload = { [PAYLOAD]?: CallPayload };
+const CALL_PAYLOAD = Symbol.for('moa-otel.call-payload.v1');
+const TURN_PAYLOAD = Symbol.for('moa-otel.turn-payload.v1');
+/** Set by a JSONL processor when a span starts: "I will write this call, give me its exact content". */
+const WANTS_PAYLOAD = Symbol.for('moa-otel.wants-payload.v1');
+/** The redaction span content attributes went through, for sinks that enforce their own. */
+const CONTENT_REDACTION = Symbol.for('moa-otel.content-redaction.v1');
+
+type Marked = {
+  [CALL_PAYLOAD]?: CallPayload;
+  [TURN_PAYLOAD]?: TurnPayload;
+  [WANTS_PAYLOAD]?: true;
+  [CONTENT_REDACTION]?: string;
+};
+
+// Symbol keys are invisible to Object.keys and JSON.stringify of the span,
+// and a property dies with its span (a WeakMap with thousands of live entries
+// made every garbage collection walk them).
 
 export function attachPayload(span: object, payload: CallPayload): void {
-  // Symbol keys are invisible to Object.keys and JSON.stringify of the span.
-  (span as WithPayload)[PAYLOAD] = payload;
+  (span as Marked)[CALL_PAYLOAD] = payload;
 }
 
 export function payloadOf(span: object): CallPayload | undefined {
-  return (span as WithPayload)[PAYLOAD];
+  return (span as Marked)[CALL_PAYLOAD];
+}
+
+export function attachTurnPayload(span: object, payload: TurnPayload): void {
+  (span as Marked)[TURN_PAYLOAD] = payload;
+}
+
+export function turnPayloadOf(span: object): TurnPayload | undefined {
+  return (span as Marked)[TURN_PAYLOAD];
+}
+
+export function requestPayload(span: Span | object): void {
+  (span as Marked)[WANTS_PAYLOAD] = true;
+}
+
+export function payloadRequested(span: Span | object): boolean {
+  return (span as Marked)[WANTS_PAYLOAD] === true;
+}
+
+export function markContentRedaction(span: object, redaction: string): void {
+  (span as Marked)[CONTENT_REDACTION] = redaction;
+}
+
+export function contentRedactionOf(span: object): string | undefined {
+  return (span as Marked)[CONTENT_REDACTION];
 }

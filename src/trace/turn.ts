@@ -1,63 +1,105 @@
 /**
- * The MoA instrumentation: one root span per iteration, one CLIENT span per
- * reference and one for the aggregator (DESIGN §2, §5).
+ * One MoA iteration as spans: a root `invoke_workflow moa` and one CLIENT
+ * span per reference and for the aggregator (docs/ARCHITECTURE.md, "Span tree").
  *
- * Nothing here throws into the caller: every public method is guarded and
- * reports problems once through the OpenTelemetry diagnostic logger. When the
- * root span is not recording (tracing off or sampled out) the turn is a shared
- * no-op object and no content is ever serialized.
+ * Nothing here throws into the caller, whatever it is handed: hostile errors,
+ * results whose getters throw, `null`, unbound methods. Every handle method is
+ * an own bound function, so `promise.catch(ref.fail)` works. A call ends
+ * exactly once and only after its span has ended; problems are reported once
+ * per cause through the OpenTelemetry diagnostic logger.
  */
 import {
   context as otelContext, diag, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace,
   type Context, type Link, type Span, type SpanContext, type Tracer,
 } from '@opentelemetry/api';
+import { CauseReporter } from '../base/cause-reporter.js';
+import { describeFailure, errorText, firstLine, httpStatusOf } from '../base/errors.js';
+import { turnQuestion } from '../content/genai.js';
 import { safeStringify } from '../content/safe-json.js';
-import { redactText } from '../content/redact.js';
+import { addUsage, sanitizeUsage, ZERO_USAGE, type Usage } from '../record/usage.js';
 import * as A from './attributes.js';
 import {
-  AGGREGATOR_FAILED_STATUS, callEndAttributes, callSpanName, callStartAttributes, costNumber, defaultLabel,
-  inputMessagesAttribute, outputLocation, rootEndAttributes, rootStartAttributes,
+  AGGREGATOR_FAILED_STATUS, answerText, callEndAttributes, callSpanName, callStartAttributes, contentJson, costNumber,
+  defaultLabel, inputMessagesAttribute, outputLocation, outputMessagesAttribute, rootEndAttributes, rootStartAttributes,
   type CallRole,
 } from './call-attributes.js';
-import { contentPolicyOf, type ContentPolicy } from './content-policy.js';
-import { attachPayload, type CallPayload } from './payloads.js';
-import { failedOutput } from '../record/schema.js';
-import { addUsage, sanitizeUsage, ZERO_USAGE } from '../record/usage.js';
+import type { ContentPolicy } from './content-policy.js';
+import { attachPayload, attachTurnPayload, markContentRedaction, payloadRequested, type CallPayload } from './payloads.js';
 import type {
-  AggregatorCall, AggregatorEnd, AggregatorStart, CallEnd, CallStart, MoaTurn, ReferenceCall, ReferenceStart,
-  TurnOptions, Usage,
+  AggregatorCall, AggregatorEnd, AggregatorStart, CallEnd, CallStart, Cost, MoaTurn, ReferenceCall, ReferenceStart,
+  ResponseInfo, ToolCall, TurnOptions,
 } from './types.js';
-import { PACKAGE_VERSION } from '../base/version.js';
 
-export function startMoaTurn(options: TurnOptions): MoaTurn {
+/** What a turn is started with: all of it belongs to the instrumentation that starts it. */
+export interface TurnEnvironment {
+  tracer: Tracer;
+  policy: ContentPolicy;
+  /**
+   * Problems inside the instrumentation are the library's bugs or the caller's
+   * mistakes; either way they are reported, once per kind, and the turn goes on.
+   */
+  problems: CauseReporter;
+}
+
+/** A reporter of instrumentation problems through the OpenTelemetry diagnostic logger. */
+export function diagProblemReporter(): CauseReporter {
+  return new CauseReporter((message) => diag.warn(message));
+}
+
+/** Starts an iteration; a no-op turn when the root is not recording. */
+export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
+  const { tracer, policy, problems } = env;
   try {
-    const tracer = options.tracer ?? trace.getTracer(A.INSTRUMENTATION_SCOPE, PACKAGE_VERSION);
-    const root = tracer.startSpan(A.ROOT_SPAN_NAME, {
-      kind: SpanKind.INTERNAL,
-      attributes: rootStartAttributes({
-        sessionId: options.sessionId ?? null,
-        preset: options.preset,
-        fanout: options.fanout,
-        cache: options.cache,
-        iteration: options.iteration,
-      }),
-    });
+    const facts = turnFacts(options);
+    const parent = read(options, 'context') ?? otelContext.active();
+    const root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes: rootStartAttributes(facts, policy) }, parent);
     if (!root.isRecording()) {
       root.end();
-      return noopTurn(root.spanContext());
+      return noopTurn(root.spanContext(), parent);
     }
-    return new RecordingTurn(tracer, root, contentPolicyOf(tracer));
+    if (payloadRequested(root)) {
+      attachTurnPayload(root, {
+        sessionId: facts.sessionId, preset: facts.preset, fanout: facts.fanout ?? null,
+        cache: facts.cache, iteration: facts.iteration ?? null,
+      });
+    }
+    const input = read(options, 'input');
+    return new RecordingTurn(env, root, parent, facts.sessionId, typeof input === 'string' ? input : undefined);
   } catch (err) {
-    reportOnce('startMoaTurn', err);
-    return noopTurn(INVALID_SPAN_CONTEXT);
+    reportProblem(problems, 'startMoaTurn', err);
+    return noopTurn(INVALID_SPAN_CONTEXT, otelContext.active());
   }
+}
+
+function turnFacts(options: TurnOptions) {
+  const sessionId = read(options, 'sessionId');
+  const preset = read(options, 'preset');
+  const fanout = read(options, 'fanout');
+  const iteration = read(options, 'iteration');
+  return {
+    sessionId: typeof sessionId === 'string' ? sessionId : null,
+    preset: typeof preset === 'string' ? preset : String(preset ?? ''),
+    fanout: typeof fanout === 'string' ? fanout : undefined,
+    cache: read(options, 'cache') === 'hit' ? 'hit' as const : 'miss' as const,
+    iteration: typeof iteration === 'number' && Number.isFinite(iteration) ? iteration : undefined,
+  };
+}
+
+interface CallOutcome {
+  failed: boolean;
+  usage: Usage;
+  costUsd: number | null;
+  errorType?: string;
+  /** What the call answered, as one line (text, else its tool calls). */
+  answer?: string | null;
 }
 
 class RecordingTurn implements MoaTurn {
   readonly recording = true;
   readonly spanContext: SpanContext;
-  private readonly parent: Context;
-  private readonly referenceContexts: SpanContext[] = [];
+  readonly context: Context;
+  /** The references started so far, in start order, with how each one is doing (for the aggregator's links). */
+  private readonly references: { context: SpanContext; index: number | undefined; state: 'open' | 'ok' | 'failed' }[] = [];
   private openCalls = 0;
   private endRequested = false;
   private finished = false;
@@ -65,60 +107,124 @@ class RecordingTurn implements MoaTurn {
   private usage: Usage = ZERO_USAGE;
   private costUsd: number | null = null;
 
-  constructor(private readonly tracer: Tracer, private readonly root: Span, private readonly policy: ContentPolicy) {
+  private readonly tracer: Tracer;
+  private readonly policy: ContentPolicy;
+  private readonly problems: CauseReporter;
+
+  /** The user's question (given, or found in the calls' messages) and the answer, for the root's display. */
+  private question: string | undefined;
+  private readonly questionGiven: string | undefined;
+  private answer: string | null = null;
+
+  constructor(env: TurnEnvironment, private readonly root: Span, parent: Context, private readonly sessionId: string | null, input: string | undefined) {
+    this.question = input;
+    this.questionGiven = input;
+    this.tracer = env.tracer;
+    this.policy = env.policy;
+    this.problems = env.problems;
     this.spanContext = root.spanContext();
-    // Explicit parent: reference calls started inside Promise.all (or any
-    // other async context) still hang under this root.
-    this.parent = trace.setSpan(otelContext.active(), root);
+    // Explicit parent for every call: references started inside Promise.all
+    // (or any other async context) still hang under this root.
+    this.context = trace.setSpan(parent, root);
   }
 
-  startReference(start: ReferenceStart): ReferenceCall {
-    return guarded('startReference', () => {
-      const call = this.startCall(A.ROLE_REFERENCE, start, { index: start.index });
-      this.referenceContexts.push(call.spanContext);
-      return call;
-    }, () => NOOP_CALL);
-  }
+  readonly startReference = (start: ReferenceStart): ReferenceCall => this.guarded('startReference', () => {
+    const index = read(start, 'index');
+    const known = typeof index === 'number' ? index : undefined;
+    const call = this.startCall(A.ROLE_REFERENCE, start, { index: known });
+    if (call instanceof RecordingCall) this.references.push({ context: call.spanContext, index: known, state: 'open' });
+    return call;
+  }, () => NOOP_CALL);
 
-  startAggregator(start: AggregatorStart): AggregatorCall {
-    return guarded('startAggregator', () => this.startCall(A.ROLE_AGGREGATOR, start, { stream: start.stream ?? false }), () => NOOP_CALL);
-  }
+  readonly startAggregator = (start: AggregatorStart): AggregatorCall => this.guarded('startAggregator', () => (
+    this.startCall(A.ROLE_AGGREGATOR, start, { stream: read(start, 'stream') === true })
+  ), () => NOOP_CALL);
 
-  end(): void {
-    guarded('turn.end', () => {
+  readonly reference = <T>(start: ReferenceStart, fn: (call: ReferenceCall) => T | Promise<T>): Promise<T> =>
+    runInCall(this.startReference(start), fn);
+
+  readonly aggregator = <T>(start: AggregatorStart, fn: (call: AggregatorCall) => T | Promise<T>): Promise<T> =>
+    runInCall(this.startAggregator(start), fn);
+
+  readonly end = (): void => {
+    this.guarded('turn.end', () => {
       this.endRequested = true;
       this.maybeFinish();
     }, () => undefined);
-  }
+  };
 
-  private startCall(role: CallRole, start: CallStart, extra: { index?: number; stream?: boolean }): RecordingCall {
-    const label = start.label ?? defaultLabel(start.provider, start.model);
+  private startCall(role: CallRole, start: CallStart, extra: { index?: number | undefined; stream?: boolean }): ReferenceCall & AggregatorCall {
+    if (start === null || typeof start !== 'object') {
+      // Nothing to record, and no handle the caller could end: this call does not exist.
+      reportProblem(this.problems, `start${role === A.ROLE_REFERENCE ? 'Reference' : 'Aggregator'}`, new TypeError('expected the call start as an object'));
+      return NOOP_CALL;
+    }
+    if (this.finished) {
+      reportProblem(this.problems, `${role} started after its turn ended`, new Error('start calls before turn.end() (or before the last call ends)'));
+      return NOOP_CALL;
+    }
+    const model = String(read(start, 'model') ?? '');
+    const provider = String(read(start, 'provider') ?? '');
+    const label = read(start, 'label');
+    const given = read(start, 'messages');
     // A caller bug (no array) must not cost the call its span: record what was given.
-    const messages: readonly unknown[] = Array.isArray(start.messages) ? start.messages : start.messages == null ? [] : [start.messages];
-    const links: Link[] = role === A.ROLE_AGGREGATOR ? this.referenceContexts.map((context) => ({ context })) : [];
-    const span = this.tracer.startSpan(callSpanName(start.model), {
+    const messages: readonly unknown[] = Array.isArray(given) ? given : given == null ? [] : [given];
+    const temperature = read(start, 'temperature');
+    const serverPort = read(start, 'serverPort');
+    const reasoningLevel = read(start, 'reasoningLevel');
+    const tools = role === A.ROLE_AGGREGATOR ? read(start as AggregatorStart, 'tools') : undefined;
+    const policy = this.policy;
+    // The root shows the user's question: found now, while the messages are as sent.
+    if (this.questionGiven === undefined && policy.spanContent && policy.backendHints) {
+      if (role === A.ROLE_AGGREGATOR) this.question = turnQuestion(messages, undefined, this.references.length > 0);
+      else if (this.question === undefined && this.references.length === 0) this.question = turnQuestion(undefined, messages, true);
+    }
+    // Content is serialized for spans only when the policy sends it somewhere.
+    const inputJson = policy.capturesContent ? inputMessagesAttribute(messages, policy) : undefined;
+    const span = this.tracer.startSpan(callSpanName(model), {
       kind: SpanKind.CLIENT,
-      links,
+      // The aggregator links to every reference, saying which one and how it went.
+      links: role === A.ROLE_AGGREGATOR ? this.references.map(referenceLink) : [],
       attributes: callStartAttributes({
-        role, label, model: start.model, provider: start.provider, genAiProvider: start.genAiProvider,
-        temperature: start.temperature, index: extra.index, stream: extra.stream,
-        serverAddress: start.serverAddress, serverPort: start.serverPort,
-      }, this.policy.spanContent ? inputMessagesAttribute(messages, this.policy) : undefined),
-    }, this.parent);
-    const payload: CallPayload = {
-      provider: start.provider,
-      inputMessagesJson: safeStringify(messages, this.policy.replacer),
-      output: null, error: null, toolCallsJson: null, finishReason: null,
-    };
-    attachPayload(span, payload);
+        role,
+        label: typeof label === 'string' ? label : defaultLabel(provider, model),
+        model,
+        provider,
+        genAiProvider: stringOrUndefined(read(start, 'genAiProvider')),
+        temperature: typeof temperature === 'number' ? temperature : null,
+        index: extra.index,
+        stream: extra.stream,
+        serverAddress: stringOrUndefined(read(start, 'serverAddress')),
+        serverPort: typeof serverPort === 'number' ? serverPort : undefined,
+        conversationId: this.sessionId,
+        reasoningLevel: typeof reasoningLevel === 'string' ? reasoningLevel : null,
+      }, policy.spanContent
+        ? { inputMessages: inputJson, ...(Array.isArray(tools) && tools.length > 0 ? { toolDefinitions: contentJson(tools, policy) } : {}) }
+        : {}),
+    }, this.context);
+    if (policy.capturesContent) markContentRedaction(span, policy.redaction);
+    // The exact messages are serialized only for a JSONL sink that asked for them.
+    const payload: CallPayload | undefined = payloadRequested(span)
+      ? {
+        provider, inputMessagesJson: safeStringify(messages, this.policy.replacer), output: null, error: null,
+        toolCallsJson: null, finishReason: null, redaction: this.policy.redaction,
+      }
+      : undefined;
+    if (payload) attachPayload(span, payload);
     this.openCalls += 1;
-    return new RecordingCall(span, role, extra.stream ?? false, payload, this.policy, (outcome) => this.callEnded(role, outcome));
+    return new RecordingCall(span, trace.setSpan(this.context, span), role, extra.stream ?? false, payload, this.policy,
+      this.problems, policy.eventContent ? inputJson : undefined, (outcome) => this.callEnded(role, span.spanContext(), outcome));
   }
 
-  private callEnded(role: CallRole, outcome: { failed: boolean; usage: Usage; costUsd: number | null; errorType?: string }): void {
+  private callEnded(role: CallRole, spanContext: SpanContext, outcome: CallOutcome): void {
     this.openCalls -= 1;
-    if (outcome.failed && role === A.ROLE_REFERENCE) this.referenceFailed += 1;
+    if (role === A.ROLE_REFERENCE) {
+      if (outcome.failed) this.referenceFailed += 1;
+      const reference = this.references.find((r) => r.context.spanId === spanContext.spanId);
+      if (reference) reference.state = outcome.failed ? 'failed' : 'ok';
+    }
     // References may fail and the turn goes on; without an aggregator answer the turn itself failed.
+    if (role === A.ROLE_AGGREGATOR && !outcome.failed) this.answer = outcome.answer ?? null;
     if (outcome.failed && role === A.ROLE_AGGREGATOR) {
       this.root.setStatus({ code: SpanStatusCode.ERROR, message: AGGREGATOR_FAILED_STATUS });
       if (outcome.errorType) this.root.setAttribute(A.ERROR_TYPE, outcome.errorType);
@@ -132,146 +238,272 @@ class RecordingTurn implements MoaTurn {
   private maybeFinish(): void {
     if (this.finished || !this.endRequested || this.openCalls > 0) return;
     this.finished = true;
-    this.root.setAttributes(rootEndAttributes({
-      referenceCount: this.referenceContexts.length,
-      referenceFailed: this.referenceFailed,
-      usage: this.usage,
-      costUsd: this.costUsd,
-    }));
-    this.root.end();
+    try {
+      this.root.setAttributes(rootEndAttributes({
+        referenceCount: this.references.length,
+        referenceFailed: this.referenceFailed,
+        usage: this.usage,
+        costUsd: this.costUsd,
+        input: this.question ?? null,
+        output: this.answer,
+      }, this.policy));
+    } finally {
+      this.root.end();
+    }
+  }
+
+  private guarded<T>(where: string, body: () => T, fallback: () => T): T {
+    try {
+      return body();
+    } catch (err) {
+      reportProblem(this.problems, where, err);
+      return fallback();
+    }
   }
 }
 
+function referenceLink(reference: { context: SpanContext; index: number | undefined; state: string }): Link {
+  return {
+    context: reference.context,
+    attributes: {
+      ...(reference.index !== undefined ? { [A.MOA_REFERENCE_INDEX]: reference.index } : {}),
+      [A.MOA_REFERENCE_OUTCOME]: reference.state,
+    },
+  };
+}
+
+type CallState = 'open' | 'ending' | 'ended';
+
 class RecordingCall implements ReferenceCall, AggregatorCall {
   readonly spanContext: SpanContext;
-  private done = false;
+  private state: CallState = 'open';
   private readonly startedAt = performance.now();
   private firstChunkAt: number | undefined;
 
   constructor(
     private readonly span: Span,
+    readonly context: Context,
     private readonly role: CallRole,
     private readonly streamed: boolean,
-    private readonly payload: CallPayload,
+    private readonly payload: CallPayload | undefined,
     private readonly policy: ContentPolicy,
-    private readonly onEnded: (outcome: { failed: boolean; usage: Usage; costUsd: number | null; errorType?: string }) => void,
+    private readonly problems: CauseReporter,
+    /** The input messages as sent to spans, kept for the content event when capture includes events. */
+    private readonly eventInput: string | undefined,
+    private readonly onEnded: (outcome: CallOutcome) => void,
   ) {
     this.spanContext = span.spanContext();
   }
 
-  firstChunk(): void {
+  readonly firstChunk = (): void => {
     if (this.firstChunkAt === undefined) this.firstChunkAt = performance.now();
+  };
+
+  readonly end = (result?: CallEnd | AggregatorEnd | null): void => {
+    if (this.state !== 'open') return;
+    this.state = 'ending';
+    let outcome: CallOutcome = { failed: false, usage: ZERO_USAGE, costUsd: null };
+    try {
+      outcome = this.recordResult(result ?? {});
+    } catch (err) {
+      reportProblem(this.problems, 'call.end', err);
+    } finally {
+      this.finish(outcome);
+    }
+  };
+
+  readonly fail = (error?: unknown): void => {
+    if (this.state !== 'open') return;
+    this.state = 'ending';
+    let type = '_OTHER';
+    try {
+      type = errorType(error);
+      this.recordFailure(error, type);
+    } catch (err) {
+      reportProblem(this.problems, 'call.fail', err);
+    } finally {
+      this.finish({ failed: true, usage: ZERO_USAGE, costUsd: null, errorType: type });
+    }
+  };
+
+  /** Ends the span, then tells the turn: the call counts as ended only once its span has. */
+  private finish(outcome: CallOutcome): void {
+    try {
+      this.span.end();
+    } catch (err) {
+      reportProblem(this.problems, 'span.end', err);
+    }
+    this.state = 'ended';
+    try {
+      this.onEnded(outcome);
+    } catch (err) {
+      reportProblem(this.problems, 'turn bookkeeping', err);
+    }
   }
 
-  end(result: CallEnd | AggregatorEnd = {}): void {
-    guarded('call.end', () => {
-      if (this.done) return;
-      this.done = true;
-      const usage = sanitizeUsage(result.usage);
-      const agg = result as AggregatorEnd;
-      const output = typeof result.output === 'string' ? this.redact(result.output) : null;
-      const toolCalls = agg.toolCalls && agg.toolCalls.length > 0 ? agg.toolCalls : null;
-      const finishReason = agg.finishReason ?? result.response?.finishReasons?.[0] ?? null;
+  private recordResult(result: CallEnd | AggregatorEnd): CallOutcome {
+    // Each field is read once and on its own: a getter that throws costs that field only.
+    const usageGiven = read(result, 'usage');
+    const cost = asCost(read(result, 'cost'));
+    const response = asResponse(read(result, 'response'));
+    const rawOutput = read(result, 'output');
+    const output = typeof rawOutput === 'string' ? this.policy.redactText(rawOutput) : null;
+    const rawToolCalls = read(result as AggregatorEnd, 'toolCalls');
+    const toolCalls = Array.isArray(rawToolCalls) && rawToolCalls.length > 0 ? rawToolCalls as readonly ToolCall[] : null;
+    const finishGiven = read(result as AggregatorEnd, 'finishReason');
+    const finishReason = typeof finishGiven === 'string' ? finishGiven : response?.finishReasons?.[0] ?? null;
+    const usage = sanitizeUsage(usageGiven && typeof usageGiven === 'object' ? usageGiven as Partial<Usage> : null);
+    if (this.payload) {
       this.payload.output = output;
       this.payload.toolCallsJson = toolCalls ? safeStringify(toolCalls, this.policy.replacer) : null;
       this.payload.finishReason = finishReason;
-      const ttfc = result.response?.timeToFirstChunk
-        ?? (this.firstChunkAt !== undefined ? (this.firstChunkAt - this.startedAt) / 1000 : null);
-      this.span.setAttributes(callEndAttributes({
-        output, toolCalls, finishReason, usage: result.usage ? usage : null, cost: result.cost ?? null,
-        responseId: result.response?.id ?? null,
-        responseModel: result.response?.model ?? null,
-        finishReasons: result.response?.finishReasons,
-        timeToFirstChunkSeconds: this.streamed ? ttfc : null,
-        ...(this.role === A.ROLE_AGGREGATOR
-          ? { streamed: this.streamed, outputLocation: outputLocation(this.streamed, output) }
-          : {}),
-      }, this.policy));
-      this.span.end();
-      this.onEnded({ failed: false, usage, costUsd: costNumber(result.cost?.usd) });
-    }, () => undefined);
+    }
+    const ttfc = response?.timeToFirstChunk
+      ?? (this.firstChunkAt !== undefined ? (this.firstChunkAt - this.startedAt) / 1000 : null);
+    const outcome = {
+      output, toolCalls, finishReason, usage: usageGiven ? usage : null, cost,
+      responseId: response?.id ?? null,
+      responseModel: response?.model ?? null,
+      finishReasons: response?.finishReasons,
+      timeToFirstChunkSeconds: this.streamed ? ttfc : null,
+      ...(this.role === A.ROLE_AGGREGATOR
+        ? { streamed: this.streamed, outputLocation: outputLocation(this.streamed, output) }
+        : {}),
+    };
+    this.span.setAttributes(callEndAttributes(outcome, this.policy));
+    if (this.eventInput !== undefined) {
+      const outputJson = outputMessagesAttribute(outcome, this.policy);
+      this.span.addEvent(A.GEN_AI_INFERENCE_DETAILS_EVENT, {
+        [A.GEN_AI_INPUT_MESSAGES]: this.eventInput,
+        ...(outputJson !== undefined ? { [A.GEN_AI_OUTPUT_MESSAGES]: outputJson } : {}),
+      });
+    }
+    return { failed: false, usage, costUsd: costNumber(cost?.usd), answer: answerText(output, toolCalls) };
   }
 
-  fail(error: unknown): void {
-    guarded('call.fail', () => {
-      if (this.done) return;
-      this.done = true;
-      const reason = this.redact(describeFailure(error));
-      const type = errorType(error);
+  private recordFailure(error: unknown, type: string): void {
+    const reason = this.policy.redactText(describeFailure(error));
+    if (this.payload) {
       this.payload.error = reason;
-      this.payload.output = failedOutput(reason);
-      this.span.setAttributes({
-        [A.ERROR_TYPE]: type,
-        ...(this.role === A.ROLE_AGGREGATOR
-          ? callEndAttributes({ streamed: this.streamed, outputLocation: outputLocation(this.streamed, null) }, this.policy)
-          : {}),
-      });
-      // Through the same redaction as everything else: a provider error may echo a secret.
+      this.payload.output = null;
+    }
+    this.span.setAttributes({
+      [A.ERROR_TYPE]: type,
+      ...(this.role === A.ROLE_AGGREGATOR
+        ? callEndAttributes({ streamed: this.streamed, outputLocation: outputLocation(this.streamed, null) }, this.policy)
+        : {}),
+    });
+    if (this.policy.capturesContent) {
+      // A provider error may echo the prompt or a secret: it goes through the same policy as content.
+      const stack = error instanceof Error ? safeRead(() => error.stack) : undefined;
       this.span.recordException({
-        name: error instanceof Error ? error.name : type,
+        name: errorName(error, type),
         message: reason,
-        ...(error instanceof Error && error.stack ? { stack: this.redact(error.stack) } : {}),
+        ...(typeof stack === 'string' ? { stack: this.policy.redactText(stack) } : {}),
       });
-      this.span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
-      this.span.end();
-      this.onEnded({ failed: true, usage: ZERO_USAGE, costUsd: null, errorType: type });
-    }, () => undefined);
-  }
-
-  private redact(text: string): string {
-    return this.policy.patterns.length > 0 ? redactText(text, this.policy.patterns) : text;
+      this.span.setStatus({ code: SpanStatusCode.ERROR, message: firstLine(reason) });
+    } else {
+      // Content capture is off: the error's text stays out of the span, its type goes in.
+      this.span.recordException({ name: errorName(error, type) });
+      this.span.setStatus({ code: SpanStatusCode.ERROR, message: type });
+    }
   }
 }
 
-/** A short, single-line reason: the error's first message line, with the HTTP status when it has one. */
-export function describeFailure(error: unknown): string {
-  if (error instanceof Error) {
-    const status = (error as { status?: unknown }).status;
-    const message = (error.message || error.name).split('\n')[0]?.trim() ?? error.name;
-    return typeof status === 'number' && !message.includes(String(status)) ? `HTTP ${status}: ${message}` : message;
+/** Runs `fn` inside the call's context; ends the call on resolve, fails it on reject, passes the outcome through. */
+async function runInCall<C extends ReferenceCall | AggregatorCall, T>(call: C, fn: (call: C) => T | Promise<T>): Promise<T> {
+  let result: T;
+  try {
+    result = await otelContext.with(call.context, fn, undefined, call);
+  } catch (err) {
+    call.fail(err);
+    throw err;
   }
-  return String(error).split('\n')[0] ?? 'unknown error';
+  call.end();
+  return result;
 }
 
 function errorType(error: unknown): string {
-  if (error instanceof Error) {
-    const status = (error as { status?: unknown }).status;
-    if (typeof status === 'number') return String(status);
-    return error.name || error.constructor.name || 'Error';
-  }
+  const status = httpStatusOf(error);
+  if (status !== undefined) return String(status);
+  if (error instanceof Error) return errorName(error, 'Error');
   return '_OTHER';
+}
+
+function errorName(error: unknown, fallback: string): string {
+  const name = safeRead(() => (error instanceof Error ? error.name || error.constructor?.name : undefined));
+  return typeof name === 'string' && name !== '' ? name : fallback;
+}
+
+function asCost(value: unknown): Cost | null {
+  if (!value || typeof value !== 'object') return null;
+  const usd = read(value as Cost, 'usd');
+  const status = read(value as Cost, 'status');
+  const source = read(value as Cost, 'source');
+  return {
+    usd: typeof usd === 'number' || typeof usd === 'string' ? usd : null,
+    status: status === 'actual' || status === 'estimated' || status === 'included' ? status : 'unknown',
+    source: typeof source === 'string' ? source : null,
+  };
+}
+
+function asResponse(value: unknown): ResponseInfo | null {
+  if (!value || typeof value !== 'object') return null;
+  const id = read(value as ResponseInfo, 'id');
+  const model = read(value as ResponseInfo, 'model');
+  const reasons = read(value as ResponseInfo, 'finishReasons');
+  const ttfc = read(value as ResponseInfo, 'timeToFirstChunk');
+  return {
+    id: typeof id === 'string' ? id : null,
+    model: typeof model === 'string' ? model : null,
+    ...(Array.isArray(reasons) ? { finishReasons: reasons.filter((r): r is string => typeof r === 'string') } : {}),
+    timeToFirstChunk: typeof ttfc === 'number' ? ttfc : null,
+  };
+}
+
+/** One property of a caller-supplied object; a throwing getter or a non-object yields undefined. */
+function read<T extends object, K extends keyof T>(obj: T | null | undefined, key: K): T[K] | undefined {
+  try {
+    return obj == null || typeof obj !== 'object' ? undefined : obj[key];
+  } catch {
+    return undefined;
+  }
+}
+
+function safeRead<T>(get: () => T): T | undefined {
+  try {
+    return get();
+  } catch {
+    return undefined;
+  }
+}
+
+function stringOrUndefined(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
 const NOOP_CALL: ReferenceCall & AggregatorCall = Object.freeze({
   spanContext: INVALID_SPAN_CONTEXT,
+  get context() { return otelContext.active(); },
   firstChunk() {},
   end() {},
   fail() {},
 });
 
-function noopTurn(spanContext: SpanContext): MoaTurn {
-  return {
+function noopTurn(spanContext: SpanContext, parent: Context): MoaTurn {
+  return Object.freeze({
     recording: false,
     spanContext,
+    context: parent,
     startReference: () => NOOP_CALL,
     startAggregator: () => NOOP_CALL,
+    reference: <T>(_start: ReferenceStart, fn: (call: ReferenceCall) => T | Promise<T>) => runInCall(NOOP_CALL, fn),
+    aggregator: <T>(_start: AggregatorStart, fn: (call: AggregatorCall) => T | Promise<T>) => runInCall(NOOP_CALL, fn),
     end() {},
-  };
+  });
 }
 
-const reported = new Set<string>();
-function reportOnce(where: string, err: unknown): void {
-  const key = `${where}:${err instanceof Error ? err.name : typeof err}`;
-  if (reported.has(key)) return;
-  reported.add(key);
-  diag.warn(`moa-otel: ${where} failed and was skipped (tracing never breaks a turn): ${describeFailure(err)}`);
-}
-
-function guarded<T>(where: string, body: () => T, fallback: () => T): T {
-  try {
-    return body();
-  } catch (err) {
-    reportOnce(where, err);
-    return fallback();
-  }
+function reportProblem(problems: CauseReporter, where: string, err: unknown): void {
+  problems.fail(`${where}:${errorName(err, typeof err)}`,
+    () => `moa-otel: ${where} failed and was skipped (tracing never breaks a turn): ${firstLine(errorText(err))}`);
 }

@@ -1,4 +1,4 @@
-import type { Tracer } from '@opentelemetry/api';
+import type { Context, SpanContext } from '@opentelemetry/api';
 
 /** One chat message in OpenAI chat-completions format, kept exactly as sent. */
 export type ChatMessage = Record<string, unknown> & { role: string };
@@ -34,8 +34,14 @@ export interface TurnOptions {
   fanout?: FanoutMode | string;
   cache?: CacheOutcome;
   iteration?: number;
-  /** Defaults to the global tracer named `moa-otel`. */
-  tracer?: Tracer;
+  /** Parent of the turn's root span; default the active context. */
+  context?: Context;
+  /**
+   * The user's question this turn answers, shown as the root's input in
+   * backends that list turns (Phoenix). Default: the last user message of
+   * the first call.
+   */
+  input?: string;
 }
 
 export interface CallStart {
@@ -50,6 +56,8 @@ export interface CallStart {
   messages: readonly ChatMessage[];
   serverAddress?: string;
   serverPort?: number;
+  /** A reasoning effort level the call asks for (`low`, `medium`, `high`). */
+  reasoningLevel?: string | null;
 }
 
 export interface ReferenceStart extends CallStart {
@@ -58,6 +66,8 @@ export interface ReferenceStart extends CallStart {
 
 export interface AggregatorStart extends CallStart {
   stream?: boolean;
+  /** The tools offered to the aggregator (as sent), shown as `gen_ai.tool.definitions` when content is captured. */
+  tools?: readonly unknown[];
 }
 
 export interface ResponseInfo {
@@ -80,26 +90,41 @@ export interface AggregatorEnd extends CallEnd {
   finishReason?: string | null;
 }
 
-export interface ReferenceCall {
-  readonly spanContext: import('@opentelemetry/api').SpanContext;
-  end(result?: CallEnd): void;
+/** What every call handle offers. Every method is safe to pass as a callback (`promise.catch(ref.fail)`). */
+export interface CallHandle {
+  readonly spanContext: SpanContext;
+  /** The turn's context with this call's span active: run the provider request in it. */
+  readonly context: Context;
   fail(error: unknown): void;
 }
 
-export interface AggregatorCall {
-  readonly spanContext: import('@opentelemetry/api').SpanContext;
+export interface ReferenceCall extends CallHandle {
+  end(result?: CallEnd | null): void;
+}
+
+export interface AggregatorCall extends CallHandle {
   /** Record the moment the first streamed chunk arrived. */
   firstChunk(): void;
-  end(result?: AggregatorEnd): void;
-  fail(error: unknown): void;
+  end(result?: AggregatorEnd | null): void;
 }
 
 export interface MoaTurn {
-  readonly spanContext: import('@opentelemetry/api').SpanContext;
+  readonly spanContext: SpanContext;
+  /** The caller's context with the turn's root span active. */
+  readonly context: Context;
   /** Whether anything is being recorded; callers may skip optional work when false. */
   readonly recording: boolean;
   startReference(start: ReferenceStart): ReferenceCall;
   startAggregator(start: AggregatorStart): AggregatorCall;
+  /**
+   * Runs `fn` with the reference's span active (`context.with`), so the
+   * provider's HTTP request and anything instrumented inside nest under it.
+   * The call ends when `fn` resolves (unless `fn` ended it with details) and
+   * fails when `fn` rejects; `fn`'s result or error is passed through.
+   */
+  reference<T>(start: ReferenceStart, fn: (call: ReferenceCall) => T | Promise<T>): Promise<T>;
+  /** The same for the aggregator. For a stream that outlives `fn`, use `startAggregator`. */
+  aggregator<T>(start: AggregatorStart, fn: (call: AggregatorCall) => T | Promise<T>): Promise<T>;
   /** Ends the root span once every started call has ended. */
   end(): void;
 }

@@ -33,7 +33,7 @@ async function converse(fanout: string, toolRounds: number, sessionId: string, t
     aggregator: { reply: toolCallingAggregator(toolRounds) },
   });
   tracing = recordingTracing({ traceCacheHits });
-  const client = testClient(server, tracing.tracer, { fanout, sessionId });
+  const client = testClient(server, tracing.instrumentation, { fanout, sessionId });
   const handlers = { get_weather: (args: unknown) => ({ city: (args as { city: string }).city, forecast: 'rain' }) };
   let messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Paris?' }];
   const first = await runConversation({ client, messages, tools: [WEATHER_TOOL], handlers, sessionId });
@@ -103,7 +103,7 @@ describe('reference cache across sessions', () => {
   it('another session asking the same question runs its own fan-out and is recorded', async () => {
     server = await scriptedServer();
     tracing = recordingTracing();
-    const client = testClient(server, tracing.tracer);
+    const client = testClient(server, tracing.instrumentation);
     const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Same question' }];
     await client.chat.completions.create({ model: 'moa', messages }, { sessionId: 'first' });
     await client.chat.completions.create({ model: 'moa', messages }, { sessionId: 'second' });

@@ -32,7 +32,7 @@ const question: ChatCompletionMessageParam[] = [
 
 describe('createMoaClient', () => {
   it('returns the aggregator ChatCompletion and records one span tree', async () => {
-    const client = testClient(server, tracing.tracer);
+    const client = testClient(server, tracing.instrumentation);
     const response = await client.chat.completions.create({ model: 'moa', messages: question });
     expect(response.object).toBe('chat.completion');
     expect(response.choices[0]?.message.content).toBe('The final answer.');
@@ -50,7 +50,7 @@ describe('createMoaClient', () => {
   });
 
   it('runs references concurrently (their span intervals overlap)', async () => {
-    const client = testClient(server, tracing.tracer);
+    const client = testClient(server, tracing.instrumentation);
     await client.chat.completions.create({ model: 'moa', messages: question });
     const [a, b] = byRole(tracing.spans(), 'reference').sort((x, y) => Number(x.attributes['moa.reference.index']) - Number(y.attributes['moa.reference.index']));
     expect(a && b).toBeTruthy();
@@ -62,7 +62,7 @@ describe('createMoaClient', () => {
   });
 
   it('sends references the advisory view without tools, and the aggregator the full conversation plus guidance', async () => {
-    const client = testClient(server, tracing.tracer);
+    const client = testClient(server, tracing.instrumentation);
     const tools = [{ type: 'function' as const, function: { name: 'noop', parameters: { type: 'object', properties: {} } } }];
     await client.chat.completions.create({ model: 'moa', messages: question, tools, max_tokens: 99 });
     const refRequest = server.requests.find((r) => r.model === 'advisor-a')!;
@@ -84,7 +84,7 @@ describe('createMoaClient', () => {
   });
 
   it('selects the preset from the model param, else the default preset', async () => {
-    const client = testClient(server, tracing.tracer, {
+    const client = testClient(server, tracing.instrumentation, {
       presets: { test: testPreset(), solo: testPreset({ references: [{ provider: 'local', model: 'advisor-b' }] }) },
     });
     await client.chat.completions.create({ model: 'solo', messages: question });
@@ -95,13 +95,13 @@ describe('createMoaClient', () => {
   });
 
   it('refuses a slot whose provider is the MoA client itself', async () => {
-    const viaName = testClient(server, tracing.tracer, {
+    const viaName = testClient(server, tracing.instrumentation, {
       presets: { test: testPreset({ references: [{ provider: 'moa', model: 'test' }] }) },
     });
     await expect(viaName.chat.completions.create({ model: 'moa', messages: question })).rejects.toThrow(/no recursion/);
     await expect(viaName.chat.completions.create({ model: 'moa', messages: question })).rejects.toBeInstanceOf(MoaSetupError);
 
-    const viaUrl = testClient(server, tracing.tracer, {
+    const viaUrl = testClient(server, tracing.instrumentation, {
       providers: { local: { baseURL: server.baseURL }, loop: { baseURL: 'http://127.0.0.1:9/v1' } },
       presets: { test: testPreset({ references: [{ provider: 'loop', model: 'x' }] }) },
       selfBaseURLs: ['http://127.0.0.1:9/v1/'],
@@ -123,7 +123,7 @@ describe('createMoaClient', () => {
       '      references: [{ provider: filed, model: advisor-a }]',
       '      aggregator: { provider: filed, model: aggregator }',
     ].join('\n'));
-    const client = createMoaClient({ tracer: tracing.tracer, env: { MOA_HOME: home }, maxRetries: 0 });
+    const client = createMoaClient({ instrumentation: tracing.instrumentation, env: { MOA_HOME: home }, maxRetries: 0 });
     const response = await client.chat.completions.create({ model: 'moa', messages: question });
     expect(response.choices[0]?.message.content).toBe('The final answer.');
     expect(roots(tracing.spans())[0]?.attributes['moa.preset']).toBe('fromfile');
@@ -131,7 +131,7 @@ describe('createMoaClient', () => {
 
   it('fails the call (not silently) when the aggregator fails, and still ends the turn', async () => {
     server.setModel('aggregator', { failStatus: 503 });
-    const client = testClient(server, tracing.tracer);
+    const client = testClient(server, tracing.instrumentation);
     await expect(client.chat.completions.create({ model: 'moa', messages: question })).rejects.toThrow(/503/);
     const [agg] = byRole(tracing.spans(), 'aggregator');
     expect(agg?.status.code).toBe(2);
@@ -139,7 +139,7 @@ describe('createMoaClient', () => {
   });
 
   it('honours tool_result_budget for the advisory view and a preset-level fan-out mode', async () => {
-    const client = testClient(server, tracing.tracer, {
+    const client = testClient(server, tracing.instrumentation, {
       toolResultBudget: 40,
       presets: { test: testPreset({ fanout: 'per_iteration' }) },
     });

@@ -13,7 +13,7 @@ afterEach(async () => {
 async function withAggregator(reply: NonNullable<Parameters<ScriptedServer['setModel']>[1]['reply']>) {
   server = await scriptedServer({ 'advisor-a': { reply: 'A' }, 'advisor-b': { reply: 'B' }, aggregator: { reply } });
   tracing = inMemoryTracing();
-  return testClient(server, tracing.tracer);
+  return testClient(server, tracing.instrumentation);
 }
 
 describe('runConversation', () => {

@@ -26,7 +26,7 @@ describe('fan-out failures never fail the turn', () => {
       aggregator: { reply: 'done' },
     });
     tracing = inMemoryTracing();
-    const client = testClient(server, tracing.tracer);
+    const client = testClient(server, tracing.instrumentation);
     const response = await client.chat.completions.create({ model: 'moa', messages });
     expect(response.choices[0]?.message.content).toBe('done');
 
@@ -50,7 +50,7 @@ describe('fan-out failures never fail the turn', () => {
       aggregator: { reply: 'done' },
     });
     tracing = inMemoryTracing();
-    const client = testClient(server, tracing.tracer, { referenceTimeoutMs: 300 });
+    const client = testClient(server, tracing.instrumentation, { referenceTimeoutMs: 300 });
     const started = Date.now();
     await client.chat.completions.create({ model: 'moa', messages });
     expect(Date.now() - started).toBeLessThan(5000);
@@ -72,7 +72,7 @@ describe('fan-out failures never fail the turn', () => {
       aggregator: { reply: 'on my own' },
     });
     tracing = inMemoryTracing();
-    const client = testClient(server, tracing.tracer);
+    const client = testClient(server, tracing.instrumentation);
     const response = await client.chat.completions.create({ model: 'moa', messages });
     expect(response.choices[0]?.message.content).toBe('on my own');
     const guidance = guidanceSent(server);
@@ -89,7 +89,7 @@ describe('fan-out failures never fail the turn', () => {
       aggregator: { reply: 'ok' },
     });
     tracing = inMemoryTracing();
-    const client = testClient(server, tracing.tracer);
+    const client = testClient(server, tracing.instrumentation);
     await client.chat.completions.create({ model: 'moa', messages });
     const guidance = guidanceSent(server);
     expect(guidance.indexOf('slow A')).toBeGreaterThan(-1);
@@ -99,7 +99,7 @@ describe('fan-out failures never fail the turn', () => {
   it('a reference on a provider without its key fails alone', async () => {
     server = await scriptedServer();
     tracing = inMemoryTracing();
-    const client = testClient(server, tracing.tracer, {
+    const client = testClient(server, tracing.instrumentation, {
       providers: { local: { baseURL: server.baseURL }, keyed: { baseURL: server.baseURL, apiKeyEnv: 'SOME_MISSING_KEY' } },
       presets: { test: { references: [{ provider: 'keyed', model: 'advisor-a' }, { provider: 'local', model: 'advisor-b' }], aggregator: { provider: 'local', model: 'aggregator' } } },
     });
@@ -120,7 +120,7 @@ describe('caller abort', () => {
     const memory = inMemoryTracing();
     server = started; // closed by afterEach
     tracing = memory;
-    return { server: started, tracing: memory, client: testClient(started, memory.tracer, { referenceTimeoutMs: 60_000 }) };
+    return { server: started, tracing: memory, client: testClient(started, memory.instrumentation, { referenceTimeoutMs: 60_000 }) };
   }
 
   it("the caller's AbortSignal aborts the fan-out and the call; the turn still ends", async () => {
@@ -156,7 +156,7 @@ describe('credentials', () => {
       aggregator: { failStatus: 401, failMessage: `Incorrect API key provided: ${key}` },
     });
     tracing = inMemoryTracing();
-    const client = testClient(server, tracing.tracer, {
+    const client = testClient(server, tracing.instrumentation, {
       providers: { local: { baseURL: server.baseURL, apiKeyEnv: 'LOCAL_KEY' } },
       env: { LOCAL_KEY: key },
     });

@@ -10,20 +10,25 @@ import { startScriptedServer, type ScriptedModel, type ScriptedServer } from '..
 import { sessionFilePath } from '../../src/config/paths.js';
 import { turnRecordSchema, type TurnRecord } from '../../src/record/schema.js';
 import { createMoaSpanProcessors } from '../../src/setup/processors.js';
+import { MoaInstrumentation, type MoaTurnStarter } from '../../src/trace/instrumentation.js';
 
 export interface TestTracing {
   tracer: Tracer;
+  /** Records into this provider (content captured, nothing masked, unless built from processors). */
+  instrumentation: MoaInstrumentation;
   exporter: InMemorySpanExporter;
   provider: NodeTracerProvider;
   spans(): ReadableSpan[];
   shutdown(): Promise<void>;
 }
 
-export function inMemoryTracing(extraProcessors: SpanProcessor[] = []): TestTracing {
+export function inMemoryTracing(extraProcessors: SpanProcessor[] = [], instrumentation = new MoaInstrumentation()): TestTracing {
   const exporter = new InMemorySpanExporter();
   const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter), ...extraProcessors] });
+  instrumentation.setTracerProvider(provider);
   return {
     tracer: provider.getTracer('moa-otel-test'),
+    instrumentation,
     exporter,
     provider,
     spans: () => exporter.getFinishedSpans(),
@@ -53,12 +58,12 @@ export function testPreset(overrides: Partial<MoaPreset> = {}): MoaPreset {
   };
 }
 
-export function testClient(server: ScriptedServer, tracer: Tracer, options: Partial<MoaClientOptions> = {}): MoaClient {
+export function testClient(server: ScriptedServer, instrumentation: MoaTurnStarter, options: Partial<MoaClientOptions> = {}): MoaClient {
   return createMoaClient({
     presets: { test: testPreset() },
     providers: { local: { baseURL: server.baseURL } },
     defaultPreset: 'test',
-    tracer,
+    instrumentation,
     sessionId: 'test-session',
     maxRetries: 0,
     env: {},
@@ -102,7 +107,7 @@ export function recordingTracing(options: { traceCacheHits?: boolean } = {}): Re
     { save_traces: true, trace_dir: dir, trace_cache_hits: options.traceCacheHits ?? false },
     { env: {}, ignoreConfigFile: true },
   );
-  const base = inMemoryTracing(processors);
+  const base = inMemoryTracing([...processors], processors.instrumentation);
   return {
     ...base,
     dir,

@@ -19,7 +19,7 @@ async function setup(aggregator: Parameters<ScriptedServer['setModel']>[1], sess
     aggregator,
   });
   tracing = recordingTracing();
-  return testClient(server, tracing.tracer, { sessionId });
+  return testClient(server, tracing.instrumentation, { sessionId });
 }
 
 const messages = [{ role: 'user' as const, content: 'Weather?' }];

@@ -80,7 +80,7 @@ describe('usage shapes and cost statuses over HTTP', () => {
         aggregator: { reply: 'done', usage: variant, tokens: { cached: 4 } },
       });
       tracing = inMemoryTracing();
-      const client = testClient(server, tracing.tracer);
+      const client = testClient(server, tracing.instrumentation);
       await client.chat.completions.create({ model: 'moa', messages: [{ role: 'user', content: 'hello there' }] });
       const ref = byRole(tracing.spans(), 'reference').find((s) => s.attributes['moa.reference.index'] === 0)!;
       const promptTokens = Math.ceil(JSON.stringify(server.requests.find((r) => r.model === 'advisor-a')!.messages).length / 4);
@@ -89,7 +89,7 @@ describe('usage shapes and cost statuses over HTTP', () => {
       expect(ref.attributes['gen_ai.usage.input_tokens']).toBe(promptTokens + cacheWrite);
       expect(ref.attributes['gen_ai.usage.cache_read.input_tokens']).toBe(5);
       expect(ref.attributes['gen_ai.usage.reasoning.output_tokens']).toBe(3);
-      if (variant === 'anthropic') expect(ref.attributes['gen_ai.usage.cache_write.input_tokens']).toBe(2);
+      if (variant === 'anthropic') expect(ref.attributes['gen_ai.usage.cache_creation.input_tokens']).toBe(2);
       const agg = byRole(tracing.spans(), 'aggregator')[0]!;
       expect(agg.attributes['gen_ai.usage.cache_read.input_tokens']).toBe(4);
     });
@@ -102,7 +102,7 @@ describe('usage shapes and cost statuses over HTTP', () => {
       'house-model': { reply: 'final' },
     });
     tracing = inMemoryTracing();
-    const client = testClient(server, tracing.tracer, {
+    const client = testClient(server, tracing.instrumentation, {
       providers: {
         openai_like: { baseURL: server.baseURL, genAiProvider: 'openai' },
         router: { baseURL: server.baseURL },

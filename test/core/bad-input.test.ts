@@ -21,7 +21,7 @@ function setup(traceDir: string): MoaTracing {
 }
 
 function oneTurn(t: MoaTracing, sessionId: string | null, messages: unknown[], output: unknown = 'ok'): void {
-  const turn = startMoaTurn({ sessionId, preset: 'p', tracer: t.tracer });
+  const turn = startMoaTurn({ sessionId, preset: 'p', instrumentation: t.instrumentation });
   turn.startReference({ index: 0, model: 'm', provider: 'p', messages: messages as never }).end({ output: output as string });
   turn.startAggregator({ model: 'agg', provider: 'p', messages: messages as never }).end({ output: 'done' });
   turn.end();
@@ -93,7 +93,7 @@ describe('session ids', () => {
     for (const f of files) expect(Buffer.byteLength(f)).toBeLessThanOrEqual(200);
     // Empty and absent ids share one file; the record keeps the raw id.
     const unknown = readFileSync(path.join(dir, 'unknown-session.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { session_id: unknown });
-    expect(unknown.map((r) => r.session_id)).toEqual([null, null]);
+    expect(unknown.map((r) => r.session_id)).toEqual(['', null]);
     const longFile = files.find((f) => f.startsWith('é'))!;
     expect(readFileSync(path.join(dir, longFile), 'utf8')).toContain(long);
   });
@@ -137,10 +137,14 @@ describe('incomplete iterations', () => {
       // turn.end() never called: a leaked root.
     }
     expect(exporter.pendingIterations).toBeLessThanOrEqual(5);
-    expect(exporter.stats.incompleteDropped).toBe(15);
+    // Evicted iterations are not dropped: each becomes a partial record, the rest at shutdown.
+    expect(exporter.stats.partialTurnsWritten).toBe(15);
     await provider.shutdown();
-    expect(exporter.stats.incompleteDropped).toBe(20);
-    expect(readdirSync(dir)).toEqual([]);
+    expect(exporter.stats.partialTurnsWritten).toBe(20);
+    const lines = readFileSync(path.join(dir, 'never.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(20);
+    expect(lines.map((l) => l.partial_reason)).toEqual([...Array(15).fill('evicted'), ...Array(5).fill('shutdown')]);
+    expect(lines.every((l) => l.partial === true && l.references[0].output === 'a' && l.aggregator.error === 'aggregator was not called')).toBe(true);
   });
 });
 
@@ -148,7 +152,7 @@ describe('instrumentation misuse', () => {
   it('never throws into the caller', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'moa-misuse-'));
     const t = setup(dir);
-    const turn = startMoaTurn({ sessionId: 'm', preset: 'p', tracer: t.tracer });
+    const turn = startMoaTurn({ sessionId: 'm', preset: 'p', instrumentation: t.instrumentation });
     const ref = turn.startReference({ index: 0, model: 'm', provider: 'p', messages: null as never });
     expect(() => ref.end({ usage: { inputTokens: -5, outputTokens: NaN } as never, cost: { usd: 'abc', status: 'actual' } })).not.toThrow();
     expect(() => ref.end()).not.toThrow();

@@ -115,7 +115,7 @@ describe('error sources', () => {
     expect(() => resolveConfig({ save_traces: true }, { env: { MOA_HOME: home } })).toThrow(new RegExp(`unknown key colour \\(from ${home}/config.yaml\\)`));
     let message = '';
     try {
-      resolveConfig({ providers: { p: { base_url: 'http://127.0.0.1:1/v1', api_key: 12345678 } } }, { env: {}, ignoreConfigFile: true });
+      resolveConfig({ providers: { p: { base_url: 'http://127.0.0.1:1/v1', api_key: 12345678 as unknown as string } } }, { env: {}, ignoreConfigFile: true });
     } catch (err) { message = (err as Error).message; }
     expect(message).toMatch(/^moa config: providers\.p\.api_key \(from options\): expected string/);
     expect(message).not.toContain('12345678');

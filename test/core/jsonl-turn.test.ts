@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { setupMoaTracing, startMoaTurn, turnRecordSchema, type MoaTracing } from '../../src/index.js';
+import { setupMoaTracing, startMoaTurn, type MoaTracing } from '../../src/index.js';
+import { turnRecordSchema } from '../../src/offline/index.js';
 import { RECORD_KEY_ORDER, REFERENCE_KEY_ORDER, AGGREGATOR_KEY_ORDER, USAGE_KEY_ORDER } from '../../src/record/schema.js';
 
 let dir: string;
@@ -40,7 +41,7 @@ describe('JSONL turn exporter', () => {
       { role: 'tool', tool_call_id: 'call_1', content: 'Rome is warm in May.' },
       { role: 'user', content: 'Guidance from references:\nReference 1 — openai:gpt-a: go in May' },
     ];
-    const turn = startMoaTurn({ sessionId: 'sess-1', preset: 'duo', fanout: 'user_turn', cache: 'miss', iteration: 1, tracer: t.tracer });
+    const turn = startMoaTurn({ sessionId: 'sess-1', preset: 'duo', fanout: 'user_turn', cache: 'miss', iteration: 1, instrumentation: t.instrumentation });
     await Promise.all([
       (async () => {
         const ref = turn.startReference({ index: 0, model: 'gpt-a', provider: 'openai', temperature: 0.3, messages: refMessages });
@@ -118,7 +119,7 @@ describe('JSONL turn exporter', () => {
       [true, null, 'assistant_message_in_session_db'],
     ];
     for (const [stream, output] of cases) {
-      const turn = startMoaTurn({ sessionId: 'loc', preset: 'p', tracer: t.tracer });
+      const turn = startMoaTurn({ sessionId: 'loc', preset: 'p', instrumentation: t.instrumentation });
       turn.startReference({ index: 0, model: 'm', provider: 'p', messages: [{ role: 'user', content: 'q' }] }).end({ output: 'advice' });
       const agg = turn.startAggregator({ model: 'agg', provider: 'p', messages: [{ role: 'user', content: 'q' }], stream });
       agg.firstChunk();
@@ -134,7 +135,7 @@ describe('JSONL turn exporter', () => {
   it('keeps the messages as they were when the call started, even if the caller mutates them', () => {
     const t = setup();
     const messages: Array<{ role: string; content: string }> = [{ role: 'user', content: 'first' }];
-    const turn = startMoaTurn({ sessionId: 'mut', preset: 'p', tracer: t.tracer });
+    const turn = startMoaTurn({ sessionId: 'mut', preset: 'p', instrumentation: t.instrumentation });
     const agg = turn.startAggregator({ model: 'agg', provider: 'p', messages });
     messages.push({ role: 'assistant', content: 'added later' });
     (messages[0] as { content: string }).content = 'changed';
@@ -146,7 +147,7 @@ describe('JSONL turn exporter', () => {
 
   it('waits for a stream that outlives turn.end() before writing the line', () => {
     const t = setup();
-    const turn = startMoaTurn({ sessionId: 'late', preset: 'p', tracer: t.tracer });
+    const turn = startMoaTurn({ sessionId: 'late', preset: 'p', instrumentation: t.instrumentation });
     const agg = turn.startAggregator({ model: 'agg', provider: 'p', messages: [], stream: true });
     turn.end();
     const file = path.join(dir, 'traces', 'late.jsonl');
@@ -159,7 +160,7 @@ describe('JSONL turn exporter', () => {
     for (const [hits, expected] of [[false, 1], [true, 2]] as const) {
       const t = setup({ trace_cache_hits: hits });
       for (const cache of ['miss', 'hit'] as const) {
-        const turn = startMoaTurn({ sessionId: `hits-${hits}`, preset: 'p', cache, tracer: t.tracer });
+        const turn = startMoaTurn({ sessionId: `hits-${hits}`, preset: 'p', cache, instrumentation: t.instrumentation });
         if (cache === 'miss') turn.startReference({ index: 0, model: 'm', provider: 'p', messages: [] }).end({ output: 'a' });
         turn.startAggregator({ model: 'agg', provider: 'p', messages: [] }).end({ output: 'b' });
         turn.end();
@@ -175,7 +176,7 @@ describe('JSONL turn exporter', () => {
   it('writes nothing and creates no directory when tracing is off', async () => {
     const off = setupMoaTracing({ trace_dir: path.join(dir, 'never') }, { env: ENV, ignoreConfigFile: true, registerGlobal: false });
     expect(off.enabled).toBe(false);
-    const turn = startMoaTurn({ sessionId: 's', preset: 'p', tracer: off.tracer });
+    const turn = startMoaTurn({ sessionId: 's', preset: 'p', instrumentation: off.instrumentation });
     expect(turn.recording).toBe(false);
     let serialized = false;
     const spy = { role: 'user', get content() { serialized = true; return 'x'; } };
@@ -190,7 +191,7 @@ describe('JSONL turn exporter', () => {
 
   it('creates the directory 0700 and the file 0600', () => {
     const t = setup();
-    const turn = startMoaTurn({ sessionId: 'modes', preset: 'p', tracer: t.tracer });
+    const turn = startMoaTurn({ sessionId: 'modes', preset: 'p', instrumentation: t.instrumentation });
     turn.startAggregator({ model: 'agg', provider: 'p', messages: [] }).end({ output: 'b' });
     turn.end();
     expect(statSync(path.join(dir, 'traces')).mode & 0o777).toBe(0o700);
@@ -201,7 +202,7 @@ describe('JSONL turn exporter', () => {
     const env: Record<string, string> = { MOA_HOME: path.join(dir, 'home-a') };
     tracing = setupMoaTracing({ save_traces: true }, { env, ignoreConfigFile: true, registerGlobal: false });
     const run = () => {
-      const turn = startMoaTurn({ sessionId: 'h', preset: 'p', tracer: tracing!.tracer });
+      const turn = startMoaTurn({ sessionId: 'h', preset: 'p', instrumentation: tracing!.instrumentation });
       turn.startAggregator({ model: 'agg', provider: 'p', messages: [] }).end({ output: 'b' });
       turn.end();
     };

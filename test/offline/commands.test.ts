@@ -2,7 +2,7 @@ import { existsSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
-import { captureIo, makeTraceDir, oursLine, PYTHON_LINES, type TraceDir } from './fixtures.js';
+import { captureIo, makeTraceDir, oursLine, oursRecord, PYTHON_LINES, type TraceDir } from './fixtures.js';
 
 async function cli(argv: string[], env: Record<string, string | undefined> = {}) {
   const cap = captureIo(env);
@@ -22,22 +22,36 @@ describe('offline commands', () => {
   afterEach(() => dir.cleanup());
 
   describe('ls', () => {
-    it('prints one row per session file with turns, references, tokens and exact cost', async () => {
+    it('prints one row per session file with turns, calls, failed calls, tokens and exact cost', async () => {
       const r = await cli(['ls', '--dir', dir.dir]);
       expect(r.code).toBe(0);
       const lines = r.out.trim().split('\n');
-      expect(lines[0]).toMatch(/^SESSION\s+TURNS\s+REFS\s+FAILED\s+TOKENS\s+COST\s+FIRST\s+LAST\s+SIZE$/);
+      expect(lines[0]).toMatch(/^SESSION\s+TURNS\s+CALLS\s+FAILED\s+TOKENS\s+COST\s+FIRST\s+LAST\s+SIZE$/);
       expect(lines).toHaveLength(4);
-      expect(lines[1]).toMatch(/^héllo-wörld\s+2\s+3\s+1\s+2,800\s+\$0\.001\s+2025-11-23T12:13:20Z\s+2025-11-23T12:14:20Z/);
-      expect(lines[2]).toMatch(/^sess-ours\s+2\s+4\s+1\s+974\s+\$1\s/);
-      expect(lines[3]).toMatch(/^unknown-session\s+2\s+3\s+1\s/);
+      expect(lines[1]).toMatch(/^héllo-wörld\s+2\s+5\s+1\s+2,800\s+\$0\.001\s+2025-11-23T12:13:20Z\s+2025-11-23T12:14:20Z/);
+      expect(lines[2]).toMatch(/^sess-ours\s+2\s+6\s+1\s+974\s+\$1\s/);
+      expect(lines[3]).toMatch(/^unknown-session\s+2\s+5\s+1\s/);
+    });
+
+    it('counts failed calls as report does: a failed aggregator is a failure too', async () => {
+      const failedTurn = oursRecord({ sessionId: 'agg-down', failSecond: true });
+      Object.assign(failedTurn.aggregator as Record<string, unknown>, { output: null, error: 'HTTP 500: upstream down', cost_usd: null, cost_status: 'unknown' });
+      const file = dir.write('agg-down.jsonl', `${JSON.stringify(failedTurn)}\n${oursLine({ sessionId: 'agg-down', failSecond: false, ts: 1_764_000_200 })}\n`);
+      const ls = await cli(['ls', '--dir', dir.dir]);
+      const [header, ...rows] = ls.out.trim().split('\n').map((line) => line.split(/\s{2,}/));
+      const row = rows.find((cells) => cells[0] === 'agg-down');
+      const lsFailed = row?.[header!.indexOf('FAILED')];
+      const report = await cli(['report', file, '-o', '-']);
+      const reportFailed = /<li>failed calls<b>(\d+)<\/b><\/li>/.exec(report.out)?.[1];
+      // One reference and one aggregator failed.
+      expect({ ls: lsFailed, report: reportFailed }).toEqual({ ls: '2', report: '2' });
     });
 
     it('--json gives exact decimal cost strings and the raw session ids', async () => {
       const r = await cli(['ls', '--dir', dir.dir, '--json']);
       const rows = r.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(rows.map((row) => row.session)).toEqual(['héllo-wörld', 'sess-ours', 'unknown-session']);
-      expect(rows[0]).toMatchObject({ cost_usd: '0.001', turns: 2, references: 3, failed_references: 1, session_ids: ['héllo-wörld'] });
+      expect(rows[0]).toMatchObject({ cost_usd: '0.001', turns: 2, calls: 5, failed_calls: 1, session_ids: ['héllo-wörld'] });
       expect(rows[1]).toMatchObject({ cost_usd: '1', tokens: { input: 800, cache_read: 100, cache_write: 14, output: 60, reasoning: 10, total: 974 } });
       expect(rows[2]?.session_ids).toEqual([null]);
     });

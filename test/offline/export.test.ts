@@ -5,9 +5,11 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
+import { resolveConfig } from '../../src/config/load.js';
+import { tracesUrl } from '../../src/offline/span-sink.js';
 import { parseRecordLine } from '../../src/offline/reader.js';
 import { replayRecord } from '../../src/offline/replay.js';
-import { startMoaTurn } from '../../src/trace/turn.js';
+import { startMoaTurn } from '../../src/trace/instrumentation.js';
 import { attr, startOtlpReceiver, type OtlpReceiver, type OtlpTraceRequest } from '../helpers/otlp-receiver.js';
 import { captureIo, makeTraceDir, oursLine, oursRecord, PYTHON_LINES, type TraceDir } from './fixtures.js';
 
@@ -25,7 +27,7 @@ describe('export: replay records as OTLP spans', () => {
     await receiver.close();
   });
 
-  it('sends the span tree of DESIGN §2 to <url>/v1/traces as OTLP JSON, with the record ids and times', async () => {
+  it('sends the span tree of docs/ARCHITECTURE.md to <url>/v1/traces as OTLP JSON, with the record ids and times', async () => {
     dir.write('sess-ours.jsonl', `${oursLine()}\n`);
     const cap = captureIo();
     const code = await runCli(['export', 'sess-ours', '--dir', dir.dir, '--otlp', receiver.url], cap.io);
@@ -129,6 +131,14 @@ describe('export: replay records as OTLP spans', () => {
     expect(both.err).toMatch(/exactly one of --otlp URL or --out FILE/);
     const bad = captureIo();
     expect(await runCli(['export', 's', '--dir', dir.dir, '--otlp', 'ftp://x'], bad.io)).toBe(2);
+  });
+
+  it('derives the traces URL from a base URL as the OTEL_EXPORTER_OTLP_ENDPOINT variable does', () => {
+    for (const base of ['http://h:4318', 'http://h:4318/', 'http://h:4318/v1/traces', 'https://h/collector//']) {
+      const fromEnv = resolveConfig({}, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: base }, ignoreConfigFile: true }).otlp.endpoint;
+      expect(tracesUrl(base), base).toBe(fromEnv);
+      expect(fromEnv, base).toMatch(/^https?:\/\/h(:4318)?(\/collector)?\/v1\/traces$/);
+    }
   });
 });
 

@@ -9,7 +9,7 @@ import { createMoaClient, DEFAULT_PRESET_MODEL } from '../../client/client.js';
 import { MissingApiKeyError, MoaSetupError } from '../../client/providers.js';
 import { parseCommandArgs } from '../args.js';
 import { setupMoaTracing } from '../../setup/setup.js';
-import { describeFailure } from '../../trace/turn.js';
+import { describeFailure } from '../../base/errors.js';
 import { CliError, type CliCommand, type CliIo } from '../command.js';
 
 const USAGE = `usage: moa-otel ask "<question>" [--preset P] [--stream] [--session ID] [--json]
@@ -46,7 +46,7 @@ async function runAsk(argv: string[], io: CliIo): Promise<number> {
   let client;
   try {
     tracing = setupMoaTracing({}, { env: io.env });
-    client = createMoaClient({ tracer: tracing.tracer, env: io.env, sessionId });
+    client = createMoaClient({ instrumentation: tracing.instrumentation, env: io.env, sessionId });
     if (values.preset !== undefined && !client.config.presets[values.preset]) {
       const names = Object.keys(client.config.presets);
       throw new MoaSetupError(`no preset named "${values.preset}"${names.length ? ` (presets: ${names.join(', ')})` : ''}`);

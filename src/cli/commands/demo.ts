@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { CliCommand, CliIo } from '../command.js';
 import { runDemo } from '../../demo/demo.js';
 import { parseCommandArgs } from '../args.js';
+import { wantsColor } from '../color.js';
 import { renderTurnTree } from '../../offline/tree.js';
 
 const USAGE = `usage: moa-otel demo [--dir DIR] [--otlp URL] [--stream] [--json]
@@ -36,7 +37,7 @@ async function runDemoCommand(argv: string[], io: CliIo): Promise<number> {
   });
   const dir = values.dir ? path.resolve(io.cwd, values.dir) : undefined;
   const json = values.json === true;
-  const color = !json && io.stdout.isTTY === true && !io.env.NO_COLOR;
+  const color = !json && wantsColor(io);
   const write = (text: string) => { if (!json) io.stdout.write(text); };
 
   write('moa-otel demo: scripted models on 127.0.0.1, no keys, no network\n\n');

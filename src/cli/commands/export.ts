@@ -11,6 +11,7 @@ import { plural, terminalSafe } from '../../offline/format.js';
 import { buildResource } from '../../setup/resource.js';
 import { INSTRUMENTATION_SCOPE } from '../../trace/attributes.js';
 import { PACKAGE_VERSION } from '../../base/version.js';
+import { errorLine } from '../../base/errors.js';
 
 const USAGE = `usage: moa-otel export <session|file> (--otlp URL | --out FILE) [--service-name NAME] [--dir DIR] [--json]
 
@@ -77,7 +78,7 @@ function safeUrl(base: string): string {
   try {
     return tracesUrl(base);
   } catch (err) {
-    throw new CliError(`--otlp: ${err instanceof Error ? err.message : String(err)}`);
+    throw new CliError(`--otlp: ${errorLine(err)}`);
   }
 }
 

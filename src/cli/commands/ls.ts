@@ -3,12 +3,15 @@ import type { CliCommand, CliIo } from '../command.js';
 import { COMMON_OPTIONS, parseCommandArgs, traceDirectory, withFileErrors } from '../args.js';
 import { formatBytes, formatCost, formatEpochSeconds, formatInt, table, terminalSafe } from '../../offline/format.js';
 import { listSessionFiles, overviewSession, type SessionOverview } from '../../offline/session-files.js';
-import { totalTokens, usageJson } from '../../offline/summary.js';
+import { usageJson } from '../../offline/summary.js';
+import { totalTokens } from '../../record/usage.js';
 
 const USAGE = `usage: moa-otel ls [--dir DIR] [--json]
 
-One row per session file: session id, turns, references (failed), tokens,
-total cost, first and last turn time, file size.
+One row per session file: session id, turns, calls, failed calls, tokens,
+total cost, first and last turn time, file size. Calls are the reference
+and aggregator calls; a call failed when its record says so (an error, or an
+output "[failed: ...]"). These are the totals report shows for a session.
 
   --dir DIR   trace directory (default: the configured trace_dir)
   --json      one JSON object per session file, one per line`;
@@ -34,9 +37,9 @@ async function runLs(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`no session files in ${dir}\n`);
     return 0;
   }
-  const header = ['SESSION', 'TURNS', 'REFS', 'FAILED', 'TOKENS', 'COST', 'FIRST', 'LAST', 'SIZE'];
+  const header = ['SESSION', 'TURNS', 'CALLS', 'FAILED', 'TOKENS', 'COST', 'FIRST', 'LAST', 'SIZE'];
   const body = rows.map((r) => [
-    terminalSafe(sessionLabel(r)), String(r.turns), String(r.references), String(r.failedReferences),
+    terminalSafe(sessionLabel(r)), String(r.turns), String(r.calls), String(r.failedCalls),
     formatInt(totalTokens(r.tokens)), formatCost(r.costUsd), formatEpochSeconds(r.firstTs), formatEpochSeconds(r.lastTs),
     formatBytes(r.sizeBytes),
   ]);
@@ -59,8 +62,8 @@ function lsJson(r: SessionOverview) {
     session_ids: r.sessionIds,
     file: r.file,
     turns: r.turns,
-    references: r.references,
-    failed_references: r.failedReferences,
+    calls: r.calls,
+    failed_calls: r.failedCalls,
     tokens: { ...usageJson(r.tokens), total: totalTokens(r.tokens) },
     cost_usd: r.costUsd,
     first_ts: r.firstTs,

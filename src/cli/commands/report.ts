@@ -15,7 +15,8 @@ const USAGE = `usage: moa-otel report <session|file> [-o FILE] [--dir DIR] [--js
 Writes one self-contained HTML page (no network, opens from file://): per
 turn a waterfall of the reference and aggregator calls, the outputs side by
 side, the exact input messages (collapsible); tokens and cost per model as
-charts; session totals.
+charts; session totals, the same as ls shows (calls are reference and
+aggregator calls; failed calls are those whose record says they failed).
 
   -o, --output FILE   where to write (default: <session>.html here; "-" for stdout)
   --dir DIR           trace directory (default: the configured trace_dir)

@@ -5,7 +5,7 @@
 import { escapeHtml } from './escape.js';
 import type { StatsRow } from '../stats.js';
 import { clip, formatCost, formatInt } from '../format.js';
-import { totalTokens } from '../summary.js';
+import { totalTokens } from '../../record/usage.js';
 
 const ROW_HEIGHT = 26;
 const LABEL_WIDTH = 220;

@@ -5,27 +5,17 @@
  */
 import type { TurnRecord } from '../../record/schema.js';
 import { formatCost, formatDuration, formatEpochSeconds, formatInt, plural } from '../format.js';
-import type { StatsRow } from '../stats.js';
-import type { Usage } from '../../record/usage.js';
-import { messageParts, summarizeTurn, totalTokens, type CallSummary } from '../summary.js';
+import { totalTokens } from '../../record/usage.js';
+import type { SessionTotals } from '../session-totals.js';
+import { messageParts, summarizeTurn, type CallSummary } from '../summary.js';
 import { costChart, tokensChart } from './chart.js';
 import { escapeHtml } from './escape.js';
 import { REPORT_CSS } from './styles.js';
 import { waterfall } from './waterfall.js';
 
-export interface ReportTotals {
+export interface ReportTotals extends SessionTotals {
   title: string;
   source: string;
-  sessionIds: (string | null)[];
-  turns: number;
-  calls: number;
-  failedCalls: number;
-  tokens: Usage;
-  /** Exact decimal text; null when no cost was known. */
-  costUsd: string | null;
-  firstTs: number | null;
-  lastTs: number | null;
-  byModel: StatsRow[];
 }
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";

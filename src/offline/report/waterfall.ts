@@ -16,7 +16,7 @@ const RIGHT = 90;
 const LABEL_CHARS = 34;
 
 function hasRealTimings(record: TurnRecord): boolean {
-  const timed = (c: { started_at?: number; ended_at?: number; duration_ms?: number }) =>
+  const timed = (c: { started_at?: number | null; ended_at?: number | null; duration_ms?: number | null }) =>
     (typeof c.started_at === 'number' && typeof c.ended_at === 'number') || typeof c.duration_ms === 'number';
   return record.references.some(timed) || timed(record.aggregator);
 }

@@ -7,42 +7,26 @@ import path from 'node:path';
 import { matchesSession, type TraceTarget } from '../target.js';
 import { readTurnRecords, type RecordProblem } from '../reader.js';
 import { SESSION_FILE_SUFFIX } from '../session-files.js';
-import { StatsAccumulator } from '../stats.js';
+import { SessionTotalsAccumulator } from '../session-totals.js';
 import { reportFoot, reportHead, reportTurn, type ReportTotals } from './html.js';
 
 export interface ReportWriter {
   write(chunk: string): Promise<void>;
 }
 
-/** First pass: session totals and the per-model chart rows, from one stats accumulator. */
+/** First pass: the session totals (the same as `ls` shows) and the per-model chart rows. */
 async function reportTotals(target: TraceTarget, onProblem?: (p: RecordProblem) => void): Promise<ReportTotals> {
-  const byModel = new StatsAccumulator('model');
-  const ids = new Set<string | null>();
   const stem = path.basename(target.file, SESSION_FILE_SUFFIX);
-  let firstTs: number | null = null;
-  let lastTs: number | null = null;
+  const accumulator = new SessionTotalsAccumulator();
   for await (const { record } of readTurnRecords(target.file, { onProblem })) {
-    if (!matchesSession(record.session_id, target)) continue;
-    byModel.add(record, stem);
-    ids.add(record.session_id);
-    firstTs = firstTs === null ? record.ts : Math.min(firstTs, record.ts);
-    lastTs = lastTs === null ? record.ts : Math.max(lastTs, record.ts);
+    if (matchesSession(record.session_id, target)) accumulator.add(record, stem);
   }
-  const total = byModel.totals();
-  const [only] = ids;
+  const totals = accumulator.totals();
+  const [only] = totals.sessionIds;
   return {
-    title: ids.size === 1 && typeof only === 'string' ? only : target.sessionId ?? stem,
+    ...totals,
+    title: totals.sessionIds.length === 1 && typeof only === 'string' ? only : target.sessionId ?? stem,
     source: target.file,
-    sessionIds: [...ids],
-    turns: total.turns,
-    calls: total.calls,
-    failedCalls: total.failedCalls,
-    tokens: total.tokens,
-    // No known cost at all is "unknown", not "$0".
-    costUsd: total.unknownCostCalls === total.calls ? null : total.costUsd,
-    firstTs,
-    lastTs,
-    byModel: byModel.rows(),
   };
 }
 

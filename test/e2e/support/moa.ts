@@ -99,7 +99,7 @@ export function recordScriptedTurn(
   tracing: MoaTracing,
   turn: { sessionId: string; preset: string; references: ScriptedCall[]; aggregator: ScriptedCall },
 ): void {
-  const moa = startMoaTurn({ sessionId: turn.sessionId, preset: turn.preset, cache: 'miss', iteration: 0, tracer: tracing.tracer });
+  const moa = startMoaTurn({ sessionId: turn.sessionId, preset: turn.preset, cache: 'miss', iteration: 0, instrumentation: tracing.instrumentation });
   turn.references.forEach((ref, index) => {
     const call = moa.startReference({ index, model: ref.model, provider: ref.provider, messages: ref.messages, temperature: 0.3 });
     call.end({
