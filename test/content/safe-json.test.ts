@@ -71,7 +71,7 @@ describe('a turn whose messages nest 5,000 levels deep', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'moa-deep-'));
     const tracing = setupMoaTracing({ save_traces: true, trace_dir: dir }, { env: {}, ignoreConfigFile: true, registerGlobal: false });
     try {
-      const turn = startMoaTurn({ sessionId: 'deep', preset: 'p', tracer: tracing.tracer });
+      const turn = startMoaTurn({ sessionId: 'deep', preset: 'p', instrumentation: tracing.instrumentation });
       turn.startReference({ index: 0, model: 'm', provider: 'p', messages: [deepMessage(5_000)] as never }).end({ output: 'ok' });
       turn.startAggregator({ model: 'agg', provider: 'p', messages: [{ role: 'user', content: 'q' }] }).end({ output: 'done' });
       turn.end();
