@@ -60,8 +60,12 @@ export const otlpSchema = z.strictObject({
   max_content_bytes: positiveInt.optional(),
   /** Cheap attribute sets some backends render from (OpenInference root for Phoenix, Langfuse cost). */
   backend_hints: strictBoolean.default(true),
+  /** `http/protobuf` (the OpenTelemetry default) or `http/json`; default from OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL. */
+  protocol: z.enum(['http/protobuf', 'http/json'], { error: 'expected http/protobuf or http/json' }).optional(),
   /** Largest encoded export request; batches are split and oversized spans shrunk below it. */
   max_export_bytes: positiveInt.default(4 * 1024 * 1024),
+  /** What may wait for export, in bytes (encoded estimate); past it the oldest spans are dropped and counted. */
+  max_queue_bytes: positiveInt.default(64 * 1024 * 1024),
   timeout_ms: positiveInt.default(10_000),
 });
 
@@ -108,7 +112,7 @@ export const moaConfigSchema = z.strictObject({
   trace_dir: z.string().optional(),
   trace_cache_hits: strictBoolean.default(false),
   profile: z.string().regex(/^[\w.-]+$/, 'expected a profile name of letters, digits, -_.').optional(),
-  otlp: otlpSchema.default({ capture_content: true, backend_hints: true, max_export_bytes: 4 * 1024 * 1024, timeout_ms: 10_000 }),
+  otlp: otlpSchema.default({ capture_content: true, backend_hints: true, max_export_bytes: 4 * 1024 * 1024, max_queue_bytes: 64 * 1024 * 1024, timeout_ms: 10_000 }),
   /** Defaults to OTEL_SERVICE_NAME, then `service.name` of OTEL_RESOURCE_ATTRIBUTES, then `moa-otel`. */
   service_name: z.string().min(1).optional(),
   /** `true`: built-in secret patterns; a list: those regular expressions too. */

@@ -5,10 +5,8 @@
  * aggregator (linked to the references). Names and attributes come from the same pure helpers the live
  * path uses, so a replayed trace and a live one look alike in a backend.
  */
-import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type Link, type SpanContext } from '@opentelemetry/api';
-import type { InstrumentationScope } from '@opentelemetry/core';
-import type { ResourceLike } from '../setup/resource.js';
-import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type Link, type SpanContext, type SpanStatus } from '@opentelemetry/api';
+import { finishedSpan } from '../export/otlp/span-copy.js';
 import type { AggregatorRecord, ReferenceRecord, TurnRecord } from '../record/schema.js';
 import * as A from '../trace/attributes.js';
 import {
@@ -18,14 +16,15 @@ import {
 } from '../trace/call-attributes.js';
 import { CAPTURE_ALL } from '../trace/content-policy.js';
 import { turnQuestion } from '../content/genai.js';
+import type { FinishedSpan, SpanEventData } from '../trace/span-data.js';
 import type { Cost, CostStatus } from '../trace/types.js';
 import { derivedId, recordFingerprint, validSpanId, validTraceId } from './replay-ids.js';
-import { hrDuration, toHrTime, turnTimes, type Interval } from './replay-times.js';
+import { toHrTime, turnTimes, type Interval } from './replay-times.js';
 import { summarizeTurn, type CallSummary } from './summary.js';
 
 export interface ReplayContext {
-  resource: ResourceLike;
-  scope: InstrumentationScope;
+  resource: FinishedSpan['resource'];
+  scope: FinishedSpan['instrumentationScope'];
 }
 
 /** Replay is an exact copy of what was recorded: the file already holds whatever redaction applied. */
@@ -41,7 +40,7 @@ function recordedQuestion(record: TurnRecord): string | null {
   return turnQuestion(aggregatorInput, record.references[0]?.input_messages, record.references.length > 0) ?? null;
 }
 
-export function replayRecord(record: TurnRecord, context: ReplayContext): ReadableSpan[] {
+export function replayRecord(record: TurnRecord, context: ReplayContext): FinishedSpan[] {
   // Hash the record (possibly megabytes) only when an id has to be derived: our own records carry them all.
   let fingerprint: string | undefined;
   const fingerprintOf = () => (fingerprint ??= recordFingerprint(JSON.stringify(record)));
@@ -93,7 +92,7 @@ export function replayRecord(record: TurnRecord, context: ReplayContext): Readab
 function callSpan(
   call: CallSummary, ctx: SpanContext, parent: SpanContext, interval: Interval, links: Link[], context: ReplayContext,
   sessionId: string | null, syntheticTiming: boolean,
-): ReadableSpan {
+): FinishedSpan {
   const agg = call.role === 'aggregator' ? call.call : undefined;
   const model = call.model ?? call.label;
   const attributes: Attributes = callStartAttributes({
@@ -114,7 +113,7 @@ function callSpan(
     // What the live fail() sets.
     Object.assign(attributes, { [A.ERROR_TYPE]: UNKNOWN_ERROR_TYPE }, callEndAttributes(aggregatorFacts, AS_RECORDED));
   }
-  const events: TimedEvent[] = failure === null ? [] : [{
+  const events: SpanEventData[] = failure === null ? [] : [{
     name: 'exception',
     time: toHrTime(interval.end),
     attributes: { 'exception.type': UNKNOWN_ERROR_TYPE, 'exception.message': failure },
@@ -148,31 +147,23 @@ interface SpanParts {
   interval: Interval;
   attributes: Attributes;
   links: Link[];
-  events: TimedEvent[];
-  status: ReadableSpan['status'];
+  events: SpanEventData[];
+  status: SpanStatus;
 }
 
-function readableSpan(parts: SpanParts, context: ReplayContext): ReadableSpan {
-  const startTime = toHrTime(parts.interval.start);
-  const endTime = toHrTime(parts.interval.end);
-  return {
+function readableSpan(parts: SpanParts, context: ReplayContext): FinishedSpan {
+  return finishedSpan({
     name: parts.name,
     kind: parts.kind,
-    spanContext: () => parts.context,
-    ...(parts.parent ? { parentSpanContext: parts.parent } : {}),
-    startTime,
-    endTime,
-    duration: hrDuration(startTime, endTime),
+    context: parts.context,
+    parent: parts.parent,
+    startTime: toHrTime(parts.interval.start),
+    endTime: toHrTime(parts.interval.end),
     status: parts.status,
     attributes: parts.attributes,
     links: parts.links,
     events: parts.events,
-    ended: true,
-    // The exporter reads only the attributes of a resource.
-    resource: context.resource as unknown as ReadableSpan['resource'],
+    resource: context.resource,
     instrumentationScope: context.scope,
-    droppedAttributesCount: 0,
-    droppedEventsCount: 0,
-    droppedLinksCount: 0,
-  };
+  });
 }
