@@ -3,21 +3,17 @@
  * strings, so content too big to write degrades instead of disappearing.
  *
  * All strings longer than a common cap are cut to that cap (the longest lose
- * most, short ones are untouched) and end with a visible marker saying how
- * many characters were cut, the marker the OTLP size guard uses too. Object
+ * most, short ones are untouched) and end with the visible marker of
+ * `truncation.ts`, saying how many characters were cut. Object
  * keys and short strings (roles, part types, ids, tool names) are structure
  * and are kept, so the result has the shape of the input. The cap is
  * estimated from per-string costs, then verified by serializing, and
  * tightened when escaping made the estimate optimistic.
  */
+import { cutText, truncationMarker } from './truncation.js';
 
 /** Strings this short are structure, not content: never cut. */
 export const KEEP_STRINGS_UP_TO = 64;
-
-/** The text appended where content was cut. */
-export function truncationMarker(removedChars: number): string {
-  return `…[moa-otel: truncated ${removedChars} chars]`;
-}
 
 export interface FittedJson {
   /** One JSON text per input value, in order. */
@@ -62,15 +58,12 @@ export function fitJson(values: readonly unknown[], maxBytes: number): FittedJso
 }
 
 /** Cuts `text` to `cap` characters plus a marker, when it is long enough to be content. */
-export function cutString(text: string, cap: number): string {
-  const end = keptLength(text, cap);
-  return end === text.length ? text : text.slice(0, end) + truncationMarker(text.length - end);
+function cutString(text: string, cap: number): string {
+  return text.length <= KEEP_STRINGS_UP_TO ? text : cutText(text, cap);
 }
 
-/** How many leading characters of `text` a cap keeps. */
+/** How many leading characters of a string `cutText` keeps at this cap (one less where a surrogate pair would split). */
 function keptLength(text: string, cap: number): number {
-  if (text.length <= KEEP_STRINGS_UP_TO || text.length <= cap) return text.length;
-  // Never split a surrogate pair: half an emoji would be a lone surrogate.
   const last = text.charCodeAt(cap - 1);
   return cap > 0 && last >= 0xd800 && last <= 0xdbff ? cap - 1 : cap;
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { truncationMarker as contentMarker } from '../../src/content/fit-json.js';
+import { truncationMarker as contentMarker } from '../../src/content/truncation.js';
 import { AppendWriter } from '../../src/export/append-writer.js';
 import { DEFAULT_MAX_LINE_BYTES, encodeLine, RawSlots, serializeLine, type EncodedLine } from '../../src/export/json-line.js';
 import { truncationMarker as otlpMarker } from '../../src/export/otlp-size-guard.js';
