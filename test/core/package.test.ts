@@ -34,7 +34,7 @@ function runtimeImports(): Map<string, string[]> {
   const files = readdirSync(path.join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
   for (const file of files) {
     const source = repoFile(path.join('src', file));
-    const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.NodeNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } });
+    const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } });
     const specifiers = [...outputText.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^import\s*|\brequire\(\s*|createRequire\([^)]*\)\(\s*)['"]([^'"]+)['"]/gm)].map((m) => m[1] ?? '');
     for (const specifier of specifiers) {
       if (specifier.startsWith('.') || isBuiltin(specifier)) continue;
