@@ -58,7 +58,9 @@ export function buildTurnRecord(iteration: Iteration, context: RecordContext): R
   const rootEnded = iteration.rootEnded && root !== undefined;
   const record: Record<string, unknown> = {
     ts: (context.now ?? Date.now()) / 1000,
-    session_id: turn ? turn.sessionId : str(a[A.MOA_SESSION_ID]) ?? conversationOfCalls(calls),
+    session_id: context.policy.covers(turn?.redaction)
+      ? (turn ? turn.sessionId : str(a[A.MOA_SESSION_ID]) ?? conversationOfCalls(calls))
+      : context.policy.sessionId(turn ? turn.sessionId : str(a[A.MOA_SESSION_ID]) ?? conversationOfCalls(calls)),
     preset: turn?.preset ?? str(a[A.MOA_PRESET]) ?? '',
     references: references.map((c) => callEntry(c.span, c.ended, A.ROLE_REFERENCE, context)),
     aggregator: aggregator ? callEntry(aggregator.span, aggregator.ended, A.ROLE_AGGREGATOR, context) : MISSING_AGGREGATOR,

@@ -32,11 +32,14 @@ export interface CallPayload {
 
 /** The facts of an iteration a sink needs when its root span never ends. */
 export interface TurnPayload {
+  /** As recorded: masked by the instrumentation's policy when it holds a secret. */
   sessionId: string | null;
   preset: string;
   fanout: string | null;
   cache: 'miss' | 'hit';
   iteration: number | null;
+  /** The redaction the session id went through (`ContentPolicy.redaction`). */
+  redaction: string;
 }
 
 const CALL_PAYLOAD = Symbol.for('moa-otel.call-payload.v1');

@@ -53,7 +53,7 @@ export function diagProblemReporter(): CauseReporter {
 export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
   const { tracer, policy, problems } = env;
   try {
-    const facts = turnFacts(options);
+    const facts = turnFacts(options, policy);
     const parent = read(options, 'context') ?? otelContext.active();
     const root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes: rootStartAttributes(facts, policy) }, parent);
     if (!root.isRecording()) {
@@ -63,7 +63,7 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
     if (payloadRequested(root)) {
       attachTurnPayload(root, {
         sessionId: facts.sessionId, preset: facts.preset, fanout: facts.fanout ?? null,
-        cache: facts.cache, iteration: facts.iteration ?? null,
+        cache: facts.cache, iteration: facts.iteration ?? null, redaction: policy.redaction,
       });
     }
     const input = read(options, 'input');
@@ -74,8 +74,9 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
   }
 }
 
-function turnFacts(options: TurnOptions) {
-  const sessionId = read(options, 'sessionId');
+function turnFacts(options: TurnOptions, policy: ContentPolicy) {
+  // A session id can itself be a secret (an e-mail, a key): spans, record and file name get the masked one.
+  const sessionId = policy.sessionId(read(options, 'sessionId'));
   const preset = read(options, 'preset');
   const fanout = read(options, 'fanout');
   const iteration = read(options, 'iteration');
