@@ -171,11 +171,7 @@ export const moaConfigSchema = z.strictObject({
   tool_result_budget: positiveInt.default(4000),
 });
 
-/** Options as accepted from code: snake_case or camelCase keys, everything optional. */
-export type MoaOptionsInput = z.input<typeof moaConfigSchema>;
 export type MoaConfig = z.output<typeof moaConfigSchema>;
-export type OtlpConfig = MoaConfig['otlp'];
 export type PresetConfig = z.output<typeof presetSchema>;
 export type ModelSlotConfig = z.output<typeof modelSlotSchema>;
 export type ProviderConfig = z.output<typeof providerSchema>;
-export type RedactConfig = z.output<typeof redactSchema>;
