@@ -91,8 +91,8 @@ describe('package', () => {
     expect([...declared].filter((name) => !imports.has(name))).toEqual([]);
   });
 
-  it('exports its four entry points, each with types, loadable by import and require', () => {
-    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './client', './offline', './package.json', './testing']);
+  it('exports its five entry points, each with types, loadable by import and require', () => {
+    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './client', './gateway', './offline', './package.json', './testing']);
     for (const [subpath, target] of Object.entries(pkg.exports)) {
       if (subpath === './package.json') continue;
       // One `default` target serves import and require(esm) alike: no dual-package copies of the module state.
