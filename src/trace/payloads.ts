@@ -26,6 +26,11 @@ export interface CallPayload {
   /** The aggregator's tool calls, serialized when the call ended; null when none. */
   toolCallsJson: string | null;
   finishReason: string | null;
+  /**
+   * The call's cost as exact decimal text when it was given as a decimal
+   * string (a JSON number in the record keeps these digits); null otherwise.
+   */
+  costUsdText?: string | null;
   /** The redaction the texts above went through (`ContentPolicy.redaction`). */
   redaction: string;
 }

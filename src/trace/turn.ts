@@ -15,10 +15,11 @@ import {
 import { CauseReporter } from '../base/cause-reporter.js';
 import { describeFailure, errorText, firstLine, httpStatusOf } from '../base/errors.js';
 import { safeStringify } from '../content/safe-json.js';
+import { DecimalSum, formatDecimal, parseDecimal } from '../record/decimal.js';
 import { addUsage, sanitizeUsage, ZERO_USAGE, type Usage } from '../record/usage.js';
 import * as A from './attributes.js';
 import {
-  AGGREGATOR_FAILED_STATUS, callEndAttributes, callSpanName, callStartAttributes, costNumber, defaultLabel,
+  AGGREGATOR_FAILED_STATUS, callEndAttributes, callSpanName, callStartAttributes, defaultLabel,
   inputMessagesAttribute, outputLocation, rootEndAttributes, rootStartAttributes, type CallRole,
 } from './call-attributes.js';
 import type { ContentPolicy } from './content-policy.js';
@@ -85,7 +86,8 @@ function turnFacts(options: TurnOptions) {
 interface CallOutcome {
   failed: boolean;
   usage: Usage;
-  costUsd: number | null;
+  /** The call's cost as given (a number or exact decimal text); null when unknown. */
+  costUsd: number | string | null;
   errorType?: string;
 }
 
@@ -100,7 +102,8 @@ class RecordingTurn implements MoaTurn {
   private finished = false;
   private referenceFailed = 0;
   private usage: Usage = ZERO_USAGE;
-  private costUsd: number | null = null;
+  /** Exact decimal sum: float additions drift, and decimal-string costs keep their digits. */
+  private readonly costUsd = new DecimalSum();
 
   private readonly tracer: Tracer;
   private readonly policy: ContentPolicy;
@@ -204,7 +207,7 @@ class RecordingTurn implements MoaTurn {
       if (outcome.errorType) this.root.setAttribute(A.ERROR_TYPE, outcome.errorType);
     }
     this.usage = addUsage(this.usage, outcome.usage);
-    if (outcome.costUsd !== null) this.costUsd = (this.costUsd ?? 0) + outcome.costUsd;
+    if (outcome.costUsd !== null) this.costUsd.add(outcome.costUsd);
     this.maybeFinish();
   }
 
@@ -217,7 +220,7 @@ class RecordingTurn implements MoaTurn {
         referenceCount: this.references.length,
         referenceFailed: this.referenceFailed,
         usage: this.usage,
-        costUsd: this.costUsd,
+        costUsd: this.costUsd.count > 0 ? this.costUsd.toNumber() : null,
       }));
     } finally {
       this.root.end();
@@ -323,8 +326,10 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     const finishGiven = read(result as AggregatorEnd, 'finishReason');
     const finishReason = typeof finishGiven === 'string' ? finishGiven : response?.finishReasons?.[0] ?? null;
     const usage = sanitizeUsage(usageGiven && typeof usageGiven === 'object' ? usageGiven as Partial<Usage> : null);
+    const exactCost = exactDecimal(cost?.usd);
     if (this.payload) {
       this.payload.output = output;
+      this.payload.costUsdText = typeof cost?.usd === 'string' ? exactCost : null;
       this.payload.toolCallsJson = toolCalls ? safeStringify(toolCalls, this.policy.replacer) : null;
       this.payload.finishReason = finishReason;
     }
@@ -340,7 +345,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
         ? { streamed: this.streamed, outputLocation: outputLocation(this.streamed, output) }
         : {}),
     }, this.policy));
-    return { failed: false, usage, costUsd: costNumber(cost?.usd) };
+    return { failed: false, usage, costUsd: exactCost };
   }
 
   private recordFailure(error: unknown, type: string): void {
@@ -395,6 +400,12 @@ function errorType(error: unknown): string {
 function errorName(error: unknown, fallback: string): string {
   const name = safeRead(() => (error instanceof Error ? error.name || error.constructor?.name : undefined));
   return typeof name === 'string' && name !== '' ? name : fallback;
+}
+
+/** A cost as canonical decimal text (valid JSON number text), or null when it is not a finite decimal. */
+function exactDecimal(usd: number | string | null | undefined): string | null {
+  const parsed = usd === null || usd === undefined ? null : parseDecimal(usd);
+  return parsed ? formatDecimal(parsed) : null;
 }
 
 function asCost(value: unknown): Cost | null {
