@@ -81,7 +81,8 @@ export async function callAggregator(request: AggregatorRequest): Promise<ChatCo
     const choice = response.choices?.[0];
     const toolCalls = choice?.message?.tool_calls ?? [];
     agg.end({
-      output: choice?.message?.content ?? null,
+      // A non-streamed answer is always inline; a tool-call-only one has the empty text, as the original records it.
+      output: choice?.message?.content ?? '',
       ...meter(response.usage),
       toolCalls: toolCalls.length > 0 ? toolCalls.map(toRecordedToolCall) : null,
       finishReason: choice?.finish_reason ?? null,

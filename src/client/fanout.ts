@@ -25,6 +25,9 @@ export interface FanoutRequest {
   signal?: AbortSignal;
 }
 
+/** A reference's output when it answered without any text. */
+export const EMPTY_RESPONSE = '(empty response)';
+
 export class ReferenceTimeoutError extends Error {
   override readonly name = 'ReferenceTimeoutError';
   constructor(readonly timeoutMs: number) {
@@ -67,7 +70,9 @@ async function runReference(request: FanoutRequest, slot: ModelSlotConfig, index
     } as unknown as ChatCompletionCreateParamsNonStreaming;
     // Inside the reference's span: the HTTP request (and any instrumentation of it) nests under `chat <model>`.
     const response: ChatCompletion = await otelContext.with(ref.context, () => provider.client.chat.completions.create(body, { signal: controller.signal }));
-    const output = response.choices?.[0]?.message?.content ?? '';
+    const content = response.choices?.[0]?.message?.content;
+    // As the original: a reply with no text is a note of its own, in the record and the guidance alike.
+    const output = typeof content === 'string' && content.trim() !== '' ? content : EMPTY_RESPONSE;
     ref.end({
       output,
       // Usage and cost only matter to a recording turn; pricing is a table lookup per call.

@@ -41,8 +41,7 @@ export function guidanceText({ preset, aggregatorLabel, references }: GuidanceIn
       unavailable.push(`${name}${r.failure ? ` (${r.failure})` : ''}`);
       return;
     }
-    const text = r.output.trim();
-    lines.push('', `${name}:`, text === '' ? '(the advisor returned no text)' : text);
+    lines.push('', `${name}:`, r.output.trim());
   });
   if (unavailable.length === references.length) lines.push('', NO_ADVICE_TEXT);
   if (unavailable.length > 0) lines.push('', `Unavailable: ${unavailable.join('; ')}.`);

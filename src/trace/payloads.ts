@@ -37,7 +37,8 @@ export interface CallPayload {
 
 /** The facts of an iteration a sink needs when its root span never ends. */
 export interface TurnPayload {
-  sessionId: string | null;
+  /** Raw, as the caller gave it: the record writes it unchanged. */
+  sessionId: string | number | null;
   preset: string;
   fanout: string | null;
   cache: 'miss' | 'hit';

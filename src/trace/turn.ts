@@ -51,7 +51,7 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
   try {
     const facts = turnFacts(options);
     const parent = read(options, 'context') ?? otelContext.active();
-    const root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes: rootStartAttributes(facts) }, parent);
+    const root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes: rootStartAttributes({ ...facts, sessionId: facts.sessionText }) }, parent);
     if (!root.isRecording()) {
       root.end();
       return noopTurn(root.spanContext(), parent);
@@ -62,7 +62,7 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
         cache: facts.cache, iteration: facts.iteration ?? null,
       });
     }
-    return new RecordingTurn(env, root, parent, facts.sessionId);
+    return new RecordingTurn(env, root, parent, facts.sessionText);
   } catch (err) {
     reportProblem(problems, 'startMoaTurn', err);
     return noopTurn(INVALID_SPAN_CONTEXT, otelContext.active());
@@ -74,8 +74,11 @@ function turnFacts(options: TurnOptions) {
   const preset = read(options, 'preset');
   const fanout = read(options, 'fanout');
   const iteration = read(options, 'iteration');
+  // The record keeps the id as given (a number stays a number); spans carry its text.
+  const raw = typeof sessionId === 'string' || (typeof sessionId === 'number' && Number.isFinite(sessionId)) ? sessionId : null;
   return {
-    sessionId: typeof sessionId === 'string' ? sessionId : null,
+    sessionId: raw,
+    sessionText: raw === null ? null : String(raw),
     preset: typeof preset === 'string' ? preset : String(preset ?? ''),
     fanout: typeof fanout === 'string' ? fanout : undefined,
     cache: read(options, 'cache') === 'hit' ? 'hit' as const : 'miss' as const,
