@@ -17,7 +17,7 @@
  * Views are hashed once (SHA-256) and only the hashes go into keys.
  */
 import { createHash } from 'node:crypto';
-import type { ChatMessage, FanoutMode } from '../trace/types.js';
+import type { ChatMessage, FanoutMode, SessionId } from '../trace/types.js';
 import { buildAdvisoryView, type AdvisoryMessage, type AdvisoryViewOptions } from './advisory-view.js';
 import type { ReferenceOutcome } from './guidance.js';
 
@@ -66,7 +66,7 @@ export class ReferenceCache {
    * cache key it should use.
    */
   plan(args: {
-    sessionId: string | null;
+    sessionId: SessionId;
     preset: string;
     fanout: FanoutMode | string;
     messages: readonly ChatMessage[];

@@ -15,7 +15,7 @@
  * at import: importing moa-otel, or running with tracing off, never pays for it.
  */
 import { createRequire } from 'node:module';
-import { formatDecimal, parseDecimal } from '../record/decimal.js';
+import { decimalText, parseDecimal } from '../record/decimal.js';
 import { genAiInputTokens } from '../record/usage.js';
 import type { Cost, Usage } from '../trace/types.js';
 
@@ -69,7 +69,7 @@ export function reportedCost(rawUsage: unknown): number | string | null {
     if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
     if (typeof value === 'string') {
       const exact = parseDecimal(value);
-      if (exact && exact.units >= 0n) return formatDecimal(exact);
+      if (exact && exact.units >= 0n) return decimalText(value);
     }
   }
   return null;

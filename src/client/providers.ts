@@ -8,6 +8,7 @@ import OpenAI from 'openai';
 import type { ModelSlotConfig, PresetConfig, ProviderConfig } from '../config/schema.js';
 import type { Env } from '../config/paths.js';
 import { REDACTED } from '../content/redact.js';
+import { KNOWN_PROVIDERS } from './known-providers.js';
 
 /**
  * The provider name that means "this MoA client". A slot naming it would make
@@ -57,20 +58,14 @@ export class ProviderRegistry {
   get(name: string): ResolvedProvider {
     const cached = this.#clients.get(name);
     if (cached) return cached;
-    const config = this.options.providers[name];
-    if (!config) {
-      const known = Object.keys(this.options.providers);
-      throw new MoaSetupError(`unknown provider "${name}"${known.length ? ` (configured: ${known.join(', ')})` : ' (no providers configured)'}`);
-    }
-    const baseURL = withoutTrailingSlash(config.base_url);
-    const apiKey = resolveApiKey(name, config, this.options.env);
+    const { baseURL, apiKey, genAiProvider, included } = this.endpoint(name);
     const url = safeUrl(baseURL);
     const resolved: ResolvedProvider = {
       name,
-      genAiProvider: config.gen_ai_provider ?? name,
+      genAiProvider,
       baseURL,
       ...(url ? { serverAddress: url.hostname, serverPort: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80 } : {}),
-      included: config.included ?? false,
+      included,
       client: new OpenAI({ baseURL, apiKey, maxRetries: this.options.maxRetries ?? 2 }),
       scrub: (error) => scrubSecret(error, apiKey),
     };
@@ -78,9 +73,40 @@ export class ProviderRegistry {
     return resolved;
   }
 
+  /** A configured provider, else one the original agent knows by name, resolved from the environment. */
+  private endpoint(name: string): { baseURL: string; apiKey: string; genAiProvider: string; included: boolean } {
+    const config = this.options.providers[name];
+    if (config) {
+      return {
+        baseURL: withoutTrailingSlash(config.base_url),
+        apiKey: resolveApiKey(name, config, this.options.env),
+        genAiProvider: config.gen_ai_provider ?? name,
+        included: config.included ?? false,
+      };
+    }
+    const known = Object.hasOwn(KNOWN_PROVIDERS, name) ? KNOWN_PROVIDERS[name] : undefined;
+    if (!known) {
+      const configured = Object.keys(this.options.providers);
+      throw new MoaSetupError(`unknown provider "${name}"${configured.length ? ` (configured: ${configured.join(', ')})` : ' (no providers configured)'}; `
+        + 'define it under providers: with its base_url');
+    }
+    const env = this.options.env;
+    const keyVar = known.keyEnv.find((v) => nonEmpty(env[v]));
+    if (!keyVar && !known.keyOptional) throw new MissingApiKeyError(name, known.keyEnv.join(' or '));
+    return {
+      baseURL: withoutTrailingSlash((known.baseURLEnv && nonEmpty(env[known.baseURLEnv])) || known.baseURL),
+      apiKey: keyVar ? (env[keyVar] as string) : NO_KEY,
+      genAiProvider: known.genAiProvider,
+      included: false,
+    };
+  }
+
   /** Resolves every provider of a preset up front, so a missing key fails before any call is made. */
   checkPreset(preset: PresetConfig): void {
-    for (const slot of [...preset.references, preset.aggregator]) this.get(slot.provider);
+    for (const slot of [...preset.references, preset.aggregator]) {
+      // A reference naming the MoA client itself is skipped at run time, not an error.
+      if (slot.provider !== SELF_PROVIDER) this.get(slot.provider);
+    }
   }
 }
 
@@ -96,7 +122,14 @@ function resolveApiKey(name: string, config: ProviderConfig, env: Env): string {
     if (!value) throw new MissingApiKeyError(name, config.api_key_env);
     return value;
   }
-  return 'no-key-needed';
+  return NO_KEY;
+}
+
+/** The `openai` client refuses to start without a key; servers that need none ignore this one. */
+const NO_KEY = 'no-key-needed';
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value !== undefined && value.trim() !== '' ? value : undefined;
 }
 
 /**

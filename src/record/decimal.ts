@@ -37,6 +37,12 @@ export function parseDecimal(value: number | string | null | undefined): ScaledD
   return { units: sign === '-' ? -units : units, scale };
 }
 
+/** Canonical decimal text of a cost (valid JSON number text), or null when it is not a finite decimal. */
+export function decimalText(value: number | string | null | undefined): string | null {
+  const parsed = parseDecimal(value);
+  return parsed ? formatDecimal(parsed) : null;
+}
+
 /** Prints a scaled decimal without exponent or trailing zeros: 88653e-8 → "0.00088653". */
 export function formatDecimal(value: ScaledDecimal): string {
   const negative = value.units < 0n;

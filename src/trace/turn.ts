@@ -15,7 +15,7 @@ import {
 import { CauseReporter } from '../base/cause-reporter.js';
 import { describeFailure, errorText, firstLine, httpStatusOf } from '../base/errors.js';
 import { safeStringify } from '../content/safe-json.js';
-import { DecimalSum, formatDecimal, parseDecimal } from '../record/decimal.js';
+import { decimalText, DecimalSum } from '../record/decimal.js';
 import { addUsage, sanitizeUsage, ZERO_USAGE, type Usage } from '../record/usage.js';
 import * as A from './attributes.js';
 import {
@@ -329,7 +329,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     const finishGiven = read(result as AggregatorEnd, 'finishReason');
     const finishReason = typeof finishGiven === 'string' ? finishGiven : response?.finishReasons?.[0] ?? null;
     const usage = sanitizeUsage(usageGiven && typeof usageGiven === 'object' ? usageGiven as Partial<Usage> : null);
-    const exactCost = exactDecimal(cost?.usd);
+    const exactCost = decimalText(cost?.usd);
     if (this.payload) {
       this.payload.output = output;
       this.payload.costUsdText = typeof cost?.usd === 'string' ? exactCost : null;
@@ -403,12 +403,6 @@ function errorType(error: unknown): string {
 function errorName(error: unknown, fallback: string): string {
   const name = safeRead(() => (error instanceof Error ? error.name || error.constructor?.name : undefined));
   return typeof name === 'string' && name !== '' ? name : fallback;
-}
-
-/** A cost as canonical decimal text (valid JSON number text), or null when it is not a finite decimal. */
-function exactDecimal(usd: number | string | null | undefined): string | null {
-  const parsed = usd === null || usd === undefined ? null : parseDecimal(usd);
-  return parsed ? formatDecimal(parsed) : null;
 }
 
 function asCost(value: unknown): Cost | null {
