@@ -151,7 +151,8 @@ export interface MoaChatCompletions {
  * served: calling one fails with a clear 404.
  */
 export interface MoaClient extends OpenAI {
-  chat: OpenAI['chat'] & { completions: MoaChatCompletions & OpenAI['chat']['completions'] };
+  // Our overloads first: the structural params match before the `openai` package's own.
+  chat: { completions: MoaChatCompletions } & OpenAI['chat'];
   /** The resolved configuration (presets, providers, fan-out, ...). */
   readonly config: MoaConfig;
   /** Resolves the preset a `model` param selects, or throws `MoaSetupError`. */
