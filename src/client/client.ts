@@ -110,24 +110,23 @@ export interface MoaClientOptions {
   notice?: (line: string) => void;
 }
 
-/** A chat message as both the `openai` 6 and 7 types describe one (structural, so either version's arrays fit). */
-export interface MoaMessageParam {
-  role: 'system' | 'developer' | 'user' | 'assistant' | 'tool' | 'function';
-  content?: unknown;
-  name?: string;
-  tool_calls?: readonly unknown[];
-  tool_call_id?: string;
-  refusal?: string | null;
-  audio?: unknown;
-  function_call?: unknown;
-}
+/**
+ * A chat message as both the `openai` 6 and 7 types describe one: structural,
+ * one shape per role, so either version's arrays (and plain literals) fit
+ * these overloads before the `openai` package's own.
+ */
+export type MoaMessageParam =
+  | { role: 'system' | 'developer'; content: unknown; name?: string }
+  | { role: 'user'; content: unknown; name?: string }
+  | {
+    role: 'assistant'; content?: unknown; name?: string; refusal?: string | null;
+    tool_calls?: readonly unknown[]; audio?: unknown; function_call?: unknown;
+  }
+  | { role: 'tool'; content: unknown; tool_call_id: string }
+  | { role: 'function'; content: unknown; name: string };
 
 /** A tool definition of either `openai` version. */
-export interface MoaToolParam {
-  type: string;
-  function?: unknown;
-  custom?: unknown;
-}
+export type MoaToolParam = { type: 'function'; function: unknown } | { type: 'custom'; custom: unknown };
 
 type WithStructuralMessages<P> = Omit<P, 'messages' | 'tools'> & { messages: readonly MoaMessageParam[]; tools?: readonly MoaToolParam[] };
 export type MoaChatCompletionCreateParamsNonStreaming = WithStructuralMessages<ChatCompletionCreateParamsNonStreaming>;
