@@ -56,7 +56,7 @@ async function runReference(request: FanoutRequest, slot: ModelSlotConfig, index
     // Calling ourselves would recurse: the slot is skipped with a note, and the turn goes on.
     turn.startReference({ index, label, model: slot.model, provider: slot.provider, temperature: temperature ?? null, messages })
       .end({ output: RECURSION_SKIPPED });
-    return { label, ...call, output: null, failure: RECURSION_SKIPPED.slice(1, -1) };
+    return { label, ...call, output: null, failure: RECURSION_SKIPPED.slice(1, -1), skipped: true };
   }
   let provider: ResolvedProvider;
   try {

@@ -16,8 +16,10 @@ export interface ReferenceOutcome {
   output: string | null;
   /** Why the call failed or was skipped (`timed out after 30000 ms`, `HTTP 500 ...`). */
   failure?: string;
-  /** What the call used and cost; absent when no call was made. */
+  /** What the call used and cost; absent when it failed or no call was made. */
   metering?: CallMetering;
+  /** No call was made: the slot names the MoA client itself. */
+  skipped?: boolean;
 }
 
 /** What the guidance says of one reference. */

@@ -58,7 +58,7 @@ export interface MoaTurnReport {
     cost_usd_exact: string | null;
     /** Every call made has a known cost (otherwise `cost_usd` is a lower bound). */
     cost_complete: boolean;
-    /** Calls made to providers in this turn. */
+    /** Requests sent to providers in this turn (failed ones included). */
     calls: number;
     /** Calls that failed or were skipped. */
     failures: number;
@@ -70,6 +70,8 @@ export interface CallFacts {
   label: string;
   provider: string;
   model: string;
+  /** A request was sent (it may have failed): not for a cached or skipped reference. */
+  called: boolean;
   metering?: CallMetering;
   error?: string | null;
   cached?: boolean;
@@ -92,12 +94,11 @@ export function buildTurnReport(turn: TurnFacts, calls: readonly CallFacts[]): M
   let unknownCost = false;
   const reports = calls.map((call): MoaCallReport => {
     const exact = decimalText(call.metering?.cost.usd);
-    if (call.metering) {
-      made += 1;
-      if (call.metering.usage) usage = addUsage(usage, call.metering.usage);
-      if (exact !== null) cost.add(exact);
-      else unknownCost = true;
-    }
+    if (call.called) made += 1;
+    if (call.metering?.usage) usage = addUsage(usage, call.metering.usage);
+    if (exact !== null) cost.add(exact);
+    // A failed call reported nothing to price; one that answered without a known cost leaves the total short.
+    else if (call.called && !call.error) unknownCost = true;
     if (call.error) failures += 1;
     return {
       role: call.role,

@@ -100,10 +100,12 @@ export async function runMoaTurn(
     }, [
       ...outcomes.map((o): CallFacts => ({
         role: 'reference', label: o.label, provider: o.provider, model: o.model, cached: cached !== undefined,
+        called: cached === undefined && o.skipped !== true,
         ...(cached ? {} : { metering: o.metering, error: o.failure ?? null }),
       })),
       {
         role: 'aggregator', label: slotLabel(preset.aggregator), provider: preset.aggregator.provider, model: preset.aggregator.model,
+        called: true,
         ...(aggregator ? { metering: aggregator } : {}),
       },
     ]);
