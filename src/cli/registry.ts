@@ -4,6 +4,7 @@ import type { CliCommand } from './command.js';
 export const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   demo: async () => (await import('./commands/demo.js')).default,
   ask: async () => (await import('./commands/ask.js')).default,
+  serve: async () => (await import('./commands/serve.js')).default,
   ls: async () => (await import('./commands/ls.js')).default,
   show: async () => (await import('./commands/show.js')).default,
   stats: async () => (await import('./commands/stats.js')).default,

@@ -25,6 +25,7 @@ export interface AggregatorParams {
   stream?: boolean | null;
   stream_options?: { include_usage?: boolean | null } | null;
   temperature?: number | null;
+  tools?: readonly unknown[] | null;
 }
 
 export interface AggregatorRequest {
@@ -56,6 +57,7 @@ export async function callAggregator(request: AggregatorRequest): Promise<Aggreg
     ...callStartFacts(slot, provider, temperature),
     messages: request.messages,
     stream: params.stream === true,
+    ...(Array.isArray(params.tools) && params.tools.length > 0 ? { tools: params.tools } : {}),
   });
   const body: Record<string, unknown> = {
     ...slot.extra_body,

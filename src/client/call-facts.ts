@@ -20,6 +20,8 @@ export function callStartFacts(slot: ModelSlotConfig, provider: ResolvedProvider
     temperature: temperature ?? null,
     serverAddress: provider.serverAddress,
     serverPort: provider.serverPort,
+    // A string `reasoning` is an effort level; an object is provider-specific and has no single level.
+    reasoningLevel: typeof slot.reasoning === 'string' ? slot.reasoning : null,
   };
 }
 

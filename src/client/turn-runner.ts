@@ -8,7 +8,8 @@ import { isSpanContextValid } from '@opentelemetry/api';
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { Stream } from 'openai/streaming';
 import type { MoaConfig, PresetConfig } from '../config/schema.js';
-import { redactionPatterns, redactText } from '../content/redact.js';
+import { latestUserText } from '../content/genai.js';
+import { Redactor } from '../content/redact.js';
 import { startMoaTurn, type MoaTurnStarter } from '../trace/instrumentation.js';
 import type { ChatMessage, MoaTurn, SessionId } from '../trace/types.js';
 import { buildAdvisoryView, referenceMessages, type AdvisoryMessage } from './advisory-view.js';
@@ -69,6 +70,8 @@ export async function runMoaTurn(
     fanout,
     cache: cached ? 'hit' : 'miss',
     iteration: plan.iteration,
+    // The caller's latest question: what the turn answers (the guidance block comes after it).
+    input: latestUserText(messages) ?? '',
     ...(ctx.instrumentation ? { instrumentation: ctx.instrumentation } : {}),
   });
 
@@ -140,8 +143,8 @@ export async function runMoaTurn(
 
 /** The original's `privacy_filter: full`: the aggregator reads the advisors' notes masked, as the records hold them. */
 function maskedNotes(outcomes: readonly ReferenceOutcome[], config: MoaConfig): ReferenceOutcome[] {
-  const patterns = redactionPatterns(config.redact);
-  return outcomes.map((o) => ({ ...o, output: o.output === null ? null : redactText(o.output, patterns) }));
+  const redactor = Redactor.from(config.redact);
+  return outcomes.map((o) => ({ ...o, output: o.output === null ? null : redactor.text(o.output) }));
 }
 
 function traceIdOf(turn: MoaTurn): string | null {

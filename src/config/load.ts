@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { MoaConfigError } from './errors.js';
 import { otlpTracesUrl } from './otlp-url.js';
 import { resolveHome, type Env } from './paths.js';
 import type { MoaOptions } from './options.js';
@@ -15,9 +16,7 @@ import {
   modelSlotSchema, moaConfigSchema, otlpSchema, presetSchema, PRIVACY_FILTER_PATTERNS, privacyFilterSchema, providerSchema, type MoaConfig,
 } from './schema.js';
 
-export class MoaConfigError extends Error {
-  override readonly name = 'MoaConfigError';
-}
+export { MoaConfigError };
 
 export type { MoaOptions } from './options.js';
 
@@ -83,8 +82,9 @@ function readEnvLayer(env: Env, variables = new Map<string, string>()): Record<s
   if (env.MOA_OTLP_ENABLED) { otlp.enabled = env.MOA_OTLP_ENABLED; variables.set('otlp.enabled', 'MOA_OTLP_ENABLED'); }
   const endpoint = env.MOA_OTLP_ENDPOINT || traceEndpointFromOtelEnv(env);
   if (endpoint) otlp.endpoint = endpoint;
-  const headers = env.OTEL_EXPORTER_OTLP_TRACES_HEADERS || env.OTEL_EXPORTER_OTLP_HEADERS;
-  if (headers) otlp.headers = headers;
+  const headersVariable = env.OTEL_EXPORTER_OTLP_TRACES_HEADERS ? 'OTEL_EXPORTER_OTLP_TRACES_HEADERS' : 'OTEL_EXPORTER_OTLP_HEADERS';
+  const headers = env[headersVariable];
+  if (headers) { otlp.headers = headers; variables.set('otlp.headers', headersVariable); }
   if (env.MOA_OTLP_CAPTURE_CONTENT) { otlp.capture_content = env.MOA_OTLP_CAPTURE_CONTENT; variables.set('otlp.capture_content', 'MOA_OTLP_CAPTURE_CONTENT'); }
   if (env.MOA_OTLP_MAX_EXPORT_BYTES) { otlp.max_export_bytes = env.MOA_OTLP_MAX_EXPORT_BYTES; variables.set('otlp.max_export_bytes', 'MOA_OTLP_MAX_EXPORT_BYTES'); }
   if (Object.keys(otlp).length > 0) out.otlp = otlp;
@@ -201,7 +201,7 @@ function privacyAsRedaction(merged: Record<string, unknown>): Record<string, unk
   if (merged.redact !== undefined) return merged;
   const parsed = privacyFilterSchema.safeParse(merged.privacy_filter);
   if (!parsed.success || parsed.data === '') return merged;
-  return { ...merged, redact: [...PRIVACY_FILTER_PATTERNS] };
+  return { ...merged, redact: { emails: true, patterns: [...PRIVACY_FILTER_PATTERNS] } };
 }
 
 const noticesShown = new Set<string>();
@@ -287,7 +287,7 @@ function snakeKeys(obj: Record<string, unknown>): Record<string, unknown> {
 }
 
 function describeIssue(error: z.ZodError, layers: Layer[]): string {
-  const issue = error.issues[0];
+  const issue = error.issues[0] ? decisiveIssue(error.issues[0]) : undefined;
   if (!issue) return 'moa config: invalid configuration';
   const keyPath = issue.path.map(String);
   // For an unknown key, the layer to blame is the one that holds that key.
@@ -300,10 +300,27 @@ function describeIssue(error: z.ZodError, layers: Layer[]): string {
   }
   const message = issue.message.replace(/^Invalid input: (expected \w+, received \w+)$/, '$1');
   const got = getPath(layer?.values, keyPath);
-  // Never echo a credential back, even a malformed one.
-  const secret = /key|secret|token|password|header/i.test(keyPath.join('.'));
-  const shown = got === undefined || secret ? '' : `, got ${JSON.stringify(got)?.slice(0, 80)}`;
+  // Never echo a credential back, even a malformed one (a redact pattern may spell out the secret it hides).
+  const secret = /key|secret|token|password|header|redact/i.test(keyPath.join('.'));
+  // A URL may carry a password (`https://user:pass@host`).
+  const credentialUrl = typeof got === 'string' && /\/\/[^/]*@/.test(got);
+  const shown = got === undefined || secret || credentialUrl ? '' : `, got ${JSON.stringify(got)?.slice(0, 80)}`;
   return `moa config: ${keyPath.join('.') || '(root)'}${from}: ${message}${shown}`;
+}
+
+/**
+ * The issue worth showing. A union (`redact`, `otlp.headers`) fails as a
+ * whole with "expected A or B" when the value fits none of its shapes; but
+ * when exactly one shape accepted the value's type and then found something
+ * wrong inside (a bad pattern, a header with a line break), that finding is
+ * what the user needs, at its own path.
+ */
+function decisiveIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union' || !('errors' in issue)) return issue;
+  const fitting = issue.errors.filter((branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));
+  const inner = fitting.length === 1 ? fitting[0]?.[0] : undefined;
+  if (!inner) return issue;
+  return decisiveIssue({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue);
 }
 
 function getPath(obj: unknown, keys: string[]): unknown {

@@ -4,6 +4,9 @@
  * as in the config file; code may use camelCase (normalized before parsing).
  */
 import { z } from 'zod';
+import { headerProblem } from './http-header.js';
+import { describeKeyValueProblem, parseKeyValueList } from './key-value-list.js';
+import { catastrophicPatternReason } from './regex-safety.js';
 
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'off', '']);
@@ -20,10 +23,24 @@ export const strictBoolean = z.preprocess((value) => {
   return value;
 }, z.boolean({ error: 'expected a boolean (true/false, yes/no, on/off, 1/0)' }));
 
-const positiveInt = z.preprocess(
-  (v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v),
-  z.number({ error: 'expected a positive integer' }).int('expected a positive integer').positive('expected a positive integer'),
-);
+function positiveInteger(max = Number.MAX_SAFE_INTEGER, maxMessage = `expected a positive integer of at most ${max}`) {
+  return z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v),
+    z.number({ error: 'expected a positive integer' })
+      .int('expected a positive integer')
+      .positive('expected a positive integer')
+      .max(max, maxMessage),
+  );
+}
+
+const positiveInt = positiveInteger();
+
+/** Node.js fires a longer timer after 1 ms, so a longer timeout would time every call out at once. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+const timeoutMs = positiveInteger(MAX_TIMEOUT_MS, `expected at most ${MAX_TIMEOUT_MS} ms (about 24.8 days, the longest timer Node.js can set)`);
+
+/** Only http(s): the OTLP/HTTP exporter and the \`openai\` client speak nothing else. */
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
 
 /**
  * `user_turn`, `per_iteration` or `every_n:N`; the original's mapping form
@@ -49,33 +66,52 @@ function optionalNumber<T extends z.ZodType<number>>(schema: T) {
 const temperatureSchema = optionalNumber(z.number({ error: 'expected a temperature from 0 to 2' }).min(0).max(2));
 const positiveSeconds = optionalNumber(z.number({ error: 'expected a positive number of seconds' }).positive('expected a positive number of seconds'));
 
-const headersSchema = z.union([
-  z.record(z.string(), z.string()),
-  // "k=v,k2=v2" as in OTEL_EXPORTER_OTLP_HEADERS
-  z.string().transform((s, ctx) => {
-    const out: Record<string, string> = {};
-    for (const part of s.split(',')) {
-      if (part.trim() === '') continue;
-      const eq = part.indexOf('=');
-      if (eq <= 0) {
-        ctx.addIssue({ code: 'custom', message: `expected key=value pairs separated by commas, got "${part.trim()}"` });
-        return z.NEVER;
-      }
-      out[decodeURIComponent(part.slice(0, eq).trim())] = decodeURIComponent(part.slice(eq + 1).trim());
+/** Every header must be sendable: a valid name, no CR/LF in the value. */
+function checkHeaders(headers: Record<string, string>, ctx: z.RefinementCtx): void {
+  for (const [name, value] of Object.entries(headers)) {
+    const problem = headerProblem(name, value);
+    if (problem) {
+      ctx.addIssue({ code: 'custom', message: problem });
+      return;
     }
-    return out;
+  }
+}
+
+const headersSchema = z.union([
+  z.record(z.string(), z.string()).superRefine(checkHeaders),
+  // "k=v,k2=v2" as in OTEL_EXPORTER_OTLP_HEADERS
+  z.string().transform((text, ctx) => {
+    const { entries, problems } = parseKeyValueList(text);
+    const first = problems[0];
+    if (first) {
+      ctx.addIssue({ code: 'custom', message: `expected name=value pairs separated by commas: ${describeKeyValueProblem(first)}` });
+      return z.NEVER;
+    }
+    checkHeaders(entries, ctx);
+    return entries;
   }),
-]);
+], { error: 'expected a mapping of header names to values, or "name=value,name2=value2" (values %-encoded)' });
 
 export const otlpSchema = z.strictObject({
   enabled: strictBoolean.optional(),
-  endpoint: z.url({ error: 'expected an http(s) URL' }).optional(),
+  endpoint: httpUrl.optional(),
   headers: headersSchema.optional(),
-  /** Send message content to the OTLP backend (the JSONL file always keeps it). */
+  /**
+   * Send message content to the OTLP backend (the JSONL file always keeps it).
+   * `false` wins over OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT.
+   */
   capture_content: strictBoolean.default(true),
+  /** Cap, in UTF-8 bytes, of each content string on spans, so UIs stay readable; the files keep everything. */
+  max_content_bytes: positiveInt.optional(),
+  /** Cheap attribute sets some backends render from (OpenInference root for Phoenix, Langfuse cost). */
+  backend_hints: strictBoolean.default(true),
+  /** `http/protobuf` (the OpenTelemetry default) or `http/json`; default from OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL. */
+  protocol: z.enum(['http/protobuf', 'http/json'], { error: 'expected http/protobuf or http/json' }).optional(),
   /** Largest encoded export request; batches are split and oversized spans shrunk below it. */
   max_export_bytes: positiveInt.default(4 * 1024 * 1024),
-  timeout_ms: positiveInt.default(10_000),
+  /** What may wait for export, in bytes (encoded estimate); past it the oldest spans are dropped and counted. */
+  max_queue_bytes: positiveInt.default(64 * 1024 * 1024),
+  timeout_ms: timeoutMs.default(10_000),
 });
 
 export const modelSlotSchema = z.strictObject({
@@ -115,7 +151,7 @@ export const presetSchema = z.strictObject({
 });
 
 export const providerSchema = z.strictObject({
-  base_url: z.url({ error: 'expected an http(s) URL' }),
+  base_url: httpUrl,
   api_key_env: z.string().optional(),
   api_key: z.string().optional(),
   /** GenAI `gen_ai.provider.name` (openai, anthropic, ...). Defaults to the provider key. */
@@ -124,19 +160,39 @@ export const providerSchema = z.strictObject({
   included: strictBoolean.optional(),
 });
 
-export const redactSchema = z.union([
-  strictBoolean,
-  z.array(z.string()).transform((patterns, ctx) => {
-    const out: RegExp[] = [];
-    for (const p of patterns) {
-      try { out.push(new RegExp(p, 'g')); } catch {
-        ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${p}` });
-        return z.NEVER;
-      }
+/** User patterns, compiled; a syntax error or an obviously catastrophic shape fails with the pattern's index. */
+const patternListSchema = z.array(z.string()).transform((patterns, ctx) => {
+  const out: RegExp[] = [];
+  for (const [index, source] of patterns.entries()) {
+    let compiled: RegExp;
+    try {
+      compiled = new RegExp(source, 'g');
+    } catch (err) {
+      // The engine's message names the pattern; ours names only its position (a pattern may hold a secret).
+      const reason = err instanceof Error ? err.message.replace(/^Invalid regular expression: \/.*\/\w*: /, '') : 'invalid';
+      ctx.addIssue({ code: 'custom', message: `not a valid regular expression (${reason})`, path: [index] });
+      return z.NEVER;
     }
-    return out;
-  }),
-]);
+    const catastrophic = catastrophicPatternReason(source);
+    if (catastrophic) {
+      ctx.addIssue({ code: 'custom', message: `refused: ${catastrophic}`, path: [index] });
+      return z.NEVER;
+    }
+    out.push(compiled);
+  }
+  return out;
+});
+
+export const redactOptionsSchema = z.strictObject({
+  /** Mask e-mail addresses too (default true). */
+  emails: strictBoolean.optional(),
+  /** Extra regular expressions, on top of the built-in patterns. */
+  patterns: patternListSchema.optional(),
+});
+
+export const redactSchema = z.union([strictBoolean, patternListSchema, redactOptionsSchema], {
+  error: 'expected true/false, a list of regular expressions, or a mapping { emails: true/false, patterns: [...] }',
+});
 
 const PRIVACY_OFF = new Set(['', 'off', 'false', 'no', '0', 'none']);
 const PRIVACY_FULL = new Set(['full', 'true', 'on', 'yes', '1']);
@@ -149,12 +205,11 @@ export const privacyFilterSchema = z.preprocess((value) => {
 }, z.enum(['', 'display', 'full'], { error: 'expected display, full or off' }));
 
 /**
- * What `privacy_filter` adds to the built-in secret patterns, as the original
- * masks them: e-mail addresses, and phone numbers written with delimiters (so
- * line numbers, dates, versions and IDs are left alone).
+ * What `privacy_filter` adds to the built-in patterns (which mask e-mail
+ * addresses already), as the original masks them: phone numbers written with
+ * delimiters, so line numbers, dates, versions and IDs are left alone.
  */
 export const PRIVACY_FILTER_PATTERNS: readonly string[] = [
-  String.raw`\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b`,
   String.raw`(?<![\w.+-])(?:\+?1[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[.-])\d{3}[.-]\d{4}(?![\w-])`,
 ];
 
@@ -163,10 +218,10 @@ export const moaConfigSchema = z.strictObject({
   trace_dir: z.string().optional(),
   trace_cache_hits: strictBoolean.default(false),
   profile: z.string().regex(/^[\w.-]+$/, 'expected a profile name of letters, digits, -_.').optional(),
-  otlp: otlpSchema.default({ capture_content: true, max_export_bytes: 4 * 1024 * 1024, timeout_ms: 10_000 }),
+  otlp: otlpSchema.default({ capture_content: true, backend_hints: true, max_export_bytes: 4 * 1024 * 1024, max_queue_bytes: 64 * 1024 * 1024, timeout_ms: 10_000 }),
   /** Defaults to OTEL_SERVICE_NAME, then `service.name` of OTEL_RESOURCE_ATTRIBUTES, then `moa-otel`. */
   service_name: z.string().min(1).optional(),
-  /** `true`: built-in secret patterns; a list: those regular expressions too. */
+  /** `true`: built-in secret patterns; a list: those regular expressions too; a mapping: `emails`, `patterns`. */
   redact: redactSchema.default(false),
   presets: z.record(z.string(), presetSchema).default({}),
   providers: z.record(z.string(), providerSchema).default({}),
@@ -180,7 +235,7 @@ export const moaConfigSchema = z.strictObject({
    */
   privacy_filter: privacyFilterSchema.default(''),
   fanout: fanoutSchema.default('user_turn'),
-  reference_timeout_ms: positiveInt.default(120_000),
+  reference_timeout_ms: timeoutMs.default(120_000),
   /** Characters of a tool result shown to the references before it is cut in the middle. */
   tool_result_budget: positiveInt.default(4000),
 });
@@ -192,3 +247,4 @@ export type OtlpConfig = MoaConfig['otlp'];
 export type PresetConfig = z.output<typeof presetSchema>;
 export type ModelSlotConfig = z.output<typeof modelSlotSchema>;
 export type ProviderConfig = z.output<typeof providerSchema>;
+export type RedactConfig = z.output<typeof redactSchema>;

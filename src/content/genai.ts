@@ -30,9 +30,8 @@ type Obj = Record<string, unknown>;
 
 const TOOL_CALL = 'tool_call';
 const TOOL_CALL_RESPONSE = 'tool_call_response';
-/** Part types that belong to tool calling; a content item claiming one is kept generic. */
-const RESERVED_PART_TYPES = new Set([TOOL_CALL, TOOL_CALL_RESPONSE]);
-const GENERIC_PART = 'openai_part';
+/** The GenAI schema's part for anything else; the provider's own type goes in `generic_type`. */
+const GENERIC_PART = 'generic';
 
 // --- OpenAI → GenAI ----------------------------------------------------------
 
@@ -79,10 +78,20 @@ export function toGenAiMessage(input: unknown): GenAiMessage {
 }
 
 function contentItemToPart(item: unknown): GenAiPart {
-  const part = mapContentItem(item);
-  if (part && deepEqual(partToContentItem(part), item)) return part;
-  const type = isObj(item) && typeof item.type === 'string' && !RESERVED_PART_TYPES.has(item.type) ? item.type : GENERIC_PART;
-  return { type, openai_original: item };
+  const part = mapContentItem(item) ?? genericPart(item);
+  if (deepEqual(partToContentItem(part), item)) return part;
+  // Only when the readable form cannot rebuild the item exactly does it travel whole.
+  return isObj(item) && typeof item.type === 'string'
+    ? { type: GENERIC_PART, generic_type: item.type, openai_original: item }
+    : { type: GENERIC_PART, openai_original: item };
+}
+
+/** A content item no part type fits, as the GenAI schema's generic part: its own type in `generic_type`, its fields kept. */
+function genericPart(item: unknown): GenAiPart {
+  if (!isObj(item) || typeof item.type !== 'string') return { type: GENERIC_PART, openai_original: item };
+  const part: GenAiPart = { type: GENERIC_PART, generic_type: item.type };
+  for (const key of Object.keys(item)) if (key !== 'type') setOwn(part, key, item[key]);
+  return part;
 }
 
 function mapContentItem(item: unknown): GenAiPart | undefined {
@@ -157,6 +166,11 @@ export function fromGenAiMessage(message: GenAiMessage): Obj {
 function partToContentItem(part: GenAiPart): unknown {
   if ('openai_original' in part) return part.openai_original;
   switch (part.type) {
+    case GENERIC_PART: {
+      const item: Obj = { type: part.generic_type };
+      for (const key of Object.keys(part)) if (key !== 'type' && key !== 'generic_type') setOwn(item, key, part[key]);
+      return item;
+    }
     case 'text':
       return { type: 'text', text: part.content };
     case 'uri': {
@@ -189,8 +203,41 @@ export function outputMessage(text: string | null | undefined, toolCalls?: reado
   if (typeof text === 'string' && text !== '') parts.push({ type: 'text', content: text });
   for (const call of toolCalls ?? []) parts.push(toolCallToPart(call));
   const message: GenAiMessage = { role: 'assistant', parts };
-  message.finish_reason = finishReason ?? (toolCalls && toolCalls.length > 0 ? 'tool_call' : 'stop');
+  // Required by the GenAI output-message schema, in its own vocabulary.
+  message.finish_reason = finishReason ? genAiFinishReason(finishReason) : toolCalls && toolCalls.length > 0 ? 'tool_call' : 'stop';
   return message;
+}
+
+/**
+ * The user's question an MoA turn answers, found the same way live and on
+ * replay: the last user message the aggregator saw, before the guidance block
+ * MoA appends as its final message when there were references; without an
+ * aggregator, the last user message of the first call.
+ */
+export function turnQuestion(aggregatorInput: readonly unknown[] | undefined, firstCallInput: readonly unknown[] | undefined, hadReferences: boolean): string | undefined {
+  if (aggregatorInput) return latestUserText(hadReferences ? aggregatorInput.slice(0, -1) : aggregatorInput);
+  return firstCallInput ? latestUserText(firstCallInput) : undefined;
+}
+
+/** The text of the last user message, if any. */
+export function latestUserText(messages: readonly unknown[]): string | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const message = messages[i] as { role?: unknown; content?: unknown } | null;
+    if (message?.role !== 'user') continue;
+    if (typeof message.content === 'string') return message.content;
+    if (Array.isArray(message.content)) {
+      const text = message.content
+        .map((part) => (part && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string' ? (part as { text: string }).text : ''))
+        .join('');
+      if (text !== '') return text;
+    }
+  }
+  return undefined;
+}
+
+/** OpenAI's finish reasons in the GenAI schema's words (`tool_calls` → `tool_call`); others pass as they are. */
+export function genAiFinishReason(reason: string): string {
+  return reason === 'tool_calls' || reason === 'function_call' ? 'tool_call' : reason;
 }
 
 // --- helpers -------------------------------------------------------------------

@@ -34,6 +34,8 @@ export interface DemoResult {
   records: TurnRecord[];
   traceIds: string[];
   otlpEndpoint: string | undefined;
+  /** What OTLP export did (with `otlpUrl`): the demo reports it as it was, not as hoped. */
+  otlp: { exportedSpans: number; failedSpans: number; droppedSpans: number } | undefined;
   /** Lines of the session file that did not validate (expected: none). */
   invalidLines: number;
 }
@@ -59,7 +61,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     {
       save_traces: true,
       trace_dir: dir,
-      otlp: otlpEndpoint ? { enabled: true, endpoint: otlpEndpoint } : { enabled: false },
+      // A local demo: give a collector that is not there a few seconds, not the default ten.
+      otlp: otlpEndpoint ? { enabled: true, endpoint: otlpEndpoint, timeout_ms: 3000 } : { enabled: false },
       service_name: 'moa-otel-demo',
     },
     // Hermetic: the user's config file and OTEL_* variables do not change what the demo does.
@@ -113,11 +116,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     await tracing.shutdown();
     await server.close();
   }
+  const otlp = tracing.otlpStats();
 
   const sessionFile = sessionFilePath(dir, sessionId);
   const { records, invalid } = await readRecords(sessionFile);
   const traceIds = [...new Set(records.map((r) => r.trace_id).filter((id): id is string => typeof id === 'string'))];
-  return { sessionId, sessionFile, records, traceIds, otlpEndpoint, invalidLines: invalid };
+  return { sessionId, sessionFile, records, traceIds, otlpEndpoint, otlp, invalidLines: invalid };
 }
 
 /** The session's records through the offline reader; a missing file is an empty session. */

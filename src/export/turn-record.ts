@@ -217,7 +217,8 @@ const CANONICAL_DECIMAL = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
 /** JSONL convention: `input_tokens` is the UNCACHED part (spans carry the GenAI total). */
 function recordUsage(a: Attributes): Record<string, number> {
   const cacheRead = num(a[A.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS], 0);
-  const cacheWrite = num(a[A.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS], 0);
+  // Either convention's name for cache writes (released `cache_creation`, newest `cache_write`).
+  const cacheWrite = num(a[A.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] ?? a[A.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS], 0);
   return {
     input_tokens: Math.max(0, num(a[A.GEN_AI_USAGE_INPUT_TOKENS], 0) - cacheRead - cacheWrite),
     output_tokens: num(a[A.GEN_AI_USAGE_OUTPUT_TOKENS], 0),

@@ -3,7 +3,7 @@
  * by record count and by input bytes, so huge records are sent a few at a
  * time rather than 32 to a request.
  */
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { FinishedSpan } from '../trace/span-data.js';
 import { matchesSession, type TraceTarget } from './target.js';
 import { readTurnRecords, type RecordProblem } from './reader.js';
 import { replayRecord, type ReplayContext } from './replay.js';
@@ -28,7 +28,7 @@ export interface ExportSummary {
 
 export async function exportSession(target: TraceTarget, options: ExportOptions): Promise<ExportSummary> {
   const summary: ExportSummary = { turns: 0, spans: 0, batches: 0 };
-  let batch: ReadableSpan[] = [];
+  let batch: FinishedSpan[] = [];
   let batchRecords = 0;
   let batchBytes = 0;
   let lastOffset = 0;

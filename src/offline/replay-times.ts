@@ -20,6 +20,8 @@ export interface TurnTimes {
   root: Interval;
   references: Interval[];
   aggregator: Interval;
+  /** Which intervals are placeholders: the record said nothing about their timing. */
+  synthetic: { root: boolean; references: boolean[]; aggregator: boolean };
 }
 
 /** Used when a record says nothing about durations (original files). */
@@ -79,7 +81,13 @@ export function turnTimes(record: TurnRecord): TurnTimes {
       end: Math.max(endMs, ...all.map((i) => i.end)),
     };
   }
-  return { root, references, aggregator };
+  const untimed = (call: ReferenceRecord | AggregatorRecord, k: Interval | null) => k === null && duration(call) === null;
+  const synthetic = {
+    references: record.references.map((r, i) => untimed(r, refKnown[i] ?? null)),
+    aggregator: untimed(record.aggregator, aggKnown),
+    root: recordedStart === null && rootDuration === null && knownCalls.length === 0,
+  };
+  return { root, references, aggregator, synthetic };
 }
 
 /** Epoch milliseconds (fractional) to OpenTelemetry's [seconds, nanoseconds]. */

@@ -5,25 +5,26 @@
  * aggregator (linked to the references). Names and attributes come from the same pure helpers the live
  * path uses, so a replayed trace and a live one look alike in a backend.
  */
-import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type Link, type SpanContext } from '@opentelemetry/api';
-import type { InstrumentationScope } from '@opentelemetry/core';
-import type { ResourceLike } from '../setup/resource.js';
-import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type Link, type SpanContext, type SpanStatus } from '@opentelemetry/api';
+import { finishedSpan } from '../export/otlp/span-copy.js';
 import type { AggregatorRecord, ReferenceRecord, TurnRecord } from '../record/schema.js';
 import * as A from '../trace/attributes.js';
 import {
+  answerText,
   AGGREGATOR_FAILED_STATUS, callEndAttributes, callSpanName, callStartAttributes, inputMessagesAttribute, rootEndAttributes,
   rootStartAttributes,
 } from '../trace/call-attributes.js';
 import { CAPTURE_ALL } from '../trace/content-policy.js';
+import { turnQuestion } from '../content/genai.js';
+import type { FinishedSpan, SpanEventData } from '../trace/span-data.js';
 import type { Cost, CostStatus } from '../trace/types.js';
 import { derivedId, recordFingerprint, validSpanId, validTraceId } from './replay-ids.js';
-import { hrDuration, toHrTime, turnTimes, type Interval } from './replay-times.js';
+import { toHrTime, turnTimes, type Interval } from './replay-times.js';
 import { summarizeTurn, type CallSummary } from './summary.js';
 
 export interface ReplayContext {
-  resource: ResourceLike;
-  scope: InstrumentationScope;
+  resource: FinishedSpan['resource'];
+  scope: FinishedSpan['instrumentationScope'];
 }
 
 /** Replay is an exact copy of what was recorded: the file already holds whatever redaction applied. */
@@ -31,8 +32,15 @@ const AS_RECORDED = CAPTURE_ALL;
 const COST_STATUSES: ReadonlySet<string> = new Set<CostStatus>(['actual', 'estimated', 'included', 'unknown']);
 /** The record keeps a failure's reason but not its exception class. */
 const UNKNOWN_ERROR_TYPE = '_OTHER';
+const SYNTHETIC_TIMING = 'synthetic';
 
-export function replayRecord(record: TurnRecord, context: ReplayContext): ReadableSpan[] {
+/** The user's question of a recorded turn, found as the live instrumentation finds it. */
+function recordedQuestion(record: TurnRecord): string | null {
+  const aggregatorInput = record.aggregator.model === null && record.aggregator.input_messages.length === 0 ? undefined : record.aggregator.input_messages;
+  return turnQuestion(aggregatorInput, record.references[0]?.input_messages, record.references.length > 0) ?? null;
+}
+
+export function replayRecord(record: TurnRecord, context: ReplayContext): FinishedSpan[] {
   // Hash the record (possibly megabytes) only when an id has to be derived: our own records carry them all.
   let fingerprint: string | undefined;
   const fingerprintOf = () => (fingerprint ??= recordFingerprint(JSON.stringify(record)));
@@ -46,7 +54,7 @@ export function replayRecord(record: TurnRecord, context: ReplayContext): Readab
 
   const references = summary.calls.slice(0, -1).map((call, index) => callSpan(
     call, spanContext(traceId, spanIdFor(call.call.span_id, 'reference', String(index))), rootContext,
-    times.references[index] as Interval, [], context, record.session_id,
+    times.references[index] as Interval, [], context, record.session_id, times.synthetic.references[index] === true,
   ));
   const aggregator = callSpan(
     aggregatorCall, spanContext(traceId, spanIdFor(aggregatorCall.call.span_id, 'aggregator')), rootContext, times.aggregator,
@@ -55,20 +63,24 @@ export function replayRecord(record: TurnRecord, context: ReplayContext): Readab
       context: span.spanContext(),
       attributes: { [A.MOA_REFERENCE_INDEX]: index, [A.MOA_REFERENCE_OUTCOME]: summary.calls[index]?.failed ? 'failed' : 'ok' },
     })),
-    context, record.session_id,
+    context, record.session_id, times.synthetic.aggregator,
   );
 
   const rootAttributes: Attributes = {
     ...rootStartAttributes({
       sessionId: record.session_id, preset: record.preset, fanout: record.fanout, cache: record.cache, iteration: record.iteration,
-    }),
+    }, AS_RECORDED),
     ...rootEndAttributes({
       referenceCount: summary.referenceCount, referenceFailed: summary.referenceFailed, usage: summary.tokens,
       costUsd: summary.cost.count === 0 ? null : summary.cost.toNumber(),
-    }),
+      input: recordedQuestion(record),
+      output: aggregatorCall.failed ? null : answerText(aggregatorCall.output, Array.isArray(record.aggregator.tool_calls) ? record.aggregator.tool_calls : null),
+    }, AS_RECORDED),
   };
   // As live: a failed reference leaves the turn OK, a failed aggregator fails the turn.
   if (aggregatorCall.failed) rootAttributes[A.ERROR_TYPE] = UNKNOWN_ERROR_TYPE;
+  // A record without timings (the original feature's) gets placeholder times: say so, so nobody reads them as latency.
+  if (times.synthetic.root) rootAttributes[A.MOA_TIMING] = SYNTHETIC_TIMING;
   const root = readableSpan({
     name: A.ROOT_SPAN_NAME, kind: SpanKind.INTERNAL, context: rootContext, interval: times.root,
     attributes: rootAttributes, links: [], events: [],
@@ -79,16 +91,17 @@ export function replayRecord(record: TurnRecord, context: ReplayContext): Readab
 
 function callSpan(
   call: CallSummary, ctx: SpanContext, parent: SpanContext, interval: Interval, links: Link[], context: ReplayContext,
-  sessionId: string | null,
-): ReadableSpan {
+  sessionId: string | null, syntheticTiming: boolean,
+): FinishedSpan {
   const agg = call.role === 'aggregator' ? call.call : undefined;
   const model = call.model ?? call.label;
   const attributes: Attributes = callStartAttributes({
     role: call.role, label: call.label, model, provider: call.provider ?? 'unknown', temperature: call.call.temperature ?? null,
     ...(call.role === 'reference' ? { index: call.index } : {}), stream: agg?.streamed ?? false,
     conversationId: sessionId,
-  }, inputMessagesAttribute(call.call.input_messages, AS_RECORDED));
+  }, { inputMessages: inputMessagesAttribute(call.call.input_messages, AS_RECORDED) });
   const aggregatorFacts = agg ? { streamed: agg.streamed, outputLocation: agg.output_location } : {};
+  if (syntheticTiming) attributes[A.MOA_TIMING] = SYNTHETIC_TIMING;
 
   const failure = call.failed ? call.error ?? 'failed' : null;
   if (failure === null) {
@@ -100,7 +113,7 @@ function callSpan(
     // What the live fail() sets.
     Object.assign(attributes, { [A.ERROR_TYPE]: UNKNOWN_ERROR_TYPE }, callEndAttributes(aggregatorFacts, AS_RECORDED));
   }
-  const events: TimedEvent[] = failure === null ? [] : [{
+  const events: SpanEventData[] = failure === null ? [] : [{
     name: 'exception',
     time: toHrTime(interval.end),
     attributes: { 'exception.type': UNKNOWN_ERROR_TYPE, 'exception.message': failure },
@@ -134,31 +147,23 @@ interface SpanParts {
   interval: Interval;
   attributes: Attributes;
   links: Link[];
-  events: TimedEvent[];
-  status: ReadableSpan['status'];
+  events: SpanEventData[];
+  status: SpanStatus;
 }
 
-function readableSpan(parts: SpanParts, context: ReplayContext): ReadableSpan {
-  const startTime = toHrTime(parts.interval.start);
-  const endTime = toHrTime(parts.interval.end);
-  return {
+function readableSpan(parts: SpanParts, context: ReplayContext): FinishedSpan {
+  return finishedSpan({
     name: parts.name,
     kind: parts.kind,
-    spanContext: () => parts.context,
-    ...(parts.parent ? { parentSpanContext: parts.parent } : {}),
-    startTime,
-    endTime,
-    duration: hrDuration(startTime, endTime),
+    context: parts.context,
+    parent: parts.parent,
+    startTime: toHrTime(parts.interval.start),
+    endTime: toHrTime(parts.interval.end),
     status: parts.status,
     attributes: parts.attributes,
     links: parts.links,
     events: parts.events,
-    ended: true,
-    // The exporter reads only the attributes of a resource.
-    resource: context.resource as unknown as ReadableSpan['resource'],
+    resource: context.resource,
     instrumentationScope: context.scope,
-    droppedAttributesCount: 0,
-    droppedEventsCount: 0,
-    droppedLinksCount: 0,
-  };
+  });
 }

@@ -3,17 +3,16 @@
  * the JSONL turn processor (lossless, synchronous) and, only when moa-otel's
  * own OTLP settings ask for it, an OTLP exporter that ships MoA spans only.
  */
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Context, Span } from '@opentelemetry/api';
 import { resolveConfig, type MoaOptions, type ResolveConfigContext } from '../config/load.js';
 import type { Env } from '../config/paths.js';
 import type { MoaConfig } from '../config/schema.js';
 import { JsonlSpanProcessor } from '../export/jsonl-exporter.js';
-import { SizeBoundedSpanExporter } from '../export/otlp-size-guard.js';
+import { ByteBoundedBatchSpanProcessor, OtlpHttpTraceExporter, OtlpProtocolError, resolveOtlpProtocol, type OtlpProtocol } from '../export/otlp/index.js';
+import { MoaConfigError } from '../config/load.js';
 import { safeStringify, tryParseJson } from '../content/safe-json.js';
 import { CONTENT_ATTRIBUTES, INSTRUMENTATION_SCOPE } from '../trace/attributes.js';
-import { ContentPolicy } from '../trace/content-policy.js';
+import { ContentPolicy, standardContentSwitches, type ContentPolicyOptions } from '../trace/content-policy.js';
 import { MoaInstrumentation } from '../trace/instrumentation.js';
 import { contentRedactionOf } from '../trace/payloads.js';
 import type { FinishedSpan, SpanProcessorLike } from '../trace/span-data.js';
@@ -42,6 +41,8 @@ export interface BuiltProcessors {
   jsonl: JsonlSpanProcessor | undefined;
   otlp: SpanProcessorLike | undefined;
   otlpUrl: string | undefined;
+  /** The OTLP exporter and its queue, for their stats (exported, failed and dropped spans). */
+  otlpExport: { exporter: OtlpHttpTraceExporter; queue: ByteBoundedBatchSpanProcessor } | undefined;
 }
 
 /** The processors a configuration asks for. `env` is where the OTLP endpoint may come from. */
@@ -55,15 +56,23 @@ export function buildProcessors(config: MoaConfig, env: Env): BuiltProcessors {
       redact: config.redact,
     })
     : undefined;
-  if (!otlpWanted(config, env)) return { config, jsonl, otlp: undefined, otlpUrl: undefined };
+  if (!otlpWanted(config, env)) return { config, jsonl, otlp: undefined, otlpUrl: undefined, otlpExport: undefined };
   const otlpUrl = config.otlp.endpoint ?? DEFAULT_OTLP_TRACES_URL;
-  const exporter = new OTLPTraceExporter({ url: otlpUrl, headers: config.otlp.headers ?? {}, timeoutMillis: config.otlp.timeout_ms });
-  const batch = new BatchSpanProcessor(new SizeBoundedSpanExporter(exporter, {
+  const exporter = new OtlpHttpTraceExporter({
+    url: otlpUrl,
+    protocol: otlpProtocol(config, env),
+    headers: config.otlp.headers ?? {},
+    timeoutMillis: config.otlp.timeout_ms,
     maxExportBytes: config.otlp.max_export_bytes,
     captureContent: config.otlp.capture_content,
-  }));
-  const policy = new ContentPolicy({ redact: config.redact, spanContent: config.otlp.capture_content });
-  return { config, jsonl, otlp: new MoaSpansOnly(batch as unknown as SpanProcessorLike, policy), otlpUrl };
+  });
+  // What waits for export is bounded in bytes: a collector that is down never grows the host's heap past it.
+  const queue = new ByteBoundedBatchSpanProcessor(exporter, {
+    maxQueueBytes: config.otlp.max_queue_bytes,
+    exportTimeoutMillis: config.otlp.timeout_ms + 5_000,
+  });
+  const policy = new ContentPolicy(contentOptions(config, env));
+  return { config, jsonl, otlp: new MoaSpansOnly(queue, policy), otlpUrl, otlpExport: { exporter, queue } };
 }
 
 /**
@@ -81,9 +90,36 @@ export function createMoaSpanProcessors(options: MoaOptions = {}, context: Resol
   const env = withoutStandardOtlpEndpoint(context.env ?? process.env);
   const config = resolveConfig(options, { ...context, env });
   const built = buildProcessors(config, env);
-  const instrumentation = new MoaInstrumentation({ redact: config.redact, spanContent: config.otlp.capture_content });
+  const instrumentation = new MoaInstrumentation({ ...contentOptions(config, context.env ?? process.env), env: context.env ?? process.env });
   const processors = [built.jsonl, built.otlp].filter((p): p is SpanProcessorLike => p !== undefined);
   return Object.assign(processors, { instrumentation, config, jsonl: built.jsonl, otlpUrl: built.otlpUrl });
+}
+
+/** `otlp.protocol`, else OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL, else http/protobuf; anything else is one line. */
+function otlpProtocol(config: MoaConfig, env: Env): OtlpProtocol {
+  if (config.otlp.protocol) return config.otlp.protocol;
+  try {
+    return resolveOtlpProtocol(env);
+  } catch (err) {
+    if (err instanceof OtlpProtocolError) throw new MoaConfigError(`moa config: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * What goes into spans, from the configuration and the standard switches of
+ * `env`: `otlp.capture_content: false` wins; otherwise
+ * OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT decides, `SPAN_ONLY` by default.
+ */
+export function contentOptions(config: MoaConfig, env: Env): ContentPolicyOptions {
+  const switches = standardContentSwitches(env);
+  return {
+    redact: config.redact,
+    capture: config.otlp.capture_content === false ? 'NO_CONTENT' : switches.capture ?? 'SPAN_ONLY',
+    latestConventions: switches.latestConventions ?? false,
+    ...(config.otlp.max_content_bytes !== undefined ? { maxContentBytes: config.otlp.max_content_bytes } : {}),
+    backendHints: config.otlp.backend_hints,
+  };
 }
 
 /**

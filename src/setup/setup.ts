@@ -18,7 +18,7 @@ import type { JsonlSpanProcessor } from '../export/jsonl-exporter.js';
 import { MoaInstrumentation } from '../trace/instrumentation.js';
 import type { SpanProcessorLike } from '../trace/span-data.js';
 import { OwnTracerProvider } from './own-provider.js';
-import { buildProcessors } from './processors.js';
+import { buildProcessors, contentOptions } from './processors.js';
 import { buildResource } from './resource.js';
 
 export interface MoaTracing {
@@ -31,11 +31,22 @@ export interface MoaTracing {
   jsonl: JsonlSpanProcessor | undefined;
   /** Where OTLP spans go, when OTLP is on. */
   otlpUrl: string | undefined;
+  /** What OTLP export did so far: spans sent, failed and dropped (undefined when OTLP is off). */
+  otlpStats(): OtlpStats | undefined;
   /** moa-otel's own provider when enabled (never registered globally unless `registerGlobal`). */
   tracerProvider: TracerProvider | undefined;
   forceFlush(): Promise<void>;
   /** Writes what is still open as partial records, flushes, then stops. Never rejects. */
   shutdown(): Promise<void>;
+}
+
+export interface OtlpStats {
+  /** Spans the backend accepted. */
+  exportedSpans: number;
+  /** Spans whose export failed (backend down, rejected, timed out). */
+  failedSpans: number;
+  /** Spans dropped before export because the queue was over its bound. */
+  droppedSpans: number;
 }
 
 export interface SetupOptions extends ResolveConfigContext {
@@ -51,23 +62,30 @@ export interface SetupOptions extends ResolveConfigContext {
 export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = {}): MoaTracing {
   const env = setup.env ?? process.env;
   const config = resolveConfig(options, setup);
-  const { jsonl, otlp, otlpUrl } = buildProcessors(config, env);
+  const { jsonl, otlp, otlpUrl, otlpExport } = buildProcessors(config, env);
+  const otlpStats = (): OtlpStats | undefined => otlpExport && {
+    exportedSpans: otlpExport.exporter.stats.exportedSpans,
+    failedSpans: otlpExport.exporter.stats.failedSpans + otlpExport.exporter.stats.rejectedSpans,
+    droppedSpans: otlpExport.queue.stats.droppedSpans,
+  };
   const processors = [jsonl, otlp].filter((p): p is SpanProcessorLike => p !== undefined);
   if (processors.length === 0) {
     // Nothing of ours to feed: turns go to whatever provider the application has (or nowhere).
     return {
-      instrumentation: new MoaInstrumentation({ redact: config.redact }),
-      enabled: false, config, jsonl, otlpUrl, tracerProvider: undefined,
+      instrumentation: new MoaInstrumentation({ ...contentOptions(config, env), env }),
+      enabled: false, config, jsonl, otlpUrl, otlpStats, tracerProvider: undefined,
       forceFlush: () => Promise.resolve(),
       shutdown: () => Promise.resolve(),
     };
   }
   const provider = new OwnTracerProvider({ resourceAttributes: buildResource(config.service_name, env).attributes, processors });
+  const content = contentOptions(config, env);
   const instrumentation = new MoaInstrumentation({
+    ...content,
     tracerProvider: provider,
-    redact: config.redact,
+    env,
     // Span content is read only by the OTLP exporter: the JSONL file gets the exact messages directly.
-    spanContent: otlp !== undefined && config.otlp.capture_content,
+    capture: otlp !== undefined ? content.capture : 'NO_CONTENT',
   });
   const appOwnsProvider = applicationProviderRegistered();
   if (setup.registerGlobal && !appOwnsProvider) trace.setGlobalTracerProvider(provider);
@@ -79,7 +97,7 @@ export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = 
   }
   return {
     instrumentation,
-    enabled: true, config, jsonl, otlpUrl, tracerProvider: provider,
+    enabled: true, config, jsonl, otlpUrl, otlpStats, tracerProvider: provider,
     forceFlush: () => provider.forceFlush().catch((err: unknown) => report('forceFlush', err)),
     shutdown: () => provider.shutdown().catch((err: unknown) => report('shutdown', err)),
   };

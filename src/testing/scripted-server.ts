@@ -31,7 +31,8 @@ export interface ScriptedModel {
   chunkDelayMs?: number;
   /** Answer with this HTTP status and an OpenAI-style error body. */
   failStatus?: number;
-  failMessage?: string;
+  /** The error body's message; a function sees the request (e.g. to echo its Authorization header, as some providers do). */
+  failMessage?: string | ((request: RecordedRequest) => string);
   /** Never answer; the request ends only when the client goes away. */
   hang?: boolean;
   usage?: UsageVariant;
@@ -114,7 +115,8 @@ export async function startScriptedServer(options: { models: Record<string, Scri
     if (model.delayMs) await sleep(model.delayMs);
     if (res.destroyed) return;
     if (model.failStatus) {
-      sendError(res, model.failStatus, model.failMessage ?? `scripted failure of ${modelName}`);
+      const message = typeof model.failMessage === 'function' ? model.failMessage(record) : model.failMessage;
+      sendError(res, model.failStatus, message ?? `scripted failure of ${modelName}`);
       return;
     }
 

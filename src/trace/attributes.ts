@@ -16,6 +16,10 @@ export const GEN_AI_WORKFLOW_NAME = 'gen_ai.workflow.name';
 export const GEN_AI_REQUEST_MODEL = 'gen_ai.request.model';
 export const GEN_AI_REQUEST_TEMPERATURE = 'gen_ai.request.temperature';
 export const GEN_AI_REQUEST_STREAM = 'gen_ai.request.stream';
+export const GEN_AI_REQUEST_REASONING_LEVEL = 'gen_ai.request.reasoning.level';
+export const GEN_AI_TOOL_DEFINITIONS = 'gen_ai.tool.definitions';
+/** The span event that carries content when capture is EVENT_ONLY or SPAN_AND_EVENT. */
+export const GEN_AI_INFERENCE_DETAILS_EVENT = 'gen_ai.client.inference.operation.details';
 export const GEN_AI_INPUT_MESSAGES = 'gen_ai.input.messages';
 export const GEN_AI_OUTPUT_MESSAGES = 'gen_ai.output.messages';
 export const GEN_AI_RESPONSE_MODEL = 'gen_ai.response.model';
@@ -27,8 +31,20 @@ export const GEN_AI_USAGE_INPUT_TOKENS = 'gen_ai.usage.input_tokens';
 /** Output tokens INCLUDING reasoning ones. */
 export const GEN_AI_USAGE_OUTPUT_TOKENS = 'gen_ai.usage.output_tokens';
 export const GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = 'gen_ai.usage.cache_read.input_tokens';
+/** Released name of the cache-write count (read by Jaeger UI's GenAI view and Phoenix). */
+export const GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = 'gen_ai.usage.cache_creation.input_tokens';
+/** Newest, unreleased name of the same count (under OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental). */
 export const GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS = 'gen_ai.usage.cache_write.input_tokens';
 export const GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = 'gen_ai.usage.reasoning.output_tokens';
+
+/** A call's cost in USD where Langfuse reads it. */
+export const GEN_AI_USAGE_COST = 'gen_ai.usage.cost';
+
+// --- OpenInference (Arize Phoenix) -----------------------------------------------
+export const OPENINFERENCE_SPAN_KIND = 'openinference.span.kind';
+export const OPENINFERENCE_CHAIN = 'CHAIN';
+export const INPUT_VALUE = 'input.value';
+export const OUTPUT_VALUE = 'output.value';
 
 export const SERVER_ADDRESS = 'server.address';
 export const SERVER_PORT = 'server.port';
@@ -65,9 +81,11 @@ export const MOA_USAGE_REASONING_OUTPUT_TOKENS = 'moa.usage.reasoning.output_tok
 /** Set by the OTLP size guard when it had to shorten content attributes. */
 export const MOA_CONTENT_TRUNCATED = 'moa.content.truncated';
 export const MOA_CONTENT_ORIGINAL_BYTES = 'moa.content.original_bytes';
+/** On replayed spans whose record has no call timings: `synthetic` (the times are placeholders). */
+export const MOA_TIMING = 'moa.timing';
 
 /** Attributes that hold message content (masked or dropped by a sink's content policy). */
-export const CONTENT_ATTRIBUTES: readonly string[] = [GEN_AI_INPUT_MESSAGES, GEN_AI_OUTPUT_MESSAGES];
+export const CONTENT_ATTRIBUTES: readonly string[] = [GEN_AI_INPUT_MESSAGES, GEN_AI_OUTPUT_MESSAGES, GEN_AI_TOOL_DEFINITIONS, INPUT_VALUE, OUTPUT_VALUE];
 
 export const ROLE_REFERENCE = 'reference';
 export const ROLE_AGGREGATOR = 'aggregator';

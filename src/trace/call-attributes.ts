@@ -1,10 +1,12 @@
 /**
- * Pure functions from MoA call data to span attributes (DESIGN §2). Shared by
- * the live instrumentation and by the offline replay, so both produce the
- * same spans.
+ * Pure functions from MoA call data to span attributes (docs/ARCHITECTURE.md,
+ * "Span tree"). Shared by the live instrumentation and by the offline replay,
+ * so both produce the same spans. What content goes in, under which GenAI
+ * names, is the policy's to say.
  */
 import type { Attributes } from '@opentelemetry/api';
 import { outputMessage, toGenAiMessages } from '../content/genai.js';
+import { capStrings } from '../content/truncation.js';
 import { safeStringify } from '../content/safe-json.js';
 import * as A from './attributes.js';
 import type { ContentPolicy } from './content-policy.js';
@@ -21,13 +23,15 @@ export interface RootFacts {
   iteration?: number;
 }
 
-export function rootStartAttributes(facts: RootFacts): Attributes {
+export function rootStartAttributes(facts: RootFacts, policy: ContentPolicy): Attributes {
   const attrs: Attributes = {
     [A.GEN_AI_OPERATION_NAME]: A.OPERATION_INVOKE_WORKFLOW,
     [A.GEN_AI_WORKFLOW_NAME]: A.WORKFLOW_MOA,
     [A.MOA_PRESET]: facts.preset,
     [A.MOA_CACHE]: facts.cache ?? 'miss',
   };
+  // Phoenix (OpenInference) lists traces by their root: a CHAIN with an input and an output.
+  if (policy.backendHints) attrs[A.OPENINFERENCE_SPAN_KIND] = A.OPENINFERENCE_CHAIN;
   if (facts.sessionId) {
     attrs[A.GEN_AI_CONVERSATION_ID] = facts.sessionId;
     attrs[A.MOA_SESSION_ID] = facts.sessionId;
@@ -46,9 +50,13 @@ export interface TurnTotals {
   usage: Usage;
   /** Sum of the known call costs; null when no call had a known cost. */
   costUsd: number | null;
+  /** The user's latest question (OpenInference `input.value`), when known. */
+  input?: string | null;
+  /** The turn's answer, or a line naming the tool calls (OpenInference `output.value`). */
+  output?: string | null;
 }
 
-export function rootEndAttributes(totals: TurnTotals): Attributes {
+export function rootEndAttributes(totals: TurnTotals, policy: ContentPolicy): Attributes {
   const attrs: Attributes = {
     [A.MOA_REFERENCE_COUNT]: totals.referenceCount,
     [A.MOA_REFERENCE_FAILED]: totals.referenceFailed,
@@ -56,7 +64,17 @@ export function rootEndAttributes(totals: TurnTotals): Attributes {
     ...tokenAttributes(totals.usage, MOA_TOTAL_TOKEN_NAMES),
   };
   if (totals.costUsd !== null) attrs[A.MOA_COST_USD] = totals.costUsd;
+  if (policy.backendHints && policy.spanContent) {
+    if (totals.input) attrs[A.INPUT_VALUE] = displayText(totals.input, policy);
+    if (totals.output) attrs[A.OUTPUT_VALUE] = displayText(totals.output, policy);
+  }
   return attrs;
+}
+
+/** A text as it may appear on a span: masked, and cut to the policy's display cap. */
+export function displayText(text: string, policy: ContentPolicy): string {
+  const masked = policy.redactText(text);
+  return policy.maxContentBytes === undefined ? masked : capStrings(masked, policy.maxContentBytes);
 }
 
 export interface CallFacts {
@@ -72,6 +90,8 @@ export interface CallFacts {
   serverPort?: number;
   /** The session id, as `gen_ai.conversation.id` on every span of the turn. */
   conversationId?: string | null;
+  /** A reasoning effort level the slot asks for (`low`, `high`, ...). */
+  reasoningLevel?: string | null;
 }
 
 export function callSpanName(model: string): string {
@@ -82,26 +102,50 @@ export function defaultLabel(provider: string, model: string): string {
   return `${provider}:${model}`;
 }
 
-export function callStartAttributes(facts: CallFacts, inputMessagesGenAiJson?: string): Attributes {
+export interface CallContent {
+  /** `gen_ai.input.messages` as JSON text. */
+  inputMessages?: string;
+  /** `gen_ai.tool.definitions` as JSON text (the aggregator's tools). */
+  toolDefinitions?: string;
+}
+
+export function callStartAttributes(facts: CallFacts, content: CallContent = {}): Attributes {
   const attrs: Attributes = {
     [A.GEN_AI_OPERATION_NAME]: A.OPERATION_CHAT,
     [A.GEN_AI_PROVIDER_NAME]: facts.genAiProvider ?? facts.provider,
     [A.GEN_AI_REQUEST_MODEL]: facts.model,
-    [A.GEN_AI_REQUEST_STREAM]: facts.stream ?? false,
     [A.MOA_ROLE]: facts.role,
     [A.MOA_LABEL]: facts.label,
   };
+  // `stream=false` is the default and says nothing: only a streamed request is marked.
+  if (facts.stream === true) attrs[A.GEN_AI_REQUEST_STREAM] = true;
+  if (facts.reasoningLevel) attrs[A.GEN_AI_REQUEST_REASONING_LEVEL] = facts.reasoningLevel;
   if (facts.conversationId) attrs[A.GEN_AI_CONVERSATION_ID] = facts.conversationId;
   if (facts.role === A.ROLE_REFERENCE && facts.index !== undefined) attrs[A.MOA_REFERENCE_INDEX] = facts.index;
   if (typeof facts.temperature === 'number') attrs[A.GEN_AI_REQUEST_TEMPERATURE] = facts.temperature;
   if (facts.serverAddress) attrs[A.SERVER_ADDRESS] = facts.serverAddress;
   if (facts.serverPort !== undefined) attrs[A.SERVER_PORT] = facts.serverPort;
-  if (inputMessagesGenAiJson !== undefined) attrs[A.GEN_AI_INPUT_MESSAGES] = inputMessagesGenAiJson;
+  if (content.inputMessages !== undefined) attrs[A.GEN_AI_INPUT_MESSAGES] = content.inputMessages;
+  if (content.toolDefinitions !== undefined) attrs[A.GEN_AI_TOOL_DEFINITIONS] = content.toolDefinitions;
   return attrs;
 }
 
+/** Messages in the GenAI role+parts schema, masked and cut to the display cap, as JSON text. */
 export function inputMessagesAttribute(messages: readonly ChatMessage[] | readonly unknown[], policy: ContentPolicy): string {
-  return safeStringify(toGenAiMessages(messages), policy.replacer);
+  return contentJson(toGenAiMessages(messages), policy);
+}
+
+/** Any content value as it may appear on a span: display cap first, then serialized through the masking replacer. */
+export function contentJson(value: unknown, policy: ContentPolicy): string {
+  let shown = value;
+  if (policy.maxContentBytes !== undefined) {
+    try {
+      shown = capStrings(value, policy.maxContentBytes);
+    } catch {
+      // Nesting too deep to walk: shown uncut (the OTLP size guard still bounds the request).
+    }
+  }
+  return safeStringify(shown, policy.replacer);
 }
 
 export interface CallOutcome {
@@ -119,20 +163,39 @@ export interface CallOutcome {
   outputLocation?: OutputLocation;
 }
 
+/** `gen_ai.output.messages` of a call that answered, or undefined when it said nothing. */
+export function outputMessagesAttribute(outcome: CallOutcome, policy: ContentPolicy): string | undefined {
+  const hasOutput = (typeof outcome.output === 'string' && outcome.output !== '') || (outcome.toolCalls?.length ?? 0) > 0;
+  // The policy's replacer redacts every string, the output text included.
+  return hasOutput ? contentJson([outputMessage(outcome.output, outcome.toolCalls, outcome.finishReason)], policy) : undefined;
+}
+
+/** What a turn or call answered, as one line of text: the text, else the tool calls it asked for. */
+export function answerText(output: string | null | undefined, toolCalls: readonly unknown[] | null | undefined): string | null {
+  if (typeof output === 'string' && output !== '') return output;
+  const names = (toolCalls ?? []).map((call) => {
+    const fn = (call as { function?: { name?: unknown; arguments?: unknown } } | null)?.function;
+    return `${typeof fn?.name === 'string' ? fn.name : 'tool'}(${typeof fn?.arguments === 'string' ? fn.arguments : ''})`;
+  });
+  return names.length > 0 ? `tool calls: ${names.join(', ')}` : null;
+}
+
 export function callEndAttributes(outcome: CallOutcome, policy: ContentPolicy): Attributes {
   const attrs: Attributes = {};
-  const hasOutput = (typeof outcome.output === 'string' && outcome.output !== '') || (outcome.toolCalls?.length ?? 0) > 0;
-  if (hasOutput && policy.spanContent) {
-    // The policy's replacer redacts every string, the output text included.
-    attrs[A.GEN_AI_OUTPUT_MESSAGES] = safeStringify([outputMessage(outcome.output, outcome.toolCalls, outcome.finishReason)], policy.replacer);
+  if (policy.spanContent) {
+    const messages = outputMessagesAttribute(outcome, policy);
+    if (messages !== undefined) attrs[A.GEN_AI_OUTPUT_MESSAGES] = messages;
+    // Phoenix's tables show a call's `output.value`: the text, not the JSON of the messages.
+    const answer = policy.backendHints ? answerText(outcome.output, outcome.toolCalls) : null;
+    if (answer !== null) attrs[A.OUTPUT_VALUE] = displayText(answer, policy);
   }
   if (outcome.responseModel) attrs[A.GEN_AI_RESPONSE_MODEL] = outcome.responseModel;
   if (outcome.responseId) attrs[A.GEN_AI_RESPONSE_ID] = outcome.responseId;
   const reasons = outcome.finishReasons ?? (outcome.finishReason ? [outcome.finishReason] : undefined);
   if (reasons && reasons.length > 0) attrs[A.GEN_AI_RESPONSE_FINISH_REASONS] = [...reasons];
   if (typeof outcome.timeToFirstChunkSeconds === 'number') attrs[A.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = outcome.timeToFirstChunkSeconds;
-  if (outcome.usage) Object.assign(attrs, tokenAttributes(outcome.usage, CALL_TOKEN_NAMES));
-  if (outcome.cost) Object.assign(attrs, costAttributes(outcome.cost));
+  if (outcome.usage) Object.assign(attrs, tokenAttributes(outcome.usage, policy.latestConventions ? LATEST_CALL_TOKEN_NAMES : CALL_TOKEN_NAMES));
+  if (outcome.cost) Object.assign(attrs, costAttributes(outcome.cost, policy));
   if (outcome.streamed !== undefined) attrs[A.MOA_AGGREGATOR_STREAMED] = outcome.streamed;
   if (outcome.outputLocation) attrs[A.MOA_AGGREGATOR_OUTPUT_LOCATION] = outcome.outputLocation;
   return attrs;
@@ -141,13 +204,16 @@ export function callEndAttributes(outcome: CallOutcome, policy: ContentPolicy): 
 /** Attribute names for the five token buckets: one set per call, one for turn totals. */
 interface TokenNames { input: string; output: string; cacheRead: string; cacheWrite: string; reasoning: string }
 
+/** The released names, which Jaeger UI's GenAI view and Phoenix read today. */
 const CALL_TOKEN_NAMES: TokenNames = {
   input: A.GEN_AI_USAGE_INPUT_TOKENS,
   output: A.GEN_AI_USAGE_OUTPUT_TOKENS,
   cacheRead: A.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
-  cacheWrite: A.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+  cacheWrite: A.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
   reasoning: A.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
 };
+/** The newest names (OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental). */
+const LATEST_CALL_TOKEN_NAMES: TokenNames = { ...CALL_TOKEN_NAMES, cacheWrite: A.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS };
 const MOA_TOTAL_TOKEN_NAMES: TokenNames = {
   input: A.MOA_USAGE_INPUT_TOKENS,
   output: A.MOA_USAGE_OUTPUT_TOKENS,
@@ -156,22 +222,28 @@ const MOA_TOTAL_TOKEN_NAMES: TokenNames = {
   reasoning: A.MOA_USAGE_REASONING_OUTPUT_TOKENS,
 };
 
-/** GenAI meaning: input INCLUDES cached reads and writes (`Usage.inputTokens` is uncached), output includes reasoning. */
+/**
+ * GenAI meaning: input INCLUDES cached reads and writes (`Usage.inputTokens`
+ * is uncached), output includes reasoning. Breakdowns that are zero say
+ * nothing and are left out.
+ */
 function tokenAttributes(u: Usage, names: TokenNames): Attributes {
-  return {
-    [names.input]: genAiInputTokens(u),
-    [names.output]: u.outputTokens,
-    [names.cacheRead]: u.cacheReadTokens,
-    [names.cacheWrite]: u.cacheWriteTokens,
-    [names.reasoning]: u.reasoningTokens,
-  };
+  const attrs: Attributes = { [names.input]: genAiInputTokens(u), [names.output]: u.outputTokens };
+  if (u.cacheReadTokens > 0) attrs[names.cacheRead] = u.cacheReadTokens;
+  if (u.cacheWriteTokens > 0) attrs[names.cacheWrite] = u.cacheWriteTokens;
+  if (u.reasoningTokens > 0) attrs[names.reasoning] = u.reasoningTokens;
+  return attrs;
 }
 
 
-export function costAttributes(cost: Cost): Attributes {
+export function costAttributes(cost: Cost, policy: ContentPolicy): Attributes {
   const attrs: Attributes = { [A.MOA_COST_STATUS]: cost.status };
   const usd = costNumber(cost.usd);
-  if (usd !== null) attrs[A.MOA_COST_USD] = usd;
+  if (usd !== null) {
+    attrs[A.MOA_COST_USD] = usd;
+    // Langfuse reads a generation's cost from here.
+    if (policy.backendHints) attrs[A.GEN_AI_USAGE_COST] = usd;
+  }
   if (cost.source) attrs[A.MOA_COST_SOURCE] = cost.source;
   return attrs;
 }

@@ -1,27 +1,54 @@
 /**
- * What one instrumentation (or one sink) does with message content: which
- * secrets it masks and whether GenAI content attributes go on spans.
+ * What one instrumentation (or one sink) puts into spans: which secrets it
+ * masks, where message content goes (span attributes, span events, nowhere),
+ * which GenAI convention names it speaks, how long a content string may be in
+ * a span, and whether the cheap backend-specific attribute sets are added.
  *
  * A policy is a plain value owned by the object that applies it — an
- * instrumentation, a JSONL exporter, an OTLP processor. Nothing is looked up
- * by tracer or kept per process, so two pipelines with different settings
- * never see each other's policy.
+ * instrumentation, a JSONL sink, an OTLP processor. Nothing is looked up by
+ * tracer or kept per process, so two pipelines with different settings never
+ * see each other's policy. The JSONL files are not governed by the capture
+ * mode: they keep what they are for, under `save_traces`.
  */
+import { diag } from '@opentelemetry/api';
+import type { Env } from '../config/paths.js';
 import { redactingReplacer, redactionPatterns, redactText, type RedactSetting } from '../content/redact.js';
 import type { JsonReplacer } from '../content/safe-json.js';
+
+/** The values of OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT. */
+export const CONTENT_CAPTURE_MODES = ['NO_CONTENT', 'SPAN_ONLY', 'EVENT_ONLY', 'SPAN_AND_EVENT'] as const;
+export type ContentCapture = (typeof CONTENT_CAPTURE_MODES)[number];
 
 export interface ContentPolicyOptions {
   /** `true`: the built-in secret patterns; a list: those plus the given regular expressions. */
   redact?: RedactSetting;
-  /** Put `gen_ai.input.messages` / `gen_ai.output.messages` (and error texts) on spans. Default true. */
+  /**
+   * Where message content (and provider error texts) go. Default `SPAN_ONLY`:
+   * recording what every model saw is what moa-otel is for.
+   */
+  capture?: ContentCapture;
+  /** Shorthand: `false` is `NO_CONTENT`, `true` is `SPAN_ONLY` (ignored when `capture` is given). */
   spanContent?: boolean;
+  /** Emit the newest (unreleased) GenAI names instead of the released ones backends read today. */
+  latestConventions?: boolean;
+  /** Cap, in UTF-8 bytes, of each content string on spans (the files keep everything). Default: no cap. */
+  maxContentBytes?: number;
+  /** Add the cheap attribute sets some backends render from (OpenInference root, Langfuse cost). Default true. */
+  backendHints?: boolean;
 }
 
 export class ContentPolicy {
   readonly patterns: readonly RegExp[];
   /** Replacer for every serialized message (redaction), or undefined when nothing is masked. */
   readonly replacer: JsonReplacer | undefined;
+  readonly capture: ContentCapture;
+  /** Content attributes (`gen_ai.input.messages`, `input.value`, ...) and error texts on spans. */
   readonly spanContent: boolean;
+  /** Content in a `gen_ai.client.inference.operation.details` span event. */
+  readonly eventContent: boolean;
+  readonly latestConventions: boolean;
+  readonly maxContentBytes: number | undefined;
+  readonly backendHints: boolean;
   /**
    * Identifies the redaction this policy applies. Content carries it, so a
    * sink can tell whether what it receives was already masked its way (two
@@ -32,12 +59,22 @@ export class ContentPolicy {
   constructor(options: ContentPolicyOptions = {}) {
     this.patterns = redactionPatterns(options.redact ?? false);
     this.replacer = redactingReplacer(this.patterns);
-    this.spanContent = options.spanContent ?? true;
+    this.capture = options.capture ?? (options.spanContent === false ? 'NO_CONTENT' : 'SPAN_ONLY');
+    this.spanContent = this.capture === 'SPAN_ONLY' || this.capture === 'SPAN_AND_EVENT';
+    this.eventContent = this.capture === 'EVENT_ONLY' || this.capture === 'SPAN_AND_EVENT';
+    this.latestConventions = options.latestConventions ?? false;
+    this.maxContentBytes = options.maxContentBytes !== undefined && options.maxContentBytes > 0 ? options.maxContentBytes : undefined;
+    this.backendHints = options.backendHints ?? true;
     this.redaction = redactionFingerprint(this.patterns);
   }
 
   get redacts(): boolean {
     return this.patterns.length > 0;
+  }
+
+  /** Whether any content (messages, error texts) leaves through spans at all. */
+  get capturesContent(): boolean {
+    return this.spanContent || this.eventContent;
   }
 
   redactText(text: string): string {
@@ -55,5 +92,27 @@ export function redactionFingerprint(patterns: readonly RegExp[]): string {
   return patterns.map((p) => `/${p.source}/${p.flags}`).join('\n');
 }
 
-/** Captures content, masks nothing: what a plain `startMoaTurn` uses. */
+/**
+ * The standard switches, read from an environment:
+ * `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` (an invalid value fails
+ * closed: no content, one diagnostic line) and `OTEL_SEMCONV_STABILITY_OPT_IN`
+ * containing `gen_ai_latest_experimental`.
+ */
+export function standardContentSwitches(env: Env): Pick<ContentPolicyOptions, 'capture' | 'latestConventions'> {
+  const out: Pick<ContentPolicyOptions, 'capture' | 'latestConventions'> = {};
+  const raw = env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim();
+  if (raw) {
+    const mode = raw.toUpperCase();
+    if ((CONTENT_CAPTURE_MODES as readonly string[]).includes(mode)) out.capture = mode as ContentCapture;
+    else {
+      out.capture = 'NO_CONTENT';
+      diag.warn(`moa-otel: OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="${raw.slice(0, 40)}" is not one of ${CONTENT_CAPTURE_MODES.join(', ')}; capturing no content`);
+    }
+  }
+  const optIn = env.OTEL_SEMCONV_STABILITY_OPT_IN?.split(',').map((s) => s.trim()) ?? [];
+  if (optIn.includes('gen_ai_latest_experimental')) out.latestConventions = true;
+  return out;
+}
+
+/** Captures content, masks nothing, released names: what replay uses to rebuild the spans that were recorded. */
 export const CAPTURE_ALL = new ContentPolicy();

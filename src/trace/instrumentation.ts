@@ -5,16 +5,25 @@
  * decides what its spans contain. `startMoaTurn` is sugar over a default
  * instance that captures content and masks nothing.
  */
-import { trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import { metrics, trace, type MeterProvider, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import { MoaMetrics } from './metrics.js';
 import { PACKAGE_VERSION } from '../base/version.js';
 import { INSTRUMENTATION_SCOPE } from './attributes.js';
-import { CAPTURE_ALL, ContentPolicy, type ContentPolicyOptions } from './content-policy.js';
+import type { Env } from '../config/paths.js';
+import { ContentPolicy, standardContentSwitches, type ContentPolicyOptions } from './content-policy.js';
 import { diagProblemReporter, startTurn, type TurnEnvironment } from './turn.js';
 import type { MoaTurn, TurnOptions } from './types.js';
 
 export interface MoaInstrumentationOptions extends ContentPolicyOptions {
   /** Where spans go; default the global tracer provider (resolved lazily, so it may be registered later). */
   tracerProvider?: TracerProvider;
+  /** Where metrics go; default the global meter provider (resolved when the first turn starts). */
+  meterProvider?: MeterProvider;
+  /**
+   * Where the standard switches are read (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
+   * OTEL_SEMCONV_STABILITY_OPT_IN) when the options above do not set them. Default `process.env`.
+   */
+  env?: Env;
 }
 
 /** What `startMoaTurn({ instrumentation })` needs: also satisfied by an instance from another loaded copy of moa-otel. */
@@ -25,11 +34,15 @@ export interface MoaTurnStarter {
 export class MoaInstrumentation implements MoaTurnStarter {
   readonly policy: ContentPolicy;
   #provider: TracerProvider | undefined;
+  #meterProvider: MeterProvider | undefined;
   #env: TurnEnvironment | undefined;
   readonly #problems = diagProblemReporter();
 
   constructor(options: MoaInstrumentationOptions = {}) {
-    this.policy = options.redact === undefined && options.spanContent === undefined ? CAPTURE_ALL : new ContentPolicy(options);
+    const { tracerProvider: _provider, meterProvider, env, ...policy } = options;
+    this.#meterProvider = meterProvider;
+    // Explicit options win over the standard environment switches.
+    this.policy = new ContentPolicy({ ...standardContentSwitches(env ?? process.env), ...stripUndefined(policy) });
     this.#provider = options.tracerProvider;
   }
 
@@ -56,11 +69,18 @@ export class MoaInstrumentation implements MoaTurnStarter {
     return startTurn({ ...this.environment(), tracer }, options);
   }
 
+  /** Points this instrumentation's metrics at a meter provider (default: the global one). */
+  setMeterProvider(provider: MeterProvider): void {
+    this.#meterProvider = provider;
+    this.#env = undefined;
+  }
+
   private environment(): TurnEnvironment {
     return this.#env ??= {
       tracer: (this.#provider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_SCOPE, PACKAGE_VERSION),
       policy: this.policy,
       problems: this.#problems,
+      metrics: new MoaMetrics(() => (this.#meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_SCOPE, PACKAGE_VERSION)),
     };
   }
 }
@@ -85,4 +105,8 @@ export function startMoaTurn(options: StartMoaTurnOptions): MoaTurn {
   if (instrumentation) return instrumentation.startTurn(turn);
   const fallback = (defaultInstance ??= new MoaInstrumentation());
   return tracer ? fallback.startTurnOn(tracer, turn) : fallback.startTurn(turn);
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

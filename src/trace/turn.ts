@@ -14,15 +14,18 @@ import {
 } from '@opentelemetry/api';
 import { CauseReporter } from '../base/cause-reporter.js';
 import { describeFailure, errorText, firstLine, httpStatusOf } from '../base/errors.js';
+import { turnQuestion } from '../content/genai.js';
 import { safeStringify } from '../content/safe-json.js';
 import { decimalText, DecimalSum } from '../record/decimal.js';
 import { addUsage, sanitizeUsage, ZERO_USAGE, type Usage } from '../record/usage.js';
 import * as A from './attributes.js';
 import {
-  AGGREGATOR_FAILED_STATUS, callEndAttributes, callSpanName, callStartAttributes, defaultLabel,
-  inputMessagesAttribute, outputLocation, rootEndAttributes, rootStartAttributes, type CallRole,
+  AGGREGATOR_FAILED_STATUS, answerText, callEndAttributes, callSpanName, callStartAttributes, contentJson,
+  defaultLabel, inputMessagesAttribute, outputLocation, outputMessagesAttribute, rootEndAttributes, rootStartAttributes,
+  type CallRole,
 } from './call-attributes.js';
 import type { ContentPolicy } from './content-policy.js';
+import { callMetricAttributes, type MoaMetrics } from './metrics.js';
 import { attachPayload, attachTurnPayload, markContentRedaction, payloadRequested, type CallPayload } from './payloads.js';
 import type {
   AggregatorCall, AggregatorEnd, AggregatorStart, CallEnd, CallStart, Cost, MoaTurn, ReferenceCall, ReferenceStart,
@@ -38,6 +41,8 @@ export interface TurnEnvironment {
    * mistakes; either way they are reported, once per kind, and the turn goes on.
    */
   problems: CauseReporter;
+  /** Where call and turn measurements go (the instrumentation's meter). */
+  metrics: MoaMetrics;
 }
 
 /** A reporter of instrumentation problems through the OpenTelemetry diagnostic logger. */
@@ -51,7 +56,7 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
   try {
     const facts = turnFacts(options);
     const parent = read(options, 'context') ?? otelContext.active();
-    const root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes: rootStartAttributes({ ...facts, sessionId: facts.sessionText }) }, parent);
+    const root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes: rootStartAttributes({ ...facts, sessionId: facts.sessionText }, policy) }, parent);
     if (!root.isRecording()) {
       root.end();
       return noopTurn(root.spanContext(), parent);
@@ -62,7 +67,8 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
         cache: facts.cache, iteration: facts.iteration ?? null,
       });
     }
-    return new RecordingTurn(env, root, parent, facts.sessionText);
+    const input = read(options, 'input');
+    return new RecordingTurn(env, root, parent, facts, typeof input === 'string' ? input : undefined);
   } catch (err) {
     reportProblem(problems, 'startMoaTurn', err);
     return noopTurn(INVALID_SPAN_CONTEXT, otelContext.active());
@@ -92,6 +98,8 @@ interface CallOutcome {
   /** The call's cost as given (a number or exact decimal text); null when unknown. */
   costUsd: number | string | null;
   errorType?: string;
+  /** What the call answered, as one line (text, else its tool calls). */
+  answer?: string | null;
 }
 
 class RecordingTurn implements MoaTurn {
@@ -112,7 +120,19 @@ class RecordingTurn implements MoaTurn {
   private readonly policy: ContentPolicy;
   private readonly problems: CauseReporter;
 
-  constructor(env: TurnEnvironment, private readonly root: Span, parent: Context, private readonly sessionId: string | null) {
+  /** The user's question (given, or found in the calls' messages) and the answer, for the root's display. */
+  private question: string | undefined;
+  private readonly questionGiven: string | undefined;
+  private answer: string | null = null;
+
+  private readonly metrics: MoaMetrics;
+  private readonly sessionId: string | null;
+
+  constructor(env: TurnEnvironment, private readonly root: Span, parent: Context, private readonly facts: ReturnType<typeof turnFacts>, input: string | undefined) {
+    this.sessionId = facts.sessionText;
+    this.metrics = env.metrics;
+    this.question = input;
+    this.questionGiven = input;
     this.tracer = env.tracer;
     this.policy = env.policy;
     this.problems = env.problems;
@@ -165,6 +185,16 @@ class RecordingTurn implements MoaTurn {
     const messages: readonly unknown[] = Array.isArray(given) ? given : given == null ? [] : [given];
     const temperature = read(start, 'temperature');
     const serverPort = read(start, 'serverPort');
+    const reasoningLevel = read(start, 'reasoningLevel');
+    const tools = role === A.ROLE_AGGREGATOR ? read(start as AggregatorStart, 'tools') : undefined;
+    const policy = this.policy;
+    // The root shows the user's question: found now, while the messages are as sent.
+    if (this.questionGiven === undefined && policy.spanContent && policy.backendHints) {
+      if (role === A.ROLE_AGGREGATOR) this.question = turnQuestion(messages, undefined, this.references.length > 0);
+      else if (this.question === undefined && this.references.length === 0) this.question = turnQuestion(undefined, messages, true);
+    }
+    // Content is serialized for spans only when the policy sends it somewhere.
+    const inputJson = policy.capturesContent ? inputMessagesAttribute(messages, policy) : undefined;
     const span = this.tracer.startSpan(callSpanName(model), {
       kind: SpanKind.CLIENT,
       // The aggregator links to every reference, saying which one and how it went.
@@ -181,9 +211,12 @@ class RecordingTurn implements MoaTurn {
         serverAddress: stringOrUndefined(read(start, 'serverAddress')),
         serverPort: typeof serverPort === 'number' ? serverPort : undefined,
         conversationId: this.sessionId,
-      }, this.policy.spanContent ? inputMessagesAttribute(messages, this.policy) : undefined),
+        reasoningLevel: typeof reasoningLevel === 'string' ? reasoningLevel : null,
+      }, policy.spanContent
+        ? { inputMessages: inputJson, ...(Array.isArray(tools) && tools.length > 0 ? { toolDefinitions: contentJson(tools, policy) } : {}) }
+        : {}),
     }, this.context);
-    if (this.policy.spanContent) markContentRedaction(span, this.policy.redaction);
+    if (policy.capturesContent) markContentRedaction(span, policy.redaction);
     // The exact messages are serialized only for a JSONL sink that asked for them.
     const payload: CallPayload | undefined = payloadRequested(span)
       ? {
@@ -193,8 +226,13 @@ class RecordingTurn implements MoaTurn {
       : undefined;
     if (payload) attachPayload(span, payload);
     this.openCalls += 1;
+    const measure = callMetricAttributes({
+      provider: stringOrUndefined(read(start, 'genAiProvider')) ?? provider, requestModel: model,
+      serverAddress: stringOrUndefined(read(start, 'serverAddress')), serverPort: typeof serverPort === 'number' ? serverPort : undefined,
+    });
     return new RecordingCall(span, trace.setSpan(this.context, span), role, extra.stream ?? false, payload, this.policy,
-      this.problems, (outcome) => this.callEnded(role, span.spanContext(), outcome));
+      this.problems, policy.eventContent ? inputJson : undefined, { metrics: this.metrics, attributes: measure },
+      (outcome) => this.callEnded(role, span.spanContext(), outcome));
   }
 
   private callEnded(role: CallRole, spanContext: SpanContext, outcome: CallOutcome): void {
@@ -205,6 +243,7 @@ class RecordingTurn implements MoaTurn {
       if (reference) reference.state = outcome.failed ? 'failed' : 'ok';
     }
     // References may fail and the turn goes on; without an aggregator answer the turn itself failed.
+    if (role === A.ROLE_AGGREGATOR && !outcome.failed) this.answer = outcome.answer ?? null;
     if (outcome.failed && role === A.ROLE_AGGREGATOR) {
       this.root.setStatus({ code: SpanStatusCode.ERROR, message: AGGREGATOR_FAILED_STATUS });
       if (outcome.errorType) this.root.setAttribute(A.ERROR_TYPE, outcome.errorType);
@@ -219,12 +258,19 @@ class RecordingTurn implements MoaTurn {
     if (this.finished || !this.endRequested || this.openCalls > 0) return;
     this.finished = true;
     try {
+      this.metrics.turnEnded(this.facts.preset, this.facts.cache);
+    } catch (err) {
+      reportProblem(this.problems, 'metrics', err);
+    }
+    try {
       this.root.setAttributes(rootEndAttributes({
         referenceCount: this.references.length,
         referenceFailed: this.referenceFailed,
         usage: this.usage,
         costUsd: this.costUsd.count > 0 ? this.costUsd.toNumber() : null,
-      }));
+        input: this.question ?? null,
+        output: this.answer,
+      }, this.policy));
     } finally {
       this.root.end();
     }
@@ -257,6 +303,8 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
   private state: CallState = 'open';
   private readonly startedAt = performance.now();
   private firstChunkAt: number | undefined;
+  private responseModel: string | null = null;
+  private measuredUsage: Usage | null = null;
 
   constructor(
     private readonly span: Span,
@@ -266,6 +314,9 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     private readonly payload: CallPayload | undefined,
     private readonly policy: ContentPolicy,
     private readonly problems: CauseReporter,
+    /** The input messages as sent to spans, kept for the content event when capture includes events. */
+    private readonly eventInput: string | undefined,
+    private readonly measurement: { metrics: MoaMetrics; attributes: import('@opentelemetry/api').Attributes },
     private readonly onEnded: (outcome: CallOutcome) => void,
   ) {
     this.spanContext = span.spanContext();
@@ -309,6 +360,19 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     } catch (err) {
       reportProblem(this.problems, 'span.end', err);
     }
+    try {
+      this.measurement.metrics.callEnded({
+        role: this.role,
+        attributes: this.responseModel ? { ...this.measurement.attributes, [A.GEN_AI_RESPONSE_MODEL]: this.responseModel } : this.measurement.attributes,
+        durationSeconds: (performance.now() - this.startedAt) / 1000,
+        usage: outcome.failed ? null : this.measuredUsage,
+        timeToFirstChunkSeconds: this.streamed && this.firstChunkAt !== undefined ? (this.firstChunkAt - this.startedAt) / 1000 : null,
+        errorType: outcome.failed ? outcome.errorType ?? '_OTHER' : null,
+        costUsd: outcome.costUsd === null ? null : Number(outcome.costUsd),
+      });
+    } catch (err) {
+      reportProblem(this.problems, 'metrics', err);
+    }
     this.state = 'ended';
     try {
       this.onEnded(outcome);
@@ -330,15 +394,17 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     const finishReason = typeof finishGiven === 'string' ? finishGiven : response?.finishReasons?.[0] ?? null;
     const usage = sanitizeUsage(usageGiven && typeof usageGiven === 'object' ? usageGiven as Partial<Usage> : null);
     const exactCost = decimalText(cost?.usd);
+    this.measuredUsage = usageGiven ? usage : null;
+    this.responseModel = response?.model ?? null;
     if (this.payload) {
       this.payload.output = output;
-      this.payload.costUsdText = typeof cost?.usd === 'string' ? exactCost : null;
       this.payload.toolCallsJson = toolCalls ? safeStringify(toolCalls, this.policy.replacer) : null;
       this.payload.finishReason = finishReason;
+      this.payload.costUsdText = typeof cost?.usd === 'string' ? exactCost : null;
     }
     const ttfc = response?.timeToFirstChunk
       ?? (this.firstChunkAt !== undefined ? (this.firstChunkAt - this.startedAt) / 1000 : null);
-    this.span.setAttributes(callEndAttributes({
+    const outcome = {
       output, toolCalls, finishReason, usage: usageGiven ? usage : null, cost,
       responseId: response?.id ?? null,
       responseModel: response?.model ?? null,
@@ -347,8 +413,16 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
       ...(this.role === A.ROLE_AGGREGATOR
         ? { streamed: this.streamed, outputLocation: outputLocation(this.streamed, output) }
         : {}),
-    }, this.policy));
-    return { failed: false, usage, costUsd: exactCost };
+    };
+    this.span.setAttributes(callEndAttributes(outcome, this.policy));
+    if (this.eventInput !== undefined) {
+      const outputJson = outputMessagesAttribute(outcome, this.policy);
+      this.span.addEvent(A.GEN_AI_INFERENCE_DETAILS_EVENT, {
+        [A.GEN_AI_INPUT_MESSAGES]: this.eventInput,
+        ...(outputJson !== undefined ? { [A.GEN_AI_OUTPUT_MESSAGES]: outputJson } : {}),
+      });
+    }
+    return { failed: false, usage, costUsd: exactCost, answer: answerText(output, toolCalls) };
   }
 
   private recordFailure(error: unknown, type: string): void {
@@ -363,7 +437,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
         ? callEndAttributes({ streamed: this.streamed, outputLocation: outputLocation(this.streamed, null) }, this.policy)
         : {}),
     });
-    if (this.policy.spanContent) {
+    if (this.policy.capturesContent) {
       // A provider error may echo the prompt or a secret: it goes through the same policy as content.
       const stack = error instanceof Error ? safeRead(() => error.stack) : undefined;
       this.span.recordException({

@@ -42,6 +42,12 @@ export interface TurnOptions {
   iteration?: number;
   /** Parent of the turn's root span; default the active context. */
   context?: Context;
+  /**
+   * The user's question this turn answers, shown as the root's input in
+   * backends that list turns (Phoenix). Default: the last user message of
+   * the first call.
+   */
+  input?: string;
 }
 
 export interface CallStart {
@@ -56,6 +62,8 @@ export interface CallStart {
   messages: readonly ChatMessage[];
   serverAddress?: string;
   serverPort?: number;
+  /** A reasoning effort level the call asks for (`low`, `medium`, `high`). */
+  reasoningLevel?: string | null;
 }
 
 export interface ReferenceStart extends CallStart {
@@ -64,6 +72,8 @@ export interface ReferenceStart extends CallStart {
 
 export interface AggregatorStart extends CallStart {
   stream?: boolean;
+  /** The tools offered to the aggregator (as sent), shown as `gen_ai.tool.definitions` when content is captured. */
+  tools?: readonly unknown[];
 }
 
 export interface ResponseInfo {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { turnRecordSchema } from '../../src/record/schema.js';
+import { startOtlpReceiver } from '../helpers/otlp-receiver.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -72,34 +73,35 @@ describe('moa-otel demo', () => {
     expect(records[1]?.aggregator.output_location).toBe('inline_from_stream');
   });
 
-  it('--otlp sends the spans to <url>/v1/traces', async () => {
-    const bodies: string[] = [];
-    const paths: string[] = [];
-    const receiver = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        paths.push(req.url ?? '');
-        bodies.push(Buffer.concat(chunks).toString('utf8'));
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{}');
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  it('--otlp sends the spans to <url>/v1/traces (http/protobuf) and says how many arrived', async () => {
+    const receiver = await startOtlpReceiver();
     try {
-      const port = (receiver.address() as AddressInfo).port;
       const dir = mkdtempSync(path.join(tmpdir(), 'moa-demo-test-'));
-      const { code, stdout } = await runCli(['demo', '--dir', dir, '--json', '--otlp', `http://127.0.0.1:${port}`]);
+      const { code, stdout } = await runCli(['demo', '--dir', dir, '--json', '--otlp', receiver.url]);
       expect(code).toBe(0);
-      const out = JSON.parse(stdout) as { traceIds: string[] };
-      expect(paths.length).toBeGreaterThan(0);
-      expect(new Set(paths)).toEqual(new Set(['/v1/traces']));
-      const all = bodies.join('\n');
-      for (const id of out.traceIds) expect(all).toContain(id);
-      expect(all).toContain('invoke_workflow moa');
+      const out = JSON.parse(stdout) as { traceIds: string[]; otlp: { exportedSpans: number; failedSpans: number } };
+      expect(receiver.requests.length).toBeGreaterThan(0);
+      expect(new Set(receiver.requests.map((r) => r.path))).toEqual(new Set(['/v1/traces']));
+      expect(new Set(receiver.requests.map((r) => r.contentType))).toEqual(new Set(['application/x-protobuf']));
+      const spans = receiver.spans();
+      for (const id of out.traceIds) expect(spans.some((s) => s.traceId === id)).toBe(true);
+      expect(spans.some((s) => s.name === 'invoke_workflow moa')).toBe(true);
+      expect(out.otlp).toMatchObject({ exportedSpans: spans.length, failedSpans: 0 });
     } finally {
-      receiver.close();
+      await receiver.close();
     }
+  });
+
+  it('--otlp with no collector listening says so on stderr, never "spans sent", and exits 1', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const dir = mkdtempSync(path.join(tmpdir(), 'moa-demo-test-'));
+    const { code, stdout, stderr } = await runCli(['demo', '--dir', dir, '--otlp', `http://127.0.0.1:${port}`]);
+    expect(stdout).not.toMatch(/spans sent/);
+    expect(stderr).toMatch(/OTLP export to http:\/\/127\.0\.0\.1:\d+\/v1\/traces failed for \d+ of \d+ spans/);
+    expect(code).toBe(1);
   });
 
   it('rejects unknown options with one line and exit code 2', async () => {

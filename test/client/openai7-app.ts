@@ -49,7 +49,7 @@ export async function createOpenAI7App(files: Record<string, string>): Promise<S
   // moa-otel itself: compiled from this worktree's sources into the app (a link would resolve `openai` from the repo).
   const pkgDir = path.join(modules, 'moa-otel');
   const tsc = path.join(MODULES, 'typescript/bin/tsc');
-  await run(process.execPath, [tsc, '-p', path.join(REPO, 'tsconfig.build.json'), '--outDir', path.join(pkgDir, 'dist'), '--sourceMap', 'false'], { cwd: REPO });
+  await run(process.execPath, [tsc, '-p', path.join(REPO, 'tsconfig.build.json'), '--outDir', path.join(pkgDir, 'dist')], { cwd: REPO });
   const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { exports?: Record<string, unknown> };
   pkg.exports = { ...pkg.exports, './client': { types: './dist/client/index.d.ts', import: './dist/client/index.js' } };
   writeFileSync(path.join(pkgDir, 'package.json'), JSON.stringify(pkg, null, 2));

@@ -89,7 +89,7 @@ describe('usage shapes and cost statuses over HTTP', () => {
       expect(ref.attributes['gen_ai.usage.input_tokens']).toBe(promptTokens + cacheWrite);
       expect(ref.attributes['gen_ai.usage.cache_read.input_tokens']).toBe(5);
       expect(ref.attributes['gen_ai.usage.reasoning.output_tokens']).toBe(3);
-      if (variant === 'anthropic') expect(ref.attributes['gen_ai.usage.cache_write.input_tokens']).toBe(2);
+      if (variant === 'anthropic') expect(ref.attributes['gen_ai.usage.cache_creation.input_tokens']).toBe(2);
       const agg = byRole(tracing.spans(), 'aggregator')[0]!;
       expect(agg.attributes['gen_ai.usage.cache_read.input_tokens']).toBe(4);
     });

@@ -1,21 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SpanKind } from '@opentelemetry/api';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-  type SpanExporter,
-} from '@opentelemetry/sdk-trace-base';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import fc from 'fast-check';
-import {
-  SizeBoundedSpanExporter,
-  batchUpperBoundBytes,
-  encodedRequestBytes,
-  truncationMarker,
-} from '../../src/export/otlp-size-guard.js';
+import { SizeBoundedSpanExporter, encodedRequestBytes as encodedBytesIn, truncationMarker } from '../../src/export/otlp-size-guard.js';
+import { otlpEncoding } from '../../src/export/otlp/encoding.js';
+import type { OtlpProtocol } from '../../src/export/otlp/protocol.js';
+import { EXPORT_FAILED, EXPORT_SUCCESS, type ExportResultLike, type FinishedSpan, type SpanExporterLike } from '../../src/trace/span-data.js';
+import { canonicalTraceRequest } from '../helpers/otlp-proto.js';
 import {
   GEN_AI_INPUT_MESSAGES,
   GEN_AI_OUTPUT_MESSAGES,
@@ -25,12 +17,12 @@ import {
 } from '../../src/trace/attributes.js';
 
 /** Records what reaches the "network": each export call, in order. */
-class RecordingExporter implements SpanExporter {
-  readonly exports: ReadableSpan[][] = [];
+class RecordingExporter implements SpanExporterLike {
+  readonly exports: FinishedSpan[][] = [];
   flushed = 0;
   shutDown = 0;
-  constructor(private readonly outcome: (call: number) => ExportResult = () => ({ code: ExportResultCode.SUCCESS })) {}
-  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+  constructor(private readonly outcome: (call: number) => ExportResultLike = () => ({ code: EXPORT_SUCCESS })) {}
+  export(spans: FinishedSpan[], done: (result: ExportResultLike) => void): void {
     this.exports.push(spans);
     const result = this.outcome(this.exports.length);
     setImmediate(() => done(result));
@@ -68,22 +60,30 @@ function messagesJson(texts: readonly string[]): string {
   );
 }
 
-function runExport(guard: SizeBoundedSpanExporter, spans: ReadableSpan[]): Promise<ExportResult> {
+function runExport(guard: SizeBoundedSpanExporter, spans: FinishedSpan[]): Promise<ExportResultLike> {
   return new Promise((resolve) => guard.export(spans, resolve));
 }
 
-function snapshotAttributes(spans: readonly ReadableSpan[]): string[] {
+function snapshotAttributes(spans: readonly FinishedSpan[]): string[] {
   return spans.map((s) => JSON.stringify(s.attributes));
 }
 
-function spanIds(spans: readonly ReadableSpan[]): string[] {
+function spanIds(spans: readonly FinishedSpan[]): string[] {
   return spans.map((s) => s.spanContext().spanId);
 }
 
-describe('SizeBoundedSpanExporter', () => {
-  it('measures with the OTLP/HTTP JSON serializer', () => {
+describe.each(['http/protobuf', 'http/json'] as const)('SizeBoundedSpanExporter over %s', (protocol: OtlpProtocol) => {
+  const encodedRequestBytes = (spans: readonly FinishedSpan[]) => encodedBytesIn(spans, protocol);
+  const guardFor = (inner: RecordingExporter, maxExportBytes: number, captureContent = true) =>
+    new SizeBoundedSpanExporter(inner, { maxExportBytes, captureContent, protocol, log: () => undefined });
+
+  it('measures the body its encoding sends, which carries what the official serializer does', () => {
     const spans = makeSpans([{ name: 'chat a', attributes: { [GEN_AI_INPUT_MESSAGES]: messagesJson(['hi']) } }]);
-    expect(encodedRequestBytes(spans)).toBe(JsonTraceSerializer.serializeRequest(spans)?.byteLength);
+    const body = otlpEncoding(protocol).encode(spans);
+    expect(encodedRequestBytes(spans)).toBe(body.length);
+    const mediaType = protocol === 'http/json' ? 'application/json' : 'application/x-protobuf';
+    const official = (protocol === 'http/json' ? JsonTraceSerializer : ProtobufTraceSerializer).serializeRequest(spans) as Uint8Array;
+    expect(canonicalTraceRequest(body, mediaType)).toEqual(canonicalTraceRequest(official, mediaType));
   });
 
   it('passes a batch that fits through as one export of the same span objects', async () => {
@@ -92,8 +92,8 @@ describe('SizeBoundedSpanExporter', () => {
       { name: 'chat b', attributes: { [GEN_AI_OUTPUT_MESSAGES]: messagesJson(['world']) } },
     ]);
     const inner = new RecordingExporter();
-    const result = await runExport(new SizeBoundedSpanExporter(inner, { maxExportBytes: 1_000_000, captureContent: true }), spans);
-    expect(result.code).toBe(ExportResultCode.SUCCESS);
+    const result = await runExport(guardFor(inner, 1_000_000), spans);
+    expect(result.code).toBe(EXPORT_SUCCESS);
     expect(inner.exports).toHaveLength(1);
     expect(inner.exports[0]).toEqual(spans);
     expect(inner.exports[0]?.[0]).toBe(spans[0]);
@@ -108,8 +108,8 @@ describe('SizeBoundedSpanExporter', () => {
     const max = 10_000;
     expect(encodedRequestBytes(spans)).toBeGreaterThan(max);
     const inner = new RecordingExporter();
-    const result = await runExport(new SizeBoundedSpanExporter(inner, { maxExportBytes: max, captureContent: true }), spans);
-    expect(result.code).toBe(ExportResultCode.SUCCESS);
+    const result = await runExport(guardFor(inner, max), spans);
+    expect(result.code).toBe(EXPORT_SUCCESS);
     expect(inner.exports.length).toBeGreaterThan(1);
     for (const chunk of inner.exports) expect(encodedRequestBytes(chunk)).toBeLessThanOrEqual(max);
     expect(spanIds(inner.exports.flat())).toEqual(spanIds(spans));
@@ -127,7 +127,7 @@ describe('SizeBoundedSpanExporter', () => {
     const before = snapshotAttributes(spans);
     const max = 50_000;
     const inner = new RecordingExporter();
-    await runExport(new SizeBoundedSpanExporter(inner, { maxExportBytes: max, captureContent: true }), spans);
+    await runExport(guardFor(inner, max), spans);
 
     expect(inner.exports).toHaveLength(1);
     const sent = inner.exports[0]?.[0];
@@ -162,7 +162,7 @@ describe('SizeBoundedSpanExporter', () => {
     const inner = new RecordingExporter();
     // Try several limits so the cut lands on both halves of pairs.
     for (const max of [20_001, 20_002, 20_003, 20_004]) {
-      await runExport(new SizeBoundedSpanExporter(inner, { maxExportBytes: max, captureContent: true }), spans);
+      await runExport(guardFor(inner, max), spans);
     }
     for (const [sent] of inner.exports) {
       // JSON.stringify would escape a lone surrogate, so look at the parsed text.
@@ -175,7 +175,7 @@ describe('SizeBoundedSpanExporter', () => {
   it('cuts non-JSON content as plain text with the marker', async () => {
     const spans = makeSpans([{ name: 'chat raw', attributes: { [GEN_AI_OUTPUT_MESSAGES]: 'z'.repeat(100_000) } }]);
     const inner = new RecordingExporter();
-    await runExport(new SizeBoundedSpanExporter(inner, { maxExportBytes: 20_000, captureContent: true }), spans);
+    await runExport(guardFor(inner, 20_000), spans);
     const sent = inner.exports[0]?.[0];
     expect(String(sent?.attributes[GEN_AI_OUTPUT_MESSAGES])).toMatch(/^z+…\[moa-otel: truncated \d+ chars\]$/);
     expect(encodedRequestBytes(sent ? [sent] : [])).toBeLessThanOrEqual(20_000);
@@ -185,7 +185,7 @@ describe('SizeBoundedSpanExporter', () => {
     const many = messagesJson(Array.from({ length: 5_000 }, () => 'tiny'));
     const spans = makeSpans([{ name: 'chat many', attributes: { [GEN_AI_INPUT_MESSAGES]: many } }]);
     const inner = new RecordingExporter();
-    await runExport(new SizeBoundedSpanExporter(inner, { maxExportBytes: 5_000, captureContent: true }), spans);
+    await runExport(guardFor(inner, 5_000), spans);
     const sent = inner.exports[0]?.[0];
     const parsed = JSON.parse(String(sent?.attributes[GEN_AI_INPUT_MESSAGES])) as Array<{ role: string; parts: Array<{ content: string }> }>;
     expect(parsed).toHaveLength(1);
@@ -202,7 +202,7 @@ describe('SizeBoundedSpanExporter', () => {
     ]);
     const before = snapshotAttributes(spans);
     const inner = new RecordingExporter();
-    await runExport(new SizeBoundedSpanExporter(inner, { maxExportBytes: 1_000_000, captureContent: false }), spans);
+    await runExport(guardFor(inner, 1_000_000, false), spans);
     const sent = inner.exports.flat();
     expect(sent).toHaveLength(2);
     expect(sent[0]?.attributes).toEqual({ [GEN_AI_REQUEST_MODEL]: 'm' });
@@ -210,8 +210,7 @@ describe('SizeBoundedSpanExporter', () => {
     expect(sent[0]?.resource).toBe(spans[0]?.resource);
     expect(sent[1]).toBe(spans[1]);
     expect(snapshotAttributes(spans)).toEqual(before);
-    const body = new TextDecoder().decode(JsonTraceSerializer.serializeRequest(sent));
-    expect(body).not.toContain('secret');
+    expect(otlpEncoding(protocol).encode(sent).toString('latin1')).not.toContain('secret');
   });
 
   it('tries every chunk and reports the first failure', async () => {
@@ -219,11 +218,11 @@ describe('SizeBoundedSpanExporter', () => {
       Array.from({ length: 6 }, (_, i) => ({ name: `chat ${i}`, attributes: { [GEN_AI_INPUT_MESSAGES]: messagesJson(['y'.repeat(4_000)]) } })),
     );
     const failure = new Error('collector said 500');
-    const inner = new RecordingExporter((call) => (call === 1 ? { code: ExportResultCode.FAILED, error: failure } : { code: ExportResultCode.SUCCESS }));
-    const result = await runExport(new SizeBoundedSpanExporter(inner, { maxExportBytes: 9_000, captureContent: true }), spans);
+    const inner = new RecordingExporter((call) => (call === 1 ? { code: EXPORT_FAILED, error: failure } : { code: EXPORT_SUCCESS }));
+    const result = await runExport(guardFor(inner, 9_000), spans);
     expect(inner.exports.length).toBeGreaterThan(1);
     expect(inner.exports.flat()).toHaveLength(6);
-    expect(result.code).toBe(ExportResultCode.FAILED);
+    expect(result.code).toBe(EXPORT_FAILED);
     expect(result.error).toBe(failure);
   });
 
@@ -233,15 +232,15 @@ describe('SizeBoundedSpanExporter', () => {
       { name: 'chat small', attributes: {} },
     ]);
     const inner = new RecordingExporter();
-    const result = await runExport(new SizeBoundedSpanExporter(inner, { maxExportBytes: 10_000, captureContent: true }), spans);
-    expect(result.code).toBe(ExportResultCode.SUCCESS);
+    const result = await runExport(guardFor(inner, 10_000), spans);
+    expect(result.code).toBe(EXPORT_SUCCESS);
     expect(inner.exports.map((chunk) => chunk.length)).toEqual([1, 1]);
     expect(inner.exports[0]?.[0]).toBe(spans[0]);
   });
 
   it('delegates forceFlush and shutdown', async () => {
     const inner = new RecordingExporter();
-    const guard = new SizeBoundedSpanExporter(inner, { maxExportBytes: 1000, captureContent: true });
+    const guard = guardFor(inner, 1000);
     await guard.forceFlush();
     await guard.shutdown();
     expect(inner.flushed).toBe(1);
@@ -251,32 +250,30 @@ describe('SizeBoundedSpanExporter', () => {
   it('rejects a non-positive limit', () => {
     expect(() => new SizeBoundedSpanExporter(new RecordingExporter(), { maxExportBytes: 0, captureContent: true })).toThrow(RangeError);
   });
-});
-
-describe('the cheap upper bound', () => {
-  it('is never below the real encoded size, whatever the strings hold', () => {
-    // Control characters (6-byte escapes), astral and BMP non-ASCII, plain ASCII.
-    const text = fc.oneof(
-      fc.string({ unit: 'binary', maxLength: 300 }),
-      fc.string({ unit: 'grapheme', maxLength: 300 }),
-      fc.string({ unit: fc.constantFrom('\u0000', '\u001f', '"', '\\'), minLength: 200, maxLength: 2000 }),
-    );
-    fc.assert(
-      fc.property(fc.array(fc.tuple(text, fc.dictionary(text, fc.oneof(text, fc.integer(), fc.boolean()), { maxKeys: 4 })), { minLength: 1, maxLength: 5 }), (specs) => {
-        const spans = makeSpans(specs.map(([name, attributes]) => ({ name, attributes })));
-        expect(batchUpperBoundBytes(spans)).toBeGreaterThanOrEqual(encodedRequestBytes(spans));
-      }),
-      { numRuns: 300 },
-    );
-  });
 
   it('lets a batch well under the limit through as it is, in one export', async () => {
     const spans = makeSpans([{ name: 'a', attributes: { [GEN_AI_REQUEST_MODEL]: 'm' } }, { name: 'b', attributes: {} }]);
     const inner = new RecordingExporter();
-    const guard = new SizeBoundedSpanExporter(inner, { maxExportBytes: 1_000_000, captureContent: true });
-    await new Promise<ExportResult>((resolve) => guard.export(spans, resolve));
+    await runExport(guardFor(inner, 1_000_000), spans);
     expect(inner.exports).toHaveLength(1);
     expect(inner.exports[0]![0]).toBe(spans[0]);
     expect(inner.exports[0]![1]).toBe(spans[1]);
+  });
+
+  it('has a cheap upper bound never below the real encoded size, whatever the strings hold', () => {
+    // Control characters (6-byte JSON escapes), lone surrogates, astral and BMP non-ASCII, plain ASCII.
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 300 }),
+      fc.string({ unit: 'grapheme', maxLength: 300 }),
+      fc.string({ unit: fc.constantFrom('\u0000', '\u001f', '"', '\\', '\ud800', '\u4e2d'), minLength: 200, maxLength: 2000 }),
+    );
+    const encoding = otlpEncoding(protocol);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(text, fc.dictionary(text, fc.oneof(text, fc.integer(), fc.boolean()), { maxKeys: 4 })), { minLength: 1, maxLength: 5 }), (specs) => {
+        const spans = makeSpans(specs.map(([name, attributes]) => ({ name, attributes })));
+        expect(encoding.upperBoundBytes(spans)).toBeGreaterThanOrEqual(encodedRequestBytes(spans));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -1,20 +1,28 @@
 /**
  * A minimal in-process OTLP/HTTP receiver for tests: a node:http server on
- * 127.0.0.1 (port 0) that collects every POST to /v1/traces. The official
- * JSON exporter (`@opentelemetry/exporter-trace-otlp-http`) sends
- * `Content-Type: application/json`, possibly gzip-encoded when configured;
- * both are decoded here. Protobuf bodies are kept raw.
+ * 127.0.0.1 (port 0) that collects every POST to /v1/traces. Like the
+ * collector's OTLP/HTTP receiver it takes `application/json` and
+ * `application/x-protobuf` bodies (gzip-encoded or not) and answers 415 to any
+ * other Content-Type; `accept` narrows what it takes, e.g. to protobuf only as
+ * Arize Phoenix does. Both encodings are decoded into the OTLP/JSON shape
+ * (protobuf with protobufjs, independently of moa-otel's encoder).
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { decodeProtobufTraceRequest } from './otlp-proto.js';
+
+export type OtlpMediaType = 'application/json' | 'application/x-protobuf';
 
 export interface ReceivedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   contentType: string;
-  /** Parsed body when JSON, else undefined. */
-  json: OtlpTraceRequest | undefined;
+  /** The media type of the body (Content-Type without parameters). */
+  mediaType: OtlpMediaType;
+  /** The request in the OTLP/JSON shape, whichever encoding it came in. */
+  json: OtlpTraceRequest;
+  /** The body as received, after gunzip. */
   raw: Buffer;
 }
 
@@ -26,9 +34,19 @@ export interface OtlpTraceRequest {
   }[];
 }
 
+export interface OtlpAnyValue {
+  stringValue?: string;
+  intValue?: number | string;
+  doubleValue?: number | string;
+  boolValue?: boolean;
+  bytesValue?: string;
+  arrayValue?: { values: OtlpAnyValue[] };
+  kvlistValue?: { values: OtlpKeyValue[] };
+}
+
 export interface OtlpKeyValue {
   key: string;
-  value: { stringValue?: string; intValue?: number | string; doubleValue?: number; boolValue?: boolean; arrayValue?: { values: OtlpKeyValue['value'][] } };
+  value: OtlpAnyValue;
 }
 
 export interface OtlpSpan {
@@ -49,34 +67,70 @@ export interface OtlpReceiver {
   /** Base URL, e.g. http://127.0.0.1:40123 (append /v1/traces yourself or let the exporter do it). */
   url: string;
   requests: ReceivedRequest[];
-  /** Every span of every JSON request, in arrival order. */
+  /** Every span of every accepted request, in arrival order. */
   spans(): OtlpSpan[];
-  /** Responds with this HTTP status from now on (to test failures). */
-  failWith(status: number | null): void;
+  /** Bodies refused with 415 (wrong Content-Type), in arrival order. */
+  refused: { contentType: string }[];
+  /** Responds with this HTTP status (and headers) from now on, to test failures; null: accept again. */
+  failWith(status: number | null, headers?: Record<string, string>): void;
+  /** The next `responses.length` requests get these answers instead (then back to normal). */
+  respondNext(...responses: ScriptedResponse[]): void;
   close(): Promise<void>;
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+export interface ScriptedResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Wait this long before answering (a slow collector). */
+  delayMs?: number;
+}
+
+export interface OtlpReceiverOptions {
+  /** The media types taken; others get 415. Default: both. */
+  accept?: readonly OtlpMediaType[];
+}
+
+const ALL_MEDIA_TYPES: readonly OtlpMediaType[] = ['application/json', 'application/x-protobuf'];
+
+export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
+  const accept = options.accept ?? ALL_MEDIA_TYPES;
   const requests: ReceivedRequest[] = [];
-  let failStatus: number | null = null;
+  const refused: { contentType: string }[] = [];
+  const scripted: ScriptedResponse[] = [];
+  let failure: ScriptedResponse | null = null;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      let raw = Buffer.concat(chunks);
-      if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
-      const contentType = String(req.headers['content-type'] ?? '');
       if (req.method !== 'POST' || req.url !== '/v1/traces') {
         res.writeHead(404).end();
         return;
       }
-      if (failStatus !== null) {
-        res.writeHead(failStatus, { 'content-type': 'application/json' }).end('{}');
+      const answer = scripted.shift() ?? failure;
+      if (answer !== null) {
+        const send = () => res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(answer.body ?? '{}');
+        if (answer.delayMs) setTimeout(send, answer.delayMs);
+        else send();
         return;
       }
-      const json = contentType.startsWith('application/json') ? (JSON.parse(raw.toString('utf8')) as OtlpTraceRequest) : undefined;
-      requests.push({ path: req.url, headers: req.headers, contentType, json, raw });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      const contentType = String(req.headers['content-type'] ?? '');
+      const mediaType = contentType.split(';')[0]?.trim().toLowerCase() as OtlpMediaType;
+      if (!accept.includes(mediaType)) {
+        refused.push({ contentType });
+        res.writeHead(415, { 'content-type': 'text/plain' }).end(`unsupported media type ${contentType}`);
+        return;
+      }
+      let raw = Buffer.concat(chunks);
+      try {
+        if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
+        const json = mediaType === 'application/json' ? (JSON.parse(raw.toString('utf8')) as OtlpTraceRequest) : decodeProtobufTraceRequest(raw);
+        requests.push({ path: req.url, headers: req.headers, contentType, mediaType, json, raw });
+      } catch (error) {
+        res.writeHead(400, { 'content-type': 'text/plain' }).end(`undecodable body: ${String(error)}`);
+        return;
+      }
+      res.writeHead(200, { 'content-type': mediaType }).end(mediaType === 'application/json' ? '{}' : Buffer.alloc(0));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -84,9 +138,13 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    spans: () => requests.flatMap((r) => r.json?.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)) ?? []),
-    failWith(status) {
-      failStatus = status;
+    refused,
+    spans: () => requests.flatMap((r) => r.json.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans))),
+    failWith(status, headers) {
+      failure = status === null ? null : { status, ...(headers ? { headers } : {}) };
+    },
+    respondNext(...responses) {
+      scripted.push(...responses);
     },
     close: () => new Promise<void>((resolve, reject) => {
       server.closeAllConnections();
@@ -102,8 +160,8 @@ export function attr(span: Pick<OtlpSpan, 'attributes'>, key: string): unknown {
   const v = kv.value;
   if (v.stringValue !== undefined) return v.stringValue;
   if (v.intValue !== undefined) return Number(v.intValue);
-  if (v.doubleValue !== undefined) return v.doubleValue;
+  if (v.doubleValue !== undefined) return Number(v.doubleValue);
   if (v.boolValue !== undefined) return v.boolValue;
-  if (v.arrayValue) return v.arrayValue.values.map((x) => x.stringValue ?? x.intValue ?? x.doubleValue ?? x.boolValue);
+  if (v.arrayValue) return v.arrayValue.values.map((x) => x.stringValue ?? (x.intValue !== undefined ? Number(x.intValue) : undefined) ?? x.doubleValue ?? x.boolValue);
   return undefined;
 }

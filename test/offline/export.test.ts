@@ -27,7 +27,7 @@ describe('export: replay records as OTLP spans', () => {
     await receiver.close();
   });
 
-  it('sends the span tree of docs/ARCHITECTURE.md to <url>/v1/traces as OTLP JSON, with the record ids and times', async () => {
+  it('sends the span tree of docs/ARCHITECTURE.md to <url>/v1/traces as OTLP, with the record ids and times', async () => {
     dir.write('sess-ours.jsonl', `${oursLine()}\n`);
     const cap = captureIo();
     const code = await runCli(['export', 'sess-ours', '--dir', dir.dir, '--otlp', receiver.url], cap.io);
@@ -35,7 +35,7 @@ describe('export: replay records as OTLP spans', () => {
     expect(code).toBe(0);
     expect(cap.out).toMatch(/exported 1 turn \(4 spans\)/);
     expect(receiver.requests).toHaveLength(1);
-    expect(receiver.requests[0]?.contentType).toBe('application/json');
+    expect(receiver.requests[0]?.contentType).toBe('application/x-protobuf'); // the OTLP default protocol
     expect(receiver.requests[0]?.path).toBe('/v1/traces');
     const spans = receiver.spans();
     expect(spans.map((s) => s.name)).toEqual(['invoke_workflow moa', 'chat gpt-4o-mini', 'chat tiny', 'chat gpt-4o']);

@@ -62,20 +62,30 @@ async function runDemoCommand(argv: string[], io: CliIo): Promise<number> {
     } : {}),
   });
 
+  let otlpFailed = false;
   if (json) {
     io.stdout.write(`${JSON.stringify({
       sessionId: result.sessionId,
       sessionFile: result.sessionFile,
       records: result.records.length,
       traceIds: result.traceIds,
+      ...(result.otlp ? { otlp: { endpoint: result.otlpEndpoint, ...result.otlp } } : {}),
     })}\n`);
   } else {
     write(`\nsession file: ${result.sessionFile} (${result.records.length} recorded turn${result.records.length === 1 ? '' : 's'}; cache HITs are not written)\n\n`);
     for (const record of result.records) write(`${renderTurnTree(record, { color })}\n\n`);
     write(`trace ids:\n${result.traceIds.map((id) => `  ${id}`).join('\n')}\n`);
-    if (result.otlpEndpoint) write(`spans sent over OTLP to ${result.otlpEndpoint}\n`);
+    if (result.otlpEndpoint && result.otlp) {
+      const { exportedSpans, failedSpans, droppedSpans } = result.otlp;
+      if (failedSpans + droppedSpans === 0 && exportedSpans > 0) write(`${exportedSpans} spans sent over OTLP to ${result.otlpEndpoint}\n`);
+      else {
+        io.stderr.write(`moa-otel demo: OTLP export to ${result.otlpEndpoint} failed for ${failedSpans + droppedSpans} of ${exportedSpans + failedSpans + droppedSpans} spans (is a collector listening there?)\n`);
+        otlpFailed = true;
+      }
+    }
     write(`\nnext: moa-otel show ${result.sessionFile}\n`);
   }
+  if (otlpFailed) return 1;
   if (result.invalidLines > 0) {
     io.stderr.write(`moa-otel demo: ${result.invalidLines} line(s) of the session file did not validate\n`);
     return 1;

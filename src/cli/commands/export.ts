@@ -7,6 +7,7 @@ import { exportSession } from '../../offline/export-session.js';
 import { problemsToStderr } from '../problems.js';
 import { createProgress } from '../progress.js';
 import { otlpHttpSink, otlpJsonFileSink, SpanExportError, tracesUrl, type SpanSink } from '../../offline/span-sink.js';
+import { OtlpProtocolError, resolveOtlpProtocol, type OtlpProtocol } from '../../export/otlp/protocol.js';
 import { plural, terminalSafe } from '../../offline/format.js';
 import { buildResource } from '../../setup/resource.js';
 import { INSTRUMENTATION_SCOPE } from '../../trace/attributes.js';
@@ -19,7 +20,8 @@ Replays each record as the span tree of a live turn (root, references,
 aggregator), with the record's own times and ids. Records without ids get
 ids derived from their content, so exporting twice gives the same trace.
 
-  --otlp URL          OTLP/HTTP base URL; spans are POSTed to URL/v1/traces (JSON)
+  --otlp URL          OTLP/HTTP base URL; spans are POSTed to URL/v1/traces as
+                      http/protobuf, or http/json when OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL says so
   --out FILE          write OTLP JSON export requests to FILE, one per line
   --service-name NAME service.name of the replayed spans (default: as a live run's:
                       configured, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, else moa-otel)
@@ -46,7 +48,7 @@ async function runExport(argv: string[], io: CliIo): Promise<number> {
   const target = resolveTarget(arg, values.dir, io);
   const serviceName = values['service-name'] ?? configuredServiceName(io);
 
-  const sink: SpanSink = values.otlp !== undefined ? otlpHttpSink(destination) : await otlpJsonFileSink(destination);
+  const sink: SpanSink = values.otlp !== undefined ? otlpHttpSink(destination, { protocol: protocolFrom(io) }) : await otlpJsonFileSink(destination);
   const bar = createProgress(io, 'export', fileSize(target.file));
   try {
     const summary = await exportSession(target, {
@@ -71,6 +73,14 @@ async function runExport(argv: string[], io: CliIo): Promise<number> {
     throw err;
   } finally {
     await sink.close().catch(() => undefined);
+  }
+}
+
+function protocolFrom(io: CliIo): OtlpProtocol {
+  try {
+    return resolveOtlpProtocol(io.env);
+  } catch (err) {
+    throw new CliError(err instanceof OtlpProtocolError ? err.message : String(err));
   }
 }
 

@@ -1,0 +1,138 @@
+/**
+ * `moa-otel serve`: the OpenAI-compatible MoA gateway. Presets and providers
+ * come from the configuration, as for `ask`; every request is one traced MoA
+ * turn. SIGINT/SIGTERM finish the open turns, flush the traces and exit 0; a
+ * second signal aborts the open turns (their records are still written).
+ */
+import path from 'node:path';
+import { MoaConfigError } from '../../config/load.js';
+import { createMoaClient, type MoaClient } from '../../client/client.js';
+import { bindRefusal } from '../../gateway/access.js';
+import {
+  createMoaGateway, DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, GatewayListenError, type MoaGateway,
+} from '../../gateway/server.js';
+import { presetProblems } from '../../gateway/models.js';
+import { tracedClientOptions } from '../../gateway/tracing.js';
+import { setupMoaTracing, type MoaTracing } from '../../setup/setup.js';
+import { parseCommandArgs } from '../args.js';
+import { CliError, type CliCommand, type CliIo } from '../command.js';
+
+export const TOKEN_ENV = 'MOA_GATEWAY_TOKEN';
+
+const USAGE = `usage: moa-otel serve [--host H] [--port P] [--max-body SIZE]
+
+An OpenAI-compatible Mixture-of-Agents endpoint for any OpenAI client:
+POST /v1/chat/completions runs one traced MoA turn per request (streaming,
+tools, stream_options.include_usage), GET /v1/models lists the presets as
+models ("moa/<preset>", and "moa" for the default preset), GET /healthz.
+Presets, providers and tracing come from the configuration, as for ask.
+
+  --host H          address to listen on (default ${DEFAULT_HOST}); anything but
+                    loopback needs ${TOKEN_ENV}
+  --port P          port (default ${DEFAULT_PORT}; 0 picks a free one)
+  --max-body SIZE   largest request body: bytes, or with k / m (default 8m)
+
+${TOKEN_ENV}  bearer token clients must send (16 characters or more)
+
+The session of a request is its x-moa-session-id header, else
+metadata.session_id, else user, else one per conversation. SIGINT/SIGTERM
+finish open turns, flush traces and exit 0; a second signal aborts them.`;
+
+const command: CliCommand = {
+  name: 'serve',
+  summary: 'serve MoA presets as an OpenAI-compatible endpoint',
+  usage: USAGE,
+  run: runServe,
+};
+export default command;
+
+async function runServe(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs({
+    args: argv,
+    options: { host: { type: 'string' }, port: { type: 'string' }, 'max-body': { type: 'string' } },
+    allowPositionals: false,
+  });
+  const host = values.host ?? DEFAULT_HOST;
+  const port = values.port === undefined ? DEFAULT_PORT : portOption(values.port);
+  const maxBodyBytes = values['max-body'] === undefined ? DEFAULT_MAX_BODY_BYTES : sizeOption(values['max-body']);
+  const token = io.env[TOKEN_ENV] || undefined;
+  const refusal = bindRefusal(host, token);
+  if (refusal) throw new CliError(refusal);
+
+  let tracing: MoaTracing | undefined;
+  let gateway: MoaGateway;
+  let url: string;
+  try {
+    tracing = setupMoaTracing({}, { env: io.env });
+    const client = createMoaClient({ ...tracedClientOptions(tracing), env: io.env, selfBaseURLs: selfBaseURLs(host, port) });
+    requireUsablePreset(client, io);
+    gateway = createMoaGateway({ client, token, maxBodyBytes, env: io.env });
+    url = await gateway.listen({ host, port });
+  } catch (err) {
+    await tracing?.shutdown();
+    if (err instanceof MoaConfigError || err instanceof GatewayListenError) throw new CliError(err.message);
+    throw err;
+  }
+
+  io.stdout.write(`moa-otel serve: listening on ${url}${token ? ' (bearer token required)' : ''}\n`);
+  const destinations = [tracing.jsonl && path.dirname(tracing.jsonl.fileFor('session')), tracing.otlpUrl].filter(Boolean);
+  io.stdout.write(`moa-otel serve: traces ${destinations.length > 0 ? `to ${destinations.join(' and ')}` : 'off (save_traces, otlp)'}\n`);
+  await untilStopped(gateway, io);
+  await tracing.shutdown();
+  io.stderr.write('moa-otel serve: stopped\n');
+  return 0;
+}
+
+/** Resolves once the gateway has stopped after SIGINT/SIGTERM; a second signal aborts the open turns. */
+function untilStopped(gateway: MoaGateway, io: CliIo): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        io.stderr.write(`moa-otel serve: ${signal} again: aborting ${gateway.openTurns} open turn(s)\n`);
+        gateway.abortOpenTurns();
+        return;
+      }
+      stopping = true;
+      io.stderr.write(`moa-otel serve: ${signal}: finishing ${gateway.openTurns} open turn(s), then stopping (send it again to abort them)\n`);
+      void gateway.close().then(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        resolve();
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+/** Presets that cannot run are named on stderr; without a single usable one there is nothing to serve. */
+function requireUsablePreset(client: MoaClient, io: CliIo): void {
+  const presets = Object.keys(client.config.presets);
+  if (presets.length === 0) throw new CliError('no MoA presets configured (`presets:` in <home>/config.yaml, section moa:)');
+  const problems = presetProblems(client);
+  if (problems.length === presets.length) {
+    throw new CliError(`no usable preset: ${problems.map((p) => `"${p.preset}": ${p.reason}`).join('; ')}`);
+  }
+  for (const { preset, reason } of problems) io.stderr.write(`moa-otel serve: warning: preset "${preset}" cannot run: ${reason}\n`);
+}
+
+/** The addresses this gateway answers on, so a provider pointing back at it is refused (no recursion). */
+function selfBaseURLs(host: string, port: number): string[] {
+  if (port === 0) return [];
+  const hosts = new Set([host.includes(':') ? `[${host}]` : host, '127.0.0.1', 'localhost', '[::1]']);
+  return [...hosts].map((h) => `http://${h}:${port}/v1`);
+}
+
+function portOption(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new CliError(`--port expects a port number (0-65535), got "${text}"`);
+  return port;
+}
+
+function sizeOption(text: string): number {
+  const match = /^(\d+)\s*([km]?)b?$/i.exec(text.trim());
+  const bytes = match ? Number(match[1]) * ({ '': 1, k: 1024, m: 1024 * 1024 }[(match[2] ?? '').toLowerCase()] ?? 1) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1) throw new CliError(`--max-body expects a size such as 65536, 512k or 8m, got "${text}"`);
+  return bytes;
+}

@@ -1,0 +1,58 @@
+/**
+ * How content is shortened when it must be (an OTLP request limit, a display
+ * cap for UIs, a record larger than one string can hold): the text keeps its
+ * beginning and says how much was cut, so a reader never mistakes a cut text
+ * for a whole one. Cutting happens on string values, never on JSON text, so
+ * the result stays valid JSON.
+ */
+
+export function truncationMarker(removedChars: number): string {
+  return `…[moa-otel: truncated ${removedChars} chars]`;
+}
+
+/** `text` cut to at most `maxChars` UTF-16 units plus the marker; a surrogate pair is never split. */
+export function cutText(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  let end = Math.max(0, maxChars);
+  const code = text.charCodeAt(end - 1);
+  if (end > 0 && code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return text.slice(0, end) + truncationMarker(text.length - end);
+}
+
+const encoder = new TextEncoder();
+
+/** `text` cut to its longest prefix of at most `maxBytes` UTF-8 bytes plus the marker; characters are never split. */
+export function cutTextToBytes(text: string, maxBytes: number): string {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short texts need no measuring.
+  if (text.length * 3 <= maxBytes) return text;
+  const { read } = encoder.encodeInto(text, new Uint8Array(maxBytes));
+  return read >= text.length ? text : text.slice(0, read) + truncationMarker(text.length - read);
+}
+
+/**
+ * A copy of a JSON-like value in which every string longer than `maxBytes`
+ * (UTF-8) is cut; keys are kept whole. Values that need no cut are shared, not copied.
+ */
+export function capStrings<T>(value: T, maxBytes: number): T {
+  if (typeof value === 'string') return cutTextToBytes(value, maxBytes) as T;
+  if (Array.isArray(value)) {
+    let changed = false;
+    const out = value.map((item) => {
+      const capped = capStrings(item, maxBytes);
+      if (capped !== item) changed = true;
+      return capped;
+    });
+    return (changed ? out : value) as T;
+  }
+  if (value !== null && typeof value === 'object') {
+    let changed = false;
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      const capped = capStrings(item, maxBytes);
+      if (capped !== item) changed = true;
+      Object.defineProperty(out, key, { value: capped, enumerable: true, writable: true, configurable: true });
+    }
+    return (changed ? out : value) as T;
+  }
+  return value;
+}

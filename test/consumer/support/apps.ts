@@ -1,0 +1,91 @@
+/**
+ * The scratch applications of the consumer tier: fresh npm projects, each
+ * installing the packed moa-otel tarball from disk next to the OpenTelemetry
+ * line it claims to work with, as a user would (`npm install`, warm cache).
+ */
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cleanEnv, npmCli, run } from './run.js';
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+
+export type NodeMajor = 20 | 24;
+
+export interface AppSpec {
+  /** `module` (ESM) or `commonjs`: the app's package type. */
+  type: 'module' | 'commonjs';
+  /** The Node.js the app installs with (and mainly runs on). */
+  node: NodeMajor;
+  dependencies: Record<string, string>;
+  /** Destination name in the app → fixture file name. */
+  fixtures: Record<string, string>;
+}
+
+const SCENARIO_FILES = { 'scenario.ts': 'scenario.ts', 'app-tracing-common.ts': 'app-tracing-common.ts' };
+const OTEL2_APP_DEPENDENCIES = {
+  '@opentelemetry/api': '1.9.1',
+  '@opentelemetry/resources': '2.12.1',
+  '@opentelemetry/sdk-trace-node': '2.12.1',
+  openai: '6.49.0',
+};
+
+export const APPS = {
+  /** Node 20, OpenTelemetry JS 2.x (sdk-trace-node, API 1.9), openai 6, ESM. */
+  otel2: {
+    type: 'module', node: 20, dependencies: OTEL2_APP_DEPENDENCIES,
+    fixtures: { ...SCENARIO_FILES, 'app-tracing.ts': 'otel2-tracing.ts' },
+  },
+  /** Node 24, OpenTelemetry JS 3.x (sdk-trace, API 1.10), openai 7, ESM; also the AI SDK and LangChain. */
+  otel3: {
+    type: 'module', node: 24,
+    dependencies: {
+      '@opentelemetry/api': '1.10.0',
+      '@opentelemetry/context-async-hooks': '3.1.1',
+      '@opentelemetry/core': '3.1.1',
+      '@opentelemetry/resources': '3.1.1',
+      '@opentelemetry/sdk-trace': '3.1.1',
+      openai: '7.59.0',
+      // README's clients of `moa-otel serve` (Node 22+ packages): its snippet type-checks here.
+      '@ai-sdk/openai-compatible': '3.0.92',
+      ai: '7.0.173',
+      '@langchain/core': '1.4.0',
+      '@langchain/openai': '1.6.0',
+    },
+    fixtures: { ...SCENARIO_FILES, 'app-tracing.ts': 'otel3-tracing.ts' },
+  },
+  /** The OpenTelemetry 2.x app as a CommonJS package (plain require() and TypeScript compiled to CommonJS). */
+  commonjs: {
+    type: 'commonjs', node: 20, dependencies: OTEL2_APP_DEPENDENCIES,
+    fixtures: { ...SCENARIO_FILES, 'app-tracing.ts': 'otel2-tracing.ts', 'require-entries.cjs': 'require-entries.cjs' },
+  },
+  /** moa-otel alone: npm brings the peer @opentelemetry/api, nothing else (no openai, no SDK). */
+  rootOnly: {
+    type: 'module', node: 20, dependencies: {},
+    fixtures: { 'root-turn.mjs': 'root-turn.mjs' },
+  },
+} as const satisfies Record<string, AppSpec>;
+
+export type AppName = keyof typeof APPS;
+
+export interface InstalledApp {
+  name: AppName;
+  dir: string;
+  /** npm's exit code, output and wall time. */
+  install: { code: number | null; stdout: string; stderr: string; ms: number };
+}
+
+export async function installApp(name: AppName, root: string, tarball: string, nodeBin: string): Promise<InstalledApp> {
+  const spec: AppSpec = APPS[name];
+  const dir = path.join(root, name);
+  mkdirSync(path.join(dir, 'home'), { recursive: true });
+  const pkg = { name: `moa-otel-consumer-${name.toLowerCase()}`, private: true, type: spec.type, dependencies: { 'moa-otel': `file:${tarball}`, ...spec.dependencies } };
+  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
+  for (const [dest, fixture] of Object.entries(spec.fixtures)) copyFileSync(path.join(FIXTURES, fixture), path.join(dir, dest));
+  const install = await run(nodeBin, [npmCli(), 'install', '--no-audit', '--no-fund', '--prefer-offline'], {
+    cwd: dir,
+    env: cleanEnv(process.env.npm_config_cache ? { npm_config_cache: process.env.npm_config_cache } : {}),
+    timeoutMs: 300_000,
+  });
+  return { name, dir, install };
+}
