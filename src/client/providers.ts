@@ -9,6 +9,7 @@ import OpenAI from 'openai';
 import type { ModelSlotConfig, PresetConfig, ProviderConfig } from '../config/schema.js';
 import type { Env } from '../config/paths.js';
 import { KnownSecrets } from '../content/known-secrets.js';
+import { KNOWN_PROVIDERS } from './known-providers.js';
 
 /**
  * The provider name that means "this MoA client". A slot naming it would make
@@ -74,22 +75,16 @@ export class ProviderRegistry {
   get(name: string): ResolvedProvider {
     const cached = this.#clients.get(name);
     if (cached) return cached;
-    const config = this.options.providers[name];
-    if (!config) {
-      const known = Object.keys(this.options.providers);
-      throw new MoaSetupError(`unknown provider "${name}"${known.length ? ` (configured: ${known.join(', ')})` : ' (no providers configured)'}`);
-    }
-    const baseURL = withoutTrailingSlash(config.base_url);
-    const apiKey = resolveApiKey(name, config, this.options.env);
+    const { baseURL, apiKey, genAiProvider, included } = this.endpoint(name);
     // The environment may have gained the key since the registry was built.
     if (apiKey !== NO_KEY_PLACEHOLDER && !this.#secrets.has(apiKey)) this.#secrets = this.#secrets.with(apiKey);
     const url = safeUrl(baseURL);
     const resolved: ResolvedProvider = {
       name,
-      genAiProvider: config.gen_ai_provider ?? name,
+      genAiProvider,
       baseURL,
       ...(url ? { serverAddress: url.hostname, serverPort: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80 } : {}),
-      included: config.included ?? false,
+      included,
       client: new OpenAI({ baseURL, apiKey, maxRetries: this.options.maxRetries ?? 2 }),
       scrub: (error) => this.scrub(error),
     };
@@ -97,9 +92,40 @@ export class ProviderRegistry {
     return resolved;
   }
 
+  /** A configured provider, else one the original agent knows by name, resolved from the environment. */
+  private endpoint(name: string): { baseURL: string; apiKey: string; genAiProvider: string; included: boolean } {
+    const config = this.options.providers[name];
+    if (config) {
+      return {
+        baseURL: withoutTrailingSlash(config.base_url),
+        apiKey: resolveApiKey(name, config, this.options.env),
+        genAiProvider: config.gen_ai_provider ?? name,
+        included: config.included ?? false,
+      };
+    }
+    const known = Object.hasOwn(KNOWN_PROVIDERS, name) ? KNOWN_PROVIDERS[name] : undefined;
+    if (!known) {
+      const configured = Object.keys(this.options.providers);
+      throw new MoaSetupError(`unknown provider "${name}"${configured.length ? ` (configured: ${configured.join(', ')})` : ' (no providers configured)'}; `
+        + 'define it under providers: with its base_url');
+    }
+    const env = this.options.env;
+    const keyVar = known.keyEnv.find((v) => nonEmpty(env[v]));
+    if (!keyVar && !known.keyOptional) throw new MissingApiKeyError(name, known.keyEnv.join(' or '));
+    return {
+      baseURL: withoutTrailingSlash((known.baseURLEnv && nonEmpty(env[known.baseURLEnv])) || known.baseURL),
+      apiKey: keyVar ? (env[keyVar] as string) : NO_KEY_PLACEHOLDER,
+      genAiProvider: known.genAiProvider,
+      included: false,
+    };
+  }
+
   /** Resolves every provider of a preset up front, so a missing key fails before any call is made. */
   checkPreset(preset: PresetConfig): void {
-    for (const slot of [...preset.references, preset.aggregator]) this.get(slot.provider);
+    for (const slot of [...preset.references, preset.aggregator]) {
+      // A reference naming the MoA client itself is skipped at run time, not an error.
+      if (slot.provider !== SELF_PROVIDER) this.get(slot.provider);
+    }
   }
 }
 
@@ -116,6 +142,10 @@ function resolveApiKey(name: string, config: ProviderConfig, env: Env): string {
     return value;
   }
   return NO_KEY_PLACEHOLDER;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value !== undefined && value.trim() !== '' ? value : undefined;
 }
 
 /** Every API key the configuration holds, directly or through a set variable. */

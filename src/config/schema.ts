@@ -42,9 +42,29 @@ const timeoutMs = positiveInteger(MAX_TIMEOUT_MS, `expected at most ${MAX_TIMEOU
 /** Only http(s): the OTLP/HTTP exporter and the \`openai\` client speak nothing else. */
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
 
-export const fanoutSchema = z
-  .string()
-  .regex(/^(user_turn|per_iteration|every_n:[1-9]\d*)$/, 'expected user_turn, per_iteration or every_n:N (N >= 1)');
+/**
+ * `user_turn`, `per_iteration` or `every_n:N`; the original's mapping form
+ * `{ mode: every_n, n: N }` (and `{ mode: user_turn }`) means the same string.
+ */
+export const fanoutSchema = z.preprocess(
+  (value) => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+    const { mode, n } = value as { mode?: unknown; n?: unknown };
+    return mode === 'every_n' ? `every_n:${String(n)}` : mode;
+  },
+  z.string({ error: 'expected user_turn, per_iteration or every_n:N (N >= 1)' })
+    .regex(/^(user_turn|per_iteration|every_n:[1-9]\d*)$/, 'expected user_turn, per_iteration or every_n:N (N >= 1)'),
+);
+
+/** A number that may come as YAML text (`"0.6"`); the original's `null` and `""` mean "not set". */
+function optionalNumber<T extends z.ZodType<number>>(schema: T) {
+  return z.preprocess(
+    (v) => (v === null || v === '' ? undefined : typeof v === 'string' && v.trim() !== '' ? Number(v) : v),
+    schema.optional(),
+  );
+}
+const temperatureSchema = optionalNumber(z.number({ error: 'expected a temperature from 0 to 2' }).min(0).max(2));
+const positiveSeconds = optionalNumber(z.number({ error: 'expected a positive number of seconds' }).positive('expected a positive number of seconds'));
 
 /** Every header must be sendable: a valid name, no CR/LF in the value. */
 function checkHeaders(headers: Record<string, string>, ctx: z.RefinementCtx): void {
@@ -97,15 +117,37 @@ export const otlpSchema = z.strictObject({
 export const modelSlotSchema = z.strictObject({
   provider: z.string().min(1, 'expected a provider name'),
   model: z.string().min(1, 'expected a model name'),
-  temperature: z.number().min(0).max(2).optional(),
+  temperature: temperatureSchema,
+  /** An effort level (`low`, `high`) or a provider-specific `reasoning` object. The original's `reasoning_effort` lands here. */
   reasoning: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
   label: z.string().optional(),
+  /** The original's per-slot switch: a disabled reference is left out of the preset. */
+  enabled: strictBoolean.default(true),
+  /** Extra request-body fields for this model's calls (the caller's fields win). */
+  extra_body: z.record(z.string(), z.unknown()).optional(),
 });
 
+/**
+ * A preset in moa-otel's words (`references`) or the original's
+ * (`reference_models`, `reference_temperature`, `reference_timeout`, ...).
+ * A disabled preset, or one without enabled references, is the aggregator
+ * alone.
+ */
 export const presetSchema = z.strictObject({
-  references: z.array(modelSlotSchema).min(1, 'a preset needs at least one reference'),
+  references: z.array(modelSlotSchema).default([]),
   aggregator: modelSlotSchema,
   fanout: fanoutSchema.optional(),
+  enabled: strictBoolean.default(true),
+  /** Temperature of every reference without its own; unset: the provider's default. */
+  reference_temperature: temperatureSchema,
+  /** Temperature of the aggregator when its slot has none; unset: the caller's `temperature`. */
+  aggregator_temperature: temperatureSchema,
+  /** Seconds each reference may take (the original's unit); unset: `reference_timeout_ms`. */
+  reference_timeout: positiveSeconds,
+  /** `max_tokens` of each reference call (the aggregator is never capped). */
+  reference_max_tokens: optionalNumber(z.number().int('expected a positive integer').positive('expected a positive integer')),
+  /** Characters of one tool result the references see; unset: `tool_result_budget`. */
+  reference_tool_result_budget: optionalNumber(z.number().int('expected a positive integer').positive('expected a positive integer')),
 });
 
 export const providerSchema = z.strictObject({
@@ -152,6 +194,25 @@ export const redactSchema = z.union([strictBoolean, patternListSchema, redactOpt
   error: 'expected true/false, a list of regular expressions, or a mapping { emails: true/false, patterns: [...] }',
 });
 
+const PRIVACY_OFF = new Set(['', 'off', 'false', 'no', '0', 'none']);
+const PRIVACY_FULL = new Set(['full', 'true', 'on', 'yes', '1']);
+export const privacyFilterSchema = z.preprocess((value) => {
+  if (value === true) return 'full';
+  if (value === false || value === null) return '';
+  if (typeof value !== 'string') return value;
+  const word = value.trim().toLowerCase();
+  return PRIVACY_OFF.has(word) ? '' : PRIVACY_FULL.has(word) ? 'full' : word;
+}, z.enum(['', 'display', 'full'], { error: 'expected display, full or off' }));
+
+/**
+ * What `privacy_filter` adds to the built-in patterns (which mask e-mail
+ * addresses already), as the original masks them: phone numbers written with
+ * delimiters, so line numbers, dates, versions and IDs are left alone.
+ */
+export const PRIVACY_FILTER_PATTERNS: readonly string[] = [
+  String.raw`(?<![\w.+-])(?:\+?1[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[.-])\d{3}[.-]\d{4}(?![\w-])`,
+];
+
 export const moaConfigSchema = z.strictObject({
   save_traces: strictBoolean.default(false),
   trace_dir: z.string().optional(),
@@ -165,6 +226,14 @@ export const moaConfigSchema = z.strictObject({
   presets: z.record(z.string(), presetSchema).default({}),
   providers: z.record(z.string(), providerSchema).default({}),
   default_preset: z.string().optional(),
+  /** The original's session switch: when it names a preset, `model: "moa"` means that one. `""`: off. */
+  active_preset: z.string().optional(),
+  /**
+   * The original's privacy filter: `display` masks secrets, e-mail addresses
+   * and phone numbers in the records (it becomes `redact` when that is not
+   * set); `full` also masks the advisors' notes the aggregator reads.
+   */
+  privacy_filter: privacyFilterSchema.default(''),
   fanout: fanoutSchema.default('user_turn'),
   reference_timeout_ms: timeoutMs.default(120_000),
   /** Characters of a tool result shown to the references before it is cut in the middle. */

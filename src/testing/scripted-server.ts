@@ -39,7 +39,7 @@ export interface ScriptedModel {
   /** Cached prompt tokens and reasoning tokens to report (cache writes for the Anthropic shape). */
   tokens?: { cached?: number; cacheWrite?: number; reasoning?: number };
   /** Report this cost in `usage.cost`, as OpenRouter does. */
-  costUsd?: number;
+  costUsd?: number | string;
   /** Characters per streamed content chunk. */
   chunkSize?: number;
   /** Drop the connection after this many streamed chunks (a provider dying mid-stream). */

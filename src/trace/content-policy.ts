@@ -85,7 +85,7 @@ export class ContentPolicy {
   }
 
   /** The session id to record (and name the file after): masked, with a hash suffix, when it holds a secret. */
-  sessionId<T extends string | null | undefined>(id: T): T {
+  sessionId<T extends string | number | null | undefined>(id: T): T {
     return (this.#redactor.active && typeof id === 'string' ? this.#redactor.sessionId(id) : id) as T;
   }
 

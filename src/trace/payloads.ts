@@ -26,14 +26,19 @@ export interface CallPayload {
   /** The aggregator's tool calls, serialized when the call ended; null when none. */
   toolCallsJson: string | null;
   finishReason: string | null;
+  /**
+   * The call's cost as exact decimal text when it was given as a decimal
+   * string (a JSON number in the record keeps these digits); null otherwise.
+   */
+  costUsdText?: string | null;
   /** The redaction the texts above went through (`ContentPolicy.redaction`). */
   redaction: string;
 }
 
 /** The facts of an iteration a sink needs when its root span never ends. */
 export interface TurnPayload {
-  /** As recorded: masked by the instrumentation's policy when it holds a secret. */
-  sessionId: string | null;
+  /** As the caller gave it (a string masked by the instrumentation's policy when it holds a secret). */
+  sessionId: string | number | null;
   preset: string;
   fanout: string | null;
   cache: 'miss' | 'hit';

@@ -16,10 +16,11 @@ import { CauseReporter } from '../base/cause-reporter.js';
 import { describeFailure, errorText, firstLine, httpStatusOf } from '../base/errors.js';
 import { turnQuestion } from '../content/genai.js';
 import { safeStringify } from '../content/safe-json.js';
+import { decimalText, DecimalSum } from '../record/decimal.js';
 import { addUsage, sanitizeUsage, ZERO_USAGE, type Usage } from '../record/usage.js';
 import * as A from './attributes.js';
 import {
-  AGGREGATOR_FAILED_STATUS, answerText, callEndAttributes, callSpanName, callStartAttributes, contentJson, costNumber,
+  AGGREGATOR_FAILED_STATUS, answerText, callEndAttributes, callSpanName, callStartAttributes, contentJson,
   defaultLabel, inputMessagesAttribute, outputLocation, outputMessagesAttribute, rootEndAttributes, rootStartAttributes,
   type CallRole,
 } from './call-attributes.js';
@@ -55,7 +56,7 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
   try {
     const facts = turnFacts(options, policy);
     const parent = read(options, 'context') ?? otelContext.active();
-    const root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes: rootStartAttributes(facts, policy) }, parent);
+    const root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes: rootStartAttributes({ ...facts, sessionId: facts.sessionText }, policy) }, parent);
     if (!root.isRecording()) {
       root.end();
       return noopTurn(root.spanContext(), parent);
@@ -80,8 +81,11 @@ function turnFacts(options: TurnOptions, policy: ContentPolicy) {
   const preset = read(options, 'preset');
   const fanout = read(options, 'fanout');
   const iteration = read(options, 'iteration');
+  // The record keeps the id as given (a number stays a number); spans carry its text.
+  const raw = typeof sessionId === 'string' || (typeof sessionId === 'number' && Number.isFinite(sessionId)) ? sessionId : null;
   return {
-    sessionId: typeof sessionId === 'string' ? sessionId : null,
+    sessionId: raw,
+    sessionText: raw === null ? null : String(raw),
     preset: typeof preset === 'string' ? preset : String(preset ?? ''),
     fanout: typeof fanout === 'string' ? fanout : undefined,
     cache: read(options, 'cache') === 'hit' ? 'hit' as const : 'miss' as const,
@@ -92,7 +96,8 @@ function turnFacts(options: TurnOptions, policy: ContentPolicy) {
 interface CallOutcome {
   failed: boolean;
   usage: Usage;
-  costUsd: number | null;
+  /** The call's cost as given (a number or exact decimal text); null when unknown. */
+  costUsd: number | string | null;
   errorType?: string;
   /** What the call answered, as one line (text, else its tool calls). */
   answer?: string | null;
@@ -109,7 +114,8 @@ class RecordingTurn implements MoaTurn {
   private finished = false;
   private referenceFailed = 0;
   private usage: Usage = ZERO_USAGE;
-  private costUsd: number | null = null;
+  /** Exact decimal sum: float additions drift, and decimal-string costs keep their digits. */
+  private readonly costUsd = new DecimalSum();
 
   private readonly tracer: Tracer;
   private readonly policy: ContentPolicy;
@@ -124,7 +130,7 @@ class RecordingTurn implements MoaTurn {
   private readonly sessionId: string | null;
 
   constructor(env: TurnEnvironment, private readonly root: Span, parent: Context, private readonly facts: ReturnType<typeof turnFacts>, input: string | undefined) {
-    this.sessionId = facts.sessionId;
+    this.sessionId = facts.sessionText;
     this.metrics = env.metrics;
     this.question = input;
     this.questionGiven = input;
@@ -244,7 +250,7 @@ class RecordingTurn implements MoaTurn {
       if (outcome.errorType) this.root.setAttribute(A.ERROR_TYPE, outcome.errorType);
     }
     this.usage = addUsage(this.usage, outcome.usage);
-    if (outcome.costUsd !== null) this.costUsd = (this.costUsd ?? 0) + outcome.costUsd;
+    if (outcome.costUsd !== null) this.costUsd.add(outcome.costUsd);
     this.maybeFinish();
   }
 
@@ -262,7 +268,7 @@ class RecordingTurn implements MoaTurn {
         referenceCount: this.references.length,
         referenceFailed: this.referenceFailed,
         usage: this.usage,
-        costUsd: this.costUsd,
+        costUsd: this.costUsd.count > 0 ? this.costUsd.toNumber() : null,
         input: this.question ?? null,
         output: this.answer,
       }, this.policy));
@@ -363,7 +369,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
         usage: outcome.failed ? null : this.measuredUsage,
         timeToFirstChunkSeconds: this.streamed && this.firstChunkAt !== undefined ? (this.firstChunkAt - this.startedAt) / 1000 : null,
         errorType: outcome.failed ? outcome.errorType ?? '_OTHER' : null,
-        costUsd: outcome.costUsd,
+        costUsd: outcome.costUsd === null ? null : Number(outcome.costUsd),
       });
     } catch (err) {
       reportProblem(this.problems, 'metrics', err);
@@ -388,12 +394,14 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     const finishGiven = read(result as AggregatorEnd, 'finishReason');
     const finishReason = typeof finishGiven === 'string' ? finishGiven : response?.finishReasons?.[0] ?? null;
     const usage = sanitizeUsage(usageGiven && typeof usageGiven === 'object' ? usageGiven as Partial<Usage> : null);
+    const exactCost = decimalText(cost?.usd);
     this.measuredUsage = usageGiven ? usage : null;
     this.responseModel = response?.model ?? null;
     if (this.payload) {
       this.payload.output = output;
       this.payload.toolCallsJson = toolCalls ? safeStringify(toolCalls, this.policy.replacer) : null;
       this.payload.finishReason = finishReason;
+      this.payload.costUsdText = typeof cost?.usd === 'string' ? exactCost : null;
     }
     const ttfc = response?.timeToFirstChunk
       ?? (this.firstChunkAt !== undefined ? (this.firstChunkAt - this.startedAt) / 1000 : null);
@@ -415,7 +423,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
         ...(outputJson !== undefined ? { [A.GEN_AI_OUTPUT_MESSAGES]: outputJson } : {}),
       });
     }
-    return { failed: false, usage, costUsd: costNumber(cost?.usd), answer: answerText(output, toolCalls) };
+    return { failed: false, usage, costUsd: exactCost, answer: answerText(output, toolCalls) };
   }
 
   private recordFailure(error: unknown, type: string): void {

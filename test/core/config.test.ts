@@ -63,7 +63,7 @@ describe('configuration', () => {
       [{}, { MOA_FANOUT: 'sometimes' }, /^moa config: fanout \(from environment variable MOA_FANOUT\): expected user_turn, per_iteration or every_n:N/],
       [{ otlp: { endpoint: 'not a url' } }, {}, /^moa config: otlp\.endpoint \(from options\): expected an http\(s\) URL/],
       [{ colour: 'blue' }, {}, /^moa config: unknown key colour/],
-      [{ presets: { p: { references: [], aggregator: { provider: 'x', model: 'y' } } } }, {}, /^moa config: presets\.p\.references .*at least one reference/],
+      [{ presets: { p: { references: [{ provider: 'x' }], aggregator: { provider: 'x', model: 'y' } } } }, {}, /^moa config: presets\.p\.references\.0\.model: expected string/],
     ];
     for (const [options, env, pattern] of cases) {
       let message = '';
@@ -112,9 +112,12 @@ describe('paths', () => {
 });
 
 describe('error sources', () => {
-  it('blames the layer that holds an unknown key, and never echoes a credential', () => {
+  it('blames the layer that holds an unknown key (code; the shared file\'s own keys are ignored), and never echoes a credential', () => {
     const home = homeWith('moa:\n  colour: blue\n');
-    expect(() => resolveConfig({ save_traces: true }, { env: { MOA_HOME: home } })).toThrow(new RegExp(`unknown key colour \\(from ${home}/config.yaml\\)`));
+    const notices: string[] = [];
+    expect(resolveConfig({ save_traces: true }, { env: { MOA_HOME: home }, notice: (l) => notices.push(l) }).save_traces).toBe(true);
+    expect(notices).toEqual([`moa-otel: ${home}/config.yaml: ignored keys moa-otel does not use (section moa:): colour`]);
+    expect(() => resolveConfig({ colour: 'blue' } as never, { env: { MOA_HOME: home }, notice: () => {} })).toThrow(/^moa config: unknown key colour \(from options\)/);
     let message = '';
     try {
       resolveConfig({ providers: { p: { base_url: 'http://127.0.0.1:1/v1', api_key: 12345678 as unknown as string } } }, { env: {}, ignoreConfigFile: true });
