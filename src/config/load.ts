@@ -204,11 +204,19 @@ function privacyAsRedaction(merged: Record<string, unknown>): Record<string, unk
   return { ...merged, redact: { emails: true, patterns: [...PRIVACY_FILTER_PATTERNS] } };
 }
 
-const noticesShown = new Set<string>();
-/** A process that reads the same file twice (setup, then the client) says so once. */
+/**
+ * A process reads the shared config file several times (setup, the client, a
+ * second loaded copy of moa-otel): the notice about its unused keys is about
+ * the file, not about one reader, so which lines were shown is one named
+ * process-wide set. It only silences repeats; it decides nothing else.
+ */
+const NOTICES_SHOWN = Symbol.for('moa-otel.config-notices-shown.v1');
+
 function noticeOnceToStderr(line: string): void {
-  if (noticesShown.has(line)) return;
-  noticesShown.add(line);
+  const holder = globalThis as { [NOTICES_SHOWN]?: Set<string> };
+  const shown = (holder[NOTICES_SHOWN] ??= new Set<string>());
+  if (shown.has(line)) return;
+  shown.add(line);
   process.stderr.write(`${line}\n`);
 }
 
