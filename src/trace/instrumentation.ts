@@ -80,7 +80,7 @@ export class MoaInstrumentation implements MoaTurnStarter {
       tracer: (this.#provider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_SCOPE, PACKAGE_VERSION),
       policy: this.policy,
       problems: this.#problems,
-      metrics: new MoaMetrics(() => (this.#meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_SCOPE, PACKAGE_VERSION)),
+      metrics: new MoaMetrics(() => this.#meterProvider ?? metrics.getMeterProvider()),
     };
   }
 }

@@ -13,9 +13,11 @@
  * | `moa.reference.failures` | counter | `{call}` | provider, request model, `error.type` |
  * | `moa.cost` | counter | `USD` | provider, request model, `moa.role` (calls with a known cost) |
  */
-import { createNoopMeter, type Attributes, type Counter, type Histogram, type Meter } from '@opentelemetry/api';
+import { createNoopMeter, type Attributes, type Counter, type Histogram, type Meter, type MeterProvider } from '@opentelemetry/api';
+import { PACKAGE_VERSION } from '../base/version.js';
 import { genAiInputTokens, type Usage } from '../record/usage.js';
 import * as A from './attributes.js';
+import { INSTRUMENTATION_SCOPE } from './attributes.js';
 
 const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
 const SECONDS_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
@@ -51,24 +53,32 @@ interface Instruments {
 
 /**
  * Instruments are made on first use, so a turn that records nothing costs
- * nothing. The API keeps no proxy for meters: while the meter found is the
- * no-op one (no provider registered yet), it is looked up again next time.
+ * nothing. The API keeps no proxy for meters, so the provider is asked for
+ * at each measurement (a global lookup) and the instruments are made again
+ * only when it changed — an application may register its own after the
+ * first turn.
  */
 export class MoaMetrics {
+  #from: MeterProvider | undefined;
+  /** Undefined while the provider is the API's no-op one: nothing is measured then, not even attribute sets built. */
   #instruments: Instruments | undefined;
 
-  constructor(private readonly meter: () => Meter) {}
+  constructor(private readonly provider: () => MeterProvider) {}
 
-  private get instruments(): Instruments {
-    if (this.#instruments) return this.#instruments;
-    const meter = this.meter();
-    const made = makeInstruments(meter);
-    if (!isNoopMeter(meter)) this.#instruments = made;
-    return made;
+  private get instruments(): Instruments | undefined {
+    const provider = this.provider();
+    if (provider !== this.#from) {
+      this.#from = provider;
+      const meter = provider.getMeter(INSTRUMENTATION_SCOPE, PACKAGE_VERSION);
+      this.#instruments = isNoopMeter(meter) ? undefined : makeInstruments(meter);
+    }
+    return this.#instruments;
   }
 
   callEnded(call: CallMeasurement): void {
-    const { tokenUsage, duration, firstChunk, referenceFailures, cost } = this.instruments;
+    const instruments = this.instruments;
+    if (!instruments) return;
+    const { tokenUsage, duration, firstChunk, referenceFailures, cost } = instruments;
     const base = call.attributes;
     duration.record(call.durationSeconds, call.errorType ? { ...base, [A.ERROR_TYPE]: call.errorType } : base);
     if (call.usage) {
@@ -91,12 +101,13 @@ export class MoaMetrics {
   }
 
   turnEnded(preset: string, cache: 'hit' | 'miss'): void {
-    this.instruments.turns.add(1, { [A.MOA_PRESET]: preset, [A.MOA_CACHE]: cache });
+    this.instruments?.turns.add(1, { [A.MOA_PRESET]: preset, [A.MOA_CACHE]: cache });
   }
 }
 
 const NOOP_METER_PROTOTYPE = Object.getPrototypeOf(createNoopMeter()) as object;
 
+/** The API's no-op meter (no meter provider registered): its instruments would drop everything. */
 function isNoopMeter(meter: Meter): boolean {
   return Object.getPrototypeOf(meter) === NOOP_METER_PROTOTYPE;
 }
