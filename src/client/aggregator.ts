@@ -92,7 +92,11 @@ export async function callAggregator(request: AggregatorRequest): Promise<Aggreg
       firstChunk: () => agg.firstChunk(),
       finish: (assembler) => {
         metering = meter(assembler.rawUsage);
-        agg.end({ ...streamEnd(assembler), ...metering });
+        // An aborted request ends the stream quietly: record it as the failure it
+        // is (a caller gone, a shutdown), keeping what had arrived.
+        const abort = callOptions.signal?.aborted ? callOptions.signal : source.controller.signal.aborted ? source.controller.signal : undefined;
+        if (abort) agg.fail(provider.scrub(abortReason(abort)), { ...streamEnd(assembler), ...metering });
+        else agg.end({ ...streamEnd(assembler), ...metering });
       },
       fail: (error) => agg.fail(provider.scrub(error)),
       hideChunk: (chunk) => !callerWantsUsage && (chunk.choices?.length ?? 0) === 0 && chunk.usage != null,
@@ -124,6 +128,12 @@ export async function callAggregator(request: AggregatorRequest): Promise<Aggreg
     agg.fail(provider.scrub(err));
     throw err;
   }
+}
+
+/** Why a signal aborted, as an error (a bare `abort()` has a DOMException reason; a caller may pass anything). */
+function abortReason(signal: AbortSignal): unknown {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error(`request aborted${reason === undefined ? '' : `: ${String(reason)}`}`);
 }
 
 /** Function tool calls as they are; custom tool calls keep their input under `function.arguments`. */

@@ -51,7 +51,7 @@ export function resolveConfig(options: MoaOptions = {}, context: ResolveConfigCo
     }
   }
 
-  const merged = privacyAsRedaction(mergeLayers(layers));
+  const merged = withoutStrayStandardHeaders(privacyAsRedaction(mergeLayers(layers)), fromEnv);
   const parsed = moaConfigSchema.safeParse(merged);
   if (!parsed.success) throw new MoaConfigError(describeIssue(parsed.error, layers));
   return parsed.data;
@@ -80,11 +80,18 @@ function readEnvLayer(env: Env, variables = new Map<string, string>()): Record<s
 
   const otlp: Record<string, unknown> = {};
   if (env.MOA_OTLP_ENABLED) { otlp.enabled = env.MOA_OTLP_ENABLED; variables.set('otlp.enabled', 'MOA_OTLP_ENABLED'); }
-  const endpoint = env.MOA_OTLP_ENDPOINT || traceEndpointFromOtelEnv(env);
+  const standardEndpoint = traceEndpointFromOtelEnv(env);
+  const endpoint = env.MOA_OTLP_ENDPOINT || standardEndpoint;
   if (endpoint) otlp.endpoint = endpoint;
+  // The standard headers carry the credentials of the standard endpoint: they
+  // go with it and nowhere else (resolveConfig drops them when the endpoint
+  // in force came from somewhere else).
   const headersVariable = env.OTEL_EXPORTER_OTLP_TRACES_HEADERS ? 'OTEL_EXPORTER_OTLP_TRACES_HEADERS' : 'OTEL_EXPORTER_OTLP_HEADERS';
   const headers = env[headersVariable];
-  if (headers) { otlp.headers = headers; variables.set('otlp.headers', headersVariable); }
+  if (headers && !env.MOA_OTLP_ENDPOINT) {
+    otlp.headers = headers;
+    variables.set('otlp.headers', headersVariable);
+  }
   if (env.MOA_OTLP_CAPTURE_CONTENT) { otlp.capture_content = env.MOA_OTLP_CAPTURE_CONTENT; variables.set('otlp.capture_content', 'MOA_OTLP_CAPTURE_CONTENT'); }
   if (env.MOA_OTLP_MAX_EXPORT_BYTES) { otlp.max_export_bytes = env.MOA_OTLP_MAX_EXPORT_BYTES; variables.set('otlp.max_export_bytes', 'MOA_OTLP_MAX_EXPORT_BYTES'); }
   if (Object.keys(otlp).length > 0) out.otlp = otlp;
@@ -218,6 +225,20 @@ function noticeOnceToStderr(line: string): void {
   if (shown.has(line)) return;
   shown.add(line);
   process.stderr.write(`${line}\n`);
+}
+
+/**
+ * Headers from OTEL_EXPORTER_OTLP_(TRACES_)HEADERS are for the endpoint the
+ * same variables name. When code or the config file chose another endpoint,
+ * those headers (an observability vendor's key, say) must not travel there.
+ */
+function withoutStrayStandardHeaders(merged: Record<string, unknown>, fromEnv: Layer): Record<string, unknown> {
+  const envOtlp = fromEnv.values.otlp;
+  const otlp = merged.otlp;
+  if (!isPlainObject(envOtlp) || envOtlp.headers === undefined || !isPlainObject(otlp)) return merged;
+  if (otlp.headers !== envOtlp.headers || otlp.endpoint === envOtlp.endpoint) return merged;
+  const { headers: _dropped, ...rest } = otlp;
+  return { ...merged, otlp: rest };
 }
 
 /** Earlier layers win; `otlp`, `presets` and `providers` merge key by key. */

@@ -31,14 +31,16 @@ export function cutTextToBytes(text: string, maxBytes: number): string {
 
 /**
  * A copy of a JSON-like value in which every string longer than `maxBytes`
- * (UTF-8) is cut; keys are kept whole. Values that need no cut are shared, not copied.
+ * (UTF-8) is cut; keys are kept whole. `before` transforms each string before
+ * it is measured (masking: a secret must be masked before a cut can break
+ * it). Values that need no change are shared, not copied.
  */
-export function capStrings<T>(value: T, maxBytes: number): T {
-  if (typeof value === 'string') return cutTextToBytes(value, maxBytes) as T;
+export function capStrings<T>(value: T, maxBytes: number, before?: (text: string) => string): T {
+  if (typeof value === 'string') return cutTextToBytes(before ? before(value) : value, maxBytes) as T;
   if (Array.isArray(value)) {
     let changed = false;
     const out = value.map((item) => {
-      const capped = capStrings(item, maxBytes);
+      const capped = capStrings(item, maxBytes, before);
       if (capped !== item) changed = true;
       return capped;
     });
@@ -48,7 +50,7 @@ export function capStrings<T>(value: T, maxBytes: number): T {
     let changed = false;
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      const capped = capStrings(item, maxBytes);
+      const capped = capStrings(item, maxBytes, before);
       if (capped !== item) changed = true;
       Object.defineProperty(out, key, { value: capped, enumerable: true, writable: true, configurable: true });
     }

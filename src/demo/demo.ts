@@ -22,6 +22,8 @@ export interface DemoOptions {
   dir?: string;
   /** OTLP/HTTP base URL of a collector (spans go to `<url>/v1/traces`). */
   otlpUrl?: string;
+  /** `http/protobuf` (default) or `http/json`. */
+  otlpProtocol?: 'http/protobuf' | 'http/json';
   stream?: boolean;
   /** Progress, as it happens: each user question, assistant message (tool calls as `[calls name(args)]`) and tool result. */
   onMessage?: (role: 'user' | 'assistant' | 'tool', text: string) => void;
@@ -62,7 +64,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       save_traces: true,
       trace_dir: dir,
       // A local demo: give a collector that is not there a few seconds, not the default ten.
-      otlp: otlpEndpoint ? { enabled: true, endpoint: otlpEndpoint, timeout_ms: 3000 } : { enabled: false },
+      otlp: otlpEndpoint
+        ? { enabled: true, endpoint: otlpEndpoint, timeout_ms: 3000, ...(options.otlpProtocol ? { protocol: options.otlpProtocol } : {}) }
+        : { enabled: false },
       service_name: 'moa-otel-demo',
     },
     // Hermetic: the user's config file and OTEL_* variables do not change what the demo does.

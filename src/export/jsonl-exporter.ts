@@ -30,7 +30,7 @@ import {
 import { AppendWriter, type WriterStats } from './append-writer.js';
 import { flushAtExit, type ExitFlushable } from './exit-flush.js';
 import { encodeLine, RawSlots } from './json-line.js';
-import { TurnAssembler, type AssemblerLimits, type Iteration, type PartialReason, type SeenSpan } from './turn-assembler.js';
+import { parentOf, TurnAssembler, type AssemblerLimits, type Iteration, type PartialReason, type SeenSpan } from './turn-assembler.js';
 import { buildTurnRecord, isMoaCall, isMoaRoot } from './turn-record.js';
 
 export interface JsonlTurnExporterOptions extends AssemblerLimits {
@@ -54,6 +54,8 @@ export interface JsonlExporterStats extends WriterStats {
   partialTurnsWritten: number;
   /** Spans that arrived after shutdown and could not be written. */
   spansAfterShutdown: number;
+  /** Spans that ended after their iteration was already written as partial (evicted). */
+  spansAfterEviction: number;
 }
 
 /** The shared core: gathers iterations and writes their lines. */
@@ -79,6 +81,7 @@ class TurnFileSink implements ExitFlushable {
       turnsSkippedCacheHit: this.turnsSkippedCacheHit,
       partialTurnsWritten: this.partialTurnsWritten,
       spansAfterShutdown: this.spansAfterShutdown,
+      spansAfterEviction: this.assembler.lateSpans,
     };
   }
 
@@ -91,9 +94,11 @@ class TurnFileSink implements ExitFlushable {
     if (isMoaRoot(seen)) {
       requestPayload(span);
       this.assembler.rootStarted(seen);
-    } else if (isMoaCall(seen) && seen.parentSpanContext) {
+    } else if (isMoaCall(seen)) {
+      const parent = parentOf(seen);
+      if (!parent) return;
       requestPayload(span);
-      this.assembler.callStarted(seen, seen.parentSpanContext.traceId, seen.parentSpanContext.spanId);
+      this.assembler.callStarted(seen, parent.traceId, parent.spanId);
     }
     this.trackPending();
   }
@@ -103,8 +108,10 @@ class TurnFileSink implements ExitFlushable {
       if (isMoaRoot(span) || isMoaCall(span)) this.spansAfterShutdown += 1;
       return;
     }
-    if (isMoaRoot(span)) this.write(this.assembler.rootEnded(span));
-    else if (isMoaCall(span)) this.assembler.callEnded(span);
+    if (isMoaRoot(span)) {
+      const iteration = this.assembler.rootEnded(span);
+      if (iteration) this.write(iteration);
+    } else if (isMoaCall(span)) this.assembler.callEnded(span);
     this.trackPending();
   }
 

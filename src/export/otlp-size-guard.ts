@@ -13,22 +13,24 @@
  *    batch into consecutive requests that each fit the limit;
  *  - shortens the content attributes of a span that alone is too big
  *    (see `otlp/content-shrink.ts`);
- *  - drops the content attributes altogether when content capture is off.
+ *  - drops content altogether when content capture is off (attributes, the
+ *    content event, error texts: `trace/span-content.ts`).
  *
  * Spans are never mutated (every processor sees the same objects): changed
  * spans are exported as copies. `OtlpHttpTraceExporter` applies the guard
  * itself; `SizeBoundedSpanExporter` puts it in front of any other exporter.
  */
-import { diag, type Attributes } from '@opentelemetry/api';
+import { diag } from '@opentelemetry/api';
 import { CauseReporter } from '../base/cause-reporter.js';
 import { errorText } from '../base/errors.js';
 import { EXPORT_FAILED, EXPORT_SUCCESS, type ExportResultLike, type FinishedSpan, type SpanExporterLike } from '../trace/span-data.js';
-import { CONTENT_ATTRIBUTES, shrinkContent, type MeasuredSpan } from './otlp/content-shrink.js';
+import { ContentPolicy } from '../trace/content-policy.js';
+import { spanThroughPolicy } from '../trace/span-content.js';
+import { shrinkContent, type MeasuredSpan } from './otlp/content-shrink.js';
 import { otlpEncoding, type OtlpEncoding } from './otlp/encoding.js';
 import { DEFAULT_OTLP_PROTOCOL, type OtlpProtocol } from './otlp/protocol.js';
-import { withAttributes } from './otlp/span-copy.js';
 
-export { truncationMarker } from './otlp/content-shrink.js';
+export { truncationMarker } from '../content/truncation.js';
 
 export interface ExportPlanOptions {
   /** Upper bound for one request body, in bytes (before any compression). */
@@ -98,11 +100,11 @@ function packIntoChunks(measured: readonly MeasuredSpan[], max: number): Finishe
   return chunks;
 }
 
+/** With content capture off, no content leaves: attributes, the content event, error texts. */
+const NO_CONTENT = new ContentPolicy({ capture: 'NO_CONTENT' });
+
 function withoutContent(span: FinishedSpan): FinishedSpan {
-  if (!CONTENT_ATTRIBUTES.some((key) => key in span.attributes)) return span;
-  const attributes: Attributes = { ...span.attributes };
-  for (const key of CONTENT_ATTRIBUTES) delete attributes[key];
-  return withAttributes(span, attributes);
+  return spanThroughPolicy(span, NO_CONTENT);
 }
 
 export interface SizeBoundedSpanExporterOptions {

@@ -31,8 +31,19 @@ export interface AssemblerLimits {
 
 export type PartialReason = 'evicted' | 'shutdown' | 'process exit';
 
+/** How many evicted iterations are remembered, so their late spans are recognised (a bounded memory). */
+const EVICTED_REMEMBERED = 10_000;
+
 export class TurnAssembler {
   private readonly pending = new Map<string, Iteration>();
+  /**
+   * Iterations already written as partial records. A span of one that ends
+   * later must not open a second, wrong record of the same turn: it is
+   * counted instead (`lateSpans`).
+   */
+  private readonly evicted = new Set<string>();
+  /** Spans that arrived for an iteration already written as partial. */
+  lateSpans = 0;
   private readonly maxPending: number;
   private readonly maxPendingMs: number;
 
@@ -46,17 +57,19 @@ export class TurnAssembler {
   }
 
   rootStarted(root: SeenSpan): void {
-    this.entry(keyOf(root.spanContext().traceId, root.spanContext().spanId)).root = root;
+    const entry = this.entry(keyOf(root.spanContext().traceId, root.spanContext().spanId));
+    if (entry) entry.root = root;
   }
 
   callStarted(call: SeenSpan, parentTraceId: string, parentSpanId: string): void {
-    this.entry(keyOf(parentTraceId, parentSpanId)).calls.push({ span: call, ended: false });
+    this.entry(keyOf(parentTraceId, parentSpanId))?.calls.push({ span: call, ended: false });
   }
 
   callEnded(call: FinishedSpan): void {
-    const parent = call.parentSpanContext;
+    const parent = parentOf(call);
     if (!parent) return;
     const entry = this.entry(keyOf(parent.traceId, parent.spanId));
+    if (!entry) return;
     const seen = entry.calls.find((c) => c.span === call || c.span.spanContext().spanId === call.spanContext().spanId);
     if (seen) {
       seen.span = call;
@@ -66,9 +79,17 @@ export class TurnAssembler {
     }
   }
 
-  /** The root ended: its iteration leaves the assembler, complete (calls still running are marked so). */
-  rootEnded(root: FinishedSpan): Iteration {
+  /**
+   * The root ended: its iteration leaves the assembler, complete (calls still
+   * running are marked so). Undefined when it was already written as partial.
+   */
+  rootEnded(root: FinishedSpan): Iteration | undefined {
     const key = keyOf(root.spanContext().traceId, root.spanContext().spanId);
+    if (this.evicted.has(key)) {
+      this.evicted.delete(key);
+      this.lateSpans += 1;
+      return undefined;
+    }
     const entry = this.pending.get(key) ?? { root, rootEnded: true, calls: [], firstSeenAt: this.now() };
     this.pending.delete(key);
     entry.root = root;
@@ -83,8 +104,12 @@ export class TurnAssembler {
     return all;
   }
 
-  private entry(key: string): Iteration {
+  private entry(key: string): Iteration | undefined {
     let entry = this.pending.get(key);
+    if (!entry && this.evicted.has(key)) {
+      this.lateSpans += 1;
+      return undefined;
+    }
     if (!entry) {
       this.evictStale();
       entry = { root: undefined, rootEnded: false, calls: [], firstSeenAt: this.now() };
@@ -100,9 +125,26 @@ export class TurnAssembler {
       const tooMany = this.pending.size >= this.maxPending;
       if (!tooMany && now - entry.firstSeenAt < this.maxPendingMs) break;
       this.pending.delete(key);
+      this.remember(key);
       this.onEvicted(entry);
     }
   }
+
+  private remember(key: string): void {
+    this.evicted.add(key);
+    // A Set keeps insertion order: forget the oldest first.
+    if (this.evicted.size > EVICTED_REMEMBERED) this.evicted.delete(this.evicted.values().next().value as string);
+  }
+}
+
+/**
+ * The parent of a span: `parentSpanContext` (OpenTelemetry JS 2.x and 3.x),
+ * or the parent id older SDKs give beside the span's own trace id.
+ */
+export function parentOf(span: SeenSpan): { traceId: string; spanId: string } | undefined {
+  if (span.parentSpanContext) return span.parentSpanContext;
+  const legacy = (span as { parentSpanId?: unknown }).parentSpanId;
+  return typeof legacy === 'string' && legacy !== '' ? { traceId: span.spanContext().traceId, spanId: legacy } : undefined;
 }
 
 function keyOf(traceId: string, spanId: string): string {

@@ -92,8 +92,9 @@ function callEntry(span: SeenSpan, ended: boolean, role: string, context: Record
   const payload = payloadOf(span);
   const failed = ended && span.status?.code === SpanStatusCode.ERROR;
   const error = ended ? callError(span as FinishedSpan, payload, context.policy) : NOT_ENDED;
-  let output = ended && !failed ? callOutput(span as FinishedSpan, payload, context.policy) : null;
-  // A failed reference reads "[failed: <reason>]", as the original wrote it; a failed aggregator has no answer.
+  // A failed aggregator keeps what had arrived before it failed (a stream cut short), beside its `error`.
+  let output = ended && (!failed || role === A.ROLE_AGGREGATOR) ? callOutput(span as FinishedSpan, payload, context.policy) : null;
+  // A failed reference reads "[failed: <reason>]", as the original wrote it.
   if (role === A.ROLE_REFERENCE && error !== null) output = failedOutput(error);
   const startedAt = span.startTime ? epochSeconds(span.startTime) : null;
   const endedAt = ended && span.endTime ? epochSeconds(span.endTime) : null;

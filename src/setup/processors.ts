@@ -3,18 +3,16 @@
  * the JSONL turn processor (lossless, synchronous) and, only when moa-otel's
  * own OTLP settings ask for it, an OTLP exporter that ships MoA spans only.
  */
-import type { Context, Span } from '@opentelemetry/api';
+import { diag, type Context, type Span } from '@opentelemetry/api';
 import { resolveConfig, type MoaOptions, type ResolveConfigContext } from '../config/load.js';
 import type { Env } from '../config/paths.js';
 import type { MoaConfig } from '../config/schema.js';
 import { JsonlSpanProcessor } from '../export/jsonl-exporter.js';
 import { ByteBoundedBatchSpanProcessor, OtlpHttpTraceExporter, OtlpProtocolError, resolveOtlpProtocol, type OtlpProtocol } from '../export/otlp/index.js';
-import { MoaConfigError } from '../config/load.js';
-import { safeStringify, tryParseJson } from '../content/safe-json.js';
-import { CONTENT_ATTRIBUTES, INSTRUMENTATION_SCOPE } from '../trace/attributes.js';
+import { INSTRUMENTATION_SCOPE } from '../trace/attributes.js';
 import { ContentPolicy, standardContentSwitches, type ContentPolicyOptions } from '../trace/content-policy.js';
 import { MoaInstrumentation } from '../trace/instrumentation.js';
-import { contentRedactionOf } from '../trace/payloads.js';
+import { spanThroughPolicy } from '../trace/span-content.js';
 import type { FinishedSpan, SpanProcessorLike } from '../trace/span-data.js';
 
 export const DEFAULT_OTLP_TRACES_URL = 'http://localhost:4318/v1/traces';
@@ -87,10 +85,14 @@ export function buildProcessors(config: MoaConfig, env: Env): BuiltProcessors {
  * not registered globally.
  */
 export function createMoaSpanProcessors(options: MoaOptions = {}, context: ResolveConfigContext = {}): MoaSpanProcessors {
-  const env = withoutStandardOtlpEndpoint(context.env ?? process.env);
+  const env = withoutStandardOtlpExporter(context.env ?? process.env);
   const config = resolveConfig(options, { ...context, env });
   const built = buildProcessors(config, env);
-  const instrumentation = new MoaInstrumentation({ ...contentOptions(config, context.env ?? process.env), env: context.env ?? process.env });
+  const instrumentation = new MoaInstrumentation({
+    ...contentOptions(config, context.env ?? process.env),
+    env: context.env ?? process.env,
+    ...(built.jsonl ? { recordingExpectedFor: 'the JSONL files' } : {}),
+  });
   const processors = [built.jsonl, built.otlp].filter((p): p is SpanProcessorLike => p !== undefined);
   return Object.assign(processors, { instrumentation, config, jsonl: built.jsonl, otlpUrl: built.otlpUrl });
 }
@@ -101,8 +103,10 @@ function otlpProtocol(config: MoaConfig, env: Env): OtlpProtocol {
   try {
     return resolveOtlpProtocol(env);
   } catch (err) {
-    if (err instanceof OtlpProtocolError) throw new MoaConfigError(`moa config: ${err.message}`);
-    throw err;
+    if (!(err instanceof OtlpProtocolError)) throw err;
+    // A protocol moa-otel does not speak (grpc) names some other exporter's choice: export anyway, say so once.
+    diag.warn(`moa-otel: ${err.message}; moa-otel exports with http/protobuf`);
+    return 'http/protobuf';
   }
 }
 
@@ -136,8 +140,7 @@ export class MoaSpansOnly implements SpanProcessorLike {
   }
 
   onEnd(span: FinishedSpan): void {
-    if (!isOurs(span)) return;
-    this.inner.onEnd(this.policy.covers(contentRedactionOf(span)) ? span : this.masked(span));
+    if (isOurs(span)) this.inner.onEnd(spanThroughPolicy(span, this.policy));
   }
 
   forceFlush(): Promise<void> {
@@ -147,49 +150,22 @@ export class MoaSpansOnly implements SpanProcessorLike {
   shutdown(): Promise<void> {
     return this.inner.shutdown();
   }
-
-  /** The span as seen through this policy: a view with masked content attributes, everything else inherited. */
-  private masked(span: FinishedSpan): FinishedSpan {
-    const attributes = { ...span.attributes };
-    for (const key of CONTENT_ATTRIBUTES) {
-      const value = attributes[key];
-      if (typeof value !== 'string') continue;
-      if (!this.policy.spanContent) delete attributes[key];
-      else {
-        // Masked value by value: a pattern must never run across JSON string boundaries.
-        const parsed = tryParseJson(value);
-        attributes[key] = parsed === undefined ? this.policy.redactText(value) : safeStringify(parsed, this.policy.replacer);
-      }
-    }
-    const events = span.events.map((event) => {
-      if (event.name !== 'exception' || !event.attributes) return event;
-      const { 'exception.message': message, 'exception.stacktrace': stack, ...rest } = event.attributes;
-      if (!this.policy.spanContent) return { ...event, attributes: rest };
-      return {
-        ...event,
-        attributes: {
-          ...rest,
-          ...(typeof message === 'string' ? { 'exception.message': this.policy.redactText(message) } : {}),
-          ...(typeof stack === 'string' ? { 'exception.stacktrace': this.policy.redactText(stack) } : {}),
-        },
-      };
-    });
-    return Object.create(span, {
-      attributes: { value: attributes, enumerable: true },
-      events: { value: events, enumerable: true },
-    }) as FinishedSpan;
-  }
 }
 
 function isOurs(span: Partial<FinishedSpan>): boolean {
-  return span.instrumentationScope?.name === INSTRUMENTATION_SCOPE;
+  // Older SDKs name the scope `instrumentationLibrary`.
+  const scope = span.instrumentationScope ?? (span as { instrumentationLibrary?: { name?: string } }).instrumentationLibrary;
+  return scope?.name === INSTRUMENTATION_SCOPE;
 }
 
-/** The environment without the standard OTLP endpoint variables (they configure the application's exporter). */
-function withoutStandardOtlpEndpoint(env: Env): Env {
-  const out: Record<string, string | undefined> = { ...env };
-  delete out.OTEL_EXPORTER_OTLP_ENDPOINT;
-  delete out.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+/**
+ * The environment without the standard OTLP exporter variables: in an
+ * application's provider they configure the application's exporter — its
+ * endpoint, its credentials (headers), its protocol — never moa-otel's.
+ */
+function withoutStandardOtlpExporter(env: Env): Env {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(env)) if (!name.startsWith('OTEL_EXPORTER_OTLP_')) out[name] = value;
   return out;
 }
 

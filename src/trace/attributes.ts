@@ -45,6 +45,10 @@ export const OPENINFERENCE_SPAN_KIND = 'openinference.span.kind';
 export const OPENINFERENCE_CHAIN = 'CHAIN';
 export const INPUT_VALUE = 'input.value';
 export const OUTPUT_VALUE = 'output.value';
+/** Says the value is text: Phoenix otherwise guesses JSON from a call's response attributes. */
+export const INPUT_MIME_TYPE = 'input.mime_type';
+export const OUTPUT_MIME_TYPE = 'output.mime_type';
+export const MIME_TEXT = 'text/plain';
 
 export const SERVER_ADDRESS = 'server.address';
 export const SERVER_PORT = 'server.port';

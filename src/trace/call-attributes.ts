@@ -65,8 +65,14 @@ export function rootEndAttributes(totals: TurnTotals, policy: ContentPolicy): At
   };
   if (totals.costUsd !== null) attrs[A.MOA_COST_USD] = totals.costUsd;
   if (policy.backendHints && policy.spanContent) {
-    if (totals.input) attrs[A.INPUT_VALUE] = displayText(totals.input, policy);
-    if (totals.output) attrs[A.OUTPUT_VALUE] = displayText(totals.output, policy);
+    if (totals.input) {
+      attrs[A.INPUT_VALUE] = displayText(totals.input, policy);
+      attrs[A.INPUT_MIME_TYPE] = A.MIME_TEXT;
+    }
+    if (totals.output) {
+      attrs[A.OUTPUT_VALUE] = displayText(totals.output, policy);
+      attrs[A.OUTPUT_MIME_TYPE] = A.MIME_TEXT;
+    }
   }
   return attrs;
 }
@@ -135,12 +141,16 @@ export function inputMessagesAttribute(messages: readonly ChatMessage[] | readon
   return contentJson(toGenAiMessages(messages), policy);
 }
 
-/** Any content value as it may appear on a span: display cap first, then serialized through the masking replacer. */
+/**
+ * Any content value as it may appear on a span: masked, then cut to the
+ * display cap (in that order — a secret cut first might no longer match its
+ * pattern), serialized through the masking replacer (which also masks keys).
+ */
 export function contentJson(value: unknown, policy: ContentPolicy): string {
   let shown = value;
   if (policy.maxContentBytes !== undefined) {
     try {
-      shown = capStrings(value, policy.maxContentBytes);
+      shown = capStrings(value, policy.maxContentBytes, (text) => policy.redactText(text));
     } catch {
       // Nesting too deep to walk: shown uncut (the OTLP size guard still bounds the request).
     }
@@ -187,7 +197,10 @@ export function callEndAttributes(outcome: CallOutcome, policy: ContentPolicy): 
     if (messages !== undefined) attrs[A.GEN_AI_OUTPUT_MESSAGES] = messages;
     // Phoenix's tables show a call's `output.value`: the text, not the JSON of the messages.
     const answer = policy.backendHints ? answerText(outcome.output, outcome.toolCalls) : null;
-    if (answer !== null) attrs[A.OUTPUT_VALUE] = displayText(answer, policy);
+    if (answer !== null) {
+      attrs[A.OUTPUT_VALUE] = displayText(answer, policy);
+      attrs[A.OUTPUT_MIME_TYPE] = A.MIME_TEXT;
+    }
   }
   if (outcome.responseModel) attrs[A.GEN_AI_RESPONSE_MODEL] = outcome.responseModel;
   if (outcome.responseId) attrs[A.GEN_AI_RESPONSE_ID] = outcome.responseId;

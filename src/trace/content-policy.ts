@@ -55,6 +55,12 @@ export class ContentPolicy {
    * loaded copies of moa-otel agree on it: it is built from pattern text).
    */
   readonly redaction: string;
+  /**
+   * Identifies everything this policy does to span content (capture mode,
+   * display cap, redaction): spans are stamped with it, and a sink with the
+   * same stamp has nothing left to do.
+   */
+  readonly stamp: string;
 
   readonly #redactor: Redactor;
 
@@ -69,6 +75,7 @@ export class ContentPolicy {
     this.maxContentBytes = options.maxContentBytes !== undefined && options.maxContentBytes > 0 ? options.maxContentBytes : undefined;
     this.backendHints = options.backendHints ?? true;
     this.redaction = redactionFingerprint(this.patterns);
+    this.stamp = `${this.capture}|${this.maxContentBytes ?? ''}|${this.redaction}`;
   }
 
   get redacts(): boolean {

@@ -20,6 +20,12 @@ export interface MoaInstrumentationOptions extends ContentPolicyOptions {
   /** Where metrics go; default the global meter provider (resolved when the first turn starts). */
   meterProvider?: MeterProvider;
   /**
+   * What is lost when the provider does not record a turn (its sampler
+   * dropped it), e.g. "the JSONL files": said once through `diag`, and
+   * counted in `stats.turnsNotRecorded`. Unset: a dropped turn is expected.
+   */
+  recordingExpectedFor?: string;
+  /**
    * Where the standard switches are read (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
    * OTEL_SEMCONV_STABILITY_OPT_IN) when the options above do not set them. Default `process.env`.
    */
@@ -34,16 +40,26 @@ export interface MoaTurnStarter {
 export class MoaInstrumentation implements MoaTurnStarter {
   readonly policy: ContentPolicy;
   #provider: TracerProvider | undefined;
+  #recordingExpectedFor: string | undefined;
+  #turnsNotRecorded = 0;
   #meterProvider: MeterProvider | undefined;
   #env: TurnEnvironment | undefined;
   readonly #problems = diagProblemReporter();
 
   constructor(options: MoaInstrumentationOptions = {}) {
-    const { tracerProvider: _provider, meterProvider, env, ...policy } = options;
+    const { tracerProvider: _provider, meterProvider, env, spanContent, recordingExpectedFor, ...policy } = options;
+    this.#recordingExpectedFor = recordingExpectedFor;
     this.#meterProvider = meterProvider;
-    // Explicit options win over the standard environment switches.
-    this.policy = new ContentPolicy({ ...standardContentSwitches(env ?? process.env), ...stripUndefined(policy) });
+    // Explicit options win over the standard environment switches; the
+    // `spanContent` shorthand is an explicit capture mode too.
+    const explicit = stripUndefined({ ...policy, ...(spanContent !== undefined && policy.capture === undefined ? { capture: spanContent ? 'SPAN_ONLY' as const : 'NO_CONTENT' as const } : {}) });
+    this.policy = new ContentPolicy({ ...standardContentSwitches(env ?? process.env), ...explicit });
     this.#provider = options.tracerProvider;
+  }
+
+  /** Turns the tracer provider did not record (sampled out) while recording was expected. */
+  get stats(): { turnsNotRecorded: number } {
+    return { turnsNotRecorded: this.#turnsNotRecorded };
   }
 
   /** The tracer named `moa-otel` of this instrumentation's provider. */
@@ -75,12 +91,19 @@ export class MoaInstrumentation implements MoaTurnStarter {
     this.#env = undefined;
   }
 
+  private turnNotRecorded(lost: string): void {
+    this.#turnsNotRecorded += 1;
+    this.#problems.fail('not recorded', () => `moa-otel: the tracer provider's sampler did not record an MoA turn, so it is missing from ${lost}; `
+      + 'sample the `moa-otel` scope always (or use setupMoaTracing, whose provider always records). Later ones are counted in instrumentation.stats.turnsNotRecorded');
+  }
+
   private environment(): TurnEnvironment {
     return this.#env ??= {
       tracer: (this.#provider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_SCOPE, PACKAGE_VERSION),
       policy: this.policy,
       problems: this.#problems,
       metrics: new MoaMetrics(() => this.#meterProvider ?? metrics.getMeterProvider()),
+      ...(this.#recordingExpectedFor !== undefined ? { notRecorded: () => this.turnNotRecorded(this.#recordingExpectedFor as string) } : {}),
     };
   }
 }
@@ -100,11 +123,31 @@ let defaultInstance: MoaInstrumentation | undefined;
  * default is created once and never changes: it holds no policy of anyone's.)
  */
 export function startMoaTurn(options: StartMoaTurnOptions): MoaTurn {
-  // A caller bug (no options at all) still gets a turn: startTurn copes with missing fields.
-  const { instrumentation, tracer, ...turn } = (options ?? {}) as StartMoaTurnOptions;
-  if (instrumentation) return instrumentation.startTurn(turn);
   const fallback = (defaultInstance ??= new MoaInstrumentation());
-  return tracer ? fallback.startTurnOn(tracer, turn) : fallback.startTurn(turn);
+  let instrumentation: MoaTurnStarter | undefined;
+  let tracer: Tracer | undefined;
+  try {
+    // Options may be anything a caller hands over (getters that throw, a
+    // proxy): only the two routing fields are read here, each on its own.
+    instrumentation = readOption(options, 'instrumentation');
+    tracer = readOption(options, 'tracer');
+  } catch {
+    // Unreadable options: the default instance records what startTurn can read.
+  }
+  try {
+    if (instrumentation) return instrumentation.startTurn(options);
+  } catch {
+    // Another copy's instrumentation failed: record with the default instead of losing the turn.
+  }
+  return tracer ? fallback.startTurnOn(tracer, options) : fallback.startTurn(options);
+}
+
+function readOption<K extends 'instrumentation' | 'tracer'>(options: StartMoaTurnOptions, key: K): StartMoaTurnOptions[K] | undefined {
+  try {
+    return options !== null && typeof options === 'object' ? options[key] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

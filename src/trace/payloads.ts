@@ -51,14 +51,14 @@ const CALL_PAYLOAD = Symbol.for('moa-otel.call-payload.v1');
 const TURN_PAYLOAD = Symbol.for('moa-otel.turn-payload.v1');
 /** Set by a JSONL processor when a span starts: "I will write this call, give me its exact content". */
 const WANTS_PAYLOAD = Symbol.for('moa-otel.wants-payload.v1');
-/** The redaction span content attributes went through, for sinks that enforce their own. */
-const CONTENT_REDACTION = Symbol.for('moa-otel.content-redaction.v1');
+/** The content policy a span's content went through (`ContentPolicy.stamp`), for sinks that enforce their own. */
+const CONTENT_STAMP = Symbol.for('moa-otel.content-stamp.v1');
 
 type Marked = {
   [CALL_PAYLOAD]?: CallPayload;
   [TURN_PAYLOAD]?: TurnPayload;
   [WANTS_PAYLOAD]?: true;
-  [CONTENT_REDACTION]?: string;
+  [CONTENT_STAMP]?: string;
 };
 
 // Symbol keys are invisible to Object.keys and JSON.stringify of the span,
@@ -89,10 +89,10 @@ export function payloadRequested(span: Span | object): boolean {
   return (span as Marked)[WANTS_PAYLOAD] === true;
 }
 
-export function markContentRedaction(span: object, redaction: string): void {
-  (span as Marked)[CONTENT_REDACTION] = redaction;
+export function markContentStamp(span: object, stamp: string): void {
+  (span as Marked)[CONTENT_STAMP] = stamp;
 }
 
-export function contentRedactionOf(span: object): string | undefined {
-  return (span as Marked)[CONTENT_REDACTION];
+export function contentStampOf(span: object): string | undefined {
+  return (span as Marked)[CONTENT_STAMP];
 }

@@ -26,7 +26,7 @@ import {
 } from './call-attributes.js';
 import type { ContentPolicy } from './content-policy.js';
 import { callMetricAttributes, type MoaMetrics } from './metrics.js';
-import { attachPayload, attachTurnPayload, markContentRedaction, payloadRequested, type CallPayload } from './payloads.js';
+import { attachPayload, attachTurnPayload, markContentStamp, payloadRequested, type CallPayload } from './payloads.js';
 import type {
   AggregatorCall, AggregatorEnd, AggregatorStart, CallEnd, CallStart, Cost, MoaTurn, ReferenceCall, ReferenceStart,
   ResponseInfo, ToolCall, TurnOptions,
@@ -43,6 +43,8 @@ export interface TurnEnvironment {
   problems: CauseReporter;
   /** Where call and turn measurements go (the instrumentation's meter). */
   metrics: MoaMetrics;
+  /** Called when a turn's root comes back not recording (the provider's sampler dropped it). */
+  notRecorded?: () => void;
 }
 
 /** A reporter of instrumentation problems through the OpenTelemetry diagnostic logger. */
@@ -59,8 +61,10 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
     const root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes: rootStartAttributes({ ...facts, sessionId: facts.sessionText }, policy) }, parent);
     if (!root.isRecording()) {
       root.end();
+      env.notRecorded?.();
       return noopTurn(root.spanContext(), parent);
     }
+    markContentStamp(root, policy.stamp);
     if (payloadRequested(root)) {
       attachTurnPayload(root, {
         sessionId: facts.sessionId, preset: facts.preset, fanout: facts.fanout ?? null,
@@ -191,11 +195,18 @@ class RecordingTurn implements MoaTurn {
     const policy = this.policy;
     // The root shows the user's question: found now, while the messages are as sent.
     if (this.questionGiven === undefined && policy.spanContent && policy.backendHints) {
-      if (role === A.ROLE_AGGREGATOR) this.question = turnQuestion(messages, undefined, this.references.length > 0);
-      else if (this.question === undefined && this.references.length === 0) this.question = turnQuestion(undefined, messages, true);
+      try {
+        if (role === A.ROLE_AGGREGATOR) this.question = turnQuestion(messages, undefined, this.references.length > 0);
+        else if (this.question === undefined && this.references.length === 0) this.question = turnQuestion(undefined, messages, true);
+      } catch {
+        // An unreadable message only costs the root its displayed question.
+      }
     }
-    // Content is serialized for spans only when the policy sends it somewhere.
-    const inputJson = policy.capturesContent ? inputMessagesAttribute(messages, policy) : undefined;
+    // Content is serialized for spans only when the policy sends it somewhere,
+    // and a message that cannot be read (a getter that throws) costs the
+    // content, never the call.
+    const inputJson = policy.capturesContent ? contentOrPlaceholder(() => inputMessagesAttribute(messages, policy)) : undefined;
+    const toolsJson = policy.capturesContent && Array.isArray(tools) && tools.length > 0 ? contentOrPlaceholder(() => contentJson(tools, policy)) : undefined;
     const span = this.tracer.startSpan(callSpanName(model), {
       kind: SpanKind.CLIENT,
       // The aggregator links to every reference, saying which one and how it went.
@@ -214,10 +225,10 @@ class RecordingTurn implements MoaTurn {
         conversationId: this.sessionId,
         reasoningLevel: typeof reasoningLevel === 'string' ? reasoningLevel : null,
       }, policy.spanContent
-        ? { inputMessages: inputJson, ...(Array.isArray(tools) && tools.length > 0 ? { toolDefinitions: contentJson(tools, policy) } : {}) }
+        ? { inputMessages: inputJson, ...(toolsJson !== undefined ? { toolDefinitions: toolsJson } : {}) }
         : {}),
     }, this.context);
-    if (policy.capturesContent) markContentRedaction(span, policy.redaction);
+    markContentStamp(span, policy.stamp);
     // The exact messages are serialized only for a JSONL sink that asked for them.
     const payload: CallPayload | undefined = payloadRequested(span)
       ? {
@@ -232,7 +243,7 @@ class RecordingTurn implements MoaTurn {
       serverAddress: stringOrUndefined(read(start, 'serverAddress')), serverPort: typeof serverPort === 'number' ? serverPort : undefined,
     });
     return new RecordingCall(span, trace.setSpan(this.context, span), role, extra.stream ?? false, payload, this.policy,
-      this.problems, policy.eventContent ? inputJson : undefined, { metrics: this.metrics, attributes: measure },
+      this.problems, policy.eventContent ? { input: inputJson, tools: toolsJson } : undefined, { metrics: this.metrics, attributes: measure },
       (outcome) => this.callEnded(role, span.spanContext(), outcome));
   }
 
@@ -315,8 +326,8 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     private readonly payload: CallPayload | undefined,
     private readonly policy: ContentPolicy,
     private readonly problems: CauseReporter,
-    /** The input messages as sent to spans, kept for the content event when capture includes events. */
-    private readonly eventInput: string | undefined,
+    /** The call's content as sent to spans, kept for the content event when capture includes events. */
+    private readonly eventContent: { input: string | undefined; tools: string | undefined } | undefined,
     private readonly measurement: { metrics: MoaMetrics; attributes: import('@opentelemetry/api').Attributes },
     private readonly onEnded: (outcome: CallOutcome) => void,
   ) {
@@ -340,13 +351,14 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     }
   };
 
-  readonly fail = (error?: unknown): void => {
+  readonly fail = (error?: unknown, received?: AggregatorEnd | null): void => {
     if (this.state !== 'open') return;
     this.state = 'ending';
     let type = '_OTHER';
     try {
       type = errorType(error);
       this.recordFailure(error, type);
+      if (received && typeof received === 'object') this.recordReceived(received);
     } catch (err) {
       reportProblem(this.problems, 'call.fail', err);
     } finally {
@@ -416,14 +428,36 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
         : {}),
     };
     this.span.setAttributes(callEndAttributes(outcome, this.policy));
-    if (this.eventInput !== undefined) {
-      const outputJson = outputMessagesAttribute(outcome, this.policy);
-      this.span.addEvent(A.GEN_AI_INFERENCE_DETAILS_EVENT, {
-        [A.GEN_AI_INPUT_MESSAGES]: this.eventInput,
-        ...(outputJson !== undefined ? { [A.GEN_AI_OUTPUT_MESSAGES]: outputJson } : {}),
-      });
-    }
+    this.addContentEvent(outputMessagesAttribute(outcome, this.policy));
     return { failed: false, usage, costUsd: exactCost, answer: answerText(output, toolCalls) };
+  }
+
+  /** What a failed call had received (a stream cut short): its text and tool calls, and usage when known. */
+  private recordReceived(received: AggregatorEnd): void {
+    const rawOutput = read(received, 'output');
+    const output = typeof rawOutput === 'string' ? this.policy.redactText(rawOutput) : null;
+    const rawToolCalls = read(received, 'toolCalls');
+    const toolCalls = Array.isArray(rawToolCalls) && rawToolCalls.length > 0 ? rawToolCalls as readonly ToolCall[] : null;
+    if (this.payload) {
+      this.payload.output = output;
+      this.payload.toolCallsJson = toolCalls ? safeStringify(toolCalls, this.policy.replacer) : null;
+    }
+    const usageGiven = read(received, 'usage');
+    if (usageGiven && typeof usageGiven === 'object') this.measuredUsage = sanitizeUsage(usageGiven as Partial<Usage>);
+    this.span.setAttributes(callEndAttributes({
+      output, toolCalls, finishReason: 'error', usage: this.measuredUsage, cost: asCost(read(received, 'cost')),
+    }, this.policy));
+  }
+
+  /** The content event (capture EVENT_ONLY or SPAN_AND_EVENT): what the call was sent and, when it answered, the answer. */
+  private addContentEvent(outputJson: string | undefined): void {
+    if (!this.eventContent) return;
+    const { input, tools } = this.eventContent;
+    this.span.addEvent(A.GEN_AI_INFERENCE_DETAILS_EVENT, {
+      ...(input !== undefined ? { [A.GEN_AI_INPUT_MESSAGES]: input } : {}),
+      ...(tools !== undefined ? { [A.GEN_AI_TOOL_DEFINITIONS]: tools } : {}),
+      ...(outputJson !== undefined ? { [A.GEN_AI_OUTPUT_MESSAGES]: outputJson } : {}),
+    });
   }
 
   private recordFailure(error: unknown, type: string): void {
@@ -432,6 +466,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
       this.payload.error = reason;
       this.payload.output = null;
     }
+    this.addContentEvent(undefined);
     this.span.setAttributes({
       [A.ERROR_TYPE]: type,
       ...(this.role === A.ROLE_AGGREGATOR
@@ -452,6 +487,16 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
       this.span.recordException({ name: errorName(error, type) });
       this.span.setStatus({ code: SpanStatusCode.ERROR, message: type });
     }
+  }
+}
+
+const UNREADABLE_MESSAGES = JSON.stringify([{ role: 'unknown', parts: [{ type: 'text', content: '[moa-otel: this content could not be read]' }] }]);
+
+function contentOrPlaceholder(serialize: () => string): string {
+  try {
+    return serialize();
+  } catch {
+    return UNREADABLE_MESSAGES;
   }
 }
 

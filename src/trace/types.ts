@@ -112,6 +112,8 @@ export interface AggregatorCall extends CallHandle {
   /** Record the moment the first streamed chunk arrived. */
   firstChunk(): void;
   end(result?: AggregatorEnd | null): void;
+  /** Fails the call; `received` is what had arrived before it failed (a cut stream), recorded with the error. */
+  fail(error: unknown, received?: AggregatorEnd | null): void;
 }
 
 export interface MoaTurn {

@@ -4,7 +4,9 @@
  * session file and, with --otlp, to a collector. No keys, no network.
  */
 import path from 'node:path';
-import type { CliCommand, CliIo } from '../command.js';
+import { CliError, type CliCommand, type CliIo } from '../command.js';
+import { errorText } from '../../base/errors.js';
+import { resolveOtlpProtocol } from '../../export/otlp/protocol.js';
 import { runDemo } from '../../demo/demo.js';
 import { parseCommandArgs } from '../args.js';
 import { wantsColor } from '../color.js';
@@ -42,9 +44,17 @@ async function runDemoCommand(argv: string[], io: CliIo): Promise<number> {
 
   write('moa-otel demo: scripted models on 127.0.0.1, no keys, no network\n\n');
   let streaming = false;
+  // The one standard variable the demo honours: which OTLP encoding to send.
+  let otlpProtocol: 'http/protobuf' | 'http/json' | undefined;
+  try {
+    otlpProtocol = values.otlp ? resolveOtlpProtocol(io.env) : undefined;
+  } catch (err) {
+    throw new CliError(errorText(err));
+  }
   const result = await runDemo({
     ...(dir ? { dir } : {}),
     ...(values.otlp ? { otlpUrl: values.otlp } : {}),
+    ...(otlpProtocol ? { otlpProtocol } : {}),
     stream: values.stream === true,
     onMessage: (role, text) => {
       // Streamed text is already on screen: end its line instead of printing it twice.
@@ -62,7 +72,7 @@ async function runDemoCommand(argv: string[], io: CliIo): Promise<number> {
     } : {}),
   });
 
-  let otlpFailed = false;
+  const otlpFailed = result.otlp !== undefined && (result.otlp.failedSpans + result.otlp.droppedSpans > 0 || result.otlp.exportedSpans === 0);
   if (json) {
     io.stdout.write(`${JSON.stringify({
       sessionId: result.sessionId,
@@ -78,10 +88,7 @@ async function runDemoCommand(argv: string[], io: CliIo): Promise<number> {
     if (result.otlpEndpoint && result.otlp) {
       const { exportedSpans, failedSpans, droppedSpans } = result.otlp;
       if (failedSpans + droppedSpans === 0 && exportedSpans > 0) write(`${exportedSpans} spans sent over OTLP to ${result.otlpEndpoint}\n`);
-      else {
-        io.stderr.write(`moa-otel demo: OTLP export to ${result.otlpEndpoint} failed for ${failedSpans + droppedSpans} of ${exportedSpans + failedSpans + droppedSpans} spans (is a collector listening there?)\n`);
-        otlpFailed = true;
-      }
+      else io.stderr.write(`moa-otel demo: OTLP export to ${result.otlpEndpoint} failed for ${failedSpans + droppedSpans} of ${exportedSpans + failedSpans + droppedSpans} spans (is a collector listening there?)\n`);
     }
     write(`\nnext: moa-otel show ${result.sessionFile}\n`);
   }

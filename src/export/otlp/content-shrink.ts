@@ -1,6 +1,7 @@
 /**
  * Shrinks the content attributes (`gen_ai.input.messages`,
- * `gen_ai.output.messages`) of a span that alone encodes above the export
+ * `gen_ai.output.messages`, `gen_ai.tool.definitions`, `input.value`,
+ * `output.value`) of a span that alone encodes above the export
  * limit: long strings are cut to a common length with a visible marker,
  * keeping the result valid GenAI message JSON, and the span is flagged
  * (`moa.content.truncated=true`; `moa.content.original_bytes` = UTF-8 size
@@ -9,13 +10,12 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import { tryParseJson } from '../../content/safe-json.js';
-import { GEN_AI_INPUT_MESSAGES, GEN_AI_OUTPUT_MESSAGES, MOA_CONTENT_ORIGINAL_BYTES, MOA_CONTENT_TRUNCATED } from '../../trace/attributes.js';
+import { truncationMarker } from '../../content/truncation.js';
+import { CONTENT_ATTRIBUTES, GEN_AI_OUTPUT_MESSAGES, MOA_CONTENT_ORIGINAL_BYTES, MOA_CONTENT_TRUNCATED } from '../../trace/attributes.js';
 import type { FinishedSpan } from '../../trace/span-data.js';
 import type { OtlpEncoding } from './encoding.js';
 import type { OtlpProtocol } from './protocol.js';
 import { withAttributes } from './span-copy.js';
-
-export const CONTENT_ATTRIBUTES = [GEN_AI_INPUT_MESSAGES, GEN_AI_OUTPUT_MESSAGES] as const;
 
 /** Strings this short (roles, part types, ids, tool names) are structure, not content: never cut. */
 const KEEP_STRINGS_UP_TO = 64;
@@ -28,11 +28,6 @@ export interface MeasuredSpan {
   span: FinishedSpan;
   /** Encoded size of a request holding this span alone. */
   bytes: number;
-}
-
-/** The text appended where content was cut; visible in any backend's attribute view. */
-export function truncationMarker(removedChars: number): string {
-  return `…[moa-otel: truncated ${removedChars} chars]`;
 }
 
 /** One content attribute, parsed when it is JSON (it normally is), else kept as text. */
