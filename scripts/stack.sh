@@ -6,6 +6,8 @@
 #   scripts/stack.sh build    build (or reuse) both binaries, print their paths and build times
 #   scripts/stack.sh paths    print OTELCOL_BIN=... and JAEGER_BIN=... (no build)
 #   scripts/stack.sh up       build if needed, start Jaeger then the collector in the background
+#                             (traces to Phoenix too: TRACES_EXPORTERS='[otlp_grpc/jaeger, file/spans, otlp_http/phoenix]',
+#                             with scripts/phoenix.sh up)
 #   scripts/stack.sh down     stop what `up` started
 #   scripts/stack.sh status   show whether each service is running and healthy
 #
@@ -37,11 +39,9 @@ export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 # The generated modules live outside any VCS checkout; don't let Go look for one.
 case " ${GOFLAGS:-} " in *" -buildvcs="*) ;; *) export GOFLAGS="${GOFLAGS:-} -buildvcs=false" ;; esac
 
-log() { printf '[stack] %s\n' "$*" >&2; }
-die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
-
-now_s() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }'; }
+LOG_PREFIX=stack
+# shellcheck source=scripts/lib/services.sh
+source "$REPO_ROOT/scripts/lib/services.sh"
 
 manifest_key() {
   # A changed manifest (or Go version) must produce a new binary, not reuse a stale one.
@@ -149,34 +149,11 @@ export JAEGER_QUERY_GRPC_PORT="${JAEGER_QUERY_GRPC_PORT:-16685}"
 export JAEGER_HEALTH_PORT="${JAEGER_HEALTH_PORT:-13134}"
 export JAEGER_OTLP_ENDPOINT="${JAEGER_OTLP_ENDPOINT:-127.0.0.1:$JAEGER_OTLP_GRPC_PORT}"
 export SPAN_FILE_PATH="${SPAN_FILE_PATH:-$RUN_DIR/data/spans.jsonl}"
+export METRICS_FILE_PATH="${METRICS_FILE_PATH:-$RUN_DIR/data/metrics.jsonl}"
+# Where scripts/phoenix.sh up serves; the collector sends there only when
+# TRACES_EXPORTERS names otlp_http/phoenix (see collector/otelcol.yaml).
+export PHOENIX_ENDPOINT="${PHOENIX_ENDPOINT:-http://127.0.0.1:6006}"
 export COLLECTOR_METRICS_LEVEL="${COLLECTOR_METRICS_LEVEL:-none}"
-
-is_running() { [[ -f "$RUN_DIR/$1.pid" ]] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
-
-wait_healthy() {
-  local name="$1" url="$2" i
-  for ((i = 0; i < 60; i++)); do
-    if curl -fsS -o /dev/null "$url" 2>/dev/null; then
-      log "$name: healthy ($url)"
-      return
-    fi
-    is_running "$name" || die "$name exited; see $RUN_DIR/$name.log"
-    sleep 0.5
-  done
-  die "$name did not become healthy at $url; see $RUN_DIR/$name.log"
-}
-
-start_service() {
-  local name="$1"
-  shift
-  if is_running "$name"; then
-    log "$name: already running (pid $(cat "$RUN_DIR/$name.pid"))"
-    return
-  fi
-  nohup "$@" >"$RUN_DIR/$name.log" 2>&1 &
-  echo $! >"$RUN_DIR/$name.pid"
-  log "$name: started (pid $!)"
-}
 
 cmd_up() {
   cmd_build >/dev/null
@@ -187,25 +164,7 @@ cmd_up() {
   wait_healthy collector "http://$OTLP_HOST:$HEALTH_CHECK_PORT/"
   log "send OTLP/HTTP to http://$OTLP_HOST:$OTLP_HTTP_PORT (e.g. npx moa-otel demo --otlp http://$OTLP_HOST:$OTLP_HTTP_PORT)"
   log "Jaeger query API: http://$JAEGER_HOST:$JAEGER_QUERY_HTTP_PORT/api/v3/services (no UI assets in a source build)"
-  log "collector file exporter: $SPAN_FILE_PATH"
-}
-
-stop_service() {
-  local name="$1" pid i
-  if ! is_running "$name"; then
-    rm -f "$RUN_DIR/$name.pid"
-    log "$name: not running"
-    return
-  fi
-  pid="$(cat "$RUN_DIR/$name.pid")"
-  kill -TERM "$pid"
-  for ((i = 0; i < 40; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.25
-  done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
-  rm -f "$RUN_DIR/$name.pid"
-  log "$name: stopped (pid $pid)"
+  log "collector file exporters: $SPAN_FILE_PATH, $METRICS_FILE_PATH"
 }
 
 cmd_down() {
@@ -216,20 +175,8 @@ cmd_down() {
 
 cmd_status() {
   local status=0
-  for entry in "collector|http://$OTLP_HOST:$HEALTH_CHECK_PORT/" "jaeger|http://$JAEGER_HOST:$JAEGER_HEALTH_PORT/status"; do
-    local name="${entry%%|*}" url="${entry#*|}"
-    if is_running "$name"; then
-      if curl -fsS -o /dev/null "$url" 2>/dev/null; then
-        echo "$name: running (pid $(cat "$RUN_DIR/$name.pid")), healthy"
-      else
-        echo "$name: running (pid $(cat "$RUN_DIR/$name.pid")), NOT healthy at $url"
-        status=1
-      fi
-    else
-      echo "$name: stopped"
-      status=1
-    fi
-  done
+  service_status collector "http://$OTLP_HOST:$HEALTH_CHECK_PORT/" || status=1
+  service_status jaeger "http://$JAEGER_HOST:$JAEGER_HEALTH_PORT/status" || status=1
   for bin in "$(collector_bin)" "$(jaeger_bin)"; do
     if [[ -x "$bin" ]]; then echo "binary: $bin"; else echo "binary missing: $bin (run: scripts/stack.sh build)"; fi
   done

@@ -14,6 +14,8 @@ import * as A from '../../src/trace/attributes.js';
 import { expectTurnMatchesRecord } from './support/assert-turn.js';
 import { collectorFileSpans, waitForFileSpans, waitForJaegerSpans } from './support/backends.js';
 import { readTurnRecords, recordSpanIds, runDemo } from './support/moa.js';
+import { keyValues } from './support/otlp-json.js';
+import { waitUntil } from './support/processes.js';
 import { binaries, COLLECTOR_CONFIG, REPO_ROOT, startCollector, startJaeger, type Collector, type Jaeger } from './support/stack.js';
 
 const execFileAsync = promisify(execFile);
@@ -23,7 +25,19 @@ const COMPOSE_COLLECTOR_ENV = {
   OTLP_HOST: '0.0.0.0',
   JAEGER_OTLP_ENDPOINT: 'jaeger:4317',
   SPAN_FILE_PATH: '/var/lib/otelcol/out/spans.jsonl',
+  METRICS_FILE_PATH: '/var/lib/otelcol/out/metrics.jsonl',
+  PHOENIX_ENDPOINT: 'http://phoenix:6006',
 };
+
+/** Traces to Phoenix too: what collector/README.md tells a docker-compose user to set. */
+const WITH_PHOENIX = '[otlp_grpc/jaeger, file/spans, otlp_http/phoenix]';
+
+/** docker compose's `${NAME:-default}` interpolation, from the host environment given. */
+function composeInterpolate(env: Record<string, string>, host: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).map(([key, value]) => [key, value.replace(/\$\{([A-Z_]+):-([^}]*)\}/g, (_, name: string, fallback: string) => host[name] ?? fallback)]),
+  );
+}
 
 async function validate(configPath: string, env: Record<string, string>): Promise<{ ok: boolean; output: string }> {
   try {
@@ -47,26 +61,47 @@ describe('collector configuration', () => {
     await rm(scratch, { recursive: true, force: true });
   });
 
-  it('the configuration docker-compose.yml mounts validates with the built collector', async () => {
+  it('the configuration docker-compose.yml mounts validates with the built collector, with and without Phoenix', async () => {
     const compose = parseYaml(await readFile(join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as {
-      services: Record<string, { volumes?: string[]; environment?: Record<string, string>; image?: string }>;
+      services: Record<string, { volumes?: string[]; environment?: Record<string, string>; image?: string; profiles?: string[] }>;
     };
     const collector = compose.services['otel-collector'];
     expect(collector?.volumes).toContain('./collector/otelcol.yaml:/etc/otelcol-contrib/config.yaml:ro');
     expect(collector?.environment).toMatchObject(COMPOSE_COLLECTOR_ENV);
     expect(collector?.image).toBe('otel/opentelemetry-collector-contrib:0.161.0');
 
-    const result = await validate(COLLECTOR_CONFIG, collector?.environment ?? {});
-    expect(result.output).toBe('');
-    expect(result.ok).toBe(true);
+    const hosts: Array<Record<string, string>> = [{}, { TRACES_EXPORTERS: WITH_PHOENIX }];
+    for (const host of hosts) {
+      const result = await validate(COLLECTOR_CONFIG, composeInterpolate(collector?.environment ?? {}, host));
+      expect(result.output, JSON.stringify(host)).toBe('');
+      expect(result.ok, JSON.stringify(host)).toBe(true);
+    }
+
+    // The optional Phoenix service runs the version the e2e tests install, and stays quiet.
+    const version = (await readFile(join(REPO_ROOT, 'scripts', 'phoenix.sh'), 'utf8')).match(/^PHOENIX_VERSION="([^"]+)"/m)?.[1];
+    const phoenix = compose.services.phoenix;
+    expect(phoenix?.image).toBe(`arizephoenix/phoenix:version-${version}`);
+    expect(phoenix?.profiles).toEqual(['phoenix']);
+    expect(phoenix?.environment).toMatchObject({ PHOENIX_TELEMETRY_ENABLED: 'false', PHOENIX_ALLOW_EXTERNAL_RESOURCES: 'false' });
+  });
+
+  it('the traces pipeline merges requests only through byte-bounded exporter batches, never the span-counting batch processor', async () => {
+    const config = parseYaml(await readFile(COLLECTOR_CONFIG, 'utf8')) as {
+      exporters: Record<string, { sending_queue?: { sizer?: string; batch?: { sizer?: string; max_size?: unknown } } }>;
+      service: { pipelines: Record<string, { processors?: string[] }> };
+    };
+    expect(config.service.pipelines.traces?.processors).not.toContain('batch');
+    for (const id of ['otlp_grpc/jaeger', 'otlp_http/phoenix']) {
+      const queue = config.exporters[id]?.sending_queue;
+      expect(queue?.batch?.sizer ?? queue?.sizer, id).toBe('bytes');
+      expect(queue?.batch?.max_size, id).toBeDefined();
+    }
   });
 
   it('validation is real: a config naming an unknown component is rejected', async () => {
     const broken = join(scratch, 'broken.yaml');
-    const text = (await readFile(COLLECTOR_CONFIG, 'utf8')).replace(
-      'exporters: [otlp_grpc/jaeger, file/spans]',
-      'exporters: [otlp_grpc/jaeger, file/spans, kafka]',
-    );
+    const text = (await readFile(COLLECTOR_CONFIG, 'utf8')).replace('exporters: [file/metrics]', 'exporters: [file/metrics, kafka]');
+    expect(text).toContain('kafka');
     await writeFile(broken, text);
     const result = await validate(broken, COMPOSE_COLLECTOR_ENV);
     expect(result.ok).toBe(false);
@@ -75,7 +110,7 @@ describe('collector configuration', () => {
 
   it('the builder manifest holds exactly the components the configuration uses', async () => {
     const config = parseYaml(await readFile(COLLECTOR_CONFIG, 'utf8')) as Record<string, Record<string, unknown>>;
-    const used = (section: string) => Object.keys(config[section] ?? {}).map((id) => id.split('/')[0]).sort();
+    const used = (section: string) => [...new Set(Object.keys(config[section] ?? {}).map((id) => id.split('/')[0]))].sort();
     const { stdout } = await execFileAsync(binaries().otelcol, ['components'], { timeout: 60_000 });
     const built = parseYaml(stdout) as Record<string, Array<{ name: string }> | undefined>;
     const names = (section: string) => (built[section] ?? []).map((c) => c.name).sort();
@@ -86,6 +121,24 @@ describe('collector configuration', () => {
     expect(names('connectors')).toEqual([]);
   });
 });
+
+/** The sum/gauge data points of one OTLP JSON ExportMetricsServiceRequest, flattened. */
+function metricDataPoints(request: unknown): Array<{ metric: string; value: number; attributes: Record<string, unknown> }> {
+  type Metric = { name: string; sum?: { dataPoints?: Point[] }; gauge?: { dataPoints?: Point[] } };
+  type Point = { asInt?: string | number; asDouble?: number; attributes?: unknown };
+  const r = request as { resourceMetrics?: Array<{ scopeMetrics?: Array<{ metrics?: Metric[] }> }> };
+  return (r.resourceMetrics ?? []).flatMap((rm) =>
+    (rm.scopeMetrics ?? []).flatMap((sm) =>
+      (sm.metrics ?? []).flatMap((m) =>
+        [...(m.sum?.dataPoints ?? []), ...(m.gauge?.dataPoints ?? [])].map((p) => ({
+          metric: m.name,
+          value: Number(p.asInt ?? p.asDouble),
+          attributes: keyValues(p.attributes),
+        })),
+      ),
+    ),
+  );
+}
 
 describe('demo turns through the collector', () => {
   let work: string;
@@ -101,6 +154,57 @@ describe('demo turns through the collector', () => {
     await collector?.stop();
     await jaeger?.stop();
     await rm(work, { recursive: true, force: true });
+  });
+
+  it('metrics posted to the collector (OTLP/HTTP, /v1/metrics) land in its metrics file, not among the spans', async () => {
+    const probe = `moa-e2e-${Date.now()}`;
+    const nowNanos = String(BigInt(Date.now()) * 1_000_000n);
+    const request = {
+      resourceMetrics: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'moa-otel-e2e' } }] },
+          scopeMetrics: [
+            {
+              scope: { name: 'moa-otel' },
+              metrics: [
+                {
+                  name: 'gen_ai.client.token.usage',
+                  unit: '{token}',
+                  sum: {
+                    aggregationTemporality: 2,
+                    isMonotonic: true,
+                    dataPoints: [{ asInt: '42', timeUnixNano: nowNanos, startTimeUnixNano: nowNanos, attributes: [{ key: 'probe', value: { stringValue: probe } }] }],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const response = await fetch(`${collector.otlpHttpUrl}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+    });
+    expect(response.status).toBe(200);
+
+    const found = await waitUntil(
+      'the collector metrics file to hold the posted data point',
+      async () => {
+        const text = await readFile(collector.metricsFile, 'utf8').catch(() => '');
+        const points = text
+          .split('\n')
+          .filter((line) => line.trim() !== '')
+          .flatMap((line) => metricDataPoints(JSON.parse(line)))
+          .filter((p) => p.attributes.probe === probe);
+        return points.length > 0 ? points : undefined;
+      },
+      30_000,
+      250,
+    );
+    expect(found).toEqual([{ metric: 'gen_ai.client.token.usage', value: 42, attributes: { probe } }]);
+    expect(await readFile(collector.spanFile, 'utf8').catch(() => '')).not.toContain(probe);
   });
 
   it('every turn arrives in Jaeger and in the collector file as the MoA span tree of its JSONL record', async () => {

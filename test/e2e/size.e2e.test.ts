@@ -11,9 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { ChatMessage, MoaTracing } from '../../src/index.js';
+import type { MoaTracing } from '../../src/index.js';
 import * as A from '../../src/trace/attributes.js';
 import { expectTurnMatchesRecord } from './support/assert-turn.js';
+import { bulkyConversation as conversation, bulkyText, messageBytes } from './support/bulk.js';
 import { collectorFileSpans, jaegerTraceSpans, waitForFileSpans, waitForJaegerSpans } from './support/backends.js';
 import { readTurnRecords, recordScriptedTurn, recordSpanIds, sessionFiles, setupTestTracing, type ScriptedCall } from './support/moa.js';
 import { startCollector, startJaeger, type Collector, type Jaeger } from './support/stack.js';
@@ -22,28 +23,6 @@ const MIB = 1024 * 1024;
 const COLLECTOR_LIMIT = 1 * MIB;
 /** The exporter's own limit, safely under the collector's. */
 const MAX_EXPORT_BYTES = 900 * 1024;
-
-/** Varied, partly multi-byte text, so the cut is not tested on one repeated ASCII letter only. */
-function bulkyText(bytes: number, seed: number): string {
-  const words = ['mixture', 'of', 'agents', 'réponse', 'Größe', '模型', 'aggregator', 'advice', '"quoted"', 'back\\slash', '😀'];
-  const parts: string[] = [];
-  let size = 0;
-  for (let i = 0; size < bytes; i++) {
-    const word = words[(i * 7 + seed) % words.length] ?? 'x';
-    parts.push(word);
-    size += Buffer.byteLength(word) + 1;
-  }
-  return parts.join(' ');
-}
-
-function conversation(bytes: number, seed: number): ChatMessage[] {
-  return [
-    { role: 'system', content: `You advise on turn ${seed}.` },
-    { role: 'user', content: bulkyText(bytes / 2, seed) },
-    { role: 'assistant', content: bulkyText(bytes / 4, seed + 1) },
-    { role: 'user', content: [{ type: 'text', text: bulkyText(bytes / 4, seed + 2) }] },
-  ];
-}
 
 describe('a 25 MiB turn through a collector that takes at most 1 MiB per request', () => {
   let work: string;
@@ -92,8 +71,7 @@ describe('a 25 MiB turn through a collector that takes at most 1 MiB per request
       output: bulkyText(64 * 1024, i),
     }));
     const aggregator: ScriptedCall = { model: 'agg-model', provider: 'scripted', messages: conversation(7 * MIB, 99), output: bulkyText(200 * 1024, 5) };
-    const totalBytes = [...references, aggregator].reduce((sum, c) => sum + Buffer.byteLength(JSON.stringify(c.messages)), 0);
-    expect(totalBytes).toBeGreaterThanOrEqual(25 * MIB);
+    expect(messageBytes([...references, aggregator])).toBeGreaterThanOrEqual(25 * MIB);
 
     recordScriptedTurn(tracing, { sessionId: 'size-e2e', preset: 'big', references, aggregator });
     await tracing.forceFlush();

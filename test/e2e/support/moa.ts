@@ -44,11 +44,20 @@ export async function readTurnRecords(file: string): Promise<TurnRecordLine[]> {
     .map((line) => JSON.parse(line) as TurnRecordLine);
 }
 
+/** What `moa-otel demo --json` reports about its OTLP export. */
+export interface DemoOtlpReport {
+  endpoint: string;
+  exportedSpans: number;
+  failedSpans: number;
+  droppedSpans: number;
+}
+
 export interface DemoResult {
   sessionId: string;
   sessionFile: string;
   records: number;
   traceIds: string[];
+  otlp?: DemoOtlpReport;
 }
 
 /**
@@ -72,7 +81,13 @@ export async function runDemo(options: { dir: string; otlpUrl: string; home: str
 }
 
 /** Tracing set up like an application would, writing JSONL to `dir` and OTLP to `otlpUrl`. */
-export function setupTestTracing(options: { dir: string; home: string; otlpUrl: string; maxExportBytes?: number }): MoaTracing {
+export function setupTestTracing(options: {
+  dir: string;
+  home: string;
+  otlpUrl: string;
+  maxExportBytes?: number;
+  protocol?: 'http/protobuf' | 'http/json';
+}): MoaTracing {
   return setupMoaTracing(
     {
       save_traces: true,
@@ -81,6 +96,7 @@ export function setupTestTracing(options: { dir: string; home: string; otlpUrl: 
         enabled: true,
         endpoint: `${options.otlpUrl}/v1/traces`,
         ...(options.maxExportBytes !== undefined ? { max_export_bytes: options.maxExportBytes } : {}),
+        ...(options.protocol !== undefined ? { protocol: options.protocol } : {}),
       },
     },
     { env: { HOME: options.home, MOA_HOME: options.home }, ignoreConfigFile: true, registerGlobal: false },
@@ -122,6 +138,15 @@ export function recordScriptedTurn(
 export async function sessionFiles(dir: string): Promise<string[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
   return names.filter((n) => n.endsWith('.jsonl')).map((n) => join(dir, n));
+}
+
+/** The one turn record written under `dir` (one session file, one line); throws otherwise. */
+export async function onlyTurnRecord(dir: string): Promise<TurnRecordLine> {
+  const files = await sessionFiles(dir);
+  if (files.length !== 1 || !files[0]) throw new Error(`expected one session file in ${dir}, found ${files.length}`);
+  const records = await readTurnRecords(files[0]);
+  if (records.length !== 1 || !records[0]) throw new Error(`expected one turn record in ${files[0]}, found ${records.length}`);
+  return records[0];
 }
 
 /** Every span id a record names: root, each reference, the aggregator. */

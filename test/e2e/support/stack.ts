@@ -6,7 +6,7 @@
  * person uses (collector/otelcol.yaml, collector/jaeger-local.yaml).
  */
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { freePort, startService, waitForHealthy, type ServiceProcess } from './processes.js';
@@ -20,7 +20,7 @@ export function binaries(): { otelcol: string; jaeger: string } {
 }
 
 /** Only what the binaries need: nothing from the developer's OTEL_* settings leaks in. */
-function baseEnv(): NodeJS.ProcessEnv {
+export function baseEnv(): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME };
 }
 
@@ -33,7 +33,12 @@ export interface Jaeger {
   stop(): Promise<void>;
 }
 
-export async function startJaeger(workDir: string): Promise<Jaeger> {
+export interface JaegerOptions {
+  /** Its OTLP/gRPC receiver's limit in MiB (collector/jaeger-local.yaml: 64; gRPC's default: 4). */
+  maxRecvMsgSizeMib?: number;
+}
+
+export async function startJaeger(workDir: string, options: JaegerOptions = {}): Promise<Jaeger> {
   const [otlpGrpc, queryHttp, queryGrpc, health] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const env = {
     ...baseEnv(),
@@ -42,6 +47,7 @@ export async function startJaeger(workDir: string): Promise<Jaeger> {
     JAEGER_QUERY_HTTP_PORT: String(queryHttp),
     JAEGER_QUERY_GRPC_PORT: String(queryGrpc),
     JAEGER_HEALTH_PORT: String(health),
+    ...(options.maxRecvMsgSizeMib !== undefined ? { JAEGER_OTLP_MAX_RECV_MSG_SIZE_MIB: String(options.maxRecvMsgSizeMib) } : {}),
   };
   await mkdir(workDir, { recursive: true });
   const service = startService('jaeger', binaries().jaeger, ['--config', JAEGER_CONFIG], env, join(workDir, 'jaeger.log'));
@@ -63,6 +69,10 @@ export interface CollectorOptions {
   /** Fixed ports, e.g. to start a collector where a test already sends. */
   httpPort?: number;
   grpcPort?: number;
+  /** Where the metrics pipeline's file exporter writes (default: beside spanFile). */
+  metricsFile?: string;
+  /** Base URL of a Phoenix to add as a traces exporter (otlp_http/phoenix). */
+  phoenixUrl?: string;
 }
 
 export interface Collector {
@@ -71,12 +81,14 @@ export interface Collector {
   otlpHttpUrl: string;
   httpPort: number;
   spanFile: string;
+  metricsFile: string;
   stop(): Promise<void>;
 }
 
 export async function startCollector(workDir: string, options: CollectorOptions): Promise<Collector> {
   const httpPort = options.httpPort ?? (await freePort());
   const [grpcPort, health] = await Promise.all([options.grpcPort ?? freePort(), freePort()]);
+  const metricsFile = options.metricsFile ?? join(dirname(options.spanFile), 'metrics.jsonl');
   const env = {
     ...baseEnv(),
     OTLP_HOST: '127.0.0.1',
@@ -85,10 +97,15 @@ export async function startCollector(workDir: string, options: CollectorOptions)
     HEALTH_CHECK_PORT: String(health),
     JAEGER_OTLP_ENDPOINT: options.jaegerOtlpGrpcEndpoint,
     SPAN_FILE_PATH: options.spanFile,
+    METRICS_FILE_PATH: metricsFile,
     SPAN_FILE_FLUSH_INTERVAL: '100ms',
     BATCH_TIMEOUT: '200ms',
     COLLECTOR_METRICS_LEVEL: 'none',
     ...(options.maxRequestBodyBytes !== undefined ? { OTLP_HTTP_MAX_REQUEST_BODY_SIZE: String(options.maxRequestBodyBytes) } : {}),
+    // The same knobs a docker-compose user sets to add Phoenix (collector/otelcol.yaml).
+    ...(options.phoenixUrl !== undefined
+      ? { TRACES_EXPORTERS: '[otlp_grpc/jaeger, file/spans, otlp_http/phoenix]', PHOENIX_ENDPOINT: options.phoenixUrl }
+      : {}),
   };
   await mkdir(workDir, { recursive: true });
   const service = startService('collector', binaries().otelcol, ['--config', COLLECTOR_CONFIG], env, join(workDir, `collector-${httpPort}.log`));
@@ -98,6 +115,7 @@ export async function startCollector(workDir: string, options: CollectorOptions)
     otlpHttpUrl: `http://127.0.0.1:${httpPort}`,
     httpPort,
     spanFile: options.spanFile,
+    metricsFile,
     stop: () => service.stop(),
   };
 }

@@ -1,0 +1,73 @@
+# Shared by scripts/stack.sh and scripts/phoenix.sh (sourced, not run): log
+# lines, timing, and background services with a pid file and a log under
+# RUN_DIR. The sourcing script sets LOG_PREFIX and RUN_DIR first.
+
+log() { printf '[%s] %s\n' "$LOG_PREFIX" "$*" >&2; }
+die() { printf '[%s] error: %s\n' "$LOG_PREFIX" "$*" >&2; exit 1; }
+
+now_s() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }'; }
+
+is_running() { [[ -f "$RUN_DIR/$1.pid" ]] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
+
+# wait_healthy NAME URL [SECONDS]: until URL answers 2xx; fails at once if NAME exited.
+wait_healthy() {
+  local name="$1" url="$2" seconds="${3:-30}" i start
+  start="$(now_s)"
+  for ((i = 0; i < seconds * 2; i++)); do
+    if curl -fsS -o /dev/null "$url" 2>/dev/null; then
+      log "$name: healthy after $(elapsed "$start")s ($url)"
+      return
+    fi
+    is_running "$name" || die "$name exited; see $RUN_DIR/$name.log"
+    sleep 0.5
+  done
+  die "$name did not become healthy at $url; see $RUN_DIR/$name.log"
+}
+
+# start_service NAME COMMAND [ARGS...]: in the background, unless already running.
+start_service() {
+  local name="$1"
+  shift
+  if is_running "$name"; then
+    log "$name: already running (pid $(cat "$RUN_DIR/$name.pid"))"
+    return
+  fi
+  nohup "$@" >"$RUN_DIR/$name.log" 2>&1 &
+  echo $! >"$RUN_DIR/$name.pid"
+  log "$name: started (pid $!)"
+}
+
+# stop_service NAME: SIGTERM, then SIGKILL after 10 s.
+stop_service() {
+  local name="$1" pid i
+  if ! is_running "$name"; then
+    rm -f "$RUN_DIR/$name.pid"
+    log "$name: not running"
+    return
+  fi
+  pid="$(cat "$RUN_DIR/$name.pid")"
+  kill -TERM "$pid"
+  for ((i = 0; i < 40; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.25
+  done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+  rm -f "$RUN_DIR/$name.pid"
+  log "$name: stopped (pid $pid)"
+}
+
+# service_status NAME URL: one line; returns 1 unless running and healthy.
+service_status() {
+  local name="$1" url="$2"
+  if ! is_running "$name"; then
+    echo "$name: stopped"
+    return 1
+  fi
+  if curl -fsS -o /dev/null "$url" 2>/dev/null; then
+    echo "$name: running (pid $(cat "$RUN_DIR/$name.pid")), healthy"
+  else
+    echo "$name: running (pid $(cat "$RUN_DIR/$name.pid")), NOT healthy at $url"
+    return 1
+  fi
+}

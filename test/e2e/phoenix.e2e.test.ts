@@ -1,0 +1,207 @@
+/**
+ * Arize Phoenix as a backend, read back through its own APIs:
+ * - `moa-otel demo` sending http/protobuf straight to Phoenix: the chat spans
+ *   are LLM spans with their messages and token counts as Phoenix shows them,
+ *   the root a CHAIN with the user's question and the answer, the session
+ *   view filled; http/json is refused by Phoenix (415), so the default matters;
+ * - a turn carrying more than 5 MB of messages through the project's collector
+ *   configuration (collector/otelcol.yaml, Phoenix added the way a
+ *   docker-compose user adds it) reaches Phoenix whole, and a Jaeger whose
+ *   receiver keeps gRPC's default 4 MiB limit too: the collector never merges
+ *   the requests moa-otel split into one larger than that.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatMessage, MoaTracing } from '../../src/index.js';
+import * as A from '../../src/trace/attributes.js';
+import { expectTurnMatchesRecord } from './support/assert-turn.js';
+import { waitForFileSpans, waitForJaegerSpans } from './support/backends.js';
+import { bulkyConversation, messageBytes } from './support/bulk.js';
+import { onlyTurnRecord, readTurnRecords, recordScriptedTurn, recordSpanIds, runDemo, setupTestTracing, type CallRecord, type ScriptedCall, type TurnRecordLine } from './support/moa.js';
+import {
+  expectedPhoenixMessage,
+  phoenixMessages,
+  phoenixSessions,
+  phoenixTraceSpans,
+  startPhoenix,
+  waitForPhoenixSpans,
+  type Phoenix,
+  type PhoenixSpan,
+} from './support/phoenix.js';
+import { startCollector, startJaeger, type Collector, type Jaeger } from './support/stack.js';
+
+const MB = 1_000_000;
+
+/** The user's latest question: the last user message of the conversation the references were shown. */
+function questionOf(record: TurnRecordLine): string {
+  const messages = (record.references[0]?.input_messages ?? []) as Array<{ role: string; content?: unknown }>;
+  const last = messages.filter((m) => m.role === 'user').at(-1);
+  if (typeof last?.content !== 'string') throw new Error('the record names no user question');
+  return last.content;
+}
+
+/** The turn's answer: the aggregator's text, else the tool calls it asked for. */
+function answerOf(record: TurnRecordLine): string {
+  const output = record.aggregator.output;
+  if (typeof output === 'string' && output !== '') return output;
+  const calls = (record.aggregator.tool_calls ?? []) as Array<{ function: { name: string; arguments: string } }>;
+  return `tool calls: ${calls.map((c) => `${c.function.name}(${c.function.arguments})`).join(', ')}`;
+}
+
+/** A chat span as Phoenix shows it: an LLM span with the call's model, messages and token counts. */
+function expectLlmSpanMatchesCall(span: PhoenixSpan, call: CallRecord, where: string): void {
+  expect(span.span_kind, `${where}: Phoenix span kind`).toBe('LLM');
+  expect(span.attributes['llm.model_name'], where).toBe(call.model);
+  expect(phoenixMessages(span.attributes, 'llm.input_messages'), `${where}: input messages`).toEqual(call.input_messages.map(expectedPhoenixMessage));
+  const [output] = phoenixMessages(span.attributes, 'llm.output_messages');
+  expect(output?.role, `${where}: output role`).toBe('assistant');
+  expect(output?.text, `${where}: output text`).toBe(call.output ?? '');
+  expect(output?.toolCalls.map((c) => c.name), `${where}: output tool calls`).toEqual(
+    ((call.tool_calls ?? []) as Array<{ function: { name: string } }>).map((c) => c.function.name),
+  );
+  if (call.usage) {
+    const u = call.usage;
+    expect(span.attributes['llm.token_count.prompt'], `${where}: prompt tokens`).toBe((u.input_tokens ?? 0) + (u.cache_read_tokens ?? 0) + (u.cache_write_tokens ?? 0));
+    expect(span.attributes['llm.token_count.completion'], `${where}: completion tokens`).toBe(u.output_tokens ?? 0);
+  }
+}
+
+describe('Arize Phoenix', () => {
+  let work: string;
+  let phoenix: Phoenix;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'moa-e2e-phoenix-'));
+    phoenix = await startPhoenix(work);
+  });
+  afterAll(async () => {
+    await phoenix?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('demo spans sent straight to Phoenix over http/protobuf: LLM chat spans with their messages, a CHAIN root with question and answer, the session view', async () => {
+    const demo = await runDemo({ dir: join(work, 'demo-traces'), otlpUrl: phoenix.url, home: join(work, 'home-demo') });
+    expect(demo.otlp?.endpoint).toBe(`${phoenix.url}/v1/traces`);
+    expect(demo.otlp?.failedSpans).toBe(0);
+    const records = await readTurnRecords(demo.sessionFile);
+    expect(records.length).toBeGreaterThanOrEqual(2);
+
+    for (const record of records) {
+      const spans = await waitForPhoenixSpans(phoenix.url, record.trace_id, recordSpanIds(record));
+      expect(spans, 'root + references + aggregator, each once').toHaveLength(record.references.length + 2);
+      const byId = new Map(spans.map((s) => [s.context.span_id, s]));
+
+      const root = byId.get(record.span_id);
+      expect(root?.name).toBe(A.ROOT_SPAN_NAME);
+      expect(root?.parent_id).toBeNull();
+      expect(root?.span_kind, 'Phoenix lists the turn as a chain').toBe('CHAIN');
+      expect(root?.attributes['input.value'], 'the user question').toBe(questionOf(record));
+      expect(root?.attributes['output.value'], 'the answer').toBe(answerOf(record));
+      expect(root?.attributes['session.id']).toBe(record.session_id);
+
+      record.references.forEach((ref, index) => {
+        const span = byId.get(ref.span_id);
+        if (!span) throw new Error(`reference ${index} missing in Phoenix`);
+        expect(span.parent_id).toBe(record.span_id);
+        expectLlmSpanMatchesCall(span, ref, `reference ${index} (${ref.label})`);
+        // The text, not the JSON of the response: what Phoenix's span table shows.
+        expect(span.attributes['output.value'], `reference ${index} output.value`).toBe(ref.output);
+      });
+      const agg = byId.get(record.aggregator.span_id);
+      if (!agg) throw new Error('aggregator missing in Phoenix');
+      expect(agg.parent_id).toBe(record.span_id);
+      expectLlmSpanMatchesCall(agg, record.aggregator, 'aggregator');
+      expect(agg.attributes['output.value'], 'aggregator output.value').toBe(answerOf(record));
+    }
+
+    // The sessions view: one conversation, opened by the first question, closed by the last answer.
+    const sessions = await phoenixSessions(phoenix.url);
+    const session = sessions.find((s) => s.sessionId === demo.sessionId);
+    expect(session, `session ${demo.sessionId} in Phoenix`).toBeDefined();
+    expect(session?.numTraces).toBeGreaterThanOrEqual(records.length);
+    const first = records[0];
+    const last = records.at(-1);
+    if (!first || !last) throw new Error('no records');
+    expect(session?.firstInput?.value).toBe(questionOf(first));
+    expect(session?.lastOutput?.value).toBe(answerOf(last));
+  });
+
+  it('control: the same kind of turn sent as http/json is refused by Phoenix (415) and never shows up', async () => {
+    const dir = join(work, 'json-traces');
+    const json = setupTestTracing({ dir, home: join(work, 'home-json'), otlpUrl: phoenix.url, protocol: 'http/json' });
+    const messages: ChatMessage[] = [{ role: 'user', content: 'sent as JSON' }];
+    recordScriptedTurn(json, {
+      sessionId: 'phoenix-json',
+      preset: 'json',
+      references: [{ model: 'ref', provider: 'scripted', messages, output: 'advice' }],
+      aggregator: { model: 'agg', provider: 'scripted', messages, output: 'answer' },
+    });
+    await json.forceFlush();
+    await json.shutdown();
+    // The turn itself never depends on the export: its record is there.
+    const record = await onlyTurnRecord(dir);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await phoenixTraceSpans(phoenix.url, record.trace_id)).toEqual([]);
+  });
+
+  describe('a turn with more than 5 MB of messages through collector/otelcol.yaml', () => {
+    let jaeger: Jaeger;
+    let collector: Collector;
+    let tracing: MoaTracing | undefined;
+
+    beforeAll(async () => {
+      // A receiver left at gRPC's default limit, as any stock OTLP/gRPC backend has.
+      jaeger = await startJaeger(work, { maxRecvMsgSizeMib: 4 });
+      collector = await startCollector(work, {
+        jaegerOtlpGrpcEndpoint: jaeger.otlpGrpcEndpoint,
+        spanFile: join(work, 'out', 'spans.jsonl'),
+        phoenixUrl: phoenix.url,
+      });
+    });
+    afterAll(async () => {
+      await tracing?.shutdown();
+      await collector?.stop();
+      await jaeger?.stop();
+    });
+
+    it('reaches Phoenix whole, and a Jaeger that takes at most 4 MiB per request', async () => {
+      const dir = join(work, 'large-traces');
+      // moa-otel's defaults: http/protobuf, requests of at most 4 MiB.
+      tracing = setupTestTracing({ dir, home: join(work, 'home-large'), otlpUrl: collector.otlpHttpUrl });
+      const references: ScriptedCall[] = [0, 1, 2].map((i) => ({
+        model: `ref-model-${i}`,
+        provider: 'scripted',
+        messages: bulkyConversation(1.3 * MB, i * 10),
+        output: `advice ${i}`,
+      }));
+      const aggregator: ScriptedCall = { model: 'agg-model', provider: 'scripted', messages: bulkyConversation(1.4 * MB, 99), output: 'the answer' };
+      expect(messageBytes([...references, aggregator])).toBeGreaterThanOrEqual(5 * MB);
+
+      recordScriptedTurn(tracing, { sessionId: 'phoenix-large', preset: 'big', references, aggregator });
+      await tracing.forceFlush();
+      const record = await onlyTurnRecord(dir);
+
+      // Each span fits one request, so nothing is cut: every message arrives as sent.
+      const spans = await waitForPhoenixSpans(phoenix.url, record.trace_id, recordSpanIds(record), 120_000);
+      expect(spans).toHaveLength(5);
+      const byId = new Map(spans.map((s) => [s.context.span_id, s]));
+      record.references.forEach((ref, index) => {
+        const span = byId.get(ref.span_id);
+        if (!span) throw new Error(`reference ${index} missing in Phoenix`);
+        expectLlmSpanMatchesCall(span, ref, `large reference ${index}`);
+        expect(span.attributes[A.MOA_CONTENT_TRUNCATED]).toBeUndefined();
+      });
+      const agg = byId.get(record.aggregator.span_id);
+      if (!agg) throw new Error('aggregator missing in Phoenix');
+      expectLlmSpanMatchesCall(agg, record.aggregator, 'large aggregator');
+      expect(byId.get(record.span_id)?.span_kind).toBe('CHAIN');
+
+      const jaegerSpans = await waitForJaegerSpans(jaeger.queryUrl, record.trace_id, recordSpanIds(record), 60_000);
+      expectTurnMatchesRecord(jaegerSpans, record, { exactContent: true });
+      const fileSpans = (await waitForFileSpans(collector.spanFile, recordSpanIds(record))).filter((s) => s.traceId === record.trace_id);
+      expectTurnMatchesRecord(fileSpans, record, { exactContent: true });
+    });
+  });
+});
