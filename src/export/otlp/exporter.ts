@@ -156,8 +156,8 @@ export class OtlpHttpTraceExporter implements SpanExporterLike {
       result = { ok: false, attempts: 0, cause: 'encode', message: `could not encode the spans: ${errorText(error)}`, unavailable: false };
     }
     if (result.ok) {
-      this.stats.exportedSpans += chunk.length - Math.min(chunk.length, result.rejectedSpans);
-      this.recordRejections(result.rejectedSpans, result.rejectionMessage);
+      this.stats.exportedSpans += chunk.length - Math.min(chunk.length, result.rejectedItems);
+      this.recordRejections(result.rejectedItems, result.rejectionMessage);
       for (const cause of this.sendReporter.failing) {
         if (cause === 'partial success') continue;
         this.sendReporter.recover(cause, (failures) => `moa-otel: OTLP export to ${this.target} works again after ${failures} failed request${failures === 1 ? '' : 's'} (${cause})`);
