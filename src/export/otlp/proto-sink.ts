@@ -183,26 +183,16 @@ export class ProtoWriter implements ProtoSink {
   }
 
   packedFixed64(field: number, values: readonly number[]): void {
-    if (values.length === 0) return;
-    this.varint(tagOf(field, LENGTH_DELIMITED));
-    this.varint(8 * values.length);
-    for (const value of values) {
+    this.packed8(field, values, (value, at) => {
       const whole = asUint(value);
       const high = Math.floor(whole / TWO_POW_32);
-      this.buffer.writeUInt32LE(whole - high * TWO_POW_32, this.pos);
-      this.buffer.writeUInt32LE(high, this.pos + 4);
-      this.pos += 8;
-    }
+      this.buffer.writeUInt32LE(whole - high * TWO_POW_32, at);
+      this.buffer.writeUInt32LE(high, at + 4);
+    });
   }
 
   packedDouble(field: number, values: readonly number[]): void {
-    if (values.length === 0) return;
-    this.varint(tagOf(field, LENGTH_DELIMITED));
-    this.varint(8 * values.length);
-    for (const value of values) {
-      this.buffer.writeDoubleLE(value, this.pos);
-      this.pos += 8;
-    }
+    this.packed8(field, values, (value, at) => this.buffer.writeDoubleLE(value, at));
   }
 
   string(field: number, value: string): void {
@@ -243,6 +233,17 @@ export class ProtoWriter implements ProtoSink {
       throw new Error(`protobuf encoder: wrote ${this.pos} of ${this.buffer.length} bytes`);
     }
     return this.buffer;
+  }
+
+  /** A packed repeated field of eight-byte values; `put` writes one at a position. */
+  private packed8(field: number, values: readonly number[], put: (value: number, at: number) => void): void {
+    if (values.length === 0) return;
+    this.varint(tagOf(field, LENGTH_DELIMITED));
+    this.varint(8 * values.length);
+    for (const value of values) {
+      put(value, this.pos);
+      this.pos += 8;
+    }
   }
 
   private takeLength(): number {
