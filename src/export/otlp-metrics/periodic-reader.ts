@@ -14,6 +14,14 @@ import type { ResourceMetricsData } from './metric-data.js';
 
 export const DEFAULT_EXPORT_INTERVAL_MILLIS = 60_000;
 
+/**
+ * How long past an export's deadline `forceFlush`/`shutdown` still wait: the
+ * sender gives up at the deadline itself and says why ("no answer within
+ * …"); waiting a moment longer lets that reason be the one reported, rather
+ * than the abort that shutdown would otherwise race it with.
+ */
+const SETTLE_GRACE_MILLIS = 50;
+
 /** What the reader exports to (the OTLP/HTTP metrics exporter, or anything shaped like it). */
 export interface MetricsExporterLike {
   readonly timeoutMillis: number;
@@ -46,11 +54,11 @@ export class PeriodicMetricReader {
     this.timer.unref();
   }
 
-  /** Exports what is recorded now, after an export in flight; resolves within the export timeout. */
+  /** Exports what is recorded now, after an export in flight; resolves within the export timeout (and a moment). */
   async forceFlush(): Promise<void> {
     if (this.stopped) return;
     const timeout = this.options.exporter.timeoutMillis;
-    await settleWithin(this.exportNow(Date.now() + timeout), timeout);
+    await settleWithin(this.exportNow(Date.now() + timeout), timeout + SETTLE_GRACE_MILLIS);
   }
 
   /** Stops the timer, exports once more, and aborts whatever is still sending when the export timeout is up. */
@@ -59,7 +67,7 @@ export class PeriodicMetricReader {
     this.stopped = true;
     clearInterval(this.timer);
     const timeout = this.options.exporter.timeoutMillis;
-    await settleWithin(this.exportNow(Date.now() + timeout), timeout);
+    await settleWithin(this.exportNow(Date.now() + timeout), timeout + SETTLE_GRACE_MILLIS);
     this.options.exporter.shutdown();
   }
 

@@ -119,10 +119,11 @@ function checkedUrl(value: string, variable: string): string {
 function shownUrl(value: string): string {
   try {
     const url = new URL(value);
-    return `${url.protocol}//${url.host}${url.pathname}`;
+    if (url.protocol === 'http:' || url.protocol === 'https:') return `${url.protocol}//${url.host}${url.pathname}`;
   } catch {
-    return value.replace(/[?#].*$/, '').replace(/\/\/[^/@]*@/, '//').slice(0, 200);
+    // Not a URL: cut what could be secret from the text itself.
   }
+  return value.replace(/[?#].*$/, '').replace(/\/\/[^/@]*@/, '//').slice(0, 200);
 }
 
 function metricsProtocol(config: MoaConfig, env: Env): OtlpProtocol {
