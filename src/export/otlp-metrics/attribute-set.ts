@@ -8,8 +8,8 @@ import type { Attributes, AttributeValue } from '@opentelemetry/api';
 
 /** What an attribute set is when a metric has no room for another one. */
 export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
-/** Never the key of a real set: those are '' or start with '['. */
-export const OVERFLOW_KEY = '\u0000overflow';
+/** Never the key of a real set: those are '' or start with a digit. */
+export const OVERFLOW_KEY = 'overflow';
 
 function isPrimitive(value: unknown): value is string | number | boolean {
   const type = typeof value;
@@ -27,11 +27,31 @@ function validKeys(attributes: Attributes): string[] {
   return Object.keys(attributes).filter((key) => isAttributeValue(attributes[key])).sort();
 }
 
+/**
+ * The series key of an attribute set. Every piece is prefixed with its
+ * length (and each value with its type), so no two distinct sets share a
+ * key, without escaping anything: this runs on every measurement.
+ */
 export function attributeSetKey(attributes: Attributes | undefined): string {
   if (attributes === undefined) return '';
-  const keys = validKeys(attributes);
-  if (keys.length === 0) return '';
-  return JSON.stringify(keys.map((key) => [key, attributes[key]]));
+  let key = '';
+  for (const name of validKeys(attributes)) key += `${name.length}:${name}${valueKey(attributes[name] as AttributeValue)}`;
+  return key;
+}
+
+function valueKey(value: AttributeValue): string {
+  switch (typeof value) {
+    case 'string':
+      return `s${value.length}:${value}`;
+    case 'number':
+      return `n${value};`;
+    case 'boolean':
+      return value ? 't' : 'f';
+    default: {
+      const text = JSON.stringify(value);
+      return `a${text.length}:${text}`;
+    }
+  }
 }
 
 /** A frozen copy of the valid attributes, in key order. */

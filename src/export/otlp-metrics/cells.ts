@@ -23,7 +23,7 @@ export class SumCell implements Cell<NumberPoint> {
   }
 
   point(times: PointTimes): NumberPoint {
-    return { ...times, value: this.value };
+    return numberPoint(times, this.value);
   }
 }
 
@@ -35,7 +35,7 @@ export class LastValueCell implements Cell<NumberPoint> {
   }
 
   point(times: PointTimes): NumberPoint {
-    return { ...times, value: this.value };
+    return numberPoint(times, this.value);
   }
 }
 
@@ -61,8 +61,16 @@ export class HistogramCell implements Cell<HistogramPoint> {
   }
 
   point(times: PointTimes): HistogramPoint {
-    return { ...times, count: this.count, sum: this.sum, min: this.min, max: this.max, boundaries: this.boundaries, bucketCounts: [...this.counts] };
+    return {
+      attributes: times.attributes, startTime: times.startTime, time: times.time,
+      count: this.count, sum: this.sum, min: this.min, max: this.max, boundaries: this.boundaries, bucketCounts: this.counts.slice(),
+    };
   }
+}
+
+/** Spelled out rather than spread: every point then has one shape, which keeps the encoders' reads fast. */
+function numberPoint(times: PointTimes, value: number): NumberPoint {
+  return { attributes: times.attributes, startTime: times.startTime, time: times.time, value };
 }
 
 /** Index of the first boundary >= value (upper bounds are inclusive), or boundaries.length. */

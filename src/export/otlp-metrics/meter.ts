@@ -96,7 +96,7 @@ export class OwnMeter implements Meter {
     }
     const stream = this.streamFor(name, kind, options);
     return (value, attributes) => {
-      if (this.context.isRecording()) stream.record(value, attributes, this.context.now());
+      if (this.context.isRecording()) stream.record(value, attributes, this.context.now);
     };
   }
 

@@ -41,7 +41,8 @@ export class MetricStream {
     private readonly onTrouble: (trouble: MeasurementTrouble, stream: MetricStream) => void,
   ) {}
 
-  record(value: number, attributes: Attributes | undefined, now: HrTime): void {
+  /** `now` is read only when the measurement begins a series (its start time). */
+  record(value: number, attributes: Attributes | undefined, now: () => HrTime): void {
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       this.onTrouble('not a finite number', this);
       return;
@@ -72,7 +73,7 @@ export class MetricStream {
     }
   }
 
-  private seriesFor(attributes: Attributes | undefined, now: HrTime): Series<NumberPoint | HistogramPoint> {
+  private seriesFor(attributes: Attributes | undefined, now: () => HrTime): Series<NumberPoint | HistogramPoint> {
     const key = attributeSetKey(attributes);
     const existing = this.series.get(key);
     if (existing !== undefined) return existing;
@@ -81,8 +82,8 @@ export class MetricStream {
     return this.series.get(OVERFLOW_KEY) ?? this.newSeries(OVERFLOW_KEY, OVERFLOW_ATTRIBUTES, now);
   }
 
-  private newSeries(key: string, attributes: Attributes, now: HrTime): Series<NumberPoint | HistogramPoint> {
-    const series = { attributes, startTime: now, cell: this.newCell() };
+  private newSeries(key: string, attributes: Attributes, now: () => HrTime): Series<NumberPoint | HistogramPoint> {
+    const series = { attributes, startTime: now(), cell: this.newCell() };
     this.series.set(key, series);
     return series;
   }

@@ -166,9 +166,8 @@ export class ProtoWriter implements ProtoSink {
 
   fixed64(field: number, low: number, high: number): void {
     this.varint(tagOf(field, FIXED64));
-    this.buffer.writeUInt32LE(low >>> 0, this.pos);
-    this.buffer.writeUInt32LE(high >>> 0, this.pos + 4);
-    this.pos += 8;
+    this.uint32(low);
+    this.uint32(high);
   }
 
   sfixed64(field: number, value: number): void {
@@ -183,16 +182,21 @@ export class ProtoWriter implements ProtoSink {
   }
 
   packedFixed64(field: number, values: readonly number[]): void {
-    this.packed8(field, values, (value, at) => {
+    if (!this.startPacked8(field, values)) return;
+    for (const value of values) {
       const whole = asUint(value);
       const high = Math.floor(whole / TWO_POW_32);
-      this.buffer.writeUInt32LE(whole - high * TWO_POW_32, at);
-      this.buffer.writeUInt32LE(high, at + 4);
-    });
+      this.uint32(whole - high * TWO_POW_32);
+      this.uint32(high);
+    }
   }
 
   packedDouble(field: number, values: readonly number[]): void {
-    this.packed8(field, values, (value, at) => this.buffer.writeDoubleLE(value, at));
+    if (!this.startPacked8(field, values)) return;
+    for (const value of values) {
+      this.buffer.writeDoubleLE(value, this.pos);
+      this.pos += 8;
+    }
   }
 
   string(field: number, value: string): void {
@@ -235,15 +239,22 @@ export class ProtoWriter implements ProtoSink {
     return this.buffer;
   }
 
-  /** A packed repeated field of eight-byte values; `put` writes one at a position. */
-  private packed8(field: number, values: readonly number[], put: (value: number, at: number) => void): void {
-    if (values.length === 0) return;
+  /** The tag and length of a packed repeated field of eight-byte values; false (nothing written) when it is empty. */
+  private startPacked8(field: number, values: readonly number[]): boolean {
+    if (values.length === 0) return false;
     this.varint(tagOf(field, LENGTH_DELIMITED));
     this.varint(8 * values.length);
-    for (const value of values) {
-      put(value, this.pos);
-      this.pos += 8;
-    }
+    return true;
+  }
+
+  /** Four bytes, little-endian (by hand: Buffer's checked writers cost more than the write here). */
+  private uint32(value: number): void {
+    const buffer = this.buffer;
+    buffer[this.pos] = value & 0xff;
+    buffer[this.pos + 1] = (value >>> 8) & 0xff;
+    buffer[this.pos + 2] = (value >>> 16) & 0xff;
+    buffer[this.pos + 3] = (value >>> 24) & 0xff;
+    this.pos += 4;
   }
 
   private takeLength(): number {

@@ -1,5 +1,7 @@
-import { ValueType, type HrTime } from '@opentelemetry/api';
+import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { attributeSetKey } from '../../../src/export/otlp-metrics/attribute-set.js';
 import { DEFAULT_HISTOGRAM_BOUNDARIES } from '../../../src/export/otlp-metrics/cells.js';
 import type { HistogramPoint, MetricData, NumberPoint } from '../../../src/export/otlp-metrics/metric-data.js';
 import { OwnMeterProvider, type OwnMeterProviderOptions } from '../../../src/export/otlp-metrics/meter-provider.js';
@@ -221,5 +223,30 @@ describe('OwnMeterProvider aggregation (cumulative)', () => {
     counter.add(1);
     p.getMeter('m').createCounter('c').add(5);
     expect(valueBy(metrics(p).get('c'))).toEqual({ '{}': 1 });
+  });
+});
+
+describe('attribute set keys', () => {
+  /** What makes two sets one series: the same valid attributes, in any order. */
+  const canonical = (attributes: Attributes) => JSON.stringify(Object.keys(attributes).sort().map((key) => [key, attributes[key]]));
+  const text = fc.string({ unit: fc.constantFrom('a', ':', '1', 's', 'n', ';', '\u0000', 'é'), maxLength: 6 });
+  const value = fc.oneof(text, fc.integer({ min: -3, max: 12 }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.array(fc.oneof(text, fc.integer()), { maxLength: 3 }));
+  const attributes = fc.dictionary(text, value, { maxKeys: 4 }) as fc.Arbitrary<Attributes>;
+
+  it('are equal exactly when the sets are (no two distinct sets share a series)', () => {
+    fc.assert(fc.property(attributes, attributes, (a, b) => {
+      expect(attributeSetKey(a) === attributeSetKey(b)).toBe(canonical(a) === canonical(b));
+    }), { numRuns: 5000 });
+    // Values whose text could run together if pieces were not delimited by their lengths.
+    expect(attributeSetKey({ a: 'x1:bsy' })).not.toBe(attributeSetKey({ a: 'x', b: 'y' }));
+    expect(attributeSetKey({ 'a1:b': 1 })).not.toBe(attributeSetKey({ a: '', b: 1 }));
+    expect(attributeSetKey({ a: '1' })).not.toBe(attributeSetKey({ a: 1 }));
+    expect(attributeSetKey({ a: [1, 2] })).not.toBe(attributeSetKey({ a: '[1,2]' }));
+    expect(attributeSetKey({ b: 1, a: true })).toBe(attributeSetKey({ a: true, b: 1 }));
+  });
+
+  it('ignore attributes whose value the API does not allow', () => {
+    expect(attributeSetKey({ a: 1, b: undefined, c: null, d: { nested: 1 } } as unknown as Attributes)).toBe(attributeSetKey({ a: 1 }));
+    expect(attributeSetKey({})).toBe(attributeSetKey(undefined));
   });
 });
