@@ -83,6 +83,8 @@ export interface OtlpReceiver {
   metrics(): OtlpMetric[];
   /** Requests the server has read but not answered yet (a scripted delay). */
   pending(): number;
+  /** The most requests that were ever in progress at once. */
+  mostConcurrent(): number;
   /** Bodies refused with 415 (wrong Content-Type), in arrival order. */
   refused: { contentType: string }[];
   /** Responds (to traces and metrics alike) with this HTTP status (and headers) from now on, to test failures; null: accept again. */
@@ -112,10 +114,15 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   const requests: ReceivedRequest[] = [];
   const metricsRequests: ReceivedMetricsRequest[] = [];
   let pending = 0;
+  let open = 0;
+  let mostOpen = 0;
   const refused: { contentType: string }[] = [];
   const scripted: ScriptedResponse[] = [];
   let failure: ScriptedResponse | null = null;
   const server: Server = createServer((req, res) => {
+    open++;
+    mostOpen = Math.max(mostOpen, open);
+    res.on('close', () => { open--; });
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -172,6 +179,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     spans: () => requests.flatMap((r) => r.json.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans))),
     metrics: () => metricsRequests.flatMap((r) => r.json.resourceMetrics.flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics))),
     pending: () => pending,
+    mostConcurrent: () => mostOpen,
     failWith(status, headers) {
       failure = status === null ? null : { status, ...(headers ? { headers } : {}) };
     },

@@ -116,6 +116,22 @@ describe('metrics pipeline export to a real receiver', () => {
     expect(r.metricsRequests.every((q) => metricsByName(q.json).get('c')!.sum!.dataPoints[0]!.asDouble === 1)).toBe(true);
   });
 
+  it('runs one export at a time: forceFlush waits for a slow export in flight, then sends the newest totals', async () => {
+    const r = await receiver();
+    r.respondNext({ status: 200, delayMs: 300 });
+    const { pipeline: p } = pipeline({ otlp: { endpoint: `${r.url}/v1/traces`, metricsIntervalMs: 10 } });
+    const counter = p.meterProvider.getMeter('m').createCounter('c');
+    counter.add(1);
+    await waitFor(() => r.pending() === 1, 'the first (slow) export');
+    counter.add(10);
+    await p.forceFlush();
+    expect(r.mostConcurrent()).toBe(1);
+    // The slow answer took the first export (a tick); what forceFlush sent after it carries everything recorded before it.
+    expect(r.metricsRequests.length).toBeGreaterThan(0);
+    expect(metricsByName(r.metricsRequests[0]!.json).get('c')!.sum!.dataPoints[0]!.asDouble).toBe(11);
+    expect(p.stats().failedExports).toBe(0);
+  });
+
   it('takes the interval from OTEL_METRIC_EXPORT_INTERVAL unless otlp.metrics_interval_ms is set, 60 s by default', () => {
     const options = { otlp: { endpoint: 'http://127.0.0.1:1/v1/traces' } };
     expect(pipeline(options).pipeline.intervalMillis).toBe(60_000);
