@@ -59,7 +59,8 @@ export function buildAdvisoryView(messages: readonly ChatMessage[], options: Adv
         if (text.trim() !== '') lines.push(text);
         for (const call of toolCallsOf(message)) {
           if (call.id) toolNames.set(call.id, call.name);
-          lines.push(`[tool call] ${call.name}(${cutMiddle(call.arguments, budget)})`);
+          // Arguments are what the assistant decided: kept whole. Only tool results get the budget.
+          lines.push(`[tool call] ${call.name}(${call.arguments})`);
         }
         push('assistant', lines.join('\n'));
         break;

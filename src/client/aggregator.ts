@@ -15,23 +15,44 @@ import type {
 import { Stream } from 'openai/streaming';
 import type { ModelSlotConfig } from '../config/schema.js';
 import type { ChatMessage, MoaTurn, ToolCall } from '../trace/types.js';
-import { callStartFacts, meterCall, responseInfo } from './call-facts.js';
+import { callStartFacts, meterCall, responseInfo, type CallMetering } from './call-facts.js';
 import { reasoningParams, type ResolvedProvider } from './providers.js';
+import type { ProviderCallOptions } from './request-options.js';
 import { streamEnd, teeChunks } from './stream.js';
+
+/** Chat-completions params as far as the aggregator call reads them; every other field is sent as given. */
+export interface AggregatorParams {
+  stream?: boolean | null;
+  stream_options?: { include_usage?: boolean | null } | null;
+  temperature?: number | null;
+  tools?: readonly unknown[] | null;
+}
 
 export interface AggregatorRequest {
   turn: MoaTurn;
   slot: ModelSlotConfig;
   provider: ResolvedProvider;
-  params: ChatCompletionCreateParamsNonStreaming | ChatCompletionCreateParamsStreaming;
-  /** The caller's messages followed by the guidance block. */
-  messages: ChatMessage[];
-  signal?: AbortSignal;
+  params: AggregatorParams;
+  /** The caller's messages followed by the guidance block (when there is one). */
+  messages: readonly ChatMessage[];
+  /** The preset's `aggregator_temperature`, used when the slot has none. */
+  temperature?: number;
+  callOptions?: ProviderCallOptions;
+  /** Streaming: completes the last chunk the caller gets, once the aggregator's usage is known. */
+  completeFinalChunk?: (chunk: ChatCompletionChunk, metering: CallMetering) => ChatCompletionChunk;
 }
 
-export async function callAggregator(request: AggregatorRequest): Promise<ChatCompletion | Stream<ChatCompletionChunk>> {
+export interface AggregatorResult<T> {
+  data: T;
+  /** The provider's request id (`x-request-id`), when it sent one. */
+  requestId: string | null;
+  /** Non-streamed: what the call used and cost (a stream knows it only at its end). */
+  metering?: CallMetering;
+}
+
+export async function callAggregator(request: AggregatorRequest): Promise<AggregatorResult<ChatCompletion | Stream<ChatCompletionChunk>>> {
   const { turn, slot, provider, params } = request;
-  const temperature = slot.temperature ?? params.temperature ?? undefined;
+  const temperature = slot.temperature ?? request.temperature ?? params.temperature ?? undefined;
   const agg = turn.startAggregator({
     ...callStartFacts(slot, provider, temperature),
     messages: request.messages,
@@ -39,56 +60,66 @@ export async function callAggregator(request: AggregatorRequest): Promise<ChatCo
     ...(Array.isArray(params.tools) && params.tools.length > 0 ? { tools: params.tools } : {}),
   });
   const body: Record<string, unknown> = {
+    ...slot.extra_body,
     ...params,
     model: slot.model,
     messages: request.messages,
     ...(temperature !== undefined ? { temperature } : {}),
     ...reasoningParams(slot),
   };
-  // Usage and cost only matter to a recording turn; pricing is a table lookup per call.
-  const meter = (rawUsage: unknown) => (turn.recording ? meterCall(provider, slot.model, rawUsage) : {});
-  const requestOptions = request.signal ? { signal: request.signal } : undefined;
+  // Metered whether or not the turn records: the caller's `moa` field reports it.
+  const meter = (rawUsage: unknown) => meterCall(provider, slot.model, rawUsage);
+  const callOptions = request.callOptions ?? {};
 
   if (params.stream === true) {
     // We ask for the usage chunk even when the caller did not (cost needs it)
     // and hold that one chunk back, so the caller sees the stream it asked for.
     const callerWantsUsage = params.stream_options?.include_usage === true;
     let source: Stream<ChatCompletionChunk>;
+    let requestId: string | null;
     try {
-      source = await otelContext.with(agg.context, () => provider.client.chat.completions.create(
+      ({ data: source, request_id: requestId } = await otelContext.with(agg.context, () => provider.client.chat.completions.create(
         { ...body, stream: true, stream_options: { ...(params.stream_options ?? {}), include_usage: true } } as unknown as ChatCompletionCreateParamsStreaming,
-        requestOptions,
-      ));
+        callOptions,
+      ).withResponse()));
     } catch (err) {
       agg.fail(provider.scrub(err));
       throw err;
     }
+    let metering: CallMetering = { usage: null, cost: { usd: null, status: 'unknown', source: null } };
+    const complete = request.completeFinalChunk;
     const tee = teeChunks(source, {
       firstChunk: () => agg.firstChunk(),
-      finish: (assembler) => agg.end({ ...streamEnd(assembler), ...meter(assembler.rawUsage) }),
+      finish: (assembler) => {
+        metering = meter(assembler.rawUsage);
+        agg.end({ ...streamEnd(assembler), ...metering });
+      },
       fail: (error) => agg.fail(provider.scrub(error)),
       hideChunk: (chunk) => !callerWantsUsage && (chunk.choices?.length ?? 0) === 0 && chunk.usage != null,
       abortSource: () => source.controller.abort(),
+      ...(complete ? { completeFinal: (chunk: ChatCompletionChunk) => complete(chunk, metering) } : {}),
     });
-    return new Stream<ChatCompletionChunk>(() => tee, source.controller);
+    return { data: new Stream<ChatCompletionChunk>(() => tee, source.controller), requestId };
   }
 
   try {
     // Inside the aggregator's span: the HTTP request (and any instrumentation of it) nests under `chat <model>`.
-    const response = (await otelContext.with(agg.context, () => provider.client.chat.completions.create(
+    const { data: response, request_id: requestId } = await otelContext.with(agg.context, () => provider.client.chat.completions.create(
       body as unknown as ChatCompletionCreateParamsNonStreaming,
-      requestOptions,
-    ))) as ChatCompletion;
+      callOptions,
+    ).withResponse());
     const choice = response.choices?.[0];
     const toolCalls = choice?.message?.tool_calls ?? [];
+    const metering = meter(response.usage);
     agg.end({
-      output: choice?.message?.content ?? null,
-      ...meter(response.usage),
+      // A non-streamed answer is always inline; a tool-call-only one has the empty text, as the original records it.
+      output: choice?.message?.content ?? '',
+      ...metering,
       toolCalls: toolCalls.length > 0 ? toolCalls.map(toRecordedToolCall) : null,
       finishReason: choice?.finish_reason ?? null,
       response: responseInfo(response),
     });
-    return response;
+    return { data: response, requestId, metering };
   } catch (err) {
     agg.fail(provider.scrub(err));
     throw err;

@@ -17,7 +17,7 @@
  * Views are hashed once (SHA-256) and only the hashes go into keys.
  */
 import { createHash } from 'node:crypto';
-import type { ChatMessage, FanoutMode } from '../trace/types.js';
+import type { ChatMessage, FanoutMode, SessionId } from '../trace/types.js';
 import { buildAdvisoryView, type AdvisoryMessage, type AdvisoryViewOptions } from './advisory-view.js';
 import type { ReferenceOutcome } from './guidance.js';
 
@@ -58,14 +58,15 @@ export interface CachePlan {
 
 export class ReferenceCache {
   readonly #outputs = new Map<string, ReferenceOutcome[]>();
-  readonly #iterations = new Map<string, number>();
+  /** Per user turn: the last iteration number and (every_n) the view state it was counted for. */
+  readonly #iterations = new Map<string, { iteration: number; state: string | undefined }>();
 
   /**
    * Counts this call as the next iteration of its user turn and returns the
    * cache key it should use.
    */
   plan(args: {
-    sessionId: string | null;
+    sessionId: SessionId;
     preset: string;
     fanout: FanoutMode | string;
     messages: readonly ChatMessage[];
@@ -81,8 +82,13 @@ export class ReferenceCache {
     // A user turn's first iteration ends on its user message: one view then serves both hashes (and the fan-out).
     const userTurnHash = userTurn === args.messages ? hashWholeView() : sha256(JSON.stringify(buildAdvisoryView(userTurn, args.viewOptions)));
     const turnKey = JSON.stringify([args.sessionId, args.preset, userTurnHash]);
-    const iteration = (this.#iterations.get(turnKey) ?? 0) + 1;
-    remember(this.#iterations, turnKey, iteration);
+    const seen = this.#iterations.get(turnKey);
+    // every_n counts conversation states, as the original does: an identical retry of an
+    // iteration (a re-sent request) is that iteration again and uses up no cadence slot.
+    // (Other modes skip the whole-view hash on a HIT, so they count calls.)
+    const state = mode === 'every_n' ? hashWholeView() : undefined;
+    const iteration = seen && state !== undefined && seen.state === state ? seen.iteration : (seen?.iteration ?? 0) + 1;
+    remember(this.#iterations, turnKey, { iteration, state });
 
     let signature: string;
     if (mode === 'per_iteration') signature = hashWholeView();

@@ -34,8 +34,14 @@ export function responseInfo(response: ChatCompletion): ResponseInfo {
   };
 }
 
+/** What one call used and cost. */
+export interface CallMetering {
+  usage: Usage | null;
+  cost: Cost;
+}
+
 /** Normalized usage and the cost of one call, priced with its own provider and model. */
-export function meterCall(provider: ResolvedProvider, model: string, rawUsage: unknown): { usage: Usage | null; cost: Cost } {
+export function meterCall(provider: ResolvedProvider, model: string, rawUsage: unknown): CallMetering {
   const usage = normalizeUsage(rawUsage)?.usage ?? null;
   return {
     usage,

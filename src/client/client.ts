@@ -1,11 +1,15 @@
 /**
- * `createMoaClient`: an OpenAI-compatible facade over a Mixture-of-Agents
- * preset. `client.chat.completions.create(params)` takes chat-completions
- * params and returns what the `openai` package returns — a `ChatCompletion`,
- * or with `stream: true` a `Stream` of chunks — so an agent loop can use it in
- * place of an OpenAI client. Each call is one MoA iteration: advisory view →
+ * `createMoaClient`: an OpenAI client whose `chat.completions.create` runs a
+ * Mixture-of-Agents turn. It is a real instance of the `openai` package's
+ * `OpenAI` class (the copy the application has), so frameworks that take an
+ * OpenAI client take it without a cast; `create()` takes chat-completions
+ * params and returns what the `openai` client returns — a `ChatCompletion`,
+ * or with `stream: true` a `Stream` of chunks, on a promise with
+ * `.withResponse()` / `.asResponse()` — plus a `moa` field telling what the
+ * whole turn did and cost. Each call is one MoA iteration: advisory view →
  * reference fan-out (or cache HIT) → guidance block → aggregator.
  */
+import OpenAI from 'openai';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -16,15 +20,17 @@ import type { Stream } from 'openai/streaming';
 import { resolveConfig, type MoaOptions } from '../config/load.js';
 import type { Env } from '../config/paths.js';
 import type { MoaConfig, PresetConfig } from '../config/schema.js';
-import { startMoaTurn, type MoaTurnStarter } from '../trace/instrumentation.js';
-import { latestUserText } from '../content/genai.js';
-import type { ChatMessage, FanoutMode } from '../trace/types.js';
-import { buildAdvisoryView, referenceMessages, type AdvisoryMessage } from './advisory-view.js';
-import { callAggregator } from './aggregator.js';
+import type { MoaTurnStarter } from '../trace/instrumentation.js';
+import type { FanoutMode, SessionId } from '../trace/types.js';
+import { MoaAPIPromise } from './api-promise.js';
 import { ReferenceCache } from './cache.js';
-import { runFanout } from './fanout.js';
-import { buildGuidanceMessage } from './guidance.js';
+import { activeReferences } from './preset.js';
 import { MoaSetupError, ProviderRegistry, SELF_PROVIDER, slotLabel, withoutTrailingSlash } from './providers.js';
+import type { MoaRequestOptions, UsageReport } from './request-options.js';
+import type { MoaTurnReport } from './turn-report.js';
+import { runMoaTurn } from './turn-runner.js';
+
+export type { MoaRequestOptions, UsageReport } from './request-options.js';
 
 export interface MoaModelSlot {
   provider: string;
@@ -33,12 +39,25 @@ export interface MoaModelSlot {
   /** An effort level (`low`, `high`) or a provider-specific `reasoning` object. */
   reasoning?: string | Record<string, unknown>;
   label?: string;
+  /** A disabled reference is left out. */
+  enabled?: boolean;
+  /** Extra request-body fields for this model's calls. */
+  extraBody?: Record<string, unknown>;
+  extra_body?: Record<string, unknown>;
 }
 
 export interface MoaPreset {
-  references: MoaModelSlot[];
+  references?: MoaModelSlot[];
   aggregator: MoaModelSlot;
   fanout?: FanoutMode | string;
+  /** A disabled preset is the aggregator alone. */
+  enabled?: boolean;
+  referenceTemperature?: number;
+  aggregatorTemperature?: number;
+  /** Seconds each reference may take. */
+  referenceTimeout?: number;
+  referenceMaxTokens?: number;
+  referenceToolResultBudget?: number;
 }
 
 export interface MoaProvider {
@@ -66,7 +85,14 @@ export interface MoaClientOptions {
   /** Characters of a tool result shown to references before it is cut in the middle. */
   toolResultBudget?: number;
   /** Session id recorded on every turn (overridable per call). */
-  sessionId?: string | null;
+  sessionId?: SessionId;
+  /**
+   * What `usage` of a returned completion holds: `aggregator` (default) — the
+   * acting model's own call, as an agent loop reads it to size its context;
+   * `turn` — the totals of every call of the turn, for frameworks that bill
+   * from `usage` alone. The `moa` field always has both.
+   */
+  usage?: UsageReport;
   /**
    * Records every turn (from `setupMoaTracing()` or `createMoaSpanProcessors()`).
    * Default: the plain instrumentation on the global tracer provider.
@@ -80,25 +106,52 @@ export interface MoaClientOptions {
   env?: Env;
   /** Do not read `<home>/config.yaml`. */
   ignoreConfigFile?: boolean;
+  /** Where the notice about keys of the shared config file that moa-otel ignores goes (default stderr). */
+  notice?: (line: string) => void;
 }
 
-/** Per-call extras, passed as the second argument of `create()`. */
-export interface MoaRequestOptions {
-  sessionId?: string | null;
-  signal?: AbortSignal;
-}
+/**
+ * A chat message as both the `openai` 6 and 7 types describe one: structural,
+ * one shape per role, so either version's arrays (and plain literals) fit
+ * these overloads before the `openai` package's own.
+ */
+export type MoaMessageParam =
+  | { role: 'system' | 'developer'; content: unknown; name?: string }
+  | { role: 'user'; content: unknown; name?: string }
+  | {
+    role: 'assistant'; content?: unknown; name?: string; refusal?: string | null;
+    tool_calls?: readonly unknown[]; audio?: unknown; function_call?: unknown;
+  }
+  | { role: 'tool'; content: unknown; tool_call_id: string }
+  | { role: 'function'; content: unknown; name: string };
+
+/** A tool definition of either `openai` version. */
+export type MoaToolParam = { type: 'function'; function: unknown } | { type: 'custom'; custom: unknown };
+
+type WithStructuralMessages<P> = Omit<P, 'messages' | 'tools'> & { messages: readonly MoaMessageParam[]; tools?: readonly MoaToolParam[] };
+export type MoaChatCompletionCreateParamsNonStreaming = WithStructuralMessages<ChatCompletionCreateParamsNonStreaming>;
+export type MoaChatCompletionCreateParamsStreaming = WithStructuralMessages<ChatCompletionCreateParamsStreaming>;
+export type MoaChatCompletionCreateParams = MoaChatCompletionCreateParamsNonStreaming | MoaChatCompletionCreateParamsStreaming;
+
+/** A completion with what the whole turn did and cost. */
+export type MoaChatCompletion = ChatCompletion & { moa: MoaTurnReport };
+/** A chunk; the last one the caller gets carries `moa`. */
+export type MoaChatCompletionChunk = ChatCompletionChunk & { moa?: MoaTurnReport };
 
 export interface MoaChatCompletions {
-  create(params: ChatCompletionCreateParamsNonStreaming, options?: MoaRequestOptions): Promise<ChatCompletion>;
-  create(params: ChatCompletionCreateParamsStreaming, options?: MoaRequestOptions): Promise<Stream<ChatCompletionChunk>>;
-  create(
-    params: ChatCompletionCreateParamsNonStreaming | ChatCompletionCreateParamsStreaming,
-    options?: MoaRequestOptions,
-  ): Promise<ChatCompletion | Stream<ChatCompletionChunk>>;
+  create(params: MoaChatCompletionCreateParamsNonStreaming, options?: MoaRequestOptions): MoaAPIPromise<MoaChatCompletion>;
+  create(params: MoaChatCompletionCreateParamsStreaming, options?: MoaRequestOptions): MoaAPIPromise<Stream<MoaChatCompletionChunk>>;
+  create(params: MoaChatCompletionCreateParams, options?: MoaRequestOptions): MoaAPIPromise<MoaChatCompletion | Stream<MoaChatCompletionChunk>>;
 }
 
-export interface MoaClient {
-  chat: { completions: MoaChatCompletions };
+/**
+ * An `OpenAI` client (of the application's `openai` package) whose
+ * `chat.completions.create` runs MoA turns. Its other endpoints are not
+ * served: calling one fails with a clear 404.
+ */
+export interface MoaClient extends OpenAI {
+  // Our overloads first: the structural params match before the `openai` package's own.
+  chat: { completions: MoaChatCompletions } & OpenAI['chat'];
   /** The resolved configuration (presets, providers, fan-out, ...). */
   readonly config: MoaConfig;
   /** Resolves the preset a `model` param selects, or throws `MoaSetupError`. */
@@ -115,13 +168,18 @@ export interface MoaClient {
 /** The `model` value that always means "the default preset". */
 export const DEFAULT_PRESET_MODEL = 'moa';
 
-const CLIENT_ONLY_KEYS = ['sessionId', 'instrumentation', 'maxRetries', 'selfBaseURLs', 'env', 'ignoreConfigFile'] as const;
+/** Where the client says it lives; nothing is ever sent there (`.invalid` never resolves, and requests are refused first). */
+const MOA_BASE_URL = 'http://moa-otel.invalid/v1';
+
+const CLIENT_ONLY_KEYS = ['sessionId', 'instrumentation', 'maxRetries', 'selfBaseURLs', 'env', 'ignoreConfigFile', 'usage', 'notice'] as const;
 
 export function createMoaClient(options: MoaClientOptions = {}): MoaClient {
   const env = options.env ?? process.env;
   const configOptions: Record<string, unknown> = { ...options };
   for (const key of CLIENT_ONLY_KEYS) delete configOptions[key];
-  const config = resolveConfig(configOptions as MoaOptions, { env, ignoreConfigFile: options.ignoreConfigFile ?? false });
+  const config = resolveConfig(configOptions as MoaOptions, {
+    env, ignoreConfigFile: options.ignoreConfigFile ?? false, ...(options.notice ? { notice: options.notice } : {}),
+  });
 
   const providers = new ProviderRegistry({ providers: config.providers, env, maxRetries: options.maxRetries });
   const cache = new ReferenceCache();
@@ -131,100 +189,68 @@ export function createMoaClient(options: MoaClientOptions = {}): MoaClient {
     const names = Object.keys(config.presets);
     let name: string | undefined;
     if (model && model !== DEFAULT_PRESET_MODEL && config.presets[model]) name = model;
-    else name = config.default_preset ?? (names.length === 1 ? names[0] : undefined);
-    if (!name) {
-      throw new MoaSetupError(names.length === 0
-        ? 'no MoA presets configured (options.presets or `presets:` in the config file)'
-        : `model "${model ?? ''}" names no preset and no default_preset is set (presets: ${names.join(', ')})`);
-    }
+    else name = defaultPresetName(config);
+    if (!name) throw new MoaSetupError('no MoA presets configured (options.presets or `presets:` in the config file)');
     const preset = config.presets[name];
     if (!preset) throw new MoaSetupError(`default_preset "${name}" is not a configured preset (presets: ${names.join(', ')})`);
     refuseRecursion(name, preset, config, selfBaseURLs);
     return { name, preset };
   };
 
-  async function create(
-    params: ChatCompletionCreateParamsNonStreaming | ChatCompletionCreateParamsStreaming,
-    requestOptions: MoaRequestOptions = {},
-  ): Promise<ChatCompletion | Stream<ChatCompletionChunk>> {
-    const { name: presetName, preset } = resolvePreset(params.model);
-    const aggregatorProvider = providers.get(preset.aggregator.provider);
-    const sessionId = requestOptions.sessionId !== undefined ? requestOptions.sessionId : options.sessionId ?? null;
-    const fanout = preset.fanout ?? config.fanout;
-    const messages = params.messages as unknown as readonly ChatMessage[];
-    const viewOptions = { toolResultBudget: config.tool_result_budget };
-    // Built at most once per call: `per_iteration` hashes it, a cache MISS sends it.
-    let view: AdvisoryMessage[] | undefined;
-    const advisoryView = () => (view ??= buildAdvisoryView(messages, viewOptions));
-
-    const plan = cache.plan({
-      sessionId, preset: presetName, fanout, messages, labels: preset.references.map(slotLabel), viewOptions, view: advisoryView,
-    });
-    const cached = cache.get(plan.key);
-    const turn = startMoaTurn({
-      sessionId,
-      preset: presetName,
-      fanout,
-      cache: cached ? 'hit' : 'miss',
-      iteration: plan.iteration,
-      // The caller's latest question: what the turn answers (the guidance block comes after it).
-      input: latestUserText(messages) ?? '',
-      ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}),
-    });
-
-    try {
-      let outcomes = cached;
-      if (!outcomes) {
-        outcomes = await runFanout({
-          turn,
-          slots: preset.references,
-          providers,
-          messages: referenceMessages(advisoryView()),
-          timeoutMs: config.reference_timeout_ms,
-          signal: requestOptions.signal,
-        });
-        // An all-failed fan-out is not reused: the next iteration tries the advisors again.
-        if (outcomes.some((o) => o.output !== null)) cache.set(plan.key, outcomes);
-      }
-
-      const guidance = buildGuidanceMessage({ preset: presetName, aggregatorLabel: slotLabel(preset.aggregator), references: outcomes });
-      return await callAggregator({
-        turn,
-        slot: preset.aggregator,
-        provider: aggregatorProvider,
-        params,
-        messages: [...messages, guidance],
-        signal: requestOptions.signal,
-      });
-    } finally {
-      // The root span ends once every call has: a returned stream keeps it open until the stream ends.
-      turn.end();
-    }
-  }
-
-  return {
-    chat: { completions: { create: create as MoaChatCompletions['create'] } },
-    config,
-    resolvePreset,
-    preflight: (model?: string) => {
-      const resolved = resolvePreset(model);
-      providers.checkPreset(resolved.preset);
-      return resolved;
+  const client = new OpenAI({ apiKey: 'moa-otel', baseURL: MOA_BASE_URL, maxRetries: 0, fetch: refuseOtherEndpoints }) as MoaClient;
+  const create = (params: MoaChatCompletionCreateParams, requestOptions?: MoaRequestOptions | null) => new MoaAPIPromise(runMoaTurn({
+    config, providers, cache, resolvePreset,
+    sessionId: options.sessionId ?? null,
+    usage: options.usage ?? 'aggregator',
+    ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}),
+  }, params, requestOptions ?? {}));
+  // An own property shadows the class's `create`: everything else of the client stays the `openai` package's.
+  (client.chat.completions as unknown as { create: typeof create }).create = create;
+  Object.defineProperties(client, {
+    config: { value: config, enumerable: false },
+    resolvePreset: { value: resolvePreset, enumerable: false },
+    preflight: {
+      value: (model?: string) => {
+        const resolved = resolvePreset(model);
+        providers.checkPreset(activeSlots(resolved.preset));
+        return resolved;
+      },
+      enumerable: false,
     },
-    clearCache: () => cache.clear(),
-  };
+    clearCache: { value: () => cache.clear(), enumerable: false },
+  });
+  return client;
 }
 
-/** A slot that would call this client again is refused before anything runs. */
+/** The preset `model: "moa"` means: the original's `active_preset` when it names one, else `default_preset`, else the first. */
+function defaultPresetName(config: MoaConfig): string | undefined {
+  const active = config.active_preset?.trim();
+  if (active && config.presets[active]) return active;
+  return config.default_preset ?? Object.keys(config.presets)[0];
+}
+
+function activeSlots(preset: PresetConfig): PresetConfig {
+  return { ...preset, references: activeReferences(preset) };
+}
+
+/** A slot that would call this client again is refused before anything runs (a `moa` reference is skipped at run time instead). */
 function refuseRecursion(presetName: string, preset: PresetConfig, config: MoaConfig, selfBaseURLs: readonly string[]): void {
-  for (const slot of [...preset.references, preset.aggregator]) {
-    const where = `preset "${presetName}" slot ${slotLabel(slot)}`;
-    if (slot.provider === SELF_PROVIDER) {
-      throw new MoaSetupError(`${where}: provider "${SELF_PROVIDER}" is this MoA client itself; references and the aggregator must be real models (no recursion)`);
-    }
+  if (preset.aggregator.provider === SELF_PROVIDER) {
+    throw new MoaSetupError(`preset "${presetName}" slot ${slotLabel(preset.aggregator)}: provider "${SELF_PROVIDER}" is this MoA client itself; the aggregator must be a real model (no recursion)`);
+  }
+  for (const slot of [...activeReferences(preset), preset.aggregator]) {
     const baseURL = config.providers[slot.provider]?.base_url;
     if (baseURL && selfBaseURLs.includes(withoutTrailingSlash(baseURL))) {
-      throw new MoaSetupError(`${where}: provider "${slot.provider}" points at this MoA client (${baseURL}); no recursion`);
+      throw new MoaSetupError(`preset "${presetName}" slot ${slotLabel(slot)}: provider "${slot.provider}" points at this MoA client (${baseURL}); no recursion`);
     }
   }
+}
+
+/** Only `chat.completions.create` is a MoA turn; any other endpoint of the client answers with a clear error. */
+async function refuseOtherEndpoints(input: string | URL | Request): Promise<Response> {
+  const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+  const message = `the MoA client serves chat.completions.create only; ${url.pathname.replace(/^\/v1/, '')} is not a MoA endpoint`;
+  return new Response(JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code: 'moa_unsupported_endpoint' } }), {
+    status: 404, headers: { 'content-type': 'application/json' },
+  });
 }

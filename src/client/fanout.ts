@@ -12,7 +12,8 @@ import { describeFailure } from '../base/errors.js';
 import type { ChatMessage, MoaTurn } from '../trace/types.js';
 import { callStartFacts, meterCall, responseInfo } from './call-facts.js';
 import type { ReferenceOutcome } from './guidance.js';
-import { reasoningParams, slotLabel, type ProviderRegistry, type ResolvedProvider } from './providers.js';
+import { reasoningParams, SELF_PROVIDER, slotLabel, type ProviderRegistry, type ResolvedProvider } from './providers.js';
+import type { ProviderCallOptions } from './request-options.js';
 
 export interface FanoutRequest {
   turn: MoaTurn;
@@ -21,9 +22,19 @@ export interface FanoutRequest {
   /** The exact messages every reference gets (advisor system prompt + advisory view). */
   messages: readonly ChatMessage[];
   timeoutMs: number;
-  /** The caller's signal: aborting it aborts every reference. */
-  signal?: AbortSignal;
+  /** Temperature of a reference without its own (the preset's `reference_temperature`). */
+  temperature?: number;
+  /** `max_tokens` of every reference call (the preset's `reference_max_tokens`). */
+  maxTokens?: number;
+  /** The caller's per-call options; aborting its signal aborts every reference. */
+  callOptions?: ProviderCallOptions;
 }
+
+/** The note for a reference that names the MoA client itself, as the original words it. */
+export const RECURSION_SKIPPED = '[skipped: MoA presets cannot recursively reference MoA]';
+
+/** A reference's output when it answered without any text. */
+export const EMPTY_RESPONSE = '(empty response)';
 
 export class ReferenceTimeoutError extends Error {
   override readonly name = 'ReferenceTimeoutError';
@@ -39,50 +50,61 @@ export async function runFanout(request: FanoutRequest): Promise<ReferenceOutcom
 async function runReference(request: FanoutRequest, slot: ModelSlotConfig, index: number): Promise<ReferenceOutcome> {
   const { turn, messages } = request;
   const label = slotLabel(slot);
+  const temperature = slot.temperature ?? request.temperature;
+  const call = { provider: slot.provider, model: slot.model };
+  if (slot.provider === SELF_PROVIDER) {
+    // Calling ourselves would recurse: the slot is skipped with a note, and the turn goes on.
+    turn.startReference({ index, label, model: slot.model, provider: slot.provider, temperature: temperature ?? null, messages })
+      .end({ output: RECURSION_SKIPPED });
+    return { label, ...call, output: null, failure: RECURSION_SKIPPED.slice(1, -1), skipped: true };
+  }
   let provider: ResolvedProvider;
   try {
     provider = request.providers.get(slot.provider);
   } catch (err) {
     // Unknown provider or missing key: the turn goes on without this advisor.
     turn.startReference({
-      index, label, model: slot.model, provider: slot.provider, temperature: slot.temperature ?? null, messages,
+      index, label, model: slot.model, provider: slot.provider, temperature: temperature ?? null, messages,
     }).fail(err);
-    return { label, output: null, failure: describeFailure(err) };
+    return { label, ...call, output: null, failure: describeFailure(err) };
   }
 
-  const ref = turn.startReference({ index, messages, ...callStartFacts(slot, provider, slot.temperature) });
+  const ref = turn.startReference({ index, messages, ...callStartFacts(slot, provider, temperature) });
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new ReferenceTimeoutError(request.timeoutMs)), request.timeoutMs);
-  const onCallerAbort = () => controller.abort(request.signal?.reason);
+  const { signal: callerSignal, ...callOptions } = request.callOptions ?? {};
+  const onCallerAbort = () => controller.abort(callerSignal?.reason);
   // A signal aborted before the fan-out started never fires 'abort' again.
-  if (request.signal?.aborted) onCallerAbort();
-  else request.signal?.addEventListener('abort', onCallerAbort, { once: true });
+  if (callerSignal?.aborted) onCallerAbort();
+  else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
   try {
     const body = {
+      ...slot.extra_body,
       model: slot.model,
       messages,
-      ...(slot.temperature !== undefined ? { temperature: slot.temperature } : {}),
+      ...(temperature !== undefined ? { temperature } : {}),
+      ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
       ...reasoningParams(slot),
       stream: false as const,
     } as unknown as ChatCompletionCreateParamsNonStreaming;
     // Inside the reference's span: the HTTP request (and any instrumentation of it) nests under `chat <model>`.
-    const response: ChatCompletion = await otelContext.with(ref.context, () => provider.client.chat.completions.create(body, { signal: controller.signal }));
-    const output = response.choices?.[0]?.message?.content ?? '';
-    ref.end({
-      output,
-      // Usage and cost only matter to a recording turn; pricing is a table lookup per call.
-      ...(turn.recording ? meterCall(provider, slot.model, response.usage) : {}),
-      response: responseInfo(response),
-    });
-    return { label, output };
+    const response: ChatCompletion = await otelContext.with(ref.context,
+      () => provider.client.chat.completions.create(body, { ...callOptions, signal: controller.signal }));
+    const content = response.choices?.[0]?.message?.content;
+    // As the original: a reply with no text is a note of its own, in the record and the guidance alike.
+    const output = typeof content === 'string' && content.trim() !== '' ? content : EMPTY_RESPONSE;
+    // Metered whether or not the turn records: the caller's `moa` field reports it.
+    const metering = meterCall(provider, slot.model, response.usage);
+    ref.end({ output, ...metering, response: responseInfo(response) });
+    return { label, ...call, output, metering };
   } catch (err) {
     // The openai client reports our abort as a generic abort error; say why it was aborted.
     const reason: unknown = controller.signal.reason;
     const error = reason instanceof ReferenceTimeoutError ? reason : provider.scrub(err);
     ref.fail(error);
-    return { label, output: null, failure: describeFailure(error) };
+    return { label, ...call, output: null, failure: describeFailure(error) };
   } finally {
     clearTimeout(timer);
-    request.signal?.removeEventListener('abort', onCallerAbort);
+    callerSignal?.removeEventListener('abort', onCallerAbort);
   }
 }

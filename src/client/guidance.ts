@@ -5,19 +5,30 @@
  * exactly as sent.
  */
 import type { ChatMessage } from '../trace/types.js';
+import type { CallMetering } from './call-facts.js';
 
 export interface ReferenceOutcome {
   label: string;
-  /** The advisor's text; null when the call failed. */
+  /** The configured provider and model of the slot. */
+  provider: string;
+  model: string;
+  /** The advisor's text; null when the call failed or was skipped. */
   output: string | null;
-  /** Why the call failed (`timed out after 30000 ms`, `HTTP 500 ...`). */
+  /** Why the call failed or was skipped (`timed out after 30000 ms`, `HTTP 500 ...`). */
   failure?: string;
+  /** What the call used and cost; absent when it failed or no call was made. */
+  metering?: CallMetering;
+  /** No call was made: the slot names the MoA client itself. */
+  skipped?: boolean;
 }
+
+/** What the guidance says of one reference. */
+export type ReferenceNote = Pick<ReferenceOutcome, 'label' | 'output' | 'failure'>;
 
 export interface GuidanceInput {
   preset: string;
   aggregatorLabel: string;
-  references: readonly ReferenceOutcome[];
+  references: readonly ReferenceNote[];
 }
 
 export const NO_ADVICE_TEXT = 'No advice is available for this step: every advisor failed. Continue on your own judgment.';
@@ -41,8 +52,7 @@ export function guidanceText({ preset, aggregatorLabel, references }: GuidanceIn
       unavailable.push(`${name}${r.failure ? ` (${r.failure})` : ''}`);
       return;
     }
-    const text = r.output.trim();
-    lines.push('', `${name}:`, text === '' ? '(the advisor returned no text)' : text);
+    lines.push('', `${name}:`, r.output.trim());
   });
   if (unavailable.length === references.length) lines.push('', NO_ADVICE_TEXT);
   if (unavailable.length > 0) lines.push('', `Unavailable: ${unavailable.join('; ')}.`);

@@ -15,6 +15,7 @@
  * at import: importing moa-otel, or running with tracing off, never pays for it.
  */
 import { createRequire } from 'node:module';
+import { decimalText, parseDecimal } from '../record/decimal.js';
 import { genAiInputTokens } from '../record/usage.js';
 import type { Cost, Usage } from '../trace/types.js';
 
@@ -55,14 +56,21 @@ export function priceCall(request: PriceRequest): Cost {
   return { usd: estimate, status: 'estimated', source: 'genai-prices' };
 }
 
-/** A provider-reported cost: `usage.cost` (number or decimal string), else `usage.total_cost`. */
-export function reportedCost(rawUsage: unknown): number | null {
+/**
+ * A provider-reported cost: `usage.cost`, else `usage.total_cost`. A number
+ * stays a number; a decimal string stays the exact text the provider sent
+ * (the record writes its digits as they are, the span gets the nearest float).
+ */
+export function reportedCost(rawUsage: unknown): number | string | null {
   if (typeof rawUsage !== 'object' || rawUsage === null) return null;
   const usage = rawUsage as Record<string, unknown>;
   for (const key of ['cost', 'total_cost']) {
     const value = usage[key];
-    const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-    if (typeof n === 'number' && Number.isFinite(n) && n >= 0) return n;
+    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+    if (typeof value === 'string') {
+      const exact = parseDecimal(value);
+      if (exact && exact.units >= 0n) return decimalText(value);
+    }
   }
   return null;
 }

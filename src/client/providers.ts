@@ -2,12 +2,14 @@
  * Providers: named OpenAI-compatible endpoints, each reached with its own
  * instance of the official `openai` client. Keys come from the config
  * (`api_key`) or an environment variable (`api_key_env`) and never leave this
- * module: nothing here is put on a span or into a record.
+ * module: nothing here is put on a span or into a record, and every provider
+ * error is masked of every configured key before anyone sees it.
  */
 import OpenAI from 'openai';
 import type { ModelSlotConfig, PresetConfig, ProviderConfig } from '../config/schema.js';
 import type { Env } from '../config/paths.js';
-import { REDACTED } from '../content/redact.js';
+import { KnownSecrets } from '../content/known-secrets.js';
+import { KNOWN_PROVIDERS } from './known-providers.js';
 
 /**
  * The provider name that means "this MoA client". A slot naming it would make
@@ -35,7 +37,11 @@ export interface ResolvedProvider {
   serverPort?: number;
   included: boolean;
   client: OpenAI;
-  /** Replaces this provider's API key in a provider error before it reaches a span or record. */
+  /**
+   * Masks every configured API key (of every provider: a gateway may echo
+   * another one) in a provider error, in place: the caller's rethrown error,
+   * spans and records all get the masked one. See `KnownSecrets.error`.
+   */
   scrub(error: unknown): unknown;
 }
 
@@ -45,9 +51,21 @@ export interface ProviderRegistryOptions {
   maxRetries?: number;
 }
 
+/** No key configured: the `openai` client still wants one, and this one is no secret. */
+const NO_KEY_PLACEHOLDER = 'no-key-needed';
+
 export class ProviderRegistry {
   readonly #clients = new Map<string, ResolvedProvider>();
-  constructor(private readonly options: ProviderRegistryOptions) {}
+  #secrets: KnownSecrets;
+
+  constructor(private readonly options: ProviderRegistryOptions) {
+    this.#secrets = new KnownSecrets(configuredApiKeys(options.providers, options.env));
+  }
+
+  /** Masks every configured API key in a thrown value; see `KnownSecrets.error`. */
+  scrub(error: unknown): unknown {
+    return this.#secrets.error(error);
+  }
 
   /**
    * Throws `MoaSetupError` (unknown provider) or `MissingApiKeyError`. Slots
@@ -57,30 +75,57 @@ export class ProviderRegistry {
   get(name: string): ResolvedProvider {
     const cached = this.#clients.get(name);
     if (cached) return cached;
-    const config = this.options.providers[name];
-    if (!config) {
-      const known = Object.keys(this.options.providers);
-      throw new MoaSetupError(`unknown provider "${name}"${known.length ? ` (configured: ${known.join(', ')})` : ' (no providers configured)'}`);
-    }
-    const baseURL = withoutTrailingSlash(config.base_url);
-    const apiKey = resolveApiKey(name, config, this.options.env);
+    const { baseURL, apiKey, genAiProvider, included } = this.endpoint(name);
+    // The environment may have gained the key since the registry was built.
+    if (apiKey !== NO_KEY_PLACEHOLDER && !this.#secrets.has(apiKey)) this.#secrets = this.#secrets.with(apiKey);
     const url = safeUrl(baseURL);
     const resolved: ResolvedProvider = {
       name,
-      genAiProvider: config.gen_ai_provider ?? name,
+      genAiProvider,
       baseURL,
       ...(url ? { serverAddress: url.hostname, serverPort: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80 } : {}),
-      included: config.included ?? false,
+      included,
       client: new OpenAI({ baseURL, apiKey, maxRetries: this.options.maxRetries ?? 2 }),
-      scrub: (error) => scrubSecret(error, apiKey),
+      scrub: (error) => this.scrub(error),
     };
     this.#clients.set(name, resolved);
     return resolved;
   }
 
+  /** A configured provider, else one the original agent knows by name, resolved from the environment. */
+  private endpoint(name: string): { baseURL: string; apiKey: string; genAiProvider: string; included: boolean } {
+    const config = this.options.providers[name];
+    if (config) {
+      return {
+        baseURL: withoutTrailingSlash(config.base_url),
+        apiKey: resolveApiKey(name, config, this.options.env),
+        genAiProvider: config.gen_ai_provider ?? name,
+        included: config.included ?? false,
+      };
+    }
+    const known = Object.hasOwn(KNOWN_PROVIDERS, name) ? KNOWN_PROVIDERS[name] : undefined;
+    if (!known) {
+      const configured = Object.keys(this.options.providers);
+      throw new MoaSetupError(`unknown provider "${name}"${configured.length ? ` (configured: ${configured.join(', ')})` : ' (no providers configured)'}; `
+        + 'define it under providers: with its base_url');
+    }
+    const env = this.options.env;
+    const keyVar = known.keyEnv.find((v) => nonEmpty(env[v]));
+    if (!keyVar && !known.keyOptional) throw new MissingApiKeyError(name, known.keyEnv.join(' or '));
+    return {
+      baseURL: withoutTrailingSlash((known.baseURLEnv && nonEmpty(env[known.baseURLEnv])) || known.baseURL),
+      apiKey: keyVar ? (env[keyVar] as string) : NO_KEY_PLACEHOLDER,
+      genAiProvider: known.genAiProvider,
+      included: false,
+    };
+  }
+
   /** Resolves every provider of a preset up front, so a missing key fails before any call is made. */
   checkPreset(preset: PresetConfig): void {
-    for (const slot of [...preset.references, preset.aggregator]) this.get(slot.provider);
+    for (const slot of [...preset.references, preset.aggregator]) {
+      // A reference naming the MoA client itself is skipped at run time, not an error.
+      if (slot.provider !== SELF_PROVIDER) this.get(slot.provider);
+    }
   }
 }
 
@@ -96,21 +141,22 @@ function resolveApiKey(name: string, config: ProviderConfig, env: Env): string {
     if (!value) throw new MissingApiKeyError(name, config.api_key_env);
     return value;
   }
-  return 'no-key-needed';
+  return NO_KEY_PLACEHOLDER;
 }
 
-/**
- * Some providers echo the key they were given in an error message. The error
- * is recorded on spans and in records, so the key is masked first; name and
- * HTTP status survive for `error.type`.
- */
-export function scrubSecret(error: unknown, secret: string): unknown {
-  if (secret.length < 8 || !(error instanceof Error) || !error.message.includes(secret)) return error;
-  const masked = new Error(error.message.split(secret).join(REDACTED));
-  masked.name = error.name;
-  const status = (error as { status?: unknown }).status;
-  if (status !== undefined) Object.assign(masked, { status });
-  return masked;
+function nonEmpty(value: string | undefined): string | undefined {
+  return value !== undefined && value.trim() !== '' ? value : undefined;
+}
+
+/** Every API key the configuration holds, directly or through a set variable. */
+export function configuredApiKeys(providers: Record<string, ProviderConfig>, env: Env): string[] {
+  const keys: string[] = [];
+  for (const config of Object.values(providers)) {
+    if (config.api_key) keys.push(config.api_key);
+    const fromEnv = config.api_key_env ? env[config.api_key_env] : undefined;
+    if (fromEnv) keys.push(fromEnv);
+  }
+  return keys;
 }
 
 export function slotLabel(slot: ModelSlotConfig): string {

@@ -65,12 +65,31 @@ export interface TeeHooks {
   hideChunk?(chunk: ChatCompletionChunk): boolean;
   /** Release the upstream request when the caller walks away. */
   abortSource?(): void;
+  /**
+   * Completes the last chunk the caller gets, after the stream ended and
+   * `finish` ran (the turn's `moa` field goes there). Set, it makes the tee
+   * hold back a chunk that may be the last one — one with a finish reason, or
+   * the usage chunk — until the next chunk or the end shows whether it is.
+   */
+  completeFinal?(chunk: ChatCompletionChunk, assembler: StreamAssembler): ChatCompletionChunk;
+}
+
+/** A chunk after which a provider usually sends nothing the caller sees: the finish chunk or the usage chunk. */
+function mayBeFinal(chunk: ChatCompletionChunk): boolean {
+  const choices = chunk.choices ?? [];
+  return choices.length === 0 || choices.some((c) => c.finish_reason != null);
 }
 
 export async function* teeChunks(source: AsyncIterable<ChatCompletionChunk>, hooks: TeeHooks): AsyncGenerator<ChatCompletionChunk, void, undefined> {
   const assembler = new StreamAssembler();
   let first = true;
   let settled = false;
+  let held: ChatCompletionChunk | undefined;
+  const release = () => {
+    const chunk = held;
+    held = undefined;
+    return chunk;
+  };
   try {
     for await (const chunk of source) {
       if (first) {
@@ -79,14 +98,26 @@ export async function* teeChunks(source: AsyncIterable<ChatCompletionChunk>, hoo
       }
       safely(() => assembler.add(chunk));
       if (hooks.hideChunk?.(chunk)) continue;
-      yield chunk;
+      const previous = release();
+      if (previous) yield previous;
+      if (hooks.completeFinal && mayBeFinal(chunk)) held = chunk;
+      else yield chunk;
     }
     settled = true;
     safely(() => hooks.finish(assembler));
+    const last = release();
+    if (last) {
+      let completed = last;
+      safely(() => { completed = hooks.completeFinal?.(last, assembler) ?? last; });
+      yield completed;
+    }
   } catch (err) {
     // Only the source or the caller's `throw()` gets here: the hooks are guarded.
     settled = true;
     safely(() => hooks.fail(err));
+    // What the provider sent before it failed still reaches the caller, then the error.
+    const last = release();
+    if (last) yield last;
     throw err;
   } finally {
     if (!settled) {

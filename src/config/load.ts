@@ -8,14 +8,15 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { MoaConfigError } from './errors.js';
 import { otlpTracesUrl } from './otlp-url.js';
 import { resolveHome, type Env } from './paths.js';
 import type { MoaOptions } from './options.js';
-import { moaConfigSchema, type MoaConfig } from './schema.js';
+import {
+  modelSlotSchema, moaConfigSchema, otlpSchema, presetSchema, PRIVACY_FILTER_PATTERNS, privacyFilterSchema, providerSchema, type MoaConfig,
+} from './schema.js';
 
-export class MoaConfigError extends Error {
-  override readonly name = 'MoaConfigError';
-}
+export { MoaConfigError };
 
 export type { MoaOptions } from './options.js';
 
@@ -25,6 +26,12 @@ export interface ResolveConfigContext {
   env?: Env;
   /** Skip reading the config file (tests, or callers that own configuration). */
   ignoreConfigFile?: boolean;
+  /**
+   * Where the one-line notice about keys of the shared config file that
+   * moa-otel does not use goes. Default: stderr, once per process for the
+   * same file and keys.
+   */
+  notice?: (line: string) => void;
 }
 
 export function resolveConfig(options: MoaOptions = {}, context: ResolveConfigContext = {}): MoaConfig {
@@ -36,10 +43,15 @@ export function resolveConfig(options: MoaOptions = {}, context: ResolveConfigCo
   const layers: Layer[] = [code, fromEnv];
   if (!context.ignoreConfigFile) {
     const file = readFileLayer(resolveHome(env, profile));
-    if (file) layers.push(file);
+    if (file) {
+      layers.push(file);
+      if (file.ignored.length > 0) {
+        (context.notice ?? noticeOnceToStderr)(`moa-otel: ${file.source}: ignored keys moa-otel does not use (section moa:): ${file.ignored.join(', ')}`);
+      }
+    }
   }
 
-  const merged = mergeLayers(layers);
+  const merged = privacyAsRedaction(mergeLayers(layers));
   const parsed = moaConfigSchema.safeParse(merged);
   if (!parsed.success) throw new MoaConfigError(describeIssue(parsed.error, layers));
   return parsed.data;
@@ -70,8 +82,9 @@ function readEnvLayer(env: Env, variables = new Map<string, string>()): Record<s
   if (env.MOA_OTLP_ENABLED) { otlp.enabled = env.MOA_OTLP_ENABLED; variables.set('otlp.enabled', 'MOA_OTLP_ENABLED'); }
   const endpoint = env.MOA_OTLP_ENDPOINT || traceEndpointFromOtelEnv(env);
   if (endpoint) otlp.endpoint = endpoint;
-  const headers = env.OTEL_EXPORTER_OTLP_TRACES_HEADERS || env.OTEL_EXPORTER_OTLP_HEADERS;
-  if (headers) otlp.headers = headers;
+  const headersVariable = env.OTEL_EXPORTER_OTLP_TRACES_HEADERS ? 'OTEL_EXPORTER_OTLP_TRACES_HEADERS' : 'OTEL_EXPORTER_OTLP_HEADERS';
+  const headers = env[headersVariable];
+  if (headers) { otlp.headers = headers; variables.set('otlp.headers', headersVariable); }
   if (env.MOA_OTLP_CAPTURE_CONTENT) { otlp.capture_content = env.MOA_OTLP_CAPTURE_CONTENT; variables.set('otlp.capture_content', 'MOA_OTLP_CAPTURE_CONTENT'); }
   if (env.MOA_OTLP_MAX_EXPORT_BYTES) { otlp.max_export_bytes = env.MOA_OTLP_MAX_EXPORT_BYTES; variables.set('otlp.max_export_bytes', 'MOA_OTLP_MAX_EXPORT_BYTES'); }
   if (Object.keys(otlp).length > 0) out.otlp = otlp;
@@ -91,7 +104,12 @@ function traceEndpointFromOtelEnv(env: Env): string | undefined {
   return undefined;
 }
 
-function readFileLayer(home: string): Layer | undefined {
+/**
+ * The config file is shared with the original agent, which keeps keys of its
+ * own there: those are left out (and named once) instead of failing. Options
+ * given in code have no such excuse, so a typo there still fails.
+ */
+function readFileLayer(home: string): (Layer & { ignored: string[] }) | undefined {
   const file = path.join(home, 'config.yaml');
   let text: string;
   try {
@@ -111,7 +129,95 @@ function readFileLayer(home: string): Layer | undefined {
   if (typeof section !== 'object' || Array.isArray(section)) {
     throw new MoaConfigError(`${file}: moa: expected a mapping of options`);
   }
-  return { source: file, values: normalizeKeys(section as Record<string, unknown>) };
+  const ignored: string[] = [];
+  const values = keepKnownKeys(normalizeKeys(fromFlatPreset(section as Record<string, unknown>)), ignored);
+  return { source: file, values, ignored };
+}
+
+/** The original's keys of one preset when written at the top of `moa:` (its legacy flat form). */
+const FLAT_PRESET_KEYS = [
+  'reference_models', 'aggregator', 'reference_temperature', 'aggregator_temperature', 'reference_timeout',
+  'degraded_reference_policy', 'fanout', 'enabled', 'reference_tool_result_budget', 'max_tokens', 'reference_max_tokens',
+];
+
+/** The legacy flat form (`moa: { reference_models, aggregator, ... }`) is the preset `default`, as in the original. */
+function fromFlatPreset(section: Record<string, unknown>): Record<string, unknown> {
+  const hasPresets = isPlainObject(section.presets) && Object.keys(section.presets).length > 0;
+  if (hasPresets || (section.reference_models === undefined && section.aggregator === undefined)) return section;
+  const out: Record<string, unknown> = {};
+  const preset: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(section)) {
+    if (FLAT_PRESET_KEYS.includes(key)) preset[key] = value;
+    else if (key !== 'presets') out[key] = value;
+  }
+  return { ...out, presets: { default: preset }, default_preset: out.default_preset ?? 'default' };
+}
+
+type Shape = { shape: Record<string, unknown> };
+const TOP_KEYS = Object.keys((moaConfigSchema as unknown as Shape).shape);
+const SECTION_KEYS: Record<string, string[]> = {
+  otlp: Object.keys((otlpSchema as unknown as Shape).shape),
+};
+const PRESET_KEYS = Object.keys((presetSchema as unknown as Shape).shape);
+const SLOT_KEYS = Object.keys((modelSlotSchema as unknown as Shape).shape);
+const PROVIDER_KEYS = Object.keys((providerSchema as unknown as Shape).shape);
+
+/** Drops keys the schema does not know (appending their paths to `ignored`); values are left to the schema. */
+function keepKnownKeys(values: Record<string, unknown>, ignored: string[]): Record<string, unknown> {
+  const pick = (obj: Record<string, unknown>, known: readonly string[], at: string) => {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(obj)) {
+      if (known.includes(key)) out[key] = value;
+      else ignored.push(`${at}${key}`);
+    }
+    return out;
+  };
+  const out = pick(values, TOP_KEYS, '');
+  for (const [section, known] of Object.entries(SECTION_KEYS)) {
+    if (isPlainObject(out[section])) out[section] = pick(out[section], known, `${section}.`);
+  }
+  if (isPlainObject(out.providers)) {
+    out.providers = mapEntries(out.providers, (name, p) => (isPlainObject(p) ? pick(p, PROVIDER_KEYS, `providers.${name}.`) : p));
+  }
+  if (isPlainObject(out.presets)) {
+    out.presets = mapEntries(out.presets, (name, p) => {
+      if (!isPlainObject(p)) return p;
+      const preset = pick(p, PRESET_KEYS, `presets.${name}.`);
+      const slot = (v: unknown, at: string) => (isPlainObject(v) ? pick(v, SLOT_KEYS, at) : v);
+      if (Array.isArray(preset.references)) preset.references = preset.references.map((r, i) => slot(r, `presets.${name}.reference_models[${i}].`));
+      preset.aggregator = slot(preset.aggregator, `presets.${name}.aggregator.`);
+      return preset;
+    });
+  }
+  return out;
+}
+
+function mapEntries(obj: Record<string, unknown>, fn: (key: string, value: unknown) => unknown): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, fn(k, v)]));
+}
+
+/** `privacy_filter` (display or full) masks what the original masks, unless `redact` says otherwise. */
+function privacyAsRedaction(merged: Record<string, unknown>): Record<string, unknown> {
+  if (merged.redact !== undefined) return merged;
+  const parsed = privacyFilterSchema.safeParse(merged.privacy_filter);
+  if (!parsed.success || parsed.data === '') return merged;
+  return { ...merged, redact: { emails: true, patterns: [...PRIVACY_FILTER_PATTERNS] } };
+}
+
+/**
+ * A process reads the shared config file several times (setup, the client, a
+ * second loaded copy of moa-otel): the notice about its unused keys is about
+ * the file, not about one reader, so which lines were shown is one named
+ * process-wide set. It only silences repeats; it decides nothing else.
+ */
+const NOTICES_SHOWN = Symbol.for('moa-otel.config-notices-shown.v1');
+
+function noticeOnceToStderr(line: string): void {
+  const holder = globalThis as { [NOTICES_SHOWN]?: Set<string> };
+  const shown = (holder[NOTICES_SHOWN] ??= new Set<string>());
+  if (shown.has(line)) return;
+  shown.add(line);
+  process.stderr.write(`${line}\n`);
 }
 
 /** Earlier layers win; `otlp`, `presets` and `providers` merge key by key. */
@@ -151,12 +257,30 @@ function normalizeKeys(input: Record<string, unknown>): Record<string, unknown> 
       if (!isPlainObject(entry)) { normalized[name] = entry; continue; }
       const e = snakeKeys(entry);
       if (section === 'presets') {
-        if (Array.isArray(e.references)) e.references = e.references.map((r) => (isPlainObject(r) ? snakeKeys(r) : r));
-        if (isPlainObject(e.aggregator)) e.aggregator = snakeKeys(e.aggregator);
+        // The original's name for the references; a single mapping is one reference, as there.
+        if (e.references === undefined && e.reference_models !== undefined) {
+          e.references = isPlainObject(e.reference_models) ? [e.reference_models] : e.reference_models;
+          delete e.reference_models;
+        }
+        if (Array.isArray(e.references)) e.references = e.references.map((r) => (isPlainObject(r) ? slotKeys(r) : r));
+        if (isPlainObject(e.aggregator)) e.aggregator = slotKeys(e.aggregator);
       }
       normalized[name] = e;
     }
     out[section] = normalized;
+  }
+  return out;
+}
+
+/** A model slot's keys; the original's `reasoning_effort` is our `reasoning` (`false` means "none"). */
+function slotKeys(slot: Record<string, unknown>): Record<string, unknown> {
+  const out = snakeKeys(slot);
+  if ('reasoning_effort' in out) {
+    const effort = out.reasoning_effort;
+    delete out.reasoning_effort;
+    if (out.reasoning === undefined && effort !== null && effort !== true && effort !== undefined) {
+      out.reasoning = effort === false ? 'none' : typeof effort === 'string' ? effort.trim().toLowerCase() : effort;
+    }
   }
   return out;
 }
@@ -171,7 +295,7 @@ function snakeKeys(obj: Record<string, unknown>): Record<string, unknown> {
 }
 
 function describeIssue(error: z.ZodError, layers: Layer[]): string {
-  const issue = error.issues[0];
+  const issue = error.issues[0] ? decisiveIssue(error.issues[0]) : undefined;
   if (!issue) return 'moa config: invalid configuration';
   const keyPath = issue.path.map(String);
   // For an unknown key, the layer to blame is the one that holds that key.
@@ -184,10 +308,27 @@ function describeIssue(error: z.ZodError, layers: Layer[]): string {
   }
   const message = issue.message.replace(/^Invalid input: (expected \w+, received \w+)$/, '$1');
   const got = getPath(layer?.values, keyPath);
-  // Never echo a credential back, even a malformed one.
-  const secret = /key|secret|token|password|header/i.test(keyPath.join('.'));
-  const shown = got === undefined || secret ? '' : `, got ${JSON.stringify(got)?.slice(0, 80)}`;
+  // Never echo a credential back, even a malformed one (a redact pattern may spell out the secret it hides).
+  const secret = /key|secret|token|password|header|redact/i.test(keyPath.join('.'));
+  // A URL may carry a password (`https://user:pass@host`).
+  const credentialUrl = typeof got === 'string' && /\/\/[^/]*@/.test(got);
+  const shown = got === undefined || secret || credentialUrl ? '' : `, got ${JSON.stringify(got)?.slice(0, 80)}`;
   return `moa config: ${keyPath.join('.') || '(root)'}${from}: ${message}${shown}`;
+}
+
+/**
+ * The issue worth showing. A union (`redact`, `otlp.headers`) fails as a
+ * whole with "expected A or B" when the value fits none of its shapes; but
+ * when exactly one shape accepted the value's type and then found something
+ * wrong inside (a bad pattern, a header with a line break), that finding is
+ * what the user needs, at its own path.
+ */
+function decisiveIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union' || !('errors' in issue)) return issue;
+  const fitting = issue.errors.filter((branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));
+  const inner = fitting.length === 1 ? fitting[0]?.[0] : undefined;
+  if (!inner) return issue;
+  return decisiveIssue({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue);
 }
 
 function getPath(obj: unknown, keys: string[]): unknown {

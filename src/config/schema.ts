@@ -4,6 +4,9 @@
  * as in the config file; code may use camelCase (normalized before parsing).
  */
 import { z } from 'zod';
+import { headerProblem } from './http-header.js';
+import { describeKeyValueProblem, parseKeyValueList } from './key-value-list.js';
+import { catastrophicPatternReason } from './regex-safety.js';
 
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'off', '']);
@@ -20,36 +23,78 @@ export const strictBoolean = z.preprocess((value) => {
   return value;
 }, z.boolean({ error: 'expected a boolean (true/false, yes/no, on/off, 1/0)' }));
 
-const positiveInt = z.preprocess(
-  (v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v),
-  z.number({ error: 'expected a positive integer' }).int('expected a positive integer').positive('expected a positive integer'),
+function positiveInteger(max = Number.MAX_SAFE_INTEGER, maxMessage = `expected a positive integer of at most ${max}`) {
+  return z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v),
+    z.number({ error: 'expected a positive integer' })
+      .int('expected a positive integer')
+      .positive('expected a positive integer')
+      .max(max, maxMessage),
+  );
+}
+
+const positiveInt = positiveInteger();
+
+/** Node.js fires a longer timer after 1 ms, so a longer timeout would time every call out at once. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+const timeoutMs = positiveInteger(MAX_TIMEOUT_MS, `expected at most ${MAX_TIMEOUT_MS} ms (about 24.8 days, the longest timer Node.js can set)`);
+
+/** Only http(s): the OTLP/HTTP exporter and the \`openai\` client speak nothing else. */
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+
+/**
+ * `user_turn`, `per_iteration` or `every_n:N`; the original's mapping form
+ * `{ mode: every_n, n: N }` (and `{ mode: user_turn }`) means the same string.
+ */
+export const fanoutSchema = z.preprocess(
+  (value) => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+    const { mode, n } = value as { mode?: unknown; n?: unknown };
+    return mode === 'every_n' ? `every_n:${String(n)}` : mode;
+  },
+  z.string({ error: 'expected user_turn, per_iteration or every_n:N (N >= 1)' })
+    .regex(/^(user_turn|per_iteration|every_n:[1-9]\d*)$/, 'expected user_turn, per_iteration or every_n:N (N >= 1)'),
 );
 
-export const fanoutSchema = z
-  .string()
-  .regex(/^(user_turn|per_iteration|every_n:[1-9]\d*)$/, 'expected user_turn, per_iteration or every_n:N (N >= 1)');
+/** A number that may come as YAML text (`"0.6"`); the original's `null` and `""` mean "not set". */
+function optionalNumber<T extends z.ZodType<number>>(schema: T) {
+  return z.preprocess(
+    (v) => (v === null || v === '' ? undefined : typeof v === 'string' && v.trim() !== '' ? Number(v) : v),
+    schema.optional(),
+  );
+}
+const temperatureSchema = optionalNumber(z.number({ error: 'expected a temperature from 0 to 2' }).min(0).max(2));
+const positiveSeconds = optionalNumber(z.number({ error: 'expected a positive number of seconds' }).positive('expected a positive number of seconds'));
+
+/** Every header must be sendable: a valid name, no CR/LF in the value. */
+function checkHeaders(headers: Record<string, string>, ctx: z.RefinementCtx): void {
+  for (const [name, value] of Object.entries(headers)) {
+    const problem = headerProblem(name, value);
+    if (problem) {
+      ctx.addIssue({ code: 'custom', message: problem });
+      return;
+    }
+  }
+}
 
 const headersSchema = z.union([
-  z.record(z.string(), z.string()),
+  z.record(z.string(), z.string()).superRefine(checkHeaders),
   // "k=v,k2=v2" as in OTEL_EXPORTER_OTLP_HEADERS
-  z.string().transform((s, ctx) => {
-    const out: Record<string, string> = {};
-    for (const part of s.split(',')) {
-      if (part.trim() === '') continue;
-      const eq = part.indexOf('=');
-      if (eq <= 0) {
-        ctx.addIssue({ code: 'custom', message: `expected key=value pairs separated by commas, got "${part.trim()}"` });
-        return z.NEVER;
-      }
-      out[decodeURIComponent(part.slice(0, eq).trim())] = decodeURIComponent(part.slice(eq + 1).trim());
+  z.string().transform((text, ctx) => {
+    const { entries, problems } = parseKeyValueList(text);
+    const first = problems[0];
+    if (first) {
+      ctx.addIssue({ code: 'custom', message: `expected name=value pairs separated by commas: ${describeKeyValueProblem(first)}` });
+      return z.NEVER;
     }
-    return out;
+    checkHeaders(entries, ctx);
+    return entries;
   }),
-]);
+], { error: 'expected a mapping of header names to values, or "name=value,name2=value2" (values %-encoded)' });
 
 export const otlpSchema = z.strictObject({
   enabled: strictBoolean.optional(),
-  endpoint: z.url({ error: 'expected an http(s) URL' }).optional(),
+  endpoint: httpUrl.optional(),
   headers: headersSchema.optional(),
   /**
    * Send message content to the OTLP backend (the JSONL file always keeps it).
@@ -66,34 +111,56 @@ export const otlpSchema = z.strictObject({
   max_export_bytes: positiveInt.default(4 * 1024 * 1024),
   /** What may wait for export, in bytes (encoded estimate); past it the oldest spans are dropped and counted. */
   max_queue_bytes: positiveInt.default(64 * 1024 * 1024),
-  timeout_ms: positiveInt.default(10_000),
+  timeout_ms: timeoutMs.default(10_000),
   /** Export moa-otel's metrics (GenAI client and MoA metrics) over OTLP too, whenever OTLP export is on. */
   metrics: strictBoolean.default(true),
   /**
    * The full metrics URL. Default: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, else the traces endpoint
    * with `/v1/traces` → `/v1/metrics`, else OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/metrics`.
    */
-  metrics_endpoint: z.url({ error: 'expected an http(s) URL' }).optional(),
+  metrics_endpoint: httpUrl.optional(),
   /** Milliseconds between metrics exports; default OTEL_METRIC_EXPORT_INTERVAL, else 60000. */
-  metrics_interval_ms: positiveInt.optional(),
+  metrics_interval_ms: timeoutMs.optional(),
 });
 
 export const modelSlotSchema = z.strictObject({
   provider: z.string().min(1, 'expected a provider name'),
   model: z.string().min(1, 'expected a model name'),
-  temperature: z.number().min(0).max(2).optional(),
+  temperature: temperatureSchema,
+  /** An effort level (`low`, `high`) or a provider-specific `reasoning` object. The original's `reasoning_effort` lands here. */
   reasoning: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
   label: z.string().optional(),
+  /** The original's per-slot switch: a disabled reference is left out of the preset. */
+  enabled: strictBoolean.default(true),
+  /** Extra request-body fields for this model's calls (the caller's fields win). */
+  extra_body: z.record(z.string(), z.unknown()).optional(),
 });
 
+/**
+ * A preset in moa-otel's words (`references`) or the original's
+ * (`reference_models`, `reference_temperature`, `reference_timeout`, ...).
+ * A disabled preset, or one without enabled references, is the aggregator
+ * alone.
+ */
 export const presetSchema = z.strictObject({
-  references: z.array(modelSlotSchema).min(1, 'a preset needs at least one reference'),
+  references: z.array(modelSlotSchema).default([]),
   aggregator: modelSlotSchema,
   fanout: fanoutSchema.optional(),
+  enabled: strictBoolean.default(true),
+  /** Temperature of every reference without its own; unset: the provider's default. */
+  reference_temperature: temperatureSchema,
+  /** Temperature of the aggregator when its slot has none; unset: the caller's `temperature`. */
+  aggregator_temperature: temperatureSchema,
+  /** Seconds each reference may take (the original's unit); unset: `reference_timeout_ms`. */
+  reference_timeout: positiveSeconds,
+  /** `max_tokens` of each reference call (the aggregator is never capped). */
+  reference_max_tokens: optionalNumber(z.number().int('expected a positive integer').positive('expected a positive integer')),
+  /** Characters of one tool result the references see; unset: `tool_result_budget`. */
+  reference_tool_result_budget: optionalNumber(z.number().int('expected a positive integer').positive('expected a positive integer')),
 });
 
 export const providerSchema = z.strictObject({
-  base_url: z.url({ error: 'expected an http(s) URL' }),
+  base_url: httpUrl,
   api_key_env: z.string().optional(),
   api_key: z.string().optional(),
   /** GenAI `gen_ai.provider.name` (openai, anthropic, ...). Defaults to the provider key. */
@@ -102,19 +169,58 @@ export const providerSchema = z.strictObject({
   included: strictBoolean.optional(),
 });
 
-export const redactSchema = z.union([
-  strictBoolean,
-  z.array(z.string()).transform((patterns, ctx) => {
-    const out: RegExp[] = [];
-    for (const p of patterns) {
-      try { out.push(new RegExp(p, 'g')); } catch {
-        ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${p}` });
-        return z.NEVER;
-      }
+/** User patterns, compiled; a syntax error or an obviously catastrophic shape fails with the pattern's index. */
+const patternListSchema = z.array(z.string()).transform((patterns, ctx) => {
+  const out: RegExp[] = [];
+  for (const [index, source] of patterns.entries()) {
+    let compiled: RegExp;
+    try {
+      compiled = new RegExp(source, 'g');
+    } catch (err) {
+      // The engine's message names the pattern; ours names only its position (a pattern may hold a secret).
+      const reason = err instanceof Error ? err.message.replace(/^Invalid regular expression: \/.*\/\w*: /, '') : 'invalid';
+      ctx.addIssue({ code: 'custom', message: `not a valid regular expression (${reason})`, path: [index] });
+      return z.NEVER;
     }
-    return out;
-  }),
-]);
+    const catastrophic = catastrophicPatternReason(source);
+    if (catastrophic) {
+      ctx.addIssue({ code: 'custom', message: `refused: ${catastrophic}`, path: [index] });
+      return z.NEVER;
+    }
+    out.push(compiled);
+  }
+  return out;
+});
+
+export const redactOptionsSchema = z.strictObject({
+  /** Mask e-mail addresses too (default true). */
+  emails: strictBoolean.optional(),
+  /** Extra regular expressions, on top of the built-in patterns. */
+  patterns: patternListSchema.optional(),
+});
+
+export const redactSchema = z.union([strictBoolean, patternListSchema, redactOptionsSchema], {
+  error: 'expected true/false, a list of regular expressions, or a mapping { emails: true/false, patterns: [...] }',
+});
+
+const PRIVACY_OFF = new Set(['', 'off', 'false', 'no', '0', 'none']);
+const PRIVACY_FULL = new Set(['full', 'true', 'on', 'yes', '1']);
+export const privacyFilterSchema = z.preprocess((value) => {
+  if (value === true) return 'full';
+  if (value === false || value === null) return '';
+  if (typeof value !== 'string') return value;
+  const word = value.trim().toLowerCase();
+  return PRIVACY_OFF.has(word) ? '' : PRIVACY_FULL.has(word) ? 'full' : word;
+}, z.enum(['', 'display', 'full'], { error: 'expected display, full or off' }));
+
+/**
+ * What `privacy_filter` adds to the built-in patterns (which mask e-mail
+ * addresses already), as the original masks them: phone numbers written with
+ * delimiters, so line numbers, dates, versions and IDs are left alone.
+ */
+export const PRIVACY_FILTER_PATTERNS: readonly string[] = [
+  String.raw`(?<![\w.+-])(?:\+?1[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[.-])\d{3}[.-]\d{4}(?![\w-])`,
+];
 
 export const moaConfigSchema = z.strictObject({
   save_traces: strictBoolean.default(false),
@@ -126,21 +232,26 @@ export const moaConfigSchema = z.strictObject({
   }),
   /** Defaults to OTEL_SERVICE_NAME, then `service.name` of OTEL_RESOURCE_ATTRIBUTES, then `moa-otel`. */
   service_name: z.string().min(1).optional(),
-  /** `true`: built-in secret patterns; a list: those regular expressions too. */
+  /** `true`: built-in secret patterns; a list: those regular expressions too; a mapping: `emails`, `patterns`. */
   redact: redactSchema.default(false),
   presets: z.record(z.string(), presetSchema).default({}),
   providers: z.record(z.string(), providerSchema).default({}),
   default_preset: z.string().optional(),
+  /** The original's session switch: when it names a preset, `model: "moa"` means that one. `""`: off. */
+  active_preset: z.string().optional(),
+  /**
+   * The original's privacy filter: `display` masks secrets, e-mail addresses
+   * and phone numbers in the records (it becomes `redact` when that is not
+   * set); `full` also masks the advisors' notes the aggregator reads.
+   */
+  privacy_filter: privacyFilterSchema.default(''),
   fanout: fanoutSchema.default('user_turn'),
-  reference_timeout_ms: positiveInt.default(120_000),
+  reference_timeout_ms: timeoutMs.default(120_000),
   /** Characters of a tool result shown to the references before it is cut in the middle. */
   tool_result_budget: positiveInt.default(4000),
 });
 
-/** Options as accepted from code: snake_case or camelCase keys, everything optional. */
-export type MoaOptionsInput = z.input<typeof moaConfigSchema>;
 export type MoaConfig = z.output<typeof moaConfigSchema>;
-export type OtlpConfig = MoaConfig['otlp'];
 export type PresetConfig = z.output<typeof presetSchema>;
 export type ModelSlotConfig = z.output<typeof modelSlotSchema>;
 export type ProviderConfig = z.output<typeof providerSchema>;

@@ -1,43 +1,219 @@
 /**
  * Redaction of secrets from content before it reaches a span or a file.
- * Applied to string values (never to raw JSON text), so it cannot break
- * escaping. Off by default: it costs a replacer pass over every message.
+ * Applied to string values and object keys (never to raw JSON text), so it
+ * cannot break escaping. Off by default: it costs a pass over every message.
+ *
+ * A `Redactor` is the policy of one instrumentation, built once from the
+ * `redact` setting and immutable afterwards: two instrumentations with
+ * different settings never affect each other, and nothing here is
+ * module-level state that decides what is masked.
  */
-import type { JsonReplacer } from './safe-json.js';
+import { createHash } from 'node:crypto';
+import { safeStringify, type JsonReplacer } from './safe-json.js';
+import { AWS_SECRET_KEY_NAME, AWS_SECRET_KEY_VALUE, BUILTIN_PATTERNS, EMAIL_PATTERN, type SecretPattern } from './secret-patterns.js';
 
 export const REDACTED = '[REDACTED]';
 
-/** Common credential shapes. Deliberately conservative: prefixes with long random tails. */
-export const BUILTIN_SECRET_PATTERNS: readonly RegExp[] = [
-  /\bsk-(?:proj-|ant-|or-)?[A-Za-z0-9_-]{20,}/g, // OpenAI / Anthropic / OpenRouter keys
-  /\bAKIA[0-9A-Z]{16}\b/g, // AWS access key id
-  /\bgh[pousr]_[A-Za-z0-9]{30,}\b/g, // GitHub tokens
-  /\bxox[abposr]-[A-Za-z0-9-]{10,}/g, // Slack tokens
-  /\bAIza[0-9A-Za-z_-]{35}\b/g, // Google API keys
-  /\b[Bb]earer\s+[A-Za-z0-9._~+/-]{20,}=*/g, // bearer tokens in pasted headers
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
-];
+/** `redact` as the configuration gives it: off, the built-ins, the built-ins plus these patterns, or the mapping form. */
+export type RedactSetting = boolean | readonly RegExp[] | RedactOptions;
 
-export type RedactSetting = boolean | readonly RegExp[];
+export interface RedactOptions {
+  /** Mask e-mail addresses (default true). */
+  emails?: boolean;
+  /** Extra patterns, masked whole, on top of the built-in ones. */
+  patterns?: readonly RegExp[];
+}
 
-/** The patterns in force: none, the built-ins, or the built-ins plus the user's. */
+/** One pattern in force: a built-in (with its hints, kept prefix and check) or a user's. */
+type Rule = Pick<SecretPattern, 'regex' | 'hints' | 'accept' | 'startBefore'>;
+
+export class Redactor {
+  /** Masks nothing. */
+  static readonly OFF = new Redactor([], false);
+
+  /** The policy a `redact` setting asks for. */
+  static from(setting: RedactSetting | undefined): Redactor {
+    if (setting === undefined || setting === false) return Redactor.OFF;
+    if (setting === true) return new Redactor(builtinRules(true), true);
+    if (isPatternList(setting)) return new Redactor([...builtinRules(true), ...setting.map(userRule)], true);
+    return new Redactor([...builtinRules(setting.emails ?? true), ...(setting.patterns ?? []).map(userRule)], true);
+  }
+
+  /**
+   * A policy from a list of patterns: built-in patterns (the same RegExp
+   * objects as `BUILTIN_SECRET_PATTERNS`) keep their behaviour, any other is
+   * masked whole. For callers that hold a pattern list rather than a setting.
+   */
+  static fromPatterns(patterns: readonly RegExp[]): Redactor {
+    if (patterns.length === 0) return Redactor.OFF;
+    const builtins = [...BUILTIN_PATTERNS, EMAIL_PATTERN];
+    const rules = patterns.map((regex) => builtins.find((p) => p.regex === regex) ?? userRule(regex));
+    return new Redactor(rules, rules.some((r) => builtins.includes(r as SecretPattern)));
+  }
+
+  readonly #rules: readonly Rule[];
+  /** AWS secrets under a key of that name: only with the built-in patterns. */
+  readonly #keyAware: boolean;
+
+  private constructor(rules: readonly Rule[], keyAware: boolean) {
+    this.#rules = rules;
+    this.#keyAware = keyAware;
+  }
+
+  /** Whether anything is masked at all (callers skip the work when not). */
+  get active(): boolean {
+    return this.#rules.length > 0;
+  }
+
+  /** The patterns in force (built-in ones first). */
+  get patterns(): readonly RegExp[] {
+    return this.#rules.map((r) => r.regex);
+  }
+
+  /**
+   * The text with every secret masked. Fails closed: when a pattern cannot
+   * run on the text (a user pattern whose greedy run overflows the regex
+   * engine's stack on a text of megabytes), the whole text is masked.
+   */
+  text(input: string): string {
+    let out = input;
+    for (const rule of this.#rules) {
+      // A substring check is far cheaper than a scan, and most texts hold no hint at all.
+      if (rule.hints && !rule.hints.some((hint) => out.includes(hint))) continue;
+      try {
+        out = rule.startBefore
+          ? maskExtendingLeft(out, rule.regex, rule.startBefore)
+          : out.replace(rule.regex, (match: string, ...rest: unknown[]) => mask(rule, match, rest));
+      } catch {
+        return REDACTED;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A `JSON.stringify` replacer that masks string values and object keys (a
+   * secret can be a key: a map of tokens to their owners); undefined when the
+   * policy masks nothing, so callers can skip it.
+   */
+  get replacer(): JsonReplacer | undefined {
+    return this.active ? this.#replace : undefined;
+  }
+
+  /** `value` as JSON with secrets masked; never throws (see `safeStringify`). */
+  json(value: unknown): string {
+    return safeStringify(value, this.replacer);
+  }
+
+  /**
+   * The session id to record and to name the file after. An id that holds a
+   * secret (an e-mail, a key) is masked, and a short hash of the whole id is
+   * appended so two different ids never share a file and one id always gets
+   * the same file, in every process. The hash is a pseudonym, not
+   * encryption: for an id as guessable as an e-mail address, someone holding
+   * the file can confirm a guess.
+   */
+  sessionId(id: string): string;
+  sessionId(id: string | null | undefined): string | null | undefined;
+  sessionId(id: string | null | undefined): string | null | undefined {
+    if (id == null || id === '' || !this.active) return id;
+    const masked = this.text(id);
+    if (masked === id) return id;
+    return `${masked}-${createHash('sha256').update(id).digest('hex').slice(0, 12)}`;
+  }
+
+  readonly #replace: JsonReplacer = (key, value) => {
+    if (typeof value === 'string') {
+      if (this.#keyAware && AWS_SECRET_KEY_NAME.test(key) && AWS_SECRET_KEY_VALUE.test(value)) return REDACTED;
+      return this.text(value);
+    }
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return this.#withMaskedKeys(value);
+    return value;
+  };
+
+  /** The object itself when no key holds a secret (the common case: no copy), else a copy with masked keys. */
+  #withMaskedKeys(object: object): object {
+    const keys = Object.keys(object);
+    let renamed: Map<string, string> | undefined;
+    for (const key of keys) {
+      const masked = this.text(key);
+      if (masked !== key) (renamed ??= new Map()).set(key, masked);
+    }
+    if (!renamed) return object;
+    const out: Record<string, unknown> = {};
+    for (const key of keys) {
+      let name = renamed.get(key) ?? key;
+      // Two secrets mask to the same text; both entries stay.
+      for (let n = 2; Object.hasOwn(out, name); n++) name = `${renamed.get(key) ?? key}#${n}`;
+      // defineProperty: a key named "__proto__" stays a plain entry.
+      Object.defineProperty(out, name, { value: readProperty(object, key), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+}
+
+function mask(rule: Rule, match: string, rest: unknown[]): string {
+  // A user pattern that can match nothing would otherwise insert a marker between every character.
+  if (match === '') return match;
+  const groups = rest[rest.length - 1];
+  const keep = typeof groups === 'object' && groups !== null ? (groups as { keep?: string }).keep ?? '' : '';
+  if (rule.accept && !rule.accept(match.slice(keep.length))) return match;
+  return keep + REDACTED;
+}
+
+/** Masks from where `startBefore` says each secret starts to the end of its match. */
+function maskExtendingLeft(text: string, regex: RegExp, startBefore: NonNullable<Rule['startBefore']>): string {
+  // A copy: exec() moves lastIndex, and the pattern object is shared by every Redactor.
+  const scanner = new RegExp(regex.source, regex.flags);
+  let out = '';
+  let copied = 0;
+  for (let match = scanner.exec(text); match !== null; match = scanner.exec(text)) {
+    const start = startBefore(text, match.index);
+    if (start === undefined || start < copied) continue;
+    out += text.slice(copied, start) + REDACTED;
+    copied = match.index + match[0].length;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+function builtinRules(emails: boolean): Rule[] {
+  return emails ? [...BUILTIN_PATTERNS, EMAIL_PATTERN] : [...BUILTIN_PATTERNS];
+}
+
+/** A user's pattern, masked whole; made global so it masks every occurrence. */
+function userRule(regex: RegExp): Rule {
+  return { regex: regex.global ? regex : new RegExp(regex.source, `${regex.flags}g`) };
+}
+
+function isPatternList(setting: RedactSetting): setting is readonly RegExp[] {
+  return Array.isArray(setting);
+}
+
+function readProperty(object: object, key: string): unknown {
+  try {
+    return (object as Record<string, unknown>)[key];
+  } catch (err) {
+    return `[getter failed: ${err instanceof Error ? err.message : String(err)}]`;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Pattern-list API, kept for callers that predate `Redactor`. Each builds a
+// `Redactor` from the list; new code should hold a `Redactor` instead.
+
+/** The built-in patterns (e-mail addresses last), as used by `redact: true`. */
+export const BUILTIN_SECRET_PATTERNS: readonly RegExp[] = [...BUILTIN_PATTERNS, EMAIL_PATTERN].map((p) => p.regex);
+
+/** The patterns in force for a setting: none, the built-ins, or the built-ins plus the user's. */
 export function redactionPatterns(setting: RedactSetting): readonly RegExp[] {
-  if (setting === false) return [];
-  if (setting === true) return BUILTIN_SECRET_PATTERNS;
-  return [...BUILTIN_SECRET_PATTERNS, ...setting];
+  return Redactor.from(setting).patterns;
 }
 
 export function redactText(text: string, patterns: readonly RegExp[]): string {
-  let out = text;
-  for (const pattern of patterns) {
-    pattern.lastIndex = 0;
-    out = out.replace(pattern, REDACTED);
-  }
-  return out;
+  return Redactor.fromPatterns(patterns).text(text);
 }
 
-/** A JSON.stringify replacer that redacts every string value, or undefined when nothing is to be redacted. */
+/** A JSON.stringify replacer that masks every string value and object key, or undefined when nothing is to be masked. */
 export function redactingReplacer(patterns: readonly RegExp[]): JsonReplacer | undefined {
-  if (patterns.length === 0) return undefined;
-  return (_key, value) => (typeof value === 'string' ? redactText(value, patterns) : value);
+  return Redactor.fromPatterns(patterns).replacer;
 }

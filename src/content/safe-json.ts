@@ -1,21 +1,51 @@
 /**
- * JSON serialization that never throws and always yields valid JSON.
+ * JSON serialization that never throws and always yields valid JSON of the
+ * same shape as its input.
  *
  * The fast path is plain `JSON.stringify` (native, and already escapes lone
  * surrogates since Node 12, maps NaN/Infinity to null and drops undefined and
  * functions exactly as the OpenAI SDK would when sending the same value). Only
- * values it rejects — circular references and BigInt — take the careful walk.
+ * values it rejects or cannot bound take the careful walk:
+ *  - circular references and BigInt (become `"[Circular]"` and a decimal string);
+ *  - nesting deeper than `maxDepth` (the over-deep subtree becomes a marker
+ *    string; the rest stays): readers, ours and Python's `json` among them,
+ *    recurse per level and would crash on it;
+ *  - a text longer than one string can hold: the longest strings are cut
+ *    with a marker (`fit-json.ts`) instead of losing the whole value.
  */
+import { constants } from 'node:buffer';
+import { fitJson } from './fit-json.js';
+import { jsonNestingExceeds } from './json-nesting.js';
 
 export type JsonReplacer = (key: string, value: unknown) => unknown;
 
-export function safeStringify(value: unknown, replacer?: JsonReplacer): string {
+/** Containers nested deeper than this below the root are replaced by a marker. */
+export const MAX_JSON_DEPTH = 500;
+
+export interface StringifyLimits {
+  /** Default MAX_JSON_DEPTH. */
+  maxDepth?: number;
+  /** Longest text returned, in UTF-16 units; default the longest string this runtime can hold. */
+  maxLength?: number;
+}
+
+/** What stands where a subtree nested too deep was. */
+export function tooDeepMarker(maxDepth: number): string {
+  return `[moa-otel: nested deeper than ${maxDepth} levels, cut]`;
+}
+
+export function safeStringify(value: unknown, replacer?: JsonReplacer, limits: StringifyLimits = {}): string {
+  const maxDepth = limits.maxDepth ?? MAX_JSON_DEPTH;
+  const maxLength = limits.maxLength ?? constants.MAX_STRING_LENGTH;
+  let text: string | undefined;
   try {
-    const text = replacer ? JSON.stringify(value, replacer) : JSON.stringify(value);
-    return text ?? 'null';
+    text = replacer ? JSON.stringify(value, replacer) : JSON.stringify(value);
   } catch {
-    return carefulStringify(value, replacer);
+    return carefulStringify(value, replacer, maxDepth, maxLength);
   }
+  if (text === undefined) return 'null';
+  if (text.length > maxLength || jsonNestingExceeds(text, maxDepth)) return carefulStringify(value, replacer, maxDepth, maxLength);
+  return text;
 }
 
 /** Parses JSON, returning `undefined` instead of throwing. */
@@ -27,11 +57,36 @@ export function tryParseJson(text: string): unknown {
   }
 }
 
-function carefulStringify(root: unknown, replacer?: JsonReplacer): string {
+function carefulStringify(root: unknown, replacer: JsonReplacer | undefined, maxDepth: number, maxLength: number): string {
+  let plain: unknown;
+  try {
+    plain = toPlainJson(root, replacer, maxDepth);
+  } catch (err) {
+    // Should be unreachable: the walk catches what user values throw. Keep the record anyway.
+    return JSON.stringify(`[unserializable: ${err instanceof Error ? err.message : String(err)}]`);
+  }
+  try {
+    const text = JSON.stringify(plain) ?? 'null';
+    if (text.length <= maxLength) return text;
+  } catch {
+    // Too long for one string ("Invalid string length"): cut below.
+  }
+  // UTF-8 bytes are never fewer than UTF-16 units, so a byte budget of
+  // maxLength is a length budget too.
+  const fitted = fitJson([plain], maxLength);
+  if (fitted) return fitted.texts[0] as string;
+  const note = '[moa-otel: omitted, too large for one JSON text even with every string cut]';
+  return JSON.stringify(Array.isArray(plain) ? [note] : note);
+}
+
+/**
+ * The value as plain JSON data (what JSON.stringify would see), without
+ * cycles, BigInt or over-deep subtrees. Re-enters per node with the replacer
+ * seeing this level only, so cycles are detected against the real ancestor
+ * chain (a value shared by two siblings is not a cycle).
+ */
+function toPlainJson(root: unknown, replacer: JsonReplacer | undefined, maxDepth: number): unknown {
   const ancestors: object[] = [];
-  // Re-enters JSON.stringify per node with a replacer that only sees this
-  // level, so cycles are detected against the real ancestor chain (a value
-  // shared by two siblings is not a cycle).
   const walk = (holderKey: string, input: unknown): unknown => {
     let value = input;
     if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
@@ -46,6 +101,7 @@ function carefulStringify(root: unknown, replacer?: JsonReplacer): string {
     if (typeof value === 'function' || typeof value === 'symbol') return undefined;
     if (value === null || typeof value !== 'object') return value;
     if (ancestors.includes(value)) return '[Circular]';
+    if (ancestors.length >= maxDepth) return tooDeepMarker(maxDepth);
     ancestors.push(value);
     try {
       if (Array.isArray(value)) {
@@ -70,10 +126,5 @@ function carefulStringify(root: unknown, replacer?: JsonReplacer): string {
       ancestors.pop();
     }
   };
-  try {
-    return JSON.stringify(walk('', root)) ?? 'null';
-  } catch (err) {
-    // Should be unreachable: walk() returns plain JSON data. Keep the record anyway.
-    return JSON.stringify(`[unserializable: ${err instanceof Error ? err.message : String(err)}]`);
-  }
+  return walk('', root);
 }

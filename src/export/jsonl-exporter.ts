@@ -29,7 +29,7 @@ import {
 } from '../trace/span-data.js';
 import { AppendWriter, type WriterStats } from './append-writer.js';
 import { flushAtExit, type ExitFlushable } from './exit-flush.js';
-import { RawSlots, serializeLine } from './json-line.js';
+import { encodeLine, RawSlots } from './json-line.js';
 import { TurnAssembler, type AssemblerLimits, type Iteration, type PartialReason, type SeenSpan } from './turn-assembler.js';
 import { buildTurnRecord, isMoaCall, isMoaRoot } from './turn-record.js';
 
@@ -164,7 +164,10 @@ class TurnFileSink implements ExitFlushable {
       const slots = new RawSlots();
       const record = buildTurnRecord(iteration, { slots, policy: this.policy, ...(partial ? { partial } : {}) });
       const sessionId = record.session_id;
-      return this.writer.appendLine(this.fileFor(typeof sessionId === 'string' ? sessionId : null), serializeLine(record, slots));
+      // A numeric session id is recorded raw and names its file by its text.
+      const fileKey = typeof sessionId === 'string' ? sessionId : typeof sessionId === 'number' ? String(sessionId) : null;
+      // Encoded as a list of buffers: a record too large for one string is cut, never lost.
+      return this.writer.appendLine(this.fileFor(fileKey), encodeLine(record, slots));
     } catch (err) {
       this.reporter.fail(`record:${errorText(err)}`, () => `moa-otel: could not build an MoA record (the turn went on): ${firstLine(errorText(err))}`);
       return false;

@@ -58,7 +58,9 @@ export function buildTurnRecord(iteration: Iteration, context: RecordContext): R
   const rootEnded = iteration.rootEnded && root !== undefined;
   const record: Record<string, unknown> = {
     ts: (context.now ?? Date.now()) / 1000,
-    session_id: turn ? turn.sessionId : str(a[A.MOA_SESSION_ID]) ?? conversationOfCalls(calls),
+    session_id: context.policy.covers(turn?.redaction)
+      ? (turn ? turn.sessionId : str(a[A.MOA_SESSION_ID]) ?? conversationOfCalls(calls))
+      : context.policy.sessionId(turn ? turn.sessionId : str(a[A.MOA_SESSION_ID]) ?? conversationOfCalls(calls)),
     preset: turn?.preset ?? str(a[A.MOA_PRESET]) ?? '',
     references: references.map((c) => callEntry(c.span, c.ended, A.ROLE_REFERENCE, context)),
     aggregator: aggregator ? callEntry(aggregator.span, aggregator.ended, A.ROLE_AGGREGATOR, context) : MISSING_AGGREGATOR,
@@ -106,7 +108,7 @@ function callEntry(span: SeenSpan, ended: boolean, role: string, context: Record
       input_messages: inputMessages(a, payload, context),
       output,
       usage: recordUsage(a),
-      cost_usd: a[A.MOA_COST_USD] ?? null,
+      cost_usd: costUsd(a, payload, context),
       cost_status: str(a[A.MOA_COST_STATUS]),
       cost_source: str(a[A.MOA_COST_SOURCE]),
       started_at: startedAt,
@@ -128,7 +130,7 @@ function callEntry(span: SeenSpan, ended: boolean, role: string, context: Record
     streamed,
     output_location: str(a[A.MOA_AGGREGATOR_OUTPUT_LOCATION]) ?? outputLocation(streamed, output),
     usage: recordUsage(a),
-    cost_usd: a[A.MOA_COST_USD] ?? null,
+    cost_usd: costUsd(a, payload, context),
     cost_status: str(a[A.MOA_COST_STATUS]),
     cost_source: str(a[A.MOA_COST_SOURCE]),
     tool_calls: toolCalls === null ? null : context.slots.hold(toolCalls),
@@ -200,6 +202,19 @@ function toolCallsText(a: Attributes, payload: CallPayload | undefined, policy: 
   const calls = message?.tool_calls;
   return Array.isArray(calls) && calls.length > 0 ? safeStringify(calls, policy.replacer) : null;
 }
+
+/**
+ * A cost given as decimal text is written as a JSON number with exactly those
+ * digits (JSON numbers are arbitrary-precision text; the span only holds the
+ * nearest float). The text was validated as a canonical decimal by the
+ * instrumentation, so splicing it keeps the line valid JSON.
+ */
+function costUsd(a: Attributes, payload: CallPayload | undefined, context: RecordContext): unknown {
+  const exact = payload?.costUsdText;
+  if (typeof exact === 'string' && CANONICAL_DECIMAL.test(exact)) return context.slots.hold(exact);
+  return a[A.MOA_COST_USD] ?? null;
+}
+const CANONICAL_DECIMAL = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
 
 /** JSONL convention: `input_tokens` is the UNCACHED part (spans carry the GenAI total). */
 function recordUsage(a: Attributes): Record<string, number> {

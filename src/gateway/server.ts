@@ -148,7 +148,11 @@ export function createMoaGateway(options: MoaGatewayOptions): MoaGateway {
     const turn = openTurn(res);
     try {
       const request = { ...params, model } as ChatParams;
-      const result = await client.chat.completions.create(request, { sessionId, signal: turn.controller.signal });
+      // `x-moa-usage: turn` makes `usage` the whole turn's totals, for callers that bill from it.
+      const usage = String(req.headers[USAGE_HEADER] ?? '').trim().toLowerCase();
+      const result = await client.chat.completions.create(request, {
+        sessionId, signal: turn.controller.signal, ...(usage === 'turn' || usage === 'aggregator' ? { usage } : {}),
+      });
       if (request.stream === true) await relayStream(result as Stream<ChatCompletionChunk>, res, headers, turn);
       else sendJson(res, 200, result as ChatCompletion, headers);
     } catch (err) {
@@ -280,6 +284,9 @@ function allowMethods(req: IncomingMessage, ...methods: string[]): void {
 }
 
 /** Tells the caller which session its turn was recorded under (when the id fits in a header). */
+/** Request header choosing what `usage` reports: `turn` (all calls) or `aggregator` (the default). */
+export const USAGE_HEADER = 'x-moa-usage';
+
 function sessionHeaders(sessionId: string): OutgoingHttpHeaders {
   return /^[\x20-\x7e]{1,1024}$/.test(sessionId) ? { [SESSION_HEADER]: sessionId } : {};
 }

@@ -43,12 +43,27 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
-// Trace content is untrusted: a model output could hold escape sequences that
-// rewrite the terminal. C0/C1 controls (except newline and tab) become visible.
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
+// Trace content is untrusted: a model name or output could hold escape
+// sequences that rewrite the terminal, a newline that forges a table row, or
+// a bidirectional control that reorders what follows it on the line (LRM/RLM,
+// ALM, the embeddings and overrides U+202A–U+202E, the isolates
+// U+2066–U+2069). All of them are shown as \uXXXX escapes instead.
+const UNSAFE_IN_A_LINE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+// Multi-line text keeps its newlines and tabs (the caller indents each line).
+const UNSAFE_IN_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
 
+function escapeCodeUnit(ch: string): string {
+  return `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/** Text for one line or one table cell: every control, newline and tab included, made visible. */
 export function terminalSafe(text: string): string {
-  return text.replace(CONTROL, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(UNSAFE_IN_A_LINE, escapeCodeUnit);
+}
+
+/** Multi-line text: like terminalSafe, but newlines and tabs are kept. */
+export function terminalSafeLines(text: string): string {
+  return text.replace(UNSAFE_IN_LINES, escapeCodeUnit);
 }
 
 /** One line of at most `max` characters: whitespace collapsed, controls made visible. */

@@ -6,16 +6,23 @@
  * Each line is validated with the record schema, which accepts both origins
  * (this package and the original Python feature). Bad lines do not stop the
  * read: they are reported through `onProblem` with file and line number, and
- * the next line is read. An unterminated last line that does not parse is a
- * torn write (a crash mid-append) and is reported as such.
+ * the next line is read. That includes lines no reader could hold (longer
+ * than one string: measured, never kept) and JSON nested too deep for the
+ * commands that walk it.
+ *
+ * A torn write (a crash, a full disk) leaves a record cut short: as the last
+ * line, or mid-file once a later record was appended after a newline. Both
+ * are reported as `torn`. Files written before writers closed torn tails may
+ * have a complete record glued to the fragment: that record is read.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { jsonNestingExceeds, scanJsonNesting } from '../content/json-nesting.js';
 import { turnRecordSchema, type TurnRecord } from '../record/schema.js';
 import { describeFsError, TraceFileError } from './errors.js';
 import { clip } from './format.js';
-import { LineSplitter, type SplitLine } from './line-splitter.js';
+import { DEFAULT_MAX_LINE_BYTES, LineSplitter, type SplitLine } from './line-splitter.js';
 
-export type ProblemKind = 'json' | 'schema' | 'torn';
+export type ProblemKind = 'json' | 'schema' | 'torn' | 'too_long' | 'too_deep';
 
 export interface RecordProblem {
   file: string;
@@ -51,11 +58,25 @@ export interface ReadOptions {
   /** Called after every complete line (record, blank or bad) with the position just past it. */
   onConsumed?: (position: ReadPosition) => void;
   chunkSize?: number;
+  /**
+   * Longer lines are reported (`too_long`) and skipped without being held in
+   * memory. Default: the longest string this runtime can hold.
+   */
+  maxLineBytes?: number;
 }
+
+/**
+ * Records nested deeper are reported (`too_deep`), not parsed: the commands
+ * walk records recursively (and so do Python's json readers, whose default
+ * recursion limit is about this). Writers of this package nest at most
+ * MAX_JSON_DEPTH levels below a message list, far under it.
+ */
+export const MAX_RECORD_DEPTH = 1000;
 
 const DEFAULT_CHUNK = 1 << 20;
 const MAX_MESSAGE = 240;
 const BOM = '\uFEFF';
+const OPEN_BRACE = 0x7b;
 
 /** Opens a trace file, turning file-system errors into one readable line. */
 export async function openTraceFile(file: string): Promise<FileHandle> {
@@ -76,7 +97,7 @@ export async function* readTurnRecords(file: string, options: ReadOptions = {}):
   const from = options.from ?? { offset: 0, lines: 0 };
   const handle = await openTraceFile(file);
   const parser = new RecordLineParser(file, options.onProblem, from.lines);
-  const splitter = new LineSplitter(from.offset);
+  const splitter = new LineSplitter(from.offset, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
   const buffer = Buffer.allocUnsafe(options.chunkSize ?? DEFAULT_CHUNK);
   let position = from.offset;
   try {
@@ -124,16 +145,38 @@ class RecordLineParser {
 
   parse(split: SplitLine, unterminated: boolean): ReadRecord | null {
     this.line += 1;
-    let text = split.bytes.toString('utf8');
+    if (split.tooLongBytes !== undefined) {
+      this.report('too_long', `line of ${split.tooLongBytes} bytes is longer than a reader can hold; skipped`);
+      return null;
+    }
+    let text: string;
+    try {
+      text = split.bytes.toString('utf8');
+    } catch {
+      // Only with a maxLineBytes above what one string can hold.
+      this.report('too_long', `line of ${split.bytes.length} bytes is longer than a reader can hold; skipped`);
+      return null;
+    }
     if (this.line === 1 && text.startsWith(BOM)) text = text.slice(1);
     // Blank lines are skipped; the cheap first-character test avoids trimming every record.
     if (text.length === 0 || (text.charCodeAt(0) <= 0x20 && text.trim() === '')) return null;
     const result = parseRecordLine(text);
     if (result.ok) return { record: result.record, line: this.line, endOffset: split.endOffset };
-    if (unterminated && result.kind === 'json') {
-      this.report('torn', `torn last line (incomplete write, ${split.bytes.length} bytes): ${result.message}`);
-    } else {
+    if (result.kind !== 'json') {
       this.report(result.kind, result.message);
+      return null;
+    }
+    const glued = gluedRecord(text);
+    if (glued) {
+      this.report('torn', `torn line: an incomplete record (${Buffer.byteLength(text.slice(0, glued.at))} bytes) with a complete record glued after it; that record is read`);
+      return { record: glued.record, line: this.line, endOffset: split.endOffset };
+    }
+    if (unterminated) {
+      this.report('torn', `torn last line (incomplete write, ${split.bytes.length} bytes): ${result.message}`);
+    } else if (isCutShort(text, result.message)) {
+      this.report('torn', `torn line (an incomplete write of ${split.bytes.length} bytes, closed by a later append): ${result.message}`);
+    } else {
+      this.report('json', result.message);
     }
     return null;
   }
@@ -143,12 +186,43 @@ class RecordLineParser {
   }
 }
 
+/**
+ * A record is a JSON object: one cut short starts with `{`, leaves a string or
+ * container open, and the parser fails at its very end (V8 says where it
+ * stopped; "Unexpected end of JSON input" says no position).
+ */
+function isCutShort(text: string, parseError: string): boolean {
+  if (text.charCodeAt(0) !== OPEN_BRACE || !scanJsonNesting(text).unclosed) return false;
+  const stoppedAt = /at position (\d+)/.exec(parseError);
+  return stoppedAt === null || Number(stoppedAt[1]) >= text.length;
+}
+
+/** Where a record may start inside a line: ours write `{"ts":`, Python's `json.dumps` `{"ts": `. */
+const RECORD_START = '{"ts":';
+/** A `"ts"` key nested in a fragment's messages can look like a record start too: a few candidates are tried, each a full parse. */
+const MAX_GLUE_CANDIDATES = 4;
+
+/** A complete record glued behind a torn fragment (an append without a newline in front), if there is one. */
+function gluedRecord(text: string): { at: number; record: TurnRecord } | undefined {
+  if (text.charCodeAt(0) !== OPEN_BRACE) return undefined;
+  let at = text.indexOf(RECORD_START, 1);
+  for (let tried = 0; at > 0 && tried < MAX_GLUE_CANDIDATES; tried++) {
+    const result = parseRecordLine(text.slice(at));
+    if (result.ok) return { at, record: result.record };
+    at = text.indexOf(RECORD_START, at + 1);
+  }
+  return undefined;
+}
+
 export type LineParseResult =
   | { ok: true; record: TurnRecord }
-  | { ok: false; kind: 'json' | 'schema'; message: string };
+  | { ok: false; kind: 'json' | 'schema' | 'too_deep'; message: string };
 
 /** Parses and validates one JSONL line. */
 export function parseRecordLine(text: string): LineParseResult {
+  if (jsonNestingExceeds(text, MAX_RECORD_DEPTH)) {
+    return { ok: false, kind: 'too_deep', message: `JSON nested more than ${MAX_RECORD_DEPTH} levels deep, more than a record may have; skipped` };
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

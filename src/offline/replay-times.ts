@@ -100,13 +100,3 @@ export function toHrTime(epochMs: number): HrTime {
   if (nanos < 0) nanos = 0;
   return [seconds, nanos];
 }
-
-export function hrDuration(start: HrTime, end: HrTime): HrTime {
-  let seconds = end[0] - start[0];
-  let nanos = end[1] - start[1];
-  if (nanos < 0) {
-    seconds -= 1;
-    nanos += 1e9;
-  }
-  return seconds < 0 ? [0, 0] : [seconds, nanos];
-}

@@ -6,7 +6,7 @@
  */
 import type { TurnRecord } from '../record/schema.js';
 import {
-  COLOR, PLAIN, formatCost, formatDuration, formatEpochSeconds, formatInt, plural, preview, terminalSafe, type Palette,
+  COLOR, PLAIN, formatCost, formatDuration, formatEpochSeconds, formatInt, plural, preview, terminalSafe, terminalSafeLines, type Palette,
 } from './format.js';
 import type { Usage } from '../record/usage.js';
 import { messageParts, summarizeTurn, type CallSummary } from './summary.js';
@@ -74,11 +74,11 @@ function callDetails(call: CallSummary, full: boolean, p: Palette): string[] {
     for (const line of messageLines(message, i)) out.push(`  ${line}`);
   });
   out.push(p.dim('output:'));
-  const text = call.output === null ? '(none)' : terminalSafe(call.output);
+  const text = call.output === null ? '(none)' : terminalSafeLines(call.output);
   for (const line of text.split('\n')) out.push(`  ${line}`);
   if (toolCalls.length > 0) {
     out.push(p.dim('tool calls:'));
-    for (const line of terminalSafe(JSON.stringify(toolCalls, null, 2)).split('\n')) out.push(`  ${line}`);
+    for (const line of terminalSafeLines(JSON.stringify(toolCalls, null, 2)).split('\n')) out.push(`  ${line}`);
   }
   return out;
 }
@@ -86,10 +86,10 @@ function callDetails(call: CallSummary, full: boolean, p: Palette): string[] {
 /** A message exactly as sent: string content verbatim, everything else as JSON. */
 function messageLines(message: unknown, index: number): string[] {
   const parts = messageParts(message);
-  if (!parts) return [`[${index}] (not a message)`, ...terminalSafe(JSON.stringify(message, null, 2) ?? 'undefined').split('\n')];
+  if (!parts) return [`[${index}] (not a message)`, ...terminalSafeLines(JSON.stringify(message, null, 2) ?? 'undefined').split('\n')];
   const lines = [`[${index}] ${parts.role === null ? '(no role)' : terminalSafe(parts.role)}`];
-  if (parts.text !== null) lines.push(...terminalSafe(parts.text).split('\n').map((l) => `    ${l}`));
-  if (parts.rest) lines.push(...terminalSafe(JSON.stringify(parts.rest, null, 2)).split('\n').map((l) => `    ${l}`));
+  if (parts.text !== null) lines.push(...terminalSafeLines(parts.text).split('\n').map((l) => `    ${l}`));
+  if (parts.rest) lines.push(...terminalSafeLines(JSON.stringify(parts.rest, null, 2)).split('\n').map((l) => `    ${l}`));
   return lines;
 }
 

@@ -62,7 +62,8 @@ export const aggregatorRecordSchema = z.looseObject({
 
 export const turnRecordSchema = z.looseObject({
   ts: z.number(),
-  session_id: z.string().nullable(),
+  /** Written raw as the caller gave it (`""` included, a number stays a number); readers get its text. */
+  session_id: z.union([z.string(), z.number().transform(String)]).nullable(),
   preset: z.string(),
   references: z.array(referenceRecordSchema),
   aggregator: aggregatorRecordSchema,

@@ -5,6 +5,7 @@
  * OTEL_RESOURCE_ATTRIBUTES): moa-otel's own version is not the service's.
  */
 import type { Attributes } from '@opentelemetry/api';
+import { parseKeyValueList } from '../config/key-value-list.js';
 import type { Env } from '../config/paths.js';
 
 /** A resource as exporters read it: its attributes. */
@@ -12,19 +13,9 @@ export interface ResourceLike {
   readonly attributes: Attributes;
 }
 
-/** `k1=v1,k2=v2` with percent-encoded keys and values; malformed pairs are skipped. */
+/** `k1=v1,k2=v2` with percent-encoded keys and values; a malformed pair costs only that attribute. */
 export function parseResourceAttributes(text: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of (text ?? '').split(',')) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) continue;
-    try {
-      out[decodeURIComponent(pair.slice(0, eq).trim())] = decodeURIComponent(pair.slice(eq + 1).trim());
-    } catch {
-      // A bad escape only costs that one attribute.
-    }
-  }
-  return out;
+  return parseKeyValueList(text ?? '').entries;
 }
 
 export function buildResource(serviceName: string | undefined, env: Env): ResourceLike {

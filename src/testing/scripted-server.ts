@@ -31,14 +31,15 @@ export interface ScriptedModel {
   chunkDelayMs?: number;
   /** Answer with this HTTP status and an OpenAI-style error body. */
   failStatus?: number;
-  failMessage?: string;
+  /** The error body's message; a function sees the request (e.g. to echo its Authorization header, as some providers do). */
+  failMessage?: string | ((request: RecordedRequest) => string);
   /** Never answer; the request ends only when the client goes away. */
   hang?: boolean;
   usage?: UsageVariant;
   /** Cached prompt tokens and reasoning tokens to report (cache writes for the Anthropic shape). */
   tokens?: { cached?: number; cacheWrite?: number; reasoning?: number };
   /** Report this cost in `usage.cost`, as OpenRouter does. */
-  costUsd?: number;
+  costUsd?: number | string;
   /** Characters per streamed content chunk. */
   chunkSize?: number;
   /** Drop the connection after this many streamed chunks (a provider dying mid-stream). */
@@ -114,7 +115,8 @@ export async function startScriptedServer(options: { models: Record<string, Scri
     if (model.delayMs) await sleep(model.delayMs);
     if (res.destroyed) return;
     if (model.failStatus) {
-      sendError(res, model.failStatus, model.failMessage ?? `scripted failure of ${modelName}`);
+      const message = typeof model.failMessage === 'function' ? model.failMessage(record) : model.failMessage;
+      sendError(res, model.failStatus, message ?? `scripted failure of ${modelName}`);
       return;
     }
 

@@ -12,7 +12,7 @@
  */
 import { diag } from '@opentelemetry/api';
 import type { Env } from '../config/paths.js';
-import { redactingReplacer, redactionPatterns, redactText, type RedactSetting } from '../content/redact.js';
+import { Redactor, type RedactSetting } from '../content/redact.js';
 import type { JsonReplacer } from '../content/safe-json.js';
 
 /** The values of OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT. */
@@ -56,9 +56,12 @@ export class ContentPolicy {
    */
   readonly redaction: string;
 
+  readonly #redactor: Redactor;
+
   constructor(options: ContentPolicyOptions = {}) {
-    this.patterns = redactionPatterns(options.redact ?? false);
-    this.replacer = redactingReplacer(this.patterns);
+    this.#redactor = Redactor.from(options.redact ?? false);
+    this.patterns = this.#redactor.patterns;
+    this.replacer = this.#redactor.replacer;
     this.capture = options.capture ?? (options.spanContent === false ? 'NO_CONTENT' : 'SPAN_ONLY');
     this.spanContent = this.capture === 'SPAN_ONLY' || this.capture === 'SPAN_AND_EVENT';
     this.eventContent = this.capture === 'EVENT_ONLY' || this.capture === 'SPAN_AND_EVENT';
@@ -78,7 +81,12 @@ export class ContentPolicy {
   }
 
   redactText(text: string): string {
-    return this.patterns.length > 0 ? redactText(text, this.patterns) : text;
+    return this.#redactor.active ? this.#redactor.text(text) : text;
+  }
+
+  /** The session id to record (and name the file after): masked, with a hash suffix, when it holds a secret. */
+  sessionId<T extends string | number | null | undefined>(id: T): T {
+    return (this.#redactor.active && typeof id === 'string' ? this.#redactor.sessionId(id) : id) as T;
   }
 
   /** Whether content masked under `redaction` needs nothing more from this policy. */

@@ -5,7 +5,8 @@
  * decides what its spans contain. `startMoaTurn` is sugar over a default
  * instance that captures content and masks nothing.
  */
-import { trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import { metrics, trace, type MeterProvider, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import { MoaMetrics } from './metrics.js';
 import { PACKAGE_VERSION } from '../base/version.js';
 import { INSTRUMENTATION_SCOPE } from './attributes.js';
 import type { Env } from '../config/paths.js';
@@ -16,6 +17,8 @@ import type { MoaTurn, TurnOptions } from './types.js';
 export interface MoaInstrumentationOptions extends ContentPolicyOptions {
   /** Where spans go; default the global tracer provider (resolved lazily, so it may be registered later). */
   tracerProvider?: TracerProvider;
+  /** Where metrics go; default the global meter provider (resolved when the first turn starts). */
+  meterProvider?: MeterProvider;
   /**
    * Where the standard switches are read (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
    * OTEL_SEMCONV_STABILITY_OPT_IN) when the options above do not set them. Default `process.env`.
@@ -31,11 +34,13 @@ export interface MoaTurnStarter {
 export class MoaInstrumentation implements MoaTurnStarter {
   readonly policy: ContentPolicy;
   #provider: TracerProvider | undefined;
+  #meterProvider: MeterProvider | undefined;
   #env: TurnEnvironment | undefined;
   readonly #problems = diagProblemReporter();
 
   constructor(options: MoaInstrumentationOptions = {}) {
-    const { tracerProvider: _provider, env, ...policy } = options;
+    const { tracerProvider: _provider, meterProvider, env, ...policy } = options;
+    this.#meterProvider = meterProvider;
     // Explicit options win over the standard environment switches.
     this.policy = new ContentPolicy({ ...standardContentSwitches(env ?? process.env), ...stripUndefined(policy) });
     this.#provider = options.tracerProvider;
@@ -64,11 +69,18 @@ export class MoaInstrumentation implements MoaTurnStarter {
     return startTurn({ ...this.environment(), tracer }, options);
   }
 
+  /** Points this instrumentation's metrics at a meter provider (default: the global one). */
+  setMeterProvider(provider: MeterProvider): void {
+    this.#meterProvider = provider;
+    this.#env = undefined;
+  }
+
   private environment(): TurnEnvironment {
     return this.#env ??= {
       tracer: (this.#provider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_SCOPE, PACKAGE_VERSION),
       policy: this.policy,
       problems: this.#problems,
+      metrics: new MoaMetrics(() => this.#meterProvider ?? metrics.getMeterProvider()),
     };
   }
 }

@@ -26,17 +26,25 @@ export interface CallPayload {
   /** The aggregator's tool calls, serialized when the call ended; null when none. */
   toolCallsJson: string | null;
   finishReason: string | null;
+  /**
+   * The call's cost as exact decimal text when it was given as a decimal
+   * string (a JSON number in the record keeps these digits); null otherwise.
+   */
+  costUsdText?: string | null;
   /** The redaction the texts above went through (`ContentPolicy.redaction`). */
   redaction: string;
 }
 
 /** The facts of an iteration a sink needs when its root span never ends. */
 export interface TurnPayload {
-  sessionId: string | null;
+  /** As the caller gave it (a string masked by the instrumentation's policy when it holds a secret). */
+  sessionId: string | number | null;
   preset: string;
   fanout: string | null;
   cache: 'miss' | 'hit';
   iteration: number | null;
+  /** The redaction the session id went through (`ContentPolicy.redaction`). */
+  redaction: string;
 }
 
 const CALL_PAYLOAD = Symbol.for('moa-otel.call-payload.v1');

@@ -16,14 +16,16 @@ import { CauseReporter } from '../base/cause-reporter.js';
 import { describeFailure, errorText, firstLine, httpStatusOf } from '../base/errors.js';
 import { turnQuestion } from '../content/genai.js';
 import { safeStringify } from '../content/safe-json.js';
+import { decimalText, DecimalSum } from '../record/decimal.js';
 import { addUsage, sanitizeUsage, ZERO_USAGE, type Usage } from '../record/usage.js';
 import * as A from './attributes.js';
 import {
-  AGGREGATOR_FAILED_STATUS, answerText, callEndAttributes, callSpanName, callStartAttributes, contentJson, costNumber,
+  AGGREGATOR_FAILED_STATUS, answerText, callEndAttributes, callSpanName, callStartAttributes, contentJson,
   defaultLabel, inputMessagesAttribute, outputLocation, outputMessagesAttribute, rootEndAttributes, rootStartAttributes,
   type CallRole,
 } from './call-attributes.js';
 import type { ContentPolicy } from './content-policy.js';
+import { callMetricAttributes, type MoaMetrics } from './metrics.js';
 import { attachPayload, attachTurnPayload, markContentRedaction, payloadRequested, type CallPayload } from './payloads.js';
 import type {
   AggregatorCall, AggregatorEnd, AggregatorStart, CallEnd, CallStart, Cost, MoaTurn, ReferenceCall, ReferenceStart,
@@ -39,6 +41,8 @@ export interface TurnEnvironment {
    * mistakes; either way they are reported, once per kind, and the turn goes on.
    */
   problems: CauseReporter;
+  /** Where call and turn measurements go (the instrumentation's meter). */
+  metrics: MoaMetrics;
 }
 
 /** A reporter of instrumentation problems through the OpenTelemetry diagnostic logger. */
@@ -50,9 +54,9 @@ export function diagProblemReporter(): CauseReporter {
 export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
   const { tracer, policy, problems } = env;
   try {
-    const facts = turnFacts(options);
+    const facts = turnFacts(options, policy);
     const parent = read(options, 'context') ?? otelContext.active();
-    const root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes: rootStartAttributes(facts, policy) }, parent);
+    const root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes: rootStartAttributes({ ...facts, sessionId: facts.sessionText }, policy) }, parent);
     if (!root.isRecording()) {
       root.end();
       return noopTurn(root.spanContext(), parent);
@@ -60,24 +64,28 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
     if (payloadRequested(root)) {
       attachTurnPayload(root, {
         sessionId: facts.sessionId, preset: facts.preset, fanout: facts.fanout ?? null,
-        cache: facts.cache, iteration: facts.iteration ?? null,
+        cache: facts.cache, iteration: facts.iteration ?? null, redaction: policy.redaction,
       });
     }
     const input = read(options, 'input');
-    return new RecordingTurn(env, root, parent, facts.sessionId, typeof input === 'string' ? input : undefined);
+    return new RecordingTurn(env, root, parent, facts, typeof input === 'string' ? input : undefined);
   } catch (err) {
     reportProblem(problems, 'startMoaTurn', err);
     return noopTurn(INVALID_SPAN_CONTEXT, otelContext.active());
   }
 }
 
-function turnFacts(options: TurnOptions) {
-  const sessionId = read(options, 'sessionId');
+function turnFacts(options: TurnOptions, policy: ContentPolicy) {
+  // A session id can itself be a secret (an e-mail, a key): spans, record and file name get the masked one.
+  const sessionId = policy.sessionId(read(options, 'sessionId'));
   const preset = read(options, 'preset');
   const fanout = read(options, 'fanout');
   const iteration = read(options, 'iteration');
+  // The record keeps the id as given (a number stays a number); spans carry its text.
+  const raw = typeof sessionId === 'string' || (typeof sessionId === 'number' && Number.isFinite(sessionId)) ? sessionId : null;
   return {
-    sessionId: typeof sessionId === 'string' ? sessionId : null,
+    sessionId: raw,
+    sessionText: raw === null ? null : String(raw),
     preset: typeof preset === 'string' ? preset : String(preset ?? ''),
     fanout: typeof fanout === 'string' ? fanout : undefined,
     cache: read(options, 'cache') === 'hit' ? 'hit' as const : 'miss' as const,
@@ -88,7 +96,8 @@ function turnFacts(options: TurnOptions) {
 interface CallOutcome {
   failed: boolean;
   usage: Usage;
-  costUsd: number | null;
+  /** The call's cost as given (a number or exact decimal text); null when unknown. */
+  costUsd: number | string | null;
   errorType?: string;
   /** What the call answered, as one line (text, else its tool calls). */
   answer?: string | null;
@@ -105,7 +114,8 @@ class RecordingTurn implements MoaTurn {
   private finished = false;
   private referenceFailed = 0;
   private usage: Usage = ZERO_USAGE;
-  private costUsd: number | null = null;
+  /** Exact decimal sum: float additions drift, and decimal-string costs keep their digits. */
+  private readonly costUsd = new DecimalSum();
 
   private readonly tracer: Tracer;
   private readonly policy: ContentPolicy;
@@ -116,7 +126,12 @@ class RecordingTurn implements MoaTurn {
   private readonly questionGiven: string | undefined;
   private answer: string | null = null;
 
-  constructor(env: TurnEnvironment, private readonly root: Span, parent: Context, private readonly sessionId: string | null, input: string | undefined) {
+  private readonly metrics: MoaMetrics;
+  private readonly sessionId: string | null;
+
+  constructor(env: TurnEnvironment, private readonly root: Span, parent: Context, private readonly facts: ReturnType<typeof turnFacts>, input: string | undefined) {
+    this.sessionId = facts.sessionText;
+    this.metrics = env.metrics;
     this.question = input;
     this.questionGiven = input;
     this.tracer = env.tracer;
@@ -212,8 +227,13 @@ class RecordingTurn implements MoaTurn {
       : undefined;
     if (payload) attachPayload(span, payload);
     this.openCalls += 1;
+    const measure = callMetricAttributes({
+      provider: stringOrUndefined(read(start, 'genAiProvider')) ?? provider, requestModel: model,
+      serverAddress: stringOrUndefined(read(start, 'serverAddress')), serverPort: typeof serverPort === 'number' ? serverPort : undefined,
+    });
     return new RecordingCall(span, trace.setSpan(this.context, span), role, extra.stream ?? false, payload, this.policy,
-      this.problems, policy.eventContent ? inputJson : undefined, (outcome) => this.callEnded(role, span.spanContext(), outcome));
+      this.problems, policy.eventContent ? inputJson : undefined, { metrics: this.metrics, attributes: measure },
+      (outcome) => this.callEnded(role, span.spanContext(), outcome));
   }
 
   private callEnded(role: CallRole, spanContext: SpanContext, outcome: CallOutcome): void {
@@ -230,7 +250,7 @@ class RecordingTurn implements MoaTurn {
       if (outcome.errorType) this.root.setAttribute(A.ERROR_TYPE, outcome.errorType);
     }
     this.usage = addUsage(this.usage, outcome.usage);
-    if (outcome.costUsd !== null) this.costUsd = (this.costUsd ?? 0) + outcome.costUsd;
+    if (outcome.costUsd !== null) this.costUsd.add(outcome.costUsd);
     this.maybeFinish();
   }
 
@@ -239,11 +259,16 @@ class RecordingTurn implements MoaTurn {
     if (this.finished || !this.endRequested || this.openCalls > 0) return;
     this.finished = true;
     try {
+      this.metrics.turnEnded(this.facts.preset, this.facts.cache);
+    } catch (err) {
+      reportProblem(this.problems, 'metrics', err);
+    }
+    try {
       this.root.setAttributes(rootEndAttributes({
         referenceCount: this.references.length,
         referenceFailed: this.referenceFailed,
         usage: this.usage,
-        costUsd: this.costUsd,
+        costUsd: this.costUsd.count > 0 ? this.costUsd.toNumber() : null,
         input: this.question ?? null,
         output: this.answer,
       }, this.policy));
@@ -279,6 +304,8 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
   private state: CallState = 'open';
   private readonly startedAt = performance.now();
   private firstChunkAt: number | undefined;
+  private responseModel: string | null = null;
+  private measuredUsage: Usage | null = null;
 
   constructor(
     private readonly span: Span,
@@ -290,6 +317,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     private readonly problems: CauseReporter,
     /** The input messages as sent to spans, kept for the content event when capture includes events. */
     private readonly eventInput: string | undefined,
+    private readonly measurement: { metrics: MoaMetrics; attributes: import('@opentelemetry/api').Attributes },
     private readonly onEnded: (outcome: CallOutcome) => void,
   ) {
     this.spanContext = span.spanContext();
@@ -333,6 +361,19 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     } catch (err) {
       reportProblem(this.problems, 'span.end', err);
     }
+    try {
+      this.measurement.metrics.callEnded({
+        role: this.role,
+        attributes: this.responseModel ? { ...this.measurement.attributes, [A.GEN_AI_RESPONSE_MODEL]: this.responseModel } : this.measurement.attributes,
+        durationSeconds: (performance.now() - this.startedAt) / 1000,
+        usage: outcome.failed ? null : this.measuredUsage,
+        timeToFirstChunkSeconds: this.streamed && this.firstChunkAt !== undefined ? (this.firstChunkAt - this.startedAt) / 1000 : null,
+        errorType: outcome.failed ? outcome.errorType ?? '_OTHER' : null,
+        costUsd: outcome.costUsd === null ? null : Number(outcome.costUsd),
+      });
+    } catch (err) {
+      reportProblem(this.problems, 'metrics', err);
+    }
     this.state = 'ended';
     try {
       this.onEnded(outcome);
@@ -353,10 +394,14 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     const finishGiven = read(result as AggregatorEnd, 'finishReason');
     const finishReason = typeof finishGiven === 'string' ? finishGiven : response?.finishReasons?.[0] ?? null;
     const usage = sanitizeUsage(usageGiven && typeof usageGiven === 'object' ? usageGiven as Partial<Usage> : null);
+    const exactCost = decimalText(cost?.usd);
+    this.measuredUsage = usageGiven ? usage : null;
+    this.responseModel = response?.model ?? null;
     if (this.payload) {
       this.payload.output = output;
       this.payload.toolCallsJson = toolCalls ? safeStringify(toolCalls, this.policy.replacer) : null;
       this.payload.finishReason = finishReason;
+      this.payload.costUsdText = typeof cost?.usd === 'string' ? exactCost : null;
     }
     const ttfc = response?.timeToFirstChunk
       ?? (this.firstChunkAt !== undefined ? (this.firstChunkAt - this.startedAt) / 1000 : null);
@@ -378,7 +423,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
         ...(outputJson !== undefined ? { [A.GEN_AI_OUTPUT_MESSAGES]: outputJson } : {}),
       });
     }
-    return { failed: false, usage, costUsd: costNumber(cost?.usd), answer: answerText(output, toolCalls) };
+    return { failed: false, usage, costUsd: exactCost, answer: answerText(output, toolCalls) };
   }
 
   private recordFailure(error: unknown, type: string): void {

@@ -28,8 +28,14 @@ export type FanoutMode = 'user_turn' | 'per_iteration' | `every_n:${number}`;
 export type CacheOutcome = 'miss' | 'hit';
 export type OutputLocation = 'inline' | 'inline_from_stream' | 'assistant_message_in_session_db';
 
+/**
+ * A session id as the caller gave it: written to the record raw (`""` stays
+ * `""`, a number stays a number); spans and file names use its text.
+ */
+export type SessionId = string | number | null;
+
 export interface TurnOptions {
-  sessionId?: string | null;
+  sessionId?: SessionId;
   preset: string;
   fanout?: FanoutMode | string;
   cache?: CacheOutcome;

@@ -96,6 +96,46 @@ describe('moa-otel ask', () => {
   });
 });
 
+describe('moa-otel ask never prints an API key', () => {
+  // Providers answer a bad key with a 401 that echoes it; this one echoes the whole Authorization header.
+  const ECHO_AUTHORIZATION = { failStatus: 401, failMessage: (r: { headers: Record<string, unknown> }) => `Incorrect API key provided: ${String(r.headers.authorization)}` };
+  const KEY = 'sk-ask-echo-0123456789abcdef';
+  const OTHER_KEY = 'other-provider-key-9876543210';
+
+  function echoHome(baseURL: string): string {
+    return homeWith([
+      'moa:',
+      '  providers:',
+      `    local: { base_url: "${baseURL}", api_key_env: LOCAL_KEY }`,
+      `    other: { base_url: "${baseURL}", api_key: "${OTHER_KEY}" }`,
+      '  presets:',
+      '    solo: { references: [{ provider: other, model: advisor-a }], aggregator: { provider: local, model: aggregator } }',
+    ].join('\n'));
+  }
+
+  for (const stream of [false, true]) {
+    it(`masks a key the aggregator's 401 echoes${stream ? ' (--stream)' : ''}`, async () => {
+      server = await scriptedServer({ ...DEFAULT_MODELS, aggregator: ECHO_AUTHORIZATION });
+      const result = await ask(['hi', ...(stream ? ['--stream'] : [])], { MOA_HOME: echoHome(server.baseURL), LOCAL_KEY: KEY });
+      // The server did receive the key and echo it: the masking is what keeps it off the terminal.
+      expect(server.requests.find((r) => r.model === 'aggregator')?.headers.authorization).toBe(`Bearer ${KEY}`);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('401');
+      expect(result.stderr).toContain('Bearer [REDACTED]');
+      expect(result.stderr + result.stdout).not.toContain(KEY);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    });
+  }
+
+  it("masks every configured key, not only the failing provider's", async () => {
+    server = await scriptedServer({ ...DEFAULT_MODELS, aggregator: { failStatus: 403, failMessage: `upstream rejected key ${OTHER_KEY}` } });
+    const result = await ask(['hi'], { MOA_HOME: echoHome(server.baseURL), LOCAL_KEY: KEY });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('upstream rejected key [REDACTED]');
+    expect(result.stderr).not.toContain(OTHER_KEY);
+  });
+});
+
 /** A MoA home whose config has one local provider and a one-reference preset `solo`. */
 function soloPresetHome(baseURL: string): string {
   return homeWith([

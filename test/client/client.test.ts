@@ -94,9 +94,9 @@ describe('createMoaClient', () => {
     expect(client.resolvePreset('solo').preset.references).toHaveLength(1);
   });
 
-  it('refuses a slot whose provider is the MoA client itself', async () => {
+  it('refuses an aggregator (or a provider URL) that is the MoA client itself', async () => {
     const viaName = testClient(server, tracing.instrumentation, {
-      presets: { test: testPreset({ references: [{ provider: 'moa', model: 'test' }] }) },
+      presets: { test: testPreset({ aggregator: { provider: 'moa', model: 'test' } }) },
     });
     await expect(viaName.chat.completions.create({ model: 'moa', messages: question })).rejects.toThrow(/no recursion/);
     await expect(viaName.chat.completions.create({ model: 'moa', messages: question })).rejects.toBeInstanceOf(MoaSetupError);

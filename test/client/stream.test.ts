@@ -35,7 +35,10 @@ describe('streaming through the MoA client', () => {
     // We asked upstream for usage the caller did not request and held back only that chunk.
     const usageChunk = sent.at(-1)!;
     expect(usageChunk.choices).toEqual([]);
-    expect(received).toEqual(sent.slice(0, -1));
+    // Every chunk as sent; the last one the caller gets also carries the turn's `moa` field.
+    const { moa, ...last } = received.at(-1) as ChatCompletionChunk & { moa?: { trace_id: string } };
+    expect(moa?.trace_id).toBe(roots(tracing!.spans())[0]!.spanContext().traceId);
+    expect([...received.slice(0, -1), last]).toEqual(sent.slice(0, -1));
     const text = received.map((c) => c.choices[0]?.delta.content ?? '').join('');
     expect(text).toBe(LONG_ANSWER);
 
@@ -56,7 +59,9 @@ describe('streaming through the MoA client', () => {
     });
     const received: ChatCompletionChunk[] = [];
     for await (const chunk of stream) received.push(chunk);
-    expect(received).toEqual(server!.requests.find((r) => r.model === 'aggregator')!.sentChunks);
+    const { moa, ...last } = received.at(-1) as ChatCompletionChunk & { moa?: unknown };
+    expect(moa).toBeDefined();
+    expect([...received.slice(0, -1), last]).toEqual(server!.requests.find((r) => r.model === 'aggregator')!.sentChunks);
     expect(received.at(-1)?.usage?.prompt_tokens).toBeGreaterThan(0);
   });
 

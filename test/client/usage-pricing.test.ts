@@ -33,7 +33,7 @@ describe('priceCall', () => {
   it('prefers a provider-reported cost (actual)', () => {
     expect(priceCall({ provider: 'openrouter', model: 'gpt-4o', usage, rawUsage: { cost: 0.0123 } }))
       .toEqual({ usd: 0.0123, status: 'actual', source: 'provider' });
-    expect(reportedCost({ cost: '0.5' })).toBe(0.5);
+    expect(reportedCost({ cost: '0.5' })).toBe('0.5');
   });
   it('estimates from genai-prices with cached tokens counted inside input', () => {
     const cost = priceCall({ provider: 'my-openai', genAiProvider: 'openai', model: 'gpt-4o', usage });

@@ -24,7 +24,7 @@ describe('CommonJS', () => {
       expect(child.stderr).toBe('');
       expect(scenarioResult(child)).toEqual({
         setupMoaTracing: 'function', createMoaSpanProcessors: 'function', startMoaTurn: 'function',
-        createMoaClient: 'function', readTurnRecords: 'function', startScriptedServer: 'function',
+        createMoaClient: 'function', readTurnRecords: 'function', startScriptedServer: 'function', createMoaGateway: 'function',
       });
     });
   }

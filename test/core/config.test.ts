@@ -1,10 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MoaConfigError, resolveConfig } from '../../src/config/load.js';
 import { expandPath, resolveHome, resolveTraceDir } from '../../src/config/paths.js';
 import { otlpWanted } from '../../src/setup/processors.js';
+import { parseResourceAttributes } from '../../src/setup/resource.js';
 
 function homeWith(yaml: string): string {
   const home = mkdtempSync(path.join(tmpdir(), 'moa-home-'));
@@ -61,7 +63,7 @@ describe('configuration', () => {
       [{}, { MOA_FANOUT: 'sometimes' }, /^moa config: fanout \(from environment variable MOA_FANOUT\): expected user_turn, per_iteration or every_n:N/],
       [{ otlp: { endpoint: 'not a url' } }, {}, /^moa config: otlp\.endpoint \(from options\): expected an http\(s\) URL/],
       [{ colour: 'blue' }, {}, /^moa config: unknown key colour/],
-      [{ presets: { p: { references: [], aggregator: { provider: 'x', model: 'y' } } } }, {}, /^moa config: presets\.p\.references .*at least one reference/],
+      [{ presets: { p: { references: [{ provider: 'x' }], aggregator: { provider: 'x', model: 'y' } } } }, {}, /^moa config: presets\.p\.references\.0\.model: expected string/],
     ];
     for (const [options, env, pattern] of cases) {
       let message = '';
@@ -110,14 +112,124 @@ describe('paths', () => {
 });
 
 describe('error sources', () => {
-  it('blames the layer that holds an unknown key, and never echoes a credential', () => {
+  it('blames the layer that holds an unknown key (code; the shared file\'s own keys are ignored), and never echoes a credential', () => {
     const home = homeWith('moa:\n  colour: blue\n');
-    expect(() => resolveConfig({ save_traces: true }, { env: { MOA_HOME: home } })).toThrow(new RegExp(`unknown key colour \\(from ${home}/config.yaml\\)`));
+    const notices: string[] = [];
+    expect(resolveConfig({ save_traces: true }, { env: { MOA_HOME: home }, notice: (l) => notices.push(l) }).save_traces).toBe(true);
+    expect(notices).toEqual([`moa-otel: ${home}/config.yaml: ignored keys moa-otel does not use (section moa:): colour`]);
+    expect(() => resolveConfig({ colour: 'blue' } as never, { env: { MOA_HOME: home }, notice: () => {} })).toThrow(/^moa config: unknown key colour \(from options\)/);
     let message = '';
     try {
       resolveConfig({ providers: { p: { base_url: 'http://127.0.0.1:1/v1', api_key: 12345678 as unknown as string } } }, { env: {}, ignoreConfigFile: true });
     } catch (err) { message = (err as Error).message; }
     expect(message).toMatch(/^moa config: providers\.p\.api_key \(from options\): expected string/);
     expect(message).not.toContain('12345678');
+  });
+});
+
+/** The message of the error `resolveConfig` throws for these options and environment ('' when it accepts them). */
+function configError(options: Record<string, unknown>, env: Record<string, string> = {}): string {
+  try {
+    resolveConfig(options, { env, ignoreConfigFile: true });
+    return '';
+  } catch (err) {
+    expect(err).toBeInstanceOf(MoaConfigError);
+    expect((err as Error).message).not.toContain('\n');
+    return (err as Error).message;
+  }
+}
+
+describe('configuration edges', () => {
+  it('leaves an unset or empty variable in trace_dir as written, never resolving to / or the current directory', () => {
+    const env = { EMPTY: '', BASE: '/data' };
+    expect(expandPath('$UNSET/x', env)).toBe('$UNSET/x');
+    expect(expandPath('${NOPE}/y', env)).toBe('${NOPE}/y');
+    expect(expandPath('$EMPTY/x', env)).toBe('$EMPTY/x');
+    expect(resolveTraceDir('$UNSET/x', env)).toBe(path.resolve('$UNSET/x'));
+    expect(resolveTraceDir('$EMPTY', env)).toBe(path.resolve('$EMPTY'));
+    expect(resolveTraceDir('$UNSET/x', env)).not.toBe('/x');
+    // A `~` that a value brings in is not the user's home.
+    expect(expandPath('$T/x', { T: '~/t' })).toBe('~/t/x');
+    expect(expandPath('$BASE/$UNSET', env)).toBe('/data/$UNSET');
+  });
+
+  it('expands ~user to that user\'s home, and leaves an unknown user as written', () => {
+    const rootHome = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('root:'))?.split(':')[5];
+    expect(rootHome).toBeTruthy();
+    expect(expandPath('~root/traces', {})).toBe(path.join(rootHome as string, 'traces'));
+    expect(expandPath('~root', {})).toBe(rootHome);
+    expect(expandPath('~no-such-user-4711/traces', {})).toBe('~no-such-user-4711/traces');
+  });
+
+  it('bounds timeouts to what a Node.js timer can wait', () => {
+    expect(configError({ reference_timeout_ms: 2 ** 31 })).toMatch(/^moa config: reference_timeout_ms \(from options\): expected at most 2147483647 ms/);
+    expect(configError({}, { MOA_REFERENCE_TIMEOUT_MS: '9999999999' })).toMatch(/^moa config: reference_timeout_ms \(from environment variable MOA_REFERENCE_TIMEOUT_MS\): expected at most/);
+    expect(configError({ otlp: { timeout_ms: 2 ** 40 } })).toMatch(/^moa config: otlp\.timeout_ms .*expected at most 2147483647 ms/);
+    expect(resolveConfig({ reference_timeout_ms: 2 ** 31 - 1 }, { env: {}, ignoreConfigFile: true }).reference_timeout_ms).toBe(2 ** 31 - 1);
+  });
+
+  it('accepts only http(s) URLs for the OTLP endpoint and provider base URLs', () => {
+    for (const url of ['ftp://collector:21/v1/traces', 'file:///etc/passwd', 'javascript:alert(1)', 'ws://collector:4318']) {
+      expect(configError({ otlp: { endpoint: url } })).toMatch(/^moa config: otlp\.endpoint \(from options\): expected an http\(s\) URL/);
+      expect(configError({ providers: { p: { base_url: url } } })).toMatch(/^moa config: providers\.p\.base_url \(from options\): expected an http\(s\) URL/);
+    }
+    expect(configError({}, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'file:///tmp/x' })).toMatch(/^moa config: otlp\.endpoint \(from environment\): expected an http\(s\) URL/);
+    expect(configError({ otlp: { endpoint: 'https://collector:4318/v1/traces' }, providers: { p: { base_url: 'http://127.0.0.1:1/v1' } } })).toBe('');
+    // A URL with a password is never echoed back.
+    expect(configError({ otlp: { endpoint: 'ftp://user:hunter2@collector/' } })).not.toContain('hunter2');
+  });
+
+  it('refuses header values with CR/LF and bad %-escapes with one line naming the key, never echoing a value', () => {
+    const variable = 'OTEL_EXPORTER_OTLP_HEADERS';
+    expect(configError({}, { [variable]: 'x-key=%zz-secret' })).toMatch(/^moa config: otlp\.headers \(from environment variable OTEL_EXPORTER_OTLP_HEADERS\): .*malformed %-escape in the value of "x-key"$/);
+    expect(configError({}, { [variable]: 'x-key=abc%0D%0AInjected: yes' })).toMatch(/^moa config: otlp\.headers .*the value of header "x-key" holds a line break/);
+    expect(configError({ otlp: { headers: { 'x-key': 'abc\r\nInjected: yes' } } })).toMatch(/^moa config: otlp\.headers \(from options\): the value of header "x-key" holds a line break/);
+    expect(configError({ otlp: { headers: { 'bad name': 'v' } } })).toMatch(/not a valid HTTP field name/);
+    expect(configError({}, { [variable]: 'authorization Bearer sk-live-secret' })).toMatch(/item 1 has no "="/);
+    expect(configError({}, { [variable]: 'authorization Bearer sk-live-secret' })).not.toContain('sk-live-secret');
+    expect(configError({}, { [variable]: 'x-key=%zz-secret' })).not.toContain('secret');
+    // A well-formed list still parses, %-decoded.
+    expect(resolveConfig({}, { env: { [variable]: 'a=1, b = x%20y ,' }, ignoreConfigFile: true }).otlp.headers).toEqual({ a: '1', b: 'x y' });
+  });
+
+  it('says what a union-typed key expects when the value fits none of its shapes', () => {
+    expect(configError({ redact: 5 })).toMatch(/^moa config: redact \(from options\): expected true\/false, a list of regular expressions, or a mapping/);
+    expect(configError({}, { MOA_REDACT: 'sometimes' })).toMatch(/^moa config: redact \(from environment variable MOA_REDACT\): expected true\/false, a list of regular expressions/);
+    expect(configError({ otlp: { headers: 5 } })).toMatch(/^moa config: otlp\.headers \(from options\): expected a mapping of header names to values, or "name=value,name2=value2"/);
+    expect(configError({ otlp: { headers: { a: 5 } } })).toMatch(/^moa config: otlp\.headers\.a \(from options\): expected string/);
+    expect(configError({ redact: { emails: 'perhaps' } })).toMatch(/^moa config: redact\.emails \(from options\): expected a boolean/);
+    expect(configError({ redact: ['('] })).toMatch(/^moa config: redact\.0 \(from options\): not a valid regular expression/);
+  });
+
+  it('refuses obviously catastrophic redaction patterns with one line naming the key', () => {
+    for (const pattern of ['(a+)+', '(.*)*', '(\\w+\\s?)*', '(?:x|y+){2,}', '((ab)*c)+']) {
+      expect(configError({ redact: ['token-\\d+', pattern] })).toMatch(/^moa config: redact\.1 \(from options\): refused: a group holding \*, \+ or \{n,\} is itself repeated/);
+      expect(configError({ redact: { patterns: [pattern] } })).toMatch(/^moa config: redact\.patterns\.0 /);
+    }
+    // The error never quotes the pattern: it may spell out the secret it hides.
+    expect(configError({ redact: ['(hunter2+)+'] })).not.toContain('hunter2');
+    for (const pattern of ['project-\\d+', '(?:ab)+', '(\\d{1,3}\\.){3}\\d{1,3}', '(a+)?', '[(a+)+]', '\\(a+\\)+', 'x{2,}(y)+']) {
+      expect(configError({ redact: [pattern] })).toBe('');
+    }
+    const home = homeWith('moa:\n  redact: ["(a+)+"]\n');
+    expect(() => resolveConfig({}, { env: { MOA_HOME: home } })).toThrow(new RegExp(`^moa config: redact\\.0 \\(from ${home}/config\\.yaml\\): refused`));
+  });
+
+  it('reads OTEL_RESOURCE_ATTRIBUTES with the same parser: a bad escape costs only that attribute', () => {
+    expect(parseResourceAttributes('a=1,b=%zz,=x,c,d=%41')).toEqual({ a: '1', d: 'A' });
+  });
+
+  // Only an unknown user id lacks both; that takes root, to run a child as one.
+  it.runIf(process.getuid?.() === 0)('without HOME and without a passwd entry: one line naming HOME, not a SystemError (as root)', () => {
+    const root = path.resolve(import.meta.dirname, '../..');
+    const asStranger = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', ...args], {
+      cwd: root, env: { PATH: process.env.PATH ?? '' }, uid: 54321, gid: 54321, encoding: 'utf8', timeout: 30_000,
+    });
+    const script = "import { resolveConfig } from './src/config/load.ts'; try { resolveConfig({}); } catch (e) { console.log(e.name + ': ' + e.message); }";
+    expect(asStranger(['--input-type=module', '-e', script]).stdout).toMatch(/^MoaConfigError: moa config: cannot tell the home directory: HOME is not set .*; set HOME or MOA_HOME\n$/);
+    const cli = asStranger(['src/cli/main.ts', 'ask', 'hi']);
+    expect(cli.status).toBe(2);
+    expect(cli.stderr).toMatch(/^moa-otel ask: moa config: cannot tell the home directory: HOME is not set/);
+    expect(cli.stderr.trim().split('\n')).toHaveLength(1);
   });
 });

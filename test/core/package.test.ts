@@ -34,7 +34,7 @@ function runtimeImports(): Map<string, string[]> {
   const files = readdirSync(path.join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
   for (const file of files) {
     const source = repoFile(path.join('src', file));
-    const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.NodeNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } });
+    const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } });
     const specifiers = [...outputText.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^import\s*|\brequire\(\s*|createRequire\([^)]*\)\(\s*)['"]([^'"]+)['"]/gm)].map((m) => m[1] ?? '');
     for (const specifier of specifiers) {
       if (specifier.startsWith('.') || isBuiltin(specifier)) continue;
@@ -91,8 +91,8 @@ describe('package', () => {
     expect([...declared].filter((name) => !imports.has(name))).toEqual([]);
   });
 
-  it('exports its four entry points, each with types, loadable by import and require', () => {
-    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './client', './offline', './package.json', './testing']);
+  it('exports its five entry points, each with types, loadable by import and require', () => {
+    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './client', './gateway', './offline', './package.json', './testing']);
     for (const [subpath, target] of Object.entries(pkg.exports)) {
       if (subpath === './package.json') continue;
       // One `default` target serves import and require(esm) alike: no dual-package copies of the module state.

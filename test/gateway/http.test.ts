@@ -71,6 +71,22 @@ describe('chat completions', () => {
     expect(tree).toMatchObject({ sessionId, cache: 'miss', references: 2, aggregators: 1 });
   });
 
+  it("passes the turn's `moa` field through, and `x-moa-usage: turn` bills the whole turn in `usage`", async () => {
+    const h = await start();
+    const client = new OpenAI({ baseURL: h.url, apiKey: 'unused', maxRetries: 0 });
+    const plain = await client.chat.completions.create({ model: 'moa', messages: [{ role: 'user', content: 'What is the weather?' }] }) as unknown as {
+      usage: { prompt_tokens: number; completion_tokens: number };
+      moa: { totals: { inputTokens?: number; input_tokens?: number } } & Record<string, unknown>;
+    };
+    expect(plain.moa).toBeDefined();
+    const billed = await client.chat.completions.create(
+      { model: 'moa', messages: [{ role: 'user', content: 'What is the weather today?' }] },
+      { headers: { 'x-moa-usage': 'turn' } },
+    ) as unknown as { usage: { prompt_tokens: number } };
+    // Two references and the aggregator, against the aggregator alone.
+    expect(billed.usage.prompt_tokens).toBeGreaterThan(plain.usage.prompt_tokens);
+  });
+
   it('streams with OpenAI SSE framing: data events, usage only when asked, [DONE] last', async () => {
     const h = await start();
     const read = async (extra: Record<string, unknown>) => {

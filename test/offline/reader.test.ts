@@ -3,14 +3,24 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readAppended } from '../../src/offline/follow.js';
 import { LineSplitter } from '../../src/offline/line-splitter.js';
-import { readTurnRecords, type ReadRecord, type RecordProblem } from '../../src/offline/reader.js';
+import { MAX_RECORD_DEPTH, readTurnRecords, type ReadRecord, type RecordProblem } from '../../src/offline/reader.js';
 import { makeTraceDir, oursLine, oursRecord, PYTHON_LINES, type TraceDir } from './fixtures.js';
 
-async function readAll(file: string, chunkSize?: number) {
+async function readAll(file: string, chunkSize?: number, maxLineBytes?: number) {
   const records: ReadRecord[] = [];
   const problems: RecordProblem[] = [];
-  for await (const r of readTurnRecords(file, { onProblem: (p) => problems.push(p), chunkSize })) records.push(r);
+  for await (const r of readTurnRecords(file, { onProblem: (p) => problems.push(p), chunkSize, maxLineBytes })) records.push(r);
   return { records, problems };
+}
+
+/** A record of ours whose first reference message holds arrays nested `depth` deep. */
+function deepLine(depth: number): string {
+  const record = oursRecord({ iteration: 1 });
+  const references = record.references as Array<{ input_messages: unknown[] }>;
+  references[0]!.input_messages = [{ role: 'user', content: `${'['.repeat(depth)}${']'.repeat(depth)}` }];
+  const text = JSON.stringify(record);
+  // The nesting as JSON structure, not inside a string.
+  return text.replace(`"${'['.repeat(depth)}${']'.repeat(depth)}"`, `${'['.repeat(depth)}${']'.repeat(depth)}`);
 }
 
 describe('trace file reader', () => {
@@ -56,6 +66,50 @@ describe('trace file reader', () => {
     expect(records).toHaveLength(2);
     expect(problems).toEqual([expect.objectContaining({ line: 3, kind: 'torn' })]);
     expect(problems[0]?.message).toMatch(/torn last line/);
+  });
+
+  it('reports a torn record mid-file (closed by a later append) as torn with its line number, and reads on', async () => {
+    const torn = oursLine({ iteration: 1 }).slice(0, 300);
+    const file = dir.write('torn-mid.jsonl', `${oursLine()}\n${torn}\n${oursLine({ iteration: 2 })}\n`);
+    const { records, problems } = await readAll(file);
+    expect(records.map((r) => [r.line, r.record.iteration])).toEqual([[1, 0], [3, 2]]);
+    expect(problems).toEqual([expect.objectContaining({ line: 2, kind: 'torn' })]);
+    expect(problems[0]?.message).toMatch(/^torn line \(an incomplete write of 300 bytes/);
+  });
+
+  it('a bad line that was never a cut record stays a JSON error', async () => {
+    const file = dir.write('bad-mid.jsonl', `${oursLine()}\n{"ts": 1, oops}\n`);
+    const { problems } = await readAll(file);
+    expect(problems).toEqual([expect.objectContaining({ line: 2, kind: 'json' })]);
+  });
+
+  it('recovers a record an older writer glued to a torn fragment, of either origin', async () => {
+    const glued = `${oursLine({ iteration: 1 }).slice(0, 200)}${oursLine({ iteration: 2 })}`;
+    const gluedPython = `${PYTHON_LINES[0].slice(0, 500)}${PYTHON_LINES[1]}`;
+    const file = dir.write('glued.jsonl', `${oursLine()}\n${glued}\n${gluedPython}\n`);
+    const { records, problems } = await readAll(file);
+    expect(records.map((r) => [r.line, r.record.iteration ?? r.record.ts])).toEqual([[1, 0], [2, 2], [3, 1763900060.5]]);
+    expect(problems.map((p) => [p.line, p.kind])).toEqual([[2, 'torn'], [3, 'torn']]);
+    expect(problems[0]?.message).toMatch(/an incomplete record \(200 bytes\) with a complete record glued after it/);
+  });
+
+  // Limit injected; the real one (a 600 MB line) is in hostile-lines.test.ts, through validate and ls.
+  it('reads on past a line longer than it may hold, without holding it (limit injected), reporting its line number', async () => {
+    const long = `{"ts": 1, "pad": "${'x'.repeat(50_000)}"}`;
+    const file = dir.write('long.jsonl', `${oursLine()}\n${long}\n${oursLine({ iteration: 1 })}\n${long}`);
+    for (const chunkSize of [1000, 64 * 1024]) {
+      const { records, problems } = await readAll(file, chunkSize, 10_000);
+      expect(records.map((r) => r.line)).toEqual([1, 3]);
+      expect(problems.map((p) => [p.line, p.kind])).toEqual([[2, 'too_long'], [4, 'too_long']]);
+      expect(problems[0]?.message).toBe(`line of ${long.length} bytes is longer than a reader can hold; skipped`);
+    }
+  });
+
+  it('reports JSON nested too deep for the commands as too_deep, and reads on', async () => {
+    const file = dir.write('deep.jsonl', `${oursLine()}\n${deepLine(5_000)}\n${deepLine(MAX_RECORD_DEPTH - 10)}\n`);
+    const { records, problems } = await readAll(file);
+    expect(records.map((r) => r.line)).toEqual([1, 3]);
+    expect(problems).toEqual([expect.objectContaining({ line: 2, kind: 'too_deep' })]);
   });
 
   it('accepts a complete last record without a trailing newline', async () => {
@@ -108,5 +162,17 @@ describe('line splitter', () => {
     expect(lines).toEqual(['ab', 'cdef@8']);
     expect(splitter.pendingLength).toBe(0);
     expect(splitter.finish()).toBeNull();
+  });
+
+  it('measures a line over its limit instead of holding it, across chunks and at the end of input', () => {
+    const splitter = new LineSplitter(0, 5);
+    const lines: Array<[string, number, number | undefined]> = [];
+    const onLine = (l: { bytes: Buffer; endOffset: number; tooLongBytes?: number }) => lines.push([l.bytes.toString(), l.endOffset, l.tooLongBytes]);
+    splitter.push(Buffer.from('ok\nabcd'), onLine);
+    splitter.push(Buffer.from('efgh'), onLine);
+    expect(splitter.pendingLength).toBe(0);
+    splitter.push(Buffer.from('ij\nfine\n0123456789'), onLine);
+    expect(lines).toEqual([['ok', 3, undefined], ['', 14, 10], ['fine', 19, undefined]]);
+    expect(splitter.finish()).toEqual({ bytes: Buffer.alloc(0), endOffset: 29, tooLongBytes: 10 });
   });
 });

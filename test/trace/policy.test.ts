@@ -3,7 +3,7 @@
  * redaction never see each other's policy, and a second loaded copy of the
  * package cannot bypass the redaction of the sink that writes the file.
  */
-import { cpSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -103,5 +103,24 @@ describe('two loaded copies of moa-otel', () => {
     // The exact messages still arrived across the copies (the payload, not the span attribute).
     expect(record.references[0].input_messages).toEqual([{ role: 'user', content: 'key [REDACTED]' }]);
     expect(record.references[0].output).toBe('[REDACTED]');
+  });
+});
+
+describe('a session id that is itself a secret', () => {
+  it('is masked in the spans, the record and the file name, and one id keeps one file', async () => {
+    const masked = pipeline({ redact: true });
+    const id = 'alice@example.com';
+    turnWithSecret(masked.processors.instrumentation, id);
+    turnWithSecret(masked.processors.instrumentation, id);
+    await masked.provider.forceFlush();
+    const spans = masked.memory.getFinishedSpans();
+    const everything = JSON.stringify(spans.map((s) => s.attributes)) + readdirSync(masked.dir).join('\n');
+    expect(everything).not.toContain('alice@example.com');
+    const [file] = readdirSync(masked.dir);
+    expect(file).toMatch(/^_REDACTED_-[0-9a-f]{12}\.jsonl$/);
+    const records = readFileSync(path.join(masked.dir, file!), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(records).toHaveLength(2);
+    expect(records[0].session_id).toBe(spans[0]!.attributes['gen_ai.conversation.id']);
+    expect(records[0].session_id).toMatch(/^\[REDACTED\]-[0-9a-f]{12}$/);
   });
 });

@@ -6,10 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { MoaConfigError } from '../../config/load.js';
 import { createMoaClient, DEFAULT_PRESET_MODEL } from '../../client/client.js';
-import { MissingApiKeyError, MoaSetupError } from '../../client/providers.js';
+import { configuredApiKeys, MissingApiKeyError, MoaSetupError } from '../../client/providers.js';
+import { KnownSecrets } from '../../content/known-secrets.js';
+import { describeFailure, firstLine } from '../../base/errors.js';
 import { parseCommandArgs } from '../args.js';
 import { setupMoaTracing } from '../../setup/setup.js';
-import { describeFailure } from '../../base/errors.js';
 import { CliError, type CliCommand, type CliIo } from '../command.js';
 
 const USAGE = `usage: moa-otel ask "<question>" [--preset P] [--stream] [--session ID] [--json]
@@ -81,7 +82,9 @@ async function runAsk(argv: string[], io: CliIo): Promise<number> {
       if (!json) io.stdout.write(`${answer}\n`);
     }
   } catch (err) {
-    throw new CliError(`the aggregator call failed: ${describeFailure(err)}`, 1);
+    // The client masks provider errors already; this is the last door before the terminal.
+    const secrets = new KnownSecrets(configuredApiKeys(client.config.providers, io.env));
+    throw new CliError(`the aggregator call failed: ${firstLine(describeFailure(secrets.error(err)))}`, 1);
   } finally {
     await tracing.shutdown();
   }

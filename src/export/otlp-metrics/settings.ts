@@ -22,7 +22,7 @@
 import { MoaConfigError } from '../../config/load.js';
 import { OTLP_TRACES_PATH } from '../../config/otlp-url.js';
 import type { Env } from '../../config/paths.js';
-import { otlpSchema, type MoaConfig } from '../../config/schema.js';
+import { MAX_TIMEOUT_MS, otlpSchema, type MoaConfig } from '../../config/schema.js';
 import { OtlpProtocolError, resolveOtlpProtocol, type OtlpProtocol } from '../otlp/protocol.js';
 import { otlpExportWanted } from '../otlp/wanted.js';
 import { DEFAULT_EXPORT_INTERVAL_MILLIS } from './periodic-reader.js';
@@ -149,8 +149,9 @@ function positiveIntegerVariable(env: Env, name: string): number | undefined {
   const text = nonEmpty(env[name]);
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new MoaConfigError(`moa config: ${name}: expected a positive integer (milliseconds), got ${JSON.stringify(text.slice(0, 40))}`);
+  // Node.js fires a longer timer after 1 ms: past the cap, the interval would be a busy loop.
+  if (!Number.isInteger(value) || value <= 0 || value > MAX_TIMEOUT_MS) {
+    throw new MoaConfigError(`moa config: ${name}: expected a positive integer of milliseconds up to ${MAX_TIMEOUT_MS}, got ${JSON.stringify(text.slice(0, 40))}`);
   }
   return value;
 }

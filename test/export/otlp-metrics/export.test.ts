@@ -138,8 +138,10 @@ describe('metrics pipeline export to a real receiver', () => {
     expect(pipeline(options, { OTEL_METRIC_EXPORT_INTERVAL: '1500' }).pipeline.intervalMillis).toBe(1500);
     expect(pipeline({ otlp: { ...options.otlp, metrics_interval_ms: 200 } }, { OTEL_METRIC_EXPORT_INTERVAL: '1500' }).pipeline.intervalMillis).toBe(200);
     expect(() => pipeline(options, { OTEL_METRIC_EXPORT_INTERVAL: 'soon' })).toThrow(
-      new MoaConfigError('moa config: OTEL_METRIC_EXPORT_INTERVAL: expected a positive integer (milliseconds), got "soon"'),
+      new MoaConfigError('moa config: OTEL_METRIC_EXPORT_INTERVAL: expected a positive integer of milliseconds up to 2147483647, got "soon"'),
     );
+    expect(() => pipeline(options, { OTEL_METRIC_EXPORT_TIMEOUT: String(2 ** 31) })).toThrow(/OTEL_METRIC_EXPORT_TIMEOUT: expected a positive integer/);
+    expect(() => pipeline({ otlp: { ...options.otlp, metricsIntervalMs: 2 ** 31 } })).toThrow(/otlp\.metrics_interval_ms.*at most 2147483647/);
     expect(() => pipeline({ otlp: { ...options.otlp, metricsIntervalMs: 0 } })).toThrow(/otlp\.metrics_interval_ms.*positive integer/);
   });
 

@@ -1,0 +1,61 @@
+/**
+ * Knowing when a trace file ends in a torn line.
+ *
+ * A writer killed mid-`write`, a full disk or a file-size limit leaves the
+ * last line without its newline. Appended as is, the next record would be
+ * glued to that fragment and both would be unreadable. Reading the last byte
+ * before every append would cost a system call per line, so each file's
+ * (device, inode, size) after our own last write is remembered: when fstat
+ * still shows exactly that, nobody has written since and the file ends in our
+ * newline. Anything else (first append, another writer, rotation, an error of
+ * ours) means the byte is read.
+ */
+import { readSync, type Stats } from 'node:fs';
+
+const NEWLINE = 0x0a;
+/** Files remembered at most; the oldest is forgotten first (one more read, never a wrong answer). */
+const MAX_REMEMBERED = 1024;
+
+interface KnownEnd {
+  dev: number;
+  ino: number;
+  size: number;
+}
+
+export class TailTracker {
+  private readonly known = new Map<string, KnownEnd>();
+
+  /**
+   * Whether a record appended to `fd` now must start with a newline. A byte
+   * that cannot be read counts as torn: a blank line costs nothing, a glued
+   * record is lost.
+   */
+  needsNewline(filePath: string, fd: number, stats: Stats): boolean {
+    if (stats.size === 0) return false;
+    const known = this.known.get(filePath);
+    if (known && known.dev === stats.dev && known.ino === stats.ino && known.size === stats.size) return false;
+    const last = Buffer.alloc(1);
+    try {
+      return readSync(fd, last, 0, 1, stats.size - 1) !== 1 || last[0] !== NEWLINE;
+    } catch {
+      return true;
+    }
+  }
+
+  /** Our append of `bytes` to a file that had `stats` went through whole. */
+  wrote(filePath: string, stats: Stats, bytes: number): void {
+    this.known.delete(filePath);
+    if (this.known.size >= MAX_REMEMBERED) {
+      const oldest = this.known.keys().next().value;
+      if (oldest !== undefined) this.known.delete(oldest);
+    }
+    // Another process may have appended between our fstat and our write: then
+    // the size will not match next time and the byte is read, as it should be.
+    this.known.set(filePath, { dev: stats.dev, ino: stats.ino, size: stats.size + bytes });
+  }
+
+  /** Something went wrong with this file: check its end again before the next append. */
+  forget(filePath: string): void {
+    this.known.delete(filePath);
+  }
+}

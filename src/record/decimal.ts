@@ -1,0 +1,118 @@
+/**
+ * Exact decimal sums for costs. Costs arrive as JSON numbers (ours) or as
+ * decimal strings (the original Python feature wrote `Decimal`s); adding them
+ * as floats drifts after a few thousand calls, so they are summed as scaled
+ * BigInts and printed back as plain decimal text.
+ */
+
+export interface ScaledDecimal {
+  /** The value times 10^scale. */
+  units: bigint;
+  scale: number;
+}
+
+const DECIMAL_TEXT = /^([-+]?)(\d+)(?:\.(\d*))?(?:[eE]([-+]?\d+))?$/;
+/** Exponents beyond this are not costs; refusing them keeps BigInt work bounded. */
+const MAX_EXPONENT = 400;
+
+/**
+ * Parses a JSON number or a decimal string. Numbers go through their shortest
+ * round-trip text (`String(0.1)` is `"0.1"`), which is the value the writer
+ * meant. Returns null for anything that is not a finite decimal.
+ */
+export function parseDecimal(value: number | string | null | undefined): ScaledDecimal | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number' && !Number.isFinite(value)) return null;
+  const match = DECIMAL_TEXT.exec(typeof value === 'number' ? String(value) : value.trim());
+  if (!match) return null;
+  const [, sign = '', whole = '0', fraction = '', exponentText = '0'] = match;
+  const exponent = Number(exponentText);
+  if (!Number.isSafeInteger(exponent) || Math.abs(exponent) > MAX_EXPONENT) return null;
+  let units = BigInt(whole + fraction);
+  let scale = fraction.length - exponent;
+  if (scale < 0) {
+    units *= pow10(-scale);
+    scale = 0;
+  }
+  return { units: sign === '-' ? -units : units, scale };
+}
+
+/** Canonical decimal text of a cost (valid JSON number text), or null when it is not a finite decimal. */
+export function decimalText(value: number | string | null | undefined): string | null {
+  const parsed = parseDecimal(value);
+  return parsed ? formatDecimal(parsed) : null;
+}
+
+/** Prints a scaled decimal without exponent or trailing zeros: 88653e-8 → "0.00088653". */
+export function formatDecimal(value: ScaledDecimal): string {
+  const negative = value.units < 0n;
+  let digits = (negative ? -value.units : value.units).toString();
+  if (value.scale > 0) {
+    digits = digits.padStart(value.scale + 1, '0');
+    const whole = digits.slice(0, digits.length - value.scale);
+    const fraction = digits.slice(digits.length - value.scale).replace(/0+$/, '');
+    digits = fraction ? `${whole}.${fraction}` : whole;
+  }
+  return negative && digits !== '0' ? `-${digits}` : digits;
+}
+
+// Sums rescale on almost every add: cache the powers of ten instead of computing them.
+const POWERS: bigint[] = [1n];
+function pow10(n: number): bigint {
+  for (let i = POWERS.length; i <= n; i++) POWERS.push((POWERS[i - 1] as bigint) * 10n);
+  return POWERS[n] as bigint;
+}
+
+/** A running exact sum. `count` says how many known values went in. */
+export class DecimalSum {
+  private units = 0n;
+  private scale = 0;
+  private known = 0;
+
+  /** Adds a cost; returns false (and adds nothing) when the value is unknown or not a decimal. */
+  add(value: number | string | null | undefined): boolean {
+    const parsed = parseDecimal(value);
+    if (!parsed) return false;
+    this.addScaled(parsed);
+    return true;
+  }
+
+  /** Adds an already parsed value (parse once, add to several sums). */
+  addDecimal(value: ScaledDecimal): void {
+    this.addScaled(value);
+  }
+
+  addSum(other: DecimalSum): void {
+    if (other.known === 0) return;
+    this.addScaled({ units: other.units, scale: other.scale });
+    this.known += other.known - 1;
+  }
+
+  get count(): number {
+    return this.known;
+  }
+
+  /** The exact sum as decimal text; "0" when nothing was added. */
+  toString(): string {
+    return formatDecimal({ units: this.units, scale: this.scale });
+  }
+
+  /** The sum, or null when no known value was added. */
+  toNullableString(): string | null {
+    return this.known === 0 ? null : this.toString();
+  }
+
+  /** Nearest float, for span attributes and charts only (never for sums). */
+  toNumber(): number {
+    return Number(this.toString());
+  }
+
+  private addScaled(value: ScaledDecimal): void {
+    if (value.scale > this.scale) {
+      this.units *= pow10(value.scale - this.scale);
+      this.scale = value.scale;
+    }
+    this.units += this.scale === value.scale ? value.units : value.units * pow10(this.scale - value.scale);
+    this.known += 1;
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * What `redact: true` masks, shape by shape, through the pattern-list API the
+ * instrumentation uses today (`redactionPatterns`, `redactText`,
+ * `redactingReplacer`); README's "Redaction" section lists the same shapes.
+ * Each case also shows what must survive, so a pattern cannot pass by
+ * masking everything.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { redactingReplacer, redactionPatterns, redactText } from '../../src/content/redact.js';
+import { BUILTIN_PATTERNS, EMAIL_PATTERN } from '../../src/content/secret-patterns.js';
+
+const patterns = redactionPatterns(true);
+const mask = (text: string) => redactText(text, patterns);
+const maskJson = (value: unknown) => JSON.stringify(value, redactingReplacer(patterns));
+
+const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+
+describe('redact: true masks', () => {
+  it('AWS secret access keys after their name, in every usual spelling', () => {
+    for (const [text, expected] of [
+      [`aws_secret_access_key = ${AWS_SECRET}`, 'aws_secret_access_key = [REDACTED]'],
+      [`export AWS_SECRET_ACCESS_KEY="${AWS_SECRET}"`, 'export AWS_SECRET_ACCESS_KEY="[REDACTED]"'],
+      [`{"SecretAccessKey": "${AWS_SECRET}"}`, '{"SecretAccessKey": "[REDACTED]"}'],
+      [`secretAccessKey: '${AWS_SECRET}'`, "secretAccessKey: '[REDACTED]'"],
+      [`aws configure set aws_secret_access_key ${AWS_SECRET}`, 'aws configure set aws_secret_access_key [REDACTED]'],
+      [`--aws-secret-access-key ${AWS_SECRET} --region x`, '--aws-secret-access-key [REDACTED] --region x'],
+    ] as const) {
+      expect(mask(text)).toBe(expected);
+    }
+    // As the value of an object key so named (the JSON walk sees key and value apart).
+    expect(maskJson({ Credentials: { SecretAccessKey: AWS_SECRET, AccessKeyId: 'AKIAIOSFODNN7EXAMPLE' } }))
+      .toBe('{"Credentials":{"SecretAccessKey":"[REDACTED]","AccessKeyId":"[REDACTED]"}}');
+    // A git commit hash has the same length: left alone.
+    expect(mask('commit 3f2a9c1b3f2a9c1b3f2a9c1b3f2a9c1b3f2a9c1b')).toBe('commit 3f2a9c1b3f2a9c1b3f2a9c1b3f2a9c1b3f2a9c1b');
+  });
+
+  it('Authorization: Basic credentials, and Basic <base64> that decodes to user:password', () => {
+    expect(mask('Authorization: Basic dXNlcjpwYXNzd29yZA==')).toBe('Authorization: Basic [REDACTED]');
+    expect(mask('curl -H "authorization: basic Zm9vOmJhcg=="')).toBe('curl -H "authorization: basic [REDACTED]"');
+    expect(mask('{"Authorization":"Basic dXNlcjpwYXNz"}')).toBe('{"Authorization":"Basic [REDACTED]"}');
+    expect(maskJson({ headers: { authorization: 'Basic dXNlcjpwYXNz' } })).toBe('{"headers":{"authorization":"Basic [REDACTED]"}}');
+    expect(mask('req.headers["Authorization"] = "Basic YWRtaW46czNjcjN0"')).toBe('req.headers["Authorization"] = "Basic [REDACTED]"');
+    // Words after "Basic" that are not credentials stay.
+    expect(mask('Basic Introduction to Math, Basic Auth explained')).toBe('Basic Introduction to Math, Basic Auth explained');
+  });
+
+  it('passwords in URLs, keeping the user name and host', () => {
+    expect(mask('DATABASE_URL=postgres://admin:hunter2@db.example.com:5432/app')).toBe('DATABASE_URL=postgres://admin:[REDACTED]@db.example.com:5432/app');
+    expect(mask('git clone https://oauth2:glpat-abc123@gitlab.com/x/y.git')).toBe('git clone https://oauth2:[REDACTED]@gitlab.com/x/y.git');
+    expect(mask('redis://:p%40ss@cache:6379')).toBe('redis://:[REDACTED]@cache:6379');
+    // No password, or a port: nothing to mask.
+    expect(mask('see http://host:8080/path@v2 and https://git@github.com/x')).toBe('see http://host:8080/path@v2 and https://git@github.com/x');
+  });
+
+  it('e-mail addresses', () => {
+    expect(mask('write to bob.smith+tag@mail.example.co.uk, or ANN@Example.ORG.')).toBe('write to [REDACTED], or [REDACTED].');
+    expect(mask('user@localhost and @handle and a@b')).toBe('user@localhost and @handle and a@b');
+    // The user of a URL and an SSH remote are not addresses.
+    expect(mask('git clone git@github.com:org/repo.git or ssh://git@gitlab.com/x')).toBe('git clone git@github.com:org/repo.git or ssh://git@gitlab.com/x');
+  });
+
+  it('secrets used as object keys', () => {
+    const key = 'sk-proj-abcdefghijklmnopqrstuvwxyz0123';
+    expect(maskJson({ owners: { [key]: 'ann', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789': 'bob' } }))
+      .toBe('{"owners":{"[REDACTED]":"ann","[REDACTED]#2":"bob"}}');
+    // Keys without secrets keep the very object (no copy) and their order.
+    expect(maskJson({ b: 1, a: [{ role: 'user' }] })).toBe('{"b":1,"a":[{"role":"user"}]}');
+    // A masked "__proto__"-like key stays a plain entry.
+    expect(JSON.parse(maskJson(JSON.parse(`{"__proto__": "x", "${key}": 1}`)))).toEqual(JSON.parse('{"__proto__": "x", "[REDACTED]": 1}'));
+  });
+
+  it('private keys whole, also JSON-escaped, and the body of a BEGIN without END', () => {
+    expect(mask('-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nAAAA==\n-----END RSA PRIVATE KEY-----\nafter')).toBe('[REDACTED]\nafter');
+    expect(mask('{"private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADAN\\nBgkqhkiG9w0B\\n-----END PRIVATE KEY-----\\n", "x": 1}'))
+      .toBe('{"private_key": "[REDACTED]\\n", "x": 1}');
+    expect(mask('-----BEGIN ENCRYPTED PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,ABCDEF\n\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----'))
+      .toBe('[REDACTED]');
+    expect(mask('cut: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADAN+/==\n...')).toBe('cut: [REDACTED]...');
+  });
+
+  it('the earlier shapes still, with the scheme word kept', () => {
+    expect(mask('Bearer abcdefghijklmnopqrstuvwxyz012345')).toBe('Bearer [REDACTED]');
+    expect(mask('sk-ant-api03-abcdefghijklmnopqrstuvwxyz xoxb-1234567890-abc AIzaSyA1234567890abcdefghijklmnopqrstuv'))
+      .toBe('[REDACTED] [REDACTED] [REDACTED]');
+    expect(mask('github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz')).toBe('[REDACTED]');
+  });
+});
+
+describe('README', () => {
+  it('lists exactly what each built-in pattern covers', () => {
+    const readme = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Redaction'), readme.indexOf('\n## ', readme.indexOf('## Redaction') + 1));
+    const listed = section.split('\n').filter((line) => line.startsWith('- '));
+    expect(listed).toEqual([...BUILTIN_PATTERNS, EMAIL_PATTERN].map((p) => `- ${p.covers}`));
+  });
+});

@@ -1,0 +1,116 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readTurnRecords, type RecordProblem } from '../../src/offline/reader.js';
+import { bundleFixture, type BundledFixture } from '../fixtures/bundle.js';
+
+/** Kills at least this many writers… */
+const MIN_TRIALS = 24;
+/** …and go on (up to MAX_TRIALS) until this many kills landed mid-write, so that every run tests torn tails. */
+const MIN_TORN = 3;
+const MAX_TRIALS = 80;
+/** Writers started ahead of their turn, so that their start-up overlaps the trials before them. */
+const WARM_AHEAD = 3;
+
+interface Writer {
+  child: ChildProcessWithoutNullStreams;
+  ready: Promise<void>;
+  /** Resolves with the time between the first two records, in ms. */
+  twoRecords: Promise<number>;
+  exited: Promise<unknown>;
+  /** Ids of the turns whose line the writer had written when it said so. */
+  acknowledged: string[];
+}
+
+function startWriter(bundle: string, traceDir: string, worker: number): Writer {
+  const child = spawn(process.execPath, [bundle, traceDir, String(worker)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const acknowledged: string[] = [];
+  let onReady = () => {};
+  let onSecond = (_interval: number) => {};
+  const ready = new Promise<void>((resolve) => { onReady = resolve; });
+  const twoRecords = new Promise<number>((resolve) => { onSecond = resolve; });
+  let firstAt = 0;
+  let partial = '';
+  child.stdout.on('data', (data: Buffer) => {
+    const lines = (partial + data.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line === 'ready') onReady();
+      else {
+        acknowledged.push(line);
+        if (acknowledged.length === 1) firstAt = performance.now();
+        if (acknowledged.length === 2) onSecond(performance.now() - firstAt);
+      }
+    }
+  });
+  child.stderr.on('data', (data: Buffer) => process.stderr.write(data));
+  return { child, ready, twoRecords, exited: once(child, 'exit'), acknowledged };
+}
+
+function endsWithNewline(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, fstatSync(fd).size - 1);
+    return last[0] === 0x0a;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe('a writer killed mid-append', () => {
+  let writerBundle: BundledFixture;
+  beforeAll(async () => {
+    writerBundle = await bundleFixture(path.resolve(import.meta.dirname, '../fixtures/kill-writer.ts'));
+  });
+  afterAll(() => writerBundle.cleanup());
+
+  it(`kill -9 of a writer of 1–5 MB turns, ${MIN_TRIALS}+ times, the next writer appending: no complete record is lost`, async () => {
+    const traceDir = mkdtempSync(path.join(tmpdir(), 'moa-killed-'));
+    const file = path.join(traceDir, 'killed.jsonl');
+    const warm: Writer[] = [];
+    try {
+      const acknowledged: string[] = [];
+      let trials = 0;
+      let tornByKill = 0;
+      for (let w = 0; w < WARM_AHEAD; w++) warm.push(startWriter(writerBundle.file, traceDir, w));
+      while (trials < MIN_TRIALS || (tornByKill < MIN_TORN && trials < MAX_TRIALS)) {
+        const writer = warm.shift() as Writer;
+        warm.push(startWriter(writerBundle.file, traceDir, trials + WARM_AHEAD));
+        await writer.ready;
+        writer.child.stdin.write('go\n');
+        const interval = await writer.twoRecords;
+        // Somewhere in the next turn: while encoding it, or in the middle of its write(2).
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * interval));
+        writer.child.kill('SIGKILL');
+        await writer.exited;
+        acknowledged.push(...writer.acknowledged);
+        trials += 1;
+        if (!endsWithNewline(file)) tornByKill += 1;
+      }
+
+      const problems: RecordProblem[] = [];
+      const written = new Set<string>();
+      for await (const { record } of readTurnRecords(file, { onProblem: (p) => problems.push(p) })) {
+        written.add(record.references[0]?.output ?? '');
+      }
+      const lost = acknowledged.filter((id) => !written.has(id));
+      expect(lost).toEqual([]);
+      // Every line is a record or the fragment a killed writer left; nothing else.
+      expect(problems.filter((p) => p.kind !== 'torn')).toEqual([]);
+      expect(acknowledged.length).toBeGreaterThanOrEqual(2 * trials);
+      // Kills did land mid-write, or the test proves nothing; every fragment they left is reported as torn
+      // (mid-file, closed by the next writer, or as the torn last line) and the records after it are read.
+      expect(tornByKill).toBeGreaterThanOrEqual(MIN_TORN);
+      expect(problems.length).toBe(tornByKill);
+      console.log(`killed-writer: ${trials} kills, ${tornByKill} mid-write, ${acknowledged.length} acknowledged records, ${written.size} read`);
+    } finally {
+      for (const writer of warm) writer.child.kill('SIGKILL');
+      await Promise.all(warm.map((writer) => writer.exited));
+      rmSync(traceDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,314 @@
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  appendFileSync, chmodSync, chownSync, closeSync, constants, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync,
+  openSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync,
+} from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AppendWriter, type WriterStats } from '../../src/export/append-writer.js';
+import { readTurnRecords, type RecordProblem } from '../../src/offline/reader.js';
+import { oursLine } from '../offline/fixtures.js';
+import { bundleFixture, type BundledFixture } from '../fixtures/bundle.js';
+
+// The tests run as root (the container's user); "someone else" is nobody.
+const OTHER_UID = 65534;
+const THIRD_UID = 65533;
+
+interface ChildOutcome {
+  timedOut: boolean;
+  code: number | null;
+  report?: { results: boolean[]; stats: WriterStats; messages: string[] };
+  stderr: string;
+}
+
+interface ChildOptions {
+  uid?: number;
+  /** RLIMIT_FSIZE soft limit in bytes (hard limit unlimited, so the child can lift it). */
+  fileSizeLimit?: number;
+  timeoutMs?: number;
+}
+
+let appendOnce: BundledFixture;
+
+/** Runs test/fixtures/append-once.ts in a child process; a child that hangs is killed and reported as timed out. */
+function runAppendOnce(file: string, steps: string[], options: ChildOptions = {}): Promise<ChildOutcome> {
+  const node = [process.execPath, appendOnce.file, file, ...steps];
+  const asUser = options.uid === undefined ? [] : ['setpriv', `--reuid=${options.uid}`, `--regid=${options.uid}`, '--clear-groups'];
+  const limited = options.fileSizeLimit === undefined ? [] : ['prlimit', `--fsize=${options.fileSizeLimit}:unlimited`];
+  const [command, ...args] = [...limited, ...asUser, ...node] as [string, ...string[]];
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: tmpdir() } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, options.timeoutMs ?? 15_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ timedOut, code, stderr, report: stdout === '' ? undefined : JSON.parse(stdout) as ChildOutcome['report'] });
+    });
+  });
+}
+
+async function readBack(file: string) {
+  const problems: RecordProblem[] = [];
+  const lines: number[] = [];
+  const iterations: Array<number | undefined> = [];
+  for await (const r of readTurnRecords(file, { onProblem: (p) => problems.push(p) })) {
+    lines.push(r.line);
+    iterations.push(r.record.iteration);
+  }
+  return { lines, iterations, problems };
+}
+
+/** Bytes a non-blocking FIFO reader can read now (0 at end of file or when nothing is waiting). */
+function bytesWaiting(fd: number): number {
+  try {
+    return readSync(fd, Buffer.alloc(64 * 1024));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return 0;
+    throw err;
+  }
+}
+
+function modeOf(p: string): number {
+  return statSync(p).mode & 0o777;
+}
+
+describe('AppendWriter', () => {
+  let root: string;
+  let dir: string;
+  let file: string;
+  let messages: string[];
+  let writer: AppendWriter;
+
+  beforeAll(async () => {
+    appendOnce = await bundleFixture(path.resolve(import.meta.dirname, '../fixtures/append-once.ts'));
+  });
+  afterAll(() => appendOnce.cleanup());
+
+  beforeEach(() => {
+    root = mkdtempSync(path.join(tmpdir(), 'moa-writer-'));
+    // Traversable by the other users some tests run as.
+    chmodSync(root, 0o755);
+    dir = path.join(root, 'traces');
+    mkdirSync(dir, { mode: 0o700 });
+    file = path.join(dir, 'session.jsonl');
+    messages = [];
+    writer = new AppendWriter({ log: (m) => messages.push(m) });
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('writes 0600 files in a 0700 directory it creates', () => {
+    const nested = path.join(root, 'new', 'deeper', 's.jsonl');
+    expect(writer.appendLine(nested, oursLine())).toBe(true);
+    expect(modeOf(path.dirname(nested))).toBe(0o700);
+    expect(modeOf(nested)).toBe(0o600);
+    expect(readFileSync(nested, 'utf8')).toBe(`${oursLine()}\n`);
+    expect(writer.stats).toMatchObject({ linesWritten: 1, bytesWritten: oursLine().length + 1, writeErrors: 0, linesRefused: 0 });
+  });
+
+  describe('refuses what is not a regular file of ours', () => {
+    it('a symbolic link in place of the session file: the target is untouched, the turn goes on, one report', () => {
+      const target = path.join(root, 'bashrc');
+      writeFileSync(target, 'export PS1=x\n', { mode: 0o644 });
+      symlinkSync(target, file);
+      expect(writer.appendLine(file, oursLine())).toBe(false);
+      expect(writer.appendLine(file, oursLine())).toBe(false);
+      expect(readFileSync(target, 'utf8')).toBe('export PS1=x\n');
+      expect(modeOf(target)).toBe(0o644);
+      expect(writer.stats).toMatchObject({ linesWritten: 0, linesRefused: 2, writeErrors: 0 });
+      expect(messages).toHaveLength(1);
+      expect(messages[0]).toMatch(/refusing to write trace file .*session\.jsonl: it is a symbolic link/);
+    });
+
+    it('a dangling symbolic link: nothing is created where it points', () => {
+      const target = path.join(root, 'planted.jsonl');
+      symlinkSync(target, file);
+      expect(writer.appendLine(file, oursLine())).toBe(false);
+      expect(existsSync(target)).toBe(false);
+      expect(lstatSync(file).isSymbolicLink()).toBe(true);
+    });
+
+    it('a FIFO with no reader: the writer returns at once instead of blocking for ever', async () => {
+      execFileSync('mkfifo', ['-m', '0600', file]);
+      // In a child: on a writer that blocks, the test must still end (in seconds), and say so.
+      const outcome = await runAppendOnce(file, [oursLine()], { timeoutMs: 10_000 });
+      expect(outcome.timedOut).toBe(false);
+      expect(outcome.code).toBe(0);
+      expect(outcome.report?.results).toEqual([false]);
+      expect(outcome.report?.stats.linesRefused).toBe(1);
+      expect(outcome.report?.messages[0]).toMatch(/FIFO/);
+    });
+
+    it('a FIFO with a reader: nothing reaches the reader', () => {
+      execFileSync('mkfifo', ['-m', '0600', file]);
+      const reader = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+      try {
+        expect(writer.appendLine(file, oursLine())).toBe(false);
+        expect(bytesWaiting(reader)).toBe(0);
+        expect(writer.stats.linesRefused).toBe(1);
+        expect(messages[0]).toMatch(/it is a FIFO, not a regular file/);
+      } finally {
+        closeSync(reader);
+      }
+    });
+
+    it('a device node and a socket', async () => {
+      execFileSync('mknod', ['-m', '0600', file, 'c', '1', '3']); // the null device
+      expect(writer.appendLine(file, oursLine())).toBe(false);
+      expect(messages[0]).toMatch(/it is a character device, not a regular file/);
+      const socketFile = path.join(dir, 'socket.jsonl');
+      const server: Server = createServer();
+      await new Promise<void>((resolve) => server.listen(socketFile, resolve));
+      try {
+        expect(writer.appendLine(socketFile, oursLine())).toBe(false);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+      expect(writer.stats).toMatchObject({ linesRefused: 2, writeErrors: 0, linesWritten: 0 });
+    });
+
+    it('a file with a second hard link (it could be another file of ours)', () => {
+      const other = path.join(root, 'notes.txt');
+      writeFileSync(other, 'mine\n', { mode: 0o600 });
+      linkSync(other, file);
+      expect(writer.appendLine(file, oursLine())).toBe(false);
+      expect(readFileSync(other, 'utf8')).toBe('mine\n');
+      expect(messages[0]).toMatch(/2 hard links/);
+    });
+
+    it('a file that belongs to another user, untouched', () => {
+      writeFileSync(file, 'theirs\n');
+      chmodSync(file, 0o666);
+      chownSync(file, OTHER_UID, OTHER_UID);
+      expect(writer.appendLine(file, oursLine())).toBe(false);
+      expect(readFileSync(file, 'utf8')).toBe('theirs\n');
+      expect(modeOf(file)).toBe(0o666);
+      expect(messages[0]).toMatch(new RegExp(`it belongs to uid ${OTHER_UID}, not to this process \\(uid 0\\)`));
+    });
+
+    it('a trace directory that belongs to another user, with a clear message', () => {
+      chownSync(dir, OTHER_UID, OTHER_UID);
+      expect(writer.appendLine(file, oursLine())).toBe(false);
+      expect(existsSync(file)).toBe(false);
+      expect(writer.stats.linesRefused).toBe(1);
+      expect(messages).toEqual([expect.stringMatching(new RegExp(`trace directory ${dir} belongs to uid ${OTHER_UID}, not to this process`))]);
+    });
+
+    it('run as another user: a file planted by a third user, and a world-writable directory of someone else', async () => {
+      chownSync(dir, OTHER_UID, OTHER_UID);
+      writeFileSync(file, '');
+      chmodSync(file, 0o666);
+      chownSync(file, THIRD_UID, THIRD_UID);
+      const planted = await runAppendOnce(file, [oursLine()], { uid: OTHER_UID });
+      expect(planted.stderr).toBe('');
+      expect(planted.report?.results).toEqual([false]);
+      expect(planted.report?.messages[0]).toMatch(new RegExp(`it belongs to uid ${THIRD_UID}, not to this process \\(uid ${OTHER_UID}\\)`));
+      expect(readFileSync(file, 'utf8')).toBe('');
+
+      // Like /tmp: writable by all, owned by root.
+      const shared = path.join(root, 'shared');
+      mkdirSync(shared);
+      chmodSync(shared, 0o1777);
+      const sharedFile = path.join(shared, 's.jsonl');
+      const open = await runAppendOnce(sharedFile, [oursLine()], { uid: OTHER_UID });
+      expect(open.report?.results).toEqual([false]);
+      expect(open.report?.messages[0]).toMatch(/trace directory .*shared belongs to uid 0, not to this process/);
+      expect(existsSync(sharedFile)).toBe(false);
+
+      // The same writer, in a directory of its own, writes.
+      const own = path.join(root, 'own');
+      mkdirSync(own);
+      chownSync(own, OTHER_UID, OTHER_UID);
+      const ok = await runAppendOnce(path.join(own, 's.jsonl'), [oursLine()], { uid: OTHER_UID });
+      expect(ok.report?.results).toEqual([true]);
+      expect(statSync(path.join(own, 's.jsonl')).uid).toBe(OTHER_UID);
+    });
+  });
+
+  describe('makes existing files and directories private', () => {
+    it('a 0644 file becomes 0600 and is written', () => {
+      writeFileSync(file, `${oursLine()}\n`, { mode: 0o644 });
+      chmodSync(file, 0o644);
+      expect(writer.appendLine(file, oursLine({ iteration: 1 }))).toBe(true);
+      expect(modeOf(file)).toBe(0o600);
+      expect(readFileSync(file, 'utf8')).toBe(`${oursLine()}\n${oursLine({ iteration: 1 })}\n`);
+      expect(writer.stats.permissionsTightened).toBe(1);
+    });
+
+    it('a 0755 trace directory becomes 0700', () => {
+      chmodSync(dir, 0o755);
+      expect(writer.appendLine(file, oursLine())).toBe(true);
+      expect(modeOf(dir)).toBe(0o700);
+      expect(writer.stats.permissionsTightened).toBe(1);
+    });
+
+    it('a world-writable directory of ours becomes 0700', () => {
+      chmodSync(dir, 0o777);
+      expect(writer.appendLine(file, oursLine())).toBe(true);
+      expect(modeOf(dir)).toBe(0o700);
+    });
+  });
+
+  describe('torn tails', () => {
+    it('a torn tail then an append: both are readable, the fragment is reported as torn with its line number', async () => {
+      writeFileSync(file, `${oursLine()}\n${oursLine({ iteration: 1 }).slice(0, 150)}`, { mode: 0o600 });
+      expect(writer.appendLine(file, oursLine({ iteration: 2 }))).toBe(true);
+      expect(writer.stats.tornTailsClosed).toBe(1);
+      const { iterations, lines, problems } = await readBack(file);
+      expect(iterations).toEqual([0, 2]);
+      expect(lines).toEqual([1, 3]);
+      expect(problems).toEqual([expect.objectContaining({ line: 2, kind: 'torn' })]);
+    });
+
+    it('checks again when another process wrote since: a fragment it left is closed before our next record', async () => {
+      expect(writer.appendLine(file, oursLine())).toBe(true);
+      appendFileSync(file, oursLine({ iteration: 1 }).slice(0, 99)); // another writer, killed mid-write
+      expect(writer.appendLine(file, oursLine({ iteration: 2 }))).toBe(true);
+      expect(writer.appendLine(file, oursLine({ iteration: 3 }))).toBe(true);
+      const { iterations, problems } = await readBack(file);
+      expect(iterations).toEqual([0, 2, 3]);
+      expect(problems).toEqual([expect.objectContaining({ line: 2, kind: 'torn' })]);
+      expect(writer.stats.tornTailsClosed).toBe(1);
+    });
+
+    it('does not add a newline to a file that ends in one', () => {
+      writeFileSync(file, `${oursLine()}\n`, { mode: 0o600 });
+      expect(writer.appendLine(file, oursLine({ iteration: 1 }))).toBe(true);
+      expect(readFileSync(file, 'utf8')).toBe(`${oursLine()}\n${oursLine({ iteration: 1 })}\n`);
+      expect(writer.stats.tornTailsClosed).toBe(0);
+    });
+
+    it('a write that stops part-way (file size limit) leaves the file so that the next record survives', async () => {
+      writeFileSync(file, `${oursLine()}\n`, { mode: 0o600 });
+      const limit = statSync(file).size + 500;
+      const big = oursLine({ iteration: 1 }).replace('What is 2+2?', 'x'.repeat(5_000));
+      const outcome = await runAppendOnce(file, [big, '@raise-file-size-limit', oursLine({ iteration: 2 })], { fileSizeLimit: limit });
+      expect(outcome.stderr).toBe('');
+      expect(outcome.report?.results).toEqual([false, true]);
+      expect(outcome.report?.stats).toMatchObject({ partialWrites: 1, writeErrors: 1, linesWritten: 1, tornTailsClosed: 1 });
+      expect(outcome.report?.messages[0]).toMatch(/only 500 of \d+ bytes were written/);
+      expect(outcome.report?.messages[1]).toMatch(/writing to .*traces works again after 1 failed line\./);
+      const { iterations, problems } = await readBack(file);
+      expect(iterations).toEqual([0, 2]);
+      expect(problems).toEqual([expect.objectContaining({ line: 2, kind: 'torn' })]);
+    });
+  });
+
+  it('says once when a refused file works again, with the number of lines it lost', () => {
+    const target = path.join(root, 'elsewhere');
+    writeFileSync(target, '');
+    symlinkSync(target, file);
+    for (let i = 0; i < 3; i++) expect(writer.appendLine(file, oursLine())).toBe(false);
+    rmSync(file);
+    expect(writer.appendLine(file, oursLine())).toBe(true);
+    expect(writer.appendLine(file, oursLine())).toBe(true);
+    expect(messages).toHaveLength(2);
+    expect(messages[1]).toBe(`moa-otel: writing to ${file} works again after 3 failed lines.`);
+  });
+});

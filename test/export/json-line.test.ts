@@ -1,0 +1,129 @@
+import { constants } from 'node:buffer';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { truncationMarker as contentMarker } from '../../src/content/truncation.js';
+import { AppendWriter } from '../../src/export/append-writer.js';
+import { DEFAULT_MAX_LINE_BYTES, encodeLine, RawSlots, serializeLine, type EncodedLine } from '../../src/export/json-line.js';
+import { truncationMarker as otlpMarker } from '../../src/export/otlp-size-guard.js';
+import { parseRecordLine } from '../../src/offline/reader.js';
+import { oursRecord } from '../offline/fixtures.js';
+
+type Call = { input_messages: Array<{ role: string; content: string }>; output: string | null };
+
+/** A record as the exporter builds it: each call's messages as pre-serialized JSON text in a slot. */
+function recordWithMessages(contents: string[], output = 'Four, obviously.') {
+  const slots = new RawSlots();
+  const record = oursRecord();
+  const references = record.references as Array<Record<string, unknown>>;
+  references[0] = { ...references[0], input_messages: slots.hold(JSON.stringify([{ role: 'system', content: 'You advise.' }, { role: 'user', content: contents[0] }])), output };
+  references[1] = { ...references[1], input_messages: slots.hold(JSON.stringify([{ role: 'user', content: contents[1] }])) };
+  record.aggregator = { ...(record.aggregator as object), input_messages: slots.hold(JSON.stringify([{ role: 'user', content: contents[2] }])) };
+  return { record, slots };
+}
+
+function text(line: EncodedLine): string {
+  return Buffer.concat(line.chunks).toString('utf8');
+}
+
+function cutCounts(json: string): number[] {
+  return [...json.matchAll(/…\[moa-otel: truncated (\d+) chars\]/g)].map((m) => Number(m[1]));
+}
+
+describe('encodeLine: a record too big for one line is cut, never dropped', () => {
+  it('writes a record that fits whole, byte for byte what serializeLine gives', () => {
+    const { record, slots } = recordWithMessages(['a'.repeat(1000), 'b'.repeat(1000), 'c'.repeat(1000)]);
+    const line = encodeLine(record, slots, { maxLineBytes: 100_000 });
+    expect(line.truncatedChars).toBe(0);
+    expect(text(line)).toBe(serializeLine(record, slots));
+    expect(line.byteLength).toBe(Buffer.byteLength(text(line)));
+  });
+
+  it('cuts the longest contents first, with the OTLP guard\'s marker, and keeps the record schema-valid', () => {
+    const { record, slots } = recordWithMessages(['a'.repeat(400_000), 'b'.repeat(300_000), 'short, kept whole'.repeat(10)]);
+    const line = encodeLine(record, slots, { maxLineBytes: 250_000 });
+    expect(line.byteLength).toBeLessThanOrEqual(250_000);
+    expect(line.byteLength).toBeGreaterThan(240_000); // cut to fit, not to nothing
+    const json = text(line);
+    const parsed = parseRecordLine(json);
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    const [first, second] = parsed.record.references as unknown as Call[];
+    const aggregator = parsed.record.aggregator as unknown as Call;
+    // Roles, short strings and small messages are structure: untouched.
+    expect(first?.input_messages[0]).toEqual({ role: 'system', content: 'You advise.' });
+    expect(aggregator.input_messages[0]?.content).toBe('short, kept whole'.repeat(10));
+    expect(first?.output).toBe('Four, obviously.');
+    // Both long strings were cut to one common length: the longer lost more.
+    const a = first?.input_messages[1]?.content ?? '';
+    const b = second?.input_messages[0]?.content ?? '';
+    expect(a.indexOf('…')).toBe(b.indexOf('…'));
+    const cuts = cutCounts(json);
+    expect(cuts).toHaveLength(2);
+    expect(cuts[0]! - cuts[1]!).toBe(100_000);
+    expect(line.truncatedChars).toBe(cuts[0]! + cuts[1]!);
+    expect(a.endsWith(contentMarker(cuts[0]!))).toBe(true);
+    // The same marker as spans cut for OTLP, so one search finds both.
+    expect(contentMarker(12345)).toBe(otlpMarker(12345));
+  });
+
+  it('cuts a record whose own strings (not messages) are too long: an output', () => {
+    const { record, slots } = recordWithMessages(['q', 'q', 'q'], 'y'.repeat(300_000));
+    const line = encodeLine(record, slots, { maxLineBytes: 100_000 });
+    expect(line.byteLength).toBeLessThanOrEqual(100_000);
+    const parsed = parseRecordLine(text(line));
+    expect(parsed.ok && parsed.record.references[0]?.output?.endsWith(' chars]')).toBe(true);
+  });
+
+  it('stays within the budget in bytes with escapes and multi-byte text, never splitting a surrogate pair', () => {
+    const hostile = '"\\\n\u0001😀日本'.repeat(40_000);
+    const { record, slots } = recordWithMessages([hostile, hostile, 'x']);
+    const line = encodeLine(record, slots, { maxLineBytes: 150_000 });
+    expect(line.byteLength).toBeLessThanOrEqual(150_000);
+    const json = text(line);
+    expect(json).not.toMatch(/\\ud83d(?!\\ude00)/i);
+    expect(Buffer.from(json, 'utf8').toString('utf8')).toBe(json);
+    expect(parseRecordLine(json).ok).toBe(true);
+  });
+
+  it('when even cutting every string is not enough (a hundred thousand messages), each message list becomes one marker', () => {
+    const slots = new RawSlots();
+    const record = oursRecord();
+    const many = JSON.stringify(Array.from({ length: 100_000 }, (_, i) => ({ role: 'user', content: `m${i}` })));
+    (record.references as Array<Record<string, unknown>>)[0]!.input_messages = slots.hold(many);
+    const line = encodeLine(record, slots, { maxLineBytes: 50_000 });
+    expect(line.byteLength).toBeLessThanOrEqual(50_000);
+    const parsed = parseRecordLine(text(line));
+    expect(parsed.ok).toBe(true);
+    if (parsed.ok) expect(parsed.record.references[0]?.input_messages).toEqual([`[moa-otel: ${many.length} characters of JSON omitted: too large for one trace line]`]);
+    expect(line.truncatedChars).toBe(many.length);
+  });
+
+  it('the writer writes an encoded line (many chunks) in one go and counts a cut record', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'moa-line-'));
+    try {
+      const file = path.join(dir, 's.jsonl');
+      const writer = new AppendWriter({ log: () => {} });
+      const { record, slots } = recordWithMessages(['a'.repeat(400_000), 'b', 'c']);
+      expect(writer.appendLine(file, encodeLine(record, slots, { maxLineBytes: 100_000 }))).toBe(true);
+      // More pieces than one writev takes: they are joined, never split over two writes.
+      const pieces = Array.from({ length: 3000 }, (_, i) => Buffer.from(i === 0 ? '["' : i === 2999 ? '"]' : 'x'));
+      expect(writer.appendLine(file, { chunks: pieces, byteLength: 3000, truncatedChars: 0 })).toBe(true);
+      const lines = readFileSync(file, 'utf8').split('\n');
+      expect(lines).toHaveLength(3);
+      expect(parseRecordLine(lines[0]!).ok).toBe(true);
+      expect(JSON.parse(lines[1]!)).toEqual(['x'.repeat(2998)]);
+      expect(writer.stats).toMatchObject({ linesWritten: 2, linesTruncated: 1 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // The bound above is injected to keep this tier fast; the real one (a record of
+  // over half a gigabyte through the whole pipeline) is in test/e2e/huge-record.e2e.test.ts.
+  it('by default a line is bounded by the longest string this runtime holds, so any Node reader can read it back', () => {
+    expect(DEFAULT_MAX_LINE_BYTES).toBe(constants.MAX_STRING_LENGTH);
+    expect(() => 'x'.repeat(constants.MAX_STRING_LENGTH + 1)).toThrow(/Invalid string length/);
+  });
+});
