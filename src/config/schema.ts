@@ -112,6 +112,15 @@ export const otlpSchema = z.strictObject({
   /** What may wait for export, in bytes (encoded estimate); past it the oldest spans are dropped and counted. */
   max_queue_bytes: positiveInt.default(64 * 1024 * 1024),
   timeout_ms: timeoutMs.default(10_000),
+  /** Export moa-otel's metrics (GenAI client and MoA metrics) over OTLP too, whenever OTLP export is on. */
+  metrics: strictBoolean.default(true),
+  /**
+   * The full metrics URL. Default: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, else the traces endpoint
+   * with `/v1/traces` → `/v1/metrics`, else OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/metrics`.
+   */
+  metrics_endpoint: httpUrl.optional(),
+  /** Milliseconds between metrics exports; default OTEL_METRIC_EXPORT_INTERVAL, else 60000. */
+  metrics_interval_ms: timeoutMs.optional(),
 });
 
 export const modelSlotSchema = z.strictObject({
@@ -218,7 +227,9 @@ export const moaConfigSchema = z.strictObject({
   trace_dir: z.string().optional(),
   trace_cache_hits: strictBoolean.default(false),
   profile: z.string().regex(/^[\w.-]+$/, 'expected a profile name of letters, digits, -_.').optional(),
-  otlp: otlpSchema.default({ capture_content: true, backend_hints: true, max_export_bytes: 4 * 1024 * 1024, max_queue_bytes: 64 * 1024 * 1024, timeout_ms: 10_000 }),
+  otlp: otlpSchema.default({
+    capture_content: true, backend_hints: true, max_export_bytes: 4 * 1024 * 1024, max_queue_bytes: 64 * 1024 * 1024, timeout_ms: 10_000, metrics: true,
+  }),
   /** Defaults to OTEL_SERVICE_NAME, then `service.name` of OTEL_RESOURCE_ATTRIBUTES, then `moa-otel`. */
   service_name: z.string().min(1).optional(),
   /** `true`: built-in secret patterns; a list: those regular expressions too; a mapping: `emails`, `patterns`. */

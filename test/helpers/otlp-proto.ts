@@ -13,6 +13,40 @@
 import protobuf from 'protobufjs';
 import type { OtlpTraceRequest } from './otlp-receiver.js';
 
+/** The messages every signal's request holds (common.proto, resource.proto), in package `otlp`. */
+export const OTLP_COMMON_PROTO = `
+syntax = "proto3";
+package otlp;
+
+message Resource {
+  repeated KeyValue attributes = 1;
+  uint32 dropped_attributes_count = 2;
+}
+message InstrumentationScope {
+  string name = 1;
+  string version = 2;
+  repeated KeyValue attributes = 3;
+  uint32 dropped_attributes_count = 4;
+}
+message AnyValue {
+  oneof value {
+    string string_value = 1;
+    bool bool_value = 2;
+    int64 int_value = 3;
+    double double_value = 4;
+    ArrayValue array_value = 5;
+    KeyValueList kvlist_value = 6;
+    bytes bytes_value = 7;
+  }
+}
+message ArrayValue { repeated AnyValue values = 1; }
+message KeyValueList { repeated KeyValue values = 1; }
+message KeyValue {
+  string key = 1;
+  AnyValue value = 2;
+}
+`;
+
 const OTLP_TRACE_PROTO = `
 syntax = "proto3";
 package otlp;
@@ -24,20 +58,10 @@ message ResourceSpans {
   repeated ScopeSpans scope_spans = 2;
   string schema_url = 3;
 }
-message Resource {
-  repeated KeyValue attributes = 1;
-  uint32 dropped_attributes_count = 2;
-}
 message ScopeSpans {
   InstrumentationScope scope = 1;
   repeated Span spans = 2;
   string schema_url = 3;
-}
-message InstrumentationScope {
-  string name = 1;
-  string version = 2;
-  repeated KeyValue attributes = 3;
-  uint32 dropped_attributes_count = 4;
 }
 message Span {
   bytes trace_id = 1;
@@ -90,26 +114,18 @@ message Status {
     STATUS_CODE_ERROR = 2;
   }
 }
-message AnyValue {
-  oneof value {
-    string string_value = 1;
-    bool bool_value = 2;
-    int64 int_value = 3;
-    double double_value = 4;
-    ArrayValue array_value = 5;
-    KeyValueList kvlist_value = 6;
-    bytes bytes_value = 7;
-  }
-}
-message ArrayValue { repeated AnyValue values = 1; }
-message KeyValueList { repeated KeyValue values = 1; }
-message KeyValue {
-  string key = 1;
-  AnyValue value = 2;
-}
 `;
 
-const root = protobuf.parse(OTLP_TRACE_PROTO).root;
+/** The common messages and a signal's own, in one root. */
+export function otlpRoot(signalProto: string): protobuf.Root {
+  const root = new protobuf.Root();
+  protobuf.parse(OTLP_COMMON_PROTO, root);
+  protobuf.parse(signalProto, root);
+  root.resolveAll();
+  return root;
+}
+
+const root = otlpRoot(OTLP_TRACE_PROTO);
 const RequestType = root.lookupType('otlp.ExportTraceServiceRequest');
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
@@ -156,16 +172,24 @@ function fillMessages(type: protobuf.Type, object: Record<string, unknown>): Rec
 }
 
 function canonical(message: protobuf.Message): unknown {
-  const object = RequestType.toObject(message, { longs: String, enums: Number, bytes: String, defaults: true, arrays: true });
-  return mapIds(fillMessages(RequestType, object), base64ToHex);
+  return canonicalObject(RequestType, message, base64ToHex);
+}
+
+/** Every field with its value or its default, int64s as strings, enums as numbers, absent sub-messages filled. */
+export function canonicalObject(type: protobuf.Type, message: protobuf.Message, convertIds: (id: string) => string = (id) => id): unknown {
+  const object = type.toObject(message, { longs: String, enums: Number, bytes: String, defaults: true, arrays: true });
+  return mapIds(fillMessages(type, object), convertIds);
+}
+
+/** JSON text as protobufjs reads it: lone surrogates (which UTF-8 cannot carry) as U+FFFD, as a protobuf writer writes them. */
+export function parseOtlpJson(body: Uint8Array): Record<string, unknown> {
+  return JSON.parse(Buffer.from(body).toString('utf8'), (_key, value: unknown) => (typeof value === 'string' ? value.replace(LONE_SURROGATE, '\ufffd') : value)) as Record<string, unknown>;
 }
 
 /** A request body of either encoding as one comparable object: all defaults filled, ids as hex, int64s as strings. */
 export function canonicalTraceRequest(body: Uint8Array, contentType: 'application/x-protobuf' | 'application/json'): unknown {
   if (contentType === 'application/x-protobuf') return canonical(RequestType.decode(body));
-  // JSON may carry lone surrogates (escaped); UTF-8 can't, so a protobuf writer turns them into U+FFFD: do the same.
-  const wellFormed = JSON.parse(Buffer.from(body).toString('utf8'), (_key, value: unknown) => (typeof value === 'string' ? value.replace(LONE_SURROGATE, '\ufffd') : value));
-  const json = mapIds(wellFormed, hexToBase64) as Record<string, unknown>;
+  const json = mapIds(parseOtlpJson(body), hexToBase64) as Record<string, unknown>;
   const message = RequestType.fromObject(json);
   // Through the wire format once, so JSON-only quirks (numbers given as strings) normalize as protobuf would.
   return canonical(RequestType.decode(RequestType.encode(message).finish()));

@@ -1,6 +1,7 @@
 /**
  * A minimal in-process OTLP/HTTP receiver for tests: a node:http server on
- * 127.0.0.1 (port 0) that collects every POST to /v1/traces. Like the
+ * 127.0.0.1 (port 0) that collects every POST to /v1/traces (in `requests`)
+ * and /v1/metrics (in `metricsRequests`). Like the
  * collector's OTLP/HTTP receiver it takes `application/json` and
  * `application/x-protobuf` bodies (gzip-encoded or not) and answers 415 to any
  * other Content-Type; `accept` narrows what it takes, e.g. to protobuf only as
@@ -8,8 +9,10 @@
  * (protobuf with protobufjs, independently of moa-otel's encoder).
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { decodeProtobufMetricsRequest, type OtlpMetric, type OtlpMetricsRequest } from './otlp-metrics-proto.js';
 import { decodeProtobufTraceRequest } from './otlp-proto.js';
 
 export type OtlpMediaType = 'application/json' | 'application/x-protobuf';
@@ -24,6 +27,11 @@ export interface ReceivedRequest {
   json: OtlpTraceRequest;
   /** The body as received, after gunzip. */
   raw: Buffer;
+}
+
+/** A POST to /v1/metrics, decoded the same way. */
+export interface ReceivedMetricsRequest extends Omit<ReceivedRequest, 'json'> {
+  json: OtlpMetricsRequest;
 }
 
 /** The parts of an OTLP JSON ExportTraceServiceRequest tests look at. */
@@ -67,11 +75,19 @@ export interface OtlpReceiver {
   /** Base URL, e.g. http://127.0.0.1:40123 (append /v1/traces yourself or let the exporter do it). */
   url: string;
   requests: ReceivedRequest[];
+  /** Accepted POSTs to /v1/metrics, in arrival order. */
+  metricsRequests: ReceivedMetricsRequest[];
   /** Every span of every accepted request, in arrival order. */
   spans(): OtlpSpan[];
+  /** Every metric of every accepted metrics request, in arrival order. */
+  metrics(): OtlpMetric[];
+  /** Requests the server has read but not answered yet (a scripted delay). */
+  pending(): number;
+  /** The most requests that were ever in progress at once. */
+  mostConcurrent(): number;
   /** Bodies refused with 415 (wrong Content-Type), in arrival order. */
   refused: { contentType: string }[];
-  /** Responds with this HTTP status (and headers) from now on, to test failures; null: accept again. */
+  /** Responds (to traces and metrics alike) with this HTTP status (and headers) from now on, to test failures; null: accept again. */
   failWith(status: number | null, headers?: Record<string, string>): void;
   /** The next `responses.length` requests get these answers instead (then back to normal). */
   respondNext(...responses: ScriptedResponse[]): void;
@@ -96,22 +112,37 @@ const ALL_MEDIA_TYPES: readonly OtlpMediaType[] = ['application/json', 'applicat
 export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   const accept = options.accept ?? ALL_MEDIA_TYPES;
   const requests: ReceivedRequest[] = [];
+  const metricsRequests: ReceivedMetricsRequest[] = [];
+  let pending = 0;
+  let open = 0;
+  let mostOpen = 0;
   const refused: { contentType: string }[] = [];
   const scripted: ScriptedResponse[] = [];
   let failure: ScriptedResponse | null = null;
   const server: Server = createServer((req, res) => {
+    open++;
+    mostOpen = Math.max(mostOpen, open);
+    res.on('close', () => { open--; });
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      if (req.method !== 'POST' || req.url !== '/v1/traces') {
+      const path = req.url;
+      if (req.method !== 'POST' || (path !== '/v1/traces' && path !== '/v1/metrics')) {
         res.writeHead(404).end();
         return;
       }
       const answer = scripted.shift() ?? failure;
       if (answer !== null) {
-        const send = () => res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(answer.body ?? '{}');
-        if (answer.delayMs) setTimeout(send, answer.delayMs);
-        else send();
+        const send = () => {
+          if (answer.delayMs) pending--;
+          if (!res.destroyed) res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(answer.body ?? '{}');
+        };
+        if (answer.delayMs) {
+          pending++;
+          setTimeout(send, answer.delayMs).unref();
+        } else {
+          send();
+        }
         return;
       }
       const contentType = String(req.headers['content-type'] ?? '');
@@ -124,8 +155,13 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       let raw = Buffer.concat(chunks);
       try {
         if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
-        const json = mediaType === 'application/json' ? (JSON.parse(raw.toString('utf8')) as OtlpTraceRequest) : decodeProtobufTraceRequest(raw);
-        requests.push({ path: req.url, headers: req.headers, contentType, mediaType, json, raw });
+        const received = { path, headers: req.headers, contentType, mediaType, raw };
+        const parsed: unknown = mediaType === 'application/json' ? JSON.parse(raw.toString('utf8')) : undefined;
+        if (path === '/v1/metrics') {
+          metricsRequests.push({ ...received, json: (parsed as OtlpMetricsRequest | undefined) ?? decodeProtobufMetricsRequest(raw) });
+        } else {
+          requests.push({ ...received, json: (parsed as OtlpTraceRequest | undefined) ?? decodeProtobufTraceRequest(raw) });
+        }
       } catch (error) {
         res.writeHead(400, { 'content-type': 'text/plain' }).end(`undecodable body: ${String(error)}`);
         return;
@@ -139,7 +175,11 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     url: `http://127.0.0.1:${port}`,
     requests,
     refused,
+    metricsRequests,
     spans: () => requests.flatMap((r) => r.json.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans))),
+    metrics: () => metricsRequests.flatMap((r) => r.json.resourceMetrics.flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics))),
+    pending: () => pending,
+    mostConcurrent: () => mostOpen,
     failWith(status, headers) {
       failure = status === null ? null : { status, ...(headers ? { headers } : {}) };
     },
@@ -151,6 +191,15 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       server.close((err) => (err ? reject(err) : resolve()));
     }),
   };
+}
+
+/** A loopback port nothing listens on (bound, noted, released): a receiver that is down. */
+export async function closedPort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** The attribute value of `key` on a span as a plain JS value. */

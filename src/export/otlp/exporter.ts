@@ -16,6 +16,7 @@ import { otlpEncoding, type OtlpEncoding } from './encoding.js';
 import { displayUrl, OtlpHttpSender, type OtlpCompression, type SendResult } from './http-sender.js';
 import { DEFAULT_OTLP_PROTOCOL, type OtlpProtocol } from './protocol.js';
 import type { RetryOptions } from './retry-policy.js';
+import { SendReporter } from './send-reporter.js';
 
 export const DEFAULT_EXPORT_TIMEOUT_MILLIS = 10_000;
 export const DEFAULT_MAX_EXPORT_BYTES = 4 * 1024 * 1024;
@@ -64,7 +65,7 @@ export class OtlpHttpTraceExporter implements SpanExporterLike {
   private readonly sender: OtlpHttpSender;
   private readonly encoding: OtlpEncoding;
   private readonly plan: ExportPlanOptions;
-  private readonly sendReporter: CauseReporter;
+  private readonly sendReporter: SendReporter;
   private readonly timeoutMillis: number;
   private readonly target: string;
   private readonly inFlight = new Set<Promise<void>>();
@@ -84,7 +85,7 @@ export class OtlpHttpTraceExporter implements SpanExporterLike {
     });
     this.target = displayUrl(this.sender.url);
     const log = options.log ?? ((message: string) => diag.warn(message));
-    this.sendReporter = new CauseReporter(log);
+    this.sendReporter = new SendReporter({ target: this.target, exportName: 'OTLP export', items: ['span', 'spans'], log });
     this.plan = {
       maxExportBytes: checkedMaxExportBytes(options.maxExportBytes ?? DEFAULT_MAX_EXPORT_BYTES),
       captureContent: options.captureContent ?? true,
@@ -156,26 +157,15 @@ export class OtlpHttpTraceExporter implements SpanExporterLike {
       result = { ok: false, attempts: 0, cause: 'encode', message: `could not encode the spans: ${errorText(error)}`, unavailable: false };
     }
     if (result.ok) {
-      this.stats.exportedSpans += chunk.length - Math.min(chunk.length, result.rejectedSpans);
-      this.recordRejections(result.rejectedSpans, result.rejectionMessage);
-      for (const cause of this.sendReporter.failing) {
-        if (cause === 'partial success') continue;
-        this.sendReporter.recover(cause, (failures) => `moa-otel: OTLP export to ${this.target} works again after ${failures} failed request${failures === 1 ? '' : 's'} (${cause})`);
-      }
+      this.stats.exportedSpans += chunk.length - Math.min(chunk.length, result.rejectedItems);
+      this.stats.rejectedSpans += result.rejectedItems;
+      this.sendReporter.succeeded(result.rejectedItems, result.rejectionMessage);
       return { ok: true };
     }
     this.stats.failedRequests += 1;
     this.stats.failedSpans += chunk.length;
-    this.sendReporter.fail(result.cause, () =>
-      `moa-otel: OTLP export to ${this.target} failed: ${result.message}; ${chunk.length} span${chunk.length === 1 ? '' : 's'} lost. Turns go on; further failures of this kind are counted and reported when exports work again.`);
+    this.sendReporter.failed(result.cause, result.message, () => `${this.sendReporter.count(chunk.length)} lost. Turns go on`);
     return { ok: false, message: result.message, unavailable: result.unavailable };
-  }
-
-  private recordRejections(rejected: number, message: string): void {
-    if (rejected === 0 && message === '') return;
-    this.stats.rejectedSpans += rejected;
-    this.sendReporter.fail('partial success', () =>
-      `moa-otel: the OTLP receiver at ${this.target} rejected ${rejected} span${rejected === 1 ? '' : 's'}${message !== '' ? `: ${message}` : ''} (further rejections are counted, not repeated)`);
   }
 
   private failure(message: string): ExportResultLike {

@@ -20,7 +20,7 @@ const gzipAsync = promisify(gzip);
 export type OtlpCompression = 'none' | 'gzip';
 
 export interface OtlpHttpSenderOptions {
-  /** The full traces URL (…/v1/traces). */
+  /** The full URL of the signal (…/v1/traces, …/v1/metrics). */
   url: string;
   headers?: Readonly<Record<string, string>>;
   /** Deadline for one request, retries and waits included. */
@@ -32,7 +32,13 @@ export interface OtlpHttpSenderOptions {
 }
 
 export type SendResult =
-  | { ok: true; attempts: number; rejectedSpans: number; rejectionMessage: string }
+  | {
+      ok: true;
+      attempts: number;
+      /** Items (spans, data points) the receiver answered as rejected (partial success). */
+      rejectedItems: number;
+      rejectionMessage: string;
+    }
   | {
       ok: false;
       attempts: number;
@@ -93,7 +99,7 @@ export class OtlpHttpSender {
         : await postOnce({ url: this.url, headers, body: payload, timeoutMillis: remaining, agent: this.agent, signal: this.shutdownController.signal });
       if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300) {
         const partial = partialSuccessOf(outcome.body, String(outcome.headers['content-type'] ?? ''));
-        return { ok: true, attempts: attempt, rejectedSpans: partial?.rejectedSpans ?? 0, rejectionMessage: partial?.errorMessage ?? '' };
+        return { ok: true, attempts: attempt, rejectedItems: partial?.rejectedItems ?? 0, rejectionMessage: partial?.errorMessage ?? '' };
       }
       const failure = describe(outcome, this.timeoutMillis);
       if (!failure.retryable || attempt >= this.retry.maxAttempts || this.shutdownController.signal.aborted) {

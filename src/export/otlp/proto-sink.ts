@@ -19,7 +19,13 @@ export interface ProtoSink {
   fixed32(field: number, value: number): void;
   /** An unsigned 64-bit value given as its low and high 32-bit halves. */
   fixed64(field: number, low: number, high: number): void;
+  /** A signed 64-bit integer in eight bytes (two's complement), clamped to the int64 range. */
+  sfixed64(field: number, value: number): void;
   double(field: number, value: number): void;
+  /** A packed repeated fixed64 of non-negative integers below 2^53; nothing at all when empty. */
+  packedFixed64(field: number, values: readonly number[]): void;
+  /** A packed repeated double; nothing at all when empty. */
+  packedDouble(field: number, values: readonly number[]): void;
   string(field: number, value: string): void;
   bytes(field: number, value: Uint8Array): void;
   /** Bytes given as a hex string (trace and span ids); a character that is not hex reads as 0. */
@@ -82,8 +88,20 @@ export class ProtoSizer implements ProtoSink {
     this.total += tagSize(field) + 8;
   }
 
+  sfixed64(field: number): void {
+    this.total += tagSize(field) + 8;
+  }
+
   double(field: number): void {
     this.total += tagSize(field) + 8;
+  }
+
+  packedFixed64(field: number, values: readonly number[]): void {
+    if (values.length > 0) this.addDelimited(field, 8 * values.length);
+  }
+
+  packedDouble(field: number, values: readonly number[]): void {
+    if (values.length > 0) this.addDelimited(field, 8 * values.length);
   }
 
   string(field: number, value: string): void {
@@ -136,12 +154,8 @@ export class ProtoWriter implements ProtoSink {
       this.varint(value);
       return;
     }
-    // Two's complement of |value| over 64 bits, as low and high halves.
-    const magnitude = -value;
-    const high = Math.floor(magnitude / TWO_POW_32);
-    const low = magnitude - high * TWO_POW_32;
-    if (low === 0) this.varint64(0, (~high + 1) >>> 0);
-    else this.varint64((TWO_POW_32 - low) >>> 0, ~high >>> 0);
+    const [low, high] = int64Halves(value);
+    this.varint64(low, high);
   }
 
   fixed32(field: number, value: number): void {
@@ -152,15 +166,37 @@ export class ProtoWriter implements ProtoSink {
 
   fixed64(field: number, low: number, high: number): void {
     this.varint(tagOf(field, FIXED64));
-    this.buffer.writeUInt32LE(low >>> 0, this.pos);
-    this.buffer.writeUInt32LE(high >>> 0, this.pos + 4);
-    this.pos += 8;
+    this.uint32(low);
+    this.uint32(high);
+  }
+
+  sfixed64(field: number, value: number): void {
+    const [low, high] = int64Halves(value);
+    this.fixed64(field, low, high);
   }
 
   double(field: number, value: number): void {
     this.varint(tagOf(field, FIXED64));
     this.buffer.writeDoubleLE(value, this.pos);
     this.pos += 8;
+  }
+
+  packedFixed64(field: number, values: readonly number[]): void {
+    if (!this.startPacked8(field, values)) return;
+    for (const value of values) {
+      const whole = asUint(value);
+      const high = Math.floor(whole / TWO_POW_32);
+      this.uint32(whole - high * TWO_POW_32);
+      this.uint32(high);
+    }
+  }
+
+  packedDouble(field: number, values: readonly number[]): void {
+    if (!this.startPacked8(field, values)) return;
+    for (const value of values) {
+      this.buffer.writeDoubleLE(value, this.pos);
+      this.pos += 8;
+    }
   }
 
   string(field: number, value: string): void {
@@ -203,6 +239,24 @@ export class ProtoWriter implements ProtoSink {
     return this.buffer;
   }
 
+  /** The tag and length of a packed repeated field of eight-byte values; false (nothing written) when it is empty. */
+  private startPacked8(field: number, values: readonly number[]): boolean {
+    if (values.length === 0) return false;
+    this.varint(tagOf(field, LENGTH_DELIMITED));
+    this.varint(8 * values.length);
+    return true;
+  }
+
+  /** Four bytes, little-endian (by hand: Buffer's checked writers cost more than the write here). */
+  private uint32(value: number): void {
+    const buffer = this.buffer;
+    buffer[this.pos] = value & 0xff;
+    buffer[this.pos + 1] = (value >>> 8) & 0xff;
+    buffer[this.pos + 2] = (value >>> 16) & 0xff;
+    buffer[this.pos + 3] = (value >>> 24) & 0xff;
+    this.pos += 4;
+  }
+
   private takeLength(): number {
     const length = this.sized.lengths[this.next++];
     if (length === undefined) throw new Error('protobuf encoder: more fields written than sized');
@@ -230,6 +284,27 @@ export class ProtoWriter implements ProtoSink {
     }
     this.buffer[this.pos++] = low;
   }
+}
+
+/** int64 bounds as exact doubles: [-2^63, 2^63). */
+export const MIN_INT64 = -(2 ** 63);
+export const INT64_END = 2 ** 63;
+
+/**
+ * The low and high 32-bit halves of an integer as a two's complement int64.
+ * Out-of-range values clamp to the nearest int64; a fraction is dropped.
+ */
+export function int64Halves(value: number): [low: number, high: number] {
+  if (Number.isNaN(value)) return [0, 0];
+  if (value >= INT64_END) return [0xffff_ffff, 0x7fff_ffff];
+  if (value <= MIN_INT64) return [0, 0x8000_0000];
+  const whole = Math.trunc(value);
+  const magnitude = Math.abs(whole);
+  const high = Math.floor(magnitude / TWO_POW_32);
+  const low = magnitude - high * TWO_POW_32;
+  if (whole >= 0) return [low, high];
+  // Two's complement of |value| over 64 bits.
+  return low === 0 ? [0, (~high + 1) >>> 0] : [(TWO_POW_32 - low) >>> 0, ~high >>> 0];
 }
 
 function nibble(code: number): number {

@@ -1,7 +1,7 @@
 /**
  * Which OTLP/HTTP encoding to speak. The OpenTelemetry specification makes
  * `http/protobuf` the default and names the choice in
- * `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` (signal-specific, wins) or
+ * `OTEL_EXPORTER_OTLP_{TRACES,METRICS}_PROTOCOL` (signal-specific, wins) or
  * `OTEL_EXPORTER_OTLP_PROTOCOL`. Some backends take only one encoding
  * (Arize Phoenix answers 415 to JSON), so a value we cannot speak is a
  * one-line configuration error rather than a silent fallback.
@@ -20,19 +20,25 @@ export class OtlpProtocolError extends Error {
   override readonly name = 'OtlpProtocolError';
 }
 
-const PROTOCOL_VARIABLES = ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'] as const;
+/** The signals moa-otel exports; each has its own protocol variable, which wins over the generic one. */
+export type OtlpSignal = 'traces' | 'metrics';
+
+const PROTOCOL_VARIABLES: Readonly<Record<OtlpSignal, readonly string[]>> = {
+  traces: ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
+  metrics: ['OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
+};
 
 export function isOtlpProtocol(value: string): value is OtlpProtocol {
   return value === 'http/protobuf' || value === 'http/json';
 }
 
 /**
- * The protocol the environment asks for (the default when neither variable
- * is set or both are empty). Throws `OtlpProtocolError` with one line naming
- * the variable for any other value, `grpc` included.
+ * The protocol the environment asks for `signal` (the default when neither
+ * variable is set or both are empty). Throws `OtlpProtocolError` with one
+ * line naming the variable for any other value, `grpc` included.
  */
-export function resolveOtlpProtocol(env: Readonly<Record<string, string | undefined>>): OtlpProtocol {
-  for (const name of PROTOCOL_VARIABLES) {
+export function resolveOtlpProtocol(env: Readonly<Record<string, string | undefined>>, signal: OtlpSignal = 'traces'): OtlpProtocol {
+  for (const name of PROTOCOL_VARIABLES[signal]) {
     const raw = env[name];
     if (raw === undefined) continue;
     const value = raw.trim().toLowerCase();

@@ -1,14 +1,16 @@
 /**
  * What an OTLP/HTTP receiver says back, in either encoding:
- *  - on success, `ExportTraceServiceResponse.partial_success` (field 1:
- *    `rejected_spans` = 1, `error_message` = 2) counts spans it refused;
+ *  - on success, `Export{Trace,Metrics,Logs}ServiceResponse.partial_success`
+ *    (field 1: `rejected_spans`/`rejected_data_points`/`rejected_log_records`
+ *    = 1, `error_message` = 2) counts the items it refused;
  *  - on failure, a `google.rpc.Status` whose `message` (field 2) says why.
  * Only these few fields are read; anything unreadable reads as "nothing said".
  */
 import { firstLine } from '../../base/errors.js';
 
 export interface PartialSuccess {
-  rejectedSpans: number;
+  /** Spans, data points or log records, whichever the request carried. */
+  rejectedItems: number;
   errorMessage: string;
 }
 
@@ -73,8 +75,9 @@ export function partialSuccessOf(body: Buffer, mediaType: string): PartialSucces
   if (isJson(mediaType)) {
     const partial = parseJsonObject(body)?.partialSuccess;
     if (partial === null || typeof partial !== 'object') return undefined;
-    rejected = (partial as Record<string, unknown>).rejectedSpans;
-    message = (partial as Record<string, unknown>).errorMessage;
+    const fields = partial as Record<string, unknown>;
+    rejected = fields.rejectedSpans ?? fields.rejectedDataPoints ?? fields.rejectedLogRecords;
+    message = fields.errorMessage;
   } else {
     const partial = protobufFields(body).get(1);
     if (!Buffer.isBuffer(partial)) return undefined;
@@ -83,10 +86,10 @@ export function partialSuccessOf(body: Buffer, mediaType: string): PartialSucces
     const text = fields.get(2);
     message = Buffer.isBuffer(text) ? text.toString('utf8') : undefined;
   }
-  const rejectedSpans = Number(rejected ?? 0);
+  const rejectedItems = Number(rejected ?? 0);
   const errorMessage = typeof message === 'string' ? message : '';
-  if (!(rejectedSpans > 0) && errorMessage === '') return undefined;
-  return { rejectedSpans: Number.isFinite(rejectedSpans) && rejectedSpans > 0 ? rejectedSpans : 0, errorMessage: clip(errorMessage) };
+  if (!(rejectedItems > 0) && errorMessage === '') return undefined;
+  return { rejectedItems: Number.isFinite(rejectedItems) && rejectedItems > 0 ? rejectedItems : 0, errorMessage: clip(errorMessage) };
 }
 
 /** A one-line reason from a failure answer: the Status message, else the text itself; '' when there is none. */

@@ -19,7 +19,8 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { FinishedSpan } from '../../trace/span-data.js';
 import type { OtlpProtocol } from './protocol.js';
-import { MAX_VALUE_DEPTH, traceStateOf } from './span-fields.js';
+import { MAX_VALUE_DEPTH } from './any-value.js';
+import { traceStateOf } from './span-fields.js';
 
 interface SizeModel {
   /** Bytes a string takes. */
