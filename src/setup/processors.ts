@@ -8,6 +8,7 @@ import { resolveConfig, type MoaOptions, type ResolveConfigContext } from '../co
 import type { Env } from '../config/paths.js';
 import type { MoaConfig } from '../config/schema.js';
 import { JsonlSpanProcessor } from '../export/jsonl-exporter.js';
+import { otlpExportWanted } from '../export/otlp/wanted.js';
 import { ByteBoundedBatchSpanProcessor, OtlpHttpTraceExporter, OtlpProtocolError, resolveOtlpProtocol, type OtlpProtocol } from '../export/otlp/index.js';
 import { INSTRUMENTATION_SCOPE } from '../trace/attributes.js';
 import { ContentPolicy, standardContentSwitches, type ContentPolicyOptions } from '../trace/content-policy.js';
@@ -29,10 +30,7 @@ export interface MoaSpanProcessors extends Array<SpanProcessorLike> {
 }
 
 /** OTLP is on when asked for, or when an endpoint is configured and not explicitly off; OTEL_SDK_DISABLED wins. */
-export function otlpWanted(config: MoaConfig, env: Env): boolean {
-  if (isTrue(env.OTEL_SDK_DISABLED)) return false;
-  return config.otlp.enabled ?? config.otlp.endpoint !== undefined;
-}
+export const otlpWanted = otlpExportWanted;
 
 export interface BuiltProcessors {
   config: MoaConfig;
@@ -169,6 +167,3 @@ function withoutStandardOtlpExporter(env: Env): Env {
   return out;
 }
 
-function isTrue(v: string | undefined): boolean {
-  return v !== undefined && v.trim().toLowerCase() === 'true';
-}

@@ -17,6 +17,7 @@ import type { MoaConfig } from '../config/schema.js';
 import type { JsonlSpanProcessor } from '../export/jsonl-exporter.js';
 import { MoaInstrumentation } from '../trace/instrumentation.js';
 import type { SpanProcessorLike } from '../trace/span-data.js';
+import { buildMetricsPipeline } from '../export/otlp-metrics/index.js';
 import { OwnTracerProvider } from './own-provider.js';
 import { buildProcessors, contentOptions } from './processors.js';
 import { buildResource } from './resource.js';
@@ -33,6 +34,8 @@ export interface MoaTracing {
   otlpUrl: string | undefined;
   /** What OTLP export did so far: spans sent, failed and dropped (undefined when OTLP is off). */
   otlpStats(): OtlpStats | undefined;
+  /** Where moa-otel's metrics go, when it exports them (else through the application's meter). */
+  metricsUrl: string | undefined;
   /** moa-otel's own provider when enabled (never registered globally unless `registerGlobal`). */
   tracerProvider: TracerProvider | undefined;
   forceFlush(): Promise<void>;
@@ -73,16 +76,20 @@ export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = 
     // Nothing of ours to feed: turns go to whatever provider the application has (or nowhere).
     return {
       instrumentation: new MoaInstrumentation({ ...contentOptions(config, env), env }),
-      enabled: false, config, jsonl, otlpUrl, otlpStats, tracerProvider: undefined,
+      enabled: false, config, jsonl, otlpUrl, otlpStats, tracerProvider: undefined, metricsUrl: undefined,
       forceFlush: () => Promise.resolve(),
       shutdown: () => Promise.resolve(),
     };
   }
-  const provider = new OwnTracerProvider({ resourceAttributes: buildResource(config.service_name, env).attributes, processors });
+  const resource = buildResource(config.service_name, env);
+  const provider = new OwnTracerProvider({ resourceAttributes: resource.attributes, processors });
+  // When moa-otel exports, its metrics go with its spans; otherwise through the application's meter.
+  const metricsPipeline = otlp ? buildMetricsPipeline(config, env, { resourceAttributes: resource.attributes }) : undefined;
   const content = contentOptions(config, env);
   const instrumentation = new MoaInstrumentation({
     ...content,
     tracerProvider: provider,
+    ...(metricsPipeline ? { meterProvider: metricsPipeline.meterProvider } : {}),
     env,
     // Span content is read only by the OTLP exporter: the JSONL file gets the exact messages directly.
     capture: otlp !== undefined ? content.capture : 'NO_CONTENT',
@@ -98,8 +105,9 @@ export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = 
   return {
     instrumentation,
     enabled: true, config, jsonl, otlpUrl, otlpStats, tracerProvider: provider,
-    forceFlush: () => provider.forceFlush().catch((err: unknown) => report('forceFlush', err)),
-    shutdown: () => provider.shutdown().catch((err: unknown) => report('shutdown', err)),
+    metricsUrl: metricsPipeline?.url,
+    forceFlush: () => Promise.all([provider.forceFlush(), metricsPipeline?.forceFlush()]).then(() => undefined, (err: unknown) => report('forceFlush', err)),
+    shutdown: () => Promise.all([provider.shutdown(), metricsPipeline?.shutdown()]).then(() => undefined, (err: unknown) => report('shutdown', err)),
   };
 }
 

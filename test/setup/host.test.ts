@@ -122,3 +122,16 @@ describe('createMoaSpanProcessors in the app provider', () => {
     expect(resource.some((a) => a.key === 'service.version')).toBe(false);
   });
 });
+
+describe("setupMoaTracing's own metrics", () => {
+  it('go with its spans: GenAI duration histograms and MoA counters reach /v1/metrics by shutdown', async () => {
+    const rx = await startOtlpReceiver();
+    cleanups.push(() => rx.close());
+    const tracing = setupMoaTracing({ otlp: { endpoint: `${rx.url}/v1/traces` } }, { env: {}, ignoreConfigFile: true });
+    expect(tracing.metricsUrl).toBe(`${rx.url}/v1/metrics`);
+    oneTurn(tracing.instrumentation, 'metered');
+    await tracing.shutdown();
+    const names = new Set(rx.metrics().map((m) => m.name));
+    for (const name of ['gen_ai.client.operation.duration', 'moa.turns']) expect(names.has(name), name).toBe(true);
+  });
+});

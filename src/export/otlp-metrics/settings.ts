@@ -19,6 +19,7 @@
  *
  * A bad value is one `MoaConfigError` line naming where it came from.
  */
+import { diag } from '@opentelemetry/api';
 import { MoaConfigError } from '../../config/load.js';
 import { OTLP_TRACES_PATH } from '../../config/otlp-url.js';
 import type { Env } from '../../config/paths.js';
@@ -131,12 +132,16 @@ function metricsProtocol(config: MoaConfig, env: Env): OtlpProtocol {
   try {
     return resolveOtlpProtocol(env, 'metrics');
   } catch (error) {
-    if (error instanceof OtlpProtocolError) throw new MoaConfigError(`moa config: ${error.message}`);
-    throw error;
+    if (!(error instanceof OtlpProtocolError)) throw error;
+    // A protocol moa-otel does not speak (grpc) names some other exporter's choice: export anyway, say so once.
+    diag.warn(`moa-otel: ${error.message}; moa-otel exports metrics with http/protobuf`);
+    return 'http/protobuf';
   }
 }
 
 function metricsHeaders(config: MoaConfig, env: Env): Readonly<Record<string, string>> {
+  // The standard metrics headers carry the credentials of the standard metrics endpoint, never of moa-otel's own.
+  if (config.otlp.metrics_endpoint !== undefined) return config.otlp.headers ?? {};
   const text = nonEmpty(env.OTEL_EXPORTER_OTLP_METRICS_HEADERS);
   if (text === undefined) return config.otlp.headers ?? {};
   const parsed = otlpSchema.shape.headers.safeParse(text);

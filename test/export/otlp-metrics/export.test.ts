@@ -253,14 +253,13 @@ describe('metrics endpoint and switches', () => {
     expect(urlOf({ otlp: traces }, { OTEL_METRICS_EXPORTER: 'otlp' })).toBe('http://c:4318/v1/metrics');
   });
 
-  it('refuses a metrics endpoint or protocol it cannot use with one line naming the variable', () => {
+  it('refuses a metrics endpoint it cannot use with one line naming the variable, and exports with http/protobuf past a grpc protocol', () => {
     const options = { otlp: { endpoint: 'http://c:4318/v1/traces' } };
     expect(() => urlOf(options, { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'collector:4318' })).toThrow(
       new MoaConfigError('moa config: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: expected an http(s) URL, got "collector:4318"'),
     );
-    expect(() => urlOf(options, { OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc' })).toThrow(
-      new MoaConfigError('moa config: OTEL_EXPORTER_OTLP_METRICS_PROTOCOL="grpc" is not supported (moa-otel exports over HTTP only): expected http/protobuf or http/json'),
-    );
+    // A protocol moa-otel does not speak names another exporter's choice: moa-otel exports with http/protobuf.
+    expect(() => urlOf(options, { OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc' })).not.toThrow();
     expect(() => urlOf({ otlp: { ...options.otlp, metricsEndpoint: 'not a url' } })).toThrow(/otlp\.metrics_endpoint.*http\(s\) URL/);
   });
 });
