@@ -46,9 +46,12 @@ describe('OTLP faults', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  it('collector down: the demo finishes normally and its JSONL file is complete', async () => {
+  it('collector down: the demo finishes, says the export failed (exit 1), and its JSONL file is complete', async () => {
     const deadPort = await freePort();
     const demo = await runDemo({ dir: join(work, 'demo-traces'), otlpUrl: `http://127.0.0.1:${deadPort}`, home: join(work, 'home-demo') });
+    expect(demo.exitCode).toBe(1);
+    expect(demo.stderr).toMatch(/OTLP export to http:\/\/127\.0\.0\.1:\d+\/v1\/traces failed for \d+ of \d+ spans/);
+    expect(demo.otlp?.exportedSpans).toBe(0);
     const records = await readTurnRecords(demo.sessionFile);
     expect(records.length).toBeGreaterThanOrEqual(2);
     expect(records.length).toBe(demo.records);

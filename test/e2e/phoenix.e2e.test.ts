@@ -83,6 +83,7 @@ describe('Arize Phoenix', () => {
 
   it('demo spans sent straight to Phoenix over http/protobuf: LLM chat spans with their messages, a CHAIN root with question and answer, the session view', async () => {
     const demo = await runDemo({ dir: join(work, 'demo-traces'), otlpUrl: phoenix.url, home: join(work, 'home-demo') });
+    expect(demo.exitCode).toBe(0);
     expect(demo.otlp?.endpoint).toBe(`${phoenix.url}/v1/traces`);
     expect(demo.otlp?.failedSpans).toBe(0);
     const records = await readTurnRecords(demo.sessionFile);

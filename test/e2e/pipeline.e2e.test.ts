@@ -209,6 +209,7 @@ describe('demo turns through the collector', () => {
 
   it('every turn arrives in Jaeger and in the collector file as the MoA span tree of its JSONL record', async () => {
     const demo = await runDemo({ dir: join(work, 'traces'), otlpUrl: collector.otlpHttpUrl, home: join(work, 'home') });
+    expect(demo.exitCode).toBe(0);
     const records = await readTurnRecords(demo.sessionFile);
     expect(records.length).toBe(demo.records);
     expect(records.length).toBeGreaterThanOrEqual(2);

@@ -85,14 +85,14 @@ async function runDemoCommand(argv: string[], io: CliIo): Promise<number> {
     write(`\nsession file: ${result.sessionFile} (${result.records.length} recorded turn${result.records.length === 1 ? '' : 's'}; cache HITs are not written)\n\n`);
     for (const record of result.records) write(`${renderTurnTree(record, { color })}\n\n`);
     write(`trace ids:\n${result.traceIds.map((id) => `  ${id}`).join('\n')}\n`);
-    if (result.otlpEndpoint && result.otlp) {
-      const { exportedSpans, failedSpans, droppedSpans } = result.otlp;
-      if (failedSpans + droppedSpans === 0 && exportedSpans > 0) write(`${exportedSpans} spans sent over OTLP to ${result.otlpEndpoint}\n`);
-      else io.stderr.write(`moa-otel demo: OTLP export to ${result.otlpEndpoint} failed for ${failedSpans + droppedSpans} of ${exportedSpans + failedSpans + droppedSpans} spans (is a collector listening there?)\n`);
-    }
+    if (result.otlp && !otlpFailed) write(`${result.otlp.exportedSpans} spans sent over OTLP to ${result.otlpEndpoint}\n`);
     write(`\nnext: moa-otel show ${result.sessionFile}\n`);
   }
-  if (otlpFailed) return 1;
+  if (result.otlp && otlpFailed) {
+    const { exportedSpans, failedSpans, droppedSpans } = result.otlp;
+    io.stderr.write(`moa-otel demo: OTLP export to ${result.otlpEndpoint} failed for ${failedSpans + droppedSpans} of ${exportedSpans + failedSpans + droppedSpans} spans (is a collector listening there?)\n`);
+    return 1;
+  }
   if (result.invalidLines > 0) {
     io.stderr.write(`moa-otel demo: ${result.invalidLines} line(s) of the session file did not validate\n`);
     return 1;

@@ -58,6 +58,9 @@ export interface DemoResult {
   records: number;
   traceIds: string[];
   otlp?: DemoOtlpReport;
+  /** The demo's exit code: 1 when the OTLP export failed (the JSONL file is written either way). */
+  exitCode: number;
+  stderr: string;
 }
 
 /**
@@ -65,19 +68,30 @@ export interface DemoResult {
  * a scratch folder so no developer config file takes part.
  */
 export async function runDemo(options: { dir: string; otlpUrl: string; home: string; timeoutMs?: number }): Promise<DemoResult> {
-  const { stdout } = await execFileAsync(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--dir', options.dir, '--otlp', options.otlpUrl, '--json'],
-    {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH, HOME: options.home, MOA_HOME: options.home, NO_COLOR: '1' },
-      timeout: options.timeoutMs ?? 120_000,
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
+  let stdout: string;
+  let stderr: string;
+  let exitCode = 0;
+  try {
+    ({ stdout, stderr } = await execFileAsync(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--dir', options.dir, '--otlp', options.otlpUrl, '--json'],
+      {
+        cwd: REPO_ROOT,
+        env: { PATH: process.env.PATH, HOME: options.home, MOA_HOME: options.home, NO_COLOR: '1' },
+        timeout: options.timeoutMs ?? 120_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    ));
+  } catch (err) {
+    // A failed export exits 1 after printing its JSON; anything else (a timeout, a crash) is the test's failure.
+    const failed = err as { code?: unknown; stdout?: string; stderr?: string };
+    if (failed.code !== 1 || typeof failed.stdout !== 'string') throw err;
+    ({ stdout, stderr = '' } = failed as { stdout: string; stderr?: string });
+    exitCode = 1;
+  }
   const start = stdout.indexOf('{');
   if (start < 0) throw new Error(`demo printed no JSON object:\n${stdout}`);
-  return JSON.parse(stdout.slice(start)) as DemoResult;
+  return { ...(JSON.parse(stdout.slice(start)) as Omit<DemoResult, 'exitCode' | 'stderr'>), exitCode, stderr };
 }
 
 /** Tracing set up like an application would, writing JSONL to `dir` and OTLP to `otlpUrl`. */
@@ -95,6 +109,8 @@ export function setupTestTracing(options: {
       otlp: {
         enabled: true,
         endpoint: `${options.otlpUrl}/v1/traces`,
+        // These tests look at spans request by request: metrics would share the collector's port.
+        metrics: false,
         ...(options.maxExportBytes !== undefined ? { max_export_bytes: options.maxExportBytes } : {}),
         ...(options.protocol !== undefined ? { protocol: options.protocol } : {}),
       },
