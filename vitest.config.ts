@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Some tests run the built package: build it first when it is missing or stale.
+    globalSetup: ['test/helpers/build-dist.ts'],
   },
 });

@@ -31,7 +31,8 @@ export class LastValueCell implements Cell<NumberPoint> {
   private value = 0;
 
   record(value: number): void {
-    this.value = value;
+    // -0 is recorded as 0: the wire and every reader treat zero as one value.
+    this.value = value === 0 ? 0 : value;
   }
 
   point(times: PointTimes): NumberPoint {
@@ -51,7 +52,9 @@ export class HistogramCell implements Cell<HistogramPoint> {
     this.counts = new Array<number>(boundaries.length + 1).fill(0);
   }
 
-  record(value: number): void {
+  record(measured: number): void {
+    // -0 is recorded as 0: the wire and every reader treat zero as one value.
+    const value = measured === 0 ? 0 : measured;
     this.count += 1;
     this.sum += value;
     if (value < this.min) this.min = value;

@@ -61,7 +61,7 @@ export function resolveMetricsSettings(config: MoaConfig, env: Env): MetricsDeci
     settings: {
       url,
       protocol: metricsProtocol(config, env),
-      headers: metricsHeaders(config, env),
+      headers: metricsHeaders(config, env, url),
       intervalMillis: config.otlp.metrics_interval_ms ?? positiveIntegerVariable(env, 'OTEL_METRIC_EXPORT_INTERVAL') ?? DEFAULT_EXPORT_INTERVAL_MILLIS,
       timeoutMillis: positiveIntegerVariable(env, 'OTEL_METRIC_EXPORT_TIMEOUT') ?? config.otlp.timeout_ms,
     },
@@ -139,9 +139,13 @@ function metricsProtocol(config: MoaConfig, env: Env): OtlpProtocol {
   }
 }
 
-function metricsHeaders(config: MoaConfig, env: Env): Readonly<Record<string, string>> {
-  // The standard metrics headers carry the credentials of the standard metrics endpoint, never of moa-otel's own.
-  if (config.otlp.metrics_endpoint !== undefined) return config.otlp.headers ?? {};
+function metricsHeaders(config: MoaConfig, env: Env, url: string): Readonly<Record<string, string>> {
+  // The standard metrics headers carry the credentials of a standard metrics
+  // endpoint: they go only where one of the standard variables sends metrics.
+  const specific = nonEmpty(env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT);
+  const generic = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const standardUrl = url === specific || (generic !== undefined && url === metricsUrlOfBase(generic));
+  if (!standardUrl) return config.otlp.headers ?? {};
   const text = nonEmpty(env.OTEL_EXPORTER_OTLP_METRICS_HEADERS);
   if (text === undefined) return config.otlp.headers ?? {};
   const parsed = otlpSchema.shape.headers.safeParse(text);

@@ -3,8 +3,10 @@
  * `http/protobuf` the default and names the choice in
  * `OTEL_EXPORTER_OTLP_{TRACES,METRICS}_PROTOCOL` (signal-specific, wins) or
  * `OTEL_EXPORTER_OTLP_PROTOCOL`. Some backends take only one encoding
- * (Arize Phoenix answers 415 to JSON), so a value we cannot speak is a
- * one-line configuration error rather than a silent fallback.
+ * (Arize Phoenix answers 415 to JSON). A value we cannot speak (`grpc`)
+ * raises `OtlpProtocolError`: the CLI's `export` and `demo` turn it into one
+ * line and exit 2; setup, where the variable may name some other exporter's
+ * choice, exports with http/protobuf and says so once.
  */
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json';

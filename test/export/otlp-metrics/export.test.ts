@@ -193,16 +193,18 @@ describe('metrics pipeline export to a real receiver', () => {
     expect(r.metricsRequests).toHaveLength(1); // the scripted answer took one request without recording it
   });
 
-  it('sends OTEL_EXPORTER_OTLP_METRICS_HEADERS, else the OTLP headers', async () => {
+  it('sends OTEL_EXPORTER_OTLP_METRICS_HEADERS only where the standard variables send metrics, else the OTLP headers', async () => {
     const r = await receiver();
     const a = pipeline({ otlp: { endpoint: `${r.url}/v1/traces`, headers: { 'x-key': 'traces' } } }).pipeline;
-    const b = pipeline({ otlp: { endpoint: `${r.url}/v1/traces`, headers: { 'x-key': 'traces' } } }, { OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-key=metrics%20only' }).pipeline;
-    for (const p of [a, b]) {
+    // A metrics URL derived from moa-otel's own endpoint never gets the standard metrics credentials.
+    const b = pipeline({ otlp: { endpoint: `${r.url}/v1/traces`, headers: { 'x-key': 'traces' } } }, { OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-key=vendor' }).pipeline;
+    const c = pipeline({ otlp: { enabled: true } }, { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${r.url}/v1/metrics`, OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-key=metrics%20only' }).pipeline;
+    for (const p of [a, b, c]) {
       p.meterProvider.getMeter('m').createCounter('c').add(1);
       await p.forceFlush();
     }
-    expect(r.metricsRequests.map((q) => q.headers['x-key'])).toEqual(['traces', 'metrics only']);
-    expect(() => pipeline({ otlp: { endpoint: `${r.url}/v1/traces` } }, { OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'secret-without-equals' })).toThrow(
+    expect(r.metricsRequests.map((q) => q.headers['x-key'])).toEqual(['traces', 'traces', 'metrics only']);
+    expect(() => pipeline({ otlp: { enabled: true } }, { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${r.url}/v1/metrics`, OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'secret-without-equals' })).toThrow(
       new MoaConfigError('moa config: OTEL_EXPORTER_OTLP_METRICS_HEADERS: expected key=value pairs separated by commas'),
     );
   });
