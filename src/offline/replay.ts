@@ -16,6 +16,7 @@ import {
 } from '../trace/call-attributes.js';
 import { CAPTURE_ALL } from '../trace/content-policy.js';
 import { turnQuestion } from '../content/genai.js';
+import { firstLine } from '../base/errors.js';
 import type { FinishedSpan, SpanEventData } from '../trace/span-data.js';
 import type { Cost, CostStatus } from '../trace/types.js';
 import { derivedId, recordFingerprint, validSpanId, validTraceId } from './replay-ids.js';
@@ -120,7 +121,7 @@ function callSpan(
   }];
   return readableSpan({
     name: callSpanName(model), kind: SpanKind.CLIENT, context: ctx, parent, interval, attributes, links, events,
-    status: failure === null ? { code: SpanStatusCode.UNSET } : { code: SpanStatusCode.ERROR, message: failure },
+    status: failure === null ? { code: SpanStatusCode.UNSET } : { code: SpanStatusCode.ERROR, message: firstLine(failure) },
   }, context);
 }
 
