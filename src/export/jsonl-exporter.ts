@@ -182,13 +182,9 @@ class TurnFileSink implements ExitFlushable {
   }
 }
 
-/**
- * The JSONL sink as a span processor. Add it to any tracer provider
- * (`spanProcessors: [new JsonlSpanProcessor(...)]`, OpenTelemetry JS 2.x or
- * 3.x) or let `createMoaSpanProcessors()` / `setupMoaTracing()` do it.
- */
-export class JsonlSpanProcessor implements SpanProcessorLike {
-  private readonly sink: TurnFileSink;
+/** What both faces of the JSONL sink show of it. */
+abstract class JsonlSinkFace {
+  protected readonly sink: TurnFileSink;
 
   constructor(options: JsonlTurnExporterOptions = {}) {
     this.sink = new TurnFileSink(options);
@@ -203,9 +199,29 @@ export class JsonlSpanProcessor implements SpanProcessorLike {
     return this.sink.pendingIterations;
   }
 
+  /** The file a session's lines go to now. */
   fileFor(sessionId: string | null | undefined): string {
     return this.sink.fileFor(sessionId);
   }
+
+  forceFlush(): Promise<void> {
+    // Lines are written synchronously when their root ends: nothing is buffered.
+    return Promise.resolve();
+  }
+
+  /** Writes what is still open as partial records, then stops. */
+  shutdown(): Promise<void> {
+    this.sink.shutdown();
+    return Promise.resolve();
+  }
+}
+
+/**
+ * The JSONL sink as a span processor. Add it to any tracer provider
+ * (`spanProcessors: [new JsonlSpanProcessor(...)]`, OpenTelemetry JS 2.x or
+ * 3.x) or let `createMoaSpanProcessors()` / `setupMoaTracing()` do it.
+ */
+export class JsonlSpanProcessor extends JsonlSinkFace implements SpanProcessorLike {
 
   onStart(span: Span, _parentContext: Context): void {
     try {
@@ -222,16 +238,6 @@ export class JsonlSpanProcessor implements SpanProcessorLike {
       reportSkipped(err);
     }
   }
-
-  forceFlush(): Promise<void> {
-    // Lines are written synchronously when their root ends: nothing is buffered.
-    return Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    this.sink.shutdown();
-    return Promise.resolve();
-  }
 }
 
 /**
@@ -239,25 +245,7 @@ export class JsonlSpanProcessor implements SpanProcessorLike {
  * It only sees ended spans: prefer `JsonlSpanProcessor`, which also gets the
  * exact messages as sent.
  */
-export class JsonlTurnExporter implements SpanExporterLike {
-  private readonly sink: TurnFileSink;
-
-  constructor(options: JsonlTurnExporterOptions = {}) {
-    this.sink = new TurnFileSink(options);
-  }
-
-  get stats(): JsonlExporterStats {
-    return this.sink.stats;
-  }
-
-  get pendingIterations(): number {
-    return this.sink.pendingIterations;
-  }
-
-  fileFor(sessionId: string | null | undefined): string {
-    return this.sink.fileFor(sessionId);
-  }
-
+export class JsonlTurnExporter extends JsonlSinkFace implements SpanExporterLike {
   export(spans: FinishedSpan[], resultCallback: (result: ExportResultLike) => void): void {
     if (this.sink.stopped) {
       for (const span of spans) this.sink.ended(span);
@@ -273,15 +261,6 @@ export class JsonlTurnExporter implements SpanExporterLike {
       }
     }
     resultCallback({ code: EXPORT_SUCCESS });
-  }
-
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    this.sink.shutdown();
-    return Promise.resolve();
   }
 }
 
