@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -222,7 +222,9 @@ describe('configuration edges', () => {
   // Only an unknown user id lacks both; that takes root, to run a child as one.
   it.runIf(process.getuid?.() === 0)('without HOME and without a passwd entry: one line naming HOME, not a SystemError (as root)', () => {
     const root = path.resolve(import.meta.dirname, '../..');
-    const asStranger = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', ...args], {
+    // The child runs as another user: a Node binary under /root (the cached Node 24) is out of its reach, the system one is not.
+    const node = reachableByOthers(process.execPath) ? process.execPath : 'node';
+    const asStranger = (args: string[]) => spawnSync(node, ['--import', 'tsx', ...args], {
       cwd: root, env: { PATH: process.env.PATH ?? '' }, uid: 54321, gid: 54321, encoding: 'utf8', timeout: 30_000,
     });
     const script = "import { resolveConfig } from './src/config/load.ts'; try { resolveConfig({}); } catch (e) { console.log(e.name + ': ' + e.message); }";
@@ -233,3 +235,11 @@ describe('configuration edges', () => {
     expect(cli.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
+
+/** Whether a user other than the owner can run `file`: every directory on its path and the file itself are open to others. */
+function reachableByOthers(file: string): boolean {
+  for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) return false;
+  }
+  return (statSync(file).mode & 0o001) !== 0;
+}
