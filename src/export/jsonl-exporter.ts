@@ -146,8 +146,20 @@ class TurnFileSink implements ExitFlushable {
    * between turns and must be honoured, so every line asks again.
    */
   fileFor(sessionId: string | null | undefined): string {
-    const dir = resolveTraceDir(this.options.traceDir, this.options.env ?? process.env, this.options.profile);
-    return sessionFilePath(dir, sessionId);
+    const env = this.options.env ?? process.env;
+    // What the path depends on, read now; the last answer is reused while none of it changed.
+    const key = `${env.MOA_HOME}\0${env.HERMES_HOME}\0${env.HOME}\0${env.MOA_PROFILE}\0${sessionId}`;
+    if (key === this.lastFile.key && !this.traceDirReadsVariables) return this.lastFile.path;
+    const file = sessionFilePath(resolveTraceDir(this.options.traceDir, env, this.options.profile), sessionId);
+    this.lastFile = { key, path: file };
+    return file;
+  }
+
+  private lastFile = { key: '', path: '' };
+
+  /** A `trace_dir` naming other variables (`$VAR`) is resolved at every line. */
+  private get traceDirReadsVariables(): boolean {
+    return (this.options.traceDir ?? '').includes('$');
   }
 
   private writePartial(iteration: Iteration, reason: PartialReason): void {

@@ -33,8 +33,8 @@ export const GEN_AI_TOKEN_TYPE = 'gen_ai.token.type';
 /** What one ended call tells the metrics. */
 export interface CallMeasurement {
   role: string;
-  /** The call's identifying attributes (operation, provider, models, server), as on its span. */
-  attributes: Attributes;
+  /** The call's identifying attributes (operation, provider, models, server), made only when measured. */
+  attributes: () => Attributes;
   durationSeconds: number;
   usage: Usage | null;
   timeToFirstChunkSeconds: number | null;
@@ -79,7 +79,7 @@ export class MoaMetrics {
     const instruments = this.instruments;
     if (!instruments) return;
     const { tokenUsage, duration, firstChunk, referenceFailures, cost } = instruments;
-    const base = call.attributes;
+    const base = call.attributes();
     duration.record(call.durationSeconds, call.errorType ? { ...base, [A.ERROR_TYPE]: call.errorType } : base);
     if (call.usage) {
       tokenUsage.record(genAiInputTokens(call.usage), { ...base, [GEN_AI_TOKEN_TYPE]: 'input' });

@@ -232,20 +232,40 @@ class RecordingTurn implements MoaTurn {
     // The exact messages are serialized only for a JSONL sink that asked for them.
     const payload: CallPayload | undefined = payloadRequested(span)
       ? {
-        provider, inputMessagesJson: safeStringify(messages, this.policy.replacer), output: null, error: null,
+        provider, inputMessagesJson: this.exactMessages(messages), output: null, error: null,
         toolCallsJson: null, finishReason: null, redaction: this.policy.redaction,
       }
       : undefined;
     if (payload) attachPayload(span, payload);
     this.openCalls += 1;
-    const measure = callMetricAttributes({
-      provider: stringOrUndefined(read(start, 'genAiProvider')) ?? provider, requestModel: model,
-      serverAddress: stringOrUndefined(read(start, 'serverAddress')), serverPort: typeof serverPort === 'number' ? serverPort : undefined,
+    const genAiProvider = stringOrUndefined(read(start, 'genAiProvider')) ?? provider;
+    const serverAddress = stringOrUndefined(read(start, 'serverAddress'));
+    // Built only when a meter is there to take it.
+    const measure = () => callMetricAttributes({
+      provider: genAiProvider, requestModel: model, serverAddress, serverPort: typeof serverPort === 'number' ? serverPort : undefined,
     });
     return new RecordingCall(span, trace.setSpan(this.context, span), role, extra.stream ?? false, payload, this.policy,
       this.problems, policy.eventContent ? { input: inputJson, tools: toolsJson } : undefined, { metrics: this.metrics, attributes: measure },
       (outcome) => this.callEnded(role, span.spanContext(), outcome));
   }
+
+  /**
+   * The exact messages as JSON. References of one fan-out are started in one
+   * synchronous run with the same array (the advisory view): it is
+   * serialized once. Reuse needs the same array holding the same message
+   * objects, within the same tick — a caller's request bodies are serialized
+   * after that tick anyway, so no change could reach one call and not the next.
+   */
+  private exactMessages(messages: readonly unknown[]): string {
+    const last = this.lastSerialized;
+    if (last && last.messages === messages && last.items.length === messages.length && last.items.every((item, i) => item === messages[i])) return last.json;
+    const json = safeStringify(messages, this.policy.replacer);
+    if (this.lastSerialized === undefined) queueMicrotask(() => { this.lastSerialized = undefined; });
+    this.lastSerialized = { messages, items: [...messages], json };
+    return json;
+  }
+
+  private lastSerialized: { messages: readonly unknown[]; items: unknown[]; json: string } | undefined;
 
   private callEnded(role: CallRole, spanContext: SpanContext, outcome: CallOutcome): void {
     this.openCalls -= 1;
@@ -328,7 +348,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     private readonly problems: CauseReporter,
     /** The call's content as sent to spans, kept for the content event when capture includes events. */
     private readonly eventContent: { input: string | undefined; tools: string | undefined } | undefined,
-    private readonly measurement: { metrics: MoaMetrics; attributes: import('@opentelemetry/api').Attributes },
+    private readonly measurement: { metrics: MoaMetrics; attributes: () => import('@opentelemetry/api').Attributes },
     private readonly onEnded: (outcome: CallOutcome) => void,
   ) {
     this.spanContext = span.spanContext();
@@ -376,7 +396,10 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     try {
       this.measurement.metrics.callEnded({
         role: this.role,
-        attributes: this.responseModel ? { ...this.measurement.attributes, [A.GEN_AI_RESPONSE_MODEL]: this.responseModel } : this.measurement.attributes,
+        attributes: () => {
+          const base = this.measurement.attributes();
+          return this.responseModel ? { ...base, [A.GEN_AI_RESPONSE_MODEL]: this.responseModel } : base;
+        },
         durationSeconds: (performance.now() - this.startedAt) / 1000,
         usage: outcome.failed ? null : this.measuredUsage,
         timeToFirstChunkSeconds: this.streamed && this.firstChunkAt !== undefined ? (this.firstChunkAt - this.startedAt) / 1000 : null,

@@ -164,3 +164,24 @@ describe('content capture off', () => {
     expect(JSON.parse(line).references[0].output).toBe('[failed: 400 your prompt "tell me the launch codes" was refused]');
   });
 });
+
+describe('exact messages', () => {
+  it('a shared messages array is recorded as it was at each start, changed or not', async () => {
+    const h = harness();
+    const turn = h.turn('shared');
+    const messages: Array<{ role: string; content: string }> = [{ role: 'user', content: 'one' }];
+    const a = turn.startReference({ index: 0, model: 'a', provider: 'p', messages });
+    const b = turn.startReference({ index: 1, model: 'b', provider: 'p', messages });
+    messages[0] = { role: 'user', content: 'replaced in the same tick' };
+    const c = turn.startReference({ index: 2, model: 'c', provider: 'p', messages });
+    await Promise.resolve();
+    messages.push({ role: 'user', content: 'later' });
+    const d = turn.startReference({ index: 3, model: 'd', provider: 'p', messages });
+    for (const ref of [a, b, c, d]) ref.end({ output: 'x' });
+    turn.startAggregator({ model: 'agg', provider: 'p', messages }).end({ output: 'y' });
+    turn.end();
+    expect(h.record('shared').references.map((r: { input_messages: Array<{ content: string }> }) => r.input_messages.map((m) => m.content))).toEqual([
+      ['one'], ['one'], ['replaced in the same tick'], ['replaced in the same tick', 'later'],
+    ]);
+  });
+});
