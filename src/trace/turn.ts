@@ -22,7 +22,7 @@ import * as A from './attributes.js';
 import {
   AGGREGATOR_FAILED_STATUS, answerText, callEndAttributes, callSpanName, callStartAttributes, contentJson,
   defaultLabel, inputMessagesAttribute, outputLocation, outputMessagesAttribute, rootEndAttributes, rootStartAttributes,
-  type CallRole,
+  type CallOutcome as CallOutcomeAttributes, type CallRole,
 } from './call-attributes.js';
 import type { ContentPolicy } from './content-policy.js';
 import { callMetricAttributes, type MoaMetrics } from './metrics.js';
@@ -190,6 +190,9 @@ class RecordingTurn implements MoaTurn {
     const messages: readonly unknown[] = Array.isArray(given) ? given : given == null ? [] : [given];
     const temperature = read(start, 'temperature');
     const serverPort = read(start, 'serverPort');
+    const port = typeof serverPort === 'number' ? serverPort : undefined;
+    const genAiProvider = stringOrUndefined(read(start, 'genAiProvider'));
+    const serverAddress = stringOrUndefined(read(start, 'serverAddress'));
     const reasoningLevel = read(start, 'reasoningLevel');
     const tools = role === A.ROLE_AGGREGATOR ? read(start as AggregatorStart, 'tools') : undefined;
     const policy = this.policy;
@@ -216,12 +219,12 @@ class RecordingTurn implements MoaTurn {
         label: typeof label === 'string' ? label : defaultLabel(provider, model),
         model,
         provider,
-        genAiProvider: stringOrUndefined(read(start, 'genAiProvider')),
+        genAiProvider,
         temperature: typeof temperature === 'number' ? temperature : null,
         index: extra.index,
         stream: extra.stream,
-        serverAddress: stringOrUndefined(read(start, 'serverAddress')),
-        serverPort: typeof serverPort === 'number' ? serverPort : undefined,
+        serverAddress,
+        serverPort: port,
         conversationId: this.sessionId,
         reasoningLevel: typeof reasoningLevel === 'string' ? reasoningLevel : null,
       }, policy.spanContent
@@ -238,12 +241,8 @@ class RecordingTurn implements MoaTurn {
       : undefined;
     if (payload) attachPayload(span, payload);
     this.openCalls += 1;
-    const genAiProvider = stringOrUndefined(read(start, 'genAiProvider')) ?? provider;
-    const serverAddress = stringOrUndefined(read(start, 'serverAddress'));
     // Built only when a meter is there to take it.
-    const measure = () => callMetricAttributes({
-      provider: genAiProvider, requestModel: model, serverAddress, serverPort: typeof serverPort === 'number' ? serverPort : undefined,
-    });
+    const measure = () => callMetricAttributes({ provider: genAiProvider ?? provider, requestModel: model, serverAddress, serverPort: port });
     return new RecordingCall(span, trace.setSpan(this.context, span), role, extra.stream ?? false, payload, this.policy,
       this.problems, policy.eventContent ? { input: inputJson, tools: toolsJson } : undefined, { metrics: this.metrics, attributes: measure },
       (outcome) => this.callEnded(role, span.spanContext(), outcome));
@@ -377,8 +376,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     let type = '_OTHER';
     try {
       type = errorType(error);
-      this.recordFailure(error, type);
-      if (received && typeof received === 'object') this.recordReceived(received);
+      this.recordFailure(error, type, received && typeof received === 'object' ? received : null);
     } catch (err) {
       reportProblem(this.problems, 'call.fail', err);
     } finally {
@@ -422,10 +420,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     const usageGiven = read(result, 'usage');
     const cost = asCost(read(result, 'cost'));
     const response = asResponse(read(result, 'response'));
-    const rawOutput = read(result, 'output');
-    const output = typeof rawOutput === 'string' ? this.policy.redactText(rawOutput) : null;
-    const rawToolCalls = read(result as AggregatorEnd, 'toolCalls');
-    const toolCalls = Array.isArray(rawToolCalls) && rawToolCalls.length > 0 ? rawToolCalls as readonly ToolCall[] : null;
+    const { output, toolCalls } = this.keepAnswer(result);
     const finishGiven = read(result as AggregatorEnd, 'finishReason');
     const finishReason = typeof finishGiven === 'string' ? finishGiven : response?.finishReasons?.[0] ?? null;
     const usage = sanitizeUsage(usageGiven && typeof usageGiven === 'object' ? usageGiven as Partial<Usage> : null);
@@ -433,14 +428,12 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     this.measuredUsage = usageGiven ? usage : null;
     this.responseModel = response?.model ?? null;
     if (this.payload) {
-      this.payload.output = output;
-      this.payload.toolCallsJson = toolCalls ? safeStringify(toolCalls, this.policy.replacer) : null;
       this.payload.finishReason = finishReason;
       this.payload.costUsdText = typeof cost?.usd === 'string' ? exactCost : null;
     }
     const ttfc = response?.timeToFirstChunk
       ?? (this.firstChunkAt !== undefined ? (this.firstChunkAt - this.startedAt) / 1000 : null);
-    const outcome = {
+    this.recordOutcome({
       output, toolCalls, finishReason, usage: usageGiven ? usage : null, cost,
       responseId: response?.id ?? null,
       responseModel: response?.model ?? null,
@@ -449,52 +442,48 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
       ...(this.role === A.ROLE_AGGREGATOR
         ? { streamed: this.streamed, outputLocation: outputLocation(this.streamed, output) }
         : {}),
-    };
-    this.span.setAttributes(callEndAttributes(outcome, this.policy));
-    this.addContentEvent(outputMessagesAttribute(outcome, this.policy));
+    });
     return { failed: false, usage, costUsd: exactCost, answer: answerText(output, toolCalls) };
   }
 
-  /** What a failed call had received (a stream cut short): its text and tool calls, and usage when known. */
-  private recordReceived(received: AggregatorEnd): void {
-    const rawOutput = read(received, 'output');
+  /** The answer of a call (text masked, tool calls), kept in the JSONL payload too. */
+  private keepAnswer(result: CallEnd | AggregatorEnd): { output: string | null; toolCalls: readonly ToolCall[] | null } {
+    const rawOutput = read(result, 'output');
     const output = typeof rawOutput === 'string' ? this.policy.redactText(rawOutput) : null;
-    const rawToolCalls = read(received, 'toolCalls');
+    const rawToolCalls = read(result as AggregatorEnd, 'toolCalls');
     const toolCalls = Array.isArray(rawToolCalls) && rawToolCalls.length > 0 ? rawToolCalls as readonly ToolCall[] : null;
     if (this.payload) {
       this.payload.output = output;
       this.payload.toolCallsJson = toolCalls ? safeStringify(toolCalls, this.policy.replacer) : null;
     }
-    const usageGiven = read(received, 'usage');
-    if (usageGiven && typeof usageGiven === 'object') this.measuredUsage = sanitizeUsage(usageGiven as Partial<Usage>);
-    this.span.setAttributes(callEndAttributes({
-      output, toolCalls, finishReason: 'error', usage: this.measuredUsage, cost: asCost(read(received, 'cost')),
-    }, this.policy));
+    return { output, toolCalls };
   }
 
-  /** The content event (capture EVENT_ONLY or SPAN_AND_EVENT): what the call was sent and, when it answered, the answer. */
-  private addContentEvent(outputJson: string | undefined): void {
+  /** The end attributes, and the content event when capture includes events (its output messages serialized once). */
+  private recordOutcome(outcome: CallOutcomeAttributes): void {
+    const attributes = callEndAttributes(outcome, this.policy);
+    this.span.setAttributes(attributes);
     if (!this.eventContent) return;
     const { input, tools } = this.eventContent;
+    const output = attributes[A.GEN_AI_OUTPUT_MESSAGES] ?? outputMessagesAttribute(outcome, this.policy);
     this.span.addEvent(A.GEN_AI_INFERENCE_DETAILS_EVENT, {
       ...(input !== undefined ? { [A.GEN_AI_INPUT_MESSAGES]: input } : {}),
       ...(tools !== undefined ? { [A.GEN_AI_TOOL_DEFINITIONS]: tools } : {}),
-      ...(outputJson !== undefined ? { [A.GEN_AI_OUTPUT_MESSAGES]: outputJson } : {}),
+      ...(output !== undefined ? { [A.GEN_AI_OUTPUT_MESSAGES]: output } : {}),
     });
   }
 
-  private recordFailure(error: unknown, type: string): void {
+  /** A failure; `received` is what a cut stream had delivered (kept with the error, as in the record). */
+  private recordFailure(error: unknown, type: string, received: AggregatorEnd | null): void {
     const reason = this.policy.redactText(describeFailure(error));
-    if (this.payload) {
-      this.payload.error = reason;
-      this.payload.output = null;
-    }
-    this.addContentEvent(undefined);
-    this.span.setAttributes({
-      [A.ERROR_TYPE]: type,
-      ...(this.role === A.ROLE_AGGREGATOR
-        ? callEndAttributes({ streamed: this.streamed, outputLocation: outputLocation(this.streamed, null) }, this.policy)
-        : {}),
+    const { output, toolCalls } = received ? this.keepAnswer(received) : { output: null, toolCalls: null };
+    if (this.payload) this.payload.error = reason;
+    const usageGiven = received ? read(received, 'usage') : undefined;
+    if (usageGiven && typeof usageGiven === 'object') this.measuredUsage = sanitizeUsage(usageGiven as Partial<Usage>);
+    this.span.setAttribute(A.ERROR_TYPE, type);
+    this.recordOutcome({
+      ...(received ? { output, toolCalls, finishReason: 'error', usage: this.measuredUsage, cost: asCost(read(received, 'cost')) } : {}),
+      ...(this.role === A.ROLE_AGGREGATOR ? { streamed: this.streamed, outputLocation: outputLocation(this.streamed, output) } : {}),
     });
     if (this.policy.capturesContent) {
       // A provider error may echo the prompt or a secret: it goes through the same policy as content.
@@ -574,7 +563,10 @@ function asResponse(value: unknown): ResponseInfo | null {
   };
 }
 
-/** One property of a caller-supplied object; a throwing getter or a non-object yields undefined. */
+/**
+ * One property of a caller-supplied object; a throwing getter or a
+ * non-object yields undefined. (No closure: it runs a dozen times per call.)
+ */
 function read<T extends object, K extends keyof T>(obj: T | null | undefined, key: K): T[K] | undefined {
   try {
     return obj == null || typeof obj !== 'object' ? undefined : obj[key];
