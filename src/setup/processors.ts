@@ -29,13 +29,12 @@ export interface MoaSpanProcessors extends Array<SpanProcessorLike> {
   readonly otlpUrl: string | undefined;
 }
 
-/** OTLP is on when asked for, or when an endpoint is configured and not explicitly off; OTEL_SDK_DISABLED wins. */
-export const otlpWanted = otlpExportWanted;
-
 export interface BuiltProcessors {
   config: MoaConfig;
   jsonl: JsonlSpanProcessor | undefined;
   otlp: SpanProcessorLike | undefined;
+  /** The processors that are on, JSONL first: what a provider is given. */
+  active: SpanProcessorLike[];
   otlpUrl: string | undefined;
   /** The OTLP exporter and its queue, for their stats (exported, failed and dropped spans). */
   otlpExport: { exporter: OtlpHttpTraceExporter; queue: ByteBoundedBatchSpanProcessor } | undefined;
@@ -52,7 +51,7 @@ export function buildProcessors(config: MoaConfig, env: Env): BuiltProcessors {
       redact: config.redact,
     })
     : undefined;
-  if (!otlpWanted(config, env)) return { config, jsonl, otlp: undefined, otlpUrl: undefined, otlpExport: undefined };
+  if (!otlpExportWanted(config, env)) return { config, jsonl, otlp: undefined, active: jsonl ? [jsonl] : [], otlpUrl: undefined, otlpExport: undefined };
   const otlpUrl = config.otlp.endpoint ?? DEFAULT_OTLP_TRACES_URL;
   const exporter = new OtlpHttpTraceExporter({
     url: otlpUrl,
@@ -67,8 +66,8 @@ export function buildProcessors(config: MoaConfig, env: Env): BuiltProcessors {
     maxQueueBytes: config.otlp.max_queue_bytes,
     exportTimeoutMillis: config.otlp.timeout_ms + 5_000,
   });
-  const policy = new ContentPolicy(contentOptions(config, env));
-  return { config, jsonl, otlp: new MoaSpansOnly(queue, policy), otlpUrl, otlpExport: { exporter, queue } };
+  const otlp = new MoaSpansOnly(queue, new ContentPolicy(contentOptions(config, env)));
+  return { config, jsonl, otlp, active: jsonl ? [jsonl, otlp] : [otlp], otlpUrl, otlpExport: { exporter, queue } };
 }
 
 /**
@@ -91,8 +90,7 @@ export function createMoaSpanProcessors(options: MoaOptions = {}, context: Resol
     env: context.env ?? process.env,
     ...(built.jsonl ? { recordingExpectedFor: 'the JSONL files' } : {}),
   });
-  const processors = [built.jsonl, built.otlp].filter((p): p is SpanProcessorLike => p !== undefined);
-  return Object.assign(processors, { instrumentation, config, jsonl: built.jsonl, otlpUrl: built.otlpUrl });
+  return Object.assign([...built.active], { instrumentation, config, jsonl: built.jsonl, otlpUrl: built.otlpUrl });
 }
 
 /** `otlp.protocol`, else OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL, else http/protobuf; anything else is one line. */

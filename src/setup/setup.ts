@@ -16,7 +16,6 @@ import { resolveConfig, type MoaOptions, type ResolveConfigContext } from '../co
 import type { MoaConfig } from '../config/schema.js';
 import type { JsonlSpanProcessor } from '../export/jsonl-exporter.js';
 import { MoaInstrumentation } from '../trace/instrumentation.js';
-import type { SpanProcessorLike } from '../trace/span-data.js';
 import { buildMetricsPipeline } from '../export/otlp-metrics/index.js';
 import { OwnTracerProvider } from './own-provider.js';
 import { buildProcessors, contentOptions } from './processors.js';
@@ -65,13 +64,12 @@ export interface SetupOptions extends ResolveConfigContext {
 export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = {}): MoaTracing {
   const env = setup.env ?? process.env;
   const config = resolveConfig(options, setup);
-  const { jsonl, otlp, otlpUrl, otlpExport } = buildProcessors(config, env);
+  const { jsonl, otlp, active: processors, otlpUrl, otlpExport } = buildProcessors(config, env);
   const otlpStats = (): OtlpStats | undefined => otlpExport && {
     exportedSpans: otlpExport.exporter.stats.exportedSpans,
     failedSpans: otlpExport.exporter.stats.failedSpans + otlpExport.exporter.stats.rejectedSpans,
     droppedSpans: otlpExport.queue.stats.droppedSpans,
   };
-  const processors = [jsonl, otlp].filter((p): p is SpanProcessorLike => p !== undefined);
   if (processors.length === 0) {
     // Nothing of ours to feed: turns go to whatever provider the application has (or nowhere).
     return {

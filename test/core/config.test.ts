@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MoaConfigError, resolveConfig } from '../../src/config/load.js';
 import { expandPath, resolveHome, resolveTraceDir } from '../../src/config/paths.js';
-import { otlpWanted } from '../../src/setup/processors.js';
+import { otlpExportWanted as otlpWanted } from '../../src/export/otlp/wanted.js';
 import { parseResourceAttributes } from '../../src/setup/resource.js';
 
 function homeWith(yaml: string): string {
