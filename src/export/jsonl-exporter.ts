@@ -65,6 +65,9 @@ class TurnFileSink implements ExitFlushable {
   private readonly policy: ContentPolicy;
   private readonly reporter = new CauseReporter((message) => diag.warn(message));
   private flushedAtExit = false;
+  private lastFile = { key: '', path: '' };
+  /** A `trace_dir` naming other variables (`$VAR`) is resolved at every line. */
+  private readonly traceDirReadsVariables: boolean;
   private turnsSkippedCacheHit = 0;
   private partialTurnsWritten = 0;
   private spansAfterShutdown = 0;
@@ -72,6 +75,7 @@ class TurnFileSink implements ExitFlushable {
 
   constructor(private readonly options: JsonlTurnExporterOptions) {
     this.policy = new ContentPolicy({ redact: options.redact ?? false });
+    this.traceDirReadsVariables = (options.traceDir ?? '').includes('$');
     this.assembler = new TurnAssembler(options, (iteration) => this.writePartial(iteration, 'evicted'));
   }
 
@@ -155,11 +159,9 @@ class TurnFileSink implements ExitFlushable {
     return file;
   }
 
-  private lastFile = { key: '', path: '' };
-
-  /** A `trace_dir` naming other variables (`$VAR`) is resolved at every line. */
-  private get traceDirReadsVariables(): boolean {
-    return (this.options.traceDir ?? '').includes('$');
+  /** A span the sink could not take; the first of each cause is logged, the rest counted. */
+  skipped(err: unknown): void {
+    this.reporter.fail(`skipped:${errorText(err)}`, () => `moa-otel: JSONL sink skipped a span: ${firstLine(errorText(err))}`);
   }
 
   private writePartial(iteration: Iteration, reason: PartialReason): void {
@@ -239,7 +241,7 @@ export class JsonlSpanProcessor extends JsonlSinkFace implements SpanProcessorLi
     try {
       if (!this.sink.stopped) this.sink.started(span);
     } catch (err) {
-      reportSkipped(err);
+      this.sink.skipped(err);
     }
   }
 
@@ -247,7 +249,7 @@ export class JsonlSpanProcessor extends JsonlSinkFace implements SpanProcessorLi
     try {
       this.sink.ended(span);
     } catch (err) {
-      reportSkipped(err);
+      this.sink.skipped(err);
     }
   }
 }
@@ -269,13 +271,9 @@ export class JsonlTurnExporter extends JsonlSinkFace implements SpanExporterLike
         this.sink.ended(span);
       } catch (err) {
         // Never let one odd span break the pipeline for the others.
-        reportSkipped(err);
+        this.sink.skipped(err);
       }
     }
     resultCallback({ code: EXPORT_SUCCESS });
   }
-}
-
-function reportSkipped(err: unknown): void {
-  diag.error(`moa-otel: JSONL sink skipped a span: ${firstLine(errorText(err))}`);
 }

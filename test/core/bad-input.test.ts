@@ -5,7 +5,7 @@ import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { safeStringify } from '../../src/content/safe-json.js';
 import { sanitizeSessionId } from '../../src/config/paths.js';
-import { JsonlTurnExporter, setupMoaTracing, startMoaTurn, type MoaTracing } from '../../src/index.js';
+import { JsonlSpanProcessor, JsonlTurnExporter, setupMoaTracing, startMoaTurn, type MoaTracing } from '../../src/index.js';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 let tracing: MoaTracing | undefined;
@@ -122,6 +122,24 @@ describe('write failures', () => {
     expect(t.jsonl?.stats.writeErrors).toBe(3);
     expect(messages.filter((m) => m.includes('cannot write trace file'))).toHaveLength(1);
     expect(messages[0]).toMatch(/ENOTDIR|EEXIST/);
+  });
+});
+
+describe('spans the JSONL sink cannot read', () => {
+  it('are skipped without throwing, and each cause is said once however often it recurs', () => {
+    const warnings: string[] = [];
+    const logger: DiagLogger = {
+      error: (m: string) => warnings.push(m), warn: (m: string) => warnings.push(m), info: () => {}, debug: () => {}, verbose: () => {},
+    };
+    diag.setLogger(logger, DiagLogLevel.WARN);
+    const processor = new JsonlSpanProcessor({ traceDir: mkdtempSync(path.join(tmpdir(), 'moa-odd-')), env: {} });
+    // A span from some other SDK whose attributes cannot be read.
+    const odd = Object.defineProperty({}, 'attributes', { get: () => { throw new Error('attributes are gone'); } });
+    for (let i = 0; i < 50; i++) {
+      expect(() => processor.onStart(odd as never, {} as never)).not.toThrow();
+      expect(() => processor.onEnd(odd as never)).not.toThrow();
+    }
+    expect(warnings).toEqual(['moa-otel: JSONL sink skipped a span: attributes are gone']);
   });
 });
 
