@@ -3,21 +3,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { OtlpHttpTraceExporter, type OtlpTraceExporterOptions } from '../../../src/export/otlp/exporter.js';
 import { EXPORT_FAILED, EXPORT_SUCCESS, type ExportResultLike, type FinishedSpan } from '../../../src/trace/span-data.js';
 import { GEN_AI_INPUT_MESSAGES, MOA_CONTENT_TRUNCATED } from '../../../src/trace/attributes.js';
-import { attr, closedPort, startOtlpReceiver, type OtlpReceiver } from '../../helpers/otlp-receiver.js';
+import { attr, closedPort, receiversClosedAfterEach } from '../../helpers/otlp-receiver.js';
 import { recordSdkSpans, sdkSpansWithAttributes } from '../../helpers/sdk-spans.js';
 
-const receivers: OtlpReceiver[] = [];
+const receiver = receiversClosedAfterEach();
 const exporters: OtlpHttpTraceExporter[] = [];
 afterEach(async () => {
   await Promise.all(exporters.splice(0).map((e) => e.shutdown()));
-  await Promise.all(receivers.splice(0).map((r) => r.close()));
 });
-
-async function receiver(options?: Parameters<typeof startOtlpReceiver>[0]): Promise<OtlpReceiver> {
-  const r = await startOtlpReceiver(options);
-  receivers.push(r);
-  return r;
-}
 
 function exporterTo(url: string, options: Partial<OtlpTraceExporterOptions> = {}): { exporter: OtlpHttpTraceExporter; logs: string[] } {
   const logs: string[] = [];
