@@ -22,7 +22,7 @@ export function cutText(text: string, maxChars: number): string {
 const encoder = new TextEncoder();
 
 /** `text` cut to its longest prefix of at most `maxBytes` UTF-8 bytes plus the marker; characters are never split. */
-export function cutTextToBytes(text: string, maxBytes: number): string {
+function cutTextToBytes(text: string, maxBytes: number): string {
   // A UTF-16 unit is at most 3 UTF-8 bytes: short texts need no measuring.
   if (text.length * 3 <= maxBytes) return text;
   const { read } = encoder.encodeInto(text, new Uint8Array(maxBytes));

@@ -43,7 +43,7 @@ export interface DemoResult {
   invalidLines: number;
 }
 
-export const DEMO_QUESTIONS = [
+const DEMO_QUESTIONS = [
   'What is the weather in Paris today, and should I cycle or take the metro?',
   'Thanks! Anything I should pack for the evening?',
 ] as const;

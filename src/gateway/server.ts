@@ -284,7 +284,7 @@ function allowMethods(req: IncomingMessage, ...methods: string[]): void {
 }
 
 /** Request header choosing what `usage` reports: `turn` (all calls) or `aggregator` (the default). */
-export const USAGE_HEADER = 'x-moa-usage';
+const USAGE_HEADER = 'x-moa-usage';
 
 /** Tells the caller which session its turn was recorded under (when the id fits in a header). */
 function sessionHeaders(sessionId: string): OutgoingHttpHeaders {

@@ -16,7 +16,7 @@ import { setupMoaTracing, type MoaTracing } from '../../setup/setup.js';
 import { parseCommandArgs } from '../args.js';
 import { CliError, type CliCommand, type CliIo } from '../command.js';
 
-export const TOKEN_ENV = 'MOA_GATEWAY_TOKEN';
+const TOKEN_ENV = 'MOA_GATEWAY_TOKEN';
 
 const USAGE = `usage: moa-otel serve [--host H] [--port P] [--max-body SIZE]
 
