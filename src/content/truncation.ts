@@ -10,13 +10,18 @@ export function truncationMarker(removedChars: number): string {
   return `…[moa-otel: truncated ${removedChars} chars]`;
 }
 
+/** How many leading UTF-16 units `cutText` keeps of `text`: at most `maxChars`, one less where a surrogate pair would split. */
+export function keptChars(text: string, maxChars: number): number {
+  if (text.length <= maxChars) return text.length;
+  const end = Math.max(0, maxChars);
+  const code = text.charCodeAt(end - 1);
+  return end > 0 && code >= 0xd800 && code <= 0xdbff ? end - 1 : end;
+}
+
 /** `text` cut to at most `maxChars` UTF-16 units plus the marker; a surrogate pair is never split. */
 export function cutText(text: string, maxChars: number): string {
-  if (text.length <= maxChars) return text;
-  let end = Math.max(0, maxChars);
-  const code = text.charCodeAt(end - 1);
-  if (end > 0 && code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return text.slice(0, end) + truncationMarker(text.length - end);
+  const end = keptChars(text, maxChars);
+  return end === text.length ? text : text.slice(0, end) + truncationMarker(text.length - end);
 }
 
 const encoder = new TextEncoder();
