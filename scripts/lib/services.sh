@@ -16,6 +16,7 @@ elapsed() { awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # lock_cache NAME: holds $CACHE_ROOT/NAME.lock until the script exits, so a
 # test run and a person building or installing at once wait for each other.
+# The lock is on descriptor 9, which start_service keeps from its services.
 lock_cache() {
   mkdir -p "$CACHE_ROOT"
   exec 9>"$CACHE_ROOT/$1.lock"
@@ -47,7 +48,9 @@ start_service() {
     log "$name: already running (pid $(cat "$RUN_DIR/$name.pid"))"
     return
   fi
-  nohup "$@" >"$RUN_DIR/$name.log" 2>&1 &
+  # 9>&-: `up` built or installed first under lock_cache; a service that
+  # inherited the descriptor would hold the lock for as long as it runs.
+  nohup "$@" >"$RUN_DIR/$name.log" 2>&1 9>&- &
   echo $! >"$RUN_DIR/$name.pid"
   log "$name: started (pid $!)"
 }
