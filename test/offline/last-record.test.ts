@@ -1,3 +1,4 @@
+import { appendFileSync, statSync, truncateSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lastRecordTs } from '../../src/offline/last-record.js';
 import { readTurnRecords } from '../../src/offline/reader.js';
@@ -50,5 +51,13 @@ describe('lastRecordTs (prune)', () => {
     const unterminated = dir.write('long-unterminated.jsonl', `${oursLine({ ts: 100 })}\n${longLine(200, 300_000)}`);
     expect(await lastRecordTs(unterminated, maxLineBytes)).toBe(100);
     expect(await lastRecordTs(unterminated)).toBe(200);
+  });
+
+  it('a last line longer than a string can hold (600 MB, sparse): measured backwards, never held', async () => {
+    const file = dir.write('huge-tail.jsonl', `${oursLine({ ts: 100 })}\n`);
+    truncateSync(file, statSync(file).size + 600_000_000);
+    expect(await lastRecordTs(file)).toBe(100);
+    appendFileSync(file, `\n${oursLine({ ts: 200 })}`);
+    expect(await lastRecordTs(file)).toBe(200);
   });
 });
