@@ -96,12 +96,14 @@ binary_status() {
 
 # dispatch "VERB VERB..." "$@": runs cmd_VERB for $1 when it is one of the VERBs, else prints the usage.
 dispatch() {
-  local verbs="$1"
+  local verbs="$1" verb
   shift
-  if [[ " $verbs " == *" ${1:-} "* && -n "${1:-}" ]]; then
-    "cmd_$1"
-  else
-    echo "usage: $0 ${verbs// /|}" >&2
-    exit 2
-  fi
+  for verb in $verbs; do
+    if [[ "${1:-}" == "$verb" ]]; then
+      "cmd_$verb"
+      return
+    fi
+  done
+  echo "usage: $0 ${verbs// /|}" >&2
+  exit 2
 }
