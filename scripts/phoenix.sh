@@ -17,17 +17,12 @@
 # reusing a stale one.
 set -euo pipefail
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CACHE_ROOT="${MOA_OTEL_CACHE:-$HOME/.cache/moa-otel}"
-RUN_DIR="$CACHE_ROOT/run"
-
 PHOENIX_VERSION="20.26.1"
-CONSTRAINTS="$REPO_ROOT/collector/phoenix-constraints.txt"
-PYTHON="${PHOENIX_PYTHON:-python3}"
-
 LOG_PREFIX=phoenix
 # shellcheck source=scripts/lib/services.sh
-source "$REPO_ROOT/scripts/lib/services.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/services.sh"
+CONSTRAINTS="$REPO_ROOT/collector/phoenix-constraints.txt"
+PYTHON="${PHOENIX_PYTHON:-python3}"
 
 require_python() {
   command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON is not on PATH (Phoenix $PHOENIX_VERSION needs Python 3.11 to 3.14; PHOENIX_PYTHON picks another)"
@@ -45,10 +40,7 @@ phoenix_bin() { echo "$(venv_dir)/bin/phoenix"; }
 
 cmd_install() {
   require_python
-  mkdir -p "$CACHE_ROOT"
-  # A test run and a person installing at once would write the same venv.
-  exec 8>"$CACHE_ROOT/phoenix-install.lock"
-  flock 8
+  lock_cache phoenix-install
   local venv start
   venv="$(venv_dir)"
   # The marker is written last: a venv without it is a cut-off install.
@@ -89,34 +81,24 @@ export PHOENIX_WORKING_DIR="${PHOENIX_WORKING_DIR:-$RUN_DIR/phoenix}"
 # (sandbox binaries); both default to on.
 export PHOENIX_TELEMETRY_ENABLED=false
 export PHOENIX_ALLOW_EXTERNAL_RESOURCES=false
+PHOENIX_URL="http://$PHOENIX_HOST:$PHOENIX_PORT"
 
 cmd_up() {
   cmd_install >/dev/null
   mkdir -p "$RUN_DIR" "$PHOENIX_WORKING_DIR"
-  local url="http://$PHOENIX_HOST:$PHOENIX_PORT"
   start_service phoenix "$(phoenix_bin)" serve
   # Its first start creates the database: up to a minute on two busy cores.
-  wait_healthy phoenix "$url/healthz" 240
-  log "UI and API at $url, OTLP/HTTP at $url/v1/traces (e.g. npx moa-otel demo --otlp $url)"
+  wait_healthy phoenix "$PHOENIX_URL/healthz" 240
+  log "UI and API at $PHOENIX_URL, OTLP/HTTP at $PHOENIX_URL/v1/traces (e.g. npx moa-otel demo --otlp $PHOENIX_URL)"
 }
 
 cmd_down() { stop_service phoenix; }
 
 cmd_status() {
   local status=0
-  service_status phoenix "http://$PHOENIX_HOST:$PHOENIX_PORT/healthz" || status=1
-  if [[ -x "$(phoenix_bin)" ]]; then echo "binary: $(phoenix_bin)"; else echo "binary missing: $(phoenix_bin) (run: scripts/phoenix.sh install)"; fi
+  service_status phoenix "$PHOENIX_URL/healthz" || status=1
+  binary_status "$(phoenix_bin)" "scripts/phoenix.sh install"
   return "$status"
 }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  paths) cmd_paths ;;
-  up) cmd_up ;;
-  down) cmd_down ;;
-  status) cmd_status ;;
-  *)
-    echo "usage: $0 install|paths|up|down|status" >&2
-    exit 2
-    ;;
-esac
+dispatch "install paths up down status" "$@"

@@ -15,12 +15,13 @@
 # root), never inside the repository, and reused while their inputs are unchanged.
 set -euo pipefail
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CACHE_ROOT="${MOA_OTEL_CACHE:-$HOME/.cache/moa-otel}"
+LOG_PREFIX=stack
+# shellcheck source=scripts/lib/services.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/services.sh"
+
 BIN_DIR="$CACHE_ROOT/bin"
 BUILD_DIR="$CACHE_ROOT/build"
 TOOLS_DIR="$CACHE_ROOT/tools"
-RUN_DIR="$CACHE_ROOT/run"
 
 COLLECTOR_RELEASE="v0.161.0"
 JAEGER_MODULE_VERSION="v1.76.0" # same code as Jaeger v2.13.0; v2 tags are not `go install`able
@@ -38,10 +39,6 @@ export GOMODCACHE="${GOMODCACHE:-$(go env GOMODCACHE 2>/dev/null || echo "$HOME/
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 # The generated modules live outside any VCS checkout; don't let Go look for one.
 case " ${GOFLAGS:-} " in *" -buildvcs="*) ;; *) export GOFLAGS="${GOFLAGS:-} -buildvcs=false" ;; esac
-
-LOG_PREFIX=stack
-# shellcheck source=scripts/lib/services.sh
-source "$REPO_ROOT/scripts/lib/services.sh"
 
 manifest_key() {
   # A changed manifest (or Go version) must produce a new binary, not reuse a stale one.
@@ -121,9 +118,7 @@ EOF
 cmd_build() {
   require_go
   mkdir -p "$BIN_DIR" "$BUILD_DIR" "$TOOLS_DIR" "$GOCACHE"
-  # Two builds at once (a test run and a person) would race on the same folders.
-  exec 9>"$CACHE_ROOT/build.lock"
-  flock 9
+  lock_cache build
   local total
   total="$(now_s)"
   build_collector
@@ -154,14 +149,16 @@ export METRICS_FILE_PATH="${METRICS_FILE_PATH:-$RUN_DIR/data/metrics.jsonl}"
 # TRACES_EXPORTERS names otlp_http/phoenix (see collector/otelcol.yaml).
 export PHOENIX_ENDPOINT="${PHOENIX_ENDPOINT:-http://127.0.0.1:6006}"
 export COLLECTOR_METRICS_LEVEL="${COLLECTOR_METRICS_LEVEL:-none}"
+JAEGER_HEALTH_URL="http://$JAEGER_HOST:$JAEGER_HEALTH_PORT/status"
+COLLECTOR_HEALTH_URL="http://$OTLP_HOST:$HEALTH_CHECK_PORT/"
 
 cmd_up() {
   cmd_build >/dev/null
   mkdir -p "$RUN_DIR" "$(dirname "$SPAN_FILE_PATH")"
   start_service jaeger "$(jaeger_bin)" --config "$JAEGER_CONFIG"
-  wait_healthy jaeger "http://$JAEGER_HOST:$JAEGER_HEALTH_PORT/status"
+  wait_healthy jaeger "$JAEGER_HEALTH_URL"
   start_service collector "$(collector_bin)" --config "$COLLECTOR_CONFIG"
-  wait_healthy collector "http://$OTLP_HOST:$HEALTH_CHECK_PORT/"
+  wait_healthy collector "$COLLECTOR_HEALTH_URL"
   log "send OTLP/HTTP to http://$OTLP_HOST:$OTLP_HTTP_PORT (e.g. npx moa-otel demo --otlp http://$OTLP_HOST:$OTLP_HTTP_PORT)"
   log "Jaeger query API: http://$JAEGER_HOST:$JAEGER_QUERY_HTTP_PORT/api/v3/services (no UI assets in a source build)"
   log "collector file exporters: $SPAN_FILE_PATH, $METRICS_FILE_PATH"
@@ -175,22 +172,11 @@ cmd_down() {
 
 cmd_status() {
   local status=0
-  service_status collector "http://$OTLP_HOST:$HEALTH_CHECK_PORT/" || status=1
-  service_status jaeger "http://$JAEGER_HOST:$JAEGER_HEALTH_PORT/status" || status=1
-  for bin in "$(collector_bin)" "$(jaeger_bin)"; do
-    if [[ -x "$bin" ]]; then echo "binary: $bin"; else echo "binary missing: $bin (run: scripts/stack.sh build)"; fi
-  done
+  service_status collector "$COLLECTOR_HEALTH_URL" || status=1
+  service_status jaeger "$JAEGER_HEALTH_URL" || status=1
+  binary_status "$(collector_bin)" "scripts/stack.sh build"
+  binary_status "$(jaeger_bin)" "scripts/stack.sh build"
   return "$status"
 }
 
-case "${1:-}" in
-  build) cmd_build ;;
-  paths) cmd_paths ;;
-  up) cmd_up ;;
-  down) cmd_down ;;
-  status) cmd_status ;;
-  *)
-    echo "usage: $0 build|paths|up|down|status" >&2
-    exit 2
-    ;;
-esac
+dispatch "build paths up down status" "$@"

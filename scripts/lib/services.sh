@@ -1,12 +1,27 @@
-# Shared by scripts/stack.sh and scripts/phoenix.sh (sourced, not run): log
-# lines, timing, and background services with a pid file and a log under
-# RUN_DIR. The sourcing script sets LOG_PREFIX and RUN_DIR first.
+# Shared by scripts/stack.sh and scripts/phoenix.sh (sourced, not run): the
+# cache paths, log lines, timing, a lock on the cache, background services
+# with a pid file and a log under RUN_DIR, and the command dispatch. The
+# sourcing script sets LOG_PREFIX first.
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# Everything built, installed or run lives here, never inside the repository.
+CACHE_ROOT="${MOA_OTEL_CACHE:-$HOME/.cache/moa-otel}"
+RUN_DIR="$CACHE_ROOT/run"
 
 log() { printf '[%s] %s\n' "$LOG_PREFIX" "$*" >&2; }
 die() { printf '[%s] error: %s\n' "$LOG_PREFIX" "$*" >&2; exit 1; }
 
 now_s() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# lock_cache NAME: holds $CACHE_ROOT/NAME.lock until the script exits, so a
+# test run and a person building or installing at once wait for each other.
+# The lock is on descriptor 9, which start_service keeps from its services.
+lock_cache() {
+  mkdir -p "$CACHE_ROOT"
+  exec 9>"$CACHE_ROOT/$1.lock"
+  flock 9
+}
 
 is_running() { [[ -f "$RUN_DIR/$1.pid" ]] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
 
@@ -33,7 +48,9 @@ start_service() {
     log "$name: already running (pid $(cat "$RUN_DIR/$name.pid"))"
     return
   fi
-  nohup "$@" >"$RUN_DIR/$name.log" 2>&1 &
+  # 9>&-: `up` built or installed first under lock_cache; a service that
+  # inherited the descriptor would hold the lock for as long as it runs.
+  nohup "$@" >"$RUN_DIR/$name.log" 2>&1 9>&- &
   echo $! >"$RUN_DIR/$name.pid"
   log "$name: started (pid $!)"
 }
@@ -70,4 +87,23 @@ service_status() {
     echo "$name: running (pid $(cat "$RUN_DIR/$name.pid")), NOT healthy at $url"
     return 1
   fi
+}
+
+# binary_status PATH HINT: one line saying whether PATH is there, and how to make it.
+binary_status() {
+  if [[ -x "$1" ]]; then echo "binary: $1"; else echo "binary missing: $1 (run: $2)"; fi
+}
+
+# dispatch "VERB VERB..." "$@": runs cmd_VERB for $1 when it is one of the VERBs, else prints the usage.
+dispatch() {
+  local verbs="$1" verb
+  shift
+  for verb in $verbs; do
+    if [[ "${1:-}" == "$verb" ]]; then
+      "cmd_$verb"
+      return
+    fi
+  done
+  echo "usage: $0 ${verbs// /|}" >&2
+  exit 2
 }

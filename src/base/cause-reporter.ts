@@ -27,11 +27,6 @@ export class CauseReporter {
     this.emit(message(failures));
   }
 
-  /** Failures of `cause` since it last cleared. */
-  failures(cause: string): number {
-    return this.#failures.get(cause) ?? 0;
-  }
-
   /** Causes currently failing. */
   get failing(): string[] {
     return [...this.#failures.keys()];

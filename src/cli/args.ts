@@ -10,6 +10,7 @@ import { errorLine } from '../base/errors.js';
 import { CliError, type CliIo } from './command.js';
 import { resolveConfig } from '../config/load.js';
 import { resolveTraceDir, sanitizeSessionId, sessionFilePath } from '../config/paths.js';
+import { resolveOtlpProtocol, type OtlpProtocol } from '../export/otlp/protocol.js';
 import { describeFsError, TraceFileError } from '../offline/errors.js';
 import { listSessionFiles } from '../offline/session-files.js';
 import type { TraceTarget } from '../offline/target.js';
@@ -54,6 +55,15 @@ export function traceDirectory(dirOption: string | undefined, io: CliIo): string
     return resolveTraceDir(config.trace_dir, io.env, config.profile);
   } catch (err) {
     throw new CliError(`configuration: ${errorLine(err)}`);
+  }
+}
+
+/** The OTLP encoding the environment asks for; one that cannot be spoken (`grpc`) is a one-line error naming the variable. */
+export function otlpProtocolOption(io: CliIo): OtlpProtocol {
+  try {
+    return resolveOtlpProtocol(io.env);
+  } catch (err) {
+    throw new CliError(errorLine(err));
   }
 }
 

@@ -8,7 +8,7 @@
  */
 import type { ChatMessage } from '../trace/types.js';
 
-export const DEFAULT_TOOL_RESULT_BUDGET = 4000;
+const DEFAULT_TOOL_RESULT_BUDGET = 4000;
 
 export const ADVISOR_SYSTEM_PROMPT = [
   'You are an advisor to another AI model, the acting assistant, which is in a conversation with a user.',
@@ -98,7 +98,7 @@ export function cutMiddle(text: string, budget: number): string {
 }
 
 /** Message content as text: strings as they are, part arrays flattened, non-text parts as placeholders. */
-export function contentToText(content: unknown): string {
+function contentToText(content: unknown): string {
   if (content == null) return '';
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return JSON.stringify(content) ?? '';

@@ -69,6 +69,13 @@ export async function callAggregator(request: AggregatorRequest): Promise<Aggreg
   };
   // Metered whether or not the turn records: the caller's `moa` field reports it.
   const meter = (rawUsage: unknown) => meterCall(provider, slot.model, rawUsage);
+  // The span and the caller get the same masked error: the original itself when it could be masked
+  // in place, else a masked copy (never the original, which still holds the key).
+  const failed = (error: unknown): unknown => {
+    const masked = provider.scrub(error);
+    agg.fail(masked);
+    return masked;
+  };
   const callOptions = request.callOptions ?? {};
 
   if (params.stream === true) {
@@ -83,8 +90,7 @@ export async function callAggregator(request: AggregatorRequest): Promise<Aggreg
         callOptions,
       ).withResponse()));
     } catch (err) {
-      agg.fail(provider.scrub(err));
-      throw err;
+      throw failed(err);
     }
     let metering: CallMetering = { usage: null, cost: { usd: null, status: 'unknown', source: null } };
     const complete = request.completeFinalChunk;
@@ -98,7 +104,7 @@ export async function callAggregator(request: AggregatorRequest): Promise<Aggreg
         if (abort) agg.fail(provider.scrub(abortReason(abort)), { ...streamEnd(assembler), ...metering });
         else agg.end({ ...streamEnd(assembler), ...metering });
       },
-      fail: (error) => agg.fail(provider.scrub(error)),
+      fail: failed,
       hideChunk: (chunk) => !callerWantsUsage && (chunk.choices?.length ?? 0) === 0 && chunk.usage != null,
       abortSource: () => source.controller.abort(),
       ...(complete ? { completeFinal: (chunk: ChatCompletionChunk) => complete(chunk, metering) } : {}),
@@ -125,8 +131,7 @@ export async function callAggregator(request: AggregatorRequest): Promise<Aggreg
     });
     return { data: response, requestId, metering };
   } catch (err) {
-    agg.fail(provider.scrub(err));
-    throw err;
+    throw failed(err);
   }
 }
 

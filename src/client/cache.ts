@@ -39,7 +39,7 @@ export function parseFanout(fanout: FanoutMode | string): ParsedFanout {
  * Messages up to and including the last `user` message (tool results are not
  * user messages); `messages` itself when nothing comes after it.
  */
-export function upToLastUserMessage(messages: readonly ChatMessage[]): readonly ChatMessage[] {
+function upToLastUserMessage(messages: readonly ChatMessage[]): readonly ChatMessage[] {
   for (let i = messages.length - 1; i >= 0; i--) {
     if (messages[i]?.role === 'user') return i === messages.length - 1 ? messages : messages.slice(0, i + 1);
   }

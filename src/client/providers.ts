@@ -39,8 +39,9 @@ export interface ResolvedProvider {
   client: OpenAI;
   /**
    * Masks every configured API key (of every provider: a gateway may echo
-   * another one) in a provider error, in place: the caller's rethrown error,
-   * spans and records all get the masked one. See `KnownSecrets.error`.
+   * another one) in a provider error and returns the masked error: the same
+   * object, masked in place, unless it refused changes (then a masked copy).
+   * Callers record and throw what it returns. See `KnownSecrets.error`.
    */
   scrub(error: unknown): unknown;
 }

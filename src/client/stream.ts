@@ -59,8 +59,8 @@ export interface TeeHooks {
   firstChunk(): void;
   /** Called once when the stream completed normally or was abandoned, with what was captured. */
   finish(assembler: StreamAssembler): void;
-  /** Called once when the source stream failed. */
-  fail(error: unknown): void;
+  /** Called once when the source stream failed; returns what the caller is thrown in its place (the error, masked). */
+  fail(error: unknown): unknown;
   /** Drop chunks we asked for on our own account (the usage-only chunk), so the caller sees its own stream. */
   hideChunk?(chunk: ChatCompletionChunk): boolean;
   /** Release the upstream request when the caller walks away. */
@@ -114,11 +114,12 @@ export async function* teeChunks(source: AsyncIterable<ChatCompletionChunk>, hoo
   } catch (err) {
     // Only the source or the caller's `throw()` gets here: the hooks are guarded.
     settled = true;
-    safely(() => hooks.fail(err));
+    let thrown = err;
+    safely(() => { thrown = hooks.fail(err); });
     // What the provider sent before it failed still reaches the caller, then the error.
     const last = release();
     if (last) yield last;
-    throw err;
+    throw thrown;
   } finally {
     if (!settled) {
       // The caller stopped iterating: end the span with what was captured so far.

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { firstLine } from '../base/errors.js';
 import { MoaConfigError } from './errors.js';
 import { otlpTracesUrl } from './otlp-url.js';
 import { resolveHome, type Env } from './paths.js';
@@ -365,7 +366,4 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 function stripUndefined(v: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined));
-}
-function firstLine(s: string): string {
-  return s.split('\n')[0] ?? s;
 }

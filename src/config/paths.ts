@@ -51,7 +51,7 @@ export function expandPath(input: string, env: Env = process.env): string {
  * The current user's home: `HOME`, else the password database. Neither is a
  * configuration error with one line, not the `SystemError` Node.js throws.
  */
-export function currentUserHome(): string {
+function currentUserHome(): string {
   try {
     return homedir();
   } catch {

@@ -65,6 +65,7 @@ function optionalNumber<T extends z.ZodType<number>>(schema: T) {
 }
 const temperatureSchema = optionalNumber(z.number({ error: 'expected a temperature from 0 to 2' }).min(0).max(2));
 const positiveSeconds = optionalNumber(z.number({ error: 'expected a positive number of seconds' }).positive('expected a positive number of seconds'));
+const optionalPositiveInt = optionalNumber(z.number().int('expected a positive integer').positive('expected a positive integer'));
 
 /** Every header must be sendable: a valid name, no CR/LF in the value. */
 function checkHeaders(headers: Record<string, string>, ctx: z.RefinementCtx): void {
@@ -154,9 +155,9 @@ export const presetSchema = z.strictObject({
   /** Seconds each reference may take (the original's unit); unset: `reference_timeout_ms`. */
   reference_timeout: positiveSeconds,
   /** `max_tokens` of each reference call (the aggregator is never capped). */
-  reference_max_tokens: optionalNumber(z.number().int('expected a positive integer').positive('expected a positive integer')),
+  reference_max_tokens: optionalPositiveInt,
   /** Characters of one tool result the references see; unset: `tool_result_budget`. */
-  reference_tool_result_budget: optionalNumber(z.number().int('expected a positive integer').positive('expected a positive integer')),
+  reference_tool_result_budget: optionalPositiveInt,
 });
 
 export const providerSchema = z.strictObject({

@@ -10,7 +10,7 @@
  * estimated from per-string costs, then verified by serializing, and
  * tightened when escaping made the estimate optimistic.
  */
-import { cutText, truncationMarker } from './truncation.js';
+import { cutText, keptChars, truncationMarker } from './truncation.js';
 
 /** Strings this short are structure, not content: never cut. */
 export const KEEP_STRINGS_UP_TO = 64;
@@ -44,7 +44,7 @@ export function fitJson(values: readonly unknown[], maxBytes: number): FittedJso
     let truncatedChars = 0;
     const cut = (text: string): string => {
       const result = cutString(text, cap);
-      if (result !== text) truncatedChars += text.length - keptLength(text, cap);
+      if (result !== text) truncatedChars += text.length - keptChars(text, cap);
       return result;
     };
     const texts = values.map((value) => JSON.stringify(mapStrings(value, cut)) ?? 'null');
@@ -60,12 +60,6 @@ export function fitJson(values: readonly unknown[], maxBytes: number): FittedJso
 /** Cuts `text` to `cap` characters plus a marker, when it is long enough to be content. */
 function cutString(text: string, cap: number): string {
   return text.length <= KEEP_STRINGS_UP_TO ? text : cutText(text, cap);
-}
-
-/** How many leading characters of a string `cutText` keeps at this cap (one less where a surrogate pair would split). */
-function keptLength(text: string, cap: number): number {
-  const last = text.charCodeAt(cap - 1);
-  return cap > 0 && last >= 0xd800 && last <= 0xdbff ? cap - 1 : cap;
 }
 
 interface StringCost {

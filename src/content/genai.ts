@@ -236,7 +236,7 @@ export function latestUserText(messages: readonly unknown[]): string | undefined
 }
 
 /** OpenAI's finish reasons in the GenAI schema's words (`tool_calls` → `tool_call`); others pass as they are. */
-export function genAiFinishReason(reason: string): string {
+function genAiFinishReason(reason: string): string {
   return reason === 'tool_calls' || reason === 'function_call' ? 'tool_call' : reason;
 }
 

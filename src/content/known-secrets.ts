@@ -10,7 +10,7 @@
 import { REDACTED } from './redact.js';
 
 /** Shorter values are not masked: they would mangle ordinary words and are no real credential. */
-export const MIN_SECRET_LENGTH = 8;
+const MIN_SECRET_LENGTH = 8;
 
 const MAX_DEPTH = 16;
 

@@ -41,8 +41,9 @@ export class Redactor {
 
   /**
    * A policy from a list of patterns: built-in patterns (the same RegExp
-   * objects as `BUILTIN_SECRET_PATTERNS`) keep their behaviour, any other is
-   * masked whole. For callers that hold a pattern list rather than a setting.
+   * objects as `BUILTIN_PATTERNS` and `EMAIL_PATTERN` hold) keep their
+   * behaviour, any other is masked whole. For the tests and the bench, which
+   * measure one pattern at a time.
    */
   static fromPatterns(patterns: readonly RegExp[]): Redactor {
     if (patterns.length === 0) return Redactor.OFF;
@@ -195,25 +196,4 @@ function readProperty(object: object, key: string): unknown {
   } catch (err) {
     return `[getter failed: ${err instanceof Error ? err.message : String(err)}]`;
   }
-}
-
-// ---------------------------------------------------------------------------
-// Pattern-list API, kept for callers that predate `Redactor`. Each builds a
-// `Redactor` from the list; new code should hold a `Redactor` instead.
-
-/** The built-in patterns (e-mail addresses last), as used by `redact: true`. */
-export const BUILTIN_SECRET_PATTERNS: readonly RegExp[] = [...BUILTIN_PATTERNS, EMAIL_PATTERN].map((p) => p.regex);
-
-/** The patterns in force for a setting: none, the built-ins, or the built-ins plus the user's. */
-export function redactionPatterns(setting: RedactSetting): readonly RegExp[] {
-  return Redactor.from(setting).patterns;
-}
-
-export function redactText(text: string, patterns: readonly RegExp[]): string {
-  return Redactor.fromPatterns(patterns).text(text);
-}
-
-/** A JSON.stringify replacer that masks every string value and object key, or undefined when nothing is to be masked. */
-export function redactingReplacer(patterns: readonly RegExp[]): JsonReplacer | undefined {
-  return Redactor.fromPatterns(patterns).replacer;
 }

@@ -10,19 +10,24 @@ export function truncationMarker(removedChars: number): string {
   return `…[moa-otel: truncated ${removedChars} chars]`;
 }
 
+/** How many leading UTF-16 units `cutText` keeps of `text`: at most `maxChars`, one less where a surrogate pair would split. */
+export function keptChars(text: string, maxChars: number): number {
+  if (text.length <= maxChars) return text.length;
+  const end = Math.max(0, maxChars);
+  const code = text.charCodeAt(end - 1);
+  return end > 0 && code >= 0xd800 && code <= 0xdbff ? end - 1 : end;
+}
+
 /** `text` cut to at most `maxChars` UTF-16 units plus the marker; a surrogate pair is never split. */
 export function cutText(text: string, maxChars: number): string {
-  if (text.length <= maxChars) return text;
-  let end = Math.max(0, maxChars);
-  const code = text.charCodeAt(end - 1);
-  if (end > 0 && code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return text.slice(0, end) + truncationMarker(text.length - end);
+  const end = keptChars(text, maxChars);
+  return end === text.length ? text : text.slice(0, end) + truncationMarker(text.length - end);
 }
 
 const encoder = new TextEncoder();
 
 /** `text` cut to its longest prefix of at most `maxBytes` UTF-8 bytes plus the marker; characters are never split. */
-export function cutTextToBytes(text: string, maxBytes: number): string {
+function cutTextToBytes(text: string, maxBytes: number): string {
   // A UTF-16 unit is at most 3 UTF-8 bytes: short texts need no measuring.
   if (text.length * 3 <= maxBytes) return text;
   const { read } = encoder.encodeInto(text, new Uint8Array(maxBytes));

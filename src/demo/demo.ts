@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { otlpTracesUrl } from '../config/otlp-url.js';
 import { sessionFilePath } from '../config/paths.js';
+import { latestUserText } from '../content/genai.js';
 import type { TurnRecord } from '../record/schema.js';
 import { TraceFileError } from '../offline/errors.js';
 import { readTurnRecords } from '../offline/reader.js';
@@ -42,7 +43,7 @@ export interface DemoResult {
   invalidLines: number;
 }
 
-export const DEMO_QUESTIONS = [
+const DEMO_QUESTIONS = [
   'What is the weather in Paris today, and should I cycle or take the metro?',
   'Thanks! Anything I should pack for the evening?',
 ] as const;
@@ -149,18 +150,9 @@ const WEATHER_TOOL = {
   },
 };
 
-/** The last user question a request carries (the advisory view or the caller's conversation). */
-function lastUserText(request: RecordedRequest, skipLast: boolean): string {
-  const msgs = skipLast ? request.messages.slice(0, -1) : request.messages;
-  for (let i = msgs.length - 1; i >= 0; i--) {
-    const m = msgs[i];
-    if (m?.role === 'user' && typeof m.content === 'string') return m.content;
-  }
-  return '';
-}
-
-function isFirstQuestion(text: string): boolean {
-  return text.includes('weather in Paris');
+/** Whether the messages' last user question is the first demo question. */
+function isFirstQuestion(messages: readonly unknown[]): boolean {
+  return latestUserText(messages)?.includes('weather in Paris') === true;
 }
 
 function demoModels(): Record<string, ScriptedModel> {
@@ -168,7 +160,7 @@ function demoModels(): Record<string, ScriptedModel> {
     'gpt-4o-mini': {
       usage: 'chat_completions',
       tokens: { cached: 64 },
-      reply: (req) => isFirstQuestion(lastUserText(req, false))
+      reply: (req) => isFirstQuestion(req.messages)
         ? 'Check the live forecast with the weather tool before recommending anything; rain changes the cycling answer.'
         : 'Suggest a compact umbrella and a warm layer: evenings in Paris cool down quickly after rain.',
     },
@@ -176,7 +168,7 @@ function demoModels(): Record<string, ScriptedModel> {
       usage: 'chat_completions',
       tokens: { reasoning: 48 },
       costUsd: 0.00042,
-      reply: (req) => isFirstQuestion(lastUserText(req, false))
+      reply: (req) => isFirstQuestion(req.messages)
         ? 'If rain is expected, recommend the metro (line 1 crosses the centre); otherwise cycling with Vélib is faster for short trips.'
         : 'Mention comfortable shoes and a portable charger; keep the answer to two or three items.',
     },
@@ -186,12 +178,12 @@ function demoModels(): Record<string, ScriptedModel> {
       chunkSize: 16,
       reply: (req) => {
         // The last message is our guidance block; the question comes before it.
-        const question = lastUserText(req, true);
+        const firstQuestion = isFirstQuestion(req.messages.slice(0, -1));
         const sawWeather = req.messages.some((m) => m.role === 'tool');
-        if (isFirstQuestion(question) && !toolAnsweredSinceQuestion(req)) {
+        if (firstQuestion && !toolAnsweredSinceQuestion(req)) {
           return { toolCalls: [{ name: 'get_weather', arguments: JSON.stringify({ city: 'Paris' }) }] };
         }
-        if (isFirstQuestion(question)) {
+        if (firstQuestion) {
           return { content: 'Light rain until about 15:00 (14 °C), clearing later. Take the metro this morning; after 15:00 cycling is a good option.' };
         }
         return { content: sawWeather

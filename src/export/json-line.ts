@@ -65,17 +65,6 @@ export function encodeLine(record: unknown, slots?: RawSlots, limits: LineLimits
   return whole ?? encodeCut(record, texts, maxBytes);
 }
 
-/** The line as one string (a cut record when the whole one would not fit one string). */
-export function serializeLine(record: unknown, slots?: RawSlots): string {
-  const skeleton = stringifyOrUndefined(record);
-  if (skeleton !== undefined) {
-    const pieces = splice(skeleton, slots?.texts ?? []);
-    if (totalLength(pieces) * MAX_BYTES_PER_CHAR <= DEFAULT_MAX_LINE_BYTES) return pieces.join('');
-  }
-  const line = encodeLine(record, slots);
-  return Buffer.concat(line.chunks, line.byteLength).toString('utf8');
-}
-
 /** The record's JSON, or undefined when it is too long for one string (then it is cut). */
 function stringifyOrUndefined(record: unknown): string | undefined {
   try {

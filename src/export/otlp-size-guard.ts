@@ -17,18 +17,16 @@
  *    content event, error texts: `trace/span-content.ts`).
  *
  * Spans are never mutated (every processor sees the same objects): changed
- * spans are exported as copies. `OtlpHttpTraceExporter` applies the guard
- * itself; `SizeBoundedSpanExporter` puts it in front of any other exporter.
+ * spans are exported as copies. `OtlpHttpTraceExporter` plans every export
+ * call with it.
  */
-import { diag } from '@opentelemetry/api';
-import { CauseReporter } from '../base/cause-reporter.js';
+import type { CauseReporter } from '../base/cause-reporter.js';
 import { errorText } from '../base/errors.js';
-import { EXPORT_FAILED, EXPORT_SUCCESS, type ExportResultLike, type FinishedSpan, type SpanExporterLike } from '../trace/span-data.js';
+import type { FinishedSpan } from '../trace/span-data.js';
 import { ContentPolicy } from '../trace/content-policy.js';
 import { spanThroughPolicy } from '../trace/span-content.js';
 import { shrinkContent, type MeasuredSpan } from './otlp/content-shrink.js';
-import { otlpEncoding, type OtlpEncoding } from './otlp/encoding.js';
-import { DEFAULT_OTLP_PROTOCOL, type OtlpProtocol } from './otlp/protocol.js';
+import type { OtlpEncoding } from './otlp/encoding.js';
 
 export { truncationMarker } from '../content/truncation.js';
 
@@ -40,11 +38,6 @@ export interface ExportPlanOptions {
   encoding: OtlpEncoding;
   /** Where oversized spans and guard failures are reported, once per cause. */
   reporter: CauseReporter;
-}
-
-/** Size of the request body `protocol` would send for these spans. */
-export function encodedRequestBytes(spans: readonly FinishedSpan[], protocol: OtlpProtocol = DEFAULT_OTLP_PROTOCOL): number {
-  return otlpEncoding(protocol).encodedBytes(spans);
 }
 
 export function checkedMaxExportBytes(value: number): number {
@@ -105,60 +98,4 @@ const NO_CONTENT = new ContentPolicy({ capture: 'NO_CONTENT' });
 
 function withoutContent(span: FinishedSpan): FinishedSpan {
   return spanThroughPolicy(span, NO_CONTENT);
-}
-
-export interface SizeBoundedSpanExporterOptions {
-  maxExportBytes: number;
-  captureContent: boolean;
-  /**
-   * The encoding the wrapped exporter sends. Default http/json: what
-   * `@opentelemetry/exporter-trace-otlp-http`, the exporter this class has
-   * wrapped so far, sends (name http/protobuf for `exporter-trace-otlp-proto`).
-   */
-  protocol?: OtlpProtocol;
-  /** Where problems are reported (default: the OpenTelemetry diag logger, as warnings). */
-  log?: (message: string) => void;
-}
-
-/** The guard in front of another exporter: each planned request becomes one `export` call, in order. */
-export class SizeBoundedSpanExporter implements SpanExporterLike {
-  private readonly options: ExportPlanOptions;
-
-  constructor(private readonly inner: SpanExporterLike, options: SizeBoundedSpanExporterOptions) {
-    this.options = {
-      maxExportBytes: checkedMaxExportBytes(options.maxExportBytes),
-      captureContent: options.captureContent,
-      encoding: otlpEncoding(options.protocol ?? 'http/json'),
-      reporter: new CauseReporter(options.log ?? ((message) => diag.warn(message))),
-    };
-  }
-
-  export(spans: FinishedSpan[], resultCallback: (result: ExportResultLike) => void): void {
-    void this.exportInOrder(planExportRequests(spans, this.options)).then(resultCallback);
-  }
-
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush ? this.inner.forceFlush() : Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
-
-  /** Sends chunks one after another; the batch fails if any chunk failed, but every chunk is tried. */
-  private async exportInOrder(chunks: FinishedSpan[][]): Promise<ExportResultLike> {
-    let failure: ExportResultLike | undefined;
-    for (const chunk of chunks) {
-      if (chunk.length === 0) continue;
-      const result = await new Promise<ExportResultLike>((resolve) => {
-        try {
-          this.inner.export(chunk, resolve);
-        } catch (error) {
-          resolve({ code: EXPORT_FAILED, error: error instanceof Error ? error : new Error(errorText(error)) });
-        }
-      });
-      if (result.code !== EXPORT_SUCCESS && failure === undefined) failure = result;
-    }
-    return failure ?? { code: EXPORT_SUCCESS };
-  }
 }

@@ -44,7 +44,7 @@ export class UnsafeTraceTargetError extends Error {
 
 export interface OpenedTraceFile {
   fd: number;
-  /** fstat of the descriptor, taken after any permission change. */
+  /** fstat of the descriptor (its mode as found: a permission change moves no other field). */
   stats: Stats;
   /** Group/other permission bits were removed. */
   tightened: boolean;
@@ -101,7 +101,7 @@ export function openTraceFileForAppend(filePath: string, uid = currentUid()): Op
     refuseUnlessOurs(filePath, stats, uid);
     const tightened = tighten(fd, stats, FILE_MODE, (mode) =>
       new UnsafeTraceTargetError('not-private', filePath, `it is readable by other users (mode ${octal(mode)}) and could not be made private`));
-    return { fd, stats: tightened ? fstatSync(fd) : stats, tightened };
+    return { fd, stats, tightened };
   } catch (err) {
     closeQuietly(fd);
     throw err;

@@ -11,7 +11,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 
 /** Shorter tokens are refused: they could be guessed from the network. */
-export const MIN_TOKEN_LENGTH = 16;
+const MIN_TOKEN_LENGTH = 16;
 
 /** `localhost`, 127.0.0.0/8 and ::1 (also IPv4-mapped). */
 export function isLoopbackHost(host: string): boolean {

@@ -6,4 +6,3 @@ export {
 export { conversationSessionId, requestSession, SESSION_HEADER, type RequestSession, type SessionSource } from './session-id.js';
 export { GatewayError, type OpenAiErrorBody } from './openai-error.js';
 export { PRESET_MODEL_PREFIX, presetProblems, type PresetProblem } from './models.js';
-export { tracedClientOptions } from './tracing.js';

@@ -12,7 +12,7 @@ export class RequestAbandonedError extends Error {
   override readonly name = 'RequestAbandonedError';
 }
 
-export function tooLarge(limitBytes: number): GatewayError {
+function tooLarge(limitBytes: number): GatewayError {
   return new GatewayError(413, `the request body is larger than this gateway's limit of ${limitBytes} bytes`, {
     code: 'request_too_large',
     // The rest of the body is never read: the connection cannot carry another request.

@@ -283,10 +283,10 @@ function allowMethods(req: IncomingMessage, ...methods: string[]): void {
   });
 }
 
-/** Tells the caller which session its turn was recorded under (when the id fits in a header). */
 /** Request header choosing what `usage` reports: `turn` (all calls) or `aggregator` (the default). */
-export const USAGE_HEADER = 'x-moa-usage';
+const USAGE_HEADER = 'x-moa-usage';
 
+/** Tells the caller which session its turn was recorded under (when the id fits in a header). */
 function sessionHeaders(sessionId: string): OutgoingHttpHeaders {
   return /^[\x20-\x7e]{1,1024}$/.test(sessionId) ? { [SESSION_HEADER]: sessionId } : {};
 }

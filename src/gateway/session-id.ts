@@ -13,8 +13,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { SESSION_HEADER } from '../client/request-options.js';
 
-export const SESSION_HEADER = 'x-moa-session-id';
+// The header the MoA client itself reads a session from: one name for both doors.
+export { SESSION_HEADER };
 
 export type SessionSource = 'header' | 'metadata' | 'user' | 'conversation';
 

@@ -48,9 +48,10 @@ export function formatBytes(bytes: number): string {
 // a bidirectional control that reorders what follows it on the line (LRM/RLM,
 // ALM, the embeddings and overrides U+202A–U+202E, the isolates
 // U+2066–U+2069). All of them are shown as \uXXXX escapes instead.
-const UNSAFE_IN_A_LINE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+const UNSAFE_BUT_TAB_AND_NEWLINE = '\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\u2028\\u2029';
+const UNSAFE_IN_A_LINE = new RegExp(`[\\t\\n${UNSAFE_BUT_TAB_AND_NEWLINE}]`, 'g');
 // Multi-line text keeps its newlines and tabs (the caller indents each line).
-const UNSAFE_IN_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+const UNSAFE_IN_LINES = new RegExp(`[${UNSAFE_BUT_TAB_AND_NEWLINE}]`, 'g');
 
 function escapeCodeUnit(ch: string): string {
   return `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;

@@ -13,7 +13,7 @@ export { matchesSession, type TraceTarget } from './target.js';
 export { summarizeTurn, type TurnSummary, type CallSummary } from './summary.js';
 export { collectStats } from './collect-stats.js';
 export { StatsAccumulator, STATS_GROUPS, type StatsGroup, type StatsRow } from './stats.js';
-export { DecimalSum, parseDecimal, formatDecimal, type ScaledDecimal } from './decimal.js';
+export { DecimalSum, parseDecimal, formatDecimal, type ScaledDecimal } from '../record/decimal.js';
 export { checkRecord } from './checks.js';
 export { renderTurnTree, type TurnTreeOptions } from './tree.js';
 export { replayRecord, type ReplayContext } from './replay.js';

@@ -214,6 +214,13 @@ function gluedRecord(text: string): { at: number; record: TurnRecord } | undefin
   return undefined;
 }
 
+/** The record a line holds as the reader reads it (one glued behind a torn fragment included), or null. */
+export function recordOfLine(text: string): TurnRecord | null {
+  const result = parseRecordLine(text);
+  if (result.ok) return result.record;
+  return result.kind === 'json' ? gluedRecord(text)?.record ?? null : null;
+}
+
 export type LineParseResult =
   | { ok: true; record: TurnRecord }
   | { ok: false; kind: 'json' | 'schema' | 'too_deep'; message: string };

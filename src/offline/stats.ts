@@ -5,7 +5,7 @@
 import type { ReferenceRecord, TurnRecord } from '../record/schema.js';
 import { addUsage, usageOfRecord, ZERO_USAGE } from '../record/usage.js';
 import type { Usage } from '../record/usage.js';
-import { DecimalSum, parseDecimal, type ScaledDecimal } from './decimal.js';
+import { DecimalSum, parseDecimal, type ScaledDecimal } from '../record/decimal.js';
 import { isFailedCall } from './summary.js';
 
 /** The few facts of a call that stats needs (cheaper than a full CallSummary). */

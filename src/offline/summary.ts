@@ -7,7 +7,7 @@
 import { FAILED_OUTPUT_PREFIX, type AggregatorRecord, type ReferenceRecord, type TurnRecord } from '../record/schema.js';
 import { addUsage, usageOfRecord, ZERO_USAGE } from '../record/usage.js';
 import type { Usage } from '../record/usage.js';
-import { DecimalSum, formatDecimal, parseDecimal, type ScaledDecimal } from './decimal.js';
+import { DecimalSum, formatDecimal, parseDecimal, type ScaledDecimal } from '../record/decimal.js';
 
 interface CallSummaryFacts {
   label: string;

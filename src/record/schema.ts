@@ -9,13 +9,13 @@
 import { z } from 'zod';
 
 /** A decimal cost: a JSON number from us, a decimal string from the original. */
-export const costValueSchema = z.union([
+const costValueSchema = z.union([
   z.number(),
   z.string().regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/, 'a decimal number or decimal string'),
   z.null(),
 ]);
 
-export const recordUsageSchema = z.looseObject({
+const recordUsageSchema = z.looseObject({
   /** UNCACHED input tokens. */
   input_tokens: z.number().nullable().optional(),
   output_tokens: z.number().nullable().optional(),

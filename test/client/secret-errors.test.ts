@@ -6,7 +6,7 @@
  */
 import { inspect } from 'node:util';
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RecordedRequest, ScriptedServer } from '../../src/testing/scripted-server.js';
 import { KnownSecrets } from '../../src/content/known-secrets.js';
 import { byRole, DEFAULT_MODELS, inMemoryTracing, scriptedServer, testClient, type TestTracing } from './helpers.js';
@@ -14,6 +14,7 @@ import { byRole, DEFAULT_MODELS, inMemoryTracing, scriptedServer, testClient, ty
 let server: ScriptedServer | undefined;
 let tracing: TestTracing | undefined;
 afterEach(async () => {
+  vi.unstubAllGlobals();
   await server?.close();
   await tracing?.shutdown();
   server = undefined;
@@ -59,6 +60,45 @@ describe('errors the MoA client throws', () => {
       const spans = JSON.stringify(t.spans().map((s) => ({ a: s.attributes, st: s.status, ev: s.events })));
       expect(spans).not.toContain(LOCAL_KEY);
       expect(spans).not.toContain(SPARE_KEY);
+    });
+  }
+
+  /**
+   * An HTTP layer in front of `fetch` (an interceptor, a proxy agent) whose
+   * errors are frozen and quote the request's Authorization header: the key
+   * cannot be masked in place, so the caller must get the masked copy, never
+   * the original. `mode` says where it fails: before any answer, or after the
+   * stream's first chunk.
+   */
+  function frozenFetchFailure(mode: 'request' | 'mid-stream') {
+    vi.stubGlobal('fetch', async (_url: unknown, init?: RequestInit) => {
+      const failure = Object.freeze(new TypeError(`socket closed for ${new Headers(init?.headers).get('authorization') ?? '?'}`));
+      if (mode === 'request') throw failure;
+      const first = `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'aggregator', choices: [{ index: 0, delta: { content: 'Hel' }, finish_reason: null }] })}\n\n`;
+      let pulls = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (pulls++ === 0) controller.enqueue(new TextEncoder().encode(first));
+          else controller.error(failure);
+        },
+      });
+      return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } });
+    });
+  }
+
+  for (const [mode, stream] of [['request', false], ['request', true], ['mid-stream', true]] as const) {
+    it(`carry no configured key when the failure cannot be masked in place (${mode}${stream ? ', stream' : ''})`, async () => {
+      const { client } = await clientFailingWith();
+      frozenFetchFailure(mode);
+      const received: unknown[] = [];
+      const error = await (async () => {
+        const result = await client.chat.completions.create({ model: 'moa', messages, stream });
+        if (stream) for await (const chunk of result as AsyncIterable<unknown>) received.push(chunk);
+      })().then(() => undefined, (err: unknown) => err);
+      expect(error).toBeDefined();
+      expect(received).toHaveLength(mode === 'mid-stream' ? 1 : 0);
+      const shown = everythingShown(error);
+      expect(shown).not.toContain(LOCAL_KEY);
     });
   }
 

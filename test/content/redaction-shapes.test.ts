@@ -1,19 +1,19 @@
 /**
- * What `redact: true` masks, shape by shape, through the pattern-list API the
- * instrumentation uses today (`redactionPatterns`, `redactText`,
- * `redactingReplacer`); README's "Redaction" section lists the same shapes.
+ * What `redact: true` masks, shape by shape, through the `Redactor` the
+ * instrumentation builds from that setting (its text and its JSON replacer);
+ * README's "Redaction" section lists the same shapes.
  * Each case also shows what must survive, so a pattern cannot pass by
  * masking everything.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { redactingReplacer, redactionPatterns, redactText } from '../../src/content/redact.js';
+import { Redactor } from '../../src/content/redact.js';
 import { BUILTIN_PATTERNS, EMAIL_PATTERN } from '../../src/content/secret-patterns.js';
 
-const patterns = redactionPatterns(true);
-const mask = (text: string) => redactText(text, patterns);
-const maskJson = (value: unknown) => JSON.stringify(value, redactingReplacer(patterns));
+const redactor = Redactor.from(true);
+const mask = (text: string) => redactor.text(text);
+const maskJson = (value: unknown) => JSON.stringify(value, redactor.replacer);
 
 const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 

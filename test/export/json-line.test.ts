@@ -5,22 +5,33 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { truncationMarker as contentMarker } from '../../src/content/truncation.js';
 import { AppendWriter } from '../../src/export/append-writer.js';
-import { DEFAULT_MAX_LINE_BYTES, encodeLine, RawSlots, serializeLine, type EncodedLine } from '../../src/export/json-line.js';
+import { DEFAULT_MAX_LINE_BYTES, encodeLine, RawSlots, type EncodedLine } from '../../src/export/json-line.js';
 import { truncationMarker as otlpMarker } from '../../src/export/otlp-size-guard.js';
 import { parseRecordLine } from '../../src/offline/reader.js';
 import { oursRecord } from '../offline/fixtures.js';
 
 type Call = { input_messages: Array<{ role: string; content: string }>; output: string | null };
 
-/** A record as the exporter builds it: each call's messages as pre-serialized JSON text in a slot. */
+/**
+ * A record as the exporter builds it: each call's messages as pre-serialized
+ * JSON text in a slot; `plain` is the same record with the messages in place.
+ */
 function recordWithMessages(contents: string[], output = 'Four, obviously.') {
   const slots = new RawSlots();
-  const record = oursRecord();
-  const references = record.references as Array<Record<string, unknown>>;
-  references[0] = { ...references[0], input_messages: slots.hold(JSON.stringify([{ role: 'system', content: 'You advise.' }, { role: 'user', content: contents[0] }])), output };
-  references[1] = { ...references[1], input_messages: slots.hold(JSON.stringify([{ role: 'user', content: contents[1] }])) };
-  record.aggregator = { ...(record.aggregator as object), input_messages: slots.hold(JSON.stringify([{ role: 'user', content: contents[2] }])) };
-  return { record, slots };
+  const messages = [
+    [{ role: 'system', content: 'You advise.' }, { role: 'user', content: contents[0] }],
+    [{ role: 'user', content: contents[1] }],
+    [{ role: 'user', content: contents[2] }],
+  ];
+  const build = (inputMessages: (i: number) => unknown) => {
+    const record = oursRecord();
+    const references = record.references as Array<Record<string, unknown>>;
+    references[0] = { ...references[0], input_messages: inputMessages(0), output };
+    references[1] = { ...references[1], input_messages: inputMessages(1) };
+    record.aggregator = { ...(record.aggregator as object), input_messages: inputMessages(2) };
+    return record;
+  };
+  return { record: build((i) => slots.hold(JSON.stringify(messages[i]))), slots, plain: build((i) => messages[i]) };
 }
 
 function text(line: EncodedLine): string {
@@ -32,12 +43,14 @@ function cutCounts(json: string): number[] {
 }
 
 describe('encodeLine: a record too big for one line is cut, never dropped', () => {
-  it('writes a record that fits whole, byte for byte what serializeLine gives', () => {
-    const { record, slots } = recordWithMessages(['a'.repeat(1000), 'b'.repeat(1000), 'c'.repeat(1000)]);
-    const line = encodeLine(record, slots, { maxLineBytes: 100_000 });
-    expect(line.truncatedChars).toBe(0);
-    expect(text(line)).toBe(serializeLine(record, slots));
-    expect(line.byteLength).toBe(Buffer.byteLength(text(line)));
+  it('writes a record that fits whole, byte for byte what JSON.stringify gives for it with its messages in place', () => {
+    for (const size of [1000, 2_000_000]) { // joined at once, and encoded piece by piece
+      const { record, slots, plain } = recordWithMessages(['a'.repeat(size), 'b'.repeat(size), 'c'.repeat(size)]);
+      const line = encodeLine(record, slots, { maxLineBytes: 100_000_000 });
+      expect(line.truncatedChars).toBe(0);
+      expect(text(line)).toBe(JSON.stringify(plain));
+      expect(line.byteLength).toBe(Buffer.byteLength(text(line)));
+    }
   });
 
   it('cuts the longest contents first, with the OTLP guard\'s marker, and keeps the record schema-valid', () => {

@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createMoaClient, type MoaPreset } from '../../src/client/client.js';
 import { createMoaGateway, type MoaGateway, type MoaGatewayOptions } from '../../src/gateway/server.js';
-import { tracedClientOptions } from '../../src/gateway/tracing.js';
 import { turnRecordSchema, type TurnRecord } from '../../src/record/schema.js';
 import { setupMoaTracing, type MoaTracing } from '../../src/setup/setup.js';
 import { startScriptedServer, type RecordedRequest, type ScriptedModel, type ScriptedReply, type ScriptedServer } from '../../src/testing/scripted-server.js';
@@ -82,7 +81,7 @@ export async function startGateway(options: HarnessOptions = {}): Promise<Gatewa
     { env: {}, ignoreConfigFile: true, registerGlobal: false },
   );
   const client = createMoaClient({
-    ...tracedClientOptions(tracing),
+    instrumentation: tracing.instrumentation,
     presets: { duo: DUO, solo: SOLO },
     providers: { local: { baseURL: upstream.baseURL, ...(providerApiKey ? { apiKey: providerApiKey } : {}) } },
     defaultPreset: 'duo',

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { conversationSessionId } from '../../src/gateway/session-id.js';
 import { createMoaGateway, GatewayListenError } from '../../src/gateway/server.js';
 import { createMoaClient } from '../../src/client/client.js';
+import type { MoaTurnReport, MoaUsageReport } from '../../src/client/turn-report.js';
 import {
   ADVICE_A, PLAIN_ANSWER, recordsMentioning, spanTreeOf, startGateway, TOOL_ANSWER, UPSTREAM_MODELS, WEATHER_ARGS,
   type GatewayHarness, type HarnessOptions,
@@ -74,17 +75,21 @@ describe('chat completions', () => {
   it("passes the turn's `moa` field through, and `x-moa-usage: turn` bills the whole turn in `usage`", async () => {
     const h = await start();
     const client = new OpenAI({ baseURL: h.url, apiKey: 'unused', maxRetries: 0 });
-    const plain = await client.chat.completions.create({ model: 'moa', messages: [{ role: 'user', content: 'What is the weather?' }] }) as unknown as {
-      usage: { prompt_tokens: number; completion_tokens: number };
-      moa: { totals: { inputTokens?: number; input_tokens?: number } } & Record<string, unknown>;
-    };
-    expect(plain.moa).toBeDefined();
+    type Answer = { usage: { prompt_tokens: number }; moa: MoaTurnReport };
+    const promptTokens = (usage: MoaUsageReport | null) => (usage ? usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens : 0);
+    const aggregatorPrompt = (answer: Answer) => promptTokens(answer.moa.calls.find((c) => c.role === 'aggregator')?.usage ?? null);
+
+    const plain = await client.chat.completions.create({ model: 'moa', messages: [{ role: 'user', content: 'What is the weather?' }] }) as unknown as Answer;
+    expect(plain.moa.calls.map((c) => c.role)).toEqual(['reference', 'reference', 'aggregator']);
+    expect(plain.usage.prompt_tokens).toBe(aggregatorPrompt(plain));
+
     const billed = await client.chat.completions.create(
       { model: 'moa', messages: [{ role: 'user', content: 'What is the weather today?' }] },
       { headers: { 'x-moa-usage': 'turn' } },
-    ) as unknown as { usage: { prompt_tokens: number } };
-    // Two references and the aggregator, against the aggregator alone.
-    expect(billed.usage.prompt_tokens).toBeGreaterThan(plain.usage.prompt_tokens);
+    ) as unknown as Answer;
+    // Two references and the aggregator, not the aggregator alone.
+    expect(billed.usage.prompt_tokens).toBe(billed.moa.calls.reduce((sum, c) => sum + promptTokens(c.usage), 0));
+    expect(billed.usage.prompt_tokens).toBeGreaterThan(aggregatorPrompt(billed));
   });
 
   it('streams with OpenAI SSE framing: data events, usage only when asked, [DONE] last', async () => {

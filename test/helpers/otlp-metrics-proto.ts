@@ -5,24 +5,9 @@
  * included so a stray one would show). Same two views as for traces:
  * the OTLP/JSON shape, and a canonical object with every default filled.
  */
-import { canonicalObject, otlpRoot, parseOtlpJson } from './otlp-proto.js';
+import { canonicalOtlpRequest, decodeOtlpProtobuf, otlpRequestType, type OtlpContentType } from './otlp-proto.js';
 
-const OTLP_METRICS_PROTO = `
-syntax = "proto3";
-package otlp;
-
-message ExportMetricsServiceRequest { repeated ResourceMetrics resource_metrics = 1; }
-
-message ResourceMetrics {
-  Resource resource = 1;
-  repeated ScopeMetrics scope_metrics = 2;
-  string schema_url = 3;
-}
-message ScopeMetrics {
-  InstrumentationScope scope = 1;
-  repeated Metric metrics = 2;
-  string schema_url = 3;
-}
+const OTLP_METRIC_PROTO = `
 message Metric {
   string name = 1;
   string description = 2;
@@ -85,7 +70,7 @@ message Exemplar {
 }
 `;
 
-const RequestType = otlpRoot(OTLP_METRICS_PROTO).lookupType('otlp.ExportMetricsServiceRequest');
+const MetricsRequest = otlpRequestType({ request: 'ExportMetricsServiceRequest', envelope: 'Metrics', item: 'Metric', messages: OTLP_METRIC_PROTO });
 
 /** The parts of an OTLP/JSON ExportMetricsServiceRequest tests look at. */
 export interface OtlpMetricsRequest {
@@ -131,16 +116,12 @@ export interface OtlpMetric {
 
 /** A protobuf request body as the OTLP/JSON shape (throws on bytes that are not a valid request). */
 export function decodeProtobufMetricsRequest(body: Uint8Array): OtlpMetricsRequest {
-  const message = RequestType.decode(body);
-  return RequestType.toObject(message, { longs: String, enums: Number, bytes: String, arrays: true }) as OtlpMetricsRequest;
+  return decodeOtlpProtobuf(MetricsRequest, body) as OtlpMetricsRequest;
 }
 
 /** A request body of either encoding as one comparable object: all defaults filled, int64s as strings. */
-export function canonicalMetricsRequest(body: Uint8Array, contentType: 'application/x-protobuf' | 'application/json'): unknown {
-  if (contentType === 'application/x-protobuf') return canonicalObject(RequestType, RequestType.decode(body));
-  const message = RequestType.fromObject(parseOtlpJson(body));
-  // Through the wire format once, so JSON-only quirks (numbers given as strings) normalize as protobuf would.
-  return canonicalObject(RequestType, RequestType.decode(RequestType.encode(message).finish()));
+export function canonicalMetricsRequest(body: Uint8Array, contentType: OtlpContentType): unknown {
+  return canonicalOtlpRequest(MetricsRequest, body, contentType);
 }
 
 /** The attributes of a point as a plain object (strings, numbers, booleans). */

@@ -1,23 +1,21 @@
 /**
- * Decoding OTLP trace requests in tests with protobufjs — an implementation
- * independent of moa-otel's encoder — from the message definitions of
- * opentelemetry-proto (trace_service.proto, trace.proto, common.proto,
- * resource.proto; only the messages an ExportTraceServiceRequest holds).
+ * Decoding OTLP requests in tests with protobufjs — an implementation
+ * independent of moa-otel's encoders — from the message definitions of
+ * opentelemetry-proto: common.proto and resource.proto here, with each
+ * signal's request and envelopes; trace_service.proto and trace.proto for
+ * traces (metrics: `otlp-metrics-proto.ts`).
  *
- * Two views:
- *  - `decodeProtobufTraceRequest`: the OTLP/JSON shape (hex ids, 64-bit
- *    integers as strings, enums as numbers) so tests read either encoding alike;
- *  - `canonicalTraceRequest`: every field with its value or its default, so
- *    two encoders that differ only in leaving defaults out compare equal.
+ * Two views of a request:
+ *  - decoded: the OTLP/JSON shape (hex ids, 64-bit integers as strings,
+ *    enums as numbers) so tests read either encoding alike;
+ *  - canonical: every field with its value or its default, so two encoders
+ *    that differ only in leaving defaults out compare equal.
  */
 import protobuf from 'protobufjs';
 import type { OtlpTraceRequest } from './otlp-receiver.js';
 
-/** The messages every signal's request holds (common.proto, resource.proto), in package `otlp`. */
-export const OTLP_COMMON_PROTO = `
-syntax = "proto3";
-package otlp;
-
+/** The messages every signal's request holds (common.proto, resource.proto). */
+const OTLP_COMMON_PROTO = `
 message Resource {
   repeated KeyValue attributes = 1;
   uint32 dropped_attributes_count = 2;
@@ -47,22 +45,7 @@ message KeyValue {
 }
 `;
 
-const OTLP_TRACE_PROTO = `
-syntax = "proto3";
-package otlp;
-
-message ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1; }
-
-message ResourceSpans {
-  Resource resource = 1;
-  repeated ScopeSpans scope_spans = 2;
-  string schema_url = 3;
-}
-message ScopeSpans {
-  InstrumentationScope scope = 1;
-  repeated Span spans = 2;
-  string schema_url = 3;
-}
+const OTLP_SPAN_PROTO = `
 message Span {
   bytes trace_id = 1;
   bytes span_id = 2;
@@ -116,19 +99,45 @@ message Status {
 }
 `;
 
-/** The common messages and a signal's own, in one root. */
-export function otlpRoot(signalProto: string): protobuf.Root {
-  const root = new protobuf.Root();
-  protobuf.parse(OTLP_COMMON_PROTO, root);
-  protobuf.parse(signalProto, root);
-  root.resolveAll();
-  return root;
+/** What sets one signal's request apart: its name, the word of its envelopes, its item message and that message's definitions. */
+export interface OtlpSignalProto {
+  /** `ExportTraceServiceRequest`. */
+  request: string;
+  /** `Spans`: the envelopes are `ResourceSpans` (field `resource_spans`) and `ScopeSpans` (field `spans`). */
+  envelope: string;
+  /** `Span`. */
+  item: string;
+  /** The item message and whatever it uses beyond the common messages. */
+  messages: string;
 }
 
-const root = otlpRoot(OTLP_TRACE_PROTO);
-const RequestType = root.lookupType('otlp.ExportTraceServiceRequest');
+/** The request message of a signal; the resource and scope envelopes are the same shape in every signal's proto. */
+export function otlpRequestType(signal: OtlpSignalProto): protobuf.Type {
+  const { request, envelope, item } = signal;
+  const field = envelope.toLowerCase();
+  const envelopes = `
+message ${request} { repeated Resource${envelope} resource_${field} = 1; }
+message Resource${envelope} {
+  Resource resource = 1;
+  repeated Scope${envelope} scope_${field} = 2;
+  string schema_url = 3;
+}
+message Scope${envelope} {
+  InstrumentationScope scope = 1;
+  repeated ${item} ${field} = 2;
+  string schema_url = 3;
+}
+`;
+  const root = new protobuf.Root();
+  protobuf.parse(`syntax = "proto3";\npackage otlp;\n${OTLP_COMMON_PROTO}${envelopes}${signal.messages}`, root);
+  root.resolveAll();
+  return root.lookupType(`otlp.${request}`);
+}
+
+const TraceRequest = otlpRequestType({ request: 'ExportTraceServiceRequest', envelope: 'Spans', item: 'Span', messages: OTLP_SPAN_PROTO });
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/** Ids are hex in OTLP/JSON, bytes in protobuf: those of spans, links and exemplars. */
 const ID_FIELDS = new Set(['traceId', 'spanId', 'parentSpanId']);
 
 /** Applies `convert` to every id field (trace, span, parent span) of spans and links. */
@@ -148,10 +157,13 @@ const base64ToHex = (id: string) => Buffer.from(id, 'base64').toString('hex');
 const hexToBase64 = (id: string) => Buffer.from(id, 'hex').toString('base64');
 
 /** A protobuf request body as the OTLP/JSON shape (throws on bytes that are not a valid request). */
+export function decodeOtlpProtobuf(type: protobuf.Type, body: Uint8Array): unknown {
+  const object = type.toObject(type.decode(body), { longs: String, enums: Number, bytes: String, arrays: true });
+  return mapIds(object, base64ToHex);
+}
+
 export function decodeProtobufTraceRequest(body: Uint8Array): OtlpTraceRequest {
-  const message = RequestType.decode(body);
-  const object = RequestType.toObject(message, { longs: String, enums: Number, bytes: String, arrays: true });
-  return mapIds(object, base64ToHex) as OtlpTraceRequest;
+  return decodeOtlpProtobuf(TraceRequest, body) as OtlpTraceRequest;
 }
 
 /** Fills every absent sub-message (status, resource, scope) with its defaults, recursively. */
@@ -171,26 +183,27 @@ function fillMessages(type: protobuf.Type, object: Record<string, unknown>): Rec
   return object;
 }
 
-function canonical(message: protobuf.Message): unknown {
-  return canonicalObject(RequestType, message, base64ToHex);
-}
-
-/** Every field with its value or its default, int64s as strings, enums as numbers, absent sub-messages filled. */
-export function canonicalObject(type: protobuf.Type, message: protobuf.Message, convertIds: (id: string) => string = (id) => id): unknown {
+/** Every field with its value or its default, int64s as strings, enums as numbers, ids as hex, absent sub-messages filled. */
+function canonicalObject(type: protobuf.Type, message: protobuf.Message): unknown {
   const object = type.toObject(message, { longs: String, enums: Number, bytes: String, defaults: true, arrays: true });
-  return mapIds(fillMessages(type, object), convertIds);
+  return mapIds(fillMessages(type, object), base64ToHex);
 }
 
 /** JSON text as protobufjs reads it: lone surrogates (which UTF-8 cannot carry) as U+FFFD, as a protobuf writer writes them. */
-export function parseOtlpJson(body: Uint8Array): Record<string, unknown> {
+function parseOtlpJson(body: Uint8Array): Record<string, unknown> {
   return JSON.parse(Buffer.from(body).toString('utf8'), (_key, value: unknown) => (typeof value === 'string' ? value.replace(LONE_SURROGATE, '\ufffd') : value)) as Record<string, unknown>;
 }
 
+export type OtlpContentType = 'application/x-protobuf' | 'application/json';
+
 /** A request body of either encoding as one comparable object: all defaults filled, ids as hex, int64s as strings. */
-export function canonicalTraceRequest(body: Uint8Array, contentType: 'application/x-protobuf' | 'application/json'): unknown {
-  if (contentType === 'application/x-protobuf') return canonical(RequestType.decode(body));
-  const json = mapIds(parseOtlpJson(body), hexToBase64) as Record<string, unknown>;
-  const message = RequestType.fromObject(json);
+export function canonicalOtlpRequest(type: protobuf.Type, body: Uint8Array, contentType: OtlpContentType): unknown {
+  if (contentType === 'application/x-protobuf') return canonicalObject(type, type.decode(body));
+  const message = type.fromObject(mapIds(parseOtlpJson(body), hexToBase64) as Record<string, unknown>);
   // Through the wire format once, so JSON-only quirks (numbers given as strings) normalize as protobuf would.
-  return canonical(RequestType.decode(RequestType.encode(message).finish()));
+  return canonicalObject(type, type.decode(type.encode(message).finish()));
+}
+
+export function canonicalTraceRequest(body: Uint8Array, contentType: OtlpContentType): unknown {
+  return canonicalOtlpRequest(TraceRequest, body, contentType);
 }

@@ -12,6 +12,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { afterEach } from 'vitest';
 import { decodeProtobufMetricsRequest, type OtlpMetric, type OtlpMetricsRequest } from './otlp-metrics-proto.js';
 import { decodeProtobufTraceRequest } from './otlp-proto.js';
 
@@ -190,6 +191,22 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       server.closeAllConnections();
       server.close((err) => (err ? reject(err) : resolve()));
     }),
+  };
+}
+
+/**
+ * For the top level of a test file: starts receivers like `startOtlpReceiver`
+ * and closes every one of them after each test.
+ */
+export function receiversClosedAfterEach(): (options?: OtlpReceiverOptions) => Promise<OtlpReceiver> {
+  const open: OtlpReceiver[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((receiver) => receiver.close()));
+  });
+  return async (options) => {
+    const receiver = await startOtlpReceiver(options);
+    open.push(receiver);
+    return receiver;
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DecimalSum, formatDecimal, parseDecimal } from '../../src/offline/decimal.js';
+import { DecimalSum, formatDecimal, parseDecimal } from '../../src/record/decimal.js';
 
 function sumDecimals(values: (number | string | null)[]): string | null {
   const sum = new DecimalSum();

@@ -11,6 +11,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MoaInstrumentation } from '../../src/trace/instrumentation.js';
+import { recordMetricsTurn } from '../helpers/metrics-turn.js';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 
@@ -33,17 +34,6 @@ afterEach(() => {
   metrics.disable();
 });
 
-function oneTurn(instrumentation: MoaInstrumentation, cache: 'miss' | 'hit' = 'miss'): void {
-  const turn = instrumentation.startTurn({ sessionId: 's', preset: 'duo', cache });
-  turn.startReference({ index: 0, model: 'ref-a', provider: 'openrouter', genAiProvider: 'openai', serverAddress: 'api.example', serverPort: 443, messages: [] })
-    .end({ output: 'x', usage: { inputTokens: 100, cacheReadTokens: 20, outputTokens: 7 }, cost: { usd: 0.5, status: 'actual' }, response: { model: 'ref-a-2026' } });
-  turn.startReference({ index: 1, model: 'ref-b', provider: 'openai', messages: [] }).fail(Object.assign(new Error('busy'), { status: 429 }));
-  const agg = turn.startAggregator({ model: 'agg', provider: 'openai', stream: true, messages: [] });
-  agg.firstChunk();
-  agg.end({ output: 'y', usage: { inputTokens: 50, outputTokens: 5 }, cost: { usd: '0.25', status: 'estimated' } });
-  turn.end();
-}
-
 const point = <T>(metric: MetricData | undefined, match: Record<string, unknown>): DataPoint<T> | undefined =>
   (metric?.dataPoints as DataPoint<T>[] | undefined)?.find((p) => Object.entries(match).every(([k, v]) => p.attributes[k] === v));
 
@@ -51,8 +41,8 @@ describe('metrics', () => {
   it('records GenAI client histograms and MoA counters through the meter it is given', async () => {
     const { exporter, meterProvider, tracerProvider } = setup();
     const instrumentation = new MoaInstrumentation({ tracerProvider, meterProvider });
-    oneTurn(instrumentation);
-    oneTurn(instrumentation, 'hit');
+    recordMetricsTurn(instrumentation);
+    recordMetricsTurn(instrumentation, 'hit');
     const found = await collect(meterProvider, exporter);
 
     const tokens = found.get('gen_ai.client.token.usage');
@@ -86,9 +76,9 @@ describe('metrics', () => {
   it('uses the meter provider the application registers, even after the first turn', async () => {
     const { exporter, meterProvider, tracerProvider } = setup();
     const instrumentation = new MoaInstrumentation({ tracerProvider });
-    oneTurn(instrumentation); // no meter provider yet: nothing to record into
+    recordMetricsTurn(instrumentation); // no meter provider yet: nothing to record into
     metrics.setGlobalMeterProvider(meterProvider);
-    oneTurn(instrumentation);
+    recordMetricsTurn(instrumentation);
     const found = await collect(meterProvider, exporter);
     expect(point<number>(found.get('moa.turns'), { 'moa.cache': 'miss' })?.value).toBe(1);
   });

@@ -6,8 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { MoaConfigError } from '../../config/load.js';
 import { createMoaClient, DEFAULT_PRESET_MODEL } from '../../client/client.js';
-import { configuredApiKeys, MissingApiKeyError, MoaSetupError } from '../../client/providers.js';
-import { KnownSecrets } from '../../content/known-secrets.js';
+import { MissingApiKeyError, MoaSetupError } from '../../client/providers.js';
 import { describeFailure, firstLine } from '../../base/errors.js';
 import { parseCommandArgs } from '../args.js';
 import { setupMoaTracing } from '../../setup/setup.js';
@@ -82,9 +81,8 @@ async function runAsk(argv: string[], io: CliIo): Promise<number> {
       if (!json) io.stdout.write(`${answer}\n`);
     }
   } catch (err) {
-    // The client masks provider errors already; this is the last door before the terminal.
-    const secrets = new KnownSecrets(configuredApiKeys(client.config.providers, io.env));
-    throw new CliError(`the aggregator call failed: ${firstLine(describeFailure(secrets.error(err)))}`, 1);
+    // Already masked of every key the client knows: it never throws a provider error unmasked.
+    throw new CliError(`the aggregator call failed: ${firstLine(describeFailure(err))}`, 1);
   } finally {
     await tracing.shutdown();
   }

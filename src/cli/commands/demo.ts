@@ -4,11 +4,9 @@
  * session file and, with --otlp, to a collector. No keys, no network.
  */
 import path from 'node:path';
-import { CliError, type CliCommand, type CliIo } from '../command.js';
-import { errorText } from '../../base/errors.js';
-import { resolveOtlpProtocol } from '../../export/otlp/protocol.js';
+import type { CliCommand, CliIo } from '../command.js';
 import { runDemo } from '../../demo/demo.js';
-import { parseCommandArgs } from '../args.js';
+import { otlpProtocolOption, parseCommandArgs } from '../args.js';
 import { wantsColor } from '../color.js';
 import { renderTurnTree } from '../../offline/tree.js';
 
@@ -45,12 +43,7 @@ async function runDemoCommand(argv: string[], io: CliIo): Promise<number> {
   write('moa-otel demo: scripted models on 127.0.0.1, no keys, no network\n\n');
   let streaming = false;
   // The one standard variable the demo honours: which OTLP encoding to send.
-  let otlpProtocol: 'http/protobuf' | 'http/json' | undefined;
-  try {
-    otlpProtocol = values.otlp ? resolveOtlpProtocol(io.env) : undefined;
-  } catch (err) {
-    throw new CliError(errorText(err));
-  }
+  const otlpProtocol = values.otlp ? otlpProtocolOption(io) : undefined;
   const result = await runDemo({
     ...(dir ? { dir } : {}),
     ...(values.otlp ? { otlpUrl: values.otlp } : {}),

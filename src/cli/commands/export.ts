@@ -2,12 +2,13 @@
 import path from 'node:path';
 import { CliError, type CliCommand, type CliIo } from '../command.js';
 import { resolveConfig } from '../../config/load.js';
-import { COMMON_OPTIONS, fileSize, parseCommandArgs, resolveTarget, singleArgument, withFileErrors } from '../args.js';
+import {
+  COMMON_OPTIONS, fileSize, otlpProtocolOption, parseCommandArgs, resolveTarget, singleArgument, withFileErrors,
+} from '../args.js';
 import { exportSession } from '../../offline/export-session.js';
 import { problemsToStderr } from '../problems.js';
 import { createProgress } from '../progress.js';
 import { otlpHttpSink, otlpJsonFileSink, SpanExportError, tracesUrl, type SpanSink } from '../../offline/span-sink.js';
-import { OtlpProtocolError, resolveOtlpProtocol, type OtlpProtocol } from '../../export/otlp/protocol.js';
 import { plural, terminalSafe } from '../../offline/format.js';
 import { buildResource } from '../../setup/resource.js';
 import { INSTRUMENTATION_SCOPE } from '../../trace/attributes.js';
@@ -48,7 +49,7 @@ async function runExport(argv: string[], io: CliIo): Promise<number> {
   const target = resolveTarget(arg, values.dir, io);
   const serviceName = values['service-name'] ?? configuredServiceName(io);
 
-  const sink: SpanSink = values.otlp !== undefined ? otlpHttpSink(destination, { protocol: protocolFrom(io) }) : await otlpJsonFileSink(destination);
+  const sink: SpanSink = values.otlp !== undefined ? otlpHttpSink(destination, { protocol: otlpProtocolOption(io) }) : await otlpJsonFileSink(destination);
   const bar = createProgress(io, 'export', fileSize(target.file));
   try {
     const summary = await exportSession(target, {
@@ -73,14 +74,6 @@ async function runExport(argv: string[], io: CliIo): Promise<number> {
     throw err;
   } finally {
     await sink.close().catch(() => undefined);
-  }
-}
-
-function protocolFrom(io: CliIo): OtlpProtocol {
-  try {
-    return resolveOtlpProtocol(io.env);
-  } catch (err) {
-    throw new CliError(err instanceof OtlpProtocolError ? err.message : String(err));
   }
 }
 

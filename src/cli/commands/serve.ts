@@ -12,12 +12,11 @@ import {
   createMoaGateway, DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, GatewayListenError, type MoaGateway,
 } from '../../gateway/server.js';
 import { presetProblems } from '../../gateway/models.js';
-import { tracedClientOptions } from '../../gateway/tracing.js';
 import { setupMoaTracing, type MoaTracing } from '../../setup/setup.js';
 import { parseCommandArgs } from '../args.js';
 import { CliError, type CliCommand, type CliIo } from '../command.js';
 
-export const TOKEN_ENV = 'MOA_GATEWAY_TOKEN';
+const TOKEN_ENV = 'MOA_GATEWAY_TOKEN';
 
 const USAGE = `usage: moa-otel serve [--host H] [--port P] [--max-body SIZE]
 
@@ -64,7 +63,7 @@ async function runServe(argv: string[], io: CliIo): Promise<number> {
   let url: string;
   try {
     tracing = setupMoaTracing({}, { env: io.env });
-    const client = createMoaClient({ ...tracedClientOptions(tracing), env: io.env, selfBaseURLs: selfBaseURLs(host, port) });
+    const client = createMoaClient({ instrumentation: tracing.instrumentation, env: io.env, selfBaseURLs: selfBaseURLs(host, port) });
     requireUsablePreset(client, io);
     gateway = createMoaGateway({ client, token, maxBodyBytes, env: io.env });
     url = await gateway.listen({ host, port });

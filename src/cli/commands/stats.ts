@@ -1,7 +1,6 @@
 /** `moa-otel stats`: calls, tokens and exact cost by model, provider, session or day. */
 import { CliError, type CliCommand, type CliIo } from '../command.js';
-import { COMMON_OPTIONS, fileSize, parseCommandArgs, withFileErrors } from '../args.js';
-import { targetsOrAllSessions } from '../args.js';
+import { COMMON_OPTIONS, fileSize, parseCommandArgs, targetsOrAllSessions, withFileErrors } from '../args.js';
 import { formatCost, formatInt, table, terminalSafe } from '../../offline/format.js';
 import { problemsToStderr } from '../problems.js';
 import { createProgress } from '../progress.js';

@@ -1,11 +1,10 @@
 /** `moa-otel validate`: every problem of the given trace files, with line numbers. */
 import type { CliCommand, CliIo } from '../command.js';
-import { COMMON_OPTIONS, parseCommandArgs, withFileErrors } from '../args.js';
+import { COMMON_OPTIONS, parseCommandArgs, targetsOrAllSessions, withFileErrors } from '../args.js';
 import { checkRecord } from '../../offline/checks.js';
 import { plural, terminalSafe } from '../../offline/format.js';
 import { formatProblem } from '../problems.js';
 import { readTurnRecords, type RecordProblem } from '../../offline/reader.js';
-import { targetsOrAllSessions } from '../args.js';
 
 const USAGE = `usage: moa-otel validate [<file|session>...] [--dir DIR] [--json]
 

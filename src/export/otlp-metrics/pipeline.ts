@@ -69,7 +69,7 @@ export function buildMetricsPipeline(config: MoaConfig, env: Env, options: Metri
     headers: settings.headers,
     timeoutMillis: settings.timeoutMillis,
     log,
-    ...(options.retry ? { retry: options.retry } : {}),
+    retry: options.retry,
   });
   const reader = new PeriodicMetricReader({
     collect: () => meterProvider.collect(),

@@ -24,6 +24,7 @@ import { MoaConfigError } from '../../config/load.js';
 import { OTLP_TRACES_PATH } from '../../config/otlp-url.js';
 import type { Env } from '../../config/paths.js';
 import { MAX_TIMEOUT_MS, otlpSchema, type MoaConfig } from '../../config/schema.js';
+import { displayUrl } from '../otlp/http-sender.js';
 import { OtlpProtocolError, resolveOtlpProtocol, type OtlpProtocol } from '../otlp/protocol.js';
 import { otlpExportWanted } from '../otlp/wanted.js';
 import { DEFAULT_EXPORT_INTERVAL_MILLIS } from './periodic-reader.js';
@@ -120,7 +121,7 @@ function checkedUrl(value: string, variable: string): string {
 function shownUrl(value: string): string {
   try {
     const url = new URL(value);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return `${url.protocol}//${url.host}${url.pathname}`;
+    if (url.protocol === 'http:' || url.protocol === 'https:') return displayUrl(url);
   } catch {
     // Not a URL: cut what could be secret from the text itself.
   }

@@ -10,7 +10,10 @@
  * It exports one batch at a time (at most `maxExportBatchSize` spans and
  * `maxExportBatchBytes` bytes), when a batch is full or after
  * `scheduledDelayMillis`, with tracing suppressed so the export's own HTTP
- * request is never traced. `forceFlush()` and `shutdown()` never wait longer
+ * request is never traced. An export that takes longer than
+ * `exportTimeoutMillis` is counted as failed and the next batch may go, but
+ * its bytes count as in flight until the exporter calls back: the exporter
+ * still holds those spans. `forceFlush()` and `shutdown()` never wait longer
  * than `exportTimeoutMillis`. It filters nothing: every span it is given is
  * queued (the caller decides which spans reach it).
  */
@@ -77,6 +80,7 @@ export class ByteBoundedBatchSpanProcessor implements SpanProcessorLike {
   private readonly settings: Settings;
   private readonly reporter: CauseReporter;
   private readonly queue = new SpanQueue();
+  /** Estimated bytes of every export the exporter has not called back yet, timed-out ones included. */
   private inFlightBytes = 0;
   private current: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -176,19 +180,32 @@ export class ByteBoundedBatchSpanProcessor implements SpanProcessorLike {
     if (this.current !== undefined || this.queue.length === 0) return;
     this.clearTimer();
     const batch = this.queue.take(this.settings.maxExportBatchSize, this.settings.maxExportBatchBytes);
-    this.inFlightBytes = batch.reduce((sum, item) => sum + item.bytes, 0);
-    this.current = this.exportBatch(batch.map((item) => item.span)).finally(() => {
+    const bytes = batch.reduce((sum, item) => sum + item.bytes, 0);
+    this.inFlightBytes += bytes;
+    this.current = this.exportBatch(batch.map((item) => item.span), bytes).finally(() => {
       this.current = undefined;
-      this.inFlightBytes = 0;
       if (this.queue.length >= this.settings.maxExportBatchSize || this.queue.bytes >= this.settings.maxExportBatchBytes) this.pump();
       else if (this.queue.length > 0 && this.shuttingDown === undefined) this.schedule();
     });
   }
 
-  private exportBatch(spans: FinishedSpan[]): Promise<void> {
+  /**
+   * Resolves when the exporter calls back or the export timeout passes,
+   * whichever is first. The batch's `bytes` leave `inFlightBytes` only when
+   * the exporter calls back (or throws), however late.
+   */
+  private exportBatch(spans: FinishedSpan[], bytes: number): Promise<void> {
     this.stats.exportCalls++;
     return new Promise<void>((resolve) => {
       let finished = false;
+      let answered = false;
+      const onAnswer = (result: ExportResultLike) => {
+        if (!answered) {
+          answered = true;
+          this.inFlightBytes -= bytes;
+        }
+        finish(result);
+      };
       const finish = (result: ExportResultLike) => {
         if (finished) return;
         finished = true;
@@ -209,9 +226,9 @@ export class ByteBoundedBatchSpanProcessor implements SpanProcessorLike {
       }, this.settings.exportTimeoutMillis);
       timer.unref?.();
       try {
-        withTracingSuppressed(() => this.exporter.export(spans, finish));
+        withTracingSuppressed(() => this.exporter.export(spans, onAnswer));
       } catch (error) {
-        finish({ code: EXPORT_FAILED, error: new Error(errorText(error)) });
+        onAnswer({ code: EXPORT_FAILED, error: new Error(errorText(error)) });
       }
     });
   }

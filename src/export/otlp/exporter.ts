@@ -76,13 +76,8 @@ export class OtlpHttpTraceExporter implements SpanExporterLike {
     this.protocol = options.protocol ?? DEFAULT_OTLP_PROTOCOL;
     this.encoding = otlpEncoding(this.protocol);
     this.timeoutMillis = options.timeoutMillis ?? DEFAULT_EXPORT_TIMEOUT_MILLIS;
-    this.sender = new OtlpHttpSender({
-      url: options.url,
-      timeoutMillis: this.timeoutMillis,
-      ...(options.headers ? { headers: options.headers } : {}),
-      ...(options.compression ? { compression: options.compression } : {}),
-      ...(options.retry ? { retry: options.retry } : {}),
-    });
+    const { url, headers, compression, retry } = options;
+    this.sender = new OtlpHttpSender({ url, headers, compression, retry, timeoutMillis: this.timeoutMillis });
     this.target = displayUrl(this.sender.url);
     const log = options.log ?? ((message: string) => diag.warn(message));
     this.sendReporter = new SendReporter({ target: this.target, exportName: 'OTLP export', items: ['span', 'spans'], log });

@@ -1,24 +1,17 @@
 import { spawn } from 'node:child_process';
 import { ValueType } from '@opentelemetry/api';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MoaConfigError, resolveConfig, type MoaOptions } from '../../../src/config/load.js';
 import type { Env } from '../../../src/config/paths.js';
 import { buildMetricsPipeline, type MetricsPipeline } from '../../../src/export/otlp-metrics/pipeline.js';
 import { metricsByName, pointAttributes } from '../../helpers/otlp-metrics-proto.js';
-import { closedPort, startOtlpReceiver, type OtlpReceiver } from '../../helpers/otlp-receiver.js';
+import { closedPort, receiversClosedAfterEach } from '../../helpers/otlp-receiver.js';
 
-const receivers: OtlpReceiver[] = [];
+const receiver = receiversClosedAfterEach();
 const pipelines: MetricsPipeline[] = [];
 afterEach(async () => {
   await Promise.all(pipelines.splice(0).map((p) => p.shutdown()));
-  await Promise.all(receivers.splice(0).map((r) => r.close()));
 });
-
-async function receiver(options?: Parameters<typeof startOtlpReceiver>[0]): Promise<OtlpReceiver> {
-  const r = await startOtlpReceiver(options);
-  receivers.push(r);
-  return r;
-}
 
 function pipeline(options: MoaOptions, env: Env = {}): { pipeline: MetricsPipeline; logs: string[] } {
   const logs: string[] = [];
@@ -29,18 +22,6 @@ function pipeline(options: MoaOptions, env: Env = {}): { pipeline: MetricsPipeli
   if (built === undefined) throw new Error('expected a metrics pipeline');
   pipelines.push(built);
   return { pipeline: built, logs };
-}
-
-function waitFor(condition: () => boolean, what: string, millis = 10_000): Promise<void> {
-  const deadline = Date.now() + millis;
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (condition()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(check, 10);
-    };
-    check();
-  });
 }
 
 describe('metrics pipeline export to a real receiver', () => {
@@ -112,7 +93,7 @@ describe('metrics pipeline export to a real receiver', () => {
     await p.forceFlush();
     expect(r.metricsRequests).toEqual([]);
     p.meterProvider.getMeter('m').createCounter('c').add(1);
-    await waitFor(() => r.metricsRequests.length >= 2, 'two periodic exports');
+    await vi.waitFor(() => expect(r.metricsRequests.length).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
     expect(r.metricsRequests.every((q) => metricsByName(q.json).get('c')!.sum!.dataPoints[0]!.asDouble === 1)).toBe(true);
   });
 
@@ -122,7 +103,7 @@ describe('metrics pipeline export to a real receiver', () => {
     const { pipeline: p } = pipeline({ otlp: { endpoint: `${r.url}/v1/traces`, metricsIntervalMs: 10 } });
     const counter = p.meterProvider.getMeter('m').createCounter('c');
     counter.add(1);
-    await waitFor(() => r.pending() === 1, 'the first (slow) export');
+    await vi.waitFor(() => expect(r.pending()).toBe(1), { timeout: 10_000, interval: 10 });
     counter.add(10);
     await p.forceFlush();
     expect(r.mostConcurrent()).toBe(1);

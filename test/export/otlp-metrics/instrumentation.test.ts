@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../src/config/load.js';
 import { buildMetricsPipeline, type MetricsPipeline } from '../../../src/export/otlp-metrics/pipeline.js';
 import { MoaInstrumentation } from '../../../src/trace/instrumentation.js';
+import { recordMetricsTurn } from '../../helpers/metrics-turn.js';
 import { metricsByName, pointAttributes, type OtlpHistogramPoint, type OtlpNumberPoint } from '../../helpers/otlp-metrics-proto.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../../helpers/otlp-receiver.js';
 
@@ -18,17 +19,6 @@ afterEach(async () => {
   await pipeline?.shutdown();
   await receiver?.close();
 });
-
-function oneTurn(instrumentation: MoaInstrumentation, cache: 'miss' | 'hit'): void {
-  const turn = instrumentation.startTurn({ sessionId: 's', preset: 'duo', cache });
-  turn.startReference({ index: 0, model: 'ref-a', provider: 'openrouter', genAiProvider: 'openai', serverAddress: 'api.example', serverPort: 443, messages: [] })
-    .end({ output: 'x', usage: { inputTokens: 100, cacheReadTokens: 20, outputTokens: 7 }, cost: { usd: 0.5, status: 'actual' }, response: { model: 'ref-a-2026' } });
-  turn.startReference({ index: 1, model: 'ref-b', provider: 'openai', messages: [] }).fail(Object.assign(new Error('busy'), { status: 429 }));
-  const aggregator = turn.startAggregator({ model: 'agg', provider: 'openai', stream: true, messages: [] });
-  aggregator.firstChunk();
-  aggregator.end({ output: 'y', usage: { inputTokens: 50, outputTokens: 5 }, cost: { usd: '0.25', status: 'estimated' } });
-  turn.end();
-}
 
 function find<P extends { attributes?: unknown }>(points: P[] | undefined, match: Record<string, unknown>): P | undefined {
   return points?.find((point) => Object.entries(match).every(([key, value]) => pointAttributes(point as { attributes?: [] })[key] === value));
@@ -41,8 +31,8 @@ describe('MoA metrics through the own metrics pipeline', () => {
     pipeline = buildMetricsPipeline(config, {}, { resourceAttributes: { 'service.name': 'moa-app' } });
     const tracerProvider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())] });
     const instrumentation = new MoaInstrumentation({ tracerProvider, meterProvider: pipeline!.meterProvider });
-    oneTurn(instrumentation, 'miss');
-    oneTurn(instrumentation, 'hit');
+    recordMetricsTurn(instrumentation, 'miss');
+    recordMetricsTurn(instrumentation, 'hit');
     await pipeline!.forceFlush();
 
     expect(receiver.metricsRequests).toHaveLength(1);

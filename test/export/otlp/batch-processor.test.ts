@@ -27,6 +27,8 @@ function spanOf(name: string, bytes = 100): FinishedSpan {
 class ScriptedExporter implements SpanExporterLike {
   readonly batches: string[][] = [];
   readonly pending: ((result: ExportResultLike) => void)[] = [];
+  /** Spans of the exports not answered yet: what a hung exporter still holds. */
+  heldSpans = 0;
   suppressedInExport: boolean[] = [];
   shutdowns = 0;
   constructor(public mode: 'ok' | 'hang' | 'fail' | 'throw' = 'ok', private readonly hangShutdown = false) {}
@@ -34,11 +36,14 @@ class ScriptedExporter implements SpanExporterLike {
     this.suppressedInExport.push(isTracingSuppressed(context.active()));
     this.batches.push(spans.map((s) => s.name));
     if (this.mode === 'throw') throw new Error('exporter bug');
-    if (this.mode === 'hang') this.pending.push(done);
-    else setImmediate(() => done({ code: this.mode === 'ok' ? EXPORT_SUCCESS : EXPORT_FAILED }));
+    if (this.mode === 'hang') {
+      this.heldSpans += spans.length;
+      this.pending.push(done);
+    } else setImmediate(() => done({ code: this.mode === 'ok' ? EXPORT_SUCCESS : EXPORT_FAILED }));
   }
   release(): void {
     this.mode = 'ok';
+    this.heldSpans = 0;
     for (const done of this.pending.splice(0)) done({ code: EXPORT_SUCCESS });
   }
   shutdown(): Promise<void> {
@@ -100,6 +105,25 @@ describe('ByteBoundedBatchSpanProcessor', () => {
     // The survivors are the oldest in flight and the newest queued: s2…s31 were dropped.
     expect(exporter.batches.flat()).toEqual(['s0', 's1', ...names.slice(32)]);
     expect(logs[1]).toBe('moa-otel: the OTLP export queue has room again; 30 spans were dropped while it was full');
+  });
+
+  it('keeps counting an export that timed out against the byte bound until the exporter answers it', async () => {
+    const exporter = new ScriptedExporter('hang');
+    const spanBytes = estimateSpanBytes(spanOf('probe', 10_000));
+    const maxQueueBytes = spanBytes * 10;
+    const { processor } = processorFor(exporter, { maxQueueBytes, maxExportBatchBytes: spanBytes * 2, exportTimeoutMillis: 20 });
+    for (let round = 0; round < 8; round++) {
+      for (let i = 0; i < 10; i++) processor.onEnd(spanOf(`r${round}s${i}`, 10_000));
+      // The export in flight times out; the processor moves on, but the exporter still holds those spans.
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      expect(processor.queued.bytes + exporter.heldSpans * spanBytes).toBeLessThanOrEqual(maxQueueBytes);
+    }
+    expect(exporter.pending.length).toBeGreaterThan(1);
+    // Once the exporter answers, its spans no longer count: new spans go out again.
+    exporter.release();
+    processor.onEnd(spanOf('after release', 10_000));
+    await processor.forceFlush();
+    expect(exporter.batches.at(-1)).toContain('after release');
   });
 
   it('bounds the queue in spans too', async () => {

@@ -1,24 +1,16 @@
-import { createServer } from 'node:net';
 import { SpanKind } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OtlpHttpTraceExporter, type OtlpTraceExporterOptions } from '../../../src/export/otlp/exporter.js';
 import { EXPORT_FAILED, EXPORT_SUCCESS, type ExportResultLike, type FinishedSpan } from '../../../src/trace/span-data.js';
 import { GEN_AI_INPUT_MESSAGES, MOA_CONTENT_TRUNCATED } from '../../../src/trace/attributes.js';
-import { attr, startOtlpReceiver, type OtlpReceiver } from '../../helpers/otlp-receiver.js';
+import { attr, closedPort, receiversClosedAfterEach } from '../../helpers/otlp-receiver.js';
 import { recordSdkSpans, sdkSpansWithAttributes } from '../../helpers/sdk-spans.js';
 
-const receivers: OtlpReceiver[] = [];
+const receiver = receiversClosedAfterEach();
 const exporters: OtlpHttpTraceExporter[] = [];
 afterEach(async () => {
   await Promise.all(exporters.splice(0).map((e) => e.shutdown()));
-  await Promise.all(receivers.splice(0).map((r) => r.close()));
 });
-
-async function receiver(options?: Parameters<typeof startOtlpReceiver>[0]): Promise<OtlpReceiver> {
-  const r = await startOtlpReceiver(options);
-  receivers.push(r);
-  return r;
-}
 
 function exporterTo(url: string, options: Partial<OtlpTraceExporterOptions> = {}): { exporter: OtlpHttpTraceExporter; logs: string[] } {
   const logs: string[] = [];
@@ -29,15 +21,6 @@ function exporterTo(url: string, options: Partial<OtlpTraceExporterOptions> = {}
 
 function exportSpans(exporter: OtlpHttpTraceExporter, spans: FinishedSpan[]): Promise<ExportResultLike> {
   return new Promise((resolve) => exporter.export(spans, resolve));
-}
-
-/** A port nothing listens on: bound, noted, released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const twoSpans = () => recordSdkSpans((tracer) => {
@@ -197,6 +180,28 @@ describe('OtlpHttpTraceExporter', () => {
     // Protobuf fits whole; JSON had to be shrunk to fit.
     expect(attr(protobuf!.json.resourceSpans[0]!.scopeSpans[0]!.spans[0]!, GEN_AI_INPUT_MESSAGES) === content).toBe(true);
     expect(attr(json!.json.resourceSpans[0]!.scopeSpans[0]!.spans[0]!, MOA_CONTENT_TRUNCATED)).toBe(true);
+  });
+
+  it('splits a batch too big for one request: tries every request after a refused one, and none after an unavailable receiver', async () => {
+    const spans = await sdkSpansWithAttributes(Array.from({ length: 6 }, (_, i) => ({ name: `chat ${i}`, attributes: { [GEN_AI_INPUT_MESSAGES]: 'y'.repeat(4_000) } })));
+    const r = await receiver();
+    r.respondNext({ status: 400 });
+    const refused = exporterTo(`${r.url}/v1/traces`, { maxExportBytes: 9_000 }).exporter;
+    expect((await exportSpans(refused, spans)).code).toBe(EXPORT_FAILED);
+    const sent = r.spans().map((s) => s.name);
+    expect(refused.stats.requests).toBeGreaterThan(2);
+    expect(refused.stats).toMatchObject({ failedRequests: 1, exportedSpans: sent.length, failedSpans: 6 - sent.length });
+    expect(sent).toEqual(spans.map((s) => s.name).slice(6 - sent.length));
+
+    r.respondNext({ status: 503 });
+    const unavailable = exporterTo(`${r.url}/v1/traces`, { maxExportBytes: 9_000, retry: { maxAttempts: 1 } }).exporter;
+    expect((await exportSpans(unavailable, spans)).code).toBe(EXPORT_FAILED);
+    expect(unavailable.stats).toMatchObject({ requests: 1, failedRequests: 1, exportedSpans: 0, failedSpans: 6 });
+    expect(r.spans()).toHaveLength(sent.length);
+  });
+
+  it('refuses a limit that is not a positive number when built', () => {
+    expect(() => new OtlpHttpTraceExporter({ url: 'http://127.0.0.1:4318/v1/traces', maxExportBytes: 0 })).toThrow(RangeError);
   });
 
   it('fails exports after shutdown, and shutdown does not wait on a hung receiver past the timeout', async () => {

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { startOtlpReceiver } from '../../helpers/otlp-receiver.js';
+import { closedPort, startOtlpReceiver } from '../../helpers/otlp-receiver.js';
 
 const MIB = 1024 * 1024;
 const TURNS = 200;
@@ -29,11 +28,7 @@ function runWorker(mode: 'bounded' | 'sdk', url: string): Promise<WorkerReport> 
 }
 
 async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/v1/traces`;
+  return `http://127.0.0.1:${await closedPort()}/v1/traces`;
 }
 
 describe('memory while the collector is down (200 turns of 1 MB spans, measured after GC in a child process)', () => {
