@@ -28,8 +28,6 @@ import { spanThroughPolicy } from '../trace/span-content.js';
 import { shrinkContent, type MeasuredSpan } from './otlp/content-shrink.js';
 import type { OtlpEncoding } from './otlp/encoding.js';
 
-export { truncationMarker } from '../content/truncation.js';
-
 export interface ExportPlanOptions {
   /** Upper bound for one request body, in bytes (before any compression). */
   maxExportBytes: number;

@@ -35,7 +35,7 @@ export function isMoaCall(span: { attributes?: Attributes }): boolean {
 }
 
 export interface RecordContext {
-  /** Placeholders for pre-serialized JSON text, spliced back by `serializeLine`. */
+  /** Placeholders for pre-serialized JSON text, spliced back by `encodeLine`. */
   slots: RawSlots;
   /** The sink's content policy. */
   policy: ContentPolicy;

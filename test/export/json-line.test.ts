@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { truncationMarker as contentMarker } from '../../src/content/truncation.js';
 import { AppendWriter } from '../../src/export/append-writer.js';
 import { DEFAULT_MAX_LINE_BYTES, encodeLine, RawSlots, type EncodedLine } from '../../src/export/json-line.js';
-import { truncationMarker as otlpMarker } from '../../src/export/otlp-size-guard.js';
 import { parseRecordLine } from '../../src/offline/reader.js';
 import { oursRecord } from '../offline/fixtures.js';
 
@@ -77,8 +76,6 @@ describe('encodeLine: a record too big for one line is cut, never dropped', () =
     expect(cuts[0]! - cuts[1]!).toBe(100_000);
     expect(line.truncatedChars).toBe(cuts[0]! + cuts[1]!);
     expect(a.endsWith(contentMarker(cuts[0]!))).toBe(true);
-    // The same marker as spans cut for OTLP, so one search finds both.
-    expect(contentMarker(12345)).toBe(otlpMarker(12345));
   });
 
   it('cuts a record whose own strings (not messages) are too long: an output', () => {
