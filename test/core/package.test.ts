@@ -28,18 +28,22 @@ interface Manifest {
 const repoFile = (name: string) => readFileSync(path.join(ROOT, name), 'utf8');
 const pkg = JSON.parse(repoFile('package.json')) as Manifest;
 
-/** Package names the built JavaScript of `src/` loads at run time (type-only imports are gone after transpiling). */
-function runtimeImports(): Map<string, string[]> {
+/** Package names the JavaScript of a folder's TypeScript loads at run time (type-only imports are gone after transpiling). */
+function runtimeImports(folder: string): Map<string, string[]> {
   const found = new Map<string, string[]>();
-  const files = readdirSync(path.join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+  const files = readdirSync(path.join(ROOT, folder), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
   for (const file of files) {
-    const source = repoFile(path.join('src', file));
+    const source = repoFile(path.join(folder, file));
     const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } });
-    const specifiers = [...outputText.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^import\s*|\brequire\(\s*|createRequire\([^)]*\)\(\s*)['"]([^'"]+)['"]/gm)].map((m) => m[1] ?? '');
+    // TypeScript's own scan (imports, import(), require(); never text inside strings), plus a specifier handed to createRequire(url).
+    const specifiers = [
+      ...ts.preProcessFile(outputText, true, true).importedFiles.map((file) => file.fileName),
+      ...[...outputText.matchAll(/createRequire\([^)]*\)\(\s*['"]([^'"]+)['"]/g)].map((m) => m[1] ?? ''),
+    ];
     for (const specifier of specifiers) {
       if (specifier.startsWith('.') || isBuiltin(specifier)) continue;
       const name = specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
-      found.set(name, [...(found.get(name) ?? []), `src/${file}`]);
+      found.set(name, [...(found.get(name) ?? []), `${folder}/${file}`]);
     }
   }
   return found;
@@ -85,10 +89,22 @@ describe('package', () => {
   });
 
   it('declares every package its code loads at run time, and nothing it does not load', () => {
-    const imports = runtimeImports();
+    const imports = runtimeImports('src');
     const declared = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies)]);
     expect([...imports].filter(([name]) => !declared.has(name)).map(([name, files]) => `${name} (${files.join(', ')})`)).toEqual([]);
     expect([...declared].filter((name) => !imports.has(name))).toEqual([]);
+  });
+
+  it('declares every package its tests and benchmarks load (consumer apps install their own)', () => {
+    const declared = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies), ...Object.keys(pkg.devDependencies)]);
+    const undeclared: string[] = [];
+    for (const folder of ['test', 'bench']) {
+      for (const [name, files] of runtimeImports(folder)) {
+        const outsideConsumerApps = files.filter((file) => !file.startsWith('test/consumer/fixtures/'));
+        if (!declared.has(name) && name !== 'moa-otel' && outsideConsumerApps.length > 0) undeclared.push(`${name} (${outsideConsumerApps.join(', ')})`);
+      }
+    }
+    expect(undeclared).toEqual([]);
   });
 
   it('exports its five entry points, each with types, loadable by import and require', () => {
