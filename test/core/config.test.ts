@@ -7,6 +7,7 @@ import { MoaConfigError, resolveConfig } from '../../src/config/load.js';
 import { expandPath, resolveHome, resolveTraceDir } from '../../src/config/paths.js';
 import { otlpExportWanted as otlpWanted } from '../../src/export/otlp/wanted.js';
 import { parseResourceAttributes } from '../../src/setup/resource.js';
+import { bundleFixture } from '../fixtures/bundle.js';
 
 function homeWith(yaml: string): string {
   const home = mkdtempSync(path.join(tmpdir(), 'moa-home-'));
@@ -220,19 +221,26 @@ describe('configuration edges', () => {
   });
 
   // Only an unknown user id lacks both; that takes root, to run a child as one.
-  it.runIf(process.getuid?.() === 0)('without HOME and without a passwd entry: one line naming HOME, not a SystemError (as root)', () => {
-    const root = path.resolve(import.meta.dirname, '../..');
-    // The child runs as another user: a Node binary under /root (the cached Node 24) is out of its reach, the system one is not.
-    const node = reachableByOthers(process.execPath) ? process.execPath : 'node';
-    const asStranger = (args: string[]) => spawnSync(node, ['--import', 'tsx', ...args], {
-      cwd: root, env: { PATH: process.env.PATH ?? '' }, uid: 54321, gid: 54321, encoding: 'utf8', timeout: 30_000,
-    });
-    const script = "import { resolveConfig } from './src/config/load.ts'; try { resolveConfig({}); } catch (e) { console.log(e.name + ': ' + e.message); }";
-    expect(asStranger(['--input-type=module', '-e', script]).stdout).toMatch(/^MoaConfigError: moa config: cannot tell the home directory: HOME is not set .*; set HOME or MOA_HOME\n$/);
-    const cli = asStranger(['src/cli/main.ts', 'ask', 'hi']);
-    expect(cli.status).toBe(2);
-    expect(cli.stderr).toMatch(/^moa-otel ask: moa config: cannot tell the home directory: HOME is not set/);
-    expect(cli.stderr.trim().split('\n')).toHaveLength(1);
+  it.runIf(process.getuid?.() === 0)('without HOME and without a passwd entry: one line naming HOME, not a SystemError (as root)', async () => {
+    // The child runs as another user, who may reach neither this checkout (a private clone) nor a Node binary under /root
+    // (the cached Node 24): it runs bundles from a directory open to all, on the system Node when ours is out of reach.
+    const config = await bundleFixture(path.resolve(import.meta.dirname, '../fixtures/resolve-config.ts'));
+    const cliBundle = await bundleFixture(path.resolve(import.meta.dirname, '../../src/cli/main.ts'));
+    try {
+      const node = reachableByOthers(process.execPath) ? process.execPath : 'node';
+      const asStranger = (args: string[]) => spawnSync(node, args, {
+        cwd: path.dirname(config.file), env: { PATH: process.env.PATH ?? '' }, uid: 54321, gid: 54321, encoding: 'utf8', timeout: 30_000,
+      });
+      const resolved = asStranger([config.file]);
+      expect(resolved.stdout, resolved.stderr).toMatch(/^MoaConfigError: moa config: cannot tell the home directory: HOME is not set .*; set HOME or MOA_HOME\n$/);
+      const cli = asStranger([cliBundle.file, 'ask', 'hi']);
+      expect(cli.status, cli.stderr).toBe(2);
+      expect(cli.stderr).toMatch(/^moa-otel ask: moa config: cannot tell the home directory: HOME is not set/);
+      expect(cli.stderr.trim().split('\n')).toHaveLength(1);
+    } finally {
+      config.cleanup();
+      cliBundle.cleanup();
+    }
   });
 });
 
