@@ -27,7 +27,7 @@ import { CauseReporter } from '../base/cause-reporter.js';
 import { errorText } from '../base/errors.js';
 import type { EncodedLine } from './json-line.js';
 import {
-  closeQuietly, currentUid, openTraceDirectory, openTraceFileIn, stillNamesDirectory, UnsafeTraceTargetError,
+  closeQuietly, currentUid, directoryState, openTraceDirectory, openTraceFileIn, UnsafeTraceTargetError,
   type TraceDirectory,
 } from './safe-open.js';
 import { TailTracker } from './torn-tail.js';
@@ -59,6 +59,12 @@ export interface AppendWriterOptions {
   idleCloseMs?: number;
 }
 
+/** A trace directory held open: files are opened relative to it, and it is never re-opened through a link. */
+interface HeldDirectory {
+  directory: TraceDirectory;
+  lastUsed: number;
+}
+
 /** A session file kept open between lines. */
 interface OpenFile {
   fd: number;
@@ -69,6 +75,7 @@ interface OpenFile {
 }
 
 const MAX_OPEN_FILES = 64;
+const MAX_OPEN_DIRECTORIES = 16;
 const IDLE_CLOSE_MS = 30_000;
 
 const NEWLINE = Buffer.from('\n');
@@ -93,8 +100,8 @@ export class AppendWriter {
   private readonly tails = new TailTracker();
   /** Open files by path, least recently used first. */
   private readonly files = new Map<string, OpenFile>();
-  /** Open trace directories by path; each is closed with its last file. */
-  private readonly directories = new Map<string, TraceDirectory>();
+  /** Open trace directories by path, least recently used first. */
+  private readonly directories = new Map<string, HeldDirectory>();
   private readonly maxOpenFiles: number;
   private readonly idleCloseMs: number;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -145,7 +152,7 @@ export class AppendWriter {
   /** Closes every descriptor; a later line opens its file again. */
   close(): void {
     for (const filePath of [...this.files.keys()]) this.closeFile(filePath);
-    for (const directory of this.directories.values()) closeQuietly(directory.fd);
+    for (const held of this.directories.values()) closeQuietly(held.directory.fd);
     this.directories.clear();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
@@ -192,22 +199,39 @@ export class AppendWriter {
     return opened;
   }
 
-  /** The open directory `dir` names now; opened again (never through a link) when the path names another one. */
+  /**
+   * The directory `dir` names now, through the descriptor held for it. It is
+   * opened again only when it was deleted or the path names another real
+   * directory of ours; while the path is a link, or names nothing because
+   * the directory was moved away, lines are refused (a second user swapping
+   * it would otherwise have us make a new one, or write through the link).
+   */
   private directoryFor(dir: string): TraceDirectory {
     const held = this.directories.get(dir);
-    if (held && stillNamesDirectory(held)) return held;
-    if (held) this.forgetDirectory(dir);
+    if (held) {
+      held.lastUsed = Date.now();
+      const state = directoryState(held.directory);
+      if (state === 'same') return held.directory;
+      if (state === 'moved') {
+        throw new UnsafeTraceTargetError('replaced', dir, `trace directory ${dir} was moved away (it still exists under another name) and nothing stands in its place; lines are not written until it is back`);
+      }
+      if (state === 'deleted') this.forgetDirectory(dir);
+    }
     const directory = openTraceDirectory(dir, this.uid);
+    this.forgetDirectory(dir);
     if (directory.tightened) this.stats.permissionsTightened += 1;
-    this.directories.set(dir, directory);
+    while (this.directories.size >= MAX_OPEN_DIRECTORIES) this.forgetDirectory(this.directories.keys().next().value as string);
+    this.directories.set(dir, { directory, lastUsed: Date.now() });
+    this.scheduleIdleClose();
     return directory;
   }
 
+  /** Closes the descriptor held for `dir` and the files opened through it. */
   private forgetDirectory(dir: string): void {
     const held = this.directories.get(dir);
     if (!held) return;
-    for (const [filePath, file] of [...this.files]) if (file.directory === held) this.closeFile(filePath);
-    closeQuietly(held.fd);
+    for (const [filePath, file] of [...this.files]) if (file.directory === held.directory) this.closeFile(filePath);
+    closeQuietly(held.directory.fd);
     this.directories.delete(dir);
   }
 
@@ -216,30 +240,28 @@ export class AppendWriter {
     if (!file) return;
     this.files.delete(filePath);
     closeQuietly(file.fd);
-    const dir = path.dirname(filePath);
-    // A directory is held only while one of its files is.
-    if (![...this.files.values()].some((other) => other.directory === file.directory) && this.directories.get(dir) === file.directory) {
-      closeQuietly(file.directory.fd);
-      this.directories.delete(dir);
-    }
   }
 
   /** Closes files left idle; the timer never keeps the process alive. */
   private scheduleIdleClose(): void {
-    if (this.idleTimer || this.files.size === 0) return;
+    if (this.idleTimer || this.openDescriptors === 0) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
       const before = Date.now() - this.idleCloseMs;
       for (const [filePath, file] of [...this.files]) if (file.lastUsed <= before) this.closeFile(filePath);
+      for (const [dir, held] of [...this.directories]) {
+        const inUse = [...this.files.values()].some((file) => file.directory === held.directory);
+        if (!inUse && held.lastUsed <= before) this.forgetDirectory(dir);
+      }
       this.scheduleIdleClose();
     }, this.idleCloseMs);
     this.idleTimer.unref();
   }
 
   private failed(filePath: string, dir: string, err: unknown): void {
-    // Look at both again before the next line: the error may have left a torn tail or a changed directory.
+    // Open and check the file again before the next line: the error may have left a torn tail or a replaced file.
+    // The directory stays held: it is looked at again anyway, and is never re-opened while its path is a link.
     this.closeFile(filePath);
-    this.forgetDirectory(dir);
     this.tails.forget(filePath);
     const unsafe = err instanceof UnsafeTraceTargetError;
     if (unsafe) this.stats.linesRefused += 1;

@@ -127,17 +127,26 @@ export function openTraceDirectory(dir: string, uid = currentUid()): TraceDirect
 }
 
 /**
- * Whether `dir` still names the directory that was opened: the same device
- * and inode, reached without a symbolic link as its last component.
+ * What the directory's path names now: the directory held (`same`, reached
+ * without a link), nothing while the held directory still exists elsewhere
+ * (`moved`: renamed away, maybe for a moment by someone swapping it),
+ * nothing because the held directory was deleted (`deleted`), or something
+ * else (`other`: a link, another directory, a file).
  */
-export function stillNamesDirectory(directory: TraceDirectory): boolean {
+export function directoryState(directory: TraceDirectory): 'same' | 'moved' | 'deleted' | 'other' {
   let stats: Stats | undefined;
   try {
     stats = lstatSync(directory.path, { throwIfNoEntry: false });
   } catch {
-    return false;
+    stats = undefined; // a component on the way is no longer a directory: the path names nothing
   }
-  return stats !== undefined && stats.isDirectory() && stats.dev === directory.dev && stats.ino === directory.ino;
+  if (stats) return stats.isDirectory() && stats.dev === directory.dev && stats.ino === directory.ino ? 'same' : 'other';
+  try {
+    // A deleted directory has no links left; one renamed away still has its own.
+    return fstatSync(directory.fd).nlink > 0 ? 'moved' : 'deleted';
+  } catch {
+    return 'deleted';
+  }
 }
 
 /**
@@ -152,7 +161,7 @@ export function openTraceFileIn(directory: TraceDirectory, name: string, uid = c
   try {
     const stats = fstatSync(fd);
     // Without /proc the file was opened by path: it must be in the directory we hold, still named so.
-    if (!directory.viaProc && (stats.dev !== directory.dev || !stillNamesDirectory(directory))) {
+    if (!directory.viaProc && (stats.dev !== directory.dev || directoryState(directory) !== 'same')) {
       throw new UnsafeTraceTargetError('replaced', directory.path, `trace directory ${directory.path} was replaced while the file was being opened`);
     }
     refuseUnlessOurs(shown, stats, uid);
