@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import {
   appendFileSync, chmodSync, chownSync, closeSync, constants, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync,
-  openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync,
+  openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -102,7 +102,10 @@ describe('AppendWriter', () => {
     messages = [];
     writer = new AppendWriter({ log: (m) => messages.push(m) });
   });
-  afterEach(() => rmSync(root, { recursive: true, force: true }));
+  afterEach(() => {
+    writer.close();
+    rmSync(root, { recursive: true, force: true });
+  });
 
   it('writes 0600 files in a 0700 directory it creates', () => {
     const nested = path.join(root, 'new', 'deeper', 's.jsonl');
@@ -356,6 +359,74 @@ describe('AppendWriter', () => {
       const { iterations, problems } = await readBack(file);
       expect(iterations).toEqual([0, 2]);
       expect(problems).toEqual([expect.objectContaining({ line: 2, kind: 'torn' })]);
+    });
+  });
+
+  describe('keeps the descriptor open between lines', () => {
+    /** Descriptors of this process that lead into `where`. */
+    function descriptorsInto(where: string): string[] {
+      const found: string[] = [];
+      for (const fd of readdirSync('/proc/self/fd')) {
+        try {
+          const target = readlinkSync(`/proc/self/fd/${fd}`);
+          if (target === where || target.startsWith(`${where}/`)) found.push(target);
+        } catch {
+          // closed while we looked (the listing's own descriptor)
+        }
+      }
+      return found;
+    }
+
+    it('one descriptor for the file and one for its directory stay open after a line, and close() closes them', () => {
+      expect(writer.appendLine(file, oursLine())).toBe(true);
+      expect(writer.appendLine(file, oursLine({ iteration: 1 }))).toBe(true);
+      expect(descriptorsInto(dir).sort()).toEqual([dir, file]);
+      writer.close();
+      expect(descriptorsInto(dir)).toEqual([]);
+      expect(writer.appendLine(file, oursLine({ iteration: 2 }))).toBe(true);
+      expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(4);
+    });
+
+    it('rotation (the file renamed away) and prune (the file deleted): the next line starts a new file', () => {
+      expect(writer.appendLine(file, oursLine())).toBe(true);
+      renameSync(file, `${file}.1`);
+      expect(writer.appendLine(file, oursLine({ iteration: 1 }))).toBe(true);
+      expect(readFileSync(`${file}.1`, 'utf8')).toBe(`${oursLine()}\n`);
+      expect(readFileSync(file, 'utf8')).toBe(`${oursLine({ iteration: 1 })}\n`);
+      rmSync(file);
+      expect(writer.appendLine(file, oursLine({ iteration: 2 }))).toBe(true);
+      expect(readFileSync(file, 'utf8')).toBe(`${oursLine({ iteration: 2 })}\n`);
+      expect(descriptorsInto(root).filter((p) => p.endsWith('(deleted)'))).toEqual([]);
+    });
+
+    it('the directory deleted (prune of everything): made again and written', () => {
+      expect(writer.appendLine(file, oursLine())).toBe(true);
+      rmSync(dir, { recursive: true });
+      expect(writer.appendLine(file, oursLine({ iteration: 1 }))).toBe(true);
+      expect(readFileSync(file, 'utf8')).toBe(`${oursLine({ iteration: 1 })}\n`);
+      expect(modeOf(dir)).toBe(0o700);
+    });
+
+    it('a kept file made readable by others or given a second link is checked again before the next line', () => {
+      expect(writer.appendLine(file, oursLine())).toBe(true);
+      chmodSync(file, 0o644);
+      expect(writer.appendLine(file, oursLine({ iteration: 1 }))).toBe(true);
+      expect(modeOf(file)).toBe(0o600);
+      linkSync(file, path.join(root, 'second-name'));
+      expect(writer.appendLine(file, oursLine({ iteration: 2 }))).toBe(false);
+      expect(messages[0]).toMatch(/2 hard links/);
+      expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(3);
+    });
+
+    it('at most maxOpenFiles files stay open (least recently used closed first), and idle ones are closed', async () => {
+      const bounded = new AppendWriter({ log: (m) => messages.push(m), maxOpenFiles: 2, idleCloseMs: 40 });
+      for (let i = 0; i < 5; i++) expect(bounded.appendLine(path.join(dir, `s${i}.jsonl`), oursLine())).toBe(true);
+      expect(descriptorsInto(dir).sort()).toEqual([dir, path.join(dir, 's3.jsonl'), path.join(dir, 's4.jsonl')]);
+      expect(bounded.appendLine(path.join(dir, 's0.jsonl'), oursLine({ iteration: 1 }))).toBe(true);
+      expect(descriptorsInto(dir).sort()).toEqual([dir, path.join(dir, 's0.jsonl'), path.join(dir, 's4.jsonl')]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(descriptorsInto(dir)).toEqual([]);
+      expect(bounded.openDescriptors).toBe(0);
     });
   });
 
