@@ -13,7 +13,7 @@
 import { describe, expect, it } from 'vitest';
 import { ADVERSARIAL_CELLS, adversarialText } from '../../bench/redaction-inputs.js';
 import { Redactor } from '../../src/content/redact.js';
-import { BUILTIN_PATTERNS, EMAIL_PATTERN } from '../../src/content/secret-patterns.js';
+import { BUILTIN_PATTERNS, EMAIL_PATTERN, PHONE_NUMBER_PATTERN } from '../../src/content/secret-patterns.js';
 
 const MB = 1 << 20;
 const STEP = 8;
@@ -51,7 +51,7 @@ function growth(redactor: Redactor, cells: readonly string[], bytes: number): nu
 }
 
 describe('built-in redaction patterns run in linear time', () => {
-  for (const pattern of [...BUILTIN_PATTERNS, EMAIL_PATTERN]) {
+  for (const pattern of [...BUILTIN_PATTERNS, EMAIL_PATTERN, PHONE_NUMBER_PATTERN]) {
     it(pattern.name, () => {
       const cells = ADVERSARIAL_CELLS[pattern.name];
       expect(cells, `no adversarial input for ${pattern.name} in bench/redaction-inputs.ts`).toBeDefined();
