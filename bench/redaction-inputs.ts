@@ -26,6 +26,7 @@ export const ADVERSARIAL_CELLS: Readonly<Record<string, readonly string[]>> = {
   'slack-token': ['xoxb-' + 'a'.repeat(9) + ' ', 'xox'],
   'google-api-key': ['AIza' + 'a'.repeat(34) + ' ', 'AIza' + 'b'.repeat(36)],
   'aws-access-key-id': ['AKIA' + 'A'.repeat(15) + ' ', 'ASIA' + 'B'.repeat(17)],
+  'phone-number': ['555-123-456 ', '+1 (555) 123-456', '1'.repeat(40) + '-'],
   'email-address': ['a@', 'x.y-z@' + 'ab.'.repeat(9) + '1 ', 'a.'.repeat(40) + '@ ', 'u@' + 'd-'.repeat(40) + '.c0 '],
 };
 

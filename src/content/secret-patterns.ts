@@ -138,6 +138,13 @@ export const EMAIL_PATTERN: SecretPattern = {
   startBefore: emailLocalPartStart,
 };
 
+export const PHONE_NUMBER_PATTERN: SecretPattern = {
+  name: 'phone-number',
+  covers: 'phone numbers written with delimiters (`555-123-4567`, `555.123.4567`, `(555) 123-4567`, with an optional `+1 `), so line numbers, dates, versions and IDs stay; on with `redact: { phones: true }` and with `privacy_filter`',
+  // Every part has a fixed length, so an attempt costs a constant at each position.
+  regex: /(?<![\w.+-])(?:\+?1[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[.-])\d{3}[.-]\d{4}(?![\w-])/g,
+};
+
 /** An e-mail address's local part: 1 to 64 of these characters. */
 function isLocalPartChar(code: number): boolean {
   return (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a) || (code >= 0x30 && code <= 0x39)
