@@ -28,3 +28,14 @@ export {
   turnRecordSchema, referenceRecordSchema, aggregatorRecordSchema,
   type TurnRecord, type ReferenceRecord, type AggregatorRecord,
 } from '../record/schema.js';
+export {
+  INSIGHTS_DOCUMENT_VERSION, VERDICTS, INSIGHTS_GROUPS,
+  type InsightsDocument, type ReferenceInsight, type PresetInsight, type SessionBrief, type SpendTotals,
+  type InsightsThresholds, type InsightsFilters, type InsightsGroupBy, type Verdict, type Quantiles, type WaitAdded,
+  type FailureReasonCount, type TokenTotals,
+} from './insights/document.js';
+export {
+  ngramSet, containment, attributeAnswer, redundancyMatrix, normalizeText, words,
+  DEFAULT_NGRAM_SIZE, DEFAULT_MAX_TEXT_CHARS,
+  type NGramSet, type TextOverlapOptions, type AnswerAttribution,
+} from '../content/text-overlap.js';

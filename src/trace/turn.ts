@@ -43,8 +43,12 @@ export interface TurnEnvironment {
   problems: CauseReporter;
   /** Where call and turn measurements go (the instrumentation's meter). */
   metrics: MoaMetrics;
-  /** Called when a turn's root comes back not recording (the provider's sampler dropped it). */
-  notRecorded?: () => void;
+  /**
+   * Told about every root as it starts: whether the provider records it, and
+   * whether a JSONL processor (of any loaded copy) asked for its payload, so
+   * the instrumentation can say when nothing will record a turn.
+   */
+  observeRoot?: (recording: boolean, jsonlSinkSawIt: boolean) => void;
 }
 
 /** A reporter of instrumentation problems through the OpenTelemetry diagnostic logger. */
@@ -59,9 +63,10 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
     const facts = turnFacts(options, policy);
     const parent = read(options, 'context') ?? otelContext.active();
     const root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes: rootStartAttributes({ ...facts, sessionId: facts.sessionText }, policy) }, parent);
-    if (!root.isRecording()) {
+    const recording = root.isRecording();
+    env.observeRoot?.(recording, recording && payloadRequested(root));
+    if (!recording) {
       root.end();
-      env.notRecorded?.();
       return noopTurn(root.spanContext(), parent);
     }
     markContentStamp(root, policy.stamp);
