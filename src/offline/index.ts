@@ -7,7 +7,12 @@ export {
   type ReadRecord, type ReadOptions, type ReadPosition, type RecordProblem, type ProblemKind, type LineParseResult,
 } from './reader.js';
 export { TraceFileError } from './errors.js';
-export { listSessionFiles, overviewSession, SESSION_FILE_SUFFIX, type SessionOverview } from './session-files.js';
+export {
+  readInput, readInputs, expandInputPaths, LINE_DECODERS, STDIN_ARG,
+  type InputRecord, type InputOptions, type LineDecoder, type DecoderContext,
+} from './inputs.js';
+export { TRACE_FORMAT_NAMES, type TraceFormat, type Compression } from './trace-format.js';
+export { listSessionFiles, overviewSession, sessionStem, SESSION_FILE_SUFFIX, type SessionOverview } from './session-files.js';
 export { SessionTotalsAccumulator, type SessionTotals } from './session-totals.js';
 export { matchesSession, type TraceTarget } from './target.js';
 export { summarizeTurn, type TurnSummary, type CallSummary } from './summary.js';
