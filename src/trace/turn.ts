@@ -26,7 +26,7 @@ import {
 } from './call-attributes.js';
 import type { ContentPolicy } from './content-policy.js';
 import { callMetricAttributes, type MoaMetrics } from './metrics.js';
-import { attachPayload, attachTurnPayload, markContentStamp, payloadRequested, type CallPayload } from './payloads.js';
+import { attachPayload, attachTurnPayload, markContentPolicy, payloadRequested, type CallPayload } from './payloads.js';
 import type {
   AggregatorCall, AggregatorEnd, AggregatorStart, CallEnd, CallStart, Cost, MoaTurn, ReferenceCall, ReferenceStart,
   ResponseInfo, ToolCall, TurnOptions,
@@ -81,11 +81,11 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
       root.end();
       return noopTurn(root.spanContext(), parent);
     }
-    markContentStamp(root, policy.stamp);
+    markContentPolicy(root, policy);
     if (payloadRequested(root)) {
       attachTurnPayload(root, {
         sessionId: facts.sessionId, preset: facts.preset, fanout: facts.fanout ?? null,
-        cache: facts.cache, iteration: facts.iteration ?? null, redaction: policy.redaction,
+        cache: facts.cache, iteration: facts.iteration ?? null, policy,
       });
     }
     const input = read(options, 'input');
@@ -372,12 +372,12 @@ class RecordingTurn implements MoaTurn {
         ? { inputMessages: inputJson, ...(toolsJson !== undefined ? { toolDefinitions: toolsJson } : {}) }
         : {}),
     }, this.context);
-    markContentStamp(span, policy.stamp);
+    markContentPolicy(span, policy);
     // The exact messages are serialized only for a JSONL sink that asked for them.
     const payload: CallPayload | undefined = payloadRequested(span)
       ? {
         provider, inputMessagesJson: this.exactMessages(givenArray ? given as readonly unknown[] : messages, messages), output: null, error: null,
-        toolCallsJson: null, finishReason: null, redaction: this.policy.redaction,
+        toolCallsJson: null, finishReason: null, policy: this.policy,
       }
       : undefined;
     if (payload) attachPayload(span, payload);
