@@ -169,6 +169,8 @@ export const providerSchema = z.strictObject({
   gen_ai_provider: z.string().optional(),
   /** Calls through this provider are covered by a subscription: cost status `included`. */
   included: strictBoolean.optional(),
+  /** The API its models are called through: chat completions (default) or the Responses API. */
+  api: z.enum(['chat_completions', 'responses'], { error: 'expected chat_completions or responses' }).optional(),
 });
 
 /**
