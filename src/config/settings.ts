@@ -141,7 +141,7 @@ export function metricsSettings(config: MoaConfig, env: Env, otlp: OtlpSettings)
   const url = config.otlp.metrics_endpoint ?? (own !== undefined && own.endsWith('/v1/traces') ? `${own.slice(0, -'/v1/traces'.length)}/v1/metrics` : undefined);
   const interval = config.otlp.metrics_interval_ms ?? positiveNumber(env.OTEL_METRIC_EXPORT_INTERVAL);
   return {
-    enabled: otlp.enabled && config.otlp.metrics && !off,
+    enabled: otlp.enabled && otlp.exporters.includes('otlp') && config.otlp.metrics && !off,
     exporterConfig: url !== undefined
       ? { url, ...(otlp.exporterConfig.headers ? { headers: otlp.exporterConfig.headers } : {}), ...(otlp.exporterConfig.timeoutMillis ? { timeoutMillis: otlp.exporterConfig.timeoutMillis } : {}) }
       : { ...(otlp.exporterConfig.timeoutMillis ? { timeoutMillis: otlp.exporterConfig.timeoutMillis } : {}) },
