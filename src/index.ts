@@ -11,7 +11,7 @@ export { setupMoaTracing, type MoaTracing, type SetupOptions } from './setup/set
 export { createMoaSpanProcessors, type MoaSpanProcessors } from './setup/processors.js';
 // instrumentation
 export {
-  MoaInstrumentation, startMoaTurn,
+  MoaInstrumentation, defaultMoaInstrumentation, startMoaTurn,
   type MoaInstrumentationOptions, type MoaTurnStarter, type StartMoaTurnOptions,
 } from './trace/instrumentation.js';
 export type {
@@ -19,6 +19,7 @@ export type {
   CostStatus, FanoutMode, MoaTurn, OutputLocation, ReferenceCall, ReferenceStart, ResponseInfo, ToolCall, TurnOptions,
   Usage,
 } from './trace/types.js';
+export { ContentPolicy, type ContentCapture, type ContentPolicyOptions } from './trace/content-policy.js';
 export type { FinishedSpan, SpanProcessorLike, SpanExporterLike } from './trace/span-data.js';
 export * as attributes from './trace/attributes.js';
 // the JSONL sink

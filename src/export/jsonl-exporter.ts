@@ -46,6 +46,13 @@ export interface JsonlTurnExporterOptions extends AssemblerLimits {
    * other way (or not at all) is masked again before it is written.
    */
   redact?: RedactSetting;
+  /**
+   * The pipeline's content policy, the object its instrumentation records
+   * with (wins over `redact`): content that policy produced is written as
+   * it comes, anything else is masked again by it. Only its redaction
+   * applies here; the file keeps content whatever the capture mode.
+   */
+  policy?: ContentPolicy;
 }
 
 export interface JsonlExporterStats extends WriterStats {
@@ -62,7 +69,7 @@ export interface JsonlExporterStats extends WriterStats {
 class TurnFileSink implements ExitFlushable {
   private readonly writer = new AppendWriter();
   private readonly assembler: TurnAssembler;
-  private readonly policy: ContentPolicy;
+  readonly policy: ContentPolicy;
   private readonly reporter = new CauseReporter((message) => diag.warn(message));
   private flushedAtExit = false;
   private lastFile = { key: '', path: '' };
@@ -74,7 +81,7 @@ class TurnFileSink implements ExitFlushable {
   stopped = false;
 
   constructor(private readonly options: JsonlTurnExporterOptions) {
-    this.policy = new ContentPolicy({ redact: options.redact ?? false });
+    this.policy = options.policy ?? new ContentPolicy({ redact: options.redact ?? false });
     this.traceDirReadsVariables = (options.traceDir ?? '').includes('$');
     this.assembler = new TurnAssembler(options, (iteration) => this.writePartial(iteration, 'evicted'));
   }
@@ -143,6 +150,7 @@ class TurnFileSink implements ExitFlushable {
     this.drain('shutdown');
     this.stopped = true;
     this.trackPending();
+    this.writer.close();
   }
 
   /**
@@ -206,6 +214,11 @@ abstract class JsonlSinkFace {
 
   get stats(): JsonlExporterStats {
     return this.sink.stats;
+  }
+
+  /** The content policy this sink masks with (the pipeline's, when setup built it). */
+  get policy(): ContentPolicy {
+    return this.sink.policy;
   }
 
   /** Iterations currently waiting for their root span. */

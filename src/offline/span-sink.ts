@@ -5,7 +5,7 @@
  * the collector's file exporter writes, from the official JSON serializer).
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { displayUrl } from '../base/display-url.js';
+import { displayUrl } from '../config/otlp-url.js';
 import { errorLine } from '../base/errors.js';
 import type { OtlpProtocol } from '../config/otlp-protocol.js';
 import { otlpTracesUrl } from '../config/otlp-url.js';

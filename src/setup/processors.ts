@@ -4,7 +4,7 @@
  * own OTLP settings ask for it, an OTLP exporter that ships MoA spans only.
  */
 import { diag, type Context, type Span } from '@opentelemetry/api';
-import { displayUrl } from '../base/display-url.js';
+import { displayUrl } from '../config/otlp-url.js';
 import { resolveConfig, type MoaOptions, type ResolveConfigContext } from '../config/load.js';
 import type { Env } from '../config/paths.js';
 import type { MoaConfig } from '../config/schema.js';
@@ -19,6 +19,7 @@ import { estimatedMeasure } from '../otel/span-measure.js';
 import { INSTRUMENTATION_SCOPE } from '../trace/attributes.js';
 import { ContentPolicy, standardContentSwitches, type ContentPolicyOptions } from '../trace/content-policy.js';
 import { MoaInstrumentation } from '../trace/instrumentation.js';
+import { noteJsonlSinkBuilt } from '../trace/live-pipelines.js';
 import { spanThroughPolicy } from '../trace/span-content.js';
 import type { FinishedSpan, SpanExporterLike, SpanProcessorLike } from '../trace/span-data.js';
 
@@ -47,6 +48,8 @@ export interface OtlpStats {
 
 export interface BuiltProcessors {
   config: MoaConfig;
+  /** The pipeline's one content policy: its instrumentation and every sink get this same object. */
+  policy: ContentPolicy;
   jsonl: JsonlSpanProcessor | undefined;
   otlp: SpanProcessorLike | undefined;
   /** The processors that are on, JSONL first: what a provider is given. */
@@ -58,33 +61,45 @@ export interface BuiltProcessors {
 }
 
 export interface BuildOptions {
+  /**
+   * Span content is read by nothing but moa-otel's own OTLP export (setup's
+   * private provider), so without it spans carry none (the file gets exact
+   * messages from payloads).
+   */
+  spanContentOnlyForOtlp?: boolean;
   /** Where a missing exporter package or an unusable setting is reported (default: diag warning). */
   notice?: (line: string) => void;
   /** Where the application lives, to load exporters from (default `process.cwd()`). */
   cwd?: string;
 }
 
-/** The processors a configuration asks for. `env` is where the standard variables come from. */
+/**
+ * The processors a configuration asks for, and the one content policy they
+ * share with the pipeline's instrumentation. `env` is where the standard
+ * variables come from.
+ */
 export function buildProcessors(config: MoaConfig, env: Env, options: BuildOptions = {}): BuiltProcessors {
+  const settings = otlpSettings(config, env);
+  const notice = options.notice ?? ((line: string) => diag.warn(line));
+  if (settings.enabled && settings.protocolProblem) notice(settings.protocolProblem);
+  // Exporters load first: when none can be, no span content is made for nobody to read.
+  const exports = settings.enabled ? exportPipelines(settings, options.cwd, notice) : [];
+  const content = contentOptions(config, env);
+  const policy = new ContentPolicy(options.spanContentOnlyForOtlp && exports.length === 0 ? { ...content, capture: 'NO_CONTENT' } : content);
   const jsonl = config.save_traces
     ? new JsonlSpanProcessor({
       traceDir: config.trace_dir,
       traceCacheHits: config.trace_cache_hits,
       profile: config.profile,
       env,
-      redact: config.redact,
+      policy,
     })
     : undefined;
-  const settings = otlpSettings(config, env);
-  const notice = options.notice ?? ((line: string) => diag.warn(line));
-  const off: BuiltProcessors = {
-    config, jsonl, otlp: undefined, active: jsonl ? [jsonl] : [], otlpUrl: undefined, otlpStats: () => undefined, otlpSettings: settings,
-  };
-  if (!settings.enabled) return off;
-  if (settings.protocolProblem) notice(settings.protocolProblem);
-  const exports = exportPipelines(settings, options.cwd, notice);
-  if (exports.length === 0) return off;
-  const policy = new ContentPolicy(contentOptions(config, env));
+  // Lets startMoaTurn() say so when a turn reaches a provider without moa-otel's processors.
+  if (jsonl) noteJsonlSinkBuilt();
+  if (exports.length === 0) {
+    return { config, policy, jsonl, otlp: undefined, active: jsonl ? [jsonl] : [], otlpUrl: undefined, otlpStats: () => undefined, otlpSettings: settings };
+  }
   const otlp = new MoaSpansOnly(new SampledSpansOnly(fanOut(exports.map((e) => e.queue)), settings.sampleRatio), policy);
   const otlpStats = (): OtlpStats => ({
     exportedSpans: sum(exports, (e) => e.reporting.stats.exportedSpans),
@@ -92,7 +107,7 @@ export function buildProcessors(config: MoaConfig, env: Env, options: BuildOptio
     droppedSpans: sum(exports, (e) => e.queue.stats.droppedSpans),
     notSampledSpans: (otlp.inner as SampledSpansOnly).stats.notSampledSpans,
   });
-  return { config, jsonl, otlp, active: jsonl ? [jsonl, otlp] : [otlp], otlpUrl: settings.endpoint, otlpStats, otlpSettings: settings };
+  return { config, policy, jsonl, otlp, active: jsonl ? [jsonl, otlp] : [otlp], otlpUrl: settings.endpoint, otlpStats, otlpSettings: settings };
 }
 
 interface ExportPipeline {
@@ -168,7 +183,7 @@ export function createMoaSpanProcessors(options: MoaOptions = {}, context: Resol
   const config = resolveConfig(options, { ...context, env });
   const built = buildProcessors(config, env);
   const instrumentation = new MoaInstrumentation({
-    ...contentOptions(config, context.env ?? process.env),
+    policy: built.policy,
     env: context.env ?? process.env,
     ...(built.jsonl ? { recordingExpectedFor: 'the JSONL files' } : {}),
   });
@@ -198,7 +213,7 @@ export function contentOptions(config: MoaConfig, env: Env): ContentPolicyOption
  * instrumentation left unmasked.
  */
 export class MoaSpansOnly implements SpanProcessorLike {
-  constructor(readonly inner: SpanProcessorLike, private readonly policy: ContentPolicy) {}
+  constructor(readonly inner: SpanProcessorLike, readonly policy: ContentPolicy) {}
 
   onStart(span: Span, parentContext: Context): void {
     if (isOurs(span as Partial<FinishedSpan>)) this.inner.onStart(span, parentContext);

@@ -10,9 +10,10 @@
  * either order leaves the app's tracing intact; an app that wants MoA spans in
  * its own provider uses `createMoaSpanProcessors()` instead.
  */
-import { diag, metrics, ProxyTracerProvider, trace, type Attributes, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
+import { diag, metrics, trace, type Attributes, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
 import { errorText } from '../base/errors.js';
 import { resolveConfig, type MoaOptions, type ResolveConfigContext } from '../config/load.js';
+import { displayUrl } from '../config/otlp-url.js';
 import type { MoaConfig } from '../config/schema.js';
 import type { Env } from '../config/paths.js';
 import { metricsSettings, type OtlpSettings } from '../config/settings.js';
@@ -20,14 +21,19 @@ import type { JsonlSpanProcessor } from '../export/jsonl-exporter.js';
 import { settleWithin } from '../otel/deadline.js';
 import { loadMetricsPipeline, type MetricsPipeline } from '../otel/load-metrics.js';
 import { OwnTracerProvider } from '../otel/own-provider.js';
+import { globalTracerProviderRegistered } from '../trace/global-provider.js';
 import { MoaInstrumentation } from '../trace/instrumentation.js';
+import { addLivePipeline } from '../trace/live-pipelines.js';
 import { buildProcessors, contentOptions, type OtlpStats } from './processors.js';
 import { buildResource } from './resource.js';
 
 export type { OtlpStats } from './processors.js';
 
 export interface MoaTracing {
-  /** Records turns into this pipeline: `tracing.instrumentation.startTurn(...)`, `createMoaClient({ instrumentation })`. */
+  /**
+   * Records turns into this pipeline: `tracing.instrumentation.startTurn(...)`, `createMoaClient({ instrumentation })`.
+   * `startMoaTurn()` without an instrumentation also records here while this is the most recent live pipeline.
+   */
   instrumentation: MoaInstrumentation;
   /** True when at least one exporter (JSONL or OTLP) is active. */
   enabled: boolean;
@@ -65,8 +71,8 @@ export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = 
   const env = setup.env ?? process.env;
   const notice = setup.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
   const config = resolveConfig(options, setup);
-  const built = buildProcessors(config, env, { notice, ...(setup.cwd !== undefined ? { cwd: setup.cwd } : {}) });
-  const { jsonl, otlp, active: processors, otlpUrl, otlpStats } = built;
+  const built = buildProcessors(config, env, { notice, spanContentOnlyForOtlp: true, ...(setup.cwd !== undefined ? { cwd: setup.cwd } : {}) });
+  const { policy, jsonl, otlp, active: processors, otlpUrl, otlpStats } = built;
   if (processors.length === 0) {
     // Nothing of ours to feed: turns go to whatever provider the application has (or nowhere).
     return {
@@ -81,16 +87,14 @@ export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = 
   const timeoutMillis = built.otlpSettings.timeoutMillis;
   const metricsPipeline = otlp && !setup.meterProvider ? buildMetricsPipeline(config, env, built.otlpSettings, resource.attributes, notice, setup.cwd) : undefined;
   const meterProvider = setup.meterProvider ?? metricsPipeline?.meterProvider;
-  const content = contentOptions(config, env);
+  // The pipeline's one policy: what the instrumentation masks is what every sink recognizes as its own.
   const instrumentation = new MoaInstrumentation({
-    ...content,
+    policy,
     tracerProvider: provider,
     ...(meterProvider ? { meterProvider } : {}),
     env,
-    // Span content is read only by the OTLP exporter: the JSONL file gets the exact messages directly.
-    capture: otlp !== undefined ? content.capture : 'NO_CONTENT',
   });
-  const appOwnsProvider = applicationProviderRegistered();
+  const appOwnsProvider = globalTracerProviderRegistered();
   if (setup.registerGlobal && !appOwnsProvider) trace.setGlobalTracerProvider(provider);
   if (appOwnsProvider) {
     notice(
@@ -98,6 +102,8 @@ export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = 
       + `through its own pipeline (${describePipeline(jsonl !== undefined, otlpUrl)}) via tracing.instrumentation. `
       + 'To put MoA spans into your provider instead, add createMoaSpanProcessors() to it.');
   }
+  // startMoaTurn() without an instrumentation records here until shutdown (then through the pipeline before).
+  const removeLive = addLivePipeline(instrumentation);
   // Both are bounded by the export timeout as a whole (and each processor by it too), so a collector
   // that is down costs a shutdown at most that long, not the sum of every stage's wait.
   const bounded = (what: string, work: () => Promise<unknown>) => settleWithin(
@@ -108,7 +114,10 @@ export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = 
     enabled: true, config, jsonl, otlpUrl, otlpStats, tracerProvider: provider,
     meterProvider: metricsPipeline?.meterProvider,
     forceFlush: () => bounded('forceFlush', () => Promise.all([provider.forceFlush(), metricsPipeline?.forceFlush()])),
-    shutdown: () => bounded('shutdown', () => Promise.all([provider.shutdown(), metricsPipeline?.shutdown()])),
+    shutdown: () => {
+      removeLive();
+      return bounded('shutdown', () => Promise.all([provider.shutdown(), metricsPipeline?.shutdown()]));
+    },
   };
 }
 
@@ -144,15 +153,8 @@ function applicationMeterProviderRegistered(): boolean {
   return global.constructor?.name !== 'NoopMeterProvider';
 }
 
-/** Whether something other than the API's no-op provider is registered globally. */
-function applicationProviderRegistered(): boolean {
-  const global = trace.getTracerProvider();
-  // The API's proxy has a delegate tracer only once a provider was registered.
-  return global instanceof ProxyTracerProvider ? global.getDelegateTracer('moa-otel') !== undefined : true;
-}
-
 function describePipeline(jsonl: boolean, otlpUrl: string | undefined): string {
-  return [jsonl ? 'JSONL files' : '', otlpUrl ? `OTLP to ${otlpUrl}` : ''].filter(Boolean).join(' and ');
+  return [jsonl ? 'JSONL files' : '', otlpUrl ? `OTLP to ${displayUrl(otlpUrl)}` : ''].filter(Boolean).join(' and ');
 }
 
 function report(what: string, err: unknown): void {

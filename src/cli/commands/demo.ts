@@ -9,7 +9,7 @@ import { runDemo } from '../../demo/demo.js';
 import { otlpProtocolOption, parseCommandArgs } from '../args.js';
 import { wantsColor } from '../color.js';
 import { renderTurnTree } from '../../offline/tree.js';
-import { displayUrl } from '../../base/display-url.js';
+import { displayUrl } from '../../config/otlp-url.js';
 
 const USAGE = `usage: moa-otel demo [--dir DIR] [--otlp URL] [--stream] [--json]
 

@@ -6,6 +6,7 @@ import {
   COMMON_OPTIONS, fileSize, otlpProtocolOption, parseCommandArgs, resolveTarget, singleArgument, withFileErrors,
 } from '../args.js';
 import { exportSession } from '../../offline/export-session.js';
+import { inputName } from '../../offline/inputs.js';
 import { problemsToStderr } from '../problems.js';
 import { createProgress } from '../progress.js';
 import { otlpHttpSink, otlpJsonFileSink, SpanExportError, tracesUrl, type SpanSink } from '../../offline/span-sink.js';
@@ -14,10 +15,10 @@ import { buildResource } from '../../setup/resource.js';
 import { INSTRUMENTATION_SCOPE } from '../../trace/attributes.js';
 import { PACKAGE_VERSION } from '../../base/version.js';
 import { errorLine } from '../../base/errors.js';
-import { displayUrl } from '../../base/display-url.js';
+import { displayUrl } from '../../config/otlp-url.js';
 import type { OtlpProtocol } from '../../config/otlp-protocol.js';
 
-const USAGE = `usage: moa-otel export <session|file> (--otlp URL | --out FILE) [--service-name NAME] [--dir DIR] [--json]
+const USAGE = `usage: moa-otel export <session|file|-> (--otlp URL | --out FILE) [--service-name NAME] [--dir DIR] [--json]
 
 Replays each record as the span tree of a live turn (root, references,
 aggregator), with the record's own times and ids. Records without ids get
@@ -66,17 +67,18 @@ async function runExport(argv: string[], io: CliIo): Promise<number> {
       },
       onProblem: problemsToStderr(io),
       onProgress: (done) => bar.update(done),
+      stdin: io.stdin,
     });
     bar.done();
     const delivery = sink.delivery?.();
     const shown = values.otlp !== undefined ? displayUrl(destination) : destination;
     if (values.json) {
       io.stdout.write(`${JSON.stringify({
-        file: target.file, destination: shown, turns: summary.turns, spans: summary.spans, requests: summary.batches,
+        file: inputName(target.file), destination: shown, turns: summary.turns, spans: summary.spans, requests: summary.batches,
         ...(delivery ? { delivered: delivery.delivered, failed: delivery.failed, ...(delivery.reason ? { error: delivery.reason } : {}) } : {}),
       })}\n`);
     } else if (!delivery || delivery.failed === 0) {
-      io.stdout.write(`exported ${plural(summary.turns, 'turn')} (${summary.spans} spans) from ${terminalSafe(target.file)} to ${terminalSafe(shown)}\n`);
+      io.stdout.write(`exported ${plural(summary.turns, 'turn')} (${summary.spans} spans) from ${terminalSafe(inputName(target.file))} to ${terminalSafe(shown)}\n`);
     }
     if (delivery && delivery.failed > 0) {
       io.stderr.write(`moa-otel export: ${terminalSafe(delivery.reason ?? 'export failed')}; delivered ${delivery.delivered} of ${delivery.delivered + delivery.failed} spans (${plural(summary.turns, 'turn')}), ${delivery.failed} not delivered\n`);
