@@ -123,7 +123,7 @@ function standardTimeoutSet(io: CliIo): boolean {
 /** MOA_SERVICE_NAME, OTEL_SERVICE_NAME or the config file; a broken config only costs the name. */
 function configuredServiceName(io: CliIo): string | undefined {
   try {
-    return resolveConfig({}, { env: io.env }).service_name;
+    return resolveConfig({}, { env: io.env, scope: 'traces' }).service_name;
   } catch {
     return io.env.OTEL_SERVICE_NAME || undefined;
   }
