@@ -4,7 +4,7 @@
  * value fails with one line naming the key, where it came from and what was
  * expected.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -131,6 +131,21 @@ function traceEndpointFromOtelEnv(env: Env): string | undefined {
 }
 
 /**
+ * The text of a regular file. Opened without blocking and checked on the
+ * open descriptor: a FIFO (or a device) named config.yaml would otherwise
+ * hang every command on its first read, waiting for a writer that never comes.
+ */
+function readRegularFile(file: string): string {
+  const fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error('not a regular file');
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * The config file is shared with the original agent, which keeps keys of its
  * own there: those are left out (and named once) instead of failing. Options
  * given in code have no such excuse, so a typo there still fails.
@@ -139,7 +154,7 @@ function readFileLayer(home: string, env: Env): (Layer & { ignored: string[]; as
   const file = path.join(home, 'config.yaml');
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new MoaConfigError(`cannot read ${file}: ${(err as Error).message}`);

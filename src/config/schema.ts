@@ -64,7 +64,8 @@ function optionalNumber<T extends z.ZodType<number>>(schema: T) {
   );
 }
 const temperatureSchema = optionalNumber(z.number({ error: 'expected a temperature from 0 to 2' }).min(0).max(2));
-const positiveSeconds = optionalNumber(z.number({ error: 'expected a positive number of seconds' }).positive('expected a positive number of seconds'));
+const positiveSeconds = optionalNumber(z.number({ error: 'expected a positive number of seconds' }).positive('expected a positive number of seconds')
+  .max(MAX_TIMEOUT_MS / 1000, `expected at most ${Math.floor(MAX_TIMEOUT_MS / 1000)} seconds (about 24.8 days, the longest timer Node.js can set)`));
 const optionalPositiveInt = optionalNumber(z.number().int('expected a positive integer').positive('expected a positive integer'));
 
 /** Every header must be sendable: a valid name, no CR/LF in the value. */
@@ -224,7 +225,7 @@ export const privacyFilterSchema = z.preprocess((value) => {
 
 export const moaConfigSchema = z.strictObject({
   save_traces: strictBoolean.default(false),
-  trace_dir: z.string().optional(),
+  trace_dir: z.string().refine((dir) => !dir.includes('\0'), 'a path cannot hold a NUL character').optional(),
   trace_cache_hits: strictBoolean.default(false),
   profile: z.string().regex(/^[\w.-]+$/, 'expected a profile name of letters, digits, -_.').optional(),
   otlp: otlpSchema.default({
