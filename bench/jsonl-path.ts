@@ -116,6 +116,7 @@ function instrumentedTurn(tracing: Tracing, session: string, refs: ChatMessage[]
 
 /** Runs `work`, then lets the sink finish (its work may be split across ticks); the longest block seen. */
 async function measured(tracing: Tracing, work: () => number): Promise<{ ms: number; blockMs: number }> {
+  // Made and started before the clock starts: it is the bench's cost, not the turn's.
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
   const t = performance.now();

@@ -23,7 +23,7 @@ import { MAX_JSON_DEPTH, safeStringify, type JsonReplacer } from './safe-json.js
 import { snapshotJson, readsAsSnapshot } from './json-snapshot.js';
 
 /** Characters of message text one session keeps snapshots and bytes of. */
-export const SESSION_BUDGET_CHARS = 64 * 1024 * 1024;
+export const SESSION_BUDGET_CHARS = 16 * 1024 * 1024;
 /** Characters kept across all sessions of one owner; least recently used sessions go first. */
 export const TOTAL_BUDGET_CHARS = 256 * 1024 * 1024;
 /** A session unused this long is released. */

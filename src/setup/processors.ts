@@ -46,6 +46,7 @@ export function buildProcessors(config: MoaConfig, env: Env): BuiltProcessors {
     ? new JsonlSpanProcessor({
       traceDir: config.trace_dir,
       traceCacheHits: config.trace_cache_hits,
+      traceFormat: config.trace_format,
       profile: config.profile,
       env,
       redact: config.redact,
