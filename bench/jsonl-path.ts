@@ -12,15 +12,15 @@
  *   from turn to turn as an agent appends to its history.
  *
  * Both sides run interleaved in one process; results are ratios of medians
- * (sums for the session). The longest event-loop block of a turn is measured
- * two ways and the larger is kept: each synchronous instrumentation call is
- * timed, and `monitorEventLoopDelay` watches the ticks while the line is
- * finished and written (work split across ticks shows up there).
+ * (sums for the session). The longest event-loop block of a turn: each
+ * synchronous instrumentation call is timed, and so is each tick the sink
+ * uses to finish and write the line (`setImmediate` callbacks). Blocks are
+ * given in wall time and in process CPU time: on a loaded machine the wall
+ * time of a block includes the time other processes held the core.
  */
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setupMoaTracing, startMoaTurn, type ChatMessage } from './bench-deps.js';
 
 export interface JsonlPathResult {
@@ -29,10 +29,13 @@ export interface JsonlPathResult {
   instrumentedMs: number;
   floorMs: number;
   ratio: number;
-  /** Longest single event-loop block of one turn (median over rounds of each round's longest). */
+  /** Longest single event-loop block of one turn (median over rounds of each round's longest), wall time. */
   blockMs: number;
-  /** The worst such block over all rounds. */
+  /** The worst such block over all rounds, wall time. */
   worstBlockMs: number;
+  /** The same two in CPU time. */
+  blockCpuMs: number;
+  worstBlockCpuMs: number;
 }
 
 export interface GrowingSessionResult {
@@ -45,6 +48,7 @@ export interface GrowingSessionResult {
   /** JSONL file size over compact file size. */
   compactGain: number;
   worstBlockMs: number;
+  worstBlockCpuMs: number;
   lastLineBytes: number;
 }
 
@@ -90,19 +94,41 @@ function median(values: number[]): number {
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Time of a synchronous section: wall clock, and CPU of the process (what the load of other processes does not inflate). */
+interface Block { wallMs: number; cpuMs: number }
+
+function timeBlock<T>(f: () => T, blocks: Block[]): T {
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  try {
+    return f();
+  } finally {
+    const used = process.cpuUsage(cpu);
+    blocks.push({ wallMs: performance.now() - t, cpuMs: (used.user + used.system) / 1000 });
+  }
+}
+
 /**
- * One instrumented turn. Returns the longest synchronous instrumentation
- * call, in ms. An agent awaits the network between calls, so each call is
- * its own event-loop block; the bench times them one by one.
+ * While `run` goes, every `setImmediate` callback (how the sink splits its
+ * work across ticks) is timed as a block of its own.
  */
-function instrumentedTurn(tracing: Tracing, session: string, refs: ChatMessage[][], agg: ChatMessage[], output: string): number {
-  let longest = 0;
-  const timed = <T>(f: () => T): T => {
-    const t = performance.now();
-    const result = f();
-    longest = Math.max(longest, performance.now() - t);
-    return result;
-  };
+async function withTickBlocks<T>(blocks: Block[], run: () => Promise<T>): Promise<T> {
+  const original = globalThis.setImmediate;
+  const patched = ((callback: (...args: unknown[]) => void, ...args: unknown[]) => original(() => timeBlock(() => callback(...args), blocks))) as typeof setImmediate;
+  globalThis.setImmediate = patched;
+  try {
+    return await run();
+  } finally {
+    globalThis.setImmediate = original;
+  }
+}
+
+/**
+ * One instrumented turn. An agent awaits the network between calls, so each
+ * call is its own event-loop block; the bench times them one by one.
+ */
+function instrumentedTurn(tracing: Tracing, session: string, refs: ChatMessage[][], agg: ChatMessage[], output: string, blocks: Block[] = []): void {
+  const timed = <T>(f: () => T): T => timeBlock(f, blocks);
   const turn = timed(() => startMoaTurn({ sessionId: session, preset: 'bench', instrumentation: tracing.instrumentation }));
   refs.forEach((messages, index) => {
     const call = timed(() => turn.startReference({ index, model: `ref-${index}`, provider: 'local', messages }));
@@ -111,26 +137,22 @@ function instrumentedTurn(tracing: Tracing, session: string, refs: ChatMessage[]
   const call = timed(() => turn.startAggregator({ model: 'agg', provider: 'local', messages: agg }));
   timed(() => call.end({ output, usage: { inputTokens: 2000, outputTokens: 200 } }));
   timed(() => turn.end());
-  return longest;
 }
 
-/** Runs `work`, then lets the sink finish (its work may be split across ticks); the longest block seen. */
-async function measured(tracing: Tracing, work: () => number): Promise<{ ms: number; blockMs: number }> {
-  // Made and started before the clock starts: it is the bench's cost, not the turn's.
-  const histogram = monitorEventLoopDelay({ resolution: 1 });
-  histogram.enable();
+/** Runs a turn, then lets the sink finish (its work may be split across ticks); total time and the longest block. */
+async function measured(tracing: Tracing, turn: (blocks: Block[]) => void): Promise<{ ms: number; blockMs: number; blockCpuMs: number }> {
+  const blocks: Block[] = [];
   const t = performance.now();
-  const syncBlock = work();
-  await tracing.forceFlush();
+  await withTickBlocks(blocks, async () => {
+    turn(blocks);
+    await tracing.forceFlush();
+  });
   const ms = performance.now() - t;
-  histogram.disable();
-  // The histogram's delay includes its own 1 ms resolution; a block shorter than that reads as ~0.
-  const asyncBlock = histogram.count > 0 ? Math.max(0, histogram.max / 1e6 - 1) : 0;
-  return { ms, blockMs: Math.max(syncBlock, asyncBlock) };
+  return { ms, blockMs: Math.max(...blocks.map((b) => b.wallMs)), blockCpuMs: Math.max(...blocks.map((b) => b.cpuMs)) };
 }
 
 const SIZES: Array<[string, number, number]> = [
-  ['10.8 KB', 10_800, 4000], ['105 KB', 105_000, 400], ['1 MB', 1_000_000, 40], ['10 MB', 10_000_000, 8],
+  ['10.8 KB', 9_700, 4000], ['105 KB', 96_300, 400], ['1 MB', 980_000, 40], ['10 MB', 9_930_000, 8],
 ];
 
 export async function runJsonlPathBench(sizes: Array<[string, number, number]> = SIZES): Promise<JsonlPathResult[]> {
@@ -163,6 +185,7 @@ export async function runJsonlPathBench(sizes: Array<[string, number, number]> =
       const a: number[] = [];
       const b: number[] = [];
       const blocks: number[] = [];
+      const cpuBlocks: number[] = [];
       for (let i = 0; i < 3; i++) {
         const warm = turnOf();
         instrumentedTurn(tracing, `warm-${name}`, warm.refs, warm.agg, output);
@@ -173,9 +196,10 @@ export async function runJsonlPathBench(sizes: Array<[string, number, number]> =
       for (let i = 0; i < rounds; i++) {
         // Built untimed: the conversation is the agent's, not ours.
         const next = turnOf();
-        const run = await measured(tracing, () => instrumentedTurn(tracing, `run-${name}`, next.refs, next.agg, output));
+        const run = await measured(tracing, (turnBlocks) => instrumentedTurn(tracing, `run-${name}`, next.refs, next.agg, output, turnBlocks));
         a.push(run.ms);
         blocks.push(run.blockMs);
+        cpuBlocks.push(run.blockCpuMs);
         await tick();
         const t = performance.now();
         floor();
@@ -191,7 +215,7 @@ export async function runJsonlPathBench(sizes: Array<[string, number, number]> =
       const floorMs = median(b);
       results.push({
         label, lineBytes: Buffer.byteLength(lineText), instrumentedMs, floorMs, ratio: instrumentedMs / floorMs,
-        blockMs: median(blocks), worstBlockMs: Math.max(...blocks),
+        blockMs: median(blocks), worstBlockMs: Math.max(...blocks), blockCpuMs: median(cpuBlocks), worstBlockCpuMs: Math.max(...cpuBlocks),
       });
     }
   } finally {
@@ -213,7 +237,9 @@ export async function runGrowingSessionBench(turns = 50, growChars = 20_000, ref
   let instrumentedMs = 0;
   let floorMs = 0;
   let worstBlockMs = 0;
+  let worstBlockCpuMs = 0;
   let lastLineBytes = 0;
+  let jsonlSize = 0;
   try {
     const history: ChatMessage[] = [];
     const output = text(3, 1500);
@@ -222,16 +248,19 @@ export async function runGrowingSessionBench(turns = 50, growChars = 20_000, ref
       history.push(...conversation(t + 1, growChars, 2500));
       const refs = Array.from({ length: references }, (_, r) => [{ role: 'system', content: `You are reference advisor ${r}.` } as ChatMessage, ...history]);
       const agg = [{ role: 'system', content: 'You are the acting model.' } as ChatMessage, ...history];
-      const run = await measured(jsonl, () => instrumentedTurn(jsonl, 'grow', refs, agg, output));
+      const run = await measured(jsonl, (blocks) => instrumentedTurn(jsonl, 'grow', refs, agg, output, blocks));
       instrumentedMs += run.ms;
       worstBlockMs = Math.max(worstBlockMs, run.blockMs);
+      worstBlockCpuMs = Math.max(worstBlockCpuMs, run.blockCpuMs);
       await tick();
       instrumentedTurn(compact, 'grow', refs, agg, output);
       await compact.forceFlush();
       await tick();
-      // The floor writes the record just written, as JSON.stringify would.
-      const lines = readFileSync(path.join(dir, 'jsonl', 'grow.jsonl'), 'utf8').trimEnd().split('\n');
-      const last = lines[lines.length - 1] as string;
+      // The floor writes the record just written, as JSON.stringify would (only the new line is read).
+      const file = path.join(dir, 'jsonl', 'grow.jsonl');
+      const size = statSync(file).size;
+      const last = readRange(file, jsonlSize, size).toString('utf8').trimEnd();
+      jsonlSize = size;
       lastLineBytes = Buffer.byteLength(last);
       const record: unknown = JSON.parse(last);
       const started = performance.now();
@@ -243,11 +272,23 @@ export async function runGrowingSessionBench(turns = 50, growChars = 20_000, ref
     const compactBytes = statSync(path.join(dir, 'compact', 'grow.jsonl')).size;
     return {
       turns, instrumentedMs, floorMs, ratio: instrumentedMs / floorMs, jsonlBytes, compactBytes,
-      compactGain: jsonlBytes / compactBytes, worstBlockMs, lastLineBytes,
+      compactGain: jsonlBytes / compactBytes, worstBlockMs, worstBlockCpuMs, lastLineBytes,
     };
   } finally {
     await jsonl.shutdown();
     await compact.shutdown();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function readRange(file: string, from: number, to: number): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(to - from);
+    let done = 0;
+    while (done < buffer.length) done += readSync(fd, buffer, done, buffer.length - done, from + done);
+    return buffer;
+  } finally {
+    closeSync(fd);
   }
 }
