@@ -26,6 +26,11 @@ export const ADVERSARIAL_CELLS: Readonly<Record<string, readonly string[]>> = {
   'slack-token': ['xoxb-' + 'a'.repeat(9) + ' ', 'xox'],
   'google-api-key': ['AIza' + 'a'.repeat(34) + ' ', 'AIza' + 'b'.repeat(36)],
   'aws-access-key-id': ['AKIA' + 'A'.repeat(15) + ' ', 'ASIA' + 'B'.repeat(17)],
+  'authorization-token': ['Authorization: token ' + 'a'.repeat(7) + ' ', `authorization ${' '.repeat(3)}: token`],
+  'stripe-key': ['sk_live_' + 'a'.repeat(15) + ' ', 'rk_test_' + 'b'.repeat(15) + '_'],
+  'jwt': ['eyJ' + 'a'.repeat(40) + '.eyJ' + 'b'.repeat(40) + ' ', 'eyJaaaa.' + 'eyJ', '-eyJ' + 'c'.repeat(30)],
+  'slack-webhook': ['hooks.slack.com/services/' + 'T'.repeat(3) + ' ', 'https://hooks.slack.com/'],
+  'phone-number': ['555-123-456 ', '+1 (555) 123-456', '1'.repeat(40) + '-'],
   'email-address': ['a@', 'x.y-z@' + 'ab.'.repeat(9) + '1 ', 'a.'.repeat(40) + '@ ', 'u@' + 'd-'.repeat(40) + '.c0 '],
 };
 

@@ -11,7 +11,7 @@ export { setupMoaTracing, type MoaTracing, type SetupOptions } from './setup/set
 export { createMoaSpanProcessors, type MoaSpanProcessors } from './setup/processors.js';
 // instrumentation
 export {
-  MoaInstrumentation, startMoaTurn,
+  MoaInstrumentation, defaultMoaInstrumentation, startMoaTurn,
   type MoaInstrumentationOptions, type MoaTurnStarter, type StartMoaTurnOptions,
 } from './trace/instrumentation.js';
 export type {

@@ -12,6 +12,8 @@ import { resolveConfig } from '../config/load.js';
 import { resolveTraceDir, sanitizeSessionId, sessionFilePath } from '../config/paths.js';
 import { resolveOtlpProtocol, type OtlpProtocol } from '../export/otlp/protocol.js';
 import { describeFsError, TraceFileError } from '../offline/errors.js';
+import { expandInputPaths, STDIN_ARG } from '../offline/inputs.js';
+import { formatByName } from '../offline/trace-format.js';
 import { listSessionFiles } from '../offline/session-files.js';
 import type { TraceTarget } from '../offline/target.js';
 
@@ -90,16 +92,18 @@ export interface ResolveOptions {
  * is reported as an unreadable file, anything else as an unknown session.
  */
 export function resolveTarget(arg: string, dirOption: string | undefined, io: CliIo, options: ResolveOptions = {}): TraceTarget {
+  if (arg === STDIN_ARG) return { file: STDIN_ARG };
   const asPath = path.resolve(io.cwd, arg);
   if (isFile(asPath)) return { file: asPath };
   const dir = traceDirectory(dirOption, io);
-  if (arg.endsWith('.jsonl') && isFile(path.join(dir, path.basename(arg)))) return { file: path.join(dir, path.basename(arg)) };
+  const namedFile = formatByName(arg) !== null;
+  if (namedFile && isFile(path.join(dir, path.basename(arg)))) return { file: path.join(dir, path.basename(arg)) };
   const file = sessionFilePath(dir, arg);
   // A raw id that differs from its file stem ("a/b" → a_b.jsonl) may share the
   // file with other ids ("a_b"): keep only its records. The stem itself means the whole file.
   const session: TraceTarget = arg === sanitizeSessionId(arg) ? { file } : { file, sessionId: arg };
   if (isFile(file)) return session;
-  if (arg.endsWith('.jsonl') || arg.startsWith('.') || arg.startsWith(path.sep)) {
+  if (namedFile || arg.startsWith('.') || arg.startsWith(path.sep)) {
     throw new CliError(`cannot read ${asPath}: ${describeStat(asPath)}`);
   }
   requireDirectory(dir);
@@ -125,8 +129,9 @@ export function isFile(file: string): boolean {
   }
 }
 
-/** The file's size for a progress bar; 0 when it cannot be read (reading it will say why). */
+/** The file's size for a progress bar; 0 when it cannot be read (reading it will say why) or is stdin. */
 export function fileSize(file: string): number {
+  if (file === STDIN_ARG) return 0;
   try {
     return statSync(file).size;
   } catch {
@@ -143,8 +148,30 @@ function describeStat(file: string): string {
   }
 }
 
-/** The `<session|file>` arguments given, or when there are none every session file of the trace directory. */
+/**
+ * Input arguments: `-` (stdin, once), directories (walked), files (any
+ * format) and session ids of the trace directory, mixed; none means every
+ * session file of the trace directory.
+ */
 export async function targetsOrAllSessions(args: readonly string[], dirOption: string | undefined, io: CliIo): Promise<TraceTarget[]> {
-  if (args.length > 0) return args.map((arg) => resolveTarget(arg, dirOption, io));
-  return (await listSessionFiles(traceDirectory(dirOption, io))).map((file) => ({ file }));
+  if (args.length === 0) return (await listSessionFiles(traceDirectory(dirOption, io))).map((file) => ({ file }));
+  const targets: TraceTarget[] = [];
+  let stdin = false;
+  for (const arg of args) {
+    if (arg === STDIN_ARG) {
+      if (stdin) throw new CliError('stdin (-) can be read only once');
+      stdin = true;
+    }
+    if (arg !== STDIN_ARG && isDirectory(path.resolve(io.cwd, arg))) targets.push(...await expandInputPaths([arg], io.cwd));
+    else targets.push(resolveTarget(arg, dirOption, io));
+  }
+  return targets;
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
 }

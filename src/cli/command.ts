@@ -4,6 +4,8 @@ export interface CliIo {
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** What an input argument `-` reads; default `process.stdin`. */
+  stdin?: NodeJS.ReadableStream;
 }
 
 export interface CliCommand {

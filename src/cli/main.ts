@@ -81,7 +81,7 @@ function showTracingWarnings(stderr: NodeJS.WritableStream): void {
 }
 
 if (isMain()) {
-  const io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+  const io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), stdin: process.stdin };
   showTracingWarnings(process.stderr);
   // `moa-otel ls --json | head -1`: a reader that leaves early is not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {

@@ -4,7 +4,8 @@ import { terminalSafe } from '../offline/format.js';
 import type { RecordProblem } from '../offline/reader.js';
 
 export function formatProblem(p: RecordProblem): string {
-  return `${terminalSafe(p.file)}:${p.line}: ${p.kind === 'torn' ? 'warning' : 'error'}: ${terminalSafe(p.message)}`;
+  const where = p.line > 0 ? `${terminalSafe(p.file)}:${p.line}` : terminalSafe(p.file);
+  return `${where}: ${p.kind === 'torn' || p.kind === 'partial' ? 'warning' : 'error'}: ${terminalSafe(p.message)}`;
 }
 
 export function problemsToStderr(io: CliIo): (p: RecordProblem) => void {

@@ -11,13 +11,14 @@
  *
  * genai-prices ships its price data inside the package and works offline; we
  * never call its remote updater, so pricing never touches the network. The
- * table (about half a megabyte of code) is loaded on the first estimate, not
- * at import: importing moa-otel, or running with tracing off, never pays for it.
+ * table is loaded on the first estimate (`price-table.ts`), and an estimate
+ * is exact decimal text computed from the table's prices (`price-estimate.ts`).
  */
-import { createRequire } from 'node:module';
 import { decimalText, parseDecimal } from '../record/decimal.js';
 import { genAiInputTokens } from '../record/usage.js';
 import type { Cost, Usage } from '../trace/types.js';
+import { exactEstimate, type TablePrices } from './price-estimate.js';
+import { priceTable } from './price-table.js';
 
 export interface PriceRequest {
   /** The configured provider name (e.g. `openrouter`, `my-gateway`). */
@@ -52,7 +53,7 @@ export function priceCall(request: PriceRequest): Cost {
 
   const estimate = estimateFromTable(request, request.usage);
   if (estimate === null) return { usd: null, status: 'unknown', source: null };
-  if (estimate === 0) return { usd: 0, status: 'included', source: 'genai-prices' };
+  if (estimate === '0') return { usd: 0, status: 'included', source: 'genai-prices' };
   return { usd: estimate, status: 'estimated', source: 'genai-prices' };
 }
 
@@ -82,7 +83,9 @@ export function reportedCost(rawUsage: unknown): number | string | null {
  * provider the table does not know is NOT priced by model name alone: a
  * self-hosted `gpt-4o-mini` clone would otherwise be billed at OpenAI rates.
  */
-function estimateFromTable(request: PriceRequest, usage: Usage): number | null {
+function estimateFromTable(request: PriceRequest, usage: Usage): string | null {
+  const table = priceTable();
+  if (!table) return null;
   const tokens = {
     // genai-prices counts cached tokens inside input_tokens.
     input_tokens: genAiInputTokens(usage),
@@ -97,20 +100,11 @@ function estimateFromTable(request: PriceRequest, usage: Usage): number | null {
   }
   for (const attempt of attempts) {
     try {
-      const result = priceTable().calcPrice(tokens, request.model, attempt);
-      if (result && Number.isFinite(result.total_price)) return result.total_price;
+      const result = table.calcPrice(tokens, request.model, attempt);
+      if (result && Number.isFinite(result.total_price)) return exactEstimate(result.model_price as TablePrices, tokens, result.total_price);
     } catch {
-      // An unusual model id or usage key (or an unloadable table) must never break a turn: try the next lookup.
+      // An unusual model id or usage key must never break a turn: try the next lookup.
     }
   }
   return null;
-}
-
-type PriceTable = typeof import('@pydantic/genai-prices');
-let table: PriceTable | undefined;
-
-/** Synchronous lazy load (the package ships a CommonJS build) keeps `priceCall` synchronous. */
-function priceTable(): PriceTable {
-  table ??= createRequire(import.meta.url)('@pydantic/genai-prices') as PriceTable;
-  return table;
 }

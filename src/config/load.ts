@@ -14,7 +14,7 @@ import { otlpTracesUrl } from './otlp-url.js';
 import { resolveHome, type Env } from './paths.js';
 import type { MoaOptions } from './options.js';
 import {
-  modelSlotSchema, moaConfigSchema, otlpSchema, presetSchema, PRIVACY_FILTER_PATTERNS, privacyFilterSchema, providerSchema, type MoaConfig,
+  modelSlotSchema, moaConfigSchema, otlpSchema, presetSchema, privacyFilterSchema, providerSchema, type MoaConfig,
 } from './schema.js';
 
 export { MoaConfigError };
@@ -204,12 +204,12 @@ function mapEntries(obj: Record<string, unknown>, fn: (key: string, value: unkno
   return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, fn(k, v)]));
 }
 
-/** `privacy_filter` (display or full) masks what the original masks, unless `redact` says otherwise. */
+/** `privacy_filter` (display or full) masks what the original masks (e-mail addresses, phone numbers), unless `redact` says otherwise. */
 function privacyAsRedaction(merged: Record<string, unknown>): Record<string, unknown> {
   if (merged.redact !== undefined) return merged;
   const parsed = privacyFilterSchema.safeParse(merged.privacy_filter);
   if (!parsed.success || parsed.data === '') return merged;
-  return { ...merged, redact: { emails: true, patterns: [...PRIVACY_FILTER_PATTERNS] } };
+  return { ...merged, redact: { emails: true, phones: true } };
 }
 
 /**

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { headerProblem } from './http-header.js';
 import { describeKeyValueProblem, parseKeyValueList } from './key-value-list.js';
-import { catastrophicPatternReason } from './regex-safety.js';
+import { compileLinear } from '../base/linear-regex.js';
 
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'off', '']);
@@ -170,7 +170,10 @@ export const providerSchema = z.strictObject({
   included: strictBoolean.optional(),
 });
 
-/** User patterns, compiled; a syntax error or an obviously catastrophic shape fails with the pattern's index. */
+/**
+ * User patterns, compiled; a syntax error, or a pattern the linear-time engine
+ * cannot run (lookahead, backreferences), fails with the pattern's index.
+ */
 const patternListSchema = z.array(z.string()).transform((patterns, ctx) => {
   const out: RegExp[] = [];
   for (const [index, source] of patterns.entries()) {
@@ -183,9 +186,9 @@ const patternListSchema = z.array(z.string()).transform((patterns, ctx) => {
       ctx.addIssue({ code: 'custom', message: `not a valid regular expression (${reason})`, path: [index] });
       return z.NEVER;
     }
-    const catastrophic = catastrophicPatternReason(source);
-    if (catastrophic) {
-      ctx.addIssue({ code: 'custom', message: `refused: ${catastrophic}`, path: [index] });
+    const linear = compileLinear(compiled);
+    if (!linear.ok) {
+      ctx.addIssue({ code: 'custom', message: `refused: ${linear.reason}`, path: [index] });
       return z.NEVER;
     }
     out.push(compiled);
@@ -196,12 +199,14 @@ const patternListSchema = z.array(z.string()).transform((patterns, ctx) => {
 export const redactOptionsSchema = z.strictObject({
   /** Mask e-mail addresses too (default true). */
   emails: strictBoolean.optional(),
+  /** Mask phone numbers written with delimiters (what `privacy_filter` adds). */
+  phones: strictBoolean.optional(),
   /** Extra regular expressions, on top of the built-in patterns. */
   patterns: patternListSchema.optional(),
 });
 
 export const redactSchema = z.union([strictBoolean, patternListSchema, redactOptionsSchema], {
-  error: 'expected true/false, a list of regular expressions, or a mapping { emails: true/false, patterns: [...] }',
+  error: 'expected true/false, a list of regular expressions, or a mapping { emails: true/false, phones: true/false, patterns: [...] }',
 });
 
 const PRIVACY_OFF = new Set(['', 'off', 'false', 'no', '0', 'none']);
@@ -214,14 +219,6 @@ export const privacyFilterSchema = z.preprocess((value) => {
   return PRIVACY_OFF.has(word) ? '' : PRIVACY_FULL.has(word) ? 'full' : word;
 }, z.enum(['', 'display', 'full'], { error: 'expected display, full or off' }));
 
-/**
- * What `privacy_filter` adds to the built-in patterns (which mask e-mail
- * addresses already), as the original masks them: phone numbers written with
- * delimiters, so line numbers, dates, versions and IDs are left alone.
- */
-export const PRIVACY_FILTER_PATTERNS: readonly string[] = [
-  String.raw`(?<![\w.+-])(?:\+?1[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[.-])\d{3}[.-]\d{4}(?![\w-])`,
-];
 
 export const moaConfigSchema = z.strictObject({
   save_traces: strictBoolean.default(false),

@@ -9,8 +9,9 @@
  * module-level state that decides what is masked.
  */
 import { createHash } from 'node:crypto';
+import { compileLinear, type LinearRegex } from '../base/linear-regex.js';
 import { safeStringify, type JsonReplacer } from './safe-json.js';
-import { AWS_SECRET_KEY_NAME, AWS_SECRET_KEY_VALUE, BUILTIN_PATTERNS, EMAIL_PATTERN, type SecretPattern } from './secret-patterns.js';
+import { AWS_SECRET_KEY_NAME, AWS_SECRET_KEY_VALUE, BUILTIN_PATTERNS, EMAIL_PATTERN, PHONE_NUMBER_PATTERN, type SecretPattern } from './secret-patterns.js';
 
 export const REDACTED = '[REDACTED]';
 
@@ -20,12 +21,25 @@ export type RedactSetting = boolean | readonly RegExp[] | RedactOptions;
 export interface RedactOptions {
   /** Mask e-mail addresses (default true). */
   emails?: boolean;
-  /** Extra patterns, masked whole, on top of the built-in ones. */
+  /** Mask phone numbers written with delimiters (`555-123-4567`, `(555) 123-4567`; default false). */
+  phones?: boolean;
+  /**
+   * Extra patterns, masked whole, on top of the built-in ones. They run on a
+   * linear-time engine (RE2): one that needs lookahead or a backreference
+   * cannot, and then every text is masked whole (see `refusedPatterns`).
+   */
   patterns?: readonly RegExp[];
 }
 
-/** One pattern in force: a built-in (with its hints, kept prefix and check) or a user's. */
-type Rule = Pick<SecretPattern, 'regex' | 'hints' | 'accept' | 'startBefore'>;
+/** A built-in pattern in force, with its hints, kept prefix and check. */
+type BuiltinRule = Pick<SecretPattern, 'regex' | 'hints' | 'accept' | 'startBefore'>;
+/** A user's pattern, on the linear engine, or the reason it could not be. */
+interface UserRule {
+  readonly regex: RegExp;
+  readonly linear: LinearRegex | undefined;
+  readonly refused: string | undefined;
+}
+type Rule = BuiltinRule | UserRule;
 
 export class Redactor {
   /** Masks nothing. */
@@ -34,9 +48,9 @@ export class Redactor {
   /** The policy a `redact` setting asks for. */
   static from(setting: RedactSetting | undefined): Redactor {
     if (setting === undefined || setting === false) return Redactor.OFF;
-    if (setting === true) return new Redactor(builtinRules(true), true);
-    if (isPatternList(setting)) return new Redactor([...builtinRules(true), ...setting.map(userRule)], true);
-    return new Redactor([...builtinRules(setting.emails ?? true), ...(setting.patterns ?? []).map(userRule)], true);
+    if (setting === true) return new Redactor(builtinRules(true, false), true);
+    if (isPatternList(setting)) return new Redactor([...builtinRules(true, false), ...setting.map(userRule)], true);
+    return new Redactor([...builtinRules(setting.emails ?? true, setting.phones ?? false), ...(setting.patterns ?? []).map(userRule)], true);
   }
 
   /**
@@ -47,7 +61,7 @@ export class Redactor {
    */
   static fromPatterns(patterns: readonly RegExp[]): Redactor {
     if (patterns.length === 0) return Redactor.OFF;
-    const builtins = [...BUILTIN_PATTERNS, EMAIL_PATTERN];
+    const builtins = [...BUILTIN_PATTERNS, EMAIL_PATTERN, PHONE_NUMBER_PATTERN];
     const rules = patterns.map((regex) => builtins.find((p) => p.regex === regex) ?? userRule(regex));
     return new Redactor(rules, rules.some((r) => builtins.includes(r as SecretPattern)));
   }
@@ -55,10 +69,22 @@ export class Redactor {
   readonly #rules: readonly Rule[];
   /** AWS secrets under a key of that name: only with the built-in patterns. */
   readonly #keyAware: boolean;
+  /** A user pattern the linear engine cannot run: every text is masked whole rather than run it on a backtracking engine. */
+  readonly #failClosed: boolean;
 
   private constructor(rules: readonly Rule[], keyAware: boolean) {
     this.#rules = rules;
     this.#keyAware = keyAware;
+    this.#failClosed = rules.some((r) => isUserRule(r) && r.refused !== undefined);
+  }
+
+  /**
+   * The user patterns the linear engine refused, by position among the user
+   * patterns, with the reason (never the pattern text: it may spell out a
+   * secret). Non-empty means every text is masked whole.
+   */
+  get refusedPatterns(): readonly { index: number; reason: string }[] {
+    return this.#rules.filter(isUserRule).flatMap((r, index) => (r.refused === undefined ? [] : [{ index, reason: r.refused }]));
   }
 
   /** Whether anything is masked at all (callers skip the work when not). */
@@ -77,8 +103,14 @@ export class Redactor {
    * engine's stack on a text of megabytes), the whole text is masked.
    */
   text(input: string): string {
+    if (this.#failClosed) return input === '' ? input : REDACTED;
     let out = input;
     for (const rule of this.#rules) {
+      if (isUserRule(rule)) {
+        // The automaton's yes/no scan is far cheaper than collecting positions, and most texts hold no match.
+        if (rule.linear?.test(out)) out = rule.linear.replaceAll(out, REDACTED);
+        continue;
+      }
       // A substring check is far cheaper than a scan, and most texts hold no hint at all.
       if (rule.hints && !rule.hints.some((hint) => out.includes(hint))) continue;
       try {
@@ -153,7 +185,7 @@ export class Redactor {
   }
 }
 
-function mask(rule: Rule, match: string, rest: unknown[]): string {
+function mask(rule: BuiltinRule, match: string, rest: unknown[]): string {
   // A user pattern that can match nothing would otherwise insert a marker between every character.
   if (match === '') return match;
   const groups = rest[rest.length - 1];
@@ -163,7 +195,7 @@ function mask(rule: Rule, match: string, rest: unknown[]): string {
 }
 
 /** Masks from where `startBefore` says each secret starts to the end of its match. */
-function maskExtendingLeft(text: string, regex: RegExp, startBefore: NonNullable<Rule['startBefore']>): string {
+function maskExtendingLeft(text: string, regex: RegExp, startBefore: NonNullable<BuiltinRule['startBefore']>): string {
   // A copy: exec() moves lastIndex, and the pattern object is shared by every Redactor.
   const scanner = new RegExp(regex.source, regex.flags);
   let out = '';
@@ -177,13 +209,18 @@ function maskExtendingLeft(text: string, regex: RegExp, startBefore: NonNullable
   return copied === 0 ? text : out + text.slice(copied);
 }
 
-function builtinRules(emails: boolean): Rule[] {
-  return emails ? [...BUILTIN_PATTERNS, EMAIL_PATTERN] : [...BUILTIN_PATTERNS];
+function builtinRules(emails: boolean, phones: boolean): Rule[] {
+  return [...BUILTIN_PATTERNS, ...(emails ? [EMAIL_PATTERN] : []), ...(phones ? [PHONE_NUMBER_PATTERN] : [])];
 }
 
-/** A user's pattern, masked whole; made global so it masks every occurrence. */
-function userRule(regex: RegExp): Rule {
-  return { regex: regex.global ? regex : new RegExp(regex.source, `${regex.flags}g`) };
+/** A user's pattern, masked whole wherever it matches, on the linear engine. */
+function userRule(regex: RegExp): UserRule {
+  const compiled = compileLinear(regex);
+  return compiled.ok ? { regex, linear: compiled.regex, refused: undefined } : { regex, linear: undefined, refused: compiled.reason };
+}
+
+function isUserRule(rule: Rule): rule is UserRule {
+  return 'linear' in rule;
 }
 
 function isPatternList(setting: RedactSetting): setting is readonly RegExp[] {

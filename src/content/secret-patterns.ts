@@ -1,6 +1,6 @@
 /**
- * The built-in secret shapes that `redact: true` masks. README's "Redaction"
- * section lists them; keep the two in step.
+ * The built-in secret shapes that `redact: true` masks. The "Redaction"
+ * section of docs/security.md lists them; keep the two in step.
  *
  * Every pattern runs in time linear in the text, whatever the text (a
  * redaction pass runs on every message of every turn, so one slow pattern
@@ -23,6 +23,10 @@
  *
  * A named group `keep` is a prefix that stays (`Bearer `, `user:` of a URL),
  * so the masked text still says what was there.
+ *
+ * Vendor keys start where no letter or digit stands before them
+ * (`(?<![A-Za-z0-9])`), not at a word boundary: a key glued to a word by an
+ * underscore (`OPENAI_KEY_sk-proj-…`, `token_ghp_…`) is still found.
  */
 
 export interface SecretPattern {
@@ -63,14 +67,22 @@ const AUTHORIZATION_BASIC: SecretPattern = {
   hints: ['uthorization', 'UTHORIZATION'],
 };
 
+const AUTHORIZATION_TOKEN: SecretPattern = {
+  name: 'authorization-token',
+  covers: 'the credentials of an `Authorization: token …` header (GitHub\'s form), any case and quoting as for Basic (the header name and `token` stay)',
+  regex: /(?<keep>\bAuthorization\\?["']?\s{0,4}[:=]\s{0,4}\\?["']?\s{0,4}token\s{1,4})[A-Za-z0-9._~+/=-]{8}[A-Za-z0-9._~+/=-]*?(?![A-Za-z0-9._~+/=-])/gi,
+  hints: ['uthorization', 'UTHORIZATION'],
+};
+
 export const BUILTIN_PATTERNS: readonly SecretPattern[] = [
   {
     name: 'private-key',
-    covers: 'PEM private keys (`-----BEGIN … PRIVATE KEY-----` with its base64 body and END line, also with `\\n` escapes as in JSON key files); a BEGIN without an END masks what follows it up to the first character that is neither base64 nor whitespace',
-    regex: /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----(?:(?:\r?\n|\\r?\\n)[A-Za-z][A-Za-z0-9-]{0,40}:[^\r\n\\]{0,300}){0,8}[A-Za-z0-9+/=\s\\]*?(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----|(?![A-Za-z0-9+/=\s\\]))/g,
+    covers: 'PEM private keys (`-----BEGIN … PRIVATE KEY-----` with its base64 body and END line, also with `\\n` escapes as in JSON key files) and PGP private key blocks (`-----BEGIN PGP PRIVATE KEY BLOCK-----` with its headers, body, checksum and END line); a BEGIN without an END masks what follows it up to the first character that is neither base64 nor whitespace',
+    regex: /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:(?:\r?\n|\\r?\\n)[A-Za-z][A-Za-z0-9-]{0,40}:[^\r\n\\]{0,300}){0,8}[A-Za-z0-9+/=\s\\]*?(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|(?![A-Za-z0-9+/=\s\\]))/g,
     hints: ['PRIVATE KEY'],
   },
   AUTHORIZATION_BASIC,
+  AUTHORIZATION_TOKEN,
   {
     name: 'basic-credentials',
     covers: '`Basic <base64>` anywhere when the base64 (padded, 8 characters or more) decodes to `user:password`',
@@ -99,33 +111,52 @@ export const BUILTIN_PATTERNS: readonly SecretPattern[] = [
   },
   {
     name: 'openai-anthropic-openrouter-key',
-    covers: 'OpenAI, Anthropic and OpenRouter keys (`sk-…`, `sk-proj-…`, `sk-ant-…`, `sk-or-…`, 20+ characters after the prefix)',
-    regex: /\bsk-(?:proj-|ant-|or-)?[A-Za-z0-9_-]{20}[A-Za-z0-9_-]*?(?![A-Za-z0-9_-])/g,
+    covers: 'OpenAI, Anthropic and OpenRouter keys (`sk-…`, `sk-proj-…`, `sk-ant-…`, `sk-or-…`, 20+ characters after the prefix), also glued to a word by `_` or `-` (`MY_KEY_sk-proj-…`)',
+    regex: /(?<![A-Za-z0-9])sk-(?:proj-|ant-|or-)?[A-Za-z0-9_-]{20}[A-Za-z0-9_-]*?(?![A-Za-z0-9_-])/g,
     hints: ['sk-'],
   },
   {
     name: 'github-token',
-    covers: 'GitHub tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` and `github_pat_`, each with 30+ characters after the prefix)',
-    regex: /\b(?:gh[pousr]_[A-Za-z0-9]{30}[A-Za-z0-9]*?\b|github_pat_[A-Za-z0-9_]{30}[A-Za-z0-9_]*?(?![A-Za-z0-9_]))/g,
+    covers: 'GitHub tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` and `github_pat_`, each with 30+ characters after the prefix), also glued to a word',
+    regex: /(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{30}[A-Za-z0-9]*?\b|github_pat_[A-Za-z0-9_]{30}[A-Za-z0-9_]*?(?![A-Za-z0-9_]))/g,
     hints: ['gh', 'github_pat_'],
   },
   {
     name: 'slack-token',
-    covers: 'Slack tokens (`xoxa-`, `xoxb-`, `xoxp-`, `xoxo-`, `xoxs-`, `xoxr-` with 10+ characters after the prefix)',
-    regex: /\bxox[abposr]-[A-Za-z0-9-]{10}[A-Za-z0-9-]*?(?![A-Za-z0-9-])/g,
+    covers: 'Slack tokens (`xoxa-`, `xoxb-`, `xoxp-`, `xoxo-`, `xoxs-`, `xoxr-` with 10+ characters after the prefix), also glued to a word',
+    regex: /(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10}[A-Za-z0-9-]*?(?![A-Za-z0-9-])/g,
     hints: ['xox'],
   },
   {
     name: 'google-api-key',
-    covers: 'Google API keys (`AIza` + 35 characters)',
-    regex: /\bAIza[0-9A-Za-z_-]{35}\b/g,
+    covers: 'Google API keys (`AIza` + 35 characters), also glued to a word',
+    regex: /(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g,
     hints: ['AIza'],
   },
   {
     name: 'aws-access-key-id',
-    covers: 'AWS access key ids (`AKIA…`, and `ASIA…` of temporary credentials)',
-    regex: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
+    covers: 'AWS access key ids (`AKIA…`, and `ASIA…` of temporary credentials), also glued to a word',
+    regex: /(?<![A-Za-z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])/g,
     hints: ['AKIA', 'ASIA'],
+  },
+  {
+    name: 'stripe-key',
+    covers: 'Stripe secret and restricted keys (`sk_live_…`, `rk_live_…`, and their `_test_` forms, 16+ characters after the prefix), also glued to a word',
+    regex: /(?<![A-Za-z0-9])[sr]k_(?:live|test)_[A-Za-z0-9]{16}[A-Za-z0-9]*?(?![A-Za-z0-9])/g,
+    hints: ['k_live_', 'k_test_'],
+  },
+  {
+    name: 'jwt',
+    covers: 'JSON Web Tokens (`eyJ….eyJ….<signature>`: a JSON header and payload in base64url, the signature possibly empty)',
+    // Starts only where no base64url character stands before it, so a long run is scanned once, not once per "eyJ" in it.
+    regex: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4}[A-Za-z0-9_-]*?\.eyJ[A-Za-z0-9_-]{4}[A-Za-z0-9_-]*?\.[A-Za-z0-9_-]*?(?![A-Za-z0-9_-])/g,
+    hints: ['eyJ'],
+  },
+  {
+    name: 'slack-webhook',
+    covers: 'Slack webhook URLs (`https://hooks.slack.com/services/…`, also `/workflows/` and `/triggers/`; the host and kind stay)',
+    regex: /(?<keep>hooks\.slack\.com\/(?:services|workflows|triggers)\/)[A-Za-z0-9_-]{4}[A-Za-z0-9/_-]*?(?![A-Za-z0-9/_-])/g,
+    hints: ['hooks.slack.com/'],
   },
 ];
 
@@ -136,6 +167,13 @@ export const EMAIL_PATTERN: SecretPattern = {
   regex: /@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,63}(?![A-Za-z0-9-]|:[A-Za-z0-9_~/])/g,
   hints: ['@'],
   startBefore: emailLocalPartStart,
+};
+
+export const PHONE_NUMBER_PATTERN: SecretPattern = {
+  name: 'phone-number',
+  covers: 'phone numbers written with delimiters (`555-123-4567`, `555.123.4567`, `(555) 123-4567`, with an optional `+1 `), so line numbers, dates, versions and IDs stay; on with `redact: { phones: true }` and with `privacy_filter`',
+  // Every part has a fixed length, so an attempt costs a constant at each position.
+  regex: /(?<![\w.+-])(?:\+?1[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[.-])\d{3}[.-]\d{4}(?![\w-])/g,
 };
 
 /** An e-mail address's local part: 1 to 64 of these characters. */

@@ -2,25 +2,34 @@
  * Appends whole lines to per-session files, safely for concurrent processes.
  *
  * Each line goes out in one write(2)/writev(2) on an O_APPEND descriptor, so
- * lines from several processes never interleave. A descriptor is opened per
- * line: that is what makes deletion or rotation by `moa-otel prune` or
- * logrotate safe, and it costs no more than the `appendFileSync` floor it is
- * measured against.
+ * lines from several processes never interleave. The descriptor stays open
+ * between lines (opening and checking a file per line was a fifth of a small
+ * turn's cost); before each line one lstat of the file's path tells whether
+ * that name still is our file. When it is not (`moa-otel prune` deleted it,
+ * logrotate renamed it, the directory was removed or swapped), the
+ * descriptor is closed and the file opened again through the checks of
+ * `safe-open.ts`, so the next line goes where the path leads now, or nowhere
+ * if that is unsafe. At most `MAX_OPEN_FILES` files stay open (least recently
+ * used closed first), each closed after `IDLE_CLOSE_MS` without a line, and
+ * all of them on `close()`.
  *
  * Trace files hold prompts and secrets, so a file is written only when it is
- * a regular file of ours in a directory of ours, both made private
- * (`safe-open.ts`). A file that ends in a torn line (a crash, a full disk)
- * gets a newline in front of the next record, in the same write
+ * a regular file of ours in a directory of ours opened without following a
+ * link (`safe-open.ts`). A file that ends in a torn line (a crash, a full
+ * disk) gets a newline in front of the next record, in the same write
  * (`torn-tail.ts`). Failures never reach the caller: each cause is reported
  * once, counted, and reported again when it clears.
  */
-import { closeSync, writevSync } from 'node:fs';
+import { lstatSync, writevSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { diag } from '@opentelemetry/api';
 import { CauseReporter } from '../base/cause-reporter.js';
 import { errorText } from '../base/errors.js';
 import type { EncodedLine } from './json-line.js';
-import { currentUid, ensurePrivateDirectory, openTraceFileForAppend, UnsafeTraceTargetError, type OpenedTraceFile } from './safe-open.js';
+import {
+  closeQuietly, currentUid, directoryState, openTraceDirectory, openTraceFileIn, UnsafeTraceTargetError,
+  type TraceDirectory,
+} from './safe-open.js';
 import { TailTracker } from './torn-tail.js';
 
 export interface WriterStats {
@@ -44,7 +53,30 @@ export interface WriterStats {
 export interface AppendWriterOptions {
   /** Where failure and recovery reports go (default: the OpenTelemetry diag logger, error level). */
   log?: (message: string) => void;
+  /** Files kept open at most (default 64). */
+  maxOpenFiles?: number;
+  /** A file without a line for this long is closed (default 30 s). */
+  idleCloseMs?: number;
 }
+
+/** A trace directory held open: files are opened relative to it, and it is never re-opened through a link. */
+interface HeldDirectory {
+  directory: TraceDirectory;
+  lastUsed: number;
+}
+
+/** A session file kept open between lines. */
+interface OpenFile {
+  fd: number;
+  directory: TraceDirectory;
+  dev: number;
+  ino: number;
+  lastUsed: number;
+}
+
+const MAX_OPEN_FILES = 64;
+const MAX_OPEN_DIRECTORIES = 16;
+const IDLE_CLOSE_MS = 30_000;
 
 const NEWLINE = Buffer.from('\n');
 /** Linux accepts at most this many buffers in one writev(2); libuv splits beyond it, and a split is no longer atomic. */
@@ -66,12 +98,25 @@ export class AppendWriter {
   };
   private readonly reporter: CauseReporter;
   private readonly tails = new TailTracker();
-  private readonly knownDirs = new Set<string>();
+  /** Open files by path, least recently used first. */
+  private readonly files = new Map<string, OpenFile>();
+  /** Open trace directories by path, least recently used first. */
+  private readonly directories = new Map<string, HeldDirectory>();
+  private readonly maxOpenFiles: number;
+  private readonly idleCloseMs: number;
+  private idleTimer: NodeJS.Timeout | undefined;
   /** Whose files may be written: this process's user, when the writer was made. */
   private readonly uid = currentUid();
 
   constructor(options: AppendWriterOptions = {}) {
     this.reporter = new CauseReporter(options.log ?? ((message) => diag.error(message)));
+    this.maxOpenFiles = Math.max(1, options.maxOpenFiles ?? MAX_OPEN_FILES);
+    this.idleCloseMs = options.idleCloseMs ?? IDLE_CLOSE_MS;
+  }
+
+  /** Descriptors held now (files and directories). */
+  get openDescriptors(): number {
+    return this.files.size + this.directories.size;
   }
 
   /**
@@ -81,18 +126,17 @@ export class AppendWriter {
    */
   appendLine(filePath: string, line: string | EncodedLine): boolean {
     const dir = path.dirname(filePath);
-    let opened: OpenedTraceFile | undefined;
     try {
-      opened = this.open(filePath, dir);
-      const tornTail = this.tails.needsNewline(filePath, opened.fd, opened.stats);
+      const { fd, stats } = this.descriptorFor(filePath, dir);
+      const tornTail = this.tails.needsNewline(filePath, fd, stats);
       const buffers = lineBuffers(line, tornTail);
       const expected = buffers.reduce((sum, b) => sum + b.length, 0);
-      const written = writevSync(opened.fd, buffers);
+      const written = writevSync(fd, buffers);
       if (written !== expected) {
         this.stats.partialWrites += 1;
         throw new PartialWriteError(written, expected);
       }
-      this.tails.wrote(filePath, opened.stats, written);
+      this.tails.wrote(filePath, stats, written);
       this.stats.linesWritten += 1;
       this.stats.bytesWritten += written;
       if (tornTail) this.stats.tornTailsClosed += 1;
@@ -102,36 +146,122 @@ export class AppendWriter {
     } catch (err) {
       this.failed(filePath, dir, err);
       return false;
-    } finally {
-      if (opened) {
-        try { closeSync(opened.fd); } catch { /* nothing left to save */ }
-      }
     }
   }
 
-  private open(filePath: string, dir: string): OpenedTraceFile {
-    if (!this.knownDirs.has(dir)) this.checkDir(dir);
-    let opened: OpenedTraceFile;
+  /** Closes every descriptor; a later line opens its file again. */
+  close(): void {
+    for (const filePath of [...this.files.keys()]) this.closeFile(filePath);
+    for (const held of this.directories.values()) closeQuietly(held.directory.fd);
+    this.directories.clear();
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
+  /**
+   * The descriptor of `filePath` and its current stats: the one kept open
+   * while the path still names that file (one lstat), else a freshly opened
+   * and checked one.
+   */
+  private descriptorFor(filePath: string, dir: string): { fd: number; stats: Stats } {
+    const kept = this.files.get(filePath);
+    if (kept) {
+      const stats = lstatQuietly(filePath);
+      // The same private, singly linked file: the checks made at open still hold.
+      if (stats && stats.ino === kept.ino && stats.dev === kept.dev && stats.nlink === 1 && (stats.mode & 0o077) === 0) {
+        kept.lastUsed = Date.now();
+        this.files.delete(filePath);
+        this.files.set(filePath, kept);
+        return { fd: kept.fd, stats };
+      }
+      this.closeFile(filePath);
+    }
+    return this.openFile(filePath, dir);
+  }
+
+  private openFile(filePath: string, dir: string): { fd: number; stats: Stats } {
+    const name = path.basename(filePath);
+    let directory = this.directoryFor(dir);
+    let opened;
     try {
-      opened = openTraceFileForAppend(filePath, this.uid);
+      opened = openTraceFileIn(directory, name, this.uid);
     } catch (err) {
-      // The directory was removed since we last made it (prune, a test, a user): make it again once.
+      // The directory was removed since we opened it (prune, a test, a user): open (and make) it again once.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      this.checkDir(dir);
-      opened = openTraceFileForAppend(filePath, this.uid);
+      this.forgetDirectory(dir);
+      directory = this.directoryFor(dir);
+      opened = openTraceFileIn(directory, name, this.uid);
     }
     if (opened.tightened) this.stats.permissionsTightened += 1;
+    while (this.files.size >= this.maxOpenFiles) this.closeFile(this.files.keys().next().value as string);
+    this.files.set(filePath, { fd: opened.fd, directory, dev: opened.stats.dev, ino: opened.stats.ino, lastUsed: Date.now() });
+    this.scheduleIdleClose();
     return opened;
   }
 
-  private checkDir(dir: string): void {
-    if (ensurePrivateDirectory(dir, this.uid)) this.stats.permissionsTightened += 1;
-    this.knownDirs.add(dir);
+  /**
+   * The directory `dir` names now, through the descriptor held for it. It is
+   * opened again only when it was deleted or the path names another real
+   * directory of ours; while the path is a link, or names nothing because
+   * the directory was moved away, lines are refused (a second user swapping
+   * it would otherwise have us make a new one, or write through the link).
+   */
+  private directoryFor(dir: string): TraceDirectory {
+    const held = this.directories.get(dir);
+    if (held) {
+      held.lastUsed = Date.now();
+      const state = directoryState(held.directory);
+      if (state === 'same') return held.directory;
+      if (state === 'moved') {
+        throw new UnsafeTraceTargetError('replaced', dir, `trace directory ${dir} was moved away (it still exists under another name) and nothing stands in its place; lines are not written until it is back`);
+      }
+      if (state === 'deleted') this.forgetDirectory(dir);
+    }
+    const directory = openTraceDirectory(dir, this.uid);
+    this.forgetDirectory(dir);
+    if (directory.tightened) this.stats.permissionsTightened += 1;
+    while (this.directories.size >= MAX_OPEN_DIRECTORIES) this.forgetDirectory(this.directories.keys().next().value as string);
+    this.directories.set(dir, { directory, lastUsed: Date.now() });
+    this.scheduleIdleClose();
+    return directory;
+  }
+
+  /** Closes the descriptor held for `dir` and the files opened through it. */
+  private forgetDirectory(dir: string): void {
+    const held = this.directories.get(dir);
+    if (!held) return;
+    for (const [filePath, file] of [...this.files]) if (file.directory === held.directory) this.closeFile(filePath);
+    closeQuietly(held.directory.fd);
+    this.directories.delete(dir);
+  }
+
+  private closeFile(filePath: string): void {
+    const file = this.files.get(filePath);
+    if (!file) return;
+    this.files.delete(filePath);
+    closeQuietly(file.fd);
+  }
+
+  /** Closes files left idle; the timer never keeps the process alive. */
+  private scheduleIdleClose(): void {
+    if (this.idleTimer || this.openDescriptors === 0) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      const before = Date.now() - this.idleCloseMs;
+      for (const [filePath, file] of [...this.files]) if (file.lastUsed <= before) this.closeFile(filePath);
+      for (const [dir, held] of [...this.directories]) {
+        const inUse = [...this.files.values()].some((file) => file.directory === held.directory);
+        if (!inUse && held.lastUsed <= before) this.forgetDirectory(dir);
+      }
+      this.scheduleIdleClose();
+    }, this.idleCloseMs);
+    this.idleTimer.unref();
   }
 
   private failed(filePath: string, dir: string, err: unknown): void {
-    // Look at both again before the next line: the error may have left a torn tail or a changed directory.
-    this.knownDirs.delete(dir);
+    // Open and check the file again before the next line: the error may have left a torn tail or a replaced file.
+    // The directory stays held: it is looked at again anyway, and is never re-opened while its path is a link.
+    this.closeFile(filePath);
     this.tails.forget(filePath);
     const unsafe = err instanceof UnsafeTraceTargetError;
     if (unsafe) this.stats.linesRefused += 1;
@@ -152,6 +282,15 @@ export class AppendWriter {
       if (scope !== filePath && scope !== dir) continue;
       this.reporter.recover(cause, (failures) => `moa-otel: writing to ${scope} works again after ${failures} failed line${failures === 1 ? '' : 's'}.`);
     }
+  }
+}
+
+/** lstat that answers undefined for a path that does not lead to an entry now (gone, a link in the way, …). */
+function lstatQuietly(filePath: string): Stats | undefined {
+  try {
+    return lstatSync(filePath, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
   }
 }
 

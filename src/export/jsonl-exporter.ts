@@ -170,6 +170,7 @@ class TurnFileSink implements ExitFlushable {
     this.drain('shutdown');
     this.stopped = true;
     this.trackPending();
+    this.writer.close();
   }
 
   /**

@@ -9,12 +9,26 @@
  * still shows exactly that, nobody has written since and the file ends in our
  * newline. Anything else (first append, another writer, rotation, an error of
  * ours) means the byte is read.
+ *
+ * Another process may be in the middle of its own append: the file's size
+ * grows page by page while that write goes on, so the last byte is then a
+ * byte inside its line. Taking that for a torn tail would put a blank line
+ * (and a false count) in the file. So a tail is torn only when it stays
+ * unterminated at the same size across a barrier: `fchmod` to the file's own
+ * mode takes the inode lock that every append holds for its whole length
+ * (ext4, xfs, tmpfs…), so it returns only after a write in progress has
+ * finished. A fragment left by a killed writer never grows; a line being
+ * written always does. Where no barrier holds (a file system without that
+ * lock), the check gives up after a few rounds and adds the newline: a blank
+ * line costs nothing, a glued record is lost.
  */
-import { readSync, type Stats } from 'node:fs';
+import { fchmodSync, fstatSync, readSync, type Stats } from 'node:fs';
 
 const NEWLINE = 0x0a;
 /** Files remembered at most; the oldest is forgotten first (one more read, never a wrong answer). */
 const MAX_REMEMBERED = 1024;
+/** Barrier rounds before an unterminated tail that keeps growing is closed anyway. */
+const MAX_ROUNDS = 16;
 
 interface KnownEnd {
   dev: number;
@@ -34,9 +48,18 @@ export class TailTracker {
     if (stats.size === 0) return false;
     const known = this.known.get(filePath);
     if (known && known.dev === stats.dev && known.ino === stats.ino && known.size === stats.size) return false;
-    const last = Buffer.alloc(1);
     try {
-      return readSync(fd, last, 0, 1, stats.size - 1) !== 1 || last[0] !== NEWLINE;
+      if (endsInNewline(fd, stats.size)) return false;
+      // Unterminated: torn, or another writer is half-way. Wait for any write in progress, then look again.
+      let size = stats.size;
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        fchmodSync(fd, stats.mode & 0o7777);
+        const now = fstatSync(fd).size;
+        if (now === 0 || endsInNewline(fd, now)) return false;
+        if (now === size) return true;
+        size = now;
+      }
+      return true;
     } catch {
       return true;
     }
@@ -58,4 +81,10 @@ export class TailTracker {
   forget(filePath: string): void {
     this.known.delete(filePath);
   }
+}
+
+/** The byte before `size` is a newline; throws when it cannot be read. */
+function endsInNewline(fd: number, size: number): boolean {
+  const last = Buffer.alloc(1);
+  return readSync(fd, last, 0, 1, size - 1) === 1 && last[0] === NEWLINE;
 }

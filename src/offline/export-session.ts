@@ -5,7 +5,8 @@
  */
 import type { FinishedSpan } from '../trace/span-data.js';
 import { matchesSession, type TraceTarget } from './target.js';
-import { readTurnRecords, type RecordProblem } from './reader.js';
+import { readInput, type InputOptions } from './inputs.js';
+import type { RecordProblem } from './reader.js';
 import { replayRecord, type ReplayContext } from './replay.js';
 import type { SpanSink } from './span-sink.js';
 
@@ -15,6 +16,7 @@ export interface ExportOptions {
   onProblem?: (p: RecordProblem) => void;
   /** Called after each request with the bytes of the file read so far. */
   onProgress?: (doneBytes: number) => void;
+  stdin?: InputOptions['stdin'];
 }
 
 const BATCH_RECORDS = 32;
@@ -32,6 +34,7 @@ export async function exportSession(target: TraceTarget, options: ExportOptions)
   let batchRecords = 0;
   let batchBytes = 0;
   let lastOffset = 0;
+  let rawBytes = 0;
   const flush = async () => {
     if (batch.length === 0) return;
     await options.sink.write(batch);
@@ -40,7 +43,8 @@ export async function exportSession(target: TraceTarget, options: ExportOptions)
     batchRecords = 0;
     batchBytes = 0;
   };
-  for await (const { record, endOffset } of readTurnRecords(target.file, { onProblem: options.onProblem })) {
+  const records = readInput(target, { onProblem: options.onProblem, stdin: options.stdin, onProgress: (bytes) => { rawBytes = bytes; } });
+  for await (const { record, endOffset } of records) {
     batchBytes += endOffset - lastOffset;
     lastOffset = endOffset;
     if (!matchesSession(record.session_id, target)) continue;
@@ -51,7 +55,7 @@ export async function exportSession(target: TraceTarget, options: ExportOptions)
     summary.spans += spans.length;
     if (batchRecords >= BATCH_RECORDS || batchBytes >= BATCH_BYTES) {
       await flush();
-      options.onProgress?.(endOffset);
+      options.onProgress?.(rawBytes);
     }
   }
   await flush();

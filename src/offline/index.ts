@@ -7,7 +7,12 @@ export {
   type ReadRecord, type ReadOptions, type ReadPosition, type RecordProblem, type ProblemKind, type LineParseResult,
 } from './reader.js';
 export { TraceFileError } from './errors.js';
-export { listSessionFiles, overviewSession, SESSION_FILE_SUFFIX, type SessionOverview } from './session-files.js';
+export {
+  readInput, readInputs, expandInputPaths, LINE_DECODERS, STDIN_ARG,
+  type InputRecord, type InputOptions, type LineDecoder, type DecoderContext,
+} from './inputs.js';
+export { TRACE_FORMAT_NAMES, type TraceFormat, type Compression } from './trace-format.js';
+export { listSessionFiles, overviewSession, sessionStem, SESSION_FILE_SUFFIX, type SessionOverview } from './session-files.js';
 export { SessionTotalsAccumulator, type SessionTotals } from './session-totals.js';
 export { matchesSession, type TraceTarget } from './target.js';
 export { summarizeTurn, type TurnSummary, type CallSummary } from './summary.js';
@@ -23,3 +28,14 @@ export {
   turnRecordSchema, referenceRecordSchema, aggregatorRecordSchema,
   type TurnRecord, type ReferenceRecord, type AggregatorRecord,
 } from '../record/schema.js';
+export {
+  INSIGHTS_DOCUMENT_VERSION, VERDICTS, INSIGHTS_GROUPS,
+  type InsightsDocument, type ReferenceInsight, type PresetInsight, type SessionBrief, type SpendTotals,
+  type InsightsThresholds, type InsightsFilters, type InsightsGroupBy, type Verdict, type Quantiles, type WaitAdded,
+  type FailureReasonCount, type TokenTotals,
+} from './insights/document.js';
+export {
+  ngramSet, containment, attributeAnswer, redundancyMatrix, normalizeText, words,
+  DEFAULT_NGRAM_SIZE, DEFAULT_MAX_TEXT_CHARS,
+  type NGramSet, type TextOverlapOptions, type AnswerAttribution,
+} from '../content/text-overlap.js';

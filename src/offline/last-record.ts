@@ -7,6 +7,8 @@
  */
 import { DEFAULT_MAX_LINE_BYTES } from './line-splitter.js';
 import { openTraceFile, recordOfLine } from './reader.js';
+import { readInput } from './inputs.js';
+import { detectCompression } from './trace-format.js';
 
 const CHUNK = 64 * 1024;
 const NEWLINE = 0x0a;
@@ -15,6 +17,10 @@ export async function lastRecordTs(file: string, maxLineBytes = DEFAULT_MAX_LINE
   const handle = await openTraceFile(file);
   const line = new BackwardLine(maxLineBytes);
   try {
+    const head = Buffer.alloc(4);
+    await handle.read(head, 0, head.length, 0);
+    // Compressed data cannot be read backwards: read it through, keep the last record's time.
+    if (detectCompression(head) !== null) return await lastTsForward(file, maxLineBytes);
     let position = (await handle.stat()).size;
     while (position > 0) {
       const start = Math.max(0, position - CHUNK);
@@ -35,6 +41,12 @@ export async function lastRecordTs(file: string, maxLineBytes = DEFAULT_MAX_LINE
   } finally {
     await handle.close();
   }
+}
+
+async function lastTsForward(file: string, maxLineBytes: number): Promise<number | null> {
+  let ts: number | null = null;
+  for await (const { record } of readInput({ file, found: true }, { maxLineBytes })) ts = record.ts;
+  return ts;
 }
 
 /** The line being read backwards: its parts (last first), or only its length once it is too long to parse. */

@@ -22,11 +22,12 @@ import { describeFsError, TraceFileError } from './errors.js';
 import { clip } from './format.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, type SplitLine } from './line-splitter.js';
 
-export type ProblemKind = 'json' | 'schema' | 'torn' | 'too_long' | 'too_deep';
+/** `format`: the whole input is in no format the readers know (line 0); `partial`: a turn rebuilt from spans lacks some of them. */
+export type ProblemKind = 'json' | 'schema' | 'torn' | 'too_long' | 'too_deep' | 'format' | 'partial';
 
 export interface RecordProblem {
   file: string;
-  /** 1-based line number. */
+  /** 1-based line number; 0 for a problem of the whole input. */
   line: number;
   kind: ProblemKind;
   message: string;
@@ -132,7 +133,7 @@ export async function* readTurnRecords(file: string, options: ReadOptions = {}):
 }
 
 /** Turns one line into a record or a reported problem. */
-class RecordLineParser {
+export class RecordLineParser {
   private line: number;
 
   constructor(private readonly file: string, private readonly onProblem: ((p: RecordProblem) => void) | undefined, linesBefore = 0) {

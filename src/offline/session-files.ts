@@ -5,12 +5,21 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describeFsError, TraceFileError } from './errors.js';
-import { readTurnRecords } from './reader.js';
+import { readInput, inputName, type InputOptions } from './inputs.js';
+import { STDIN_ARG } from './input-source.js';
 import { SessionTotalsAccumulator, type SessionTotals } from './session-totals.js';
+import type { TraceTarget } from './target.js';
 
 export const SESSION_FILE_SUFFIX = '.jsonl';
 
-/** `*.jsonl` files directly in `dir`, sorted by name. */
+/**
+ * A session file's name: `<session>.jsonl`, compressed (`.gz`, `.zst`) or
+ * rotated the way logrotate names them (`.jsonl.1`, `.jsonl-20250101`, then
+ * compressed).
+ */
+const SESSION_FILE_NAME = /^(.+)\.jsonl(?:[.-][0-9][\w-]*)?(?:\.gz|\.zst)?$/;
+
+/** Session files directly in `dir` (plain, compressed or rotated), sorted by name. */
 export async function listSessionFiles(dir: string): Promise<string[]> {
   let entries;
   try {
@@ -19,9 +28,16 @@ export async function listSessionFiles(dir: string): Promise<string[]> {
     throw new TraceFileError(`trace directory ${dir}: ${describeFsError(err)}`);
   }
   return entries
-    .filter((e) => e.isFile() && e.name.endsWith(SESSION_FILE_SUFFIX))
+    .filter((e) => e.isFile() && SESSION_FILE_NAME.test(e.name))
     .map((e) => path.join(dir, e.name))
     .sort();
+}
+
+/** The session a file name stands for: its name without `.jsonl` and any rotation or compression suffix. */
+export function sessionStem(file: string): string {
+  if (file === STDIN_ARG) return inputName(file);
+  const name = path.basename(file);
+  return SESSION_FILE_NAME.exec(name)?.[1] ?? name.replace(/\.(?:gz|zst)$/, '').replace(/\.[^.]*$/, '');
 }
 
 /** A whole session file: its totals (every session in it), size and unreadable lines. */
@@ -33,17 +49,27 @@ export interface SessionOverview extends SessionTotals {
   problems: number;
 }
 
-/** Problems are counted, not reported: `ls` points to `validate` for the details. */
-export async function overviewSession(file: string): Promise<SessionOverview> {
-  const session = path.basename(file, SESSION_FILE_SUFFIX);
+/** Problems are counted, not reported (except a file in no trace format): `ls` points to `validate` for the details. */
+export async function overviewSession(target: TraceTarget | string, options: Pick<InputOptions, 'stdin' | 'onProblem'> = {}): Promise<SessionOverview> {
+  const input = typeof target === 'string' ? { file: target } : target;
+  const session = sessionStem(input.file);
   const totals = new SessionTotalsAccumulator();
   let problems = 0;
-  for await (const { record } of readTurnRecords(file, { onProblem: () => { problems += 1; } })) totals.add(record, session);
-  let sizeBytes = 0;
-  try {
-    sizeBytes = (await stat(file)).size;
-  } catch (err) {
-    throw new TraceFileError(`cannot read ${file}: ${describeFsError(err)}`);
+  let rawBytes = 0;
+  const onProblem = (p: Parameters<NonNullable<InputOptions['onProblem']>>[0]) => {
+    problems += 1;
+    if (p.kind === 'format') options.onProblem?.(p);
+  };
+  for await (const { record } of readInput(input, { stdin: options.stdin, onProblem, onProgress: (bytes) => { rawBytes = bytes; } })) {
+    totals.add(record, session);
   }
-  return { ...totals.totals(), file, session, sizeBytes, problems };
+  let sizeBytes = rawBytes;
+  if (input.file !== STDIN_ARG) {
+    try {
+      sizeBytes = (await stat(input.file)).size;
+    } catch (err) {
+      throw new TraceFileError(`cannot read ${input.file}: ${describeFsError(err)}`);
+    }
+  }
+  return { ...totals.totals(), file: inputName(input.file), session, sizeBytes, problems };
 }

@@ -3,6 +3,11 @@ export interface TraceTarget {
   file: string;
   /** Set when the argument was a raw session id that maps to a shared file name: only its records. */
   sessionId?: string;
+  /**
+   * Found by walking a directory rather than named: when it holds no trace
+   * format it is reported and skipped instead of failing the command.
+   */
+  found?: boolean;
 }
 
 /** Whether a record belongs to the session the user named. */

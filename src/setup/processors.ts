@@ -13,6 +13,7 @@ import { ByteBoundedBatchSpanProcessor, OtlpHttpTraceExporter, OtlpProtocolError
 import { INSTRUMENTATION_SCOPE } from '../trace/attributes.js';
 import { ContentPolicy, standardContentSwitches, type ContentPolicyOptions } from '../trace/content-policy.js';
 import { MoaInstrumentation } from '../trace/instrumentation.js';
+import { noteJsonlSinkBuilt } from '../trace/live-pipelines.js';
 import { spanThroughPolicy } from '../trace/span-content.js';
 import type { FinishedSpan, SpanProcessorLike } from '../trace/span-data.js';
 
@@ -52,6 +53,8 @@ export function buildProcessors(config: MoaConfig, env: Env): BuiltProcessors {
       redact: config.redact,
     })
     : undefined;
+  // Lets startMoaTurn() say so when a turn reaches a provider without moa-otel's processors.
+  if (jsonl) noteJsonlSinkBuilt();
   if (!otlpExportWanted(config, env)) return { config, jsonl, otlp: undefined, active: jsonl ? [jsonl] : [], otlpUrl: undefined, otlpExport: undefined };
   const otlpUrl = config.otlp.endpoint ?? DEFAULT_OTLP_TRACES_URL;
   const exporter = new OtlpHttpTraceExporter({

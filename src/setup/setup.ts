@@ -10,19 +10,24 @@
  * either order leaves the app's tracing intact; an app that wants MoA spans in
  * its own provider uses `createMoaSpanProcessors()` instead.
  */
-import { diag, ProxyTracerProvider, trace, type TracerProvider } from '@opentelemetry/api';
+import { diag, trace, type TracerProvider } from '@opentelemetry/api';
 import { errorText } from '../base/errors.js';
 import { resolveConfig, type MoaOptions, type ResolveConfigContext } from '../config/load.js';
 import type { MoaConfig } from '../config/schema.js';
 import type { JsonlSpanProcessor } from '../export/jsonl-exporter.js';
+import { globalTracerProviderRegistered } from '../trace/global-provider.js';
 import { MoaInstrumentation } from '../trace/instrumentation.js';
+import { addLivePipeline } from '../trace/live-pipelines.js';
 import { buildMetricsPipeline } from '../export/otlp-metrics/index.js';
 import { OwnTracerProvider } from './own-provider.js';
 import { buildProcessors, contentOptions } from './processors.js';
 import { buildResource } from './resource.js';
 
 export interface MoaTracing {
-  /** Records turns into this pipeline: `tracing.instrumentation.startTurn(...)`, `createMoaClient({ instrumentation })`. */
+  /**
+   * Records turns into this pipeline: `tracing.instrumentation.startTurn(...)`, `createMoaClient({ instrumentation })`.
+   * `startMoaTurn()` without an instrumentation also records here while this is the most recent live pipeline.
+   */
   instrumentation: MoaInstrumentation;
   /** True when at least one exporter (JSONL or OTLP) is active. */
   enabled: boolean;
@@ -92,7 +97,7 @@ export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = 
     // Span content is read only by the OTLP exporter: the JSONL file gets the exact messages directly.
     capture: otlp !== undefined ? content.capture : 'NO_CONTENT',
   });
-  const appOwnsProvider = applicationProviderRegistered();
+  const appOwnsProvider = globalTracerProviderRegistered();
   if (setup.registerGlobal && !appOwnsProvider) trace.setGlobalTracerProvider(provider);
   if (appOwnsProvider) {
     (setup.notice ?? ((line: string) => process.stderr.write(`${line}\n`)))(
@@ -100,20 +105,18 @@ export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = 
       + `through its own pipeline (${describePipeline(jsonl !== undefined, otlpUrl)}) via tracing.instrumentation. `
       + 'To put MoA spans into your provider instead, add createMoaSpanProcessors() to it.');
   }
+  // startMoaTurn() without an instrumentation records here until shutdown (then through the pipeline before).
+  const removeLive = addLivePipeline(instrumentation);
   return {
     instrumentation,
     enabled: true, config, jsonl, otlpUrl, otlpStats, tracerProvider: provider,
     metricsUrl: metricsPipeline?.url,
     forceFlush: () => Promise.all([provider.forceFlush(), metricsPipeline?.forceFlush()]).then(() => undefined, (err: unknown) => report('forceFlush', err)),
-    shutdown: () => Promise.all([provider.shutdown(), metricsPipeline?.shutdown()]).then(() => undefined, (err: unknown) => report('shutdown', err)),
+    shutdown: () => {
+      removeLive();
+      return Promise.all([provider.shutdown(), metricsPipeline?.shutdown()]).then(() => undefined, (err: unknown) => report('shutdown', err));
+    },
   };
-}
-
-/** Whether something other than the API's no-op provider is registered globally. */
-function applicationProviderRegistered(): boolean {
-  const global = trace.getTracerProvider();
-  // The API's proxy has a delegate tracer only once a provider was registered.
-  return global instanceof ProxyTracerProvider ? global.getDelegateTracer('moa-otel') !== undefined : true;
 }
 
 function describePipeline(jsonl: boolean, otlpUrl: string | undefined): string {

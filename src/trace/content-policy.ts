@@ -66,6 +66,9 @@ export class ContentPolicy {
 
   constructor(options: ContentPolicyOptions = {}) {
     this.#redactor = Redactor.from(options.redact ?? false);
+    for (const { index, reason } of this.#redactor.refusedPatterns) {
+      diag.error(`moa-otel: redact pattern ${index} refused (${reason}); every text is masked whole until it is fixed`);
+    }
     this.patterns = this.#redactor.patterns;
     this.replacer = this.#redactor.replacer;
     this.capture = options.capture ?? (options.spanContent === false ? 'NO_CONTENT' : 'SPAN_ONLY');

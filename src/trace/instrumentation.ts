@@ -2,15 +2,19 @@
  * `MoaInstrumentation`: the object that records MoA turns. It owns its tracer
  * (from the tracer provider it is given, by default the global one) and its
  * content policy (redaction, span content); nothing else in the process
- * decides what its spans contain. `startMoaTurn` is sugar over a default
+ * decides what its spans contain. `startMoaTurn` is sugar: it records through
+ * the most recent live `setupMoaTracing` pipeline, else with a default
  * instance that captures content and masks nothing.
  */
-import { metrics, trace, type MeterProvider, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import { diag, metrics, trace, type MeterProvider, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import { CauseReporter } from '../base/cause-reporter.js';
 import { MoaMetrics } from './metrics.js';
 import { PACKAGE_VERSION } from '../base/version.js';
 import { INSTRUMENTATION_SCOPE } from './attributes.js';
 import type { Env } from '../config/paths.js';
 import { ContentPolicy, standardContentSwitches, type ContentPolicyOptions } from './content-policy.js';
+import { globalTracerProviderRegistered } from './global-provider.js';
+import { jsonlSinkBuilt, latestLivePipeline } from './live-pipelines.js';
 import { diagProblemReporter, startTurn, type TurnEnvironment } from './turn.js';
 import type { MoaTurn, TurnOptions } from './types.js';
 
@@ -40,24 +44,35 @@ export interface MoaTurnStarter {
 export class MoaInstrumentation implements MoaTurnStarter {
   readonly policy: ContentPolicy;
   #provider: TracerProvider | undefined;
-  #recordingExpectedFor: string | undefined;
+  readonly #recordingExpectedFor: string | undefined;
+  readonly #isDefault: boolean;
+  readonly #env: Env;
   #turnsNotRecorded = 0;
   #meterProvider: MeterProvider | undefined;
-  #env: TurnEnvironment | undefined;
+  #turnEnv: TurnEnvironment | undefined;
   readonly #problems = diagProblemReporter();
+  readonly #unrecorded = new CauseReporter((message) => diag.warn(message));
 
   constructor(options: MoaInstrumentationOptions = {}) {
     const { tracerProvider: _provider, meterProvider, env, spanContent, recordingExpectedFor, ...policy } = options;
     this.#recordingExpectedFor = recordingExpectedFor;
+    this.#isDefault = (options as InternalOptions)[DEFAULT_INSTANCE] === true;
     this.#meterProvider = meterProvider;
+    this.#env = env ?? process.env;
     // Explicit options win over the standard environment switches; the
     // `spanContent` shorthand is an explicit capture mode too.
     const explicit = stripUndefined({ ...policy, ...(spanContent !== undefined && policy.capture === undefined ? { capture: spanContent ? 'SPAN_ONLY' as const : 'NO_CONTENT' as const } : {}) });
-    this.policy = new ContentPolicy({ ...standardContentSwitches(env ?? process.env), ...explicit });
+    this.policy = new ContentPolicy({ ...standardContentSwitches(this.#env), ...explicit });
     this.#provider = options.tracerProvider;
   }
 
-  /** Turns the tracer provider did not record (sampled out) while recording was expected. */
+  /**
+   * Turns started while nothing would record them: no provider at all, a
+   * sampler that dropped them, or a provider without moa-otel's processors
+   * while JSONL files are expected. (An instance built with an explicit
+   * provider and no `recordingExpectedFor` counts nothing: dropping is then
+   * the caller's choice.)
+   */
   get stats(): { turnsNotRecorded: number } {
     return { turnsNotRecorded: this.#turnsNotRecorded };
   }
@@ -74,7 +89,7 @@ export class MoaInstrumentation implements MoaTurnStarter {
    */
   setTracerProvider(provider: TracerProvider): void {
     this.#provider = provider;
-    this.#env = undefined;
+    this.#turnEnv = undefined;
   }
 
   /** Starts one MoA iteration (the root span). Never throws. */
@@ -88,25 +103,81 @@ export class MoaInstrumentation implements MoaTurnStarter {
   /** Points this instrumentation's metrics at a meter provider (default: the global one). */
   setMeterProvider(provider: MeterProvider): void {
     this.#meterProvider = provider;
-    this.#env = undefined;
+    this.#turnEnv = undefined;
   }
 
-  private turnNotRecorded(lost: string): void {
-    this.#turnsNotRecorded += 1;
-    this.#problems.fail('not recorded', () => `moa-otel: the tracer provider's sampler did not record an MoA turn, so it is missing from ${lost}; `
-      + 'sample the `moa-otel` scope always (or use setupMoaTracing, whose provider always records). Later ones are counted in instrumentation.stats.turnsNotRecorded');
+  private observeRoot(recording: boolean, jsonlSinkSawIt: boolean): void {
+    try {
+      const cause = this.unrecordedCause(recording, jsonlSinkSawIt);
+      if (cause === undefined) return;
+      this.#turnsNotRecorded += 1;
+      this.#unrecorded.fail(cause, () => `${unrecordedMessage(cause, this.#isDefault, this.#recordingExpectedFor)}. `
+        + 'Later ones are counted in instrumentation.stats.turnsNotRecorded');
+    } catch {
+      // A diag logger that throws must not cost the turn.
+    }
+  }
+
+  private unrecordedCause(recording: boolean, jsonlSinkSawIt: boolean): UnrecordedCause | undefined {
+    const expecting = this.#isDefault || this.#recordingExpectedFor !== undefined;
+    if (!expecting) return undefined;
+    if (!recording) return this.#provider === undefined && !globalTracerProviderRegistered() ? 'no provider' : 'sampled out';
+    if (jsonlSinkSawIt) return undefined;
+    // Recorded, but no JSONL processor saw it start: a loss only when files are expected.
+    const filesExpected = this.#recordingExpectedFor !== undefined || jsonlSinkBuilt() || saveTracesSwitchOn(this.#env);
+    return filesExpected ? 'no moa processor' : undefined;
   }
 
   private environment(): TurnEnvironment {
-    return this.#env ??= {
-      tracer: (this.#provider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_SCOPE, PACKAGE_VERSION),
+    const env = this.#turnEnv ??= this.buildEnvironment();
+    // On the global provider, asked each time: the application may register
+    // (or replace, after `trace.disable()`) its provider at any point.
+    return this.#provider === undefined ? { ...env, tracer: globalTracer() } : env;
+  }
+
+  private buildEnvironment(): TurnEnvironment {
+    return {
+      tracer: this.#provider === undefined ? globalTracer() : this.#provider.getTracer(INSTRUMENTATION_SCOPE, PACKAGE_VERSION),
       policy: this.policy,
       problems: this.#problems,
       metrics: new MoaMetrics(() => this.#meterProvider ?? metrics.getMeterProvider()),
-      ...(this.#recordingExpectedFor !== undefined ? { notRecorded: () => this.turnNotRecorded(this.#recordingExpectedFor as string) } : {}),
+      observeRoot: (recording, jsonlSinkSawIt) => this.observeRoot(recording, jsonlSinkSawIt),
     };
   }
 }
+
+function globalTracer(): Tracer {
+  return trace.getTracerProvider().getTracer(INSTRUMENTATION_SCOPE, PACKAGE_VERSION);
+}
+
+type UnrecordedCause = 'no provider' | 'sampled out' | 'no moa processor';
+
+/** One line per cause, naming the fix. */
+function unrecordedMessage(cause: UnrecordedCause, isDefault: boolean, expectedFor: string | undefined): string {
+  const lost = expectedFor ?? 'every trace';
+  switch (cause) {
+    case 'no provider':
+      return isDefault
+        ? 'moa-otel: startMoaTurn found no live setupMoaTracing pipeline and no tracer provider, so an MoA turn was recorded nowhere; '
+          + 'call setupMoaTracing({ save_traces: true }) before starting turns, or register a tracer provider with createMoaSpanProcessors() among its span processors'
+        : `moa-otel: an MoA turn went to the global tracer provider but none is registered, so it is missing from ${lost}; `
+          + 'register the provider that holds createMoaSpanProcessors(), or call instrumentation.setTracerProvider(provider)';
+    case 'sampled out':
+      return `moa-otel: the tracer provider did not record an MoA turn (its sampler dropped it, or its parent was not sampled), so it is missing from ${lost}; `
+        + 'sample the `moa-otel` scope always, or use setupMoaTracing, whose provider always records';
+    case 'no moa processor':
+      return `moa-otel: an MoA turn went to a tracer provider without moa-otel's span processors, so it is missing from ${expectedFor ?? 'the JSONL files'} although save_traces is on; `
+        + 'add createMoaSpanProcessors() to that provider\'s span processors, or call setupMoaTracing() before starting turns';
+  }
+}
+
+/** MOA_SAVE_TRACES set to a true word: the user expects files even if no sink was built. */
+function saveTracesSwitchOn(env: Env): boolean {
+  return /^(true|1|yes|on)$/i.test(env.MOA_SAVE_TRACES?.trim() ?? '');
+}
+
+const DEFAULT_INSTANCE = Symbol('moa-otel default instance');
+type InternalOptions = MoaInstrumentationOptions & { [DEFAULT_INSTANCE]?: true };
 
 export interface StartMoaTurnOptions extends TurnOptions {
   /** The instrumentation to record with (from `setupMoaTracing()` or `createMoaSpanProcessors()`). */
@@ -118,12 +189,22 @@ export interface StartMoaTurnOptions extends TurnOptions {
 let defaultInstance: MoaInstrumentation | undefined;
 
 /**
- * Starts a turn with `options.instrumentation`, else with the default
- * instance: global tracer provider, content captured, nothing masked. (The
- * default is created once and never changes: it holds no policy of anyone's.)
+ * The instance `startMoaTurn` records with when no pipeline is live: global
+ * tracer provider, content captured, nothing masked. Its `stats` count the
+ * turns that nothing recorded. (Created once; it holds no policy of anyone's.)
+ */
+export function defaultMoaInstrumentation(): MoaInstrumentation {
+  return defaultInstance ??= new MoaInstrumentation({ [DEFAULT_INSTANCE]: true } as InternalOptions);
+}
+
+/**
+ * Starts a turn with `options.instrumentation`; else on `options.tracer`
+ * under the default policy; else through the most recent live
+ * `setupMoaTracing` pipeline (of any loaded copy); else with the default
+ * instance on the global tracer provider.
  */
 export function startMoaTurn(options: StartMoaTurnOptions): MoaTurn {
-  const fallback = (defaultInstance ??= new MoaInstrumentation());
+  const fallback = defaultMoaInstrumentation();
   let instrumentation: MoaTurnStarter | undefined;
   let tracer: Tracer | undefined;
   try {
@@ -139,7 +220,14 @@ export function startMoaTurn(options: StartMoaTurnOptions): MoaTurn {
   } catch {
     // Another copy's instrumentation failed: record with the default instead of losing the turn.
   }
-  return tracer ? fallback.startTurnOn(tracer, options) : fallback.startTurn(options);
+  if (tracer) return fallback.startTurnOn(tracer, options);
+  try {
+    const pipeline = latestLivePipeline();
+    if (pipeline) return pipeline.startTurn(options);
+  } catch {
+    // A pipeline of another copy that throws: the default instance records instead.
+  }
+  return fallback.startTurn(options);
 }
 
 function readOption<K extends 'instrumentation' | 'tracer'>(options: StartMoaTurnOptions, key: K): StartMoaTurnOptions[K] | undefined {

@@ -44,8 +44,12 @@ export interface TurnEnvironment {
   problems: CauseReporter;
   /** Where call and turn measurements go (the instrumentation's meter). */
   metrics: MoaMetrics;
-  /** Called when a turn's root comes back not recording (the provider's sampler dropped it). */
-  notRecorded?: () => void;
+  /**
+   * Told about every root as it starts: whether the provider records it, and
+   * whether a JSONL processor (of any loaded copy) asked for its payload, so
+   * the instrumentation can say when nothing will record a turn.
+   */
+  observeRoot?: (recording: boolean, jsonlSinkSawIt: boolean) => void;
 }
 
 /** A reporter of instrumentation problems through the OpenTelemetry diagnostic logger. */
@@ -60,9 +64,10 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
     const facts = turnFacts(options, policy);
     const parent = read(options, 'context') ?? otelContext.active();
     const root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes: rootStartAttributes({ ...facts, sessionId: facts.sessionText }, policy) }, parent);
-    if (!root.isRecording()) {
+    const recording = root.isRecording();
+    env.observeRoot?.(recording, recording && payloadRequested(root));
+    if (!recording) {
       root.end();
-      env.notRecorded?.();
       return noopTurn(root.spanContext(), parent);
     }
     markContentStamp(root, policy.stamp);
@@ -91,7 +96,8 @@ function turnFacts(options: TurnOptions, policy: ContentPolicy) {
   return {
     sessionId: raw,
     sessionText: raw === null ? null : String(raw),
-    preset: typeof preset === 'string' ? preset : String(preset ?? ''),
+    // Identifiers go through the policy too: a preset, model or provider name can hold a key or an address.
+    preset: policy.redactText(typeof preset === 'string' ? preset : String(preset ?? '')),
     fanout: typeof fanout === 'string' ? fanout : undefined,
     cache: read(options, 'cache') === 'hit' ? 'hit' as const : 'miss' as const,
     iteration: typeof iteration === 'number' && Number.isFinite(iteration) ? iteration : undefined,
@@ -183,20 +189,21 @@ class RecordingTurn implements MoaTurn {
       reportProblem(this.problems, `${role} started after its turn ended`, new Error('start calls before turn.end() (or before the last call ends)'));
       return NOOP_CALL;
     }
-    const model = String(read(start, 'model') ?? '');
-    const provider = String(read(start, 'provider') ?? '');
-    const label = read(start, 'label');
+    const policy = this.policy;
+    // Identifiers are masked here, where they enter, so spans, metrics and the record all get the masked text.
+    const model = policy.redactText(String(read(start, 'model') ?? ''));
+    const provider = policy.redactText(String(read(start, 'provider') ?? ''));
+    const label = maskedString(read(start, 'label'), policy);
     const given = read(start, 'messages');
     // A caller bug (no array) must not cost the call its span: record what was given.
     const messages: readonly unknown[] = Array.isArray(given) ? given : given == null ? [] : [given];
     const temperature = read(start, 'temperature');
     const serverPort = read(start, 'serverPort');
     const port = typeof serverPort === 'number' ? serverPort : undefined;
-    const genAiProvider = stringOrUndefined(read(start, 'genAiProvider'));
-    const serverAddress = stringOrUndefined(read(start, 'serverAddress'));
+    const genAiProvider = maskedString(stringOrUndefined(read(start, 'genAiProvider')), policy);
+    const serverAddress = maskedString(stringOrUndefined(read(start, 'serverAddress')), policy);
     const reasoningLevel = read(start, 'reasoningLevel');
     const tools = role === A.ROLE_AGGREGATOR ? read(start as AggregatorStart, 'tools') : undefined;
-    const policy = this.policy;
     // The root shows the user's question: found now, while the messages are as sent.
     if (this.questionGiven === undefined && policy.spanContent && policy.backendHints) {
       try {
@@ -217,7 +224,7 @@ class RecordingTurn implements MoaTurn {
       links: role === A.ROLE_AGGREGATOR ? this.references.map(referenceLink) : [],
       attributes: callStartAttributes({
         role,
-        label: typeof label === 'string' ? label : defaultLabel(provider, model),
+        label: label ?? defaultLabel(provider, model),
         model,
         provider,
         genAiProvider,
@@ -402,7 +409,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     // Each field is read once and on its own: a getter that throws costs that field only.
     const usageGiven = read(result, 'usage');
     const cost = asCost(read(result, 'cost'));
-    const response = asResponse(read(result, 'response'));
+    const response = maskedResponse(asResponse(read(result, 'response')), this.policy);
     const { output, toolCalls } = this.keepAnswer(result);
     const finishGiven = read(result as AggregatorEnd, 'finishReason');
     const finishReason = typeof finishGiven === 'string' ? finishGiven : response?.finishReasons?.[0] ?? null;
@@ -529,6 +536,21 @@ function asCost(value: unknown): Cost | null {
     usd: typeof usd === 'number' || typeof usd === 'string' ? usd : null,
     status: status === 'actual' || status === 'estimated' || status === 'included' ? status : 'unknown',
     source: typeof source === 'string' ? source : null,
+  };
+}
+
+/** A string field given by the caller, masked by the policy; undefined when it is no string. */
+function maskedString(value: unknown, policy: ContentPolicy): string | undefined {
+  return typeof value === 'string' ? policy.redactText(value) : undefined;
+}
+
+/** The provider's response id and model, masked: a gateway may echo a key or an address in them. */
+function maskedResponse(response: ResponseInfo | null, policy: ContentPolicy): ResponseInfo | null {
+  if (!response || !policy.redacts) return response;
+  return {
+    ...response,
+    id: typeof response.id === 'string' ? policy.redactText(response.id) : null,
+    model: typeof response.model === 'string' ? policy.redactText(response.model) : null,
   };
 }
 

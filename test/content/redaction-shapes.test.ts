@@ -1,7 +1,7 @@
 /**
  * What `redact: true` masks, shape by shape, through the `Redactor` the
  * instrumentation builds from that setting (its text and its JSON replacer);
- * README's "Redaction" section lists the same shapes.
+ * the "Redaction" section of docs/security.md lists the same shapes.
  * Each case also shows what must survive, so a pattern cannot pass by
  * masking everything.
  */
@@ -88,9 +88,57 @@ describe('redact: true masks', () => {
   });
 });
 
-describe('README', () => {
+describe('redact: true masks the shapes users meet besides', () => {
+  const JWT = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkFubiJ9.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';
+
+  it('JSON Web Tokens, signed or not, and nothing that only starts like one', () => {
+    expect(mask(`Authorization: Bearer-less ${JWT} end`)).toBe('Authorization: Bearer-less [REDACTED] end');
+    expect(mask(`{"id_token":"${JWT}"}`)).toBe('{"id_token":"[REDACTED]"}');
+    expect(mask('unsigned eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0. done')).toBe('unsigned [REDACTED] done');
+    expect(mask('eyJust a word. eyJoke.')).toBe('eyJust a word. eyJoke.');
+  });
+
+  it('PGP private key blocks with their headers and checksum', () => {
+    const block = '-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2\nComment: mine\n\nlQOYBF1xAAABCAC9\nZm9vYmFy+/==\n=Xk2P\n-----END PGP PRIVATE KEY BLOCK-----';
+    expect(mask(`key:\n${block}\nthanks`)).toBe('key:\n[REDACTED]\nthanks');
+    // The public block is not a secret.
+    const pub = '-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQENBF1x\n-----END PGP PUBLIC KEY BLOCK-----';
+    expect(mask(pub)).toBe(pub);
+  });
+
+  it('Stripe secret and restricted keys, not publishable ones', () => {
+    expect(mask('STRIPE=sk_live_51H8abcdEFGHijklMNOPqrst and rk_live_51H8abcdEFGHijklMNOPqrst'))
+      .toBe('STRIPE=[REDACTED] and [REDACTED]');
+    expect(mask('sk_test_4eC39HqLyjWDarjtT1zdp7dc')).toBe('[REDACTED]');
+    expect(mask('pk_live_51H8abcdEFGHijklMNOPqrst sk_live_short')).toBe('pk_live_51H8abcdEFGHijklMNOPqrst sk_live_short');
+  });
+
+  it('Slack webhook URLs, keeping the host', () => {
+    expect(mask('post to https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX now'))
+      .toBe('post to https://hooks.slack.com/services/[REDACTED] now');
+    expect(mask('https://hooks.slack.com/workflows/T0123/A0456/789/abcDEF')).toBe('https://hooks.slack.com/workflows/[REDACTED]');
+    expect(mask('see https://api.slack.com/messaging/webhooks')).toBe('see https://api.slack.com/messaging/webhooks');
+  });
+
+  it('Authorization: token …, keeping the scheme word', () => {
+    expect(mask('curl -H "Authorization: token ghx_0123456789abcdef0123"')).toBe('curl -H "Authorization: token [REDACTED]"');
+    expect(mask('{"authorization":"Token 9f8e7d6c5b4a39281706"}')).toBe('{"authorization":"Token [REDACTED]"}');
+    expect(mask('the authorization token is short')).toBe('the authorization token is short');
+  });
+
+  it('keys glued to a word by an underscore or a dash', () => {
+    expect(mask('OPENAI_KEY_sk-proj-abcdefghijklmnopqrstuvwxyz0123 and x-sk-ant-abcdefghijklmnopqrstuvwxyz'))
+      .toBe('OPENAI_KEY_[REDACTED] and x-[REDACTED]');
+    expect(mask('token_ghp_abcdefghijklmnopqrstuvwxyz0123456789 id_AKIAIOSFODNN7EXAMPLE slack_xoxb-1234567890-abc'))
+      .toBe('token_[REDACTED] id_[REDACTED] slack_[REDACTED]');
+    // Inside a word it is no key: "task-…", "risk-…".
+    expect(mask('task-abcdefghijklmnopqrstuvwxyz0123 risk-abcdefghijklmnopqrstuvwxyz')).toBe('task-abcdefghijklmnopqrstuvwxyz0123 risk-abcdefghijklmnopqrstuvwxyz');
+  });
+});
+
+describe('docs/security.md', () => {
   it('lists exactly what each built-in pattern covers', () => {
-    const readme = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    const readme = readFileSync(path.resolve(import.meta.dirname, '../../docs/security.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Redaction'), readme.indexOf('\n## ', readme.indexOf('## Redaction') + 1));
     const listed = section.split('\n').filter((line) => line.startsWith('- '));
     expect(listed).toEqual([...BUILTIN_PATTERNS, EMAIL_PATTERN].map((p) => `- ${p.covers}`));

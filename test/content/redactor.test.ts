@@ -76,10 +76,27 @@ describe('Redactor', () => {
     }
   });
 
-  it('fails closed when a user pattern cannot run on a text', () => {
-    // An alternation in a greedy loop keeps a backtrack entry per character: 16 MB overflow the engine's stack.
+  it('runs user patterns on the linear engine: a greedy loop over 16 MB that overflowed the backtracking stack is masked precisely', () => {
     const redactor = Redactor.from([/x(?:[a-z]|\d)+/]);
-    expect(redactor.text(`start x${'a'.repeat(16 * MB)} end`)).toBe(REDACTED);
+    expect(redactor.text(`start x${'a'.repeat(16 * MB)} end`)).toBe('start [REDACTED] end');
     expect(redactor.text('start xa1 end')).toBe('start [REDACTED] end');
+    // Flags carry over; positions are UTF-16 like the text's.
+    expect(Redactor.from({ emails: false, patterns: [/TICKET-\d+/i] }).text('😀 ticket-7 é Ticket-8')).toBe('😀 [REDACTED] é [REDACTED]');
+    expect(Redactor.from([/(?<=id=)\d+/]).text('id=42 and 43')).toBe('id=[REDACTED] and 43');
+  });
+
+  it('fails closed on a user pattern the linear engine cannot run: every text masked whole, the reason without the pattern', () => {
+    const redactor = Redactor.from({ emails: false, patterns: [/ok-\d+/, /hunter2(?=!)/] });
+    expect(redactor.refusedPatterns).toEqual([{ index: 1, reason: expect.stringMatching(/lookahead/) }]);
+    expect(redactor.refusedPatterns[0]?.reason).not.toContain('hunter2');
+    expect(redactor.text('nothing secret here')).toBe(REDACTED);
+    expect(redactor.text('')).toBe('');
+    expect(Redactor.from([/ok-\d+/]).refusedPatterns).toEqual([]);
+  });
+
+  it('masks phone numbers with { phones: true } only', () => {
+    const text = 'call 555-123-4567 or (555) 123-4567, not v1.2.3 nor 2024-01-15';
+    expect(Redactor.from({ phones: true }).text(text)).toBe('call [REDACTED] or [REDACTED], not v1.2.3 nor 2024-01-15');
+    expect(Redactor.from(true).text(text)).toBe(text);
   });
 });

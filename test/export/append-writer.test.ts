@@ -1,7 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import {
   appendFileSync, chmodSync, chownSync, closeSync, constants, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync,
-  openSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync,
+  openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -101,7 +102,10 @@ describe('AppendWriter', () => {
     messages = [];
     writer = new AppendWriter({ log: (m) => messages.push(m) });
   });
-  afterEach(() => rmSync(root, { recursive: true, force: true }));
+  afterEach(() => {
+    writer.close();
+    rmSync(root, { recursive: true, force: true });
+  });
 
   it('writes 0600 files in a 0700 directory it creates', () => {
     const nested = path.join(root, 'new', 'deeper', 's.jsonl');
@@ -241,17 +245,75 @@ describe('AppendWriter', () => {
       expect(writer.stats.permissionsTightened).toBe(1);
     });
 
-    it('a 0755 trace directory becomes 0700', () => {
+  });
+
+  describe('never changes the permissions of a directory it did not create', () => {
+    it('a 0755 directory someone chose stays 0755; the file in it is 0600', () => {
       chmodSync(dir, 0o755);
       expect(writer.appendLine(file, oursLine())).toBe(true);
-      expect(modeOf(dir)).toBe(0o700);
-      expect(writer.stats.permissionsTightened).toBe(1);
+      expect(modeOf(dir)).toBe(0o755);
+      expect(modeOf(file)).toBe(0o600);
+      expect(writer.stats.permissionsTightened).toBe(0);
     });
 
-    it('a world-writable directory of ours becomes 0700', () => {
-      chmodSync(dir, 0o777);
-      expect(writer.appendLine(file, oursLine())).toBe(true);
-      expect(modeOf(dir)).toBe(0o700);
+    it('a shared 1777 directory (a stand-in for /tmp, ours as /tmp is root\'s) is refused with one line and left as it is', () => {
+      chmodSync(dir, 0o1777);
+      // Another user keeps a file there; they must keep access to it.
+      const theirs = path.join(dir, 'theirs.txt');
+      writeFileSync(theirs, 'mine\n');
+      chownSync(theirs, OTHER_UID, OTHER_UID);
+      expect(writer.appendLine(file, oursLine())).toBe(false);
+      expect(writer.appendLine(file, oursLine())).toBe(false);
+      expect(statSync(dir).mode & 0o7777).toBe(0o1777);
+      expect(existsSync(file)).toBe(false);
+      expect(writer.stats).toMatchObject({ linesRefused: 2, linesWritten: 0, permissionsTightened: 0 });
+      expect(messages).toEqual([expect.stringMatching(/trace directory .*traces is writable by other users \(mode 01777\): moa-otel never changes the permissions of a directory it did not create/)]);
+      expect(execFileSync('setpriv', [`--reuid=${OTHER_UID}`, `--regid=${OTHER_UID}`, '--clear-groups', 'cat', theirs], { encoding: 'utf8' })).toBe('mine\n');
+    });
+
+    it('a group-writable directory of ours is refused too', () => {
+      chmodSync(dir, 0o770);
+      expect(writer.appendLine(file, oursLine())).toBe(false);
+      expect(modeOf(dir)).toBe(0o770);
+      expect(messages[0]).toMatch(/writable by other users \(mode 0770\)/);
+    });
+
+    it('trace_dir "~" (the home directory) is refused, its mode untouched', () => {
+      const home = path.join(root, 'home');
+      mkdirSync(home, { mode: 0o755 });
+      chmodSync(home, 0o755);
+      const saved = process.env.HOME;
+      process.env.HOME = home;
+      try {
+        expect(writer.appendLine(path.join(home, 's.jsonl'), oursLine())).toBe(false);
+      } finally {
+        process.env.HOME = saved;
+      }
+      expect(modeOf(home)).toBe(0o755);
+      expect(existsSync(path.join(home, 's.jsonl'))).toBe(false);
+      expect(messages[0]).toMatch(/trace directory .*home is the home directory: set trace_dir to a directory of its own inside it/);
+    });
+
+    it('a symbolic link as the trace directory is refused; its target is neither written nor chmodded', () => {
+      const target = path.join(root, 'elsewhere');
+      mkdirSync(target, { mode: 0o755 });
+      chmodSync(target, 0o755);
+      const linked = path.join(root, 'linked');
+      symlinkSync(target, linked);
+      expect(writer.appendLine(path.join(linked, 's.jsonl'), oursLine())).toBe(false);
+      expect(modeOf(target)).toBe(0o755);
+      expect(existsSync(path.join(target, 's.jsonl'))).toBe(false);
+      expect(messages[0]).toMatch(/trace directory .*linked is a symbolic link: traces are written only into a real directory/);
+    });
+
+    it('a directory it creates is 0700 whatever the umask', () => {
+      const previous = process.umask(0o000);
+      try {
+        expect(writer.appendLine(path.join(root, 'fresh', 's.jsonl'), oursLine())).toBe(true);
+      } finally {
+        process.umask(previous);
+      }
+      expect(modeOf(path.join(root, 'fresh'))).toBe(0o700);
     });
   });
 
@@ -300,6 +362,74 @@ describe('AppendWriter', () => {
     });
   });
 
+  describe('keeps the descriptor open between lines', () => {
+    /** Descriptors of this process that lead into `where`. */
+    function descriptorsInto(where: string): string[] {
+      const found: string[] = [];
+      for (const fd of readdirSync('/proc/self/fd')) {
+        try {
+          const target = readlinkSync(`/proc/self/fd/${fd}`);
+          if (target === where || target.startsWith(`${where}/`)) found.push(target);
+        } catch {
+          // closed while we looked (the listing's own descriptor)
+        }
+      }
+      return found;
+    }
+
+    it('one descriptor for the file and one for its directory stay open after a line, and close() closes them', () => {
+      expect(writer.appendLine(file, oursLine())).toBe(true);
+      expect(writer.appendLine(file, oursLine({ iteration: 1 }))).toBe(true);
+      expect(descriptorsInto(dir).sort()).toEqual([dir, file]);
+      writer.close();
+      expect(descriptorsInto(dir)).toEqual([]);
+      expect(writer.appendLine(file, oursLine({ iteration: 2 }))).toBe(true);
+      expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(4);
+    });
+
+    it('rotation (the file renamed away) and prune (the file deleted): the next line starts a new file', () => {
+      expect(writer.appendLine(file, oursLine())).toBe(true);
+      renameSync(file, `${file}.1`);
+      expect(writer.appendLine(file, oursLine({ iteration: 1 }))).toBe(true);
+      expect(readFileSync(`${file}.1`, 'utf8')).toBe(`${oursLine()}\n`);
+      expect(readFileSync(file, 'utf8')).toBe(`${oursLine({ iteration: 1 })}\n`);
+      rmSync(file);
+      expect(writer.appendLine(file, oursLine({ iteration: 2 }))).toBe(true);
+      expect(readFileSync(file, 'utf8')).toBe(`${oursLine({ iteration: 2 })}\n`);
+      expect(descriptorsInto(root).filter((p) => p.endsWith('(deleted)'))).toEqual([]);
+    });
+
+    it('the directory deleted (prune of everything): made again and written', () => {
+      expect(writer.appendLine(file, oursLine())).toBe(true);
+      rmSync(dir, { recursive: true });
+      expect(writer.appendLine(file, oursLine({ iteration: 1 }))).toBe(true);
+      expect(readFileSync(file, 'utf8')).toBe(`${oursLine({ iteration: 1 })}\n`);
+      expect(modeOf(dir)).toBe(0o700);
+    });
+
+    it('a kept file made readable by others or given a second link is checked again before the next line', () => {
+      expect(writer.appendLine(file, oursLine())).toBe(true);
+      chmodSync(file, 0o644);
+      expect(writer.appendLine(file, oursLine({ iteration: 1 }))).toBe(true);
+      expect(modeOf(file)).toBe(0o600);
+      linkSync(file, path.join(root, 'second-name'));
+      expect(writer.appendLine(file, oursLine({ iteration: 2 }))).toBe(false);
+      expect(messages[0]).toMatch(/2 hard links/);
+      expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(3);
+    });
+
+    it('at most maxOpenFiles files stay open (least recently used closed first), and idle ones are closed', async () => {
+      const bounded = new AppendWriter({ log: (m) => messages.push(m), maxOpenFiles: 2, idleCloseMs: 40 });
+      for (let i = 0; i < 5; i++) expect(bounded.appendLine(path.join(dir, `s${i}.jsonl`), oursLine())).toBe(true);
+      expect(descriptorsInto(dir).sort()).toEqual([dir, path.join(dir, 's3.jsonl'), path.join(dir, 's4.jsonl')]);
+      expect(bounded.appendLine(path.join(dir, 's0.jsonl'), oursLine({ iteration: 1 }))).toBe(true);
+      expect(descriptorsInto(dir).sort()).toEqual([dir, path.join(dir, 's0.jsonl'), path.join(dir, 's4.jsonl')]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(descriptorsInto(dir)).toEqual([]);
+      expect(bounded.openDescriptors).toBe(0);
+    });
+  });
+
   it('says once when a refused file works again, with the number of lines it lost', () => {
     const target = path.join(root, 'elsewhere');
     writeFileSync(target, '');
@@ -311,4 +441,91 @@ describe('AppendWriter', () => {
     expect(messages).toHaveLength(2);
     expect(messages[1]).toBe(`moa-otel: writing to ${file} works again after 3 failed lines.`);
   });
+});
+
+describe('AppendWriter: the trace directory swapped for a symbolic link while lines are written', () => {
+  let root: string;
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  /** Another user, who owns the directory above the traces, swaps them for a link in a loop until killed. */
+  function startSwapper(parent: string, targets: string[]) {
+    const script = `
+      const fs = require('node:fs');
+      const [parent, ...targets] = process.argv.slice(1);
+      const traces = parent + '/traces', real = parent + '/real';
+      let i = 0;
+      process.stdout.write('swapping\\n');
+      for (;;) {
+        fs.renameSync(traces, real);
+        fs.symlinkSync(targets[i++ % targets.length], traces);
+        fs.unlinkSync(traces);
+        fs.renameSync(real, traces);
+      }`;
+    const child = spawn('setpriv', [`--reuid=${OTHER_UID}`, `--regid=${OTHER_UID}`, '--clear-groups', process.execPath, '-e', script, parent, ...targets],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const closed = once(child, 'close');
+    const started = new Promise<void>((resolve, reject) => {
+      child.stdout.once('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`swapper exited (${code}): ${stderr}`)));
+    });
+    return { child, started, closed, stderr: () => stderr };
+  }
+
+  it('no line leaves the real directory, and the refusals are reported', async () => {
+    root = mkdtempSync(path.join(tmpdir(), 'moa-swap-'));
+    chmodSync(root, 0o755);
+    const parent = path.join(root, 'parent');
+    mkdirSync(parent, { mode: 0o755 });
+    chownSync(parent, OTHER_UID, OTHER_UID);
+    const traces = path.join(parent, 'traces');
+    mkdirSync(traces, { mode: 0o700 });
+    // Where the link leads: the victim's own private home (a stand-in), and a directory of the attacker.
+    const victimHome = path.join(root, 'victim-home');
+    mkdirSync(victimHome, { mode: 0o700 });
+    const attackers = path.join(parent, 'evil');
+    mkdirSync(attackers, { mode: 0o777 });
+    chownSync(attackers, OTHER_UID, OTHER_UID);
+    const file = path.join(traces, 's.jsonl');
+    const realDir = statSync(traces);
+
+    const messages: string[] = [];
+    const writer = new AppendWriter({ log: (m) => messages.push(m) });
+    // A running agent: its directory is open before the swapping starts.
+    expect(writer.appendLine(file, oursLine())).toBe(true);
+    const swapper = startSwapper(parent, [victimHome, attackers]);
+    const LINES = 1500;
+    const results: boolean[] = [true];
+    try {
+      await swapper.started;
+      // Lines spread over some time, so that the swaps land between and inside them.
+      for (let i = 1; i < LINES; i++) {
+        results.push(writer.appendLine(file, oursLine({ iteration: i })));
+        if (i % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    } finally {
+      swapper.child.kill('SIGKILL');
+      await swapper.closed;
+      writer.close();
+    }
+    // It was still swapping at the end: none of its steps failed on something the writer did.
+    expect(swapper.stderr()).toBe('');
+    const written = results.filter(Boolean).length;
+    expect(writer.stats.linesWritten).toBe(written);
+    expect(writer.stats.linesRefused + writer.stats.writeErrors).toBe(LINES - written);
+    expect(writer.stats.linesRefused).toBeGreaterThan(0);
+    expect(messages.some((m) => /refusing to write trace file .*: trace directory .*traces is a symbolic link/.test(m))).toBe(true);
+    // Nothing where the link led.
+    expect(readdirSync(victimHome)).toEqual([]);
+    expect(readdirSync(attackers)).toEqual([]);
+    // Every line written is in the real directory, wherever the kill left it.
+    const realPath = [traces, path.join(parent, 'real')].find((p) => {
+      const st = lstatSync(p, { throwIfNoEntry: false });
+      return st !== undefined && st.ino === realDir.ino;
+    }) as string;
+    const lines = readFileSync(path.join(realPath, 's.jsonl'), 'utf8').split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines).toHaveLength(written);
+  }, 60_000);
 });

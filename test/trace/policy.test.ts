@@ -88,11 +88,11 @@ describe('two loaded copies of moa-otel', () => {
     expect(copyA.MoaInstrumentation).not.toBe(copyB.MoaInstrumentation);
   });
 
-  it("copy A's masking file sink never gets the secret from copy B's plain startMoaTurn", async () => {
+  it("copy A's masking file sink never gets the secret from copy B's plain instrumentation", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'moa-copies-traces-'));
     const tracing = copyA.setupMoaTracing({ save_traces: true, trace_dir: dir, redact: true }, { env: {}, ignoreConfigFile: true, registerGlobal: true });
-    // Copy B's sugar: the default instance on the global provider, which is copy A's.
-    const turn = copyB.startMoaTurn({ sessionId: 'copies', preset: 'p' });
+    // Copy B's instrumentation that masks nothing, on the global provider, which is copy A's.
+    const turn = new copyB.MoaInstrumentation().startTurn({ sessionId: 'copies', preset: 'p' });
     turn.startReference({ index: 0, model: 'm', provider: 'p', messages: [{ role: 'user', content: `key ${SECRET}` }] }).end({ output: SECRET });
     turn.startAggregator({ model: 'agg', provider: 'p', messages: [] }).end({ output: 'fine' });
     turn.end();
@@ -103,6 +103,19 @@ describe('two loaded copies of moa-otel', () => {
     // The exact messages still arrived across the copies (the payload, not the span attribute).
     expect(record.references[0].input_messages).toEqual([{ role: 'user', content: 'key [REDACTED]' }]);
     expect(record.references[0].output).toBe('[REDACTED]');
+  });
+
+  it("copy B's startMoaTurn records through copy A's live setupMoaTracing pipeline, under its policy, and through none after its shutdown", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'moa-copies-traces-'));
+    const tracing = copyA.setupMoaTracing({ save_traces: true, trace_dir: dir, redact: true }, { env: {}, ignoreConfigFile: true, notice: () => {} });
+    const turn = copyB.startMoaTurn({ sessionId: 'sugar', preset: 'p' });
+    turn.startReference({ index: 0, model: 'm', provider: 'p', messages: [{ role: 'user', content: `key ${SECRET}` }] }).end({ output: 'ok' });
+    turn.startAggregator({ model: 'agg', provider: 'p', messages: [] }).end({ output: 'fine' });
+    turn.end();
+    await tracing.shutdown();
+    expect(copyB.startMoaTurn({ sessionId: 'after', preset: 'p' }).recording).toBe(false);
+    const record = JSON.parse(readFileSync(path.join(dir, 'sugar.jsonl'), 'utf8'));
+    expect(record.references[0].input_messages).toEqual([{ role: 'user', content: 'key [REDACTED]' }]);
   });
 });
 

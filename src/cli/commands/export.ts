@@ -6,6 +6,7 @@ import {
   COMMON_OPTIONS, fileSize, otlpProtocolOption, parseCommandArgs, resolveTarget, singleArgument, withFileErrors,
 } from '../args.js';
 import { exportSession } from '../../offline/export-session.js';
+import { inputName } from '../../offline/inputs.js';
 import { problemsToStderr } from '../problems.js';
 import { createProgress } from '../progress.js';
 import { otlpHttpSink, otlpJsonFileSink, SpanExportError, tracesUrl, type SpanSink } from '../../offline/span-sink.js';
@@ -15,7 +16,7 @@ import { INSTRUMENTATION_SCOPE } from '../../trace/attributes.js';
 import { PACKAGE_VERSION } from '../../base/version.js';
 import { errorLine } from '../../base/errors.js';
 
-const USAGE = `usage: moa-otel export <session|file> (--otlp URL | --out FILE) [--service-name NAME] [--dir DIR] [--json]
+const USAGE = `usage: moa-otel export <session|file|-> (--otlp URL | --out FILE) [--service-name NAME] [--dir DIR] [--json]
 
 Replays each record as the span tree of a live turn (root, references,
 aggregator), with the record's own times and ids. Records without ids get
@@ -60,12 +61,13 @@ async function runExport(argv: string[], io: CliIo): Promise<number> {
       },
       onProblem: problemsToStderr(io),
       onProgress: (done) => bar.update(done),
+      stdin: io.stdin,
     });
     bar.done();
     if (values.json) {
-      io.stdout.write(`${JSON.stringify({ file: target.file, destination, turns: summary.turns, spans: summary.spans, requests: summary.batches })}\n`);
+      io.stdout.write(`${JSON.stringify({ file: inputName(target.file), destination, turns: summary.turns, spans: summary.spans, requests: summary.batches })}\n`);
     } else {
-      io.stdout.write(`exported ${plural(summary.turns, 'turn')} (${summary.spans} spans) from ${terminalSafe(target.file)} to ${terminalSafe(destination)}\n`);
+      io.stdout.write(`exported ${plural(summary.turns, 'turn')} (${summary.spans} spans) from ${terminalSafe(inputName(target.file))} to ${terminalSafe(destination)}\n`);
     }
     return 0;
   } catch (err) {

@@ -1,14 +1,19 @@
 /** `moa-otel ls`: one row per session file of the trace directory. */
 import type { CliCommand, CliIo } from '../command.js';
-import { COMMON_OPTIONS, parseCommandArgs, traceDirectory, withFileErrors } from '../args.js';
+import { COMMON_OPTIONS, fileSize, parseCommandArgs, targetsOrAllSessions, traceDirectory, withFileErrors } from '../args.js';
+import { problemsToStderr } from '../problems.js';
+import { createProgress } from '../progress.js';
+import { DEFAULT_FILE_CONCURRENCY, mapConcurrent } from '../../offline/parallel.js';
 import { formatBytes, formatCost, formatEpochSeconds, formatInt, table, terminalSafe } from '../../offline/format.js';
-import { listSessionFiles, overviewSession, type SessionOverview } from '../../offline/session-files.js';
+import { overviewSession, type SessionOverview } from '../../offline/session-files.js';
 import { usageJson } from '../../offline/summary.js';
 import { totalTokens } from '../../record/usage.js';
 
-const USAGE = `usage: moa-otel ls [--dir DIR] [--json]
+const USAGE = `usage: moa-otel ls [<file|dir|session|->...] [--dir DIR] [--json]
 
-One row per session file: session id, turns, calls, failed calls, tokens,
+One row per session file of the trace directory (or per input given: files
+of any trace format, plain or compressed, directories walked, - for stdin):
+session id, turns, calls, failed calls, tokens,
 total cost, first and last turn time, file size. Calls are the reference
 and aggregator calls; a call failed when its record says so (an error, or an
 output "[failed: ...]"). These are the totals report shows for a session.
@@ -25,16 +30,25 @@ const command: CliCommand = {
 export default command;
 
 async function runLs(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseCommandArgs({ args: argv, options: COMMON_OPTIONS, allowPositionals: false });
-  const dir = traceDirectory(values.dir, io);
-  const rows: SessionOverview[] = [];
-  for (const file of await listSessionFiles(dir)) rows.push(await overviewSession(file));
+  const { values, positionals } = parseCommandArgs({ args: argv, options: COMMON_OPTIONS, allowPositionals: true });
+  const targets = await targetsOrAllSessions(positionals, values.dir, io);
+  const sizes = targets.map((t) => fileSize(t.file));
+  const bar = createProgress(io, 'ls', sizes.reduce((a, b) => a + b, 0));
+  let done = 0;
+  const onProblem = problemsToStderr(io);
+  const rows: SessionOverview[] = await mapConcurrent(targets, DEFAULT_FILE_CONCURRENCY, async (target, index) => {
+    const row = await overviewSession(target, { stdin: io.stdin, onProblem });
+    done += sizes[index] ?? 0;
+    bar.update(done);
+    return row;
+  });
+  bar.done();
   if (values.json) {
     for (const row of rows) io.stdout.write(`${JSON.stringify(lsJson(row))}\n`);
     return 0;
   }
   if (rows.length === 0) {
-    io.stderr.write(`no session files in ${dir}\n`);
+    io.stderr.write(positionals.length > 0 ? 'no trace files\n' : `no session files in ${traceDirectory(values.dir, io)}\n`);
     return 0;
   }
   const header = ['SESSION', 'TURNS', 'CALLS', 'FAILED', 'TOKENS', 'COST', 'FIRST', 'LAST', 'SIZE'];

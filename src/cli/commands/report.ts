@@ -8,9 +8,12 @@ import { describeFsError } from '../../offline/errors.js';
 import { plural, terminalSafe } from '../../offline/format.js';
 import { problemsToStderr } from '../problems.js';
 import { writeReport, type ReportWriter } from '../../offline/report/write-report.js';
-import { SESSION_FILE_SUFFIX } from '../../offline/session-files.js';
+import { sessionStem } from '../../offline/session-files.js';
+import { inputName, STDIN_ARG } from '../../offline/inputs.js';
+import { spoolStdin } from '../../offline/input-source.js';
+import type { TraceTarget } from '../../offline/target.js';
 
-const USAGE = `usage: moa-otel report <session|file> [-o FILE] [--dir DIR] [--json]
+const USAGE = `usage: moa-otel report <session|file|-> [-o FILE] [--dir DIR] [--json]
 
 Writes one self-contained HTML page (no network, opens from file://): per
 turn a waterfall of the reference and aggregator calls, the outputs side by
@@ -36,17 +39,28 @@ async function runReport(argv: string[], io: CliIo): Promise<number> {
     options: { ...COMMON_OPTIONS, output: { type: 'string', short: 'o' } },
     allowPositionals: true,
   });
-  const target = resolveTarget(singleArgument(positionals), values.dir, io);
+  const named = resolveTarget(singleArgument(positionals), values.dir, io);
+  // Two passes over the input: stdin is kept in a temporary file for the second.
+  const spool = named.file === STDIN_ARG ? await spoolStdin(io.stdin) : undefined;
+  try {
+    return await report(spool ? { ...named, file: spool.file } : named, inputName(named.file), values, io);
+  } finally {
+    await spool?.remove();
+  }
+}
+
+async function report(target: TraceTarget, sourceName: string, values: { output?: string; json: boolean }, io: CliIo): Promise<number> {
   const onProblem = problemsToStderr(io);
   if (values.output === '-') {
-    await writeReport(target, { write: async (chunk) => { io.stdout.write(chunk); } }, onProblem);
+    await writeReport(target, { write: async (chunk) => { io.stdout.write(chunk); } }, onProblem, sourceName);
     return 0;
   }
-  const file = path.resolve(io.cwd, values.output ?? `${path.basename(target.file, SESSION_FILE_SUFFIX)}.html`);
+  const stem = sourceName === inputName(STDIN_ARG) ? 'stdin' : sessionStem(sourceName);
+  const file = path.resolve(io.cwd, values.output ?? `${stem}.html`);
   const { writer, close } = await fileWriter(file);
   let turns: number;
   try {
-    turns = await writeReport(target, writer, onProblem);
+    turns = await writeReport(target, writer, onProblem, sourceName);
   } finally {
     await close();
   }

@@ -5,11 +5,11 @@ import { matchesSession } from '../../offline/target.js';
 import { plural } from '../../offline/format.js';
 import { wantsColor } from '../color.js';
 import { problemsToStderr } from '../problems.js';
-import { readTurnRecords } from '../../offline/reader.js';
+import { readInput } from '../../offline/inputs.js';
 import { summarizeTurn, usageJson } from '../../offline/summary.js';
 import { renderTurnTree } from '../../offline/tree.js';
 
-const USAGE = `usage: moa-otel show <session|file> [--turn N] [--full] [--dir DIR] [--json]
+const USAGE = `usage: moa-otel show <session|file|-> [--turn N] [--full] [--dir DIR] [--json]
 
 Prints each turn as a tree: references (model, duration, tokens, cost,
 status, output preview), the aggregator and the turn totals.
@@ -39,7 +39,7 @@ async function runShow(argv: string[], io: CliIo): Promise<number> {
   const color = wantsColor(io);
   let turn = 0;
   let shown = 0;
-  for await (const { record, line } of readTurnRecords(target.file, { onProblem: problemsToStderr(io) })) {
+  for await (const { record, line } of readInput(target, { onProblem: problemsToStderr(io), stdin: io.stdin })) {
     if (!matchesSession(record.session_id, target)) continue;
     turn += 1;
     if (wanted !== undefined && turn !== wanted) continue;

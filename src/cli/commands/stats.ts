@@ -8,11 +8,12 @@ import { collectStats } from '../../offline/collect-stats.js';
 import { usageJson } from '../../offline/summary.js';
 import { STATS_GROUPS, type StatsGroup, type StatsRow } from '../../offline/stats.js';
 
-const USAGE = `usage: moa-otel stats [<session|file>...] [--by model|provider|session|day] [--dir DIR] [--json]
+const USAGE = `usage: moa-otel stats [<session|file|dir|->...] [--by model|provider|session|day] [--dir DIR] [--json]
 
 Calls, tokens (uncached input, cache read, cache write, output, reasoning)
 and cost, summed exactly, over every session file of the trace directory
-(or only the sessions/files given).
+(or only the inputs given: sessions, files of any trace format, plain or
+compressed, directories walked, - for stdin).
 
   --by KEY    group by model (default), provider, session or day (UTC)
   --dir DIR   trace directory (default: the configured trace_dir)
@@ -36,7 +37,7 @@ async function runStats(argv: string[], io: CliIo): Promise<number> {
   if (!STATS_GROUPS.includes(group)) throw new CliError(`--by expects one of ${STATS_GROUPS.join(', ')}, got "${values.by}"`);
   const targets = await targetsOrAllSessions(positionals, values.dir, io);
   const bar = createProgress(io, 'stats', targets.reduce((bytes, target) => bytes + fileSize(target.file), 0));
-  const stats = await collectStats(targets, group, problemsToStderr(io), (done) => bar.update(done));
+  const stats = await collectStats(targets, group, problemsToStderr(io), (done) => bar.update(done), { stdin: io.stdin });
   bar.done();
   if (values.json) {
     for (const row of stats.rows()) io.stdout.write(`${JSON.stringify(rowJson(group, row))}\n`);

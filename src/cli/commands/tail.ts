@@ -1,6 +1,7 @@
 /** `moa-otel tail`: the last turns of a session, and with -f every turn appended after. */
 
-import type { CliCommand, CliIo } from '../command.js';
+import { CliError, type CliCommand, type CliIo } from '../command.js';
+import { readInput, STDIN_ARG } from '../../offline/inputs.js';
 import { COMMON_OPTIONS, countOption, isFile, parseCommandArgs, resolveTarget, singleArgument, withFileErrors } from '../args.js';
 import { matchesSession } from '../../offline/target.js';
 import { followFile, readAppended } from '../../offline/follow.js';
@@ -9,7 +10,7 @@ import { problemsToStderr } from '../problems.js';
 import type { ReadPosition, ReadRecord } from '../../offline/reader.js';
 import { renderTurnTree } from '../../offline/tree.js';
 
-const USAGE = `usage: moa-otel tail <session|file> [-f] [-n N] [--full] [--dir DIR] [--json]
+const USAGE = `usage: moa-otel tail <session|file|-> [-f] [-n N] [--full] [--dir DIR] [--json]
 
 Prints the last N turns of a session (default 5) as trees; with -f keeps
 printing each turn as it is appended, until interrupted. With -f a session
@@ -55,7 +56,14 @@ async function runTail(argv: string[], io: CliIo): Promise<number> {
   // The last N complete turns, then the position to follow from.
   const last: ReadRecord[] = [];
   let position: ReadPosition = { offset: 0, lines: 0 };
-  if (isFile(target.file)) {
+  const keep = ofSession((r) => {
+    last.push(r);
+    if (last.length > count) last.shift();
+  });
+  if (target.file === STDIN_ARG) {
+    if (values.follow) throw new CliError('-f follows a file, not stdin');
+    for await (const r of readInput(target, { onProblem, stdin: io.stdin })) keep(r);
+  } else if (isFile(target.file)) {
     position = await readAppended(target.file, position, ofSession((r) => {
       last.push(r);
       if (last.length > count) last.shift();

@@ -1,15 +1,18 @@
 /** `moa-otel validate`: every problem of the given trace files, with line numbers. */
 import type { CliCommand, CliIo } from '../command.js';
-import { COMMON_OPTIONS, parseCommandArgs, targetsOrAllSessions, withFileErrors } from '../args.js';
+import { COMMON_OPTIONS, fileSize, parseCommandArgs, targetsOrAllSessions, withFileErrors } from '../args.js';
+import { createProgress } from '../progress.js';
+import { inputName, readInput } from '../../offline/inputs.js';
 import { checkRecord } from '../../offline/checks.js';
 import { plural, terminalSafe } from '../../offline/format.js';
 import { formatProblem } from '../problems.js';
-import { readTurnRecords, type RecordProblem } from '../../offline/reader.js';
+import type { RecordProblem } from '../../offline/reader.js';
 
-const USAGE = `usage: moa-otel validate [<file|session>...] [--dir DIR] [--json]
+const USAGE = `usage: moa-otel validate [<file|dir|session|->...] [--dir DIR] [--json]
 
-Checks every line of the given trace files (default: every session file of
-the trace directory) against the record schema of both origins, and the
+Checks every line of the given trace inputs (default: every session file of
+the trace directory; files of any trace format, plain or compressed,
+directories walked, - for stdin) against the record schema of both origins, and the
 values a replay needs (ids, times, token counts), and reports each problem
 as file:line. Exit code 1 when any problem was found.
 
@@ -27,15 +30,21 @@ export default command;
 async function runValidate(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs({ args: argv, options: COMMON_OPTIONS, allowPositionals: true });
   // Whole files: a line's problems do not depend on whose session it is.
-  const files = (await targetsOrAllSessions(positionals, values.dir, io)).map((target) => target.file);
+  const targets = (await targetsOrAllSessions(positionals, values.dir, io)).map(({ file, found }) => ({ file, found }));
+  const sizes = targets.map((t) => fileSize(t.file));
+  const bar = createProgress(io, 'validate', sizes.reduce((a, b) => a + b, 0));
+  let before = 0;
   let total = 0;
-  for (const file of files) {
+  for (const [index, target] of targets.entries()) {
+    const file = inputName(target.file);
     const problems: RecordProblem[] = [];
     let records = 0;
-    for await (const { record, line } of readTurnRecords(file, { onProblem: (p) => problems.push(p) })) {
+    const onProgress = (bytes: number) => bar.update(before + bytes);
+    for await (const { record, line } of readInput(target, { onProblem: (p) => problems.push(p), stdin: io.stdin, onProgress })) {
       records += 1;
       for (const message of checkRecord(record)) problems.push({ file, line, kind: 'schema', message });
     }
+    before += sizes[index] ?? 0;
     problems.sort((a, b) => a.line - b.line);
     total += problems.length;
     if (values.json) {
@@ -46,5 +55,6 @@ async function runValidate(argv: string[], io: CliIo): Promise<number> {
       io.stdout.write(`${terminalSafe(file)}: ${plural(records, 'record')}, ${problems.length === 0 ? 'ok' : plural(problems.length, 'problem')}\n`);
     }
   }
+  bar.done();
   return total > 0 ? 1 : 0;
 }

@@ -3,10 +3,10 @@
  * computes the session totals and per-model chart, the second renders each
  * turn straight to the output, so memory stays bounded by one record.
  */
-import path from 'node:path';
 import { matchesSession, type TraceTarget } from '../target.js';
-import { readTurnRecords, type RecordProblem } from '../reader.js';
-import { SESSION_FILE_SUFFIX } from '../session-files.js';
+import { inputName, readInput } from '../inputs.js';
+import type { RecordProblem } from '../reader.js';
+import { sessionStem } from '../session-files.js';
 import { SessionTotalsAccumulator } from '../session-totals.js';
 import { reportFoot, reportHead, reportTurn, type ReportTotals } from './html.js';
 
@@ -15,10 +15,10 @@ export interface ReportWriter {
 }
 
 /** First pass: the session totals (the same as `ls` shows) and the per-model chart rows. */
-async function reportTotals(target: TraceTarget, onProblem?: (p: RecordProblem) => void): Promise<ReportTotals> {
-  const stem = path.basename(target.file, SESSION_FILE_SUFFIX);
+async function reportTotals(target: TraceTarget, onProblem: ((p: RecordProblem) => void) | undefined, sourceName: string): Promise<ReportTotals> {
+  const stem = sessionStem(sourceName);
   const accumulator = new SessionTotalsAccumulator();
-  for await (const { record } of readTurnRecords(target.file, { onProblem })) {
+  for await (const { record } of readInput(target, { onProblem: onProblem && ((p) => onProblem({ ...p, file: sourceName })) })) {
     if (matchesSession(record.session_id, target)) accumulator.add(record, stem);
   }
   const totals = accumulator.totals();
@@ -26,16 +26,22 @@ async function reportTotals(target: TraceTarget, onProblem?: (p: RecordProblem) 
   return {
     ...totals,
     title: totals.sessionIds.length === 1 && typeof only === 'string' ? only : target.sessionId ?? stem,
-    source: target.file,
+    source: sourceName,
   };
 }
 
-export async function writeReport(target: TraceTarget, out: ReportWriter, onProblem?: (p: RecordProblem) => void): Promise<number> {
-  const totals = await reportTotals(target, onProblem);
+/**
+ * `target` is read twice, so it must be a file (the CLI spools stdin to one
+ * first); `sourceName` is what the page and the problems call it.
+ */
+export async function writeReport(
+  target: TraceTarget, out: ReportWriter, onProblem?: (p: RecordProblem) => void, sourceName = inputName(target.file),
+): Promise<number> {
+  const totals = await reportTotals(target, onProblem, sourceName);
   await out.write(reportHead(totals));
   let turn = 0;
   // Problems were reported by the first pass; the second pass stays quiet.
-  for await (const { record, line } of readTurnRecords(target.file)) {
+  for await (const { record, line } of readInput(target)) {
     if (!matchesSession(record.session_id, target)) continue;
     turn += 1;
     await out.write(reportTurn(record, turn, line));

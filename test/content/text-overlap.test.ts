@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import {
+  attributeAnswer, containment, ngramSet, normalizeText, redundancyMatrix, words,
+} from '../../src/content/text-overlap.js';
+
+describe('normalization and words', () => {
+  it('folds compatibility forms and case in every script', () => {
+    expect(normalizeText('ＦＵＬＬ ﬁle Straße ΟΔΟΣ Привет')).toBe('full file strasse οδοσ привет');
+    expect(words('Hello, WORLD! 42 times…')).toEqual(['hello', 'world', '42', 'times']);
+    expect(words('Съешь же ещё этих мягких французских булок')).toEqual(
+      ['съешь', 'же', 'ещё', 'этих', 'мягких', 'французских', 'булок']);
+  });
+
+  it('splits scripts written without spaces into characters and drops their punctuation', () => {
+    expect(words('東京は、日本の首都です。')).toEqual(['東', '京', 'は', '日', '本', 'の', '首', '都', 'で', 'す']);
+    expect(words('カタカナー')).toEqual(['カ', 'タ', 'カ', 'ナ', 'ー']);
+    // Hangul is written with spaces: words stay words.
+    expect(words('서울은 한국의 수도')).toEqual(['서울은', '한국의', '수도']);
+    // Mixed: a Latin word glued to Han characters still splits at the script change.
+    expect(words('API接口')).toEqual(['api', '接', '口']);
+  });
+
+  it('treats emoji (ZWJ sequences, flags, skin tones) as separators, never splitting or keeping a half', () => {
+    expect(words('great👍🏽idea 👨‍👩‍👧 ok🇫🇷go')).toEqual(['great', 'idea', 'ok', 'go']);
+    expect(ngramSet('🎉🎉🎉🎉').grams.size).toBe(0);
+  });
+
+  it('keeps combining marks with their letter (decomposed input equals composed)', () => {
+    expect(words('Cafe\u0301 naïve')).toEqual(words('Café nai\u0308ve'));
+    expect(words('Café')).toEqual(['café']);
+  });
+});
+
+describe('n-gram sets', () => {
+  it('holds one hash per distinct word trigram, order-sensitive', () => {
+    const set = ngramSet('a b c d a b c');
+    expect(set.words).toBe(7);
+    expect(set.grams.size).toBe(4); // abc, bcd, cda, dab (abc repeats)
+    expect(containment(ngramSet('c b a'), ngramSet('a b c'))).toBe(0);
+    expect(containment(ngramSet('A, B; C!'), ngramSet('a b c'))).toBe(1);
+  });
+
+  it('a text shorter than n words has no n-grams and no measurable share', () => {
+    const short = ngramSet('yes ok');
+    expect(short.grams.size).toBe(0);
+    expect(containment(short, ngramSet('yes ok fine'))).toBeNull();
+    expect(ngramSet('yes ok', { n: 2 }).grams.size).toBe(1);
+  });
+
+  it('is bounded: only maxChars of a text are measured, and it says so', () => {
+    const long = 'word '.repeat(10_000);
+    const set = ngramSet(long, { maxChars: 1000 });
+    expect(set.truncated).toBe(true);
+    expect(set.words).toBe(200);
+    expect(ngramSet('a b c').truncated).toBe(false);
+    // A surrogate pair at the cut is not split into a lone half.
+    expect(() => ngramSet('ab 😀', { maxChars: 4 })).not.toThrow();
+  });
+
+  it('matches CJK text by character n-grams', () => {
+    const answer = ngramSet('東京は日本の首都です');
+    expect(containment(answer, ngramSet('答え：東京は日本の首都です。'))).toBe(1);
+    expect(containment(answer, ngramSet('大阪は大きな都市です'))).toBeLessThan(0.2);
+  });
+});
+
+describe('attribution and redundancy', () => {
+  const answer = ngramSet('the capital of france is paris and it lies on the seine river');
+  const carrier = ngramSet('i think the capital of france is paris and it lies on the seine');
+  const echo = ngramSet('the capital of france is paris');
+  const stray = ngramSet('bananas are yellow fruits rich in potassium');
+
+  it('agreement is the share of the answer found in a reference; unique counts only what no other reference has', () => {
+    const result = attributeAnswer(answer, [carrier, echo, stray, null]);
+    // answer: 13 words, 11 trigrams; carrier has 10 of them, echo 4 (all also in carrier).
+    expect(result.answerGrams).toBe(11);
+    expect(result.agreement).toEqual([10 / 11, 4 / 11, 0, null]);
+    expect(result.unique).toEqual([6 / 11, 0, 0, null]);
+    expect(result.unsourced).toBeCloseTo(1 / 11);
+  });
+
+  it('an unmeasurable answer gives null shares, never NaN', () => {
+    const result = attributeAnswer(ngramSet('ok'), [carrier, null]);
+    expect(result).toEqual({ answerGrams: 0, agreement: [null, null], unique: [null, null], unsourced: null });
+  });
+
+  it('redundancy is containment of one reference in another (a repeat inside a longer text is redundant, not the reverse)', () => {
+    const matrix = redundancyMatrix([carrier, echo, stray, null]);
+    expect(matrix[1]?.[0]).toBe(1);
+    expect(matrix[0]?.[1]).toBeCloseTo(4 / 12);
+    expect(matrix[2]?.[0]).toBe(0);
+    expect(matrix[0]?.[0]).toBeNull();
+    expect(matrix[3]).toEqual([null, null, null, null]);
+  });
+});
