@@ -13,6 +13,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { compactDecoder } from './compact.js';
 import { describeFsError, TraceFileError } from './errors.js';
 import { openByteSource, STDIN_ARG, STDIN_NAME, TruncatedInputError } from './input-source.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, type SplitLine } from './line-splitter.js';
@@ -65,20 +66,11 @@ export type LineDecoderFactory = (context: DecoderContext) => LineDecoder;
 
 /** The decoder of each line format: the one place a new format plugs in. */
 export const LINE_DECODERS: Record<TraceFormat, LineDecoderFactory> = {
-  jsonl: jsonlDecoder,
+  // A session file may switch between the original and the compact format (the setting changed): one decoder reads both.
+  jsonl: compactDecoder,
+  compact: compactDecoder,
   'otlp-json': otlpUnsupportedDecoder,
 };
-
-function jsonlDecoder(context: DecoderContext): LineDecoder {
-  const parser = new RecordLineParser(context.file, context.onProblem);
-  return {
-    decode(line, unterminated) {
-      const read = parser.parse(line, unterminated);
-      return read ? [{ ...read, file: context.file, format: 'jsonl' }] : [];
-    },
-    finish: () => [],
-  };
-}
 
 /** Replaced by the OTLP span assembler. */
 function otlpUnsupportedDecoder(context: DecoderContext): LineDecoder {

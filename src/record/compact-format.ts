@@ -96,7 +96,8 @@ export type CompactLine =
   | { kind: 'message' }
   | { kind: 'record'; text: string }
   | { kind: 'plain'; text: string }
-  | { kind: 'broken'; reason: string };
+  /** `torn`: cut short (a crash mid-write); `missing`: a record whose messages are not in the file before it. */
+  | { kind: 'broken'; problem: 'torn' | 'missing'; reason: string };
 
 /**
  * Reads a compact file line by line, in order, and gives back each record
@@ -120,20 +121,20 @@ export class CompactExpander {
         this.messages.set(m[1] as string, text.slice(m[0].length, -1));
         return { kind: 'message' };
       }
-      return { kind: 'broken', reason: 'a message line that is cut or malformed' };
+      return { kind: 'broken', problem: 'torn', reason: 'torn line: an incomplete compact message line' };
     }
     if (!text.startsWith(RECORD_START)) return { kind: 'plain', text };
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
-      return { kind: 'broken', reason: 'a compact record line that is not valid JSON (cut?)' };
+      return { kind: 'broken', problem: 'torn', reason: 'torn line: an incomplete compact record line' };
     }
     const fragments = (parsed as { moa_rec?: unknown }).moa_rec;
     const lists = (parsed as { msgs?: unknown }).msgs;
     const ids = Array.isArray(lists) ? resolveRuns(lists) : undefined;
     if (!isStringArray(fragments) || !ids || fragments.length !== ids.length + 1) {
-      return { kind: 'broken', reason: 'a compact record line of the wrong shape' };
+      return { kind: 'broken', problem: 'missing', reason: 'a compact record line of the wrong shape' };
     }
     this.sawCompact = true;
     const out: string[] = [fragments[0] as string];
@@ -141,7 +142,7 @@ export class CompactExpander {
       const texts: string[] = [];
       for (const id of ids[i] as string[]) {
         const message = this.messages.get(id);
-        if (message === undefined) return { kind: 'broken', reason: `a record refers to message ${id}, which is not in the file before it` };
+        if (message === undefined) return { kind: 'broken', problem: 'missing', reason: `a compact record refers to message ${id}, which is not in the file before it` };
         texts.push(message);
       }
       out.push('[', texts.join(','), ']', fragments[i + 1] as string);
