@@ -19,6 +19,7 @@ export type {
   CostStatus, FanoutMode, MoaTurn, OutputLocation, ReferenceCall, ReferenceStart, ResponseInfo, ToolCall, TurnOptions,
   Usage,
 } from './trace/types.js';
+export { ContentPolicy, type ContentCapture, type ContentPolicyOptions } from './trace/content-policy.js';
 export type { FinishedSpan, SpanProcessorLike, SpanExporterLike } from './trace/span-data.js';
 export * as attributes from './trace/attributes.js';
 // the JSONL sink

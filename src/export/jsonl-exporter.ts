@@ -49,6 +49,13 @@ export interface JsonlTurnExporterOptions extends AssemblerLimits {
    */
   redact?: RedactSetting;
   /**
+   * The pipeline's content policy, the object its instrumentation records
+   * with (wins over `redact`): content that policy produced is written as
+   * it comes, anything else is masked again by it. Only its redaction
+   * applies here; the file keeps content whatever the capture mode.
+   */
+  policy?: ContentPolicy;
+  /**
    * `jsonl` (default): the original format. `compact`: each distinct message
    * stored once per file, records referring to it (docs/compact-format.md);
    * `moa-otel expand` and every reader give back the original lines.
@@ -79,7 +86,7 @@ export interface JsonlExporterStats extends WriterStats {
 class TurnFileSink implements ExitFlushable {
   private readonly writer = new AppendWriter();
   private readonly assembler: TurnAssembler;
-  private readonly policy: ContentPolicy;
+  readonly policy: ContentPolicy;
   private readonly reporter = new CauseReporter((message) => diag.warn(message));
   private flushedAtExit = false;
   private lastFile = { key: '', path: '' };
@@ -94,7 +101,7 @@ class TurnFileSink implements ExitFlushable {
   stopped = false;
 
   constructor(private readonly options: JsonlTurnExporterOptions) {
-    this.policy = new ContentPolicy({ redact: options.redact ?? false });
+    this.policy = options.policy ?? new ContentPolicy({ redact: options.redact ?? false });
     this.traceDirReadsVariables = (options.traceDir ?? '').includes('$');
     this.assembler = new TurnAssembler(options, (iteration) => this.writePartial(iteration, 'evicted'));
     this.compactFiles = options.traceFormat === 'compact' ? new CompactFiles() : undefined;
@@ -284,6 +291,11 @@ abstract class JsonlSinkFace {
 
   get stats(): JsonlExporterStats {
     return this.sink.stats;
+  }
+
+  /** The content policy this sink masks with (the pipeline's, when setup built it). */
+  get policy(): ContentPolicy {
+    return this.sink.policy;
   }
 
   /** Iterations currently waiting for their root span. */

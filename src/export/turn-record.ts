@@ -58,7 +58,7 @@ export function buildTurnRecord(iteration: Iteration, context: RecordContext): R
   const rootEnded = iteration.rootEnded && root !== undefined;
   const record: Record<string, unknown> = {
     ts: (context.now ?? Date.now()) / 1000,
-    session_id: context.policy.covers(turn?.redaction)
+    session_id: context.policy.covers(turn?.policy)
       ? (turn ? turn.sessionId : str(a[A.MOA_SESSION_ID]) ?? conversationOfCalls(calls))
       : context.policy.sessionId(turn ? turn.sessionId : str(a[A.MOA_SESSION_ID]) ?? conversationOfCalls(calls)),
     preset: turn?.preset ?? str(a[A.MOA_PRESET]) ?? '',
@@ -164,20 +164,20 @@ function temperature(a: Attributes): number | null {
 function inputMessages(a: Attributes, payload: CallPayload | undefined, context: RecordContext): unknown {
   if (payload) {
     // Each message's bytes come from the session's cache when the file masks as the instrumentation did.
-    if (payload.inputMessages && context.policy.covers(payload.redaction)) return context.slots.holdMessages(payload.inputMessages);
-    return context.slots.hold(maskedJson(payload.inputMessagesJson, payload.redaction, context.policy));
+    if (payload.inputMessages && context.policy.covers(payload.policy)) return context.slots.holdMessages(payload.inputMessages);
+    return context.slots.hold(maskedJson(payload.inputMessagesJson, payload.policy, context.policy));
   }
   return context.slots.hold(safeStringify(messagesFromAttribute(a[A.GEN_AI_INPUT_MESSAGES]), context.policy.replacer));
 }
 
-/** JSON text from a payload, masked again only when the sink redacts differently from the instrumentation. */
-function maskedJson(text: string, redaction: string, policy: ContentPolicy): string {
-  if (policy.covers(redaction)) return text;
+/** JSON text from a payload, masked again unless the sink's own policy produced it. */
+function maskedJson(text: string, producer: object, policy: ContentPolicy): string {
+  if (policy.covers(producer)) return text;
   return safeStringify(tryParseJson(text), policy.replacer);
 }
 
 function maskedText(text: string | null, payload: CallPayload | undefined, policy: ContentPolicy): string | null {
-  if (text === null || (payload && policy.covers(payload.redaction))) return text;
+  if (text === null || (payload && policy.covers(payload.policy))) return text;
   return policy.redactText(text);
 }
 
@@ -199,7 +199,7 @@ function callOutput(span: FinishedSpan, payload: CallPayload | undefined, policy
 }
 
 function toolCallsText(a: Attributes, payload: CallPayload | undefined, policy: ContentPolicy): string | null {
-  if (payload) return payload.toolCallsJson === null ? null : maskedJson(payload.toolCallsJson, payload.redaction, policy);
+  if (payload) return payload.toolCallsJson === null ? null : maskedJson(payload.toolCallsJson, payload.policy, policy);
   // Recovered from the output messages of a span that has no payload.
   const parsed = tryParseJson(String(a[A.GEN_AI_OUTPUT_MESSAGES] ?? ''));
   if (!Array.isArray(parsed)) return null;

@@ -32,6 +32,8 @@ export interface MoaSpanProcessors extends Array<SpanProcessorLike> {
 
 export interface BuiltProcessors {
   config: MoaConfig;
+  /** The pipeline's one content policy: its instrumentation and every sink get this same object. */
+  policy: ContentPolicy;
   jsonl: JsonlSpanProcessor | undefined;
   otlp: SpanProcessorLike | undefined;
   /** The processors that are on, JSONL first: what a provider is given. */
@@ -41,8 +43,17 @@ export interface BuiltProcessors {
   otlpExport: { exporter: OtlpHttpTraceExporter; queue: ByteBoundedBatchSpanProcessor } | undefined;
 }
 
-/** The processors a configuration asks for. `env` is where the OTLP endpoint may come from. */
-export function buildProcessors(config: MoaConfig, env: Env): BuiltProcessors {
+/**
+ * The processors a configuration asks for, and the one content policy they
+ * share with the pipeline's instrumentation. `env` is where the OTLP
+ * endpoint may come from. `spanContentOnlyForOtlp`: span content is read by
+ * nothing but moa-otel's own OTLP export (setup's private provider), so
+ * without it spans carry none (the file gets exact messages from payloads).
+ */
+export function buildProcessors(config: MoaConfig, env: Env, options: { spanContentOnlyForOtlp?: boolean } = {}): BuiltProcessors {
+  const otlpWanted = otlpExportWanted(config, env);
+  const content = contentOptions(config, env);
+  const policy = new ContentPolicy(options.spanContentOnlyForOtlp && !otlpWanted ? { ...content, capture: 'NO_CONTENT' } : content);
   const jsonl = config.save_traces
     ? new JsonlSpanProcessor({
       traceDir: config.trace_dir,
@@ -50,12 +61,12 @@ export function buildProcessors(config: MoaConfig, env: Env): BuiltProcessors {
       traceFormat: config.trace_format,
       profile: config.profile,
       env,
-      redact: config.redact,
+      policy,
     })
     : undefined;
   // Lets startMoaTurn() say so when a turn reaches a provider without moa-otel's processors.
   if (jsonl) noteJsonlSinkBuilt();
-  if (!otlpExportWanted(config, env)) return { config, jsonl, otlp: undefined, active: jsonl ? [jsonl] : [], otlpUrl: undefined, otlpExport: undefined };
+  if (!otlpWanted) return { config, policy, jsonl, otlp: undefined, active: jsonl ? [jsonl] : [], otlpUrl: undefined, otlpExport: undefined };
   const otlpUrl = config.otlp.endpoint ?? DEFAULT_OTLP_TRACES_URL;
   const exporter = new OtlpHttpTraceExporter({
     url: otlpUrl,
@@ -70,8 +81,8 @@ export function buildProcessors(config: MoaConfig, env: Env): BuiltProcessors {
     maxQueueBytes: config.otlp.max_queue_bytes,
     exportTimeoutMillis: config.otlp.timeout_ms + 5_000,
   });
-  const otlp = new MoaSpansOnly(queue, new ContentPolicy(contentOptions(config, env)));
-  return { config, jsonl, otlp, active: jsonl ? [jsonl, otlp] : [otlp], otlpUrl, otlpExport: { exporter, queue } };
+  const otlp = new MoaSpansOnly(queue, policy);
+  return { config, policy, jsonl, otlp, active: jsonl ? [jsonl, otlp] : [otlp], otlpUrl, otlpExport: { exporter, queue } };
 }
 
 /**
@@ -90,7 +101,7 @@ export function createMoaSpanProcessors(options: MoaOptions = {}, context: Resol
   const config = resolveConfig(options, { ...context, env });
   const built = buildProcessors(config, env);
   const instrumentation = new MoaInstrumentation({
-    ...contentOptions(config, context.env ?? process.env),
+    policy: built.policy,
     env: context.env ?? process.env,
     ...(built.jsonl ? { recordingExpectedFor: 'the JSONL files' } : {}),
   });
@@ -133,7 +144,7 @@ export function contentOptions(config: MoaConfig, env: Env): ContentPolicyOption
  * instrumentation left unmasked.
  */
 export class MoaSpansOnly implements SpanProcessorLike {
-  constructor(private readonly inner: SpanProcessorLike, private readonly policy: ContentPolicy) {}
+  constructor(private readonly inner: SpanProcessorLike, readonly policy: ContentPolicy) {}
 
   onStart(span: Span, parentContext: Context): void {
     if (isOurs(span as Partial<FinishedSpan>)) this.inner.onStart(span, parentContext);

@@ -13,6 +13,7 @@
 import { diag, trace, type TracerProvider } from '@opentelemetry/api';
 import { errorText } from '../base/errors.js';
 import { resolveConfig, type MoaOptions, type ResolveConfigContext } from '../config/load.js';
+import { displayUrl } from '../config/otlp-url.js';
 import type { MoaConfig } from '../config/schema.js';
 import type { JsonlSpanProcessor } from '../export/jsonl-exporter.js';
 import { globalTracerProviderRegistered } from '../trace/global-provider.js';
@@ -69,7 +70,7 @@ export interface SetupOptions extends ResolveConfigContext {
 export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = {}): MoaTracing {
   const env = setup.env ?? process.env;
   const config = resolveConfig(options, setup);
-  const { jsonl, otlp, active: processors, otlpUrl, otlpExport } = buildProcessors(config, env);
+  const { policy, jsonl, otlp, active: processors, otlpUrl, otlpExport } = buildProcessors(config, env, { spanContentOnlyForOtlp: true });
   const otlpStats = (): OtlpStats | undefined => otlpExport && {
     exportedSpans: otlpExport.exporter.stats.exportedSpans,
     failedSpans: otlpExport.exporter.stats.failedSpans + otlpExport.exporter.stats.rejectedSpans,
@@ -88,14 +89,12 @@ export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = 
   const provider = new OwnTracerProvider({ resourceAttributes: resource.attributes, processors });
   // When moa-otel exports, its metrics go with its spans; otherwise through the application's meter.
   const metricsPipeline = otlp ? buildMetricsPipeline(config, env, { resourceAttributes: resource.attributes }) : undefined;
-  const content = contentOptions(config, env);
+  // The pipeline's one policy: what the instrumentation masks is what every sink recognizes as its own.
   const instrumentation = new MoaInstrumentation({
-    ...content,
+    policy,
     tracerProvider: provider,
     ...(metricsPipeline ? { meterProvider: metricsPipeline.meterProvider } : {}),
     env,
-    // Span content is read only by the OTLP exporter: the JSONL file gets the exact messages directly.
-    capture: otlp !== undefined ? content.capture : 'NO_CONTENT',
   });
   const appOwnsProvider = globalTracerProviderRegistered();
   if (setup.registerGlobal && !appOwnsProvider) trace.setGlobalTracerProvider(provider);
@@ -120,7 +119,7 @@ export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = 
 }
 
 function describePipeline(jsonl: boolean, otlpUrl: string | undefined): string {
-  return [jsonl ? 'JSONL files' : '', otlpUrl ? `OTLP to ${otlpUrl}` : ''].filter(Boolean).join(' and ');
+  return [jsonl ? 'JSONL files' : '', otlpUrl ? `OTLP to ${displayUrl(otlpUrl)}` : ''].filter(Boolean).join(' and ');
 }
 
 function report(what: string, err: unknown): void {

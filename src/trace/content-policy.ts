@@ -1,14 +1,17 @@
 /**
- * What one instrumentation (or one sink) puts into spans: which secrets it
- * masks, where message content goes (span attributes, span events, nowhere),
- * which GenAI convention names it speaks, how long a content string may be in
- * a span, and whether the cheap backend-specific attribute sets are added.
+ * What one pipeline does with content: which secrets it masks, where message
+ * content goes on spans (attributes, events, nowhere), which GenAI
+ * convention names it speaks, how long a content string may be in a span,
+ * and whether the cheap backend-specific attribute sets are added.
  *
- * A policy is a plain value owned by the object that applies it — an
- * instrumentation, a JSONL sink, an OTLP processor. Nothing is looked up by
- * tracer or kept per process, so two pipelines with different settings never
- * see each other's policy. The JSONL files are not governed by the capture
- * mode: they keep what they are for, under `save_traces`.
+ * Setup builds one policy per pipeline and hands the same object to the
+ * instrumentation and to every sink. Spans and payloads carry the object
+ * that produced them, so a sink recognizes its own pipeline's content by
+ * identity and filters anything else (another instrumentation, another
+ * loaded copy, the default `startMoaTurn`) through itself. Nothing is looked
+ * up by tracer or kept per process, so two pipelines never see each other's
+ * policy. The JSONL files are not governed by the capture mode: they keep
+ * what they are for, under `save_traces`.
  */
 import { diag } from '@opentelemetry/api';
 import type { Env } from '../config/paths.js';
@@ -49,18 +52,6 @@ export class ContentPolicy {
   readonly latestConventions: boolean;
   readonly maxContentBytes: number | undefined;
   readonly backendHints: boolean;
-  /**
-   * Identifies the redaction this policy applies. Content carries it, so a
-   * sink can tell whether what it receives was already masked its way (two
-   * loaded copies of moa-otel agree on it: it is built from pattern text).
-   */
-  readonly redaction: string;
-  /**
-   * Identifies everything this policy does to span content (capture mode,
-   * display cap, redaction): spans are stamped with it, and a sink with the
-   * same stamp has nothing left to do.
-   */
-  readonly stamp: string;
 
   readonly #redactor: Redactor;
 
@@ -77,8 +68,6 @@ export class ContentPolicy {
     this.latestConventions = options.latestConventions ?? false;
     this.maxContentBytes = options.maxContentBytes !== undefined && options.maxContentBytes > 0 ? options.maxContentBytes : undefined;
     this.backendHints = options.backendHints ?? true;
-    this.redaction = redactionFingerprint(this.patterns);
-    this.stamp = `${this.capture}|${this.maxContentBytes ?? ''}|${this.redaction}`;
   }
 
   get redacts(): boolean {
@@ -99,15 +88,16 @@ export class ContentPolicy {
     return (this.#redactor.active && typeof id === 'string' ? this.#redactor.sessionId(id) : id) as T;
   }
 
-  /** Whether content masked under `redaction` needs nothing more from this policy. */
-  covers(redaction: string | undefined): boolean {
-    return !this.redacts || redaction === this.redaction;
+  /**
+   * Whether content produced under `producer` (the policy object a span or
+   * payload carries) needs nothing more from this policy: nothing to mask,
+   * or produced by this very policy. Any other object — another pipeline's,
+   * another loaded copy's — is masked again: identity is the one test two
+   * copies cannot get wrong.
+   */
+  covers(producer: object | undefined): boolean {
+    return !this.redacts || producer === this;
   }
-}
-
-/** The same patterns always give the same text; no patterns give "". */
-export function redactionFingerprint(patterns: readonly RegExp[]): string {
-  return patterns.map((p) => `/${p.source}/${p.flags}`).join('\n');
 }
 
 /**

@@ -34,6 +34,12 @@ export interface MoaInstrumentationOptions extends ContentPolicyOptions {
    * OTEL_SEMCONV_STABILITY_OPT_IN) when the options above do not set them. Default `process.env`.
    */
   env?: Env;
+  /**
+   * A ready policy, shared with the pipeline's sinks (what setup and
+   * `createMoaSpanProcessors` pass): the content options above are then
+   * ignored, and the sinks recognize this instrumentation's content as their own.
+   */
+  policy?: ContentPolicy;
 }
 
 /** What `startMoaTurn({ instrumentation })` needs: also satisfied by an instance from another loaded copy of moa-otel. */
@@ -54,7 +60,7 @@ export class MoaInstrumentation implements MoaTurnStarter {
   readonly #unrecorded = new CauseReporter((message) => diag.warn(message));
 
   constructor(options: MoaInstrumentationOptions = {}) {
-    const { tracerProvider: _provider, meterProvider, env, spanContent, recordingExpectedFor, ...policy } = options;
+    const { tracerProvider: _provider, meterProvider, env, spanContent, recordingExpectedFor, policy: shared, ...policy } = options;
     this.#recordingExpectedFor = recordingExpectedFor;
     this.#isDefault = (options as InternalOptions)[DEFAULT_INSTANCE] === true;
     this.#meterProvider = meterProvider;
@@ -62,7 +68,7 @@ export class MoaInstrumentation implements MoaTurnStarter {
     // Explicit options win over the standard environment switches; the
     // `spanContent` shorthand is an explicit capture mode too.
     const explicit = stripUndefined({ ...policy, ...(spanContent !== undefined && policy.capture === undefined ? { capture: spanContent ? 'SPAN_ONLY' as const : 'NO_CONTENT' as const } : {}) });
-    this.policy = new ContentPolicy({ ...standardContentSwitches(this.#env), ...explicit });
+    this.policy = shared ?? new ContentPolicy({ ...standardContentSwitches(this.#env), ...explicit });
     this.#provider = options.tracerProvider;
   }
 

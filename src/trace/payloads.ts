@@ -38,8 +38,8 @@ export interface CallPayload {
    * string (a JSON number in the record keeps these digits); null otherwise.
    */
   costUsdText?: string | null;
-  /** The redaction the texts above went through (`ContentPolicy.redaction`). */
-  redaction: string;
+  /** The policy the texts above went through (a `ContentPolicy`, maybe another copy's: compared by identity only). */
+  policy: object;
 }
 
 /** The facts of an iteration a sink needs when its root span never ends. */
@@ -50,22 +50,22 @@ export interface TurnPayload {
   fanout: string | null;
   cache: 'miss' | 'hit';
   iteration: number | null;
-  /** The redaction the session id went through (`ContentPolicy.redaction`). */
-  redaction: string;
+  /** The policy the session id went through (compared by identity only). */
+  policy: object;
 }
 
 const CALL_PAYLOAD = Symbol.for('moa-otel.call-payload.v1');
 const TURN_PAYLOAD = Symbol.for('moa-otel.turn-payload.v1');
 /** Set by a JSONL processor when a span starts: "I will write this call, give me its exact content". */
 const WANTS_PAYLOAD = Symbol.for('moa-otel.wants-payload.v1');
-/** The content policy a span's content went through (`ContentPolicy.stamp`), for sinks that enforce their own. */
-const CONTENT_STAMP = Symbol.for('moa-otel.content-stamp.v1');
+/** The content policy object a span's content went through, for sinks that enforce their own. */
+const CONTENT_POLICY = Symbol.for('moa-otel.content-policy.v1');
 
 type Marked = {
   [CALL_PAYLOAD]?: CallPayload;
   [TURN_PAYLOAD]?: TurnPayload;
   [WANTS_PAYLOAD]?: true;
-  [CONTENT_STAMP]?: string;
+  [CONTENT_POLICY]?: object;
 };
 
 // Symbol keys are invisible to Object.keys and JSON.stringify of the span,
@@ -96,10 +96,10 @@ export function payloadRequested(span: Span | object): boolean {
   return (span as Marked)[WANTS_PAYLOAD] === true;
 }
 
-export function markContentStamp(span: object, stamp: string): void {
-  (span as Marked)[CONTENT_STAMP] = stamp;
+export function markContentPolicy(span: object, policy: object): void {
+  (span as Marked)[CONTENT_POLICY] = policy;
 }
 
-export function contentStampOf(span: object): string | undefined {
-  return (span as Marked)[CONTENT_STAMP];
+export function contentPolicyOf(span: object): object | undefined {
+  return (span as Marked)[CONTENT_POLICY];
 }

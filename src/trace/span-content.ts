@@ -11,12 +11,12 @@ import { SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import { safeStringify, tryParseJson } from '../content/safe-json.js';
 import * as A from './attributes.js';
 import type { ContentPolicy } from './content-policy.js';
-import { contentStampOf } from './payloads.js';
+import { contentPolicyOf } from './payloads.js';
 import type { FinishedSpan, SpanEventData } from './span-data.js';
 
-/** Whether `span` was produced under a policy that already did what `policy` asks. */
+/** Whether `span` was produced under this very policy (its own pipeline's instrumentation). */
 export function producedUnder(span: object, policy: ContentPolicy): boolean {
-  return contentStampOf(span) === policy.stamp;
+  return contentPolicyOf(span) === policy;
 }
 
 /** `span` through `policy` (itself when nothing had to change). */

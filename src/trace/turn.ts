@@ -27,7 +27,7 @@ import {
 import type { ContentPolicy } from './content-policy.js';
 import { callMetricAttributes, type MoaMetrics } from './metrics.js';
 import { captureMessages, payloadWithMessages } from './message-capture.js';
-import { attachPayload, attachTurnPayload, markContentStamp, payloadRequested, type CallPayload } from './payloads.js';
+import { attachPayload, attachTurnPayload, markContentPolicy, payloadRequested, type CallPayload } from './payloads.js';
 import type {
   AggregatorCall, AggregatorEnd, AggregatorStart, CallEnd, CallStart, Cost, MoaTurn, ReferenceCall, ReferenceStart,
   ResponseInfo, ToolCall, TurnOptions,
@@ -70,11 +70,11 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
       root.end();
       return noopTurn(root.spanContext(), parent);
     }
-    markContentStamp(root, policy.stamp);
+    markContentPolicy(root, policy);
     if (payloadRequested(root)) {
       attachTurnPayload(root, {
         sessionId: facts.sessionId, preset: facts.preset, fanout: facts.fanout ?? null,
-        cache: facts.cache, iteration: facts.iteration ?? null, redaction: policy.redaction,
+        cache: facts.cache, iteration: facts.iteration ?? null, policy,
       });
     }
     const input = read(options, 'input');
@@ -239,11 +239,11 @@ class RecordingTurn implements MoaTurn {
         ? { inputMessages: inputJson, ...(toolsJson !== undefined ? { toolDefinitions: toolsJson } : {}) }
         : {}),
     }, this.context);
-    markContentStamp(span, policy.stamp);
+    markContentPolicy(span, policy);
     // The exact messages are serialized only for a JSONL sink that asked for them.
     const payload: CallPayload | undefined = payloadRequested(span)
       ? payloadWithMessages({
-        provider, output: null, error: null, toolCallsJson: null, finishReason: null, redaction: this.policy.redaction,
+        provider, output: null, error: null, toolCallsJson: null, finishReason: null, policy: this.policy,
       }, captureMessages(this.policy, this.sessionId, messages))
       : undefined;
     if (payload) attachPayload(span, payload);

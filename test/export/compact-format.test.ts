@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
+import type { RedactSetting } from '../../src/content/redact.js';
 import { JsonlSpanProcessor } from '../../src/export/jsonl-exporter.js';
 import { expandLines } from '../../src/offline/compact.js';
 import { readInput } from '../../src/offline/inputs.js';
@@ -29,11 +30,14 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function twoSinks(redact: boolean | string[] = false) {
-  const jsonl = new JsonlSpanProcessor({ traceDir: path.join(dir, 'jsonl'), env: {}, redact });
-  const compact = new JsonlSpanProcessor({ traceDir: path.join(dir, 'compact'), env: {}, redact, traceFormat: 'compact' });
+/** One pipeline (one content policy, as setup builds it) with a sink of each format. */
+function twoSinks(redact: RedactSetting = false) {
+  const instrumentation = new MoaInstrumentation({ env: {}, redact });
+  const policy = instrumentation.policy;
+  const jsonl = new JsonlSpanProcessor({ traceDir: path.join(dir, 'jsonl'), env: {}, policy });
+  const compact = new JsonlSpanProcessor({ traceDir: path.join(dir, 'compact'), env: {}, policy, traceFormat: 'compact' });
   const provider = new BasicTracerProvider({ spanProcessors: [jsonl, compact] });
-  const instrumentation = new MoaInstrumentation({ tracerProvider: provider, env: {}, redact });
+  instrumentation.setTracerProvider(provider);
   return { jsonl, compact, instrumentation, provider };
 }
 

@@ -10,6 +10,7 @@ import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { JsonlSpanProcessor } from '../../src/export/jsonl-exporter.js';
 import { MoaInstrumentation } from '../../src/trace/instrumentation.js';
+import type { ChatMessage } from '../../src/trace/types.js';
 
 function setup() {
   const dir = mkdtempSync(path.join(tmpdir(), 'moa-sliced-'));
@@ -24,7 +25,7 @@ function conversation(mb: number, tag: string) {
   return Array.from({ length: 60 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `${tag} ${i} ${text}` }));
 }
 
-function turn(instrumentation: MoaInstrumentation, session: string, messages: unknown[], output: string) {
+function turn(instrumentation: MoaInstrumentation, session: string, messages: ChatMessage[], output: string) {
   const t = instrumentation.startTurn({ sessionId: session, preset: 'p' });
   t.startReference({ index: 0, model: 'm', provider: 'p', messages }).end({ output });
   t.startAggregator({ model: 'agg', provider: 'p', messages }).end({ output });

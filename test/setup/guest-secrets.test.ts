@@ -131,3 +131,45 @@ describe('a sampler in the application provider', () => {
     expect(moa.instrumentation.stats.turnsNotRecorded).toBeGreaterThan(50);
   });
 });
+
+describe('one content policy per pipeline', () => {
+  it('createMoaSpanProcessors hands the same ContentPolicy object to its instrumentation and every processor', async () => {
+    const rx = await receiver();
+    const moa = createMoaSpanProcessors(
+      { save_traces: true, trace_dir: mkdtempSync(path.join(tmpdir(), 'moa-one-policy-')), redact: true, otlp: { endpoint: `${rx.url}/v1/traces` } },
+      { env: {}, ignoreConfigFile: true },
+    );
+    cleanups.push(() => Promise.all(moa.map((p) => p.shutdown())));
+    expect(moa).toHaveLength(2);
+    for (const processor of moa) expect((processor as { policy?: unknown }).policy).toBe(moa.instrumentation.policy);
+  });
+
+  it('setupMoaTracing: the instrumentation and the file sink share one policy, and nothing leaks to OTLP or the file', async () => {
+    const rx = await receiver();
+    const dir = mkdtempSync(path.join(tmpdir(), 'moa-one-policy-'));
+    const tracing = setupMoaTracing({ save_traces: true, trace_dir: dir, redact: true, otlp: { endpoint: `${rx.url}/v1/traces` } }, { env: {}, ignoreConfigFile: true, notice: () => {} });
+    expect(tracing.jsonl?.policy).toBe(tracing.instrumentation.policy);
+    turnWithSecrets(tracing.instrumentation);
+    await tracing.shutdown();
+    expect(leaks(rx)).toEqual([]);
+    expect(readFileSync(path.join(dir, 's.jsonl'), 'utf8')).not.toContain(SECRET);
+  });
+
+  it("a policy object that is not the sink's own is never trusted, even with the same settings", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'moa-one-policy-'));
+    const moa = createMoaSpanProcessors({ save_traces: true, trace_dir: dir, redact: true }, { env: {}, ignoreConfigFile: true });
+    const provider = new NodeTracerProvider({ spanProcessors: [...moa] });
+    cleanups.push(() => provider.shutdown());
+    // Same settings, another object, whose redaction was broken (as a copy of another version might be):
+    // the sink must mask what it produced rather than trust its settings.
+    const other = new MoaInstrumentation({ tracerProvider: provider, redact: true });
+    Object.defineProperty(other.policy, 'replacer', { value: undefined });
+    Object.defineProperty(other.policy, 'redactText', { value: (text: string) => text });
+    Object.defineProperty(other.policy, 'sessionId', { value: (id: unknown) => id });
+    turnWithSecrets(other);
+    await provider.forceFlush();
+    const line = readFileSync(path.join(dir, 's.jsonl'), 'utf8');
+    expect(line).toContain('[REDACTED]');
+    expect(line).not.toContain(SECRET);
+  });
+});

@@ -34,7 +34,7 @@ export const APPS = {
   /** Node 20, OpenTelemetry JS 2.x (sdk-trace-node, API 1.9), openai 6, ESM. */
   otel2: {
     type: 'module', node: 20, dependencies: OTEL2_APP_DEPENDENCIES,
-    fixtures: { ...SCENARIO_FILES, 'app-tracing.ts': 'otel2-tracing.ts' },
+    fixtures: { ...SCENARIO_FILES, 'app-tracing.ts': 'otel2-tracing.ts', 'shortest.ts': 'shortest.ts' },
   },
   /** Node 24, OpenTelemetry JS 3.x (sdk-trace, API 1.10), openai 7, ESM; also the AI SDK and LangChain. */
   otel3: {
@@ -52,7 +52,7 @@ export const APPS = {
       '@langchain/core': '1.4.0',
       '@langchain/openai': '1.6.0',
     },
-    fixtures: { ...SCENARIO_FILES, 'app-tracing.ts': 'otel3-tracing.ts' },
+    fixtures: { ...SCENARIO_FILES, 'app-tracing.ts': 'otel3-tracing.ts', 'shortest.ts': 'shortest.ts' },
   },
   /** The OpenTelemetry 2.x app as a CommonJS package (plain require() and TypeScript compiled to CommonJS). */
   commonjs: {
@@ -62,7 +62,7 @@ export const APPS = {
   /** moa-otel alone: npm brings the peer @opentelemetry/api, nothing else (no openai, no SDK). */
   rootOnly: {
     type: 'module', node: 20, dependencies: {},
-    fixtures: { 'root-turn.mjs': 'root-turn.mjs' },
+    fixtures: { 'root-turn.mjs': 'root-turn.mjs', 'shortest-root.mjs': 'shortest-root.mjs' },
   },
 } as const satisfies Record<string, AppSpec>;
 
