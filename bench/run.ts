@@ -6,8 +6,6 @@ import { runJsonlPathBench } from './jsonl-path.js';
 import { runTracingOffBench } from './tracing-off.js';
 import { runOfflineStatsBench } from './offline-stats.js';
 import { formatRedactionBench, runRedactionBench } from './redaction.js';
-import { runOtlpEncodingBench } from './otlp-encoding.js';
-import { runOtlpMetricsBench } from './otlp-metrics.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 const verdict = (ratio: number, target: number) => (ratio <= target ? 'ok' : 'OVER TARGET');
@@ -25,11 +23,6 @@ console.log(`  plain ${off.plainUs.toFixed(2)} us  instrumented ${off.instrument
 console.log('Offline stats over a generated trace directory (targets: peak RSS < 300 MB, throughput >= 0.5x of split + JSON.parse)');
 console.log(await runOfflineStatsBench({ quick }));
 
-console.log('OTLP encoding: moa-otel encoders vs @opentelemetry/otlp-transformer, same spans (target <= 1.5x)');
-for (const r of runOtlpEncodingBench(quick)) console.log(`  ${r.label.padEnd(28)} ${r.protocol.padEnd(8)} ours ${r.oursMs.toFixed(2)} ms  theirs ${r.theirsMs.toFixed(2)} ms  ratio ${r.ratio.toFixed(2)}x  bytes ${r.oursBytes} vs ${r.theirsBytes}  ${verdict(r.ratio, 1.5)}`);
-
 console.log('Redaction (redact: true): CPU time per MB of text (target: 2x adversarial text costs <= 3x)');
 console.log(formatRedactionBench(runRedactionBench(quick ? { bytes: 256 * 1024, rounds: 3 } : {}), verdict));
 
-console.log('OTLP metrics: moa-otel meter provider + encoder vs @opentelemetry/sdk-metrics + otlp-transformer, same measurements (target <= 1.5x)');
-for (const r of await runOtlpMetricsBench(quick)) console.log(`  ${r.label.padEnd(40)} ours ${r.oursMs.toFixed(2)} ms  theirs ${r.theirsMs.toFixed(2)} ms  ratio ${r.ratio.toFixed(2)}x  ${verdict(r.ratio, 1.5)}`);

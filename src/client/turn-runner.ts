@@ -48,7 +48,7 @@ export async function runMoaTurn(
   const { config, cache } = ctx;
   const { name: presetName, preset } = ctx.resolvePreset(params.model);
   const references = activeReferences(preset);
-  const aggregatorProvider = ctx.providers.get(preset.aggregator.provider);
+  const aggregatorProvider = ctx.providers.aggregator(preset.aggregator.provider);
   const sessionId = options.sessionId !== undefined ? options.sessionId : headerMap(options.headers).get(SESSION_HEADER) ?? ctx.sessionId;
   const fanout = preset.fanout ?? config.fanout;
   const messages = params.messages as readonly ChatMessage[];

@@ -53,7 +53,10 @@ async function runAsk(argv: string[], io: CliIo): Promise<number> {
       const names = Object.keys(client.config.presets);
       throw new MoaSetupError(`no preset named "${values.preset}"${names.length ? ` (presets: ${names.join(', ')})` : ''}`);
     }
-    client.preflight(values.preset);
+    // A reference that cannot be called fails with its reason and the turn goes on, as in the original.
+    for (const { label, reason } of client.preflight(values.preset).unusableReferences) {
+      io.stderr.write(`moa-otel ask: reference ${label} will fail: ${reason}\n`);
+    }
   } catch (err) {
     await tracing?.shutdown();
     if (err instanceof MissingApiKeyError) {

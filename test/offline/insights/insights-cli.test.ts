@@ -1,5 +1,7 @@
 /** `moa-otel insights` in process: text, Markdown and JSON name the planted advisors; bad input is one line. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +108,24 @@ describe('moa-otel insights', () => {
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err).toMatch(message);
     }
+  });
+
+  it('reads the same corpus gzip-compressed and from stdin, with the same document', async () => {
+    const plain = JSON.parse((await cli(['insights', path.join(dir, 'traces'), '--json'])).out) as InsightsDocument;
+    const gzDir = path.join(dir, 'gz');
+    mkdirSync(gzDir, { recursive: true });
+    for (const file of truth.files) writeFileSync(path.join(gzDir, `${path.basename(file)}.gz`), gzipSync(readFileSync(file)));
+    const gz = JSON.parse((await cli(['insights', gzDir, '--json'])).out) as InsightsDocument;
+    expect(gz).toEqual(plain);
+    // stdin: one stream, the research sessions; ids come from the records.
+    const cap = captureIo({});
+    const research = truth.files.filter((f) => path.basename(f).startsWith('research')).map((f) => readFileSync(f));
+    Object.assign(cap.io, { stdin: Readable.from([Buffer.concat(research)]) });
+    expect(await runCli(['insights', '-', '--json'], cap.io)).toBe(0);
+    const fromStdin = JSON.parse(cap.out) as InsightsDocument;
+    const researchOnly = JSON.parse((await cli(['insights', path.join(dir, 'traces'), '--json', '--preset', 'research'])).out) as InsightsDocument;
+    expect(fromStdin.references).toEqual(researchOnly.references);
+    expect(fromStdin.session_briefs.map((s) => s.session)).toEqual(['research-1', 'research-2', 'research-3']);
   });
 
   it('no turns selected says so', async () => {
