@@ -10,7 +10,7 @@ import { errorLine } from '../base/errors.js';
 import { CliError, type CliIo } from './command.js';
 import { resolveConfig } from '../config/load.js';
 import { resolveTraceDir, sanitizeSessionId, sessionFilePath } from '../config/paths.js';
-import { resolveOtlpProtocol, type OtlpProtocol } from '../export/otlp/protocol.js';
+import { resolveOtlpProtocol, type OtlpProtocol } from '../config/otlp-protocol.js';
 import { describeFsError, TraceFileError } from '../offline/errors.js';
 import { expandInputPaths, STDIN_ARG } from '../offline/inputs.js';
 import { formatByName } from '../offline/trace-format.js';
