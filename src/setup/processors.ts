@@ -90,6 +90,7 @@ export function buildProcessors(config: MoaConfig, env: Env, options: BuildOptio
     ? new JsonlSpanProcessor({
       traceDir: config.trace_dir,
       traceCacheHits: config.trace_cache_hits,
+      traceFormat: config.trace_format,
       profile: config.profile,
       env,
       policy,
