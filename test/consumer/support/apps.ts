@@ -59,6 +59,21 @@ export const APPS = {
     type: 'commonjs', node: 20, dependencies: OTEL2_APP_DEPENDENCIES,
     fixtures: { ...SCENARIO_FILES, 'app-tracing.ts': 'otel2-tracing.ts', 'require-entries.cjs': 'require-entries.cjs' },
   },
+  /** Node 20, an app started through NodeSDK on OpenTelemetry JS 2.x (docs/nodesdk.md). */
+  nodesdk2: {
+    type: 'module', node: 20,
+    dependencies: { '@opentelemetry/api': '1.9.1', '@opentelemetry/sdk-node': '0.223.0', '@opentelemetry/exporter-trace-otlp-proto': '0.223.0' },
+    fixtures: { 'nodesdk-app.mjs': 'nodesdk-app.mjs' },
+  },
+  /** Node 24, an app started through NodeSDK on OpenTelemetry JS 3.x (docs/nodesdk.md). */
+  nodesdk3: {
+    type: 'module', node: 24,
+    dependencies: {
+      '@opentelemetry/api': '1.10.0', '@opentelemetry/sdk-node': '0.301.0', '@opentelemetry/sdk-trace': '3.1.0',
+      '@opentelemetry/exporter-trace-otlp-proto': '0.301.0',
+    },
+    fixtures: { 'nodesdk-app.mjs': 'nodesdk-app.mjs' },
+  },
   /** moa-otel alone: npm brings the peer @opentelemetry/api, nothing else (no openai, no SDK). */
   rootOnly: {
     type: 'module', node: 20, dependencies: {},
