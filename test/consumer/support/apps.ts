@@ -12,6 +12,9 @@ const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
 export type NodeMajor = 20 | 24;
 
+/** How long one app's `npm install` may take before it is killed (and the test says so). */
+export const INSTALL_TIMEOUT_MS = 900_000;
+
 export interface AppSpec {
   /** `module` (ESM) or `commonjs`: the app's package type. */
   type: 'module' | 'commonjs';
@@ -100,7 +103,8 @@ export async function installApp(name: AppName, root: string, tarball: string, n
   const install = await run(nodeBin, [npmCli(), 'install', '--no-audit', '--no-fund', '--prefer-offline'], {
     cwd: dir,
     env: cleanEnv(process.env.npm_config_cache ? { npm_config_cache: process.env.npm_config_cache } : {}),
-    timeoutMs: 300_000,
+    // Generous: on a loaded machine (load 15+) the 3.x app's install alone has taken over 300 s.
+    timeoutMs: INSTALL_TIMEOUT_MS,
   });
   return { name, dir, install };
 }
