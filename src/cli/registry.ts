@@ -8,6 +8,7 @@ export const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   ls: async () => (await import('./commands/ls.js')).default,
   show: async () => (await import('./commands/show.js')).default,
   stats: async () => (await import('./commands/stats.js')).default,
+  insights: async () => (await import('./commands/insights.js')).default,
   validate: async () => (await import('./commands/validate.js')).default,
   export: async () => (await import('./commands/export.js')).default,
   report: async () => (await import('./commands/report.js')).default,

@@ -9,6 +9,7 @@
  * whole turn did and cost. Each call is one MoA iteration: advisory view →
  * reference fan-out (or cache HIT) → guidance block → aggregator.
  */
+import { displayUrl } from '../config/otlp-url.js';
 import OpenAI from 'openai';
 import type {
   ChatCompletion,
@@ -241,7 +242,7 @@ function refuseRecursion(presetName: string, preset: PresetConfig, config: MoaCo
   for (const slot of [...activeReferences(preset), preset.aggregator]) {
     const baseURL = config.providers[slot.provider]?.base_url;
     if (baseURL && selfBaseURLs.includes(withoutTrailingSlash(baseURL))) {
-      throw new MoaSetupError(`preset "${presetName}" slot ${slotLabel(slot)}: provider "${slot.provider}" points at this MoA client (${baseURL}); no recursion`);
+      throw new MoaSetupError(`preset "${presetName}" slot ${slotLabel(slot)}: provider "${slot.provider}" points at this MoA client (${displayUrl(baseURL)}); no recursion`);
     }
   }
 }

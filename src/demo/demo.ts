@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { otlpTracesUrl } from '../config/otlp-url.js';
+import { displayUrl, otlpTracesUrl } from '../config/otlp-url.js';
 import { sessionFilePath } from '../config/paths.js';
 import { latestUserText } from '../content/genai.js';
 import type { TurnRecord } from '../record/schema.js';
@@ -36,6 +36,7 @@ export interface DemoResult {
   sessionFile: string;
   records: TurnRecord[];
   traceIds: string[];
+  /** The traces URL spans went to, as it may be shown (`displayUrl`: no credentials, no query). */
   otlpEndpoint: string | undefined;
   /** What OTLP export did (with `otlpUrl`): the demo reports it as it was, not as hoped. */
   otlp: { exportedSpans: number; failedSpans: number; droppedSpans: number } | undefined;
@@ -126,7 +127,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const sessionFile = sessionFilePath(dir, sessionId);
   const { records, invalid } = await readRecords(sessionFile);
   const traceIds = [...new Set(records.map((r) => r.trace_id).filter((id): id is string => typeof id === 'string'))];
-  return { sessionId, sessionFile, records, traceIds, otlpEndpoint, otlp, invalidLines: invalid };
+  return { sessionId, sessionFile, records, traceIds, otlpEndpoint: otlpEndpoint && displayUrl(otlpEndpoint), otlp, invalidLines: invalid };
 }
 
 /** The session's records through the offline reader; a missing file is an empty session. */

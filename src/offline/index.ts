@@ -39,3 +39,5 @@ export {
   DEFAULT_NGRAM_SIZE, DEFAULT_MAX_TEXT_CHARS,
   type NGramSet, type TextOverlapOptions, type AnswerAttribution,
 } from '../content/text-overlap.js';
+export { analyzeInsights, WORKER_MIN_BYTES, type InsightsOptions } from './insights/run-insights.js';
+export { DEFAULT_THRESHOLDS, THRESHOLD_NAMES, parseThreshold } from './insights/thresholds.js';

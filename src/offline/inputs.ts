@@ -17,6 +17,7 @@ import { describeFsError, TraceFileError } from './errors.js';
 import { openByteSource, STDIN_ARG, STDIN_NAME, TruncatedInputError } from './input-source.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, type SplitLine } from './line-splitter.js';
 import { RecordLineParser, type ReadRecord, type RecordProblem } from './reader.js';
+import { spanTurnDecoder } from './otlp-turns.js';
 import type { TraceTarget } from './target.js';
 import {
   describeBinary, describeTextLine, detectLineFormat, DETECT_MAX_LINES, EXPECTED_FORMATS, formatByName,
@@ -41,6 +42,8 @@ export interface InputOptions {
   onProgress?: (doneBytes: number) => void;
   /** See `ReadOptions.maxLineBytes`. */
   maxLineBytes?: number;
+  /** At the end of an input, what its decoder has to say beyond problems (spans of other programs skipped...). */
+  onNote?: (note: { file: string; message: string }) => void;
 }
 
 /** What a format's decoder is told about its input. */
@@ -59,6 +62,8 @@ export interface LineDecoder {
   decode(line: SplitLine, unterminated: boolean): readonly InputRecord[];
   /** End of input: records still held, each complete or reported. */
   finish(): readonly InputRecord[];
+  /** After `finish`: one line on what was read and skipped, if there is anything to say. */
+  note?(): string | null;
 }
 
 export type LineDecoderFactory = (context: DecoderContext) => LineDecoder;
@@ -66,7 +71,7 @@ export type LineDecoderFactory = (context: DecoderContext) => LineDecoder;
 /** The decoder of each line format: the one place a new format plugs in. */
 export const LINE_DECODERS: Record<TraceFormat, LineDecoderFactory> = {
   jsonl: jsonlDecoder,
-  'otlp-json': otlpUnsupportedDecoder,
+  'otlp-json': spanTurnDecoder,
 };
 
 function jsonlDecoder(context: DecoderContext): LineDecoder {
@@ -78,11 +83,6 @@ function jsonlDecoder(context: DecoderContext): LineDecoder {
     },
     finish: () => [],
   };
-}
-
-/** Replaced by the OTLP span assembler. */
-function otlpUnsupportedDecoder(context: DecoderContext): LineDecoder {
-  throw new TraceFileError(`cannot read ${context.file}: OTLP JSON trace lines are not readable yet`);
 }
 
 /** Display name of an input. */
@@ -181,6 +181,8 @@ export async function* readInput(target: TraceTarget, options: InputOptions = {}
     if (last) yield* decoder.decode(last, true);
     yield* decoder.finish();
     options.onProgress?.(source.rawBytes);
+    const note = decoder.note?.();
+    if (note) options.onNote?.({ file: name, message: note });
   } finally {
     await source.close();
   }

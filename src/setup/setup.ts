@@ -13,6 +13,7 @@
 import { diag, trace, type TracerProvider } from '@opentelemetry/api';
 import { errorText } from '../base/errors.js';
 import { resolveConfig, type MoaOptions, type ResolveConfigContext } from '../config/load.js';
+import { displayUrl } from '../config/otlp-url.js';
 import type { MoaConfig } from '../config/schema.js';
 import type { JsonlSpanProcessor } from '../export/jsonl-exporter.js';
 import { globalTracerProviderRegistered } from '../trace/global-provider.js';
@@ -118,7 +119,7 @@ export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = 
 }
 
 function describePipeline(jsonl: boolean, otlpUrl: string | undefined): string {
-  return [jsonl ? 'JSONL files' : '', otlpUrl ? `OTLP to ${otlpUrl}` : ''].filter(Boolean).join(' and ');
+  return [jsonl ? 'JSONL files' : '', otlpUrl ? `OTLP to ${displayUrl(otlpUrl)}` : ''].filter(Boolean).join(' and ');
 }
 
 function report(what: string, err: unknown): void {

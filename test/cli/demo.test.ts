@@ -104,6 +104,19 @@ describe('moa-otel demo', () => {
     expect(code).toBe(1);
   });
 
+  it('--otlp with credentials and a query: the failure line shows scheme, host and path only, the path before the query', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const dir = mkdtempSync(path.join(tmpdir(), 'moa-demo-test-'));
+    const { code, stdout, stderr } = await runCli(['demo', '--dir', dir, '--json', '--otlp', `http://ann:s3cr3t-pw@127.0.0.1:${port}?token=tok-123456`]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`OTLP export to http://127.0.0.1:${port}/v1/traces failed`);
+    expect(JSON.parse(stdout)).toMatchObject({ otlp: { endpoint: `http://127.0.0.1:${port}/v1/traces` } });
+    expect(stdout + stderr).not.toMatch(/s3cr3t-pw|tok-123456|ann:/);
+  });
+
   it('rejects unknown options with one line and exit code 2', async () => {
     const { code, stderr } = await runCli(['demo', '--nope']);
     expect(code).toBe(2);

@@ -136,6 +136,23 @@ describe('moa-otel ask never prints an API key', () => {
   });
 });
 
+describe('moa-otel ask under redact: true', () => {
+  it("masks the secret shapes a provider's error text quotes from the prompt, as the gateway does", async () => {
+    const quoted = 'ann@example.com ghp_abcdefghijklmnopqrstuvwxyz0123456789 AKIAIOSFODNN7EXAMPLE';
+    server = await scriptedServer({ ...DEFAULT_MODELS, aggregator: { failStatus: 400, failMessage: `cannot process the message: "${quoted}"` } });
+    const home = homeWith([
+      'moa:',
+      '  redact: true',
+      `  providers: { local: { base_url: "${server.baseURL}" } }`,
+      '  presets:',
+      '    solo: { references: [{ provider: local, model: advisor-a }], aggregator: { provider: local, model: aggregator } }',
+    ].join('\n'));
+    const result = await ask([`my details: ${quoted}`], { MOA_HOME: home });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^moa-otel ask: the aggregator call failed: .*400.*cannot process the message: "\[REDACTED\] \[REDACTED\] \[REDACTED\]"\n$/);
+  });
+});
+
 /** A MoA home whose config has one local provider and a one-reference preset `solo`. */
 function soloPresetHome(baseURL: string): string {
   return homeWith([

@@ -30,7 +30,7 @@ afterEach(async () => {
 
 interface Setup { home: string; traceDir: string }
 
-async function configure(aggregator: ScriptedModel): Promise<Setup> {
+async function configure(aggregator: ScriptedModel, otlpEndpoint?: (receiverUrl: string) => string): Promise<Setup> {
   upstream = await startScriptedServer({ models: { 'advisor-a': { reply: ADVICE_A }, 'advisor-b': { reply: ADVICE_B }, aggregator } });
   receiver = await startOtlpReceiver();
   const home = mkdtempSync(path.join(tmpdir(), 'moa-serve-home-'));
@@ -39,7 +39,7 @@ async function configure(aggregator: ScriptedModel): Promise<Setup> {
     'moa:',
     '  save_traces: true',
     `  trace_dir: ${traceDir}`,
-    `  otlp: { endpoint: "${receiver.url}/v1/traces" }`,
+    `  otlp: { endpoint: "${otlpEndpoint ? otlpEndpoint(receiver.url) : `${receiver.url}/v1/traces`}" }`,
     '  providers:',
     `    local: { base_url: "${upstream.baseURL}" }`,
     `    paid: { base_url: "${upstream.baseURL}", api_key_env: PAID_API_KEY }`,
@@ -141,6 +141,15 @@ describe('moa-otel serve', () => {
     expect(await served.exit).toBe(0);
     const [record] = recordsIn(setup.traceDir, 'serve-abort');
     expect(record).toMatchObject({ session_id: 'serve-abort', aggregator: { output: null, error: expect.any(String) } });
+  });
+
+  it('prints the OTLP URL without its user info and query (either may hold a credential)', async () => {
+    const setup = await configure({ reply: ANSWER }, (url) => `${url.replace('://', '://collector:s3cr3t-pw@')}/v1/traces?token=tok-123456`);
+    const served = await serve(setup);
+    expect(served.stdout()).toContain(`traces to ${setup.traceDir} and ${receiver!.url}/v1/traces\n`);
+    expect(served.stdout() + served.stderr()).not.toMatch(/s3cr3t-pw|tok-123456|collector:/);
+    child!.kill('SIGTERM');
+    expect(await served.exit).toBe(0);
   });
 
   it('bad setups are one line and exit 2, before anything listens', async () => {

@@ -8,6 +8,7 @@ import { MoaConfigError } from '../../config/load.js';
 import { createMoaClient, DEFAULT_PRESET_MODEL } from '../../client/client.js';
 import { MissingApiKeyError, MoaSetupError } from '../../client/providers.js';
 import { describeFailure, firstLine } from '../../base/errors.js';
+import { Redactor } from '../../content/redact.js';
 import { parseCommandArgs } from '../args.js';
 import { setupMoaTracing } from '../../setup/setup.js';
 import { CliError, type CliCommand, type CliIo } from '../command.js';
@@ -81,8 +82,10 @@ async function runAsk(argv: string[], io: CliIo): Promise<number> {
       if (!json) io.stdout.write(`${answer}\n`);
     }
   } catch (err) {
-    // Already masked of every key the client knows: it never throws a provider error unmasked.
-    throw new CliError(`the aggregator call failed: ${firstLine(describeFailure(err))}`, 1);
+    // Already masked of every key the client knows; under `redact`, secret shapes are masked too
+    // (a provider that quotes the prompt echoes whatever it held).
+    const reason = firstLine(Redactor.from(client.config.redact).text(describeFailure(err)));
+    throw new CliError(`the aggregator call failed: ${reason}`, 1);
   } finally {
     await tracing.shutdown();
   }

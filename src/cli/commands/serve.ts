@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { MoaConfigError } from '../../config/load.js';
+import { displayUrl } from '../../config/otlp-url.js';
 import { createMoaClient, type MoaClient } from '../../client/client.js';
 import { bindRefusal } from '../../gateway/access.js';
 import {
@@ -74,7 +75,7 @@ async function runServe(argv: string[], io: CliIo): Promise<number> {
   }
 
   io.stdout.write(`moa-otel serve: listening on ${url}${token ? ' (bearer token required)' : ''}\n`);
-  const destinations = [tracing.jsonl && path.dirname(tracing.jsonl.fileFor('session')), tracing.otlpUrl].filter(Boolean);
+  const destinations = [tracing.jsonl && path.dirname(tracing.jsonl.fileFor('session')), tracing.otlpUrl && displayUrl(tracing.otlpUrl)].filter(Boolean);
   io.stdout.write(`moa-otel serve: traces ${destinations.length > 0 ? `to ${destinations.join(' and ')}` : 'off (save_traces, otlp)'}\n`);
   await untilStopped(gateway, io);
   await tracing.shutdown();

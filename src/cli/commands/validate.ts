@@ -39,8 +39,10 @@ async function runValidate(argv: string[], io: CliIo): Promise<number> {
     const file = inputName(target.file);
     const problems: RecordProblem[] = [];
     let records = 0;
+    let note = '';
+    const onNote = ({ message }: { message: string }) => { note = message; };
     const onProgress = (bytes: number) => bar.update(before + bytes);
-    for await (const { record, line } of readInput(target, { onProblem: (p) => problems.push(p), stdin: io.stdin, onProgress })) {
+    for await (const { record, line } of readInput(target, { onProblem: (p) => problems.push(p), stdin: io.stdin, onProgress, onNote })) {
       records += 1;
       for (const message of checkRecord(record)) problems.push({ file, line, kind: 'schema', message });
     }
@@ -49,10 +51,10 @@ async function runValidate(argv: string[], io: CliIo): Promise<number> {
     total += problems.length;
     if (values.json) {
       for (const p of problems) io.stdout.write(`${JSON.stringify(p)}\n`);
-      io.stdout.write(`${JSON.stringify({ file, records, problems: problems.length, ok: problems.length === 0 })}\n`);
+      io.stdout.write(`${JSON.stringify({ file, records, problems: problems.length, ok: problems.length === 0, ...(note ? { note } : {}) })}\n`);
     } else {
       for (const p of problems) io.stdout.write(`${formatProblem(p)}\n`);
-      io.stdout.write(`${terminalSafe(file)}: ${plural(records, 'record')}, ${problems.length === 0 ? 'ok' : plural(problems.length, 'problem')}\n`);
+      io.stdout.write(`${terminalSafe(file)}: ${plural(records, 'record')}${note ? ` (${note})` : ''}, ${problems.length === 0 ? 'ok' : plural(problems.length, 'problem')}\n`);
     }
   }
   bar.done();

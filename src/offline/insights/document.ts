@@ -75,8 +75,9 @@ export interface InsightsThresholds {
   redundant_min: number;
   /** Failure rate at or above this makes a slot at least `review`. */
   review_failure_rate: number;
-  /** Straggler share at or above this (with wait added) makes a slot at least `review`. */
+  /** Straggler share at or above this, with a median wait added of at least `review_min_wait_ms`, makes a slot at least `review`. */
   review_straggler_share: number;
+  review_min_wait_ms: number;
   /** Unique contribution at or above this, with failures below the rate above, is a `keep`. */
   keep_min_unique: number;
 }
@@ -152,8 +153,8 @@ export interface SessionBrief {
   spend: SpendTotals;
   first_ts: number | null;
   last_ts: number | null;
-  /** Slot keys ("preset/label") that were drop candidates within this session alone. */
-  drop_candidates: string[];
+  /** Slot keys ("preset/label") whose unique contribution was 0 in every measured turn of this session. */
+  references_never_helped: string[];
 }
 
 export interface InsightsFilters {

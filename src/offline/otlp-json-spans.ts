@@ -1,0 +1,159 @@
+/**
+ * Spans out of one OTLP JSON `ExportTraceServiceRequest` (a line of the
+ * collector's file exporter, or of `moa-otel export --out`), as the
+ * `FinishedSpan` shape the JSONL writer builds records from.
+ *
+ * The protobuf JSON mapping is read leniently, as receivers do: ids in hex,
+ * 64-bit numbers as strings or numbers, enums as integers or their names.
+ */
+import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type AttributeValue, type HrTime } from '@opentelemetry/api';
+import type { FinishedSpan, SpanEventData } from '../trace/span-data.js';
+
+type Json = Record<string, unknown>;
+
+export class OtlpRequestError extends Error {
+  override readonly name = 'OtlpRequestError';
+}
+
+/** Every span of a request, with its resource and scope. Throws `OtlpRequestError` when the value is no trace request. */
+export function spansOfRequest(request: unknown): FinishedSpan[] {
+  if (!isObject(request) || !Array.isArray(request.resourceSpans)) throw new OtlpRequestError('not an OTLP trace request: no "resourceSpans" list');
+  const spans: FinishedSpan[] = [];
+  for (const group of request.resourceSpans) {
+    if (!isObject(group)) continue;
+    const resource = { attributes: attributesOf(isObject(group.resource) ? group.resource.attributes : undefined) };
+    // `instrumentationLibrarySpans` is the name before OTLP 0.15; old collectors' files still have it.
+    const scopeGroups = Array.isArray(group.scopeSpans) ? group.scopeSpans : Array.isArray(group.instrumentationLibrarySpans) ? group.instrumentationLibrarySpans : [];
+    for (const scopeGroup of scopeGroups) {
+      if (!isObject(scopeGroup) || !Array.isArray(scopeGroup.spans)) continue;
+      const scopeJson = isObject(scopeGroup.scope) ? scopeGroup.scope : isObject(scopeGroup.instrumentationLibrary) ? scopeGroup.instrumentationLibrary : {};
+      const scope = { name: str(scopeJson.name) ?? '', version: str(scopeJson.version) ?? undefined };
+      for (const span of scopeGroup.spans) {
+        const decoded = isObject(span) ? decodeSpan(span, resource, scope) : null;
+        if (decoded) spans.push(decoded);
+      }
+    }
+  }
+  return spans;
+}
+
+function decodeSpan(span: Json, resource: FinishedSpan['resource'], scope: FinishedSpan['instrumentationScope']): FinishedSpan | null {
+  const traceId = hexId(span.traceId, 32);
+  const spanId = hexId(span.spanId, 16);
+  if (traceId === null || spanId === null) return null;
+  const parentId = hexId(span.parentSpanId, 16);
+  const startTime = hrTime(span.startTimeUnixNano);
+  const endTime = hrTime(span.endTimeUnixNano);
+  const context = { traceId, spanId, traceFlags: TraceFlags.SAMPLED };
+  const statusJson = isObject(span.status) ? span.status : {};
+  const events: SpanEventData[] = Array.isArray(span.events)
+    ? span.events.filter(isObject).map((e) => ({ name: str(e.name) ?? '', time: hrTime(e.timeUnixNano), attributes: attributesOf(e.attributes) }))
+    : [];
+  return {
+    name: str(span.name) ?? '',
+    kind: spanKind(span.kind),
+    spanContext: () => context,
+    parentSpanContext: parentId === null ? undefined : { traceId, spanId: parentId, traceFlags: TraceFlags.SAMPLED },
+    startTime,
+    endTime,
+    duration: hrDifference(endTime, startTime),
+    status: { code: statusCode(statusJson.code), message: str(statusJson.message) ?? undefined },
+    attributes: attributesOf(span.attributes),
+    links: [],
+    events,
+    ended: true,
+    resource,
+    instrumentationScope: scope,
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
+  };
+}
+
+export function attributesOf(list: unknown): Attributes {
+  const attributes: Attributes = {};
+  if (!Array.isArray(list)) return attributes;
+  for (const kv of list) {
+    if (!isObject(kv) || typeof kv.key !== 'string') continue;
+    const value = anyValue(kv.value);
+    if (value !== undefined) attributes[kv.key] = value;
+  }
+  return attributes;
+}
+
+/** An `AnyValue` as an attribute value: primitives and homogeneous arrays of them; maps and bytes as JSON text. */
+function anyValue(value: unknown): AttributeValue | undefined {
+  if (!isObject(value)) return undefined;
+  if (typeof value.stringValue === 'string') return value.stringValue;
+  if (typeof value.boolValue === 'boolean') return value.boolValue;
+  if (value.intValue !== undefined) return toNumber(value.intValue);
+  if (value.doubleValue !== undefined) return toNumber(value.doubleValue);
+  if (isObject(value.arrayValue)) {
+    const values = Array.isArray(value.arrayValue.values) ? value.arrayValue.values.map(anyValue) : [];
+    return values.filter((v): v is string | number | boolean => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') as AttributeValue;
+  }
+  if (typeof value.bytesValue === 'string') return value.bytesValue;
+  if (isObject(value.kvlistValue)) return JSON.stringify(value.kvlistValue);
+  return undefined;
+}
+
+function toNumber(v: unknown): number | undefined {
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Hex as OTLP JSON writes ids; base64 (the generic protobuf JSON mapping) is accepted too. */
+function hexId(value: unknown, hexLength: number): string | null {
+  if (typeof value !== 'string' || value === '') return null;
+  const lower = value.toLowerCase();
+  if (lower.length === hexLength && /^[0-9a-f]+$/.test(lower)) return /^0+$/.test(lower) ? null : lower;
+  const bytes = Buffer.from(value, 'base64');
+  return bytes.length * 2 === hexLength ? bytes.toString('hex') : null;
+}
+
+const NANOS = 1_000_000_000n;
+
+function hrTime(value: unknown): HrTime {
+  let nanos: bigint;
+  try {
+    nanos = typeof value === 'string' && /^\d+$/.test(value) ? BigInt(value) : typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : 0n;
+  } catch {
+    nanos = 0n;
+  }
+  return [Number(nanos / NANOS), Number(nanos % NANOS)];
+}
+
+function hrDifference(end: HrTime, start: HrTime): HrTime {
+  let seconds = end[0] - start[0];
+  let nanos = end[1] - start[1];
+  if (nanos < 0) {
+    seconds -= 1;
+    nanos += 1_000_000_000;
+  }
+  return seconds < 0 ? [0, 0] : [seconds, nanos];
+}
+
+const KIND_NAMES: Record<string, SpanKind> = {
+  SPAN_KIND_INTERNAL: SpanKind.INTERNAL, SPAN_KIND_SERVER: SpanKind.SERVER, SPAN_KIND_CLIENT: SpanKind.CLIENT,
+  SPAN_KIND_PRODUCER: SpanKind.PRODUCER, SPAN_KIND_CONSUMER: SpanKind.CONSUMER,
+};
+
+/** OTLP counts kinds from 1 (0 is "unspecified"); the API from INTERNAL = 0. */
+function spanKind(value: unknown): SpanKind {
+  if (typeof value === 'string') return KIND_NAMES[value] ?? SpanKind.INTERNAL;
+  return typeof value === 'number' && value >= 1 && value <= 5 ? (value - 1) as SpanKind : SpanKind.INTERNAL;
+}
+
+function statusCode(value: unknown): SpanStatusCode {
+  if (value === 2 || value === 'STATUS_CODE_ERROR') return SpanStatusCode.ERROR;
+  if (value === 1 || value === 'STATUS_CODE_OK') return SpanStatusCode.OK;
+  return SpanStatusCode.UNSET;
+}
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function str(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
+}

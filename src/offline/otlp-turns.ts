@@ -1,0 +1,249 @@
+/**
+ * Turn records rebuilt from OTLP JSON trace lines: the inverse of replay.
+ *
+ * Each line is one `ExportTraceServiceRequest`. The spans of one MoA turn
+ * (a root `invoke_workflow moa` and its call spans) may be spread over
+ * several lines and batches, in any order, between spans of other programs
+ * (skipped and counted). A turn is written as soon as its root and every call
+ * the root announces (`moa.reference.count` references and the aggregator)
+ * have arrived; a root whose calls are still missing waits `WAIT_LINES` more
+ * lines. Anything still incomplete then — or at the end of the input, or
+ * pushed out by the memory bound — is written as a partial record
+ * (`partial: true`, `partial_reason`) and reported, never dropped.
+ *
+ * The record is built by the JSONL writer's own `buildTurnRecord` from the
+ * decoded spans, so a turn whose spans carried full content reads back with
+ * the same keys, in the same order, as the line the writer wrote for it.
+ */
+import { encodeLine, RawSlots } from '../export/json-line.js';
+import { buildTurnRecord, epochSeconds, isMoaCall, isMoaRoot } from '../export/turn-record.js';
+import { MOA_REFERENCE_COUNT, MOA_REFERENCE_INDEX, MOA_ROLE, ROLE_AGGREGATOR, ROLE_REFERENCE } from '../trace/attributes.js';
+import { CAPTURE_ALL } from '../trace/content-policy.js';
+import type { FinishedSpan } from '../trace/span-data.js';
+import { clip } from './format.js';
+import type { DecoderContext, InputRecord, LineDecoder } from './inputs.js';
+import type { SplitLine } from './line-splitter.js';
+import { OtlpRequestError, spansOfRequest } from './otlp-json-spans.js';
+import { parseRecordLine, type ProblemKind } from './reader.js';
+
+/** Lines a turn whose root arrived waits for its missing call spans. */
+export const WAIT_LINES = 64;
+
+export interface SpanTurnLimits {
+  /** Turns held open (waiting for spans) at most; the oldest is written as partial beyond it. */
+  maxOpenTurns?: number;
+  /** Bytes of string attributes held in open turns at most (content dominates a span's size). */
+  maxHeldBytes?: number;
+}
+
+const DEFAULT_MAX_OPEN_TURNS = 1000;
+const DEFAULT_MAX_HELD_BYTES = 128 * 1024 * 1024;
+const BOM = '\uFEFF';
+
+interface OpenTurn {
+  traceId: string;
+  rootSpanId: string;
+  root?: FinishedSpan;
+  calls: Map<string, FinishedSpan>;
+  /** Line on which the root arrived. */
+  rootLine?: number;
+  bytes: number;
+}
+
+export interface SpanTurnCounts {
+  turns: number;
+  partialTurns: number;
+  /** Spans of other programs (not a MoA root or call). */
+  skippedSpans: number;
+}
+
+export class SpanTurnDecoder implements LineDecoder {
+  private readonly open = new Map<string, OpenTurn>();
+  private heldBytes = 0;
+  private line = 0;
+  private lastEndOffset = 0;
+  readonly counts: SpanTurnCounts = { turns: 0, partialTurns: 0, skippedSpans: 0 };
+  private readonly maxOpenTurns: number;
+  private readonly maxHeldBytes: number;
+
+  constructor(private readonly context: DecoderContext, limits: SpanTurnLimits = {}) {
+    this.maxOpenTurns = limits.maxOpenTurns ?? DEFAULT_MAX_OPEN_TURNS;
+    this.maxHeldBytes = limits.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES;
+  }
+
+  decode(split: SplitLine, unterminated: boolean): readonly InputRecord[] {
+    this.line += 1;
+    this.lastEndOffset = split.endOffset;
+    const out: InputRecord[] = [];
+    const spans = this.spansOfLine(split, unterminated);
+    const touched = new Set<OpenTurn>();
+    for (const span of spans) {
+      const turn = this.place(span);
+      if (turn) touched.add(turn);
+    }
+    for (const turn of touched) if (isComplete(turn)) this.emit(turn, null, out);
+    // Roots that waited long enough for their calls.
+    for (const turn of this.open.values()) {
+      if (turn.rootLine !== undefined && this.line - turn.rootLine >= WAIT_LINES) this.emit(turn, missingWhat(turn), out);
+    }
+    // The memory bound: the oldest open turns go first (a Map keeps insertion order).
+    for (const turn of this.open.values()) {
+      if (this.open.size <= this.maxOpenTurns && this.heldBytes <= this.maxHeldBytes) break;
+      this.emit(turn, `${missingWhat(turn)} (more turns open than the reader holds)`, out);
+    }
+    return out;
+  }
+
+  finish(): readonly InputRecord[] {
+    const out: InputRecord[] = [];
+    for (const turn of [...this.open.values()]) this.emit(turn, missingWhat(turn), out);
+    return out;
+  }
+
+  /** One-line summary of what was read (for `validate`). */
+  note(): string | null {
+    const parts: string[] = [];
+    if (this.counts.skippedSpans > 0) parts.push(`${this.counts.skippedSpans} spans of other programs skipped`);
+    if (this.counts.partialTurns > 0) parts.push(`${this.counts.partialTurns} turns rebuilt as partial`);
+    return parts.length > 0 ? parts.join(', ') : null;
+  }
+
+  private spansOfLine(split: SplitLine, unterminated: boolean): FinishedSpan[] {
+    if (split.tooLongBytes !== undefined) {
+      this.report('too_long', `line of ${split.tooLongBytes} bytes is longer than a reader can hold; skipped`);
+      return [];
+    }
+    let text = split.bytes.toString('utf8');
+    if (this.line === 1 && text.startsWith(BOM)) text = text.slice(1);
+    if (text.trim() === '') return [];
+    let request: unknown;
+    try {
+      request = JSON.parse(text);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      this.report(unterminated ? 'torn' : 'json', unterminated ? `torn last line (incomplete write, ${split.bytes.length} bytes): ${why}` : `invalid JSON: ${why}`);
+      return [];
+    }
+    try {
+      return spansOfRequest(request);
+    } catch (err) {
+      if (!(err instanceof OtlpRequestError)) throw err;
+      this.report('schema', err.message);
+      return [];
+    }
+  }
+
+  /** Files a span under its turn; spans of other programs are counted. */
+  private place(span: FinishedSpan): OpenTurn | undefined {
+    const own = span.spanContext();
+    if (isMoaRoot(span)) {
+      const turn = this.turn(own.traceId, own.spanId);
+      if (!turn.root) this.hold(turn, span);
+      turn.root = span;
+      turn.rootLine ??= this.line;
+      return turn;
+    }
+    if (isMoaCall(span) && span.parentSpanContext) {
+      const turn = this.turn(own.traceId, span.parentSpanContext.spanId);
+      // A span exported twice (a retried batch) counts once.
+      if (!turn.calls.has(own.spanId)) this.hold(turn, span);
+      turn.calls.set(own.spanId, span);
+      return turn;
+    }
+    this.counts.skippedSpans += 1;
+    return undefined;
+  }
+
+  private turn(traceId: string, rootSpanId: string): OpenTurn {
+    const key = `${traceId}:${rootSpanId}`;
+    let turn = this.open.get(key);
+    if (!turn) {
+      turn = { traceId, rootSpanId, calls: new Map(), bytes: 0 };
+      this.open.set(key, turn);
+    }
+    return turn;
+  }
+
+  private hold(turn: OpenTurn, span: FinishedSpan): void {
+    const bytes = stringBytes(span);
+    turn.bytes += bytes;
+    this.heldBytes += bytes;
+  }
+
+  private emit(turn: OpenTurn, missing: string | null, out: InputRecord[]): void {
+    this.open.delete(`${turn.traceId}:${turn.rootSpanId}`);
+    this.heldBytes -= turn.bytes;
+    const calls = [...turn.calls.values()].sort((a, b) => startOf(a) - startOf(b));
+    const endMs = turn.root ? epochSeconds(turn.root.endTime) * 1000 : Math.max(0, ...calls.map((c) => epochSeconds(c.endTime) * 1000));
+    const slots = new RawSlots();
+    const record = buildTurnRecord(
+      { root: turn.root, rootEnded: turn.root !== undefined, calls: calls.map((span) => ({ span, ended: true })), firstSeenAt: 0 },
+      { slots, policy: CAPTURE_ALL, now: endMs },
+    );
+    if (missing !== null) {
+      record.partial = true;
+      record.partial_reason = missing;
+    }
+    const encoded = encodeLine(record, slots);
+    const parsed = parseRecordLine(Buffer.concat(encoded.chunks, encoded.byteLength).toString('utf8'));
+    if (!parsed.ok) {
+      this.report('schema', `turn ${turn.traceId} rebuilt from spans is not a valid record: ${parsed.message}`);
+      return;
+    }
+    this.counts.turns += 1;
+    if (missing !== null) {
+      this.counts.partialTurns += 1;
+      this.report('partial', `turn ${turn.traceId}/${turn.rootSpanId}: ${missing}; rebuilt as a partial record from ${turn.calls.size + (turn.root ? 1 : 0)} spans`);
+    }
+    out.push({
+      record: parsed.record, line: this.line, endOffset: this.lastEndOffset, file: this.context.file, format: 'otlp-json',
+      ...(missing !== null ? { partial: true } : {}),
+    });
+  }
+
+  private report(kind: ProblemKind, message: string): void {
+    this.context.onProblem?.({ file: this.context.file, line: this.line, kind, message: clip(message.replace(/\s+/g, ' '), 240) });
+  }
+}
+
+/** The root and every call it announces: its references by index, and the aggregator. */
+function isComplete(turn: OpenTurn): boolean {
+  if (!turn.root) return false;
+  const expected = turn.root.attributes[MOA_REFERENCE_COUNT];
+  if (typeof expected !== 'number') return false;
+  const indices = new Set<number>();
+  let aggregator = false;
+  for (const call of turn.calls.values()) {
+    const role = call.attributes[MOA_ROLE];
+    if (role === ROLE_AGGREGATOR) aggregator = true;
+    const index = call.attributes[MOA_REFERENCE_INDEX];
+    if (role === ROLE_REFERENCE && typeof index === 'number') indices.add(index);
+  }
+  return aggregator && indices.size >= expected;
+}
+
+function missingWhat(turn: OpenTurn): string {
+  if (!turn.root) return 'root span missing';
+  const expected = turn.root.attributes[MOA_REFERENCE_COUNT];
+  const references = [...turn.calls.values()].filter((c) => c.attributes[MOA_ROLE] === ROLE_REFERENCE).length;
+  const aggregator = [...turn.calls.values()].some((c) => c.attributes[MOA_ROLE] === ROLE_AGGREGATOR);
+  const parts: string[] = [];
+  if (typeof expected === 'number' && references < expected) parts.push(`${expected - references} of ${expected} reference spans missing`);
+  if (!aggregator) parts.push('aggregator span missing');
+  return parts.length > 0 ? parts.join(', ') : 'call spans missing';
+}
+
+function startOf(span: FinishedSpan): number {
+  return span.startTime[0] * 1e9 + span.startTime[1];
+}
+
+/** UTF-16 length of a span's string attributes: the part of its size that grows with content. */
+function stringBytes(span: FinishedSpan): number {
+  let total = 256;
+  for (const value of Object.values(span.attributes)) if (typeof value === 'string') total += value.length;
+  return total;
+}
+
+export function spanTurnDecoder(context: DecoderContext): LineDecoder {
+  return new SpanTurnDecoder(context);
+}
