@@ -50,6 +50,8 @@ function importedPackages(code: string): string[] {
   const names = specifiers
     .filter((s) => !s.startsWith('node:') && !s.startsWith('.'))
     .map((s) => s.split('/').slice(0, s.startsWith('@') ? 2 : 1).join('/'));
+  // moa-otel's client and gateway entries are typed with the optional peer openai.
+  if (specifiers.some((s) => /^moa-otel\/(client|gateway)$/.test(s))) names.push('openai');
   return [...new Set(names)];
 }
 
