@@ -5,7 +5,8 @@
  * only, sending to a real OTLP receiver. With the app's own exporter listed
  * next to createMoaSpanProcessors(), the app's and moa-otel's spans arrive in
  * one trace and the JSONL lines are written; with moa-otel's processors
- * alone, NodeSDK exports nothing at all (the warning the page gives).
+ * alone, NodeSDK exports nothing at all (the warning the page gives), where
+ * without spanProcessors its env-configured exporter ships the app's spans.
  */
 import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
@@ -26,7 +27,7 @@ const LINES: { line: '2' | '3'; app: AppName; node: NodeMajor }[] = [
 
 for (const { line, app: appName, node } of LINES) {
   describe(`NodeSDK on OpenTelemetry ${line}.x, Node ${node}`, () => {
-    async function runApp(mode: 'with-exporter' | 'moa-alone') {
+    async function runApp(mode: 'with-exporter' | 'moa-alone' | 'no-processors') {
       const app = inject('consumerApps')[appName];
       // Installed without conflicts; the one install script npm flags is protobufjs's (the OTLP exporter's), never moa-otel's.
       expect(app.install.code, app.install.stderr).toBe(0);
@@ -57,6 +58,12 @@ for (const { line, app: appName, node } of LINES) {
         expect(records[0]?.trace_id).toBe(output.request.traceId);
         expect(records[0]?.aggregator.output).toBe('Final answer');
       }
+    });
+
+    it('without spanProcessors, NodeSDK exports through its env-configured exporter (the baseline the next case loses)', async () => {
+      const { output, spans } = await runApp('no-processors');
+      expect(spans.map((s) => s.name)).toContain('app-request');
+      expect(output.records['via-instrumentation']).toEqual([]);
     });
 
     it("with moa-otel's processors alone: the files are written, but NodeSDK exports nothing, the app's spans included", async () => {
