@@ -10,7 +10,7 @@ import { errorLine } from '../base/errors.js';
 import { CliError, type CliIo } from './command.js';
 import { resolveConfig } from '../config/load.js';
 import { resolveTraceDir, sanitizeSessionId, sessionFilePath } from '../config/paths.js';
-import { resolveOtlpProtocol, type OtlpProtocol } from '../export/otlp/protocol.js';
+import { resolveOtlpProtocol, type OtlpProtocol } from '../config/otlp-protocol.js';
 import { describeFsError, TraceFileError } from '../offline/errors.js';
 import { expandInputPaths, STDIN_ARG } from '../offline/inputs.js';
 import { formatByName } from '../offline/trace-format.js';
@@ -53,7 +53,8 @@ export function countOption(name: string, text: string, min: 0 | 1): number {
 export function traceDirectory(dirOption: string | undefined, io: CliIo): string {
   if (dirOption !== undefined) return path.resolve(io.cwd, dirOption);
   try {
-    const config = resolveConfig({}, { env: io.env });
+    // Reading traces never depends on presets or providers: only the trace settings are resolved.
+    const config = resolveConfig({}, { env: io.env, scope: 'traces' });
     return resolveTraceDir(config.trace_dir, io.env, config.profile);
   } catch (err) {
     throw new CliError(`configuration: ${errorLine(err)}`);

@@ -26,7 +26,7 @@ import type { FanoutMode, SessionId } from '../trace/types.js';
 import { MoaAPIPromise } from './api-promise.js';
 import { ReferenceCache } from './cache.js';
 import { activeReferences } from './preset.js';
-import { MoaSetupError, ProviderRegistry, SELF_PROVIDER, slotLabel, withoutTrailingSlash } from './providers.js';
+import { MoaSetupError, ProviderRegistry, SELF_PROVIDER, slotLabel, withoutTrailingSlash, type UnusableReference } from './providers.js';
 import type { MoaRequestOptions, UsageReport } from './request-options.js';
 import type { MoaTurnReport } from './turn-report.js';
 import { runMoaTurn } from './turn-runner.js';
@@ -74,6 +74,8 @@ export interface MoaProvider {
   gen_ai_provider?: string;
   /** Covered by a subscription: cost status `included`. */
   included?: boolean;
+  /** `responses`: call its models through the Responses API (default: chat completions). */
+  api?: 'chat_completions' | 'responses';
 }
 
 export interface MoaClientOptions {
@@ -159,9 +161,11 @@ export interface MoaClient extends OpenAI {
   resolvePreset(model?: string): { name: string; preset: PresetConfig };
   /**
    * Resolves the preset and every provider it needs without calling anything:
-   * throws `MoaSetupError` or `MissingApiKeyError` (which names the variable to set).
+   * throws `MoaSetupError` or `MissingApiKeyError` (which names the variable
+   * to set) when the aggregator cannot be called; references that cannot be
+   * are listed (each will be a failed reference, and the turn goes on).
    */
-  preflight(model?: string): { name: string; preset: PresetConfig };
+  preflight(model?: string): { name: string; preset: PresetConfig; unusableReferences: UnusableReference[] };
   /** Forget cached reference outputs and iteration counters. */
   clearCache(): void;
 }
@@ -213,8 +217,7 @@ export function createMoaClient(options: MoaClientOptions = {}): MoaClient {
     preflight: {
       value: (model?: string) => {
         const resolved = resolvePreset(model);
-        providers.checkPreset(activeSlots(resolved.preset));
-        return resolved;
+        return { ...resolved, unusableReferences: providers.checkPreset(activeSlots(resolved.preset)) };
       },
       enumerable: false,
     },

@@ -14,6 +14,7 @@ import { callStartFacts, meterCall, responseInfo } from './call-facts.js';
 import type { ReferenceOutcome } from './guidance.js';
 import { reasoningParams, SELF_PROVIDER, slotLabel, type ProviderRegistry, type ResolvedProvider } from './providers.js';
 import type { ProviderCallOptions } from './request-options.js';
+import { callThroughResponses } from './responses-call.js';
 
 export interface FanoutRequest {
   turn: MoaTurn;
@@ -78,24 +79,32 @@ async function runReference(request: FanoutRequest, slot: ModelSlotConfig, index
   if (callerSignal?.aborted) onCallerAbort();
   else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
   try {
-    const body = {
-      ...slot.extra_body,
-      model: slot.model,
-      messages,
-      ...(temperature !== undefined ? { temperature } : {}),
-      ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
-      ...reasoningParams(slot),
-      stream: false as const,
-    } as unknown as ChatCompletionCreateParamsNonStreaming;
+    const signal = controller.signal;
     // Inside the reference's span: the HTTP request (and any instrumentation of it) nests under `chat <model>`.
-    const response: ChatCompletion = await otelContext.with(ref.context,
-      () => provider.client.chat.completions.create(body, { ...callOptions, signal: controller.signal }));
-    const content = response.choices?.[0]?.message?.content;
+    const answer = await otelContext.with(ref.context, async () => {
+      if (provider.api === 'responses') {
+        return callThroughResponses(provider.client, {
+          model: slot.model, messages, temperature, maxTokens: request.maxTokens, reasoning: slot.reasoning, extraBody: slot.extra_body,
+        }, { ...callOptions, signal });
+      }
+      const body = {
+        ...slot.extra_body,
+        model: slot.model,
+        messages,
+        ...(temperature !== undefined ? { temperature } : {}),
+        ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
+        ...reasoningParams(slot),
+        stream: false as const,
+      } as unknown as ChatCompletionCreateParamsNonStreaming;
+      const response: ChatCompletion = await provider.client.chat.completions.create(body, { ...callOptions, signal });
+      const content = response.choices?.[0]?.message?.content;
+      return { text: typeof content === 'string' ? content : null, usage: response.usage, response: responseInfo(response) };
+    });
     // As the original: a reply with no text is a note of its own, in the record and the guidance alike.
-    const output = typeof content === 'string' && content.trim() !== '' ? content : EMPTY_RESPONSE;
+    const output = answer.text !== null && answer.text.trim() !== '' ? answer.text : EMPTY_RESPONSE;
     // Metered whether or not the turn records: the caller's `moa` field reports it.
-    const metering = meterCall(provider, slot.model, response.usage);
-    ref.end({ output, ...metering, response: responseInfo(response) });
+    const metering = meterCall(provider, slot.model, answer.usage);
+    ref.end({ output, ...metering, response: answer.response });
     return { label, ...call, output, metering };
   } catch (err) {
     // The openai client reports our abort as a generic abort error; say why it was aborted.

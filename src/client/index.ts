@@ -16,4 +16,4 @@ export {
   runConversation, type RunConversationOptions, type ConversationResult, type ToolHandler,
 } from './conversation.js';
 export { normalizeUsage, type NormalizedUsage } from './usage.js';
-export { MoaSetupError, MissingApiKeyError } from './providers.js';
+export { MoaSetupError, MissingApiKeyError, ProviderUnusableError, type UnusableReference } from './providers.js';

@@ -3,11 +3,14 @@
  * (`provider: openrouter`) works without a `providers:` section: the real
  * OpenAI-compatible base URL, the key from the environment variables the
  * original reads (first one set wins), and the variable that overrides the
- * base URL. Only providers with an OpenAI-compatible chat-completions
- * endpoint and a plain API key are here; the original's OAuth-only ones
- * (`openai-codex`, `copilot`, ...) need a `providers:` entry of your own.
+ * base URL (names and URLs from the original's provider registry). The ones
+ * it reaches only by signing in (OAuth: `openai-codex`, `xai-oauth`, ...)
+ * are listed with `signIn`: moa-otel cannot use such a session, so a slot
+ * naming one fails with that reason unless a `providers:` entry of the same
+ * name gives a base URL and key.
  */
 export interface KnownProvider {
+  /** Empty when the user must give the endpoint (`baseURLEnv`). */
   baseURL: string;
   /** Variables holding the key, in the order the original reads them. */
   keyEnv: readonly string[];
@@ -17,6 +20,10 @@ export interface KnownProvider {
   genAiProvider: string;
   /** A local server may run without a key. */
   keyOptional?: boolean;
+  /** The Responses API instead of chat completions (the original's `codex_responses` transport). */
+  api?: 'responses';
+  /** Reached only by signing in (OAuth, an external process, cloud SDK credentials): how the original does it. */
+  signIn?: string;
 }
 
 const OPENAI: KnownProvider = { baseURL: 'https://api.openai.com/v1', keyEnv: ['OPENAI_API_KEY'], baseURLEnv: 'OPENAI_BASE_URL', genAiProvider: 'openai' };
@@ -43,4 +50,28 @@ export const KNOWN_PROVIDERS: Readonly<Record<string, KnownProvider>> = {
   'ai-gateway': { baseURL: 'https://ai-gateway.vercel.sh/v1', keyEnv: ['AI_GATEWAY_API_KEY'], baseURLEnv: 'AI_GATEWAY_BASE_URL', genAiProvider: 'vercel' },
   xiaomi: { baseURL: 'https://api.xiaomimimo.com/v1', keyEnv: ['XIAOMI_API_KEY'], baseURLEnv: 'XIAOMI_BASE_URL', genAiProvider: 'xiaomi' },
   lmstudio: { baseURL: 'http://127.0.0.1:1234/v1', keyEnv: ['LM_API_KEY'], baseURLEnv: 'LM_BASE_URL', genAiProvider: 'lmstudio', keyOptional: true },
+  copilot: { baseURL: 'https://api.githubcopilot.com', keyEnv: ['COPILOT_GITHUB_TOKEN', 'GH_TOKEN', 'GITHUB_TOKEN'], baseURLEnv: 'COPILOT_API_BASE_URL', genAiProvider: 'github_copilot' },
+  // The endpoint is the user's own resource: no default.
+  'azure-foundry': { baseURL: '', keyEnv: ['AZURE_FOUNDRY_API_KEY'], baseURLEnv: 'AZURE_FOUNDRY_BASE_URL', genAiProvider: 'azure.ai.openai' },
+  // MiniMax's OpenAI-compatible endpoint (the original speaks its Anthropic-style one).
+  minimax: { baseURL: 'https://api.minimax.io/v1', keyEnv: ['MINIMAX_API_KEY'], baseURLEnv: 'MINIMAX_BASE_URL', genAiProvider: 'minimax' },
+  'minimax-cn': { baseURL: 'https://api.minimaxi.com/v1', keyEnv: ['MINIMAX_CN_API_KEY'], baseURLEnv: 'MINIMAX_CN_BASE_URL', genAiProvider: 'minimax' },
+  'ollama-cloud': { baseURL: 'https://ollama.com/v1', keyEnv: ['OLLAMA_API_KEY'], baseURLEnv: 'OLLAMA_BASE_URL', genAiProvider: 'ollama' },
+  deepinfra: { baseURL: 'https://api.deepinfra.com/v1/openai', keyEnv: ['DEEPINFRA_API_KEY'], baseURLEnv: 'DEEPINFRA_BASE_URL', genAiProvider: 'deepinfra' },
+  arcee: { baseURL: 'https://api.arcee.ai/api/v1', keyEnv: ['ARCEEAI_API_KEY'], baseURLEnv: 'ARCEE_BASE_URL', genAiProvider: 'arcee' },
+  stepfun: { baseURL: 'https://api.stepfun.ai/step_plan/v1', keyEnv: ['STEPFUN_API_KEY'], baseURLEnv: 'STEPFUN_BASE_URL', genAiProvider: 'stepfun' },
+  gmi: { baseURL: 'https://api.gmi-serving.com/v1', keyEnv: ['GMI_API_KEY'], baseURLEnv: 'GMI_BASE_URL', genAiProvider: 'gmi' },
+  'alibaba-coding-plan': { baseURL: 'https://coding-intl.dashscope.aliyuncs.com/v1', keyEnv: ['ALIBABA_CODING_PLAN_API_KEY', 'DASHSCOPE_API_KEY'], baseURLEnv: 'ALIBABA_CODING_PLAN_BASE_URL', genAiProvider: 'alibaba' },
+  'opencode-zen': { baseURL: 'https://opencode.ai/zen/v1', keyEnv: ['OPENCODE_ZEN_API_KEY'], baseURLEnv: 'OPENCODE_ZEN_BASE_URL', genAiProvider: 'opencode' },
+  'opencode-go': { baseURL: 'https://opencode.ai/zen/go/v1', keyEnv: ['OPENCODE_GO_API_KEY'], baseURLEnv: 'OPENCODE_GO_BASE_URL', genAiProvider: 'opencode' },
+  kilocode: { baseURL: 'https://api.kilo.ai/api/gateway', keyEnv: ['KILOCODE_API_KEY'], baseURLEnv: 'KILOCODE_BASE_URL', genAiProvider: 'kilocode' },
+  'tencent-tokenhub': { baseURL: 'https://tokenhub.tencentmaas.com/v1', keyEnv: ['TOKENHUB_API_KEY'], baseURLEnv: 'TOKENHUB_BASE_URL', genAiProvider: 'tencent' },
+  // Reached only by signing in to the original agent.
+  'openai-codex': { baseURL: 'https://chatgpt.com/backend-api/codex', keyEnv: [], genAiProvider: 'openai', api: 'responses', signIn: 'a ChatGPT sign-in (OAuth)' },
+  'xai-oauth': { baseURL: 'https://api.x.ai/v1', keyEnv: [], baseURLEnv: 'XAI_BASE_URL', genAiProvider: 'x_ai', api: 'responses', signIn: 'an xAI Grok sign-in (OAuth)' },
+  'qwen-oauth': { baseURL: 'https://portal.qwen.ai/v1', keyEnv: [], baseURLEnv: 'HERMES_QWEN_BASE_URL', genAiProvider: 'alibaba', signIn: 'a Qwen sign-in (OAuth)' },
+  'google-gemini-cli': { baseURL: '', keyEnv: [], genAiProvider: 'gcp.gemini', signIn: 'a Google sign-in (OAuth, Cloud Code Assist)' },
+  'minimax-oauth': { baseURL: 'https://api.minimax.io/anthropic', keyEnv: [], genAiProvider: 'minimax', signIn: 'a MiniMax sign-in (OAuth)' },
+  'copilot-acp': { baseURL: '', keyEnv: [], genAiProvider: 'github_copilot', signIn: 'the Copilot CLI as an external process' },
+  bedrock: { baseURL: '', keyEnv: [], genAiProvider: 'aws.bedrock', signIn: 'AWS SDK credentials (Bedrock Converse)' },
 };

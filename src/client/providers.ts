@@ -8,6 +8,7 @@
 import OpenAI from 'openai';
 import type { ModelSlotConfig, PresetConfig, ProviderConfig } from '../config/schema.js';
 import type { Env } from '../config/paths.js';
+import { customProviderSlug } from '../config/hermes-providers.js';
 import { KnownSecrets } from '../content/known-secrets.js';
 import { KNOWN_PROVIDERS } from './known-providers.js';
 
@@ -29,10 +30,24 @@ export class MissingApiKeyError extends MoaSetupError {
   }
 }
 
+/** A slot's provider that cannot be called here (signed-in only, or no endpoint); `reason` says why. */
+export class ProviderUnusableError extends MoaSetupError {
+  override readonly name = 'ProviderUnusableError';
+}
+
+/** A reference slot of a preset that will fail, and why (the turn goes on without it). */
+export interface UnusableReference {
+  label: string;
+  provider: string;
+  reason: string;
+}
+
 export interface ResolvedProvider {
   name: string;
   genAiProvider: string;
   baseURL: string;
+  /** The API its models are called through. */
+  api: 'chat_completions' | 'responses';
   serverAddress?: string;
   serverPort?: number;
   included: boolean;
@@ -76,7 +91,7 @@ export class ProviderRegistry {
   get(name: string): ResolvedProvider {
     const cached = this.#clients.get(name);
     if (cached) return cached;
-    const { baseURL, apiKey, genAiProvider, included } = this.endpoint(name);
+    const { baseURL, apiKey, genAiProvider, included, api } = this.endpoint(name);
     // The environment may have gained the key since the registry was built.
     if (apiKey !== NO_KEY_PLACEHOLDER && !this.#secrets.has(apiKey)) this.#secrets = this.#secrets.with(apiKey);
     const url = safeUrl(baseURL);
@@ -86,6 +101,7 @@ export class ProviderRegistry {
       baseURL,
       ...(url ? { serverAddress: url.hostname, serverPort: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80 } : {}),
       included,
+      api,
       client: new OpenAI({ baseURL, apiKey, maxRetries: this.options.maxRetries ?? 2 }),
       scrub: (error) => this.scrub(error),
     };
@@ -94,39 +110,83 @@ export class ProviderRegistry {
   }
 
   /** A configured provider, else one the original agent knows by name, resolved from the environment. */
-  private endpoint(name: string): { baseURL: string; apiKey: string; genAiProvider: string; included: boolean } {
-    const config = this.options.providers[name];
+  private endpoint(name: string): { baseURL: string; apiKey: string; genAiProvider: string; included: boolean; api: ResolvedProvider['api'] } {
+    const known = Object.hasOwn(KNOWN_PROVIDERS, name) ? KNOWN_PROVIDERS[name] : undefined;
+    const config = this.configured(name);
     if (config) {
       return {
         baseURL: withoutTrailingSlash(config.base_url),
         apiKey: resolveApiKey(name, config, this.options.env),
-        genAiProvider: config.gen_ai_provider ?? name,
+        genAiProvider: config.gen_ai_provider ?? known?.genAiProvider ?? name,
         included: config.included ?? false,
+        // A known provider's own API (openai-codex speaks Responses) unless the entry says otherwise.
+        api: config.api ?? (known?.api === 'responses' ? 'responses' : 'chat_completions'),
       };
     }
-    const known = Object.hasOwn(KNOWN_PROVIDERS, name) ? KNOWN_PROVIDERS[name] : undefined;
+    if (known?.signIn) {
+      throw new ProviderUnusableError(`provider "${name}" is reached through ${known.signIn}, which moa-otel cannot use; `
+        + `to call it, define "${name}" under providers: with a base_url and an api_key`);
+    }
     if (!known) {
       const configured = Object.keys(this.options.providers);
       throw new MoaSetupError(`unknown provider "${name}"${configured.length ? ` (configured: ${configured.join(', ')})` : ' (no providers configured)'}; `
         + 'define it under providers: with its base_url');
     }
     const env = this.options.env;
+    const baseURL = (known.baseURLEnv && nonEmpty(env[known.baseURLEnv])) || known.baseURL;
+    if (!baseURL) throw new ProviderUnusableError(`provider "${name}" needs its endpoint: set ${known.baseURLEnv ?? 'its base URL under providers:'}`);
     const keyVar = known.keyEnv.find((v) => nonEmpty(env[v]));
     if (!keyVar && !known.keyOptional) throw new MissingApiKeyError(name, known.keyEnv.join(' or '));
     return {
-      baseURL: withoutTrailingSlash((known.baseURLEnv && nonEmpty(env[known.baseURLEnv])) || known.baseURL),
+      baseURL: withoutTrailingSlash(baseURL),
       apiKey: keyVar ? (env[keyVar] as string) : NO_KEY_PLACEHOLDER,
       genAiProvider: known.genAiProvider,
       included: false,
+      api: known.api === 'responses' ? 'responses' : 'chat_completions',
     };
   }
 
-  /** Resolves every provider of a preset up front, so a missing key fails before any call is made. */
-  checkPreset(preset: PresetConfig): void {
-    for (const slot of [...preset.references, preset.aggregator]) {
-      // A reference naming the MoA client itself is skipped at run time, not an error.
-      if (slot.provider !== SELF_PROVIDER) this.get(slot.provider);
+  /**
+   * The aggregator's provider. It answers the caller's chat-completions
+   * request (tools, streaming), which only a chat-completions provider does
+   * here: one that speaks only the Responses API can advise, not act.
+   */
+  aggregator(name: string): ResolvedProvider {
+    const provider = this.get(name);
+    if (provider.api === 'responses') {
+      throw new ProviderUnusableError(`provider "${name}" is called through the Responses API, which moa-otel uses for references only; `
+        + 'the aggregator needs a chat-completions provider');
     }
+    return provider;
+  }
+
+  /** A configured entry by its name; `custom:<Name>` also as the original spells its slug (lower case, dashes). */
+  private configured(name: string): ProviderConfig | undefined {
+    const providers = this.options.providers;
+    if (Object.hasOwn(providers, name)) return providers[name];
+    const slug = name.trim().toLowerCase().startsWith('custom:') ? customProviderSlug(name.trim().slice('custom:'.length)) : undefined;
+    return slug && Object.hasOwn(providers, slug) ? providers[slug] : undefined;
+  }
+
+  /**
+   * Resolves the aggregator's provider up front (it must answer: throws
+   * `MoaSetupError`, `MissingApiKeyError` or `ProviderUnusableError`) and
+   * says which references cannot be called: those fail at run time with the
+   * same reason, and the turn goes on without them, as in the original.
+   */
+  checkPreset(preset: PresetConfig): UnusableReference[] {
+    this.aggregator(preset.aggregator.provider);
+    const unusable: UnusableReference[] = [];
+    for (const slot of preset.references) {
+      // A reference naming the MoA client itself is skipped at run time, not an error.
+      if (slot.provider === SELF_PROVIDER) continue;
+      try {
+        this.get(slot.provider);
+      } catch (err) {
+        unusable.push({ label: slotLabel(slot), provider: slot.provider, reason: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    return unusable;
   }
 }
 

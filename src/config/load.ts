@@ -4,12 +4,15 @@
  * value fails with one line naming the key, where it came from and what was
  * expected.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { firstLine } from '../base/errors.js';
+import { expandEnvRefs } from './env-refs.js';
 import { MoaConfigError } from './errors.js';
+import { normalizeHermesMoaSection } from './hermes-moa.js';
+import { readHermesProviders } from './hermes-providers.js';
 import { otlpTracesUrl } from './otlp-url.js';
 import { resolveHome, type Env } from './paths.js';
 import type { MoaOptions } from './options.js';
@@ -33,7 +36,16 @@ export interface ResolveConfigContext {
    * same file and keys.
    */
   notice?: (line: string) => void;
+  /**
+   * `traces`: resolve only what reading and writing trace files needs, so
+   * commands that only read the trace directory never fail on a preset or
+   * provider they do not use. Default `all`.
+   */
+  scope?: 'all' | 'traces';
 }
+
+/** Keys that only running MoA turns needs; left out of a `traces` resolution. */
+const TURN_KEYS = ['presets', 'providers', 'default_preset', 'active_preset', 'fanout', 'reference_timeout_ms', 'tool_result_budget'];
 
 export function resolveConfig(options: MoaOptions = {}, context: ResolveConfigContext = {}): MoaConfig {
   const env = context.env ?? process.env;
@@ -43,13 +55,19 @@ export function resolveConfig(options: MoaOptions = {}, context: ResolveConfigCo
   const profile = (code.values.profile ?? fromEnv.values.profile) as string | undefined;
   const layers: Layer[] = [code, fromEnv];
   if (!context.ignoreConfigFile) {
-    const file = readFileLayer(resolveHome(env, profile));
+    const file = readFileLayer(resolveHome(env, profile), env);
     if (file) {
       layers.push(file);
+      const notice = context.notice ?? noticeOnceToStderr;
+      // What was repaired the way the original agent repairs it, one line per key.
+      for (const line of file.assumed) notice(`moa-otel: ${file.source}: ${line}`);
       if (file.ignored.length > 0) {
-        (context.notice ?? noticeOnceToStderr)(`moa-otel: ${file.source}: ignored keys moa-otel does not use (section moa:): ${file.ignored.join(', ')}`);
+        notice(`moa-otel: ${file.source}: ignored keys moa-otel does not use (section moa:): ${file.ignored.join(', ')}`);
       }
     }
+  }
+  if (context.scope === 'traces') {
+    for (const layer of layers) layer.values = Object.fromEntries(Object.entries(layer.values).filter(([key]) => !TURN_KEYS.includes(key)));
   }
 
   const merged = withoutStrayStandardHeaders(privacyAsRedaction(mergeLayers(layers)), fromEnv);
@@ -113,15 +131,30 @@ function traceEndpointFromOtelEnv(env: Env): string | undefined {
 }
 
 /**
+ * The text of a regular file. Opened without blocking and checked on the
+ * open descriptor: a FIFO (or a device) named config.yaml would otherwise
+ * hang every command on its first read, waiting for a writer that never comes.
+ */
+function readRegularFile(file: string): string {
+  const fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error('not a regular file');
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * The config file is shared with the original agent, which keeps keys of its
  * own there: those are left out (and named once) instead of failing. Options
  * given in code have no such excuse, so a typo there still fails.
  */
-function readFileLayer(home: string): (Layer & { ignored: string[] }) | undefined {
+function readFileLayer(home: string, env: Env): (Layer & { ignored: string[]; assumed: string[] }) | undefined {
   const file = path.join(home, 'config.yaml');
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new MoaConfigError(`cannot read ${file}: ${(err as Error).message}`);
@@ -132,14 +165,23 @@ function readFileLayer(home: string): (Layer & { ignored: string[] }) | undefine
   } catch (err) {
     throw new MoaConfigError(`${file}: invalid YAML: ${firstLine((err as Error).message)}`);
   }
-  const section = doc && typeof doc === 'object' ? (doc as Record<string, unknown>).moa : undefined;
+  if (!isPlainObject(doc)) return undefined;
+  // `${VAR}` in any value of the file means what the original agent's loader makes of it.
+  const expanded = expandEnvRefs(doc, env) as Record<string, unknown>;
+  const section = expanded.moa;
   if (section == null) return undefined;
-  if (typeof section !== 'object' || Array.isArray(section)) {
+  if (!isPlainObject(section)) {
     throw new MoaConfigError(`${file}: moa: expected a mapping of options`);
   }
+  const normalized = normalizeHermesMoaSection(fromFlatPreset(section));
+  const hermesProviders = readHermesProviders(expanded);
   const ignored: string[] = [];
-  const values = keepKnownKeys(normalizeKeys(fromFlatPreset(section as Record<string, unknown>)), ignored);
-  return { source: file, values, ignored };
+  const values = keepKnownKeys(normalizeKeys(normalized.section), ignored);
+  // The agent's own provider sections, under what `moa: providers:` defines itself.
+  if (Object.keys(hermesProviders.providers).length > 0) {
+    values.providers = { ...hermesProviders.providers, ...(isPlainObject(values.providers) ? values.providers : {}) };
+  }
+  return { source: file, values, ignored, assumed: [...normalized.notices, ...hermesProviders.notices] };
 }
 
 /** The original's keys of one preset when written at the top of `moa:` (its legacy flat form). */

@@ -35,6 +35,18 @@ function positiveInteger(max = Number.MAX_SAFE_INTEGER, maxMessage = `expected a
 
 const positiveInt = positiveInteger();
 
+/** A span exporter as OpenTelemetry SDKs define it, structurally (the config layer knows no OpenTelemetry). */
+export interface OtlpSpanExporter {
+  export(spans: never[], resultCallback: (result: { code: number; error?: Error }) => void): void;
+  shutdown(): Promise<void>;
+  forceFlush?(): Promise<void>;
+}
+
+function isSpanExporter(value: unknown): value is OtlpSpanExporter {
+  return typeof value === 'object' && value !== null
+    && typeof (value as { export?: unknown }).export === 'function' && typeof (value as { shutdown?: unknown }).shutdown === 'function';
+}
+
 /** Node.js fires a longer timer after 1 ms, so a longer timeout would time every call out at once. */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 const timeoutMs = positiveInteger(MAX_TIMEOUT_MS, `expected at most ${MAX_TIMEOUT_MS} ms (about 24.8 days, the longest timer Node.js can set)`);
@@ -64,7 +76,8 @@ function optionalNumber<T extends z.ZodType<number>>(schema: T) {
   );
 }
 const temperatureSchema = optionalNumber(z.number({ error: 'expected a temperature from 0 to 2' }).min(0).max(2));
-const positiveSeconds = optionalNumber(z.number({ error: 'expected a positive number of seconds' }).positive('expected a positive number of seconds'));
+const positiveSeconds = optionalNumber(z.number({ error: 'expected a positive number of seconds' }).positive('expected a positive number of seconds')
+  .max(MAX_TIMEOUT_MS / 1000, `expected at most ${Math.floor(MAX_TIMEOUT_MS / 1000)} seconds (about 24.8 days, the longest timer Node.js can set)`));
 const optionalPositiveInt = optionalNumber(z.number().int('expected a positive integer').positive('expected a positive integer'));
 
 /** Every header must be sendable: a valid name, no CR/LF in the value. */
@@ -106,13 +119,25 @@ export const otlpSchema = z.strictObject({
   max_content_bytes: positiveInt.optional(),
   /** Cheap attribute sets some backends render from (OpenInference root for Phoenix, Langfuse cost). */
   backend_hints: strictBoolean.default(true),
-  /** `http/protobuf` (the OpenTelemetry default) or `http/json`; default from OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL. */
-  protocol: z.enum(['http/protobuf', 'http/json'], { error: 'expected http/protobuf or http/json' }).optional(),
+  /** `http/protobuf` (the OpenTelemetry default), `http/json` or `grpc`; default from OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL. */
+  protocol: z.enum(['http/protobuf', 'http/json', 'grpc'], { error: 'expected http/protobuf, http/json or grpc' }).optional(),
+  /**
+   * An OpenTelemetry span exporter to send through (any `SpanExporter`), from
+   * code only; default: the official OTLP exporter of `protocol`, loaded from
+   * the application.
+   */
+  exporter: z.custom<OtlpSpanExporter>(isSpanExporter, { error: 'expected a span exporter (an object with export() and shutdown())' }).optional(),
+  /** Share of traces exported over OTLP (0–1, decided from the trace id); the JSONL files keep every turn. */
+  sample_ratio: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v),
+    z.number({ error: 'expected a number from 0 to 1' }).min(0, 'expected a number from 0 to 1').max(1, 'expected a number from 0 to 1'),
+  ).optional(),
   /** Largest encoded export request; batches are split and oversized spans shrunk below it. */
   max_export_bytes: positiveInt.default(4 * 1024 * 1024),
   /** What may wait for export, in bytes (encoded estimate); past it the oldest spans are dropped and counted. */
   max_queue_bytes: positiveInt.default(64 * 1024 * 1024),
-  timeout_ms: timeoutMs.default(10_000),
+  /** Export timeout; default OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT, else 10000. Also bounds forceFlush() and shutdown(). */
+  timeout_ms: timeoutMs.optional(),
   /** Export moa-otel's metrics (GenAI client and MoA metrics) over OTLP too, whenever OTLP export is on. */
   metrics: strictBoolean.default(true),
   /**
@@ -168,6 +193,8 @@ export const providerSchema = z.strictObject({
   gen_ai_provider: z.string().optional(),
   /** Calls through this provider are covered by a subscription: cost status `included`. */
   included: strictBoolean.optional(),
+  /** The API its models are called through: chat completions (default) or the Responses API. */
+  api: z.enum(['chat_completions', 'responses'], { error: 'expected chat_completions or responses' }).optional(),
 });
 
 /**
@@ -222,11 +249,13 @@ export const privacyFilterSchema = z.preprocess((value) => {
 
 export const moaConfigSchema = z.strictObject({
   save_traces: strictBoolean.default(false),
-  trace_dir: z.string().optional(),
+  trace_dir: z.string().refine((dir) => !dir.includes('\0'), 'a path cannot hold a NUL character').optional(),
   trace_cache_hits: strictBoolean.default(false),
+  /** `jsonl`: the original format; `compact`: each distinct message stored once per session file (docs/compact-format.md). */
+  trace_format: z.enum(['jsonl', 'compact'], { error: 'expected jsonl or compact' }).default('jsonl'),
   profile: z.string().regex(/^[\w.-]+$/, 'expected a profile name of letters, digits, -_.').optional(),
   otlp: otlpSchema.default({
-    capture_content: true, backend_hints: true, max_export_bytes: 4 * 1024 * 1024, max_queue_bytes: 64 * 1024 * 1024, timeout_ms: 10_000, metrics: true,
+    capture_content: true, backend_hints: true, max_export_bytes: 4 * 1024 * 1024, max_queue_bytes: 64 * 1024 * 1024, metrics: true,
   }),
   /** Defaults to OTEL_SERVICE_NAME, then `service.name` of OTEL_RESOURCE_ATTRIBUTES, then `moa-otel`. */
   service_name: z.string().min(1).optional(),

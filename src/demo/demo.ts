@@ -21,14 +21,18 @@ import { startScriptedServer, type RecordedRequest, type ScriptedModel } from '.
 export interface DemoOptions {
   /** Trace directory; a fresh temp dir when absent. */
   dir?: string;
-  /** OTLP/HTTP base URL of a collector (spans go to `<url>/v1/traces`). */
+  /** OTLP base URL of a collector (spans go to `<url>/v1/traces`, or to `<url>` over gRPC). */
   otlpUrl?: string;
-  /** `http/protobuf` (default) or `http/json`. */
-  otlpProtocol?: 'http/protobuf' | 'http/json';
+  /** `http/protobuf` (default), `http/json` or `grpc`. */
+  otlpProtocol?: 'http/protobuf' | 'http/json' | 'grpc';
+  /** Where the application's OpenTelemetry packages are (default `process.cwd()`). */
+  cwd?: string;
   stream?: boolean;
   /** Progress, as it happens: each user question, assistant message (tool calls as `[calls name(args)]`) and tool result. */
   onMessage?: (role: 'user' | 'assistant' | 'tool', text: string) => void;
   onChunk?: (chunk: ChatCompletionChunk) => void;
+  /** Told the demo's pipeline once it exists, so an application can write open turns on a signal (`shutdown()`). */
+  onTracing?: (tracing: { shutdown(): Promise<void> }) => void;
 }
 
 export interface DemoResult {
@@ -40,6 +44,8 @@ export interface DemoResult {
   otlpEndpoint: string | undefined;
   /** What OTLP export did (with `otlpUrl`): the demo reports it as it was, not as hoped. */
   otlp: { exportedSpans: number; failedSpans: number; droppedSpans: number } | undefined;
+  /** Why OTLP export could not even start (a missing exporter package), one line. */
+  otlpProblem: string | undefined;
   /** Lines of the session file that did not validate (expected: none). */
   invalidLines: number;
 }
@@ -60,7 +66,8 @@ const DEMO_PRESET: MoaPreset = {
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const server = await startScriptedServer({ models: demoModels() });
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'moa-demo-'));
-  const otlpEndpoint = options.otlpUrl ? otlpTracesUrl(options.otlpUrl) : undefined;
+  const otlpEndpoint = options.otlpUrl ? (options.otlpProtocol === 'grpc' ? options.otlpUrl : otlpTracesUrl(options.otlpUrl)) : undefined;
+  const notices: string[] = [];
   const tracing = setupMoaTracing(
     {
       save_traces: true,
@@ -72,8 +79,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       service_name: 'moa-otel-demo',
     },
     // Hermetic: the user's config file and OTEL_* variables do not change what the demo does.
-    { env: {}, ignoreConfigFile: true, registerGlobal: false },
+    {
+      env: {}, ignoreConfigFile: true, registerGlobal: false,
+      notice: (line) => notices.push(line),
+      ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    },
   );
+  options.onTracing?.(tracing);
   const sessionId = `demo-${new Date().toISOString().replace(/[:.]/g, '-')}-${Math.random().toString(36).slice(2, 8)}`;
   try {
     const client = createMoaClient({
@@ -122,12 +134,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     await tracing.shutdown();
     await server.close();
   }
-  const otlp = tracing.otlpStats();
+  const stats = tracing.otlpStats();
+  const otlp = stats && { exportedSpans: stats.exportedSpans, failedSpans: stats.failedSpans, droppedSpans: stats.droppedSpans };
+  const otlpProblem = otlpEndpoint !== undefined && otlp === undefined ? notices[0] ?? 'moa-otel: OTLP export did not start' : undefined;
 
   const sessionFile = sessionFilePath(dir, sessionId);
   const { records, invalid } = await readRecords(sessionFile);
   const traceIds = [...new Set(records.map((r) => r.trace_id).filter((id): id is string => typeof id === 'string'))];
-  return { sessionId, sessionFile, records, traceIds, otlpEndpoint: otlpEndpoint && displayUrl(otlpEndpoint), otlp, invalidLines: invalid };
+  return { sessionId, sessionFile, records, traceIds, otlpEndpoint: otlpEndpoint && displayUrl(otlpEndpoint), otlp, otlpProblem, invalidLines: invalid };
 }
 
 /** The session's records through the offline reader; a missing file is an empty session. */

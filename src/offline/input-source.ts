@@ -47,7 +47,7 @@ async function openFile(file: string): Promise<ByteSource> {
   const handle = await openTraceFile(file);
   let head: Buffer;
   try {
-    const probe = Buffer.alloc(4);
+    const probe = Buffer.alloc(8);
     const { bytesRead } = await handle.read(probe, 0, probe.length, 0);
     head = probe.subarray(0, bytesRead);
   } catch (err) {
@@ -55,6 +55,7 @@ async function openFile(file: string): Promise<ByteSource> {
     throw new TraceFileError(`cannot read ${file}: ${describeFsError(err)}`);
   }
   const compression = detectCompression(head);
+  if (compression === null && isZstdFrames(head)) return zstdFramesFile(file, handle);
   if (compression === null) return plainFile(file, handle);
   let decompressor: zlib.Gunzip | NodeJS.ReadWriteStream;
   try {
@@ -84,6 +85,53 @@ function plainFile(file: string, handle: FileHandle): ByteSource {
     }
   }
   return { compression: null, chunks: chunks(), get rawBytes() { return position; }, close: () => handle.close() };
+}
+
+/**
+ * The collector's file exporter with `compression: zstd` writes each request
+ * as its own frame behind a 4-byte big-endian length (no newline): the zstd
+ * magic number sits at offset 4.
+ */
+function isZstdFrames(head: Uint8Array): boolean {
+  return head.length >= 8 && detectCompression(head.subarray(4)) === 'zstd';
+}
+
+const MAX_FRAME_BYTES = 1 << 30;
+const NEWLINE = Buffer.from('\n');
+
+function zstdFramesFile(file: string, handle: FileHandle): ByteSource {
+  const decompress = (zlib as { zstdDecompressSync?: (b: Buffer) => Buffer }).zstdDecompressSync;
+  let position = 0;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    if (typeof decompress !== 'function') {
+      throw new TraceFileError(`cannot read ${file}: it is zstd-compressed (the collector's framed form) and this Node (${process.version}) has no zstd; run moa-otel on Node 22.15 or later`);
+    }
+    const lengthBytes = Buffer.alloc(4);
+    for (;;) {
+      let read: number;
+      try {
+        ({ bytesRead: read } = await handle.read(lengthBytes, 0, 4, position));
+      } catch (err) {
+        throw new TraceFileError(`cannot read ${file}: ${describeFsError(err)}`);
+      }
+      if (read === 0) return;
+      const length = lengthBytes.readUInt32BE(0);
+      if (read < 4 || length > MAX_FRAME_BYTES) throw new TruncatedInputError('zstd frames end early (a file still being written or cut short); the requests before the cut were read');
+      const frame = Buffer.allocUnsafe(length);
+      const { bytesRead } = await handle.read(frame, 0, length, position + 4);
+      if (bytesRead < length) throw new TruncatedInputError('zstd frames end early (a file still being written or cut short); the requests before the cut were read');
+      position += 4 + length;
+      let text: Buffer;
+      try {
+        text = (decompress as (b: Buffer) => Buffer)(frame);
+      } catch (err) {
+        throw new TraceFileError(`cannot read ${file}: zstd data is corrupt (${describeFsError(err)})`);
+      }
+      yield text;
+      yield NEWLINE;
+    }
+  }
+  return { compression: 'zstd', chunks: chunks(), get rawBytes() { return position; }, close: () => handle.close() };
 }
 
 async function openStdin(stdin: NodeJS.ReadableStream): Promise<ByteSource> {

@@ -6,7 +6,7 @@
  * path uses, so a replayed trace and a live one look alike in a backend.
  */
 import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type Link, type SpanContext, type SpanStatus } from '@opentelemetry/api';
-import { finishedSpan } from '../export/otlp/span-copy.js';
+import { finishedSpan } from '../otel/span-copy.js';
 import type { AggregatorRecord, ReferenceRecord, TurnRecord } from '../record/schema.js';
 import * as A from '../trace/attributes.js';
 import {

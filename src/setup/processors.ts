@@ -4,20 +4,24 @@
  * own OTLP settings ask for it, an OTLP exporter that ships MoA spans only.
  */
 import { diag, type Context, type Span } from '@opentelemetry/api';
+import { displayUrl } from '../config/otlp-url.js';
 import { resolveConfig, type MoaOptions, type ResolveConfigContext } from '../config/load.js';
 import type { Env } from '../config/paths.js';
 import type { MoaConfig } from '../config/schema.js';
+import { otlpSettings, type OtlpSettings } from '../config/settings.js';
 import { JsonlSpanProcessor } from '../export/jsonl-exporter.js';
-import { otlpExportWanted } from '../export/otlp/wanted.js';
-import { ByteBoundedBatchSpanProcessor, OtlpHttpTraceExporter, OtlpProtocolError, resolveOtlpProtocol, type OtlpProtocol } from '../export/otlp/index.js';
+import { ByteBoundedBatchSpanProcessor } from '../otel/byte-bounded-batch-processor.js';
+import { loadConsoleSpanExporter, loadOtlpTraceExporter, type ExporterLoad } from '../otel/load-exporter.js';
+import { SampledSpansOnly } from '../otel/otlp-sampling.js';
+import { ReportingExporter } from '../otel/reporting-exporter.js';
+import { SizeGuardedExporter } from '../otel/size-guard.js';
+import { estimatedMeasure } from '../otel/span-measure.js';
 import { INSTRUMENTATION_SCOPE } from '../trace/attributes.js';
 import { ContentPolicy, standardContentSwitches, type ContentPolicyOptions } from '../trace/content-policy.js';
 import { MoaInstrumentation } from '../trace/instrumentation.js';
 import { noteJsonlSinkBuilt } from '../trace/live-pipelines.js';
 import { spanThroughPolicy } from '../trace/span-content.js';
-import type { FinishedSpan, SpanProcessorLike } from '../trace/span-data.js';
-
-export const DEFAULT_OTLP_TRACES_URL = 'http://localhost:4318/v1/traces';
+import type { FinishedSpan, SpanExporterLike, SpanProcessorLike } from '../trace/span-data.js';
 
 /** What `createMoaSpanProcessors` returns: the processors (spread them into your provider) and the instrumentation that feeds them. */
 export interface MoaSpanProcessors extends Array<SpanProcessorLike> {
@@ -30,6 +34,18 @@ export interface MoaSpanProcessors extends Array<SpanProcessorLike> {
   readonly otlpUrl: string | undefined;
 }
 
+/** What OTLP export did so far. */
+export interface OtlpStats {
+  /** Spans the backend accepted. */
+  exportedSpans: number;
+  /** Spans whose export failed (backend down, rejected, timed out). */
+  failedSpans: number;
+  /** Spans dropped before export because the queue was over its bound (or left at shutdown). */
+  droppedSpans: number;
+  /** Spans left out by sampling (a parent the application did not sample, or `otlp.sample_ratio`). */
+  notSampledSpans: number;
+}
+
 export interface BuiltProcessors {
   config: MoaConfig;
   /** The pipeline's one content policy: its instrumentation and every sink get this same object. */
@@ -39,25 +55,42 @@ export interface BuiltProcessors {
   /** The processors that are on, JSONL first: what a provider is given. */
   active: SpanProcessorLike[];
   otlpUrl: string | undefined;
-  /** The OTLP exporter and its queue, for their stats (exported, failed and dropped spans). */
-  otlpExport: { exporter: OtlpHttpTraceExporter; queue: ByteBoundedBatchSpanProcessor } | undefined;
+  otlpStats: () => OtlpStats | undefined;
+  /** The OTLP settings in force (timeout, protocol, …). */
+  otlpSettings: OtlpSettings;
+}
+
+export interface BuildOptions {
+  /**
+   * Span content is read by nothing but moa-otel's own OTLP export (setup's
+   * private provider), so without it spans carry none (the file gets exact
+   * messages from payloads).
+   */
+  spanContentOnlyForOtlp?: boolean;
+  /** Where a missing exporter package or an unusable setting is reported (default: diag warning). */
+  notice?: (line: string) => void;
+  /** Where the application lives, to load exporters from (default `process.cwd()`). */
+  cwd?: string;
 }
 
 /**
  * The processors a configuration asks for, and the one content policy they
- * share with the pipeline's instrumentation. `env` is where the OTLP
- * endpoint may come from. `spanContentOnlyForOtlp`: span content is read by
- * nothing but moa-otel's own OTLP export (setup's private provider), so
- * without it spans carry none (the file gets exact messages from payloads).
+ * share with the pipeline's instrumentation. `env` is where the standard
+ * variables come from.
  */
-export function buildProcessors(config: MoaConfig, env: Env, options: { spanContentOnlyForOtlp?: boolean } = {}): BuiltProcessors {
-  const otlpWanted = otlpExportWanted(config, env);
+export function buildProcessors(config: MoaConfig, env: Env, options: BuildOptions = {}): BuiltProcessors {
+  const settings = otlpSettings(config, env);
+  const notice = options.notice ?? ((line: string) => diag.warn(line));
+  if (settings.enabled && settings.protocolProblem) notice(settings.protocolProblem);
+  // Exporters load first: when none can be, no span content is made for nobody to read.
+  const exports = settings.enabled ? exportPipelines(settings, options.cwd, notice) : [];
   const content = contentOptions(config, env);
-  const policy = new ContentPolicy(options.spanContentOnlyForOtlp && !otlpWanted ? { ...content, capture: 'NO_CONTENT' } : content);
+  const policy = new ContentPolicy(options.spanContentOnlyForOtlp && exports.length === 0 ? { ...content, capture: 'NO_CONTENT' } : content);
   const jsonl = config.save_traces
     ? new JsonlSpanProcessor({
       traceDir: config.trace_dir,
       traceCacheHits: config.trace_cache_hits,
+      traceFormat: config.trace_format,
       profile: config.profile,
       env,
       policy,
@@ -65,23 +98,74 @@ export function buildProcessors(config: MoaConfig, env: Env, options: { spanCont
     : undefined;
   // Lets startMoaTurn() say so when a turn reaches a provider without moa-otel's processors.
   if (jsonl) noteJsonlSinkBuilt();
-  if (!otlpWanted) return { config, policy, jsonl, otlp: undefined, active: jsonl ? [jsonl] : [], otlpUrl: undefined, otlpExport: undefined };
-  const otlpUrl = config.otlp.endpoint ?? DEFAULT_OTLP_TRACES_URL;
-  const exporter = new OtlpHttpTraceExporter({
-    url: otlpUrl,
-    protocol: otlpProtocol(config, env),
-    headers: config.otlp.headers ?? {},
-    timeoutMillis: config.otlp.timeout_ms,
-    maxExportBytes: config.otlp.max_export_bytes,
-    captureContent: config.otlp.capture_content,
+  if (exports.length === 0) {
+    return { config, policy, jsonl, otlp: undefined, active: jsonl ? [jsonl] : [], otlpUrl: undefined, otlpStats: () => undefined, otlpSettings: settings };
+  }
+  const otlp = new MoaSpansOnly(new SampledSpansOnly(fanOut(exports.map((e) => e.queue)), settings.sampleRatio), policy);
+  const otlpStats = (): OtlpStats => ({
+    exportedSpans: sum(exports, (e) => e.reporting.stats.exportedSpans),
+    failedSpans: sum(exports, (e) => e.reporting.stats.failedSpans),
+    droppedSpans: sum(exports, (e) => e.queue.stats.droppedSpans),
+    notSampledSpans: (otlp.inner as SampledSpansOnly).stats.notSampledSpans,
   });
-  // What waits for export is bounded in bytes: a collector that is down never grows the host's heap past it.
-  const queue = new ByteBoundedBatchSpanProcessor(exporter, {
-    maxQueueBytes: config.otlp.max_queue_bytes,
-    exportTimeoutMillis: config.otlp.timeout_ms + 5_000,
-  });
-  const otlp = new MoaSpansOnly(queue, policy);
-  return { config, policy, jsonl, otlp, active: jsonl ? [jsonl, otlp] : [otlp], otlpUrl, otlpExport: { exporter, queue } };
+  return { config, policy, jsonl, otlp, active: jsonl ? [jsonl, otlp] : [otlp], otlpUrl: settings.endpoint, otlpStats, otlpSettings: settings };
+}
+
+interface ExportPipeline {
+  queue: ByteBoundedBatchSpanProcessor;
+  reporting: ReportingExporter;
+}
+
+/**
+ * One queue per exporter: queue (bounded in bytes) → size guard → counting
+ * and reporting → the exporter. Exporters that cannot be loaded are one line
+ * each; the JSONL file goes on either way.
+ */
+function exportPipelines(settings: OtlpSettings, cwd: string | undefined, notice: (line: string) => void): ExportPipeline[] {
+  const loads: { load: ExporterLoad; target: string }[] = [];
+  if (settings.exporter) {
+    loads.push({
+      load: { ok: true, loaded: { exporter: settings.exporter as unknown as SpanExporterLike, measure: estimatedMeasure(settings.protocol === 'http/json' ? 'json' : 'protobuf'), packageName: 'otlp.exporter' } },
+      target: settings.endpoint ? displayUrl(settings.endpoint) : 'the exporter passed in',
+    });
+  } else {
+    for (const name of settings.exporters) {
+      if (name === 'console') loads.push({ load: loadConsoleSpanExporter({ cwd }), target: 'the console' });
+      else loads.push({ load: loadOtlpTraceExporter(settings.protocol, settings.exporterConfig, { env: settings.exporterEnv, cwd }), target: settings.endpoint ? displayUrl(settings.endpoint) : 'the OTLP endpoint' });
+    }
+  }
+  const pipelines: ExportPipeline[] = [];
+  for (const { load, target } of loads) {
+    if (!load.ok) {
+      notice(`${load.line}; MoA spans are not exported (JSONL files are written as configured)`);
+      continue;
+    }
+    const reporting = new ReportingExporter(load.loaded.exporter, { target });
+    const guarded = new SizeGuardedExporter(reporting, {
+      maxExportBytes: settings.maxExportBytes,
+      captureContent: settings.captureContent,
+      measure: load.loaded.measure,
+    });
+    // What waits for export is bounded in bytes: a collector that is down never grows the host's heap past it.
+    const queue = new ByteBoundedBatchSpanProcessor(guarded, { maxQueueBytes: settings.maxQueueBytes, exportTimeoutMillis: settings.timeoutMillis });
+    pipelines.push({ queue, reporting });
+  }
+  return pipelines;
+}
+
+function sum<T>(items: readonly T[], pick: (item: T) => number): number {
+  return items.reduce((total, item) => total + pick(item), 0);
+}
+
+/** One processor feeding several (the usual case is one). */
+function fanOut(processors: readonly SpanProcessorLike[]): SpanProcessorLike {
+  if (processors.length === 1) return processors[0] as SpanProcessorLike;
+  return {
+    onStart: (span, context) => { for (const p of processors) p.onStart(span, context); },
+    onEnd: (span) => { for (const p of processors) p.onEnd(span); },
+    forceFlush: () => Promise.all(processors.map((p) => p.forceFlush())).then(() => undefined),
+    shutdown: () => Promise.all(processors.map((p) => p.shutdown())).then(() => undefined),
+  };
 }
 
 /**
@@ -107,19 +191,6 @@ export function createMoaSpanProcessors(options: MoaOptions = {}, context: Resol
   return Object.assign([...built.active], { instrumentation, config, jsonl: built.jsonl, otlpUrl: built.otlpUrl });
 }
 
-/** `otlp.protocol`, else OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL, else http/protobuf; anything else is one line. */
-function otlpProtocol(config: MoaConfig, env: Env): OtlpProtocol {
-  if (config.otlp.protocol) return config.otlp.protocol;
-  try {
-    return resolveOtlpProtocol(env);
-  } catch (err) {
-    if (!(err instanceof OtlpProtocolError)) throw err;
-    // A protocol moa-otel does not speak (grpc) names some other exporter's choice: export anyway, say so once.
-    diag.warn(`moa-otel: ${err.message}; moa-otel exports with http/protobuf`);
-    return 'http/protobuf';
-  }
-}
-
 /**
  * What goes into spans, from the configuration and the standard switches of
  * `env`: `otlp.capture_content: false` wins; otherwise
@@ -143,7 +214,7 @@ export function contentOptions(config: MoaConfig, env: Env): ContentPolicyOption
  * instrumentation left unmasked.
  */
 export class MoaSpansOnly implements SpanProcessorLike {
-  constructor(private readonly inner: SpanProcessorLike, readonly policy: ContentPolicy) {}
+  constructor(readonly inner: SpanProcessorLike, readonly policy: ContentPolicy) {}
 
   onStart(span: Span, parentContext: Context): void {
     if (isOurs(span as Partial<FinishedSpan>)) this.inner.onStart(span, parentContext);
@@ -169,13 +240,14 @@ function isOurs(span: Partial<FinishedSpan>): boolean {
 }
 
 /**
- * The environment without the standard OTLP exporter variables: in an
- * application's provider they configure the application's exporter — its
- * endpoint, its credentials (headers), its protocol — never moa-otel's.
+ * The environment without the standard OTLP exporter variables (and
+ * OTEL_TRACES_EXPORTER): in an application's provider they configure the
+ * application's exporter — its endpoint, its credentials (headers), its
+ * protocol — never moa-otel's.
  */
 function withoutStandardOtlpExporter(env: Env): Env {
   const out: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(env)) if (!name.startsWith('OTEL_EXPORTER_OTLP_')) out[name] = value;
+  for (const [name, value] of Object.entries(env)) if (!name.startsWith('OTEL_EXPORTER_OTLP_') && name !== 'OTEL_TRACES_EXPORTER') out[name] = value;
   return out;
 }
 

@@ -10,19 +10,24 @@
  * either order leaves the app's tracing intact; an app that wants MoA spans in
  * its own provider uses `createMoaSpanProcessors()` instead.
  */
-import { diag, trace, type TracerProvider } from '@opentelemetry/api';
+import { diag, metrics, trace, type Attributes, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
 import { errorText } from '../base/errors.js';
 import { resolveConfig, type MoaOptions, type ResolveConfigContext } from '../config/load.js';
 import { displayUrl } from '../config/otlp-url.js';
 import type { MoaConfig } from '../config/schema.js';
+import type { Env } from '../config/paths.js';
+import { metricsSettings, type OtlpSettings } from '../config/settings.js';
 import type { JsonlSpanProcessor } from '../export/jsonl-exporter.js';
+import { settleWithin } from '../otel/deadline.js';
+import { loadMetricsPipeline, type MetricsPipeline } from '../otel/load-metrics.js';
+import { OwnTracerProvider } from '../otel/own-provider.js';
 import { globalTracerProviderRegistered } from '../trace/global-provider.js';
 import { MoaInstrumentation } from '../trace/instrumentation.js';
 import { addLivePipeline } from '../trace/live-pipelines.js';
-import { buildMetricsPipeline } from '../export/otlp-metrics/index.js';
-import { OwnTracerProvider } from './own-provider.js';
-import { buildProcessors, contentOptions } from './processors.js';
+import { buildProcessors, contentOptions, type OtlpStats } from './processors.js';
 import { buildResource } from './resource.js';
+
+export type { OtlpStats } from './processors.js';
 
 export interface MoaTracing {
   /**
@@ -37,24 +42,15 @@ export interface MoaTracing {
   jsonl: JsonlSpanProcessor | undefined;
   /** Where OTLP spans go, when OTLP is on. */
   otlpUrl: string | undefined;
-  /** What OTLP export did so far: spans sent, failed and dropped (undefined when OTLP is off). */
+  /** What OTLP export did so far: spans sent, failed, dropped and not sampled (undefined when OTLP is off). */
   otlpStats(): OtlpStats | undefined;
-  /** Where moa-otel's metrics go, when it exports them (else through the application's meter). */
-  metricsUrl: string | undefined;
+  /** The meter provider moa-otel built from the application's sdk-metrics, when it exports metrics itself. */
+  meterProvider: MeterProvider | undefined;
   /** moa-otel's own provider when enabled (never registered globally unless `registerGlobal`). */
   tracerProvider: TracerProvider | undefined;
   forceFlush(): Promise<void>;
   /** Writes what is still open as partial records, flushes, then stops. Never rejects. */
   shutdown(): Promise<void>;
-}
-
-export interface OtlpStats {
-  /** Spans the backend accepted. */
-  exportedSpans: number;
-  /** Spans whose export failed (backend down, rejected, timed out). */
-  failedSpans: number;
-  /** Spans dropped before export because the queue was over its bound. */
-  droppedSpans: number;
 }
 
 export interface SetupOptions extends ResolveConfigContext {
@@ -63,59 +59,98 @@ export interface SetupOptions extends ResolveConfigContext {
    * provider is registered (default false: see the module comment).
    */
   registerGlobal?: boolean;
-  /** Where the one-line notice about an application-owned provider goes (default stderr). */
+  /** Where the one-line notices go (an application-owned provider, a missing exporter package; default stderr). */
   notice?: (line: string) => void;
+  /** Measure through this meter provider (default: the global one, or one setup builds when it exports). */
+  meterProvider?: MeterProvider;
+  /** Where the application lives, to load OpenTelemetry packages from (default `process.cwd()`). */
+  cwd?: string;
 }
 
 export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = {}): MoaTracing {
   const env = setup.env ?? process.env;
+  const notice = setup.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
   const config = resolveConfig(options, setup);
-  const { policy, jsonl, otlp, active: processors, otlpUrl, otlpExport } = buildProcessors(config, env, { spanContentOnlyForOtlp: true });
-  const otlpStats = (): OtlpStats | undefined => otlpExport && {
-    exportedSpans: otlpExport.exporter.stats.exportedSpans,
-    failedSpans: otlpExport.exporter.stats.failedSpans + otlpExport.exporter.stats.rejectedSpans,
-    droppedSpans: otlpExport.queue.stats.droppedSpans,
-  };
+  const built = buildProcessors(config, env, { notice, spanContentOnlyForOtlp: true, ...(setup.cwd !== undefined ? { cwd: setup.cwd } : {}) });
+  const { policy, jsonl, otlp, active: processors, otlpUrl, otlpStats } = built;
   if (processors.length === 0) {
     // Nothing of ours to feed: turns go to whatever provider the application has (or nowhere).
     return {
-      instrumentation: new MoaInstrumentation({ ...contentOptions(config, env), env }),
-      enabled: false, config, jsonl, otlpUrl, otlpStats, tracerProvider: undefined, metricsUrl: undefined,
+      instrumentation: new MoaInstrumentation({ ...contentOptions(config, env), env, ...(setup.meterProvider ? { meterProvider: setup.meterProvider } : {}) }),
+      enabled: false, config, jsonl, otlpUrl, otlpStats, tracerProvider: undefined, meterProvider: undefined,
       forceFlush: () => Promise.resolve(),
       shutdown: () => Promise.resolve(),
     };
   }
   const resource = buildResource(config.service_name, env);
   const provider = new OwnTracerProvider({ resourceAttributes: resource.attributes, processors });
-  // When moa-otel exports, its metrics go with its spans; otherwise through the application's meter.
-  const metricsPipeline = otlp ? buildMetricsPipeline(config, env, { resourceAttributes: resource.attributes }) : undefined;
+  const timeoutMillis = built.otlpSettings.timeoutMillis;
+  const metricsPipeline = otlp && !setup.meterProvider ? buildMetricsPipeline(config, env, built.otlpSettings, resource.attributes, notice, setup.cwd) : undefined;
+  const meterProvider = setup.meterProvider ?? metricsPipeline?.meterProvider;
   // The pipeline's one policy: what the instrumentation masks is what every sink recognizes as its own.
   const instrumentation = new MoaInstrumentation({
     policy,
     tracerProvider: provider,
-    ...(metricsPipeline ? { meterProvider: metricsPipeline.meterProvider } : {}),
+    ...(meterProvider ? { meterProvider } : {}),
     env,
   });
   const appOwnsProvider = globalTracerProviderRegistered();
   if (setup.registerGlobal && !appOwnsProvider) trace.setGlobalTracerProvider(provider);
   if (appOwnsProvider) {
-    (setup.notice ?? ((line: string) => process.stderr.write(`${line}\n`)))(
+    notice(
       'moa-otel: this application already has an OpenTelemetry tracer provider; setupMoaTracing left it alone and records MoA turns '
       + `through its own pipeline (${describePipeline(jsonl !== undefined, otlpUrl)}) via tracing.instrumentation. `
       + 'To put MoA spans into your provider instead, add createMoaSpanProcessors() to it.');
   }
   // startMoaTurn() without an instrumentation records here until shutdown (then through the pipeline before).
   const removeLive = addLivePipeline(instrumentation);
+  // Both are bounded by the export timeout as a whole (and each processor by it too), so a collector
+  // that is down costs a shutdown at most that long, not the sum of every stage's wait.
+  const bounded = (what: string, work: () => Promise<unknown>) => settleWithin(
+    Promise.resolve().then(work).catch((err: unknown) => report(what, err)), timeoutMillis + 1_000,
+  ).then(() => undefined);
   return {
     instrumentation,
     enabled: true, config, jsonl, otlpUrl, otlpStats, tracerProvider: provider,
-    metricsUrl: metricsPipeline?.url,
-    forceFlush: () => Promise.all([provider.forceFlush(), metricsPipeline?.forceFlush()]).then(() => undefined, (err: unknown) => report('forceFlush', err)),
+    meterProvider: metricsPipeline?.meterProvider,
+    forceFlush: () => bounded('forceFlush', () => Promise.all([provider.forceFlush(), metricsPipeline?.forceFlush()])),
     shutdown: () => {
       removeLive();
-      return Promise.all([provider.shutdown(), metricsPipeline?.shutdown()]).then(() => undefined, (err: unknown) => report('shutdown', err));
+      return bounded('shutdown', () => Promise.all([provider.shutdown(), metricsPipeline?.shutdown()]));
     },
   };
+}
+
+/**
+ * When setup exports and the application has no meter provider of its own,
+ * a metrics pipeline from the application's sdk-metrics and OTLP metrics
+ * exporter (one line when they are missing; metrics then go through the global provider).
+ */
+function buildMetricsPipeline(
+  config: MoaConfig, env: Env, otlp: OtlpSettings, resourceAttributes: Attributes, notice: (line: string) => void, cwd: string | undefined,
+): MetricsPipeline | undefined {
+  const settings = metricsSettings(config, env, otlp);
+  if (!settings.enabled || otlp.exporter !== undefined || applicationMeterProviderRegistered()) return undefined;
+  const load = loadMetricsPipeline({
+    protocol: otlp.protocol,
+    exporterConfig: settings.exporterConfig,
+    ...(settings.intervalMillis !== undefined ? { intervalMillis: settings.intervalMillis } : {}),
+    resourceAttributes,
+    timeoutMillis: otlp.timeoutMillis,
+    env: otlp.exporterEnv,
+    ...(cwd !== undefined ? { cwd } : {}),
+  });
+  if (!load.ok) {
+    notice(load.line);
+    return undefined;
+  }
+  return load.pipeline;
+}
+
+/** Whether the application registered a global meter provider (the API's default is a plain no-op object). */
+function applicationMeterProviderRegistered(): boolean {
+  const global = metrics.getMeterProvider();
+  return global.constructor?.name !== 'NoopMeterProvider';
 }
 
 function describePipeline(jsonl: boolean, otlpUrl: string | undefined): string {

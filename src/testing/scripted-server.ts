@@ -1,5 +1,6 @@
 /**
- * A local OpenAI-compatible chat-completions server with deterministic,
+ * A local OpenAI-compatible chat-completions (and non-streamed Responses
+ * API) server with deterministic,
  * scriptable models. It backs `moa-otel demo` and the tests: each model name
  * maps to a behavior (reply, delay, failure status, hang until the client
  * aborts, usage shape, reported cost), and every request is recorded with its
@@ -47,6 +48,8 @@ export interface ScriptedModel {
 }
 
 export interface RecordedRequest {
+  /** Which API was called: `/chat/completions` or `/responses`. */
+  endpoint: 'chat.completions' | 'responses';
   model: string;
   body: Record<string, unknown>;
   messages: Record<string, unknown>[];
@@ -84,16 +87,19 @@ export async function startScriptedServer(options: { models: Record<string, Scri
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0] ?? '';
-    if (req.method !== 'POST' || !path.endsWith('/chat/completions')) {
+    const endpoint = path.endsWith('/chat/completions') ? 'chat.completions' : path.endsWith('/responses') ? 'responses' : undefined;
+    if (req.method !== 'POST' || endpoint === undefined) {
       sendError(res, 404, `no route for ${req.method} ${path}`);
       return;
     }
     const body = JSON.parse(await readBody(req)) as Record<string, unknown>;
     const modelName = String(body.model ?? '');
     const record: RecordedRequest = {
+      endpoint,
       model: modelName,
       body,
-      messages: Array.isArray(body.messages) ? (body.messages as Record<string, unknown>[]) : [],
+      messages: endpoint === 'responses' ? responsesInput(body.input)
+        : Array.isArray(body.messages) ? (body.messages as Record<string, unknown>[]) : [],
       stream: body.stream === true,
       receivedAt: Date.now(),
       headers: req.headers,
@@ -125,8 +131,25 @@ export async function startScriptedServer(options: { models: Record<string, Scri
     const toolCalls = (reply.toolCalls ?? []).map((c, i) => ({ id: c.id ?? `call_${callCounter}_${i}`, name: c.name, arguments: c.arguments }));
     const content = reply.content ?? null;
     const finishReason = reply.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop');
-    const usage = usageFor(model, record.messages, content, toolCalls);
+    const usage = usageFor(model, record.messages, content, toolCalls, endpoint === 'responses' ? 'responses' : undefined);
     const created = Math.floor(Date.now() / 1000);
+
+    if (endpoint === 'responses') {
+      if (record.stream) {
+        sendError(res, 400, 'the scripted server answers the Responses API without streaming only');
+        return;
+      }
+      sendJson(res, 200, {
+        id: `resp_scripted_${callCounter}`, object: 'response', created_at: created, status: 'completed', model: modelName,
+        output: [{
+          type: 'message', id: `msg_scripted_${callCounter}`, status: 'completed', role: 'assistant',
+          content: [{ type: 'output_text', text: content ?? '', annotations: [] }],
+        }],
+        ...(usage ? { usage } : {}),
+      });
+      record.finishedAt = Date.now();
+      return;
+    }
 
     if (!record.stream) {
       const message: Record<string, unknown> = { role: 'assistant', content, refusal: null };
@@ -208,8 +231,14 @@ function resolveReply(model: ScriptedModel, request: RecordedRequest): ScriptedR
 }
 
 /** Deterministic token counts: about four characters per token. */
-function usageFor(model: ScriptedModel, messages: unknown[], content: string | null, toolCalls: ScriptedToolCall[]): Record<string, unknown> | null {
-  const variant = model.usage ?? 'chat_completions';
+/** The Responses API's `input` (a string, or input messages) as chat-style messages. */
+function responsesInput(input: unknown): Record<string, unknown>[] {
+  if (typeof input === 'string') return [{ role: 'user', content: input }];
+  return Array.isArray(input) ? (input as Record<string, unknown>[]) : [];
+}
+
+function usageFor(model: ScriptedModel, messages: unknown[], content: string | null, toolCalls: ScriptedToolCall[], shape?: UsageVariant): Record<string, unknown> | null {
+  const variant = model.usage === 'none' ? 'none' : shape ?? model.usage ?? 'chat_completions';
   if (variant === 'none') return null;
   const prompt = Math.max(1, Math.ceil(JSON.stringify(messages).length / 4));
   const completionText = (content ?? '') + toolCalls.map((c) => c.name + c.arguments).join('');

@@ -54,6 +54,7 @@ export class MoaInstrumentation implements MoaTurnStarter {
   readonly #isDefault: boolean;
   readonly #env: Env;
   #turnsNotRecorded = 0;
+  #argumentsReplaced = 0;
   #meterProvider: MeterProvider | undefined;
   #turnEnv: TurnEnvironment | undefined;
   readonly #problems = diagProblemReporter();
@@ -77,10 +78,13 @@ export class MoaInstrumentation implements MoaTurnStarter {
    * sampler that dropped them, or a provider without moa-otel's processors
    * while JSONL files are expected. (An instance built with an explicit
    * provider and no `recordingExpectedFor` counts nothing: dropping is then
-   * the caller's choice.)
+   * the caller's choice.) `argumentsReplaced`: caller values that could not
+   * be used as given (an unreadable preset, model, message or tool call, a
+   * cost that is not a finite number, a `context` that is not one) and were
+   * recorded as a marker instead, so the turn was not lost.
    */
-  get stats(): { turnsNotRecorded: number } {
-    return { turnsNotRecorded: this.#turnsNotRecorded };
+  get stats(): { turnsNotRecorded: number; argumentsReplaced: number } {
+    return { turnsNotRecorded: this.#turnsNotRecorded, argumentsReplaced: this.#argumentsReplaced };
   }
 
   /** The tracer named `moa-otel` of this instrumentation's provider. */
@@ -148,6 +152,7 @@ export class MoaInstrumentation implements MoaTurnStarter {
       problems: this.#problems,
       metrics: new MoaMetrics(() => this.#meterProvider ?? metrics.getMeterProvider()),
       observeRoot: (recording, jsonlSinkSawIt) => this.observeRoot(recording, jsonlSinkSawIt),
+      onArgumentReplaced: () => { this.#argumentsReplaced += 1; },
     };
   }
 }

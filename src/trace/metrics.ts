@@ -11,7 +11,7 @@
  * | `gen_ai.client.operation.time_to_first_chunk` | histogram | `s` | streamed calls only |
  * | `moa.turns` | counter | `{turn}` | `moa.preset`, `moa.cache` (`hit`/`miss`) |
  * | `moa.reference.failures` | counter | `{call}` | provider, request model, `error.type` |
- * | `moa.cost` | counter | `USD` | provider, request model, `moa.role` (calls with a known cost) |
+ * | `moa.cost` | counter | `{USD}` (UCUM annotation: a dollar is no UCUM unit) | provider, request model, `moa.role` (calls with a known cost) |
  */
 import { createNoopMeter, type Attributes, type Counter, type Histogram, type Meter, type MeterProvider } from '@opentelemetry/api';
 import { PACKAGE_VERSION } from '../base/version.js';
@@ -125,7 +125,7 @@ function makeInstruments(meter: Meter): Instruments {
     }),
     turns: meter.createCounter(METRIC_TURNS, { description: 'MoA iterations, by cache hit or miss', unit: '{turn}' }),
     referenceFailures: meter.createCounter(METRIC_REFERENCE_FAILURES, { description: 'Reference calls that failed (the turn went on)', unit: '{call}' }),
-    cost: meter.createCounter(METRIC_COST, { description: 'Cost of model calls in US dollars', unit: 'USD' }),
+    cost: meter.createCounter(METRIC_COST, { description: 'Cost of model calls in US dollars', unit: '{USD}' }),
   };
 }
 

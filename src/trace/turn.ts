@@ -26,6 +26,7 @@ import {
 } from './call-attributes.js';
 import type { ContentPolicy } from './content-policy.js';
 import { callMetricAttributes, type MoaMetrics } from './metrics.js';
+import { captureMessages, payloadWithMessages } from './message-capture.js';
 import { attachPayload, attachTurnPayload, markContentPolicy, payloadRequested, type CallPayload } from './payloads.js';
 import type {
   AggregatorCall, AggregatorEnd, AggregatorStart, CallEnd, CallStart, Cost, MoaTurn, ReferenceCall, ReferenceStart,
@@ -49,6 +50,8 @@ export interface TurnEnvironment {
    * the instrumentation can say when nothing will record a turn.
    */
   observeRoot?: (recording: boolean, jsonlSinkSawIt: boolean) => void;
+  /** Counts a caller value replaced by a marker (or by the active context) so that the turn could be recorded. */
+  onArgumentReplaced?: () => void;
 }
 
 /** A reporter of instrumentation problems through the OpenTelemetry diagnostic logger. */
@@ -60,9 +63,19 @@ export function diagProblemReporter(): CauseReporter {
 export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
   const { tracer, policy, problems } = env;
   try {
-    const facts = turnFacts(options, policy);
-    const parent = read(options, 'context') ?? otelContext.active();
-    const root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes: rootStartAttributes({ ...facts, sessionId: facts.sessionText }, policy) }, parent);
+    const replaced = argumentReporter(env);
+    const facts = turnFacts(options, policy, replaced);
+    let parent = parentContext(read(options, 'context'), replaced);
+    const attributes = rootStartAttributes({ ...facts, sessionId: facts.sessionText }, policy);
+    let root: Span;
+    try {
+      root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes }, parent);
+    } catch (err) {
+      // A context that looked like one but broke when asked for its span: the turn goes on in the active one.
+      replaced('context', `could not be read (${firstLine(errorText(err))}): the turn is recorded in the active context`);
+      parent = otelContext.active();
+      root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes }, parent);
+    }
     const recording = root.isRecording();
     env.observeRoot?.(recording, recording && payloadRequested(root));
     if (!recording) {
@@ -84,7 +97,126 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
   }
 }
 
-function turnFacts(options: TurnOptions, policy: ContentPolicy) {
+/**
+ * Says that a caller value could not be used as given and what stands in its
+ * place: counted every time, reported once per field and kind of problem (a
+ * bad preset and a bad model are two different mistakes to fix).
+ */
+type ArgumentReporter = (field: string, what: string) => void;
+
+function argumentReporter(env: TurnEnvironment): ArgumentReporter {
+  return (field, what) => {
+    try {
+      env.onArgumentReplaced?.();
+    } catch {
+      // Counting must not cost the turn.
+    }
+    env.problems.fail(`argument:${field}:${what}`, () => `moa-otel: \`${field}\` ${what}; later ones are counted in instrumentation.stats.argumentsReplaced`);
+  };
+}
+
+/** The parent context of a turn: the one given, the active one when it is none, the span's when a Span was given. */
+function parentContext(given: unknown, replaced: ArgumentReporter): Context {
+  if (given === undefined || given === null) return otelContext.active();
+  if (isContext(given)) return given;
+  if (isSpan(given)) {
+    replaced('context', 'is a Span, not a Context: the turn is recorded under that span (pass trace.setSpan(context.active(), span))');
+    return trace.setSpan(otelContext.active(), given);
+  }
+  replaced('context', 'is not a Context: the turn is recorded in the active context');
+  return otelContext.active();
+}
+
+function isContext(value: unknown): value is Context {
+  try {
+    const candidate = value as Partial<Context>;
+    return typeof value === 'object' && typeof candidate.getValue === 'function'
+      && typeof candidate.setValue === 'function' && typeof candidate.deleteValue === 'function';
+  } catch {
+    return false;
+  }
+}
+
+function isSpan(value: unknown): value is Span {
+  try {
+    const candidate = value as Partial<Span>;
+    return typeof value === 'object' && typeof candidate.spanContext === 'function' && typeof candidate.isRecording === 'function'
+      && typeof candidate.spanContext().traceId === 'string';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A name-like caller value as text: strings as they are, numbers and the
+ * like by their text, nothing as ''; an object whose text cannot be had (no
+ * prototype, a throwing `toString`, a hostile Proxy) becomes a marker.
+ */
+function textOf(value: unknown, field: string, replaced: ArgumentReporter): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined || value === null) return '';
+  try {
+    const text = String(value);
+    if (typeof text === 'string') return text;
+  } catch {
+    // below
+  }
+  replaced(field, 'could not be read as text: recorded as a marker');
+  return unreadableMarker(field);
+}
+
+function unreadableMarker(field: string): string {
+  return `[moa-otel: unreadable ${field}]`;
+}
+
+/** An unreadable message stands as this in the record, where the message was. */
+const UNREADABLE_MESSAGE = Object.freeze({ role: 'unknown', content: '[moa-otel: this message could not be read]' });
+/** An unreadable tool call stands as this, so that `tool_calls` stays a list of calls. */
+const UNREADABLE_TOOL_CALL = Object.freeze({ type: 'function', function: Object.freeze({ name: '[moa-otel: unreadable tool call]', arguments: '' }) });
+
+/**
+ * The items of a caller's array, each read once on its own: an element
+ * whose getter throws becomes `marker`, the rest is kept as given. Reading
+ * them here, once, means no later step (serializing, finding the question)
+ * can fail on them after the call's span has started.
+ */
+function readItems(given: readonly unknown[], field: string, marker: unknown, replaced: ArgumentReporter): unknown[] {
+  let length: number;
+  try {
+    length = given.length;
+  } catch {
+    replaced(field, 'could not be read: recorded as empty');
+    return [];
+  }
+  const items = new Array<unknown>(length);
+  let unreadable = 0;
+  for (let i = 0; i < length; i++) {
+    try {
+      items[i] = given[i];
+    } catch {
+      items[i] = marker;
+      unreadable += 1;
+    }
+  }
+  if (unreadable > 0) replaced(field, `had ${unreadable === 1 ? 'an element' : `${unreadable} elements`} that could not be read: recorded as a marker`);
+  return items;
+}
+
+/**
+ * A cost whose amount is not a finite number (`"1e400"`, `Infinity`) would
+ * write a number no reader takes: the amount is dropped (null, unknown
+ * status) and the source says why.
+ */
+function finiteCost(cost: Cost | null, replaced: ArgumentReporter): Cost | null {
+  if (cost === null || cost.usd === null) return cost;
+  const amount = typeof cost.usd === 'number' ? cost.usd : Number(cost.usd);
+  if (Number.isFinite(amount) && decimalText(cost.usd) !== null) return cost;
+  replaced('cost.usd', 'is not a finite number: recorded as an unknown cost');
+  const shown = String(cost.usd).slice(0, 40);
+  return { usd: null, status: 'unknown', source: `[moa-otel: cost ${shown} is not a finite number]${cost.source ? ` ${cost.source}` : ''}` };
+}
+
+function turnFacts(options: TurnOptions, policy: ContentPolicy, replaced: ArgumentReporter) {
   // A session id can itself be a secret (an e-mail, a key): spans, record and file name get the masked one.
   const sessionId = policy.sessionId(read(options, 'sessionId'));
   const preset = read(options, 'preset');
@@ -96,7 +228,7 @@ function turnFacts(options: TurnOptions, policy: ContentPolicy) {
     sessionId: raw,
     sessionText: raw === null ? null : String(raw),
     // Identifiers go through the policy too: a preset, model or provider name can hold a key or an address.
-    preset: policy.redactText(typeof preset === 'string' ? preset : String(preset ?? '')),
+    preset: policy.redactText(textOf(preset, 'preset', replaced)),
     fanout: typeof fanout === 'string' ? fanout : undefined,
     cache: read(options, 'cache') === 'hit' ? 'hit' as const : 'miss' as const,
     iteration: typeof iteration === 'number' && Number.isFinite(iteration) ? iteration : undefined,
@@ -138,9 +270,11 @@ class RecordingTurn implements MoaTurn {
 
   private readonly metrics: MoaMetrics;
   private readonly sessionId: string | null;
+  private readonly replaced: ArgumentReporter;
 
   constructor(env: TurnEnvironment, private readonly root: Span, parent: Context, private readonly facts: ReturnType<typeof turnFacts>, input: string | undefined) {
     this.sessionId = facts.sessionText;
+    this.replaced = argumentReporter(env);
     this.metrics = env.metrics;
     this.question = input;
     this.questionGiven = input;
@@ -190,12 +324,13 @@ class RecordingTurn implements MoaTurn {
     }
     const policy = this.policy;
     // Identifiers are masked here, where they enter, so spans, metrics and the record all get the masked text.
-    const model = policy.redactText(String(read(start, 'model') ?? ''));
-    const provider = policy.redactText(String(read(start, 'provider') ?? ''));
+    const model = policy.redactText(textOf(read(start, 'model'), 'model', this.replaced));
+    const provider = policy.redactText(textOf(read(start, 'provider'), 'provider', this.replaced));
     const label = maskedString(read(start, 'label'), policy);
     const given = read(start, 'messages');
     // A caller bug (no array) must not cost the call its span: record what was given.
-    const messages: readonly unknown[] = Array.isArray(given) ? given : given == null ? [] : [given];
+    const givenArray = isArray(given);
+    const messages: readonly unknown[] = givenArray ? readItems(given as readonly unknown[], 'messages', UNREADABLE_MESSAGE, this.replaced) : given == null ? [] : [given];
     const temperature = read(start, 'temperature');
     const serverPort = read(start, 'serverPort');
     const port = typeof serverPort === 'number' ? serverPort : undefined;
@@ -241,37 +376,19 @@ class RecordingTurn implements MoaTurn {
     markContentPolicy(span, policy);
     // The exact messages are serialized only for a JSONL sink that asked for them.
     const payload: CallPayload | undefined = payloadRequested(span)
-      ? {
-        provider, inputMessagesJson: this.exactMessages(messages), output: null, error: null,
-        toolCallsJson: null, finishReason: null, policy: this.policy,
-      }
+      ? payloadWithMessages({
+        provider, output: null, error: null, toolCallsJson: null, finishReason: null, policy: this.policy,
+      }, captureMessages(this.policy, this.sessionId, messages))
       : undefined;
     if (payload) attachPayload(span, payload);
     this.openCalls += 1;
     // Built only when a meter is there to take it.
     const measure = () => callMetricAttributes({ provider: genAiProvider ?? provider, requestModel: model, serverAddress, serverPort: port });
     return new RecordingCall(span, trace.setSpan(this.context, span), role, extra.stream ?? false, payload, this.policy,
-      this.problems, policy.eventContent ? { input: inputJson, tools: toolsJson } : undefined, { metrics: this.metrics, attributes: measure },
+      this.problems, this.replaced, policy.eventContent ? { input: inputJson, tools: toolsJson } : undefined, { metrics: this.metrics, attributes: measure },
       (outcome) => this.callEnded(role, span.spanContext(), outcome));
   }
 
-  /**
-   * The exact messages as JSON. References of one fan-out are started in one
-   * synchronous run with the same array (the advisory view): it is
-   * serialized once. Reuse needs the same array holding the same message
-   * objects, within the same tick — a caller's request bodies are serialized
-   * after that tick anyway, so no change could reach one call and not the next.
-   */
-  private exactMessages(messages: readonly unknown[]): string {
-    const last = this.lastSerialized;
-    if (last && last.messages === messages && last.items.length === messages.length && last.items.every((item, i) => item === messages[i])) return last.json;
-    const json = safeStringify(messages, this.policy.replacer);
-    if (this.lastSerialized === undefined) queueMicrotask(() => { this.lastSerialized = undefined; });
-    this.lastSerialized = { messages, items: [...messages], json };
-    return json;
-  }
-
-  private lastSerialized: { messages: readonly unknown[]; items: unknown[]; json: string } | undefined;
 
   private callEnded(role: CallRole, spanContext: SpanContext, outcome: CallOutcome): void {
     this.openCalls -= 1;
@@ -352,6 +469,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     private readonly payload: CallPayload | undefined,
     private readonly policy: ContentPolicy,
     private readonly problems: CauseReporter,
+    private readonly replaced: ArgumentReporter,
     /** The call's content as sent to spans, kept for the content event when capture includes events. */
     private readonly eventContent: { input: string | undefined; tools: string | undefined } | undefined,
     private readonly measurement: { metrics: MoaMetrics; attributes: () => import('@opentelemetry/api').Attributes },
@@ -425,7 +543,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
   private recordResult(result: CallEnd | AggregatorEnd): CallOutcome {
     // Each field is read once and on its own: a getter that throws costs that field only.
     const usageGiven = read(result, 'usage');
-    const cost = asCost(read(result, 'cost'));
+    const cost = finiteCost(asCost(read(result, 'cost')), this.replaced);
     const response = maskedResponse(asResponse(read(result, 'response')), this.policy);
     const { output, toolCalls } = this.keepAnswer(result);
     const finishGiven = read(result as AggregatorEnd, 'finishReason');
@@ -436,7 +554,9 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     this.responseModel = response?.model ?? null;
     if (this.payload) {
       this.payload.finishReason = finishReason;
-      this.payload.costUsdText = typeof cost?.usd === 'string' ? exactCost : null;
+      // Decimal text is written as given; a double with float noise (0.1 + 0.2) as the decimal it stands for.
+      const noisy = typeof cost?.usd === 'number' && exactCost !== null && Number(exactCost) !== cost.usd;
+      this.payload.costUsdText = typeof cost?.usd === 'string' || noisy ? exactCost : null;
     }
     const ttfc = response?.timeToFirstChunk
       ?? (this.firstChunkAt !== undefined ? (this.firstChunkAt - this.startedAt) / 1000 : null);
@@ -458,12 +578,37 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     const rawOutput = read(result, 'output');
     const output = typeof rawOutput === 'string' ? this.policy.redactText(rawOutput) : null;
     const rawToolCalls = read(result as AggregatorEnd, 'toolCalls');
-    const toolCalls = Array.isArray(rawToolCalls) && rawToolCalls.length > 0 ? rawToolCalls as readonly ToolCall[] : null;
+    const items = isArray(rawToolCalls) ? readItems(rawToolCalls as readonly unknown[], 'toolCalls', UNREADABLE_TOOL_CALL, this.replaced) : [];
+    const toolCalls = items.length > 0 ? this.readableToolCalls(items) as readonly ToolCall[] : null;
     if (this.payload) {
       this.payload.output = output;
       this.payload.toolCallsJson = toolCalls ? safeStringify(toolCalls, this.policy.replacer) : null;
     }
     return { output, toolCalls };
+  }
+
+  /**
+   * Tool calls each of which can be walked: one that cannot (a revoked or
+   * hostile Proxy) would turn the whole list into an error text, so it
+   * becomes a marker call instead.
+   */
+  private readableToolCalls(items: unknown[]): unknown[] {
+    let unreadable = 0;
+    const readable = items.map((item) => {
+      if (item === null || typeof item !== 'object') return item;
+      try {
+        // Walks what serializing walks: keys and values, own and inherited toJSON.
+        JSON.stringify(item);
+        return item;
+      } catch {
+        // A circular or BigInt-holding call serializes through safeStringify; only one that cannot be walked at all is replaced.
+        if (safeStringify(item).startsWith('{')) return item;
+        unreadable += 1;
+        return UNREADABLE_TOOL_CALL;
+      }
+    });
+    if (unreadable > 0) this.replaced('toolCalls', `had ${unreadable === 1 ? 'a call' : `${unreadable} calls`} that could not be read: recorded as a marker`);
+    return readable;
   }
 
   /** The end attributes, and the content event when capture includes events (its output messages serialized once). */
@@ -489,7 +634,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     if (usageGiven && typeof usageGiven === 'object') this.measuredUsage = sanitizeUsage(usageGiven as Partial<Usage>);
     this.span.setAttribute(A.ERROR_TYPE, type);
     this.recordOutcome({
-      ...(received ? { output, toolCalls, finishReason: 'error', usage: this.measuredUsage, cost: asCost(read(received, 'cost')) } : {}),
+      ...(received ? { output, toolCalls, finishReason: 'error', usage: this.measuredUsage, cost: finiteCost(asCost(read(received, 'cost')), this.replaced) } : {}),
       ...(this.role === A.ROLE_AGGREGATOR ? { streamed: this.streamed, outputLocation: outputLocation(this.streamed, output) } : {}),
     });
     if (this.policy.capturesContent) {
@@ -602,6 +747,15 @@ function safeRead<T>(get: () => T): T | undefined {
     return get();
   } catch {
     return undefined;
+  }
+}
+
+/** `Array.isArray` that answers false instead of throwing (it throws on a revoked Proxy). */
+function isArray(value: unknown): boolean {
+  try {
+    return Array.isArray(value);
+  } catch {
+    return false;
   }
 }
 

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 const SRC = path.resolve(import.meta.dirname, '../../src');
 
 /** Bottom to top. A file may import from its own layer and any layer before it. */
-const LAYERS = ['base', 'config', 'content', 'record', 'trace', 'export', 'setup', 'client', 'gateway', 'offline', 'testing', 'demo', 'cli'];
+const LAYERS = ['base', 'config', 'content', 'record', 'trace', 'export', 'otel', 'setup', 'client', 'gateway', 'offline', 'testing', 'demo', 'cli'];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -69,6 +69,19 @@ describe('layers', () => {
       return [];
     });
     expect(upward).toEqual([]);
+  });
+
+  it('otel/ is config-free and never loads an SDK or exporter package statically (they come from the application, lazily)', () => {
+    const otelFiles = files.filter((file) => layerOf(file).layer === 'otel');
+    expect(otelFiles.length).toBeGreaterThan(0);
+    const problems = otelFiles.flatMap((file) => {
+      const text = readFileSync(file, 'utf8');
+      const configImports = importsOf(text).filter((spec) => resolveImport(file, spec) !== undefined && layerOf(resolveImport(file, spec) as string).layer === 'config');
+      const packages = [...text.matchAll(/^(?:import|export)\s+(?!type\b)[^'";]*?from\s*['"](@opentelemetry\/[^'"]+)['"]/gm)]
+        .map((m) => m[1] as string).filter((name) => name !== '@opentelemetry/api');
+      return [...configImports, ...packages].map((spec) => `${path.relative(SRC, file)} -> ${spec}`);
+    });
+    expect(problems).toEqual([]);
   });
 
   it('the root entry never loads the MoA client or anything that needs openai', () => {

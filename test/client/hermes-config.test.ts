@@ -104,7 +104,10 @@ describe('a HERMES_HOME written by the original agent', () => {
     expect(config.presets.solo!.enabled).toBe(false);
     expect(config.default_preset).toBe('review');
     expect(config.save_traces).toBe(true);
+    // The original gives an empty reference list its default references (unused here: the preset is disabled).
+    expect(config.presets.solo!.references.map((s) => `${s.provider}:${s.model}`)).toEqual(['openai-codex:gpt-5.5', 'openrouter:deepseek/deepseek-v4-pro']);
     expect(notices).toEqual([
+      `moa-otel: ${home}/config.yaml: moa.presets.solo.reference_models: no complete reference slot; the original's default references are used (openai-codex:gpt-5.5, openrouter:deepseek/deepseek-v4-pro)`,
       `moa-otel: ${home}/config.yaml: ignored keys moa-otel does not use (section moa:): presets.review.degraded_reference_policy, presets.review.max_tokens`,
     ]);
   });

@@ -1,11 +1,14 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MoaConfigError, resolveConfig } from '../../src/config/load.js';
 import { expandPath, resolveHome, resolveTraceDir } from '../../src/config/paths.js';
-import { otlpExportWanted as otlpWanted } from '../../src/export/otlp/wanted.js';
+import { otlpSettings } from '../../src/config/settings.js';
+import type { MoaConfig } from '../../src/config/schema.js';
+
+const otlpWanted = (config: MoaConfig, env: Record<string, string>) => otlpSettings(config, env).enabled;
 import { parseResourceAttributes } from '../../src/setup/resource.js';
 import { bundleFixture } from '../fixtures/bundle.js';
 
@@ -125,6 +128,34 @@ describe('error sources', () => {
     } catch (err) { message = (err as Error).message; }
     expect(message).toMatch(/^moa config: providers\.p\.api_key \(from options\): expected string/);
     expect(message).not.toContain('12345678');
+  });
+});
+
+describe('config edges: one line at configuration time', () => {
+  it('a FIFO named config.yaml is refused at once instead of hanging every command on its first read', () => {
+    const home = mkdtempSync(path.join(tmpdir(), 'moa-fifo-'));
+    execFileSync('mkfifo', [path.join(home, 'config.yaml')]);
+    // In a child: the old read blocked the whole process, waiting for a writer that never came.
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', `
+      import('${path.resolve(import.meta.dirname, '../../src/config/load.ts')}').then(({ resolveConfig }) => {
+        try { resolveConfig({}, { env: { MOA_HOME: ${JSON.stringify(home)} } }); console.log('accepted'); }
+        catch (err) { console.log(err.message); }
+      });`], { encoding: 'utf8', timeout: 20_000 });
+    expect(child.signal, 'the read blocked').toBeNull();
+    expect(child.stdout.trim()).toMatch(new RegExp(`cannot read ${home}/config\\.yaml: not a regular file$`));
+  });
+
+  it('a NUL in trace_dir is refused (every write would fail)', () => {
+    expect(configError({ trace_dir: '/tmp/a\0b' })).toMatch(/^moa config: trace_dir \(from options\): a path cannot hold a NUL character/);
+    const home = homeWith('moa:\n  trace_dir: "/tmp/x\\0y"\n');
+    expect(() => resolveConfig({}, { env: { MOA_HOME: home } })).toThrow(/^moa config: trace_dir \(from .*config\.yaml\): a path cannot hold a NUL character/);
+  });
+
+  it("reference_timeout beyond Node's longest timer is refused (it fired after 1 ms: every reference timed out)", () => {
+    const preset = (seconds: number) => ({ presets: { p: { references: [{ provider: 'x', model: 'm' }], aggregator: { provider: 'x', model: 'y' }, reference_timeout: seconds } } });
+    expect(configError(preset(3_000_000))).toMatch(/^moa config: presets\.p\.reference_timeout \(from options\): expected at most 2147483 seconds/);
+    expect(configError(preset(2_147_483))).toBe('');
+    expect(configError(preset(30))).toBe('');
   });
 });
 

@@ -42,7 +42,7 @@ describe('moa-otel export --otlp: the protocol follows OTEL_EXPORTER_OTLP_(TRACE
 
   it('refuses a protocol it cannot speak with one line and exit 2, sending nothing', async () => {
     receiver = await startOtlpReceiver();
-    for (const value of ['grpc', 'http/xml']) {
+    for (const value of ['http/xml', 'grpc/json']) {
       const cap = captureIo({ OTEL_EXPORTER_OTLP_PROTOCOL: value });
       expect(await runCli(['export', 's', '--dir', dir.dir, '--otlp', receiver.url], cap.io)).toBe(2);
       expect(cap.err.trim().split('\n')).toHaveLength(1);

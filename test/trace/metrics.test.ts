@@ -68,7 +68,7 @@ describe('metrics', () => {
     expect(point<number>(found.get('moa.turns'), { 'moa.cache': 'hit' })?.value).toBe(1);
     expect(point<number>(found.get('moa.reference.failures'), { 'gen_ai.request.model': 'ref-b', 'error.type': '429' })?.value).toBe(2);
     const cost = found.get('moa.cost');
-    expect(cost?.descriptor.unit).toBe('USD');
+    expect(cost?.descriptor.unit).toBe('{USD}');
     expect(point<number>(cost, { 'gen_ai.request.model': 'ref-a', 'moa.role': 'reference' })?.value).toBe(1);
     expect(point<number>(cost, { 'gen_ai.request.model': 'agg', 'moa.role': 'aggregator' })?.value).toBe(0.5);
   });

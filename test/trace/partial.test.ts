@@ -61,7 +61,7 @@ describe('partial records', () => {
     abandoned.startAggregator({ model: 'agg', provider: 'p', messages: MESSAGES });
     // A processor with a tiny age limit shows eviction without waiting an hour.
     const { JsonlSpanProcessor } = await import('../../src/export/jsonl-exporter.js');
-    const { OwnTracerProvider } = await import('../../src/setup/own-provider.js');
+    const { OwnTracerProvider } = await import('../../src/otel/own-provider.js');
     const { MoaInstrumentation } = await import('../../src/trace/instrumentation.js');
     const jsonl = new JsonlSpanProcessor({ traceDir: dir, env: {}, maxPendingMs: 1 });
     const instrumentation = new MoaInstrumentation({ tracerProvider: new OwnTracerProvider({ resourceAttributes: {}, processors: [jsonl] }) });

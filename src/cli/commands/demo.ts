@@ -9,6 +9,8 @@ import { runDemo } from '../../demo/demo.js';
 import { otlpProtocolOption, parseCommandArgs } from '../args.js';
 import { wantsColor } from '../color.js';
 import { renderTurnTree } from '../../offline/tree.js';
+import { stopOnSignals } from '../signals.js';
+import { displayUrl } from '../../config/otlp-url.js';
 
 const USAGE = `usage: moa-otel demo [--dir DIR] [--otlp URL] [--stream] [--json]
 
@@ -18,7 +20,9 @@ it with tracing on and prints the session file, one tree per recorded turn
 and the trace ids.
 
   --dir DIR    trace directory (default: a fresh temporary directory)
-  --otlp URL   also send spans over OTLP/HTTP to URL/v1/traces (e.g. http://127.0.0.1:4318)
+  --otlp URL   also send spans over OTLP to URL/v1/traces (e.g. http://127.0.0.1:4318), through
+               the application's @opentelemetry/exporter-trace-otlp-proto (-http, -grpc as
+               OTEL_EXPORTER_OTLP_PROTOCOL says)
   --stream     stream the aggregator's answers
   --json       print one JSON object: {"sessionId","sessionFile","records","traceIds"}`;
 
@@ -44,10 +48,14 @@ async function runDemoCommand(argv: string[], io: CliIo): Promise<number> {
   let streaming = false;
   // The one standard variable the demo honours: which OTLP encoding to send.
   const otlpProtocol = values.otlp ? otlpProtocolOption(io) : undefined;
+  let keepSignals = () => {};
   const result = await runDemo({
+    // Ctrl-C mid-demo: the turn under way is written as a partial record.
+    onTracing: (tracing) => { keepSignals = stopOnSignals('demo', io, () => tracing.shutdown()); },
     ...(dir ? { dir } : {}),
     ...(values.otlp ? { otlpUrl: values.otlp } : {}),
     ...(otlpProtocol ? { otlpProtocol } : {}),
+    cwd: io.cwd,
     stream: values.stream === true,
     onMessage: (role, text) => {
       // Streamed text is already on screen: end its line instead of printing it twice.
@@ -63,8 +71,7 @@ async function runDemoCommand(argv: string[], io: CliIo): Promise<number> {
         write(piece);
       },
     } : {}),
-  });
-
+  }).finally(() => keepSignals());
   const otlpFailed = result.otlp !== undefined && (result.otlp.failedSpans + result.otlp.droppedSpans > 0 || result.otlp.exportedSpans === 0);
   if (json) {
     io.stdout.write(`${JSON.stringify({
@@ -78,12 +85,16 @@ async function runDemoCommand(argv: string[], io: CliIo): Promise<number> {
     write(`\nsession file: ${result.sessionFile} (${result.records.length} recorded turn${result.records.length === 1 ? '' : 's'}; cache HITs are not written)\n\n`);
     for (const record of result.records) write(`${renderTurnTree(record, { color })}\n\n`);
     write(`trace ids:\n${result.traceIds.map((id) => `  ${id}`).join('\n')}\n`);
-    if (result.otlp && !otlpFailed) write(`${result.otlp.exportedSpans} spans sent over OTLP to ${result.otlpEndpoint}\n`);
+    if (result.otlp && !otlpFailed) write(`${result.otlp.exportedSpans} spans sent over OTLP to ${displayUrl(result.otlpEndpoint ?? '')}\n`);
     write(`\nnext: moa-otel show ${result.sessionFile}\n`);
+  }
+  if (result.otlpProblem) {
+    io.stderr.write(`moa-otel demo: ${result.otlpProblem.replace(/^moa-otel: /, '')}\n`);
+    return 1;
   }
   if (result.otlp && otlpFailed) {
     const { exportedSpans, failedSpans, droppedSpans } = result.otlp;
-    io.stderr.write(`moa-otel demo: OTLP export to ${result.otlpEndpoint} failed for ${failedSpans + droppedSpans} of ${exportedSpans + failedSpans + droppedSpans} spans (is a collector listening there?)\n`);
+    io.stderr.write(`moa-otel demo: OTLP export to ${displayUrl(result.otlpEndpoint ?? '')} failed for ${failedSpans + droppedSpans} of ${exportedSpans + failedSpans + droppedSpans} spans (is a collector listening there?)\n`);
     return 1;
   }
   if (result.invalidLines > 0) {

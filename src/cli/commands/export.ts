@@ -15,6 +15,8 @@ import { buildResource } from '../../setup/resource.js';
 import { INSTRUMENTATION_SCOPE } from '../../trace/attributes.js';
 import { PACKAGE_VERSION } from '../../base/version.js';
 import { errorLine } from '../../base/errors.js';
+import { displayUrl } from '../../config/otlp-url.js';
+import type { OtlpProtocol } from '../../config/otlp-protocol.js';
 
 const USAGE = `usage: moa-otel export <session|file|-> (--otlp URL | --out FILE) [--service-name NAME] [--dir DIR] [--json]
 
@@ -22,11 +24,14 @@ Replays each record as the span tree of a live turn (root, references,
 aggregator), with the record's own times and ids. Records without ids get
 ids derived from their content, so exporting twice gives the same trace.
 
-  --otlp URL          OTLP/HTTP base URL; spans are POSTed to URL/v1/traces as
-                      http/protobuf, or http/json when OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL says so
+  --otlp URL          OTLP base URL; spans go to URL/v1/traces as http/protobuf, or as
+                      OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL says (http/json; grpc to URL);
+                      needs the application's @opentelemetry/exporter-trace-otlp-proto
+                      (-http, -grpc). Prints what was delivered; exit 1 when anything was not
   --out FILE          write OTLP JSON export requests to FILE, one per line
+                      (needs @opentelemetry/otlp-transformer, which every OTLP exporter brings)
   --service-name NAME service.name of the replayed spans (default: as a live run's:
-                      configured, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, else moa-otel)
+                      configured, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, else unknown_service:node)
   --dir DIR           trace directory (default: the configured trace_dir)
   --json              print the summary as JSON`;
 
@@ -46,11 +51,12 @@ async function runExport(argv: string[], io: CliIo): Promise<number> {
   });
   const arg = singleArgument(positionals);
   if ((values.otlp === undefined) === (values.out === undefined)) throw new CliError('give exactly one of --otlp URL or --out FILE');
-  const destination = values.otlp !== undefined ? safeUrl(values.otlp) : path.resolve(io.cwd, values.out as string);
+  const protocol = values.otlp !== undefined ? otlpProtocolOption(io) : undefined;
+  const destination = values.otlp !== undefined ? safeUrl(values.otlp, protocol === 'grpc') : path.resolve(io.cwd, values.out as string);
   const target = resolveTarget(arg, values.dir, io);
   const serviceName = values['service-name'] ?? configuredServiceName(io);
 
-  const sink: SpanSink = values.otlp !== undefined ? otlpHttpSink(destination, { protocol: otlpProtocolOption(io) }) : await otlpJsonFileSink(destination);
+  const sink: SpanSink = await openSink(protocol, destination, io);
   const bar = createProgress(io, 'export', fileSize(target.file));
   try {
     const summary = await exportSession(target, {
@@ -64,10 +70,19 @@ async function runExport(argv: string[], io: CliIo): Promise<number> {
       stdin: io.stdin,
     });
     bar.done();
+    const delivery = sink.delivery?.();
+    const shown = values.otlp !== undefined ? displayUrl(destination) : destination;
     if (values.json) {
-      io.stdout.write(`${JSON.stringify({ file: inputName(target.file), destination, turns: summary.turns, spans: summary.spans, requests: summary.batches })}\n`);
-    } else {
-      io.stdout.write(`exported ${plural(summary.turns, 'turn')} (${summary.spans} spans) from ${terminalSafe(inputName(target.file))} to ${terminalSafe(destination)}\n`);
+      io.stdout.write(`${JSON.stringify({
+        file: inputName(target.file), destination: shown, turns: summary.turns, spans: summary.spans, requests: summary.batches,
+        ...(delivery ? { delivered: delivery.delivered, failed: delivery.failed, ...(delivery.reason ? { error: delivery.reason } : {}) } : {}),
+      })}\n`);
+    } else if (!delivery || delivery.failed === 0) {
+      io.stdout.write(`exported ${plural(summary.turns, 'turn')} (${summary.spans} spans) from ${terminalSafe(inputName(target.file))} to ${terminalSafe(shown)}\n`);
+    }
+    if (delivery && delivery.failed > 0) {
+      io.stderr.write(`moa-otel export: ${terminalSafe(delivery.reason ?? 'export failed')}; delivered ${delivery.delivered} of ${delivery.delivered + delivery.failed} spans (${plural(summary.turns, 'turn')}), ${delivery.failed} not delivered\n`);
+      return 1;
     }
     return 0;
   } catch (err) {
@@ -79,18 +94,36 @@ async function runExport(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-function safeUrl(base: string): string {
+/** The traces URL of `--otlp` (gRPC takes the base URL itself). */
+function safeUrl(base: string, grpc: boolean): string {
   try {
-    return tracesUrl(base);
+    const traces = tracesUrl(base);
+    return grpc ? base : traces;
   } catch (err) {
     throw new CliError(`--otlp: ${errorLine(err)}`);
   }
 }
 
+async function openSink(protocol: OtlpProtocol | undefined, destination: string, io: CliIo): Promise<SpanSink> {
+  try {
+    return protocol !== undefined
+      ? otlpHttpSink(destination, { protocol, env: io.env, cwd: io.cwd, ...(standardTimeoutSet(io) ? {} : { timeoutMillis: 30_000 }) })
+      : await otlpJsonFileSink(destination, io.cwd);
+  } catch (err) {
+    if (err instanceof SpanExportError) throw new CliError(err.message, 1);
+    throw err;
+  }
+}
+
+/** When the standard timeout variables are set, the exporter reads them; else a replay gets 30 s per request. */
+function standardTimeoutSet(io: CliIo): boolean {
+  return Boolean(io.env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT || io.env.OTEL_EXPORTER_OTLP_TIMEOUT);
+}
+
 /** MOA_SERVICE_NAME, OTEL_SERVICE_NAME or the config file; a broken config only costs the name. */
 function configuredServiceName(io: CliIo): string | undefined {
   try {
-    return resolveConfig({}, { env: io.env }).service_name;
+    return resolveConfig({}, { env: io.env, scope: 'traces' }).service_name;
   } catch {
     return io.env.OTEL_SERVICE_NAME || undefined;
   }

@@ -87,7 +87,7 @@ async function runInsights(argv: string[], io: CliIo): Promise<number> {
   const doc = await analyzeInsights(paths, {
     groupBy, since, until, presets: values.preset ?? [], sessions: values.session ?? [], thresholds,
     ...(workers !== undefined ? { workers } : {}),
-    stdin: process.stdin,
+    ...(io.stdin ? { stdin: io.stdin } : {}),
     onProblem: problemsToStderr(io),
     onProgress: (done, total) => {
       bar ??= createProgress(io, 'insights', total);

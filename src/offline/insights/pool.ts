@@ -32,7 +32,8 @@ export async function analyzeInWorkers(
     const worker = new Worker(new URL('./worker.js', import.meta.url));
     try {
       for (let next = queue.shift(); next; next = queue.shift()) {
-        const file = next.file;
+        const file = next.target.file;
+        const target = next.target;
         await new Promise<void>((resolve, reject) => {
           const onMessage = (message: WorkerMessage) => {
             if (message.type === 'problem') hooks.onProblem?.(message.problem);
@@ -49,7 +50,7 @@ export async function analyzeInWorkers(
           const onError = (err: Error) => reject(new TraceFileError(`insights worker failed on ${file}: ${err.message}`));
           worker.on('message', onMessage);
           worker.once('error', onError);
-          worker.postMessage({ file, settings });
+          worker.postMessage({ target, settings });
         });
       }
     } finally {

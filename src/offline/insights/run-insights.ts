@@ -33,8 +33,8 @@ export interface InsightsOptions {
    * starting workers costs more than small inputs take).
    */
   workers?: number;
-  /** The bytes of `-` (stdin). */
-  stdin?: AsyncIterable<Uint8Array>;
+  /** What `-` reads; default `process.stdin`. */
+  stdin?: NodeJS.ReadableStream;
   onProblem?: (problem: RecordProblem) => void;
   /** Called with the bytes read so far and the total of the files (stdin not counted). */
   onProgress?: (doneBytes: number, totalBytes: number) => void;
@@ -60,15 +60,14 @@ export async function analyzeInsights(paths: readonly string[], options: Insight
     options.onProgress?.(done, totalBytes);
   };
   const merged = emptyPartial();
-  const onFiles = files.filter((f) => f.file !== STDIN);
+  const onFiles = files.filter((f) => f.target.file !== STDIN);
   const threads = options.workers ?? (totalBytes >= WORKER_MIN_BYTES ? availableParallelism() : 0);
   if (WORKERS_AVAILABLE && threads >= 1 && onFiles.length > 0) {
     await analyzeInWorkers(onFiles, settings, threads, (partial) => mergePartial(merged, partial), { onProblem: options.onProblem, onProgress });
   } else {
-    for (const f of onFiles) mergePartial(merged, await analyzeFile(f.file, settings, { onProblem: options.onProblem, onProgress }));
+    for (const f of onFiles) mergePartial(merged, await analyzeFile(f.target, settings, { onProblem: options.onProblem, onProgress }));
   }
-  if (files.some((f) => f.file === STDIN)) {
-    mergePartial(merged, await analyzeFile(STDIN, settings, { onProblem: options.onProblem, onProgress, stdin: options.stdin }));
-  }
+  const stdin = files.find((f) => f.target.file === STDIN);
+  if (stdin) mergePartial(merged, await analyzeFile(stdin.target, settings, { onProblem: options.onProblem, onProgress, stdin: options.stdin }));
   return buildDocument(merged, settings, thresholds);
 }

@@ -6,15 +6,16 @@ import { parentPort } from 'node:worker_threads';
 import { analyzeFile } from './analyze-file.js';
 import type { AnalyzeSettings } from './analyze.js';
 import { errorLine } from '../../base/errors.js';
+import type { TraceTarget } from '../target.js';
 
 export interface WorkerJob {
-  file: string;
+  target: TraceTarget;
   settings: AnalyzeSettings;
 }
 
 const port = parentPort;
 port?.on('message', (job: WorkerJob) => {
-  analyzeFile(job.file, job.settings, {
+  analyzeFile(job.target, job.settings, {
     onProblem: (problem) => port.postMessage({ type: 'problem', problem }),
     onProgress: (bytes) => port.postMessage({ type: 'progress', bytes }),
   }).then(

@@ -1,5 +1,7 @@
 /** `moa-otel insights` in process: text, Markdown and JSON name the planted advisors; bad input is one line. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +108,42 @@ describe('moa-otel insights', () => {
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err).toMatch(message);
     }
+  });
+
+  it('reads the same corpus gzip-compressed and from stdin, with the same document', async () => {
+    const plain = JSON.parse((await cli(['insights', path.join(dir, 'traces'), '--json'])).out) as InsightsDocument;
+    const gzDir = path.join(dir, 'gz');
+    mkdirSync(gzDir, { recursive: true });
+    for (const file of truth.files) writeFileSync(path.join(gzDir, `${path.basename(file)}.gz`), gzipSync(readFileSync(file)));
+    const gz = JSON.parse((await cli(['insights', gzDir, '--json'])).out) as InsightsDocument;
+    expect(gz).toEqual(plain);
+    // stdin: one stream, the research sessions; ids come from the records.
+    const cap = captureIo({});
+    const research = truth.files.filter((f) => path.basename(f).startsWith('research')).map((f) => readFileSync(f));
+    Object.assign(cap.io, { stdin: Readable.from([Buffer.concat(research)]) });
+    expect(await runCli(['insights', '-', '--json'], cap.io)).toBe(0);
+    const fromStdin = JSON.parse(cap.out) as InsightsDocument;
+    const researchOnly = JSON.parse((await cli(['insights', path.join(dir, 'traces'), '--json', '--preset', 'research'])).out) as InsightsDocument;
+    expect(fromStdin.references).toEqual(researchOnly.references);
+    expect(fromStdin.session_briefs.map((s) => s.session)).toEqual(['research-1', 'research-2', 'research-3']);
+  });
+
+  it('reads the corpus as OTLP JSON written by moa-otel export --out, with the same verdicts and exact costs', async () => {
+    const otlpDir = path.join(dir, 'otlp');
+    mkdirSync(otlpDir, { recursive: true });
+    for (const file of truth.files) {
+      const r = await cli(['export', file, '--out', path.join(otlpDir, `${path.basename(file, '.jsonl')}.otlp.json`)]);
+      expect(r.code, r.err).toBe(0);
+    }
+    const plain = JSON.parse((await cli(['insights', path.join(dir, 'traces'), '--json'])).out) as InsightsDocument;
+    const otlp = JSON.parse((await cli(['insights', otlpDir, '--json'])).out) as InsightsDocument;
+    const view = (d: InsightsDocument) => d.references.map((x) => ({
+      key: x.key, verdict: x.verdict, cost_usd: x.cost_usd, cost_share: x.cost_share, calls: x.calls, failures: x.failures,
+      straggler_share: x.straggler_share, wait_added_ms: x.wait_added_ms, redundant_with: x.redundant_with,
+    }));
+    expect(view(otlp)).toEqual(view(plain));
+    expect(otlp.spend).toEqual(plain.spend);
+    expect(otlp.presets).toEqual(plain.presets);
   });
 
   it('no turns selected says so', async () => {
