@@ -94,8 +94,17 @@ export async function installApp(name: AppName, root: string, tarball: string, n
   for (const [dest, fixture] of Object.entries(spec.fixtures)) copyFileSync(path.join(FIXTURES, fixture), path.join(dir, dest));
   const install = await run(nodeBin, [npmCli(), 'install', '--no-audit', '--no-fund', '--prefer-offline'], {
     cwd: dir,
-    env: cleanEnv(process.env.npm_config_cache ? { npm_config_cache: process.env.npm_config_cache } : {}),
+    env: cleanEnv({ ...(process.env.npm_config_cache ? { npm_config_cache: process.env.npm_config_cache } : {}), ...machineNetworkSettings() }),
     timeoutMs: INSTALL_TIMEOUT_MS,
   });
   return { name, dir, install };
+}
+
+/**
+ * The machine's own way to reach the registry (a CA bundle, a proxy): npm
+ * needs it to fetch what its cache lacks. Never OTEL_* or MOA_*.
+ */
+function machineNetworkSettings(): Record<string, string> {
+  const names = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
+  return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name] as string]] : [])));
 }
