@@ -1,10 +1,24 @@
 /**
- * JSONL path cost: a full instrumented turn (instrumentation + exporter +
- * write) against the floor of `JSON.stringify` of the same record plus one
- * `fs.appendFileSync`, for turns of about 10 KB, 1 MB and 10 MB. Both sides
- * run interleaved in one process; the ratio of medians is the result.
+ * JSONL path cost on the workloads users have, against the floor of
+ * `JSON.stringify` of the same record plus one `fs.appendFileSync`:
+ *
+ * - turns whose lines are about 10.8 KB, 105 KB, 1 MB and 10 MB. Every turn
+ *   carries a conversation never seen before (nothing can be reused from an
+ *   earlier turn), each reference gets its own array of its own message
+ *   objects (equal content, distinct identity: what an agent's per-reference
+ *   copy gives), and the text mixes Latin, CJK, emoji and Cyrillic;
+ * - a growing session: 50 turns, +20 KB of conversation per turn, three
+ *   references and the aggregator, the conversation's message objects carried
+ *   from turn to turn as an agent appends to its history.
+ *
+ * Both sides run interleaved in one process; results are ratios of medians
+ * (sums for the session). The longest event-loop block of a turn: each
+ * synchronous instrumentation call is timed, and so is each tick the sink
+ * uses to finish and write the line (`setImmediate` callbacks). Blocks are
+ * given in wall time and in process CPU time: on a loaded machine the wall
+ * time of a block includes the time other processes held the core.
  */
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setupMoaTracing, startMoaTurn, type ChatMessage } from './bench-deps.js';
@@ -15,20 +29,62 @@ export interface JsonlPathResult {
   instrumentedMs: number;
   floorMs: number;
   ratio: number;
+  /** Longest single event-loop block of one turn (median over rounds of each round's longest), wall time. */
+  blockMs: number;
+  /** The worst such block over all rounds, wall time. */
+  worstBlockMs: number;
+  /** The same two in CPU time. */
+  blockCpuMs: number;
+  worstBlockCpuMs: number;
 }
 
-function conversation(totalBytes: number): ChatMessage[] {
-  // Several messages of realistic text (not one giant string) so per-message work counts.
-  const messages: ChatMessage[] = [{ role: 'system', content: 'You are a careful planning assistant.' }];
-  const chunk = 'The quick brown fox considers the itinerary, weighs the costs, and writes a note. ';
-  const perMessage = Math.max(200, Math.floor(totalBytes / 3 / 20));
-  let size = 0;
-  for (let i = 0; size < totalBytes / 3; i++) {
-    const text = chunk.repeat(Math.ceil(perMessage / chunk.length)).slice(0, perMessage);
-    messages.push(i % 2 === 0 ? { role: 'user', content: `${i}: ${text}` } : { role: 'assistant', content: `${i}: ${text}` });
-    size += text.length;
+export interface GrowingSessionResult {
+  turns: number;
+  instrumentedMs: number;
+  floorMs: number;
+  ratio: number;
+  jsonlBytes: number;
+  compactBytes: number;
+  /** JSONL file size over compact file size. */
+  compactGain: number;
+  worstBlockMs: number;
+  worstBlockCpuMs: number;
+  lastLineBytes: number;
+}
+
+type Tracing = ReturnType<typeof setupMoaTracing>;
+
+// Mixed scripts, so UTF-8 encoding costs what it costs users (1 to 4 bytes per character).
+const TEXTS = [
+  'The quick brown fox weighs the itinerary, the costs and the weather. ',
+  '東京から大阪までの新幹線は約二時間半かかります。予約は早めに。 ',
+  'Погода в Москве меняется быстро, возьмите зонт и тёплую куртку. ',
+  'Trip plan ✈️🌍 — day 1: museums 🏛️, day 2: food 🍜🍣, day 3: rest 😴. ',
+];
+
+function text(seed: number, chars: number): string {
+  let out = `#${seed} `;
+  for (let i = seed; out.length < chars; i++) out += TEXTS[i % TEXTS.length];
+  return out.slice(0, chars);
+}
+
+/** `chars` characters of conversation in messages of about `perMessage` characters, all new (seeded). */
+function conversation(seed: number, chars: number, perMessage: number): ChatMessage[] {
+  const messages: ChatMessage[] = [];
+  for (let i = 0, size = 0; size < chars; i++) {
+    const content = text(seed * 1000 + i, Math.min(perMessage, chars - size));
+    messages.push(i % 2 === 0 ? { role: 'user', content } : { role: 'assistant', content });
+    size += content.length;
   }
   return messages;
+}
+
+/** Per reference: its own system prompt and its own copies of the conversation's messages. */
+function referenceArrays(history: readonly ChatMessage[], references: number): ChatMessage[][] {
+  return Array.from({ length: references }, (_, r) => [
+    { role: 'system', content: `You are reference advisor ${r}. Answer briefly.` },
+    ...history.map((m) => ({ ...m })),
+  ]);
 }
 
 function median(values: number[]): number {
@@ -36,60 +92,203 @@ function median(values: number[]): number {
   return s[Math.floor(s.length / 2)] ?? NaN;
 }
 
-export async function runJsonlPathBench(sizes: Array<[string, number, number]> = [["10 KB", 10_000, 10_000], ["1 MB", 1_000_000, 60], ["10 MB", 10_000_000, 10]]): Promise<JsonlPathResult[]> {
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Time of a synchronous section: wall clock, and CPU of the process (what the load of other processes does not inflate). */
+interface Block { wallMs: number; cpuMs: number }
+
+function timeBlock<T>(f: () => T, blocks: Block[]): T {
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  try {
+    return f();
+  } finally {
+    const used = process.cpuUsage(cpu);
+    blocks.push({ wallMs: performance.now() - t, cpuMs: (used.user + used.system) / 1000 });
+  }
+}
+
+/**
+ * While `run` goes, every `setImmediate` callback (how the sink splits its
+ * work across ticks) is timed as a block of its own.
+ */
+async function withTickBlocks<T>(blocks: Block[], run: () => Promise<T>): Promise<T> {
+  const original = globalThis.setImmediate;
+  const patched = ((callback: (...args: unknown[]) => void, ...args: unknown[]) => original(() => timeBlock(() => callback(...args), blocks))) as typeof setImmediate;
+  globalThis.setImmediate = patched;
+  try {
+    return await run();
+  } finally {
+    globalThis.setImmediate = original;
+  }
+}
+
+/**
+ * One instrumented turn. An agent awaits the network between calls, so each
+ * call is its own event-loop block; the bench times them one by one.
+ */
+function instrumentedTurn(tracing: Tracing, session: string, refs: ChatMessage[][], agg: ChatMessage[], output: string, blocks: Block[] = []): void {
+  const timed = <T>(f: () => T): T => timeBlock(f, blocks);
+  const turn = timed(() => startMoaTurn({ sessionId: session, preset: 'bench', instrumentation: tracing.instrumentation }));
+  refs.forEach((messages, index) => {
+    const call = timed(() => turn.startReference({ index, model: `ref-${index}`, provider: 'local', messages }));
+    timed(() => call.end({ output, usage: { inputTokens: 1000, outputTokens: 100 }, cost: { usd: 0.001, status: 'estimated' } }));
+  });
+  const call = timed(() => turn.startAggregator({ model: 'agg', provider: 'local', messages: agg }));
+  timed(() => call.end({ output, usage: { inputTokens: 2000, outputTokens: 200 } }));
+  timed(() => turn.end());
+}
+
+/** Runs a turn, then lets the sink finish (its work may be split across ticks); total time and the longest block. */
+async function measured(tracing: Tracing, turn: (blocks: Block[]) => void): Promise<{ ms: number; blockMs: number; blockCpuMs: number }> {
+  const blocks: Block[] = [];
+  const t = performance.now();
+  await withTickBlocks(blocks, async () => {
+    turn(blocks);
+    await tracing.forceFlush();
+  });
+  const ms = performance.now() - t;
+  return { ms, blockMs: Math.max(...blocks.map((b) => b.wallMs)), blockCpuMs: Math.max(...blocks.map((b) => b.cpuMs)) };
+}
+
+const SIZES: Array<[string, number, number]> = [
+  ['10.8 KB', 9_700, 4000], ['105 KB', 96_300, 400], ['1 MB', 980_000, 40], ['10 MB', 9_930_000, 8],
+];
+
+export async function runJsonlPathBench(sizes: Array<[string, number, number]> = SIZES): Promise<JsonlPathResult[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'moa-bench-'));
   const tracing = setupMoaTracing({ save_traces: true, trace_dir: dir }, { env: {}, ignoreConfigFile: true, registerGlobal: false });
   const results: JsonlPathResult[] = [];
   try {
     for (const [label, bytes, rounds] of sizes) {
-      // Two references share one advisory view; with the aggregator's messages
-      // that is three arrays of about bytes/3 each, so the line is about `bytes`.
-      const refMessages = conversation(bytes);
-      const aggMessages = conversation(bytes);
-      const output = 'Advice: '.padEnd(Math.min(2000, Math.max(200, bytes / 50)), 'a');
-      const instrumented = (session: string) => {
-        const turn = startMoaTurn({ sessionId: session, preset: 'bench', instrumentation: tracing.instrumentation });
-        for (let i = 0; i < 2; i++) {
-          turn.startReference({ index: i, model: `ref-${i}`, provider: 'local', messages: refMessages })
-            .end({ output, usage: { inputTokens: 1000, outputTokens: 100 }, cost: { usd: 0.001, status: 'estimated' } });
-        }
-        turn.startAggregator({ model: 'agg', provider: 'local', messages: aggMessages }).end({ output, usage: { inputTokens: 2000, outputTokens: 200 } });
-        turn.end();
+      const name = label.replace(/[ .]/g, '_');
+      // Three references and the aggregator each carry the conversation: about a
+      // quarter of the line each. Mixed scripts average ~1.6 UTF-8 bytes per character.
+      const chars = Math.max(300, Math.round(bytes / 4 / 1.55) - 400);
+      const perMessage = Math.max(200, Math.ceil(chars / 20));
+      const output = text(7, Math.min(2000, Math.max(100, Math.round(bytes / 100))));
+      let seed = 0;
+      const turnOf = () => {
+        const history = conversation(++seed, chars, perMessage);
+        const refs = referenceArrays(history, 3);
+        const agg = [{ role: 'system', content: 'You are the acting model.' } as ChatMessage, ...history];
+        return { refs, agg };
       };
       // The floor writes the very record the instrumented path produced.
-      instrumented(`probe-${label}`);
-      const probeFile = path.join(dir, `probe-${label.replace(' ', '_')}.jsonl`);
-      const record: unknown = JSON.parse(readFileSync(probeFile, 'utf8'));
-      const floorFile = path.join(dir, `floor-${label.replace(' ', '_')}.jsonl`);
+      const probe = turnOf();
+      instrumentedTurn(tracing, `probe-${name}`, probe.refs, probe.agg, output);
+      await tracing.forceFlush();
+      const lineText = readFileSync(path.join(dir, `probe-${name}.jsonl`), 'utf8').trimEnd();
+      const record: unknown = JSON.parse(lineText);
+      const floorFile = path.join(dir, `floor-${name}.jsonl`);
       const floor = () => appendFileSync(floorFile, `${JSON.stringify(record)}\n`);
       const a: number[] = [];
       const b: number[] = [];
-      // An agent turn awaits the network, so the event loop (and the SDK's
-      // promise bookkeeping) runs between turns: yield, untimed, after each.
-      const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
-      for (let i = 0; i < 3; i++) { instrumented(`warm-${label}`); floor(); await tick(); }
-      for (let i = 0; i < rounds; i++) {
-        let t = performance.now();
-        instrumented(`run-${label}`);
-        a.push(performance.now() - t);
+      const blocks: number[] = [];
+      const cpuBlocks: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const warm = turnOf();
+        instrumentedTurn(tracing, `warm-${name}`, warm.refs, warm.agg, output);
+        await tracing.forceFlush();
+        floor();
         await tick();
-        t = performance.now();
+      }
+      for (let i = 0; i < rounds; i++) {
+        // Built untimed: the conversation is the agent's, not ours.
+        const next = turnOf();
+        const run = await measured(tracing, (turnBlocks) => instrumentedTurn(tracing, `run-${name}`, next.refs, next.agg, output, turnBlocks));
+        a.push(run.ms);
+        blocks.push(run.blockMs);
+        cpuBlocks.push(run.blockCpuMs);
+        await tick();
+        const t = performance.now();
         floor();
         b.push(performance.now() - t);
         await tick();
         // Keep both files small so the filesystem sees the same work on both sides.
         if (bytes >= 1_000_000 || i % 500 === 499) {
-          rmSync(path.join(dir, `run-${label.replace(' ', '_')}.jsonl`), { force: true });
+          rmSync(path.join(dir, `run-${name}.jsonl`), { force: true });
           rmSync(floorFile, { force: true });
         }
       }
       const instrumentedMs = median(a);
       const floorMs = median(b);
-      results.push({ label, lineBytes: JSON.stringify(record).length, instrumentedMs, floorMs, ratio: instrumentedMs / floorMs });
+      results.push({
+        label, lineBytes: Buffer.byteLength(lineText), instrumentedMs, floorMs, ratio: instrumentedMs / floorMs,
+        blockMs: median(blocks), worstBlockMs: Math.max(...blocks), blockCpuMs: median(cpuBlocks), worstBlockCpuMs: Math.max(...cpuBlocks),
+      });
     }
   } finally {
     await tracing.shutdown();
     rmSync(dir, { recursive: true, force: true });
   }
   return results;
+}
+
+/**
+ * The growing session, once in the seed format against the floor, and once
+ * more in the compact format for its size on disk.
+ */
+export async function runGrowingSessionBench(turns = 50, growChars = 20_000, references = 3): Promise<GrowingSessionResult> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'moa-bench-grow-'));
+  const jsonl = setupMoaTracing({ save_traces: true, trace_dir: path.join(dir, 'jsonl') }, { env: {}, ignoreConfigFile: true, registerGlobal: false });
+  const compact = setupMoaTracing({ save_traces: true, trace_dir: path.join(dir, 'compact'), trace_format: 'compact' } as Record<string, unknown>, { env: {}, ignoreConfigFile: true, registerGlobal: false });
+  const floorFile = path.join(dir, 'floor.jsonl');
+  let instrumentedMs = 0;
+  let floorMs = 0;
+  let worstBlockMs = 0;
+  let worstBlockCpuMs = 0;
+  let lastLineBytes = 0;
+  let jsonlSize = 0;
+  try {
+    const history: ChatMessage[] = [];
+    const output = text(3, 1500);
+    for (let t = 0; t < turns; t++) {
+      // The agent's history grows by appending: earlier message objects are kept.
+      history.push(...conversation(t + 1, growChars, 2500));
+      const refs = Array.from({ length: references }, (_, r) => [{ role: 'system', content: `You are reference advisor ${r}.` } as ChatMessage, ...history]);
+      const agg = [{ role: 'system', content: 'You are the acting model.' } as ChatMessage, ...history];
+      const run = await measured(jsonl, (blocks) => instrumentedTurn(jsonl, 'grow', refs, agg, output, blocks));
+      instrumentedMs += run.ms;
+      worstBlockMs = Math.max(worstBlockMs, run.blockMs);
+      worstBlockCpuMs = Math.max(worstBlockCpuMs, run.blockCpuMs);
+      await tick();
+      instrumentedTurn(compact, 'grow', refs, agg, output);
+      await compact.forceFlush();
+      await tick();
+      // The floor writes the record just written, as JSON.stringify would (only the new line is read).
+      const file = path.join(dir, 'jsonl', 'grow.jsonl');
+      const size = statSync(file).size;
+      const last = readRange(file, jsonlSize, size).toString('utf8').trimEnd();
+      jsonlSize = size;
+      lastLineBytes = Buffer.byteLength(last);
+      const record: unknown = JSON.parse(last);
+      const started = performance.now();
+      appendFileSync(floorFile, `${JSON.stringify(record)}\n`);
+      floorMs += performance.now() - started;
+      await tick();
+    }
+    const jsonlBytes = statSync(path.join(dir, 'jsonl', 'grow.jsonl')).size;
+    const compactBytes = statSync(path.join(dir, 'compact', 'grow.jsonl')).size;
+    return {
+      turns, instrumentedMs, floorMs, ratio: instrumentedMs / floorMs, jsonlBytes, compactBytes,
+      compactGain: jsonlBytes / compactBytes, worstBlockMs, worstBlockCpuMs, lastLineBytes,
+    };
+  } finally {
+    await jsonl.shutdown();
+    await compact.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function readRange(file: string, from: number, to: number): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(to - from);
+    let done = 0;
+    while (done < buffer.length) done += readSync(fd, buffer, done, buffer.length - done, from + done);
+    return buffer;
+  } finally {
+    closeSync(fd);
+  }
 }

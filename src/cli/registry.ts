@@ -14,4 +14,5 @@ export const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   report: async () => (await import('./commands/report.js')).default,
   tail: async () => (await import('./commands/tail.js')).default,
   prune: async () => (await import('./commands/prune.js')).default,
+  expand: async () => (await import('./commands/expand.js')).default,
 };

@@ -152,6 +152,19 @@ export function turnUsage(report: MoaTurnReport): CompletionUsage & { cost?: num
   };
 }
 
+/**
+ * The aggregator's own `usage` with the whole turn's dollars in `cost`, the
+ * field OpenRouter reports a request's cost in and OpenAI-compatible clients
+ * read: the caller asked one model and pays for every call of the turn. The
+ * tokens stay the aggregator's (agent loops size their context from them);
+ * a provider's own `cost` (the aggregator's share alone) is replaced, and
+ * removed when no cost of the turn is known.
+ */
+export function withTurnCost<U extends object>(usage: U, report: MoaTurnReport): U & { cost?: number } {
+  const { cost: _aggregatorCost, ...rest } = usage as U & { cost?: unknown };
+  return (report.totals.cost_usd !== null ? { ...rest, cost: report.totals.cost_usd } : rest) as U & { cost?: number };
+}
+
 function usageReport(u: Usage): MoaUsageReport {
   return {
     input_tokens: u.inputTokens,

@@ -22,7 +22,7 @@ import { runFanout } from './fanout.js';
 import { buildGuidanceMessage, type ReferenceOutcome } from './guidance.js';
 import { slotLabel, type ProviderRegistry } from './providers.js';
 import { headerMap, providerCallOptions, SESSION_HEADER, type MoaRequestOptions, type UsageReport } from './request-options.js';
-import { buildTurnReport, turnUsage, type CallFacts, type MoaTurnReport } from './turn-report.js';
+import { buildTurnReport, turnUsage, withTurnCost, type CallFacts, type MoaTurnReport } from './turn-report.js';
 
 export interface TurnRunnerContext {
   config: MoaConfig;
@@ -124,8 +124,8 @@ export async function runMoaTurn(
       callOptions,
       completeFinalChunk: (chunk, metering) => {
         const moa = report(metering);
-        // The usage chunk the caller asked for holds the turn's totals in `turn` mode.
-        const usage = usageMode === 'turn' && callerWantsUsage && chunk.usage ? { usage: turnUsage(moa) } : {};
+        // The usage chunk the caller asked for holds the turn's totals in `turn` mode, and the turn's dollars in any mode.
+        const usage = callerWantsUsage && chunk.usage ? { usage: usageMode === 'turn' ? turnUsage(moa) : withTurnCost(chunk.usage, moa) } : {};
         return { ...chunk, ...usage, moa } as Chunk;
       },
     });
@@ -133,7 +133,8 @@ export async function runMoaTurn(
     if (params.stream === true) return { data: result.data as Stream<Chunk>, requestId: result.requestId, traceId };
     const completion = result.data as ChatCompletion;
     const moa = report(result.metering);
-    const data: Completion = { ...completion, ...(usageMode === 'turn' ? { usage: turnUsage(moa) } : {}), moa };
+    const usage = usageMode === 'turn' ? turnUsage(moa) : completion.usage ? withTurnCost(completion.usage, moa) : undefined;
+    const data: Completion = { ...completion, ...(usage ? { usage } : {}), moa };
     return { data, requestId: result.requestId, traceId };
   } finally {
     // The root span ends once every call has: a returned stream keeps it open until the stream ends.

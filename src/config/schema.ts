@@ -251,6 +251,8 @@ export const moaConfigSchema = z.strictObject({
   save_traces: strictBoolean.default(false),
   trace_dir: z.string().refine((dir) => !dir.includes('\0'), 'a path cannot hold a NUL character').optional(),
   trace_cache_hits: strictBoolean.default(false),
+  /** `jsonl`: the original format; `compact`: each distinct message stored once per session file (docs/compact-format.md). */
+  trace_format: z.enum(['jsonl', 'compact'], { error: 'expected jsonl or compact' }).default('jsonl'),
   profile: z.string().regex(/^[\w.-]+$/, 'expected a profile name of letters, digits, -_.').optional(),
   otlp: otlpSchema.default({
     capture_content: true, backend_hints: true, max_export_bytes: 4 * 1024 * 1024, max_queue_bytes: 64 * 1024 * 1024, metrics: true,

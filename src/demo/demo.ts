@@ -31,6 +31,8 @@ export interface DemoOptions {
   /** Progress, as it happens: each user question, assistant message (tool calls as `[calls name(args)]`) and tool result. */
   onMessage?: (role: 'user' | 'assistant' | 'tool', text: string) => void;
   onChunk?: (chunk: ChatCompletionChunk) => void;
+  /** Told the demo's pipeline once it exists, so an application can write open turns on a signal (`shutdown()`). */
+  onTracing?: (tracing: { shutdown(): Promise<void> }) => void;
 }
 
 export interface DemoResult {
@@ -83,6 +85,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     },
   );
+  options.onTracing?.(tracing);
   const sessionId = `demo-${new Date().toISOString().replace(/[:.]/g, '-')}-${Math.random().toString(36).slice(2, 8)}`;
   try {
     const client = createMoaClient({

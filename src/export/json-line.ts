@@ -9,6 +9,12 @@
  * A placeholder carries a random per-process nonce behind a NUL, so no string
  * value in a record can be mistaken for one.
  *
+ * Message arrays are held as lists of pieces (`RawSlots.holdMessages`): each
+ * message's UTF-8 bytes, made once per session (`content/message-cache.ts`).
+ * The line is the skeleton's fragments and those bytes in order, handed to
+ * one `writev` as they are: a message already serialized for an earlier call
+ * or turn is neither serialized nor encoded nor copied again.
+ *
  * A line is encoded piece by piece (`encodeLine`), so its size is not bounded
  * by what one string can hold, only by `maxLineBytes`: by default the longest
  * string this runtime can hold, so that every Node reader, ours included, can
@@ -18,6 +24,7 @@
 import { constants } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { fitJson } from '../content/fit-json.js';
+import type { MessageList } from '../content/message-cache.js';
 import { safeStringify, tryParseJson } from '../content/safe-json.js';
 
 const NONCE = randomBytes(16).toString('hex');
@@ -30,17 +37,41 @@ const SERIALIZED_PREFIX = `"\\u0000moa-raw:${NONCE}:`;
 export const DEFAULT_MAX_LINE_BYTES = constants.MAX_STRING_LENGTH;
 /** Lines up to this many characters are joined and encoded at once (fastest); longer ones piece by piece. */
 const JOIN_UP_TO_CHARS = 1 << 20;
-/** UTF-8 needs at most 3 bytes per UTF-16 unit. */
-const MAX_BYTES_PER_CHAR = 3;
+
+/** What a placeholder stands for: JSON text, or a list of messages serialized once each. */
+export type SlotValue = string | MessageList;
 
 export class RawSlots {
-  readonly texts: string[] = [];
+  readonly values: SlotValue[] = [];
 
   /** Returns the placeholder to put in the record where `jsonText` belongs. */
   hold(jsonText: string): string {
-    this.texts.push(jsonText);
-    return `${PREFIX}${this.texts.length - 1}`;
+    return this.placeholder(jsonText);
   }
+
+  /** Returns the placeholder to put in the record where the JSON array of these messages belongs. */
+  holdMessages(list: MessageList): string {
+    return this.placeholder(list);
+  }
+
+  /** Each slot as JSON text (for the rare paths that need text: cutting a record to fit). */
+  get texts(): string[] {
+    return this.values.map(slotText);
+  }
+
+  /** The message lists held, in order. */
+  get messageLists(): MessageList[] {
+    return this.values.filter((v): v is MessageList => typeof v !== 'string');
+  }
+
+  private placeholder(value: SlotValue): string {
+    this.values.push(value);
+    return `${PREFIX}${this.values.length - 1}`;
+  }
+}
+
+export function slotText(value: SlotValue): string {
+  return typeof value === 'string' ? value : value.cache.arrayJson(value);
 }
 
 /** A line ready for `AppendWriter.appendLine`, possibly larger than one string. */
@@ -59,10 +90,10 @@ export interface LineLimits {
 
 export function encodeLine(record: unknown, slots?: RawSlots, limits: LineLimits = {}): EncodedLine {
   const maxBytes = limits.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const texts = slots?.texts ?? [];
+  const values = slots?.values ?? [];
   const skeleton = stringifyOrUndefined(record);
-  const whole = skeleton === undefined ? undefined : encodeWithin(splice(skeleton, texts), maxBytes);
-  return whole ?? encodeCut(record, texts, maxBytes);
+  const whole = skeleton === undefined ? undefined : encodeWithin(splice(skeleton, values), maxBytes);
+  return whole ?? encodeCut(record, values.map(slotText), maxBytes);
 }
 
 /** The record's JSON, or undefined when it is too long for one string (then it is cut). */
@@ -76,36 +107,71 @@ function stringifyOrUndefined(record: unknown): string | undefined {
   }
 }
 
-/** The skeleton cut at its placeholders, with each slot's JSON text in its place. */
-function splice(skeleton: string, texts: readonly string[]): string[] {
-  if (texts.length === 0) return [skeleton];
-  const pieces: string[] = [];
+/** The skeleton cut at its placeholders, with each slot's value in its place. */
+export function splice<T extends SlotValue>(skeleton: string, values: readonly T[]): Array<string | T> {
+  if (values.length === 0) return [skeleton];
+  const pieces: Array<string | T> = [];
   let from = 0;
-  for (let i = 0; i < texts.length; i++) {
+  for (let i = 0; i < values.length; i++) {
     const marker = `${SERIALIZED_PREFIX}${i}"`;
     const at = skeleton.indexOf(marker, from);
     if (at < 0) continue; // its value was dropped from the record: nothing to splice
-    pieces.push(skeleton.slice(from, at), texts[i] as string);
+    pieces.push(skeleton.slice(from, at), values[i] as T);
     from = at + marker.length;
   }
   pieces.push(skeleton.slice(from));
   return pieces;
 }
 
-/** The pieces as UTF-8, or undefined when they add up to more than `maxBytes` (then nothing big is allocated). */
-function encodeWithin(pieces: readonly string[], maxBytes: number): EncodedLine | undefined {
-  const chars = totalLength(pieces);
-  if (chars <= JOIN_UP_TO_CHARS) {
-    const line = Buffer.from(pieces.join(''), 'utf8');
-    return line.length <= maxBytes ? { chunks: [line], byteLength: line.length, truncatedChars: 0 } : undefined;
+/** The pieces as UTF-8, or undefined when they add up to more than `maxBytes`. */
+function encodeWithin(pieces: ReadonlyArray<string | SlotValue>, maxBytes: number): EncodedLine | undefined {
+  const chunks: Buffer[] = [];
+  let byteLength = 0;
+  let text: string[] = [];
+  let textChars = 0;
+  const flushText = () => {
+    if (textChars > 0) {
+      const chunk = Buffer.from(text.length === 1 ? text[0] as string : text.join(''), 'utf8');
+      chunks.push(chunk);
+      byteLength += chunk.length;
+    }
+    text = [];
+    textChars = 0;
+  };
+  const addText = (piece: string) => {
+    // Text is joined and encoded at once up to a size; beyond, piece by piece, so the line never has to be one string.
+    if (textChars + piece.length > JOIN_UP_TO_CHARS) flushText();
+    text.push(piece);
+    textChars += piece.length;
+  };
+  for (const piece of pieces) {
+    if (typeof piece === 'string') {
+      addText(piece);
+      continue;
+    }
+    const { pieces: messages, cache } = piece;
+    if (messages.length === 0) {
+      addText('[]');
+      continue;
+    }
+    addText('[');
+    flushText();
+    for (let i = 0; i < messages.length; i++) {
+      const bytes = (messages[i] as MessagePieceLike).bytes(cache.replacer);
+      // Each piece starts with the comma that joins it to the previous element.
+      const chunk = i === 0 ? bytes.subarray(1) : bytes;
+      chunks.push(chunk);
+      byteLength += chunk.length;
+    }
+    addText(']');
+    // Measured as it grows: a line over the limit stops here, before more is encoded.
+    if (byteLength > maxBytes) return undefined;
   }
-  const fits = chars * MAX_BYTES_PER_CHAR <= maxBytes
-    || pieces.reduce((sum, piece) => sum + Buffer.byteLength(piece, 'utf8'), 0) <= maxBytes;
-  if (!fits) return undefined;
-  // Piece by piece: the whole line never has to be one string.
-  const chunks = pieces.map((piece) => Buffer.from(piece, 'utf8'));
-  return { chunks, byteLength: totalBytes(chunks), truncatedChars: 0 };
+  flushText();
+  return byteLength <= maxBytes ? { chunks, byteLength, truncatedChars: 0 } : undefined;
 }
+
+type MessagePieceLike = MessageList['pieces'][number];
 
 /**
  * The record with its longest strings cut so that the line fits. The slot
@@ -123,7 +189,7 @@ function encodeCut(record: unknown, texts: readonly string[], maxBytes: number):
   }
   if (!fitted) throw new RangeError(`a trace record does not fit in ${maxBytes} bytes even with all its content cut`);
   const [skeleton, ...slotTexts] = fitted.texts;
-  const line = encodeWithin(splice(skeleton as string, slotTexts), maxBytes);
+  const line = encodeWithin(splice(skeleton as string, slotTexts as string[]), maxBytes);
   if (!line) throw new RangeError(`a cut trace record came out over ${maxBytes} bytes`); // fitJson measured it: unreachable
   return { ...line, truncatedChars: fitted.truncatedChars + omittedChars };
 }
@@ -134,8 +200,4 @@ function omittedNote(jsonText: string): string {
 
 function totalLength(pieces: readonly string[]): number {
   return pieces.reduce((sum, piece) => sum + piece.length, 0);
-}
-
-function totalBytes(chunks: readonly Buffer[]): number {
-  return chunks.reduce((sum, chunk) => sum + chunk.length, 0);
 }

@@ -29,7 +29,9 @@ import {
 } from '../trace/span-data.js';
 import { AppendWriter, type WriterStats } from './append-writer.js';
 import { flushAtExit, type ExitFlushable } from './exit-flush.js';
-import { encodeLine, RawSlots } from './json-line.js';
+import { CompactFiles, encodeCompact } from './compact-line.js';
+import { DEFAULT_MAX_LINE_BYTES, encodeLine, RawSlots } from './json-line.js';
+import { SlicedQueue, type SlicedJob } from './sliced-queue.js';
 import { parentOf, TurnAssembler, type AssemblerLimits, type Iteration, type PartialReason, type SeenSpan } from './turn-assembler.js';
 import { buildTurnRecord, isMoaCall, isMoaRoot } from './turn-record.js';
 
@@ -53,7 +55,22 @@ export interface JsonlTurnExporterOptions extends AssemblerLimits {
    * applies here; the file keeps content whatever the capture mode.
    */
   policy?: ContentPolicy;
+  /**
+   * `jsonl` (default): the original format. `compact`: each distinct message
+   * stored once per file, records referring to it (docs/compact-format.md);
+   * `moa-otel expand` and every reader give back the original lines.
+   */
+  traceFormat?: TraceFormat;
 }
+
+export type TraceFormat = 'jsonl' | 'compact';
+
+/**
+ * Records whose messages not yet serialized add up to more characters than
+ * this are finished across event-loop ticks (`sliced-queue.ts`); smaller
+ * ones are written at once, when their turn ends.
+ */
+export const WRITE_AT_ONCE_CHARS = 64 * 1024;
 
 export interface JsonlExporterStats extends WriterStats {
   turnsSkippedCacheHit: number;
@@ -75,6 +92,9 @@ class TurnFileSink implements ExitFlushable {
   private lastFile = { key: '', path: '' };
   /** A `trace_dir` naming other variables (`$VAR`) is resolved at every line. */
   private readonly traceDirReadsVariables: boolean;
+  /** Lines whose work is split across ticks, in order; while it holds any, every line goes through it. */
+  private readonly queue = new SlicedQueue(() => this.trackPending());
+  private readonly compactFiles: CompactFiles | undefined;
   private turnsSkippedCacheHit = 0;
   private partialTurnsWritten = 0;
   private spansAfterShutdown = 0;
@@ -84,6 +104,7 @@ class TurnFileSink implements ExitFlushable {
     this.policy = options.policy ?? new ContentPolicy({ redact: options.redact ?? false });
     this.traceDirReadsVariables = (options.traceDir ?? '').includes('$');
     this.assembler = new TurnAssembler(options, (iteration) => this.writePartial(iteration, 'evicted'));
+    this.compactFiles = options.traceFormat === 'compact' ? new CompactFiles() : undefined;
   }
 
   get stats(): JsonlExporterStats {
@@ -98,6 +119,11 @@ class TurnFileSink implements ExitFlushable {
 
   get pendingIterations(): number {
     return this.assembler.size;
+  }
+
+  /** Resolves when every line handed to the queue is written. */
+  flushed(): Promise<void> {
+    return this.queue.whenIdle();
   }
 
   started(span: Span): void {
@@ -128,7 +154,7 @@ class TurnFileSink implements ExitFlushable {
 
   /** Flushed at process exit exactly while something is pending. */
   private trackPending(): void {
-    const pending = this.assembler.size > 0;
+    const pending = this.assembler.size > 0 || !this.queue.idle;
     if (pending !== this.flushedAtExit) {
       this.flushedAtExit = pending;
       flushAtExit(this, pending);
@@ -140,9 +166,10 @@ class TurnFileSink implements ExitFlushable {
     this.trackPending();
   }
 
-  /** Writes every pending iteration as partial. */
+  /** Writes every pending iteration as partial, and every queued line, now. */
   drain(reason: PartialReason): void {
     for (const iteration of this.assembler.drain()) this.writePartial(iteration, reason);
+    this.queue.runAll();
   }
 
   shutdown(): void {
@@ -195,12 +222,62 @@ class TurnFileSink implements ExitFlushable {
       const sessionId = record.session_id;
       // A numeric session id is recorded raw and names its file by its text.
       const fileKey = typeof sessionId === 'string' ? sessionId : typeof sessionId === 'number' ? String(sessionId) : null;
-      // Encoded as a list of buffers: a record too large for one string is cut, never lost.
-      return this.writer.appendLine(this.fileFor(fileKey), encodeLine(record, slots));
+      const file = this.fileFor(fileKey);
+      const job = this.lineJob(file, record, slots);
+      if (this.queue.idle && job.steps.length === 0) return this.writeLine(file, record, slots);
+      this.queue.add(job);
+      this.trackPending();
+      return true;
     } catch (err) {
-      this.reporter.fail(`record:${errorText(err)}`, () => `moa-otel: could not build an MoA record (the turn went on): ${firstLine(errorText(err))}`);
+      this.reportRecordFailure(err);
       return false;
     }
+  }
+
+  /**
+   * The work of one line: serializing its messages not serialized yet (one
+   * step each, only when they are many: small records are written at once),
+   * then encoding and writing it.
+   */
+  private lineJob(file: string, record: Record<string, unknown>, slots: RawSlots): SlicedJob {
+    const steps: Array<() => void> = [];
+    let chars = 0;
+    const seen = new Set<object>();
+    for (const list of slots.messageLists) {
+      for (const piece of list.pieces) {
+        if (piece.serialized || seen.has(piece)) continue;
+        seen.add(piece);
+        chars += piece.chars;
+        steps.push(() => { piece.bytes(list.cache.replacer); });
+      }
+    }
+    return {
+      steps: chars > WRITE_AT_ONCE_CHARS ? steps : [],
+      finish: () => { this.writeLine(file, record, slots); },
+    };
+  }
+
+  /** Encodes and writes one line; the sink's failures are reported, never thrown. */
+  private writeLine(file: string, record: Record<string, unknown>, slots: RawSlots): boolean {
+    try {
+      if (this.compactFiles) {
+        const compact = encodeCompact(record, slots, this.compactFiles.stored(file), DEFAULT_MAX_LINE_BYTES);
+        if (compact) {
+          const written = this.writer.appendLine(file, compact.line);
+          if (written) this.compactFiles.wrote(file, compact.ids);
+          return written;
+        }
+      }
+      // Encoded as a list of buffers: a record too large for one string is cut, never lost.
+      return this.writer.appendLine(file, encodeLine(record, slots));
+    } catch (err) {
+      this.reportRecordFailure(err);
+      return false;
+    }
+  }
+
+  private reportRecordFailure(err: unknown): void {
+    this.reporter.fail(`record:${errorText(err)}`, () => `moa-otel: could not build an MoA record (the turn went on): ${firstLine(errorText(err))}`);
   }
 }
 
@@ -231,9 +308,9 @@ abstract class JsonlSinkFace {
     return this.sink.fileFor(sessionId);
   }
 
+  /** Resolves when the lines of every ended turn are written (large ones are finished across ticks). */
   forceFlush(): Promise<void> {
-    // Lines are written synchronously when their root ends: nothing is buffered.
-    return Promise.resolve();
+    return this.sink.flushed();
   }
 
   /** Writes what is still open as partial records, then stops. */

@@ -162,7 +162,11 @@ function temperature(a: Attributes): number | null {
 }
 
 function inputMessages(a: Attributes, payload: CallPayload | undefined, context: RecordContext): unknown {
-  if (payload) return context.slots.hold(maskedJson(payload.inputMessagesJson, payload.policy, context.policy));
+  if (payload) {
+    // Each message's bytes come from the session's cache when the file masks as the instrumentation did.
+    if (payload.inputMessages && context.policy.covers(payload.policy)) return context.slots.holdMessages(payload.inputMessages);
+    return context.slots.hold(maskedJson(payload.inputMessagesJson, payload.policy, context.policy));
+  }
   return context.slots.hold(safeStringify(messagesFromAttribute(a[A.GEN_AI_INPUT_MESSAGES]), context.policy.replacer));
 }
 

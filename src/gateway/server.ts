@@ -153,8 +153,9 @@ export function createMoaGateway(options: MoaGatewayOptions): MoaGateway {
       const result = await client.chat.completions.create(request, {
         sessionId, signal: turn.controller.signal, ...(usage === 'turn' || usage === 'aggregator' ? { usage } : {}),
       });
-      if (request.stream === true) await relayStream(result as Stream<ChatCompletionChunk>, res, headers, turn);
-      else sendJson(res, 200, result as ChatCompletion, headers);
+      // Answered as the model that was asked for (`moa/duo`), not the aggregator: per-model accounting keys on the preset.
+      if (request.stream === true) await relayStream(result as Stream<ChatCompletionChunk>, res, headers, turn, params.model);
+      else sendJson(res, 200, { ...(result as ChatCompletion), model: params.model }, headers);
     } catch (err) {
       answerError(res, failedTurnError(err, turn));
     } finally {
@@ -162,13 +163,13 @@ export function createMoaGateway(options: MoaGatewayOptions): MoaGateway {
     }
   }
 
-  async function relayStream(stream: Stream<ChatCompletionChunk>, res: ServerResponse, headers: OutgoingHttpHeaders, turn: OpenTurn): Promise<void> {
+  async function relayStream(stream: Stream<ChatCompletionChunk>, res: ServerResponse, headers: OutgoingHttpHeaders, turn: OpenTurn, model: string): Promise<void> {
     const sse = new SseResponse(res);
     sse.start(headers);
     try {
       for await (const chunk of stream) {
         // Leaving the loop ends the aggregator span with what was streamed and releases the upstream request.
-        if (!(await sse.send(chunk))) break;
+        if (!(await sse.send({ ...chunk, model }))) break;
       }
       // An aborted upstream stream just ends (the openai package treats the abort as the end): the caller
       // must not take the cut answer for a whole one.

@@ -13,6 +13,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { compactDecoder } from './compact.js';
 import { describeFsError, TraceFileError } from './errors.js';
 import { openByteSource, STDIN_ARG, STDIN_NAME, TruncatedInputError } from './input-source.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, type SplitLine } from './line-splitter.js';
@@ -70,20 +71,11 @@ export type LineDecoderFactory = (context: DecoderContext) => LineDecoder;
 
 /** The decoder of each line format: the one place a new format plugs in. */
 export const LINE_DECODERS: Record<TraceFormat, LineDecoderFactory> = {
-  jsonl: jsonlDecoder,
+  // A session file may switch between the original and the compact format (the setting changed): one decoder reads both.
+  jsonl: compactDecoder,
+  compact: compactDecoder,
   'otlp-json': spanTurnDecoder,
 };
-
-function jsonlDecoder(context: DecoderContext): LineDecoder {
-  const parser = new RecordLineParser(context.file, context.onProblem);
-  return {
-    decode(line, unterminated) {
-      const read = parser.parse(line, unterminated);
-      return read ? [{ ...read, file: context.file, format: 'jsonl' }] : [];
-    },
-    finish: () => [],
-  };
-}
 
 /** Display name of an input. */
 export function inputName(file: string): string {

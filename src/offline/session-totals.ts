@@ -10,6 +10,7 @@
 import type { TurnRecord } from '../record/schema.js';
 import type { Usage } from '../record/usage.js';
 import { StatsAccumulator, type StatsRow } from './stats.js';
+import { UserTurnTracker, unrecordedNote } from './insights/user-turns.js';
 
 export interface SessionTotals {
   /** Distinct raw session ids seen (null for records without one). */
@@ -26,6 +27,13 @@ export interface SessionTotals {
   lastTs: number | null;
   /** The same calls grouped by model, sorted by model. */
   byModel: StatsRow[];
+  /**
+   * A lower bound on tool-loop iterations that ran and were not written
+   * (cache HITs, see insights/user-turns.ts): when above 0, `costUsd` misses their spend.
+   */
+  unrecordedIterations: number;
+  /** The line saying so, or null. */
+  costNote: string | null;
 }
 
 export class SessionTotalsAccumulator {
@@ -33,11 +41,14 @@ export class SessionTotalsAccumulator {
   private readonly ids = new Set<string | null>();
   private firstTs: number | null = null;
   private lastTs: number | null = null;
+  private readonly userTurns = new UserTurnTracker();
+  private unrecorded = 0;
 
   /** `fileSession` names the session of records without a session id (the file stem). */
   add(record: TurnRecord, fileSession: string): void {
     this.byModel.add(record, fileSession);
     this.ids.add(record.session_id);
+    this.unrecorded += this.userTurns.observe(record, record.session_id || fileSession).unrecorded;
     this.firstTs = this.firstTs === null ? record.ts : Math.min(this.firstTs, record.ts);
     this.lastTs = this.lastTs === null ? record.ts : Math.max(this.lastTs, record.ts);
   }
@@ -56,6 +67,8 @@ export class SessionTotalsAccumulator {
       firstTs: this.firstTs,
       lastTs: this.lastTs,
       byModel: this.byModel.rows(),
+      unrecordedIterations: this.unrecorded,
+      costNote: this.unrecorded > 0 ? unrecordedNote(this.unrecorded) : null,
     };
   }
 }

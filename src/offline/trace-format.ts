@@ -10,10 +10,11 @@
  * session format) adds its name here, a detector to `LINE_FORMAT_DETECTORS`
  * and a decoder in `inputs.ts` (`LINE_DECODERS`).
  */
-export type TraceFormat = 'jsonl' | 'otlp-json';
+export type TraceFormat = 'jsonl' | 'otlp-json' | 'compact';
 
 export const TRACE_FORMAT_NAMES: Record<TraceFormat, string> = {
   jsonl: 'JSONL turn records',
+  compact: 'compact session records (trace_format: compact)',
   'otlp-json': 'OTLP JSON trace requests',
 };
 
@@ -68,12 +69,15 @@ export type LineFormatDetector = (line: string) => boolean;
 
 const RECORD_START = /^\{\s*"ts"\s*:/;
 const OTLP_TRACES_START = /^\{\s*"resourceSpans"\s*:/;
+const COMPACT_START = /^\{"moa_(?:msg|rec)":/;
 
 export const LINE_FORMAT_DETECTORS: readonly { format: TraceFormat; detect: LineFormatDetector }[] = [
   // Both writers (this package's and the original Python one) start every record with "ts".
   { format: 'jsonl', detect: (line) => RECORD_START.test(line) },
   // The collector's file exporter and `moa-otel export --out` write one ExportTraceServiceRequest per line.
   { format: 'otlp-json', detect: (line) => OTLP_TRACES_START.test(line) },
+  // A compact session file starts with a message line (or a record whose messages came earlier).
+  { format: 'compact', detect: (line) => COMPACT_START.test(line) },
 ];
 
 export function detectLineFormat(line: string): LineVerdict {

@@ -89,6 +89,7 @@ export function buildProcessors(all: MoaSettings, options: BuildOptions = {}): B
     ? new JsonlSpanProcessor({
       traceDir: config.trace_dir,
       traceCacheHits: config.trace_cache_hits,
+      traceFormat: config.trace_format,
       profile: config.profile,
       env,
       policy,

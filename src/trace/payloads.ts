@@ -13,12 +13,19 @@
  * both must read the same properties. The `.v1` suffix versions the shape.
  */
 import type { Span } from '@opentelemetry/api';
+import type { MessageList } from '../content/message-cache.js';
 
 export interface CallPayload {
   /** The configured provider name (the span carries the GenAI provider name, which may differ). */
   provider: string;
-  /** The exact request messages, serialized when the call started. */
-  inputMessagesJson: string;
+  /**
+   * The exact request messages as JSON. Computed on first read from
+   * `inputMessages` when that is there (kept for sinks of other loaded
+   * copies, which read only this).
+   */
+  readonly inputMessagesJson: string;
+  /** The request messages as they read when the call started, each serialized once per session (`message-cache.ts`). */
+  inputMessages?: MessageList;
   /** The answer text; null when there was none or the call failed. */
   output: string | null;
   /** Why the call failed (the whole reason); null when it did not. */

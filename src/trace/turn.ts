@@ -26,6 +26,7 @@ import {
 } from './call-attributes.js';
 import type { ContentPolicy } from './content-policy.js';
 import { callMetricAttributes, type MoaMetrics } from './metrics.js';
+import { captureMessages, payloadWithMessages } from './message-capture.js';
 import { attachPayload, attachTurnPayload, markContentPolicy, payloadRequested, type CallPayload } from './payloads.js';
 import type {
   AggregatorCall, AggregatorEnd, AggregatorStart, CallEnd, CallStart, Cost, MoaTurn, ReferenceCall, ReferenceStart,
@@ -375,10 +376,9 @@ class RecordingTurn implements MoaTurn {
     markContentPolicy(span, policy);
     // The exact messages are serialized only for a JSONL sink that asked for them.
     const payload: CallPayload | undefined = payloadRequested(span)
-      ? {
-        provider, inputMessagesJson: this.exactMessages(givenArray ? given as readonly unknown[] : messages, messages), output: null, error: null,
-        toolCallsJson: null, finishReason: null, policy: this.policy,
-      }
+      ? payloadWithMessages({
+        provider, output: null, error: null, toolCallsJson: null, finishReason: null, policy: this.policy,
+      }, captureMessages(this.policy, this.sessionId, messages))
       : undefined;
     if (payload) attachPayload(span, payload);
     this.openCalls += 1;
@@ -389,23 +389,6 @@ class RecordingTurn implements MoaTurn {
       (outcome) => this.callEnded(role, span.spanContext(), outcome));
   }
 
-  /**
-   * The exact messages as JSON. References of one fan-out are started in one
-   * synchronous run with the same array (the advisory view): it is
-   * serialized once. Reuse needs the same array holding the same message
-   * objects, within the same tick — a caller's request bodies are serialized
-   * after that tick anyway, so no change could reach one call and not the next.
-   */
-  private exactMessages(source: readonly unknown[], messages: readonly unknown[]): string {
-    const last = this.lastSerialized;
-    if (last && last.source === source && last.items.length === messages.length && last.items.every((item, i) => item === messages[i])) return last.json;
-    const json = safeStringify(messages, this.policy.replacer);
-    if (this.lastSerialized === undefined) queueMicrotask(() => { this.lastSerialized = undefined; });
-    this.lastSerialized = { source, items: messages, json };
-    return json;
-  }
-
-  private lastSerialized: { source: readonly unknown[]; items: readonly unknown[]; json: string } | undefined;
 
   private callEnded(role: CallRole, spanContext: SpanContext, outcome: CallOutcome): void {
     this.openCalls -= 1;
@@ -571,7 +554,9 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     this.responseModel = response?.model ?? null;
     if (this.payload) {
       this.payload.finishReason = finishReason;
-      this.payload.costUsdText = typeof cost?.usd === 'string' ? exactCost : null;
+      // Decimal text is written as given; a double with float noise (0.1 + 0.2) as the decimal it stands for.
+      const noisy = typeof cost?.usd === 'number' && exactCost !== null && Number(exactCost) !== cost.usd;
+      this.payload.costUsdText = typeof cost?.usd === 'string' || noisy ? exactCost : null;
     }
     const ttfc = response?.timeToFirstChunk
       ?? (this.firstChunkAt !== undefined ? (this.firstChunkAt - this.startedAt) / 1000 : null);

@@ -111,6 +111,35 @@ describe('usage', () => {
   });
 });
 
+describe('the turn\'s dollars in usage.cost (OpenRouter\'s field), in every usage mode', () => {
+  it('non-streamed: the aggregator\'s tokens, the whole turn\'s cost (its own 0.004 replaced by 0.007)', async () => {
+    const response = await testClient(server, tracing.instrumentation).chat.completions.create({ model: 'moa', messages: question });
+    const usage = response.usage as (typeof response.usage & { cost?: number });
+    expect(usage.prompt_tokens).toBe(spanTokens('aggregator')[0]!.prompt);
+    expect(usage.cost).toBe(0.007);
+    expect(usage.cost).toBe(response.moa.totals.cost_usd);
+  });
+
+  it('streamed: the usage chunk the caller asked for has the turn\'s cost', async () => {
+    const stream = await testClient(server, tracing.instrumentation)
+      .chat.completions.create({ model: 'moa', messages: question, stream: true, stream_options: { include_usage: true } });
+    const chunks: (ChatCompletionChunk & { moa?: MoaTurnReport })[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    const withUsage = chunks.filter((c) => c.usage);
+    expect(withUsage).toHaveLength(1);
+    expect((withUsage[0]!.usage as { cost?: number }).cost).toBe(0.007);
+    expect(withUsage[0]!.usage!.prompt_tokens).toBe(spanTokens('aggregator')[0]!.prompt);
+  });
+
+  it('no known cost: no cost in usage (a provider\'s figure for the aggregator alone is not the turn\'s)', async () => {
+    for (const model of ['advisor-a', 'advisor-b']) server.setModel(model, { reply: 'no price' });
+    server.setModel('aggregator', { reply: 'The answer.' });
+    const response = await testClient(server, tracing.instrumentation).chat.completions.create({ model: 'moa', messages: question });
+    expect(response.usage).not.toHaveProperty('cost');
+    expect(response.moa.totals.cost_usd).toBeNull();
+  });
+});
+
 describe('the OpenAI client surface', () => {
   it('is an OpenAI instance; withResponse() and asResponse() describe the answer', async () => {
     const client = testClient(server, tracing.instrumentation);

@@ -4,7 +4,8 @@ import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readTurnRecords, type RecordProblem } from '../../src/offline/reader.js';
+import { readInput } from '../../src/offline/inputs.js';
+import type { RecordProblem } from '../../src/offline/reader.js';
 import { bundleFixture, type BundledFixture } from '../fixtures/bundle.js';
 
 /** Kills at least this many writers… */
@@ -25,8 +26,8 @@ interface Writer {
   acknowledged: string[];
 }
 
-function startWriter(bundle: string, traceDir: string, worker: number): Writer {
-  const child = spawn(process.execPath, [bundle, traceDir, String(worker)], { stdio: ['pipe', 'pipe', 'pipe'] });
+function startWriter(bundle: string, traceDir: string, worker: number, format: string): Writer {
+  const child = spawn(process.execPath, [bundle, traceDir, String(worker), format], { stdio: ['pipe', 'pipe', 'pipe'] });
   const acknowledged: string[] = [];
   let onReady = () => {};
   let onSecond = (_interval: number) => {};
@@ -61,7 +62,7 @@ function endsWithNewline(file: string): boolean {
   }
 }
 
-describe('a writer killed mid-append', () => {
+describe.each(['jsonl', 'compact'])('a writer killed mid-append (%s)', (format) => {
   let writerBundle: BundledFixture;
   beforeAll(async () => {
     writerBundle = await bundleFixture(path.resolve(import.meta.dirname, '../fixtures/kill-writer.ts'));
@@ -76,10 +77,10 @@ describe('a writer killed mid-append', () => {
       const acknowledged: string[] = [];
       let trials = 0;
       let tornByKill = 0;
-      for (let w = 0; w < WARM_AHEAD; w++) warm.push(startWriter(writerBundle.file, traceDir, w));
+      for (let w = 0; w < WARM_AHEAD; w++) warm.push(startWriter(writerBundle.file, traceDir, w, format));
       while (trials < MIN_TRIALS || (tornByKill < MIN_TORN && trials < MAX_TRIALS)) {
         const writer = warm.shift() as Writer;
-        warm.push(startWriter(writerBundle.file, traceDir, trials + WARM_AHEAD));
+        warm.push(startWriter(writerBundle.file, traceDir, trials + WARM_AHEAD, format));
         await writer.ready;
         writer.child.stdin.write('go\n');
         const interval = await writer.twoRecords;
@@ -94,7 +95,8 @@ describe('a writer killed mid-append', () => {
 
       const problems: RecordProblem[] = [];
       const written = new Set<string>();
-      for await (const { record } of readTurnRecords(file, { onProblem: (p) => problems.push(p) })) {
+      // The reader every command uses: it expands compact records from the file's message lines.
+      for await (const { record } of readInput({ file }, { onProblem: (p) => problems.push(p) })) {
         written.add(record.references[0]?.output ?? '');
       }
       const lost = acknowledged.filter((id) => !written.has(id));
@@ -106,7 +108,7 @@ describe('a writer killed mid-append', () => {
       // (mid-file, closed by the next writer, or as the torn last line) and the records after it are read.
       expect(tornByKill).toBeGreaterThanOrEqual(MIN_TORN);
       expect(problems.length).toBe(tornByKill);
-      console.log(`killed-writer: ${trials} kills, ${tornByKill} mid-write, ${acknowledged.length} acknowledged records, ${written.size} read`);
+      console.log(`killed-writer (${format}): ${trials} kills, ${tornByKill} mid-write, ${acknowledged.length} acknowledged records, ${written.size} read`);
     } finally {
       for (const writer of warm) writer.child.kill('SIGKILL');
       await Promise.all(warm.map((writer) => writer.exited));

@@ -12,6 +12,7 @@ import { Redactor } from '../../content/redact.js';
 import { parseCommandArgs } from '../args.js';
 import { setupMoaTracing } from '../../setup/setup.js';
 import { CliError, type CliCommand, type CliIo } from '../command.js';
+import { stopOnSignals } from '../signals.js';
 
 const USAGE = `usage: moa-otel ask "<question>" [--preset P] [--stream] [--session ID] [--json]
 
@@ -65,6 +66,9 @@ async function runAsk(argv: string[], io: CliIo): Promise<number> {
     throw err;
   }
 
+  // Ctrl-C, a terminal closing or a kill: the turn under way is written as a partial record.
+  const openTracing = tracing;
+  const keepSignals = stopOnSignals('ask', io, () => openTracing.shutdown());
   const model = values.preset ?? DEFAULT_PRESET_MODEL;
   const messages = [{ role: 'user' as const, content: question }];
   const json = values.json === true;
@@ -91,6 +95,7 @@ async function runAsk(argv: string[], io: CliIo): Promise<number> {
     throw new CliError(`the aggregator call failed: ${reason}`, 1);
   } finally {
     await tracing.shutdown();
+    keepSignals();
   }
   const sessionFile = tracing.jsonl?.fileFor(sessionId) ?? null;
   if (json) io.stdout.write(`${JSON.stringify({ answer, sessionId, sessionFile })}\n`);

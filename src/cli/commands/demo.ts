@@ -9,6 +9,7 @@ import { runDemo } from '../../demo/demo.js';
 import { otlpProtocolOption, parseCommandArgs } from '../args.js';
 import { wantsColor } from '../color.js';
 import { renderTurnTree } from '../../offline/tree.js';
+import { stopOnSignals } from '../signals.js';
 import { displayUrl } from '../../config/otlp-url.js';
 
 const USAGE = `usage: moa-otel demo [--dir DIR] [--otlp URL] [--stream] [--json]
@@ -47,7 +48,10 @@ async function runDemoCommand(argv: string[], io: CliIo): Promise<number> {
   let streaming = false;
   // The one standard variable the demo honours: which OTLP encoding to send.
   const otlpProtocol = values.otlp ? otlpProtocolOption(io) : undefined;
+  let keepSignals = () => {};
   const result = await runDemo({
+    // Ctrl-C mid-demo: the turn under way is written as a partial record.
+    onTracing: (tracing) => { keepSignals = stopOnSignals('demo', io, () => tracing.shutdown()); },
     ...(dir ? { dir } : {}),
     ...(values.otlp ? { otlpUrl: values.otlp } : {}),
     ...(otlpProtocol ? { otlpProtocol } : {}),
@@ -67,8 +71,7 @@ async function runDemoCommand(argv: string[], io: CliIo): Promise<number> {
         write(piece);
       },
     } : {}),
-  });
-
+  }).finally(() => keepSignals());
   const otlpFailed = result.otlp !== undefined && (result.otlp.failedSpans + result.otlp.droppedSpans > 0 || result.otlp.exportedSpans === 0);
   if (json) {
     io.stdout.write(`${JSON.stringify({

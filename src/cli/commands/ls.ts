@@ -54,10 +54,13 @@ async function runLs(argv: string[], io: CliIo): Promise<number> {
   const header = ['SESSION', 'TURNS', 'CALLS', 'FAILED', 'TOKENS', 'COST', 'FIRST', 'LAST', 'SIZE'];
   const body = rows.map((r) => [
     terminalSafe(sessionLabel(r)), String(r.turns), String(r.calls), String(r.failedCalls),
-    formatInt(totalTokens(r.tokens)), formatCost(r.costUsd), formatEpochSeconds(r.firstTs), formatEpochSeconds(r.lastTs),
+    formatInt(totalTokens(r.tokens)), formatCost(r.costUsd) + (r.unrecordedIterations > 0 ? ' (incomplete)' : ''),
+    formatEpochSeconds(r.firstTs), formatEpochSeconds(r.lastTs),
     formatBytes(r.sizeBytes),
   ]);
   io.stdout.write(`${table(header, body, new Set([1, 2, 3, 4, 5, 8]))}\n`);
+  // A total that misses spend says so (tool loops whose cache-HIT iterations were not written).
+  for (const r of rows) if (r.costNote) io.stdout.write(`! ${terminalSafe(sessionLabel(r))}: ${r.costNote}\n`);
   const problems = rows.reduce((n, r) => n + r.problems, 0);
   if (problems > 0) io.stderr.write(`${problems} unreadable line(s) skipped; run moa-otel validate for details\n`);
   return 0;
@@ -80,6 +83,8 @@ function lsJson(r: SessionOverview) {
     failed_calls: r.failedCalls,
     tokens: { ...usageJson(r.tokens), total: totalTokens(r.tokens) },
     cost_usd: r.costUsd,
+    unrecorded_iterations: r.unrecordedIterations,
+    cost_note: r.costNote,
     first_ts: r.firstTs,
     last_ts: r.lastTs,
     size_bytes: r.sizeBytes,

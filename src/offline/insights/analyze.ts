@@ -13,7 +13,7 @@ import { isFailedCall } from '../summary.js';
 import { FAILED_OUTPUT_PREFIX } from '../../record/schema.js';
 import type { InsightsGroupBy, TokenTotals } from './document.js';
 import { addToSketch, emptySketch, mergeSketch, type SketchData } from './quantiles.js';
-import { asksForTools, finalAnswerOf, previousAnswerIn, startsUserTurn } from './user-turns.js';
+import { asksForTools, finalAnswerOf, previousAnswerIn, UserTurnTracker } from './user-turns.js';
 
 /** What to select and how to group (plain data: it crosses to worker threads). */
 export interface AnalyzeSettings {
@@ -124,7 +124,6 @@ interface OpenTurn {
   preset: string;
   session: string;
   startSec: number | null;
-  lastIteration: number | null;
   lastAskedTools: boolean;
   answer: string | null;
   answerEndSec: number | null;
@@ -146,6 +145,7 @@ export class InsightsAnalyzer {
   private readonly open = new Map<string, OpenTurn>();
   private readonly sums = new Map<SpendData, SpendSum>();
   private readonly groupCost = new Map<string, DecimalSum>();
+  private readonly tracker = new UserTurnTracker();
 
   constructor(private readonly settings: AnalyzeSettings) {}
 
@@ -288,27 +288,24 @@ export class InsightsAnalyzer {
 
   private sequence(record: TurnRecord, session: string, fanout: Fanout | null): void {
     let turn = this.open.get(session);
-    const iteration = typeof record.iteration === 'number' ? record.iteration : null;
-    if (!turn || turn.preset !== record.preset || startsUserTurn(record)) {
+    const previousPreset = turn?.preset ?? record.preset;
+    const step = this.tracker.observe(record, session);
+    if (!turn || step.startsTurn) {
       if (turn) {
-        if (turn.lastAskedTools) {
-          // The loop went on after the tools ran, and nothing of it was written.
-          this.unrecorded(turn, 1);
-          turn.answer ??= previousAnswerIn(record);
-        }
+        // An answer from an unrecorded iteration is repeated by the next request.
+        if (turn.lastAskedTools) turn.answer ??= previousAnswerIn(record);
         this.close(turn);
       }
       turn = {
-        preset: record.preset, session, startSec: null, lastIteration: null, lastAskedTools: false,
+        preset: record.preset, session, startSec: null, lastAskedTools: false,
         answer: null, answerEndSec: null, fanout: null, groupsRan: new Set(),
       };
       this.open.set(session, turn);
-    } else if (iteration !== null && turn.lastIteration !== null && iteration > turn.lastIteration + 1) {
-      this.unrecorded(turn, iteration - turn.lastIteration - 1);
     }
+    // Counted on the turn the missing iterations belonged to (the one just closed, or this one).
+    if (step.unrecorded > 0) this.unrecorded(step.startsTurn ? previousPreset : record.preset, session, step.unrecorded);
     const start = startSecondsOf(record);
     if (start !== null) turn.startSec = turn.startSec === null ? start : Math.min(turn.startSec, start);
-    turn.lastIteration = iteration ?? turn.lastIteration;
     turn.lastAskedTools = asksForTools(record.aggregator);
     turn.answer = finalAnswerOf(record.aggregator);
     turn.answerEndSec = turn.answer !== null ? (typeof record.aggregator.ended_at === 'number' ? record.aggregator.ended_at : null) : null;
@@ -318,10 +315,10 @@ export class InsightsAnalyzer {
     }
   }
 
-  private unrecorded(turn: OpenTurn, count: number): void {
+  private unrecorded(preset: string, session: string, count: number): void {
     this.partial.spend.unrecorded += count;
-    this.presetData(turn.preset).spend.unrecorded += count;
-    this.sessionData(turn.session).spend.unrecorded += count;
+    this.presetData(preset).spend.unrecorded += count;
+    this.sessionData(session).spend.unrecorded += count;
   }
 
   private close(turn: OpenTurn): void {

@@ -8,15 +8,12 @@ import {
 } from './document.js';
 import type { AnalyzeSettings, GroupData, HelpData, InsightsPartial, SpendData } from './analyze.js';
 import { quantile } from './quantiles.js';
+import { unrecordedNote } from './user-turns.js';
 import { compareDecimal, decimalRatio, scaleDecimal } from './decimal-math.js';
 
 const TOP_REASONS = 3;
 const VERDICT_ORDER: Record<Verdict, number> = { drop_candidate: 0, review: 1, keep: 2 };
 
-/** The note every possibly-incomplete total carries. */
-export function unrecordedNote(count: number): string {
-  return `≥ ${count} ${count === 1 ? 'iteration' : 'iterations'} not recorded; their spend is missing — set trace_cache_hits`;
-}
 
 export function spendTotals(spend: SpendData): SpendTotals {
   const notes: string[] = [];

@@ -75,3 +75,44 @@ function textOf(content: unknown): string | null {
     .filter((t): t is string => t !== null);
   return parts.length > 0 ? parts.join('\n') : null;
 }
+
+/** What one record means for the user turns of its session. */
+export interface TurnStep {
+  /** The record opens a new user turn (the previous one, if any, is over). */
+  startsTurn: boolean;
+  /** Iterations known to have run unrecorded just before this record (a lower bound). */
+  unrecorded: number;
+}
+
+/**
+ * Follows the records of each session in order and says where user turns
+ * begin and how many iterations went unrecorded (the rules above). Holds
+ * three small values per session.
+ */
+export class UserTurnTracker {
+  private readonly sessions = new Map<string, { preset: string; lastIteration: number | null; askedTools: boolean }>();
+
+  observe(record: TurnRecord, session: string): TurnStep {
+    const state = this.sessions.get(session);
+    const iteration = typeof record.iteration === 'number' ? record.iteration : null;
+    let step: TurnStep;
+    if (!state || state.preset !== record.preset || startsUserTurn(record)) {
+      // The loop went on after the tools ran, and nothing of it was written.
+      step = { startsTurn: true, unrecorded: state?.askedTools ? 1 : 0 };
+    } else {
+      const gap = iteration !== null && state.lastIteration !== null ? iteration - state.lastIteration - 1 : 0;
+      step = { startsTurn: false, unrecorded: Math.max(0, gap) };
+    }
+    this.sessions.set(session, {
+      preset: record.preset,
+      lastIteration: iteration ?? (step.startsTurn ? null : state?.lastIteration ?? null),
+      askedTools: asksForTools(record.aggregator),
+    });
+    return step;
+  }
+}
+
+/** The note every total that may miss unrecorded iterations carries. */
+export function unrecordedNote(count: number): string {
+  return `≥ ${count} ${count === 1 ? 'iteration' : 'iterations'} not recorded; their spend is missing — set trace_cache_hits`;
+}

@@ -128,6 +128,24 @@ describe('moa-otel insights', () => {
     expect(fromStdin.session_briefs.map((s) => s.session)).toEqual(['research-1', 'research-2', 'research-3']);
   });
 
+  it('reads the corpus as OTLP JSON written by moa-otel export --out, with the same verdicts and exact costs', async () => {
+    const otlpDir = path.join(dir, 'otlp');
+    mkdirSync(otlpDir, { recursive: true });
+    for (const file of truth.files) {
+      const r = await cli(['export', file, '--out', path.join(otlpDir, `${path.basename(file, '.jsonl')}.otlp.json`)]);
+      expect(r.code, r.err).toBe(0);
+    }
+    const plain = JSON.parse((await cli(['insights', path.join(dir, 'traces'), '--json'])).out) as InsightsDocument;
+    const otlp = JSON.parse((await cli(['insights', otlpDir, '--json'])).out) as InsightsDocument;
+    const view = (d: InsightsDocument) => d.references.map((x) => ({
+      key: x.key, verdict: x.verdict, cost_usd: x.cost_usd, cost_share: x.cost_share, calls: x.calls, failures: x.failures,
+      straggler_share: x.straggler_share, wait_added_ms: x.wait_added_ms, redundant_with: x.redundant_with,
+    }));
+    expect(view(otlp)).toEqual(view(plain));
+    expect(otlp.spend).toEqual(plain.spend);
+    expect(otlp.presets).toEqual(plain.presets);
+  });
+
   it('no turns selected says so', async () => {
     const r = await cli(['insights', path.join(dir, 'traces'), '--since', '2030-01-01']);
     expect(r.out).toContain('no turns selected');

@@ -1,0 +1,121 @@
+/**
+ * A structural snapshot of a value as `JSON.stringify` would see it, taken
+ * in time proportional to the number of nodes, not the bytes of text.
+ *
+ * A message must be recorded as it was when its call started, but
+ * serializing a large conversation there would block the agent. Strings are
+ * immutable, so a copy of the object structure that shares the string values
+ * freezes what `JSON.stringify` would read now (getters are read, `toJSON` is
+ * called) and can be serialized later, off the caller's path, to the same
+ * bytes. The same walk tells whether a value still reads as a snapshot, which
+ * is how a cached serialization is known to be current without serializing
+ * again.
+ */
+
+/** Nesting beyond this is not snapshotted (the caller serializes at once, with its own depth rules). */
+const MAX_SNAPSHOT_DEPTH = 64;
+
+export interface JsonSnapshot {
+  /** Plain arrays, plain objects and the original primitives: `JSON.stringify(copy)` equals `JSON.stringify(value)` at snapshot time. */
+  readonly copy: unknown;
+  /** Characters of string values and keys in it: an estimate of its serialized size. */
+  readonly chars: number;
+  /** The first string value of 64 characters or more, in document order: what equal messages share. */
+  readonly anchor: string | undefined;
+}
+
+/** Strings at least this long anchor a snapshot for look-ups by content. */
+export const ANCHOR_MIN_CHARS = 64;
+
+class Unsnapshottable extends Error {}
+
+/**
+ * The snapshot of `value`, or undefined when it cannot be taken cheaply and
+ * faithfully (cycles, very deep nesting, a getter or `toJSON` that throws,
+ * BigInt): then the caller serializes the value at once.
+ */
+export function snapshotJson(value: unknown): JsonSnapshot | undefined {
+  const state = { chars: 0, anchor: undefined as string | undefined };
+  const ancestors: object[] = [];
+  const walk = (key: string, input: unknown): unknown => {
+    let v = input;
+    if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+      v = (v as { toJSON: (k: string) => unknown }).toJSON(key);
+    }
+    if (typeof v === 'string') {
+      state.chars += v.length;
+      if (state.anchor === undefined && v.length >= ANCHOR_MIN_CHARS) state.anchor = v;
+      return v;
+    }
+    if (typeof v === 'bigint') throw new Unsnapshottable();
+    if (v === null || typeof v !== 'object') return v;
+    // Boxed primitives serialize as their value; keep them (they are immutable).
+    if (v instanceof String || v instanceof Number || v instanceof Boolean) return v;
+    if (ancestors.length >= MAX_SNAPSHOT_DEPTH || ancestors.includes(v)) throw new Unsnapshottable();
+    ancestors.push(v);
+    try {
+      if (Array.isArray(v)) {
+        const length = v.length;
+        const out = new Array<unknown>(length);
+        for (let i = 0; i < length; i++) out[i] = walk(String(i), v[i]);
+        return out;
+      }
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(v)) {
+        state.chars += k.length;
+        const child = walk(k, (v as Record<string, unknown>)[k]);
+        // `__proto__` as an own key must stay an own key of the copy.
+        if (k === '__proto__') Object.defineProperty(out, k, { value: child, enumerable: true, writable: true, configurable: true });
+        else out[k] = child;
+      }
+      return out;
+    } finally {
+      ancestors.pop();
+    }
+  };
+  try {
+    const copy = walk('', value);
+    return { copy, chars: state.chars, anchor: state.anchor };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether `value` still reads exactly as `copy`: same keys in the same order,
+ * same primitives (strings compared by value, which V8 answers at once for
+ * the same string). A value with `toJSON` anywhere never matches: what it
+ * returns cannot be known without calling it, so it is always snapshotted
+ * anew. Never throws (a throwing getter means "no match").
+ */
+export function readsAsSnapshot(value: unknown, copy: unknown): boolean {
+  try {
+    return same(value, copy, 0);
+  } catch {
+    return false;
+  }
+}
+
+function same(value: unknown, copy: unknown, depth: number): boolean {
+  if (value === copy) return true;
+  // NaN reads as NaN (both serialize to null); any other primitive difference is a change.
+  if (typeof value !== 'object' || value === null || typeof copy !== 'object' || copy === null) return Number.isNaN(value) && Number.isNaN(copy);
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+  if (value instanceof String || value instanceof Number || value instanceof Boolean) return false;
+  if (depth >= MAX_SNAPSHOT_DEPTH) return false;
+  if (Array.isArray(value)) {
+    if (!Array.isArray(copy) || value.length !== copy.length) return false;
+    for (let i = 0; i < value.length; i++) if (!same(value[i], copy[i], depth + 1)) return false;
+    return true;
+  }
+  if (Array.isArray(copy)) return false;
+  const keys = Object.keys(value);
+  const copyKeys = Object.keys(copy);
+  if (keys.length !== copyKeys.length) return false;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    if (k !== copyKeys[i]) return false;
+    if (!same((value as Record<string, unknown>)[k], (copy as Record<string, unknown>)[k], depth + 1)) return false;
+  }
+  return true;
+}

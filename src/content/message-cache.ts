@@ -1,0 +1,197 @@
+/**
+ * Each message of a session serialized once.
+ *
+ * A conversation grows by appending, and the same messages (the same
+ * objects, or equal copies an agent made per reference) reach every
+ * reference and every later turn. Serializing and UTF-8-encoding the whole
+ * conversation again for each of them is what made a long session cost more
+ * than the file is worth. A `MessageCache` (one per session and redaction)
+ * keeps, for each message seen, a snapshot of what `JSON.stringify` reads in
+ * it (`json-snapshot.ts`) and, once serialized, its UTF-8 bytes; a line is
+ * then built from those pieces.
+ *
+ * A message is looked up by identity, then by content: equal messages share
+ * their longer strings (a spread copy keeps the same string values), so the
+ * first long string is a cheap key, confirmed by comparing the structure.
+ * A cached message mutated since is noticed by that comparison (a walk over
+ * keys and values, no serialization) and snapshotted anew.
+ *
+ * Memory is bounded per session (`SESSION_BUDGET_CHARS`) and across sessions
+ * (`TOTAL_BUDGET_CHARS`); a session idle for `IDLE_MS` is released.
+ */
+import { MAX_JSON_DEPTH, safeStringify, type JsonReplacer } from './safe-json.js';
+import { snapshotJson, readsAsSnapshot } from './json-snapshot.js';
+
+/** Characters of message text one session keeps snapshots and bytes of. */
+export const SESSION_BUDGET_CHARS = 16 * 1024 * 1024;
+/** Characters kept across all sessions of one owner; least recently used sessions go first. */
+export const TOTAL_BUDGET_CHARS = 256 * 1024 * 1024;
+/** A session unused this long is released. */
+export const IDLE_MS = 5 * 60 * 1000;
+
+/** One message: its snapshot, and its serialization once made. */
+export class MessagePiece {
+  /** `,` then the message's JSON, as UTF-8 (the comma joins it to the previous element; skip it for the first). */
+  private encoded: Buffer | undefined;
+  private text: string | undefined;
+  /** Set by whoever needs a content id (the compact format); cached with the piece. */
+  id: string | undefined;
+
+  constructor(
+    /** What to serialize; undefined when the message was serialized at once (`json` given). */
+    readonly copy: unknown,
+    /** Characters of text in it: the estimated cost of serializing it. */
+    readonly chars: number,
+    json?: string,
+  ) {
+    if (json !== undefined) this.text = json;
+  }
+
+  get serialized(): boolean {
+    return this.encoded !== undefined;
+  }
+
+  /** The message's JSON text. */
+  json(replacer: JsonReplacer | undefined): string {
+    // An element of an array is one level deeper than the array: the same depth rule as serializing the array.
+    this.text ??= safeStringify(this.copy, replacer, { maxDepth: MAX_JSON_DEPTH - 1 });
+    return this.text;
+  }
+
+  /** `,` + JSON as UTF-8; serialized on first use. */
+  bytes(replacer: JsonReplacer | undefined): Buffer {
+    if (this.encoded === undefined) {
+      this.encoded = Buffer.from(`,${this.json(replacer)}`, 'utf8');
+      // The bytes are what is kept: the text is only needed again on a rare masking path.
+      this.text = undefined;
+    }
+    return this.encoded;
+  }
+}
+
+/** The messages of one call, in order, and the cache that serializes them. */
+export interface MessageList {
+  readonly pieces: readonly MessagePiece[];
+  readonly cache: MessageCache;
+}
+
+export class MessageCache {
+  private readonly byIdentity = new Map<object, MessagePiece>();
+  private readonly byAnchor = new Map<string, MessagePiece>();
+  /** Characters of the messages held, against the session budget. */
+  heldChars = 0;
+  lastUsed = Date.now();
+
+  constructor(readonly replacer: JsonReplacer | undefined, private readonly budgetChars = SESSION_BUDGET_CHARS) {}
+
+  /** The pieces of a call's messages, as they read now. */
+  list(messages: readonly unknown[]): MessageList {
+    this.lastUsed = Date.now();
+    const pieces = new Array<MessagePiece>(messages.length);
+    for (let i = 0; i < messages.length; i++) pieces[i] = this.piece(messages[i]);
+    return { pieces, cache: this };
+  }
+
+  /** The JSON array of a list, as `safeStringify(messages)` gives it. */
+  arrayJson(list: MessageList): string {
+    return `[${list.pieces.map((p) => p.json(this.replacer)).join(',')}]`;
+  }
+
+  private piece(message: unknown): MessagePiece {
+    const isObject = message !== null && typeof message === 'object';
+    if (isObject) {
+      const known = this.byIdentity.get(message);
+      if (known && readsAsSnapshot(message, known.copy)) return known;
+    }
+    const snapshot = snapshotJson(message);
+    // Cycles, BigInt, throwing getters: serialized now by the careful serializer, never cached.
+    if (!snapshot) return new MessagePiece(undefined, 0, safeStringify(message, this.replacer, { maxDepth: MAX_JSON_DEPTH - 1 }));
+    let piece: MessagePiece | undefined;
+    if (snapshot.anchor !== undefined) {
+      const equal = this.byAnchor.get(snapshot.anchor);
+      if (equal && readsAsSnapshot(snapshot.copy, equal.copy)) piece = equal;
+    }
+    if (!piece) {
+      piece = new MessagePiece(snapshot.copy, snapshot.chars);
+      this.hold(piece);
+      if (snapshot.anchor !== undefined) this.byAnchor.set(snapshot.anchor, piece);
+    }
+    if (isObject) this.byIdentity.set(message, piece);
+    return piece;
+  }
+
+  private hold(piece: MessagePiece): void {
+    this.heldChars += piece.chars;
+    if (this.heldChars <= this.budgetChars) return;
+    // Over budget: start again. Pieces in lists already handed out stay valid;
+    // only reuse is lost, and a session this large re-fills it with what it still sends.
+    this.clear();
+    this.heldChars = piece.chars;
+  }
+
+  clear(): void {
+    this.byIdentity.clear();
+    this.byAnchor.clear();
+    this.heldChars = 0;
+  }
+}
+
+/**
+ * The caches of one owner (one instrumentation's policy), per session.
+ * Released when idle, and bounded in total.
+ */
+export class SessionMessageCaches {
+  private readonly sessions = new Map<string, MessageCache>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly replacer: JsonReplacer | undefined,
+    private readonly limits: { sessionChars?: number; totalChars?: number; idleMs?: number } = {},
+  ) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** The cache of a session (made on first use). */
+  forSession(sessionId: string | null): MessageCache {
+    const key = sessionId ?? '\u0000none';
+    let cache = this.sessions.get(key);
+    if (cache) {
+      // Most recently used last: the Map's order is the eviction order.
+      this.sessions.delete(key);
+    } else {
+      cache = new MessageCache(this.replacer, this.limits.sessionChars ?? SESSION_BUDGET_CHARS);
+    }
+    this.sessions.set(key, cache);
+    cache.lastUsed = Date.now();
+    this.sweep();
+    return cache;
+  }
+
+  /** Releases idle sessions, and the least recently used ones while over the total budget. */
+  sweep(now = Date.now()): void {
+    const idleMs = this.limits.idleMs ?? IDLE_MS;
+    let total = 0;
+    for (const cache of this.sessions.values()) total += cache.heldChars;
+    const totalBudget = this.limits.totalChars ?? TOTAL_BUDGET_CHARS;
+    for (const [key, cache] of this.sessions) {
+      // The most recent session stays: it is the one being used.
+      if (this.sessions.size === 1 || (now - cache.lastUsed < idleMs && total <= totalBudget)) break;
+      total -= cache.heldChars;
+      cache.clear();
+      this.sessions.delete(key);
+    }
+    this.armTimer(idleMs);
+  }
+
+  /** While anything is held, look again after an idle period (unref'd: it never keeps a process alive). */
+  private armTimer(idleMs: number): void {
+    if (this.timer !== undefined || this.sessions.size === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.sweep();
+    }, idleMs);
+    this.timer.unref?.();
+  }
+}

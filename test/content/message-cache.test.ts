@@ -1,0 +1,134 @@
+/**
+ * Each message serialized once per session, and the line built from the
+ * cached pieces always byte-identical to `JSON.stringify` of the record with
+ * the messages in place — on adversarial content, with `toJSON`, getters and
+ * messages mutated between calls.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MessageCache, SessionMessageCaches } from '../../src/content/message-cache.js';
+import { Redactor } from '../../src/content/redact.js';
+import { encodeLine, RawSlots } from '../../src/export/json-line.js';
+
+const nasty = fc.string({ unit: fc.constantFrom('a', 'é', '東', '🧭', '\u2028', '\u2029', '\u0000', '\u001f', '"', '\\', '\ud800', '\udfff', ' '), maxLength: 80 });
+const key = fc.oneof(nasty, fc.constantFrom('role', 'content', '__proto__', 'toString', '0', '10', '1e3'));
+const leaf = fc.oneof(
+  nasty,
+  fc.double(), // NaN, ±Infinity, -0, huge and tiny numbers
+  fc.constantFrom(1e21, 1e-7, Number.MAX_VALUE, 2 ** 53 + 1, null, true, false, undefined),
+);
+const jsonish = fc.letrec((tie) => ({
+  value: fc.oneof({ depthSize: 'small' }, leaf, tie('array'), tie('object')),
+  array: fc.array(tie('value'), { maxLength: 4 }),
+  object: fc.dictionary(key, tie('value'), { maxKeys: 4 }),
+})).value;
+
+/** The state behind each getter message. */
+const boxes = new WeakMap<object, { text: string }>();
+
+/** A message, sometimes with a `toJSON`, a getter, or a Date inside. */
+const message = fc.tuple(jsonish, fc.nat(5), nasty).map(([content, kind, text]) => {
+  switch (kind) {
+    case 0: return { role: 'user', content: text.repeat(10), extra: content };
+    case 1: return { role: 'tool', toJSON: () => ({ role: 'tool', content: text }) };
+    case 2: {
+      // A getter over state the test changes between calls.
+      const box = { text };
+      const m = Object.defineProperty({ role: 'assistant' }, 'content', { enumerable: true, get: () => box.text });
+      boxes.set(m, box);
+      return m;
+    }
+    case 3: return { role: 'user', content: [{ type: 'text', text }, { when: new Date(0) }] };
+    default: return content;
+  }
+});
+
+/** The line for one call's messages, through the cache and the piece encoder. */
+function lineOf(cache: MessageCache, messages: unknown[]): string {
+  const slots = new RawSlots();
+  const record = { ts: 1, input_messages: slots.holdMessages(cache.list(messages)), output: 'o' };
+  return Buffer.concat(encodeLine(record, slots).chunks).toString('utf8');
+}
+
+function expected(messages: unknown[], replacer?: (k: string, v: unknown) => unknown): string {
+  return `{"ts":1,"input_messages":${JSON.stringify(messages, replacer)},"output":"o"}`;
+}
+
+describe('message cache: lines stay byte-identical to JSON.stringify', () => {
+  it('for any messages, in any order of calls, with mutations between calls', () => {
+    fc.assert(fc.property(
+      fc.array(message, { minLength: 1, maxLength: 6 }),
+      fc.array(fc.tuple(fc.nat(), jsonish, nasty), { maxLength: 4 }),
+      (messages, mutations) => {
+        const cache = new MessageCache(undefined);
+        // Snapshot semantics: what JSON.stringify reads at the time of the call.
+        expect(lineOf(cache, messages)).toBe(expected(messages));
+        expect(lineOf(cache, [...messages].reverse())).toBe(expected([...messages].reverse()));
+        for (const [at, value, text] of mutations) {
+          const target = messages[at % messages.length];
+          const box = target !== null && typeof target === 'object' ? boxes.get(target) : undefined;
+          if (box) {
+            box.text = text;
+          } else if (target !== null && typeof target === 'object') {
+            (target as Record<string, unknown>).content = value;
+            (target as Record<string, unknown>)[text] = text;
+          } else {
+            messages[at % messages.length] = value;
+          }
+          // Equal copies (another identity) and the originals, after the mutation.
+          const copies = messages.map((m) => (m !== null && typeof m === 'object' && !Array.isArray(m) ? { ...m } : m));
+          expect(lineOf(cache, copies)).toBe(expected(copies));
+          expect(lineOf(cache, messages)).toBe(expected(messages));
+        }
+      },
+    ), { numRuns: 300 });
+  });
+
+  it('with redaction, equals JSON.stringify with the same replacer', () => {
+    const redactor = Redactor.from(true);
+    const replacer = redactor.replacer as (k: string, v: unknown) => unknown;
+    fc.assert(fc.property(fc.array(message, { minLength: 1, maxLength: 5 }), fc.constantFrom('sk-proj-abcdefghijklmnopqrstuvwxyz0123456789', 'me@example.com'), (messages, secret) => {
+      const withSecret = [...messages, { role: 'user', content: `token ${secret} here` }];
+      const cache = new MessageCache(replacer);
+      const line = lineOf(cache, withSecret);
+      expect(line).toBe(expected(withSecret, replacer));
+      expect(line).not.toContain(secret);
+    }), { numRuns: 100 });
+  });
+
+  it('a message mutated in place after it was cached is written as it reads now (cached bytes are never reused stale)', () => {
+    const cache = new MessageCache(undefined);
+    const m = { role: 'user', content: 'x'.repeat(200), parts: [{ text: 'a' }] };
+    expect(lineOf(cache, [m])).toBe(expected([m]));
+    m.parts[0]!.text = 'b';
+    expect(lineOf(cache, [m])).toBe(expected([m]));
+    m.content = `${'x'.repeat(199)}y`;
+    expect(lineOf(cache, [m])).toBe(expected([m]));
+  });
+
+  it('serializes each message once: the same object, or an equal copy sharing its text, reuses the bytes', () => {
+    const cache = new MessageCache(undefined);
+    const history = Array.from({ length: 5 }, (_, i) => ({ role: 'user', content: `message ${i} ${'z'.repeat(100)}` }));
+    const first = cache.list(history);
+    const again = cache.list([...history]);
+    const copies = cache.list(history.map((m) => ({ ...m })));
+    first.pieces.forEach((piece, i) => {
+      expect(again.pieces[i]).toBe(piece);
+      expect(copies.pieces[i]).toBe(piece);
+    });
+    const bytes = first.pieces[0]!.bytes(undefined);
+    expect(copies.pieces[0]!.bytes(undefined)).toBe(bytes);
+  });
+
+  it('holds a bounded amount per session and releases idle sessions', () => {
+    const caches = new SessionMessageCaches(undefined, { sessionChars: 10_000, idleMs: 1000 });
+    const cache = caches.forSession('a');
+    for (let i = 0; i < 100; i++) cache.list([{ role: 'user', content: `${i} ${'q'.repeat(1000)}` }]);
+    expect(cache.heldChars).toBeLessThanOrEqual(10_000);
+    caches.forSession('b');
+    expect(caches.size).toBe(2);
+    caches.sweep(Date.now() + 5000);
+    // The idle one is released; the most recent one stays until the next sweep finds it idle.
+    expect(caches.size).toBe(1);
+  });
+});
