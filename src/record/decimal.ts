@@ -18,12 +18,13 @@ const MAX_EXPONENT = 400;
 /**
  * Parses a JSON number or a decimal string. Numbers go through their shortest
  * round-trip text (`String(0.1)` is `"0.1"`), which is the value the writer
- * meant. Returns null for anything that is not a finite decimal.
+ * meant, at most 15 significant digits (below). Returns null for anything
+ * that is not a finite decimal.
  */
 export function parseDecimal(value: number | string | null | undefined): ScaledDecimal | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'number' && !Number.isFinite(value)) return null;
-  const match = DECIMAL_TEXT.exec(typeof value === 'number' ? String(value) : value.trim());
+  const match = DECIMAL_TEXT.exec(typeof value === 'number' ? meantText(value) : value.trim());
   if (!match) return null;
   const [, sign = '', whole = '0', fraction = '', exponentText = '0'] = match;
   const exponent = Number(exponentText);
@@ -35,6 +36,22 @@ export function parseDecimal(value: number | string | null | undefined): ScaledD
     scale = 0;
   }
   return { units: sign === '-' ? -units : units, scale };
+}
+
+/** Significant digits a double holds exactly whatever its value. */
+const DOUBLE_DIGITS = 15;
+
+/**
+ * A number's text as its writer meant it. A double whose shortest text needs
+ * 16 or 17 significant digits (`0.00041000000000000005`) is the binary noise
+ * of a float computation (files written before costs were exact hold such
+ * values): a price times a token count never needs that many, so it is read
+ * at 15 significant digits (`0.00041`).
+ */
+function meantText(value: number): string {
+  const text = String(value);
+  const mantissa = text.replace(/^-/, '').replace(/e.*$/i, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
+  return mantissa.length > DOUBLE_DIGITS ? String(Number(value.toPrecision(DOUBLE_DIGITS))) : text;
 }
 
 /** Canonical decimal text of a cost (valid JSON number text), or null when it is not a finite decimal. */

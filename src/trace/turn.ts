@@ -554,7 +554,9 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     this.responseModel = response?.model ?? null;
     if (this.payload) {
       this.payload.finishReason = finishReason;
-      this.payload.costUsdText = typeof cost?.usd === 'string' ? exactCost : null;
+      // Decimal text is written as given; a double with float noise (0.1 + 0.2) as the decimal it stands for.
+      const noisy = typeof cost?.usd === 'number' && exactCost !== null && Number(exactCost) !== cost.usd;
+      this.payload.costUsdText = typeof cost?.usd === 'string' || noisy ? exactCost : null;
     }
     const ttfc = response?.timeToFirstChunk
       ?? (this.firstChunkAt !== undefined ? (this.firstChunkAt - this.startedAt) / 1000 : null);

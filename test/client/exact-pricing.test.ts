@@ -104,3 +104,25 @@ describe('what the file holds', () => {
     expect(Number(ref.cost_usd)).toBeCloseTo(table.total_price, 15);
   });
 });
+
+describe('a cost an application hands the instrumentation', () => {
+  it('a double with float noise is written as the decimal it stands for', async () => {
+    const tracing = recordingTracing();
+    try {
+      const turn = tracing.instrumentation.startTurn({ sessionId: 'app-costs', preset: 'mine' });
+      turn.startReference({ index: 0, label: 'a:x', model: 'x', provider: 'a', messages: [{ role: 'user', content: 'hi' }] })
+        .end({ output: 'ok', cost: { usd: 0.1 + 0.2, status: 'actual', source: 'provider' } });
+      turn.startAggregator({ label: 'b:y', model: 'y', provider: 'b', messages: [{ role: 'user', content: 'hi' }] })
+        .end({ output: 'done', cost: { usd: 1e-7, status: 'estimated', source: 'mine' } });
+      turn.end();
+      await tracing.records('app-costs');
+      const line = readFileSync(sessionFilePath(tracing.dir, 'app-costs'), 'utf8');
+      expect(0.1 + 0.2).toBe(0.30000000000000004);
+      expect(line).toContain('"cost_usd":0.3,');
+      expect(line).not.toContain('0.30000000000000004');
+      expect(JSON.parse(line).aggregator.cost_usd).toBe(1e-7);
+    } finally {
+      await tracing.shutdown();
+    }
+  });
+});

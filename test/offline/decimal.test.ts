@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/main.js';
 import { DecimalSum, formatDecimal, parseDecimal } from '../../src/record/decimal.js';
+import { captureIo, makeTraceDir, oursRecord } from './fixtures.js';
 
 function sumDecimals(values: (number | string | null)[]): string | null {
   const sum = new DecimalSum();
@@ -15,6 +17,17 @@ describe('decimal cost sums', () => {
     expect(parseDecimal('1.5E+3')).toEqual({ units: 1500n, scale: 0 });
     expect(parseDecimal('-2.50')).toEqual({ units: -250n, scale: 2 });
     expect(parseDecimal('0')).toEqual({ units: 0n, scale: 0 });
+  });
+
+  it('reads the binary noise of a float computation at 15 significant digits', () => {
+    // What files written before costs were exact hold, and their exact sum as `ls` printed it.
+    const noisy = [0.00041000000000000005, 0.00026000000000000003, 0.00031999999999999997, 0.0007275000000000001];
+    expect(noisy.map((v) => formatDecimal(parseDecimal(v)!))).toEqual(['0.00041', '0.00026', '0.00032', '0.0007275']);
+    expect(sumDecimals(noisy)).toBe('0.0017175');
+    // Legitimate digits are kept: 15 significant digits, and exponents.
+    expect(formatDecimal(parseDecimal(0.000123456789012345)!)).toBe('0.000123456789012345');
+    expect(formatDecimal(parseDecimal(1.2345678901234567e-9)!)).toBe('0.00000000123456789012346');
+    expect(formatDecimal(parseDecimal(123456789)!)).toBe('123456789');
   });
 
   it('rejects what is not a finite decimal', () => {
@@ -51,5 +64,24 @@ describe('decimal cost sums', () => {
     sum.addSum(other);
     expect(sum.count).toBe(3);
     expect(sum.toString()).toBe('3.25');
+  });
+});
+
+describe('costs printed from files written with float noise', () => {
+  it('ls prints the session cost without binary noise', async () => {
+    const traces = makeTraceDir();
+    try {
+      const record = oursRecord({ sessionId: 'noisy', failSecond: false }) as { references: { cost_usd: unknown }[]; aggregator: { cost_usd: unknown } };
+      record.references[0]!.cost_usd = 0.00041000000000000005;
+      record.references[1]!.cost_usd = 0.00026000000000000003;
+      record.aggregator.cost_usd = 0.0007275000000000001;
+      traces.write('noisy.jsonl', `${JSON.stringify(record)}\n`);
+      const cap = captureIo();
+      expect(await runCli(['ls', '--dir', traces.dir], cap.io)).toBe(0);
+      expect(cap.out).toContain('$0.0013975');
+      expect(cap.out).not.toMatch(/\$0\.00139\d{5,}/);
+    } finally {
+      traces.cleanup();
+    }
   });
 });

@@ -19,6 +19,7 @@ import { displayUrl } from '../../config/otlp-url.js';
 import type { OtlpProtocol } from '../../config/otlp-protocol.js';
 
 const USAGE = `usage: moa-otel export <session|file|-> (--otlp URL | --out FILE) [--service-name NAME] [--dir DIR] [--json]
+       moa-otel export --format calls [<session|file|dir|->...] --out FILE|- [--table csv|jsonl|parquet] [--dir DIR] [--json]
 
 Replays each record as the span tree of a live turn (root, references,
 aggregator), with the record's own times and ids. Records without ids get
@@ -32,6 +33,9 @@ ids derived from their content, so exporting twice gives the same trace.
                       (needs @opentelemetry/otlp-transformer, which every OTLP exporter brings)
   --service-name NAME service.name of the replayed spans (default: as a live run's:
                       configured, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, else unknown_service:node)
+  --format calls      instead: one row per model call (docs/calls-table.md), as CSV,
+                      JSON Lines or Parquet (by --out's extension, or --table), of
+                      every input given (default: every session of the trace directory)
   --dir DIR           trace directory (default: the configured trace_dir)
   --json              print the summary as JSON`;
 
@@ -46,9 +50,19 @@ export default command;
 async function runExport(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs({
     args: argv,
-    options: { ...COMMON_OPTIONS, otlp: { type: 'string' }, out: { type: 'string' }, 'service-name': { type: 'string' } },
+    options: {
+      ...COMMON_OPTIONS, otlp: { type: 'string' }, out: { type: 'string' }, 'service-name': { type: 'string' },
+      format: { type: 'string', default: 'otlp' }, table: { type: 'string' },
+    },
     allowPositionals: true,
   });
+  if (values.format === 'calls') {
+    if (values.otlp !== undefined || values['service-name'] !== undefined) throw new CliError('--format calls writes a table to --out: --otlp and --service-name do not apply');
+    const { runCallsExport } = await import('../calls-export.js');
+    return runCallsExport(positionals, { out: values.out, table: values.table, dir: values.dir, json: values.json }, io);
+  }
+  if (values.format !== 'otlp') throw new CliError(`--format expects otlp or calls, got "${values.format}"`);
+  if (values.table !== undefined) throw new CliError('--table applies to --format calls');
   const arg = singleArgument(positionals);
   if ((values.otlp === undefined) === (values.out === undefined)) throw new CliError('give exactly one of --otlp URL or --out FILE');
   const protocol = values.otlp !== undefined ? otlpProtocolOption(io) : undefined;
