@@ -12,6 +12,9 @@ const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
 export type NodeMajor = 20 | 24;
 
+/** How long one app's `npm install` may take before it is killed (and the test says so). */
+export const INSTALL_TIMEOUT_MS = 900_000;
+
 export interface AppSpec {
   /** `module` (ESM) or `commonjs`: the app's package type. */
   type: 'module' | 'commonjs';
@@ -59,6 +62,21 @@ export const APPS = {
     type: 'commonjs', node: 20, dependencies: OTEL2_APP_DEPENDENCIES,
     fixtures: { ...SCENARIO_FILES, 'app-tracing.ts': 'otel2-tracing.ts', 'require-entries.cjs': 'require-entries.cjs' },
   },
+  /** Node 20, an app started through NodeSDK on OpenTelemetry JS 2.x (docs/nodesdk.md). */
+  nodesdk2: {
+    type: 'module', node: 20,
+    dependencies: { '@opentelemetry/api': '1.9.1', '@opentelemetry/sdk-node': '0.223.0', '@opentelemetry/exporter-trace-otlp-proto': '0.223.0' },
+    fixtures: { 'nodesdk-app.mjs': 'nodesdk-app.mjs' },
+  },
+  /** Node 24, an app started through NodeSDK on OpenTelemetry JS 3.x (docs/nodesdk.md). */
+  nodesdk3: {
+    type: 'module', node: 24,
+    dependencies: {
+      '@opentelemetry/api': '1.10.0', '@opentelemetry/sdk-node': '0.301.0', '@opentelemetry/sdk-trace': '3.1.0',
+      '@opentelemetry/exporter-trace-otlp-proto': '0.301.0',
+    },
+    fixtures: { 'nodesdk-app.mjs': 'nodesdk-app.mjs' },
+  },
   /** moa-otel alone: npm brings the peer @opentelemetry/api, nothing else (no openai, no SDK). */
   rootOnly: {
     type: 'module', node: 20, dependencies: {},
@@ -85,7 +103,8 @@ export async function installApp(name: AppName, root: string, tarball: string, n
   const install = await run(nodeBin, [npmCli(), 'install', '--no-audit', '--no-fund', '--prefer-offline'], {
     cwd: dir,
     env: cleanEnv(process.env.npm_config_cache ? { npm_config_cache: process.env.npm_config_cache } : {}),
-    timeoutMs: 300_000,
+    // Generous: on a loaded machine (load 15+) the 3.x app's install alone has taken over 300 s.
+    timeoutMs: INSTALL_TIMEOUT_MS,
   });
   return { name, dir, install };
 }
