@@ -20,7 +20,7 @@
  * (`TOTAL_BUDGET_CHARS`); a session idle for `IDLE_MS` is released.
  */
 import { MAX_JSON_DEPTH, safeStringify, type JsonReplacer } from './safe-json.js';
-import { snapshotJson, readsAsSnapshot } from './json-snapshot.js';
+import { readsAsSnapshot, snapshotJson } from './json-snapshot.js';
 
 /** Characters of message text one session keeps snapshots and bytes of. */
 export const SESSION_BUDGET_CHARS = 16 * 1024 * 1024;
@@ -43,6 +43,8 @@ export class MessagePiece {
     /** Characters of text in it: the estimated cost of serializing it. */
     readonly chars: number,
     json?: string,
+    /** Its first long string, under which equal messages find it. */
+    readonly anchor?: string,
   ) {
     if (json !== undefined) this.text = json;
   }
@@ -75,14 +77,40 @@ export interface MessageList {
   readonly cache: MessageCache;
 }
 
+/** Messages seen within one generation of a session cache, by identity and by content anchor. */
+class Generation {
+  readonly byIdentity = new Map<object, MessagePiece>();
+  readonly byAnchor = new Map<string, MessagePiece>();
+  readonly pieces = new Set<MessagePiece>();
+  /** Characters of messages first seen in this generation. */
+  newChars = 0;
+  /** Characters of messages carried over from the previous generation because they were used again. */
+  keptChars = 0;
+}
+
+/** A generation ends after this many characters of new messages at least (and at least as many as it kept). */
+export const GENERATION_MIN_CHARS = 1024 * 1024;
+
+/**
+ * One session's messages. Pieces live in two generations: a message used
+ * again is carried into the current one; when the current one has taken in
+ * as much new text as it carries (and at least GENERATION_MIN_CHARS), the
+ * previous one is dropped. A growing conversation, used every turn, stays;
+ * text never seen again leaves after about two generations, so a session of
+ * ever-new content does not keep megabytes alive for the garbage collector
+ * to walk.
+ */
 export class MessageCache {
-  private readonly byIdentity = new Map<object, MessagePiece>();
-  private readonly byAnchor = new Map<string, MessagePiece>();
-  /** Characters of the messages held, against the session budget. */
-  heldChars = 0;
+  private young = new Generation();
+  private old = new Generation();
   lastUsed = Date.now();
 
   constructor(readonly replacer: JsonReplacer | undefined, private readonly budgetChars = SESSION_BUDGET_CHARS) {}
+
+  /** Characters of the messages held, against the session budget. */
+  get heldChars(): number {
+    return this.young.newChars + this.young.keptChars + this.old.newChars + this.old.keptChars;
+  }
 
   /** The pieces of a call's messages, as they read now. */
   list(messages: readonly unknown[]): MessageList {
@@ -100,39 +128,58 @@ export class MessageCache {
   private piece(message: unknown): MessagePiece {
     const isObject = message !== null && typeof message === 'object';
     if (isObject) {
-      const known = this.byIdentity.get(message);
-      if (known && readsAsSnapshot(message, known.copy)) return known;
+      const known = this.young.byIdentity.get(message) ?? this.old.byIdentity.get(message);
+      // The cached bytes are current only if the message still reads as its snapshot (a walk, no serializing).
+      if (known && readsAsSnapshot(message, known.copy)) {
+        if (!this.young.byIdentity.has(message)) this.keep(known, message);
+        return known;
+      }
     }
     const snapshot = snapshotJson(message);
     // Cycles, BigInt, throwing getters: serialized now by the careful serializer, never cached.
     if (!snapshot) return new MessagePiece(undefined, 0, safeStringify(message, this.replacer, { maxDepth: MAX_JSON_DEPTH - 1 }));
     let piece: MessagePiece | undefined;
     if (snapshot.anchor !== undefined) {
-      const equal = this.byAnchor.get(snapshot.anchor);
+      const equal = this.young.byAnchor.get(snapshot.anchor) ?? this.old.byAnchor.get(snapshot.anchor);
       if (equal && readsAsSnapshot(snapshot.copy, equal.copy)) piece = equal;
     }
-    if (!piece) {
-      piece = new MessagePiece(snapshot.copy, snapshot.chars);
-      this.hold(piece);
-      if (snapshot.anchor !== undefined) this.byAnchor.set(snapshot.anchor, piece);
+    if (piece) {
+      this.keep(piece, isObject ? message : undefined);
+      return piece;
     }
-    if (isObject) this.byIdentity.set(message, piece);
+    piece = new MessagePiece(snapshot.copy, snapshot.chars, undefined, snapshot.anchor);
+    this.young.newChars += piece.chars;
+    this.young.pieces.add(piece);
+    if (isObject) this.young.byIdentity.set(message, piece);
+    if (snapshot.anchor !== undefined) this.young.byAnchor.set(snapshot.anchor, piece);
+    this.age();
     return piece;
   }
 
-  private hold(piece: MessagePiece): void {
-    this.heldChars += piece.chars;
-    if (this.heldChars <= this.budgetChars) return;
-    // Over budget: start again. Pieces in lists already handed out stay valid;
-    // only reuse is lost, and a session this large re-fills it with what it still sends.
-    this.clear();
-    this.heldChars = piece.chars;
+  /** A piece used again: it belongs to the current generation now. */
+  private keep(piece: MessagePiece, message: object | undefined): void {
+    const young = this.young;
+    if (message !== undefined) young.byIdentity.set(message, piece);
+    if (young.pieces.has(piece)) return;
+    young.pieces.add(piece);
+    young.keptChars += piece.chars;
+    if (piece.anchor !== undefined) young.byAnchor.set(piece.anchor, piece);
+  }
+
+  private age(): void {
+    const young = this.young;
+    if (young.newChars >= Math.max(GENERATION_MIN_CHARS, young.keptChars)) {
+      this.old = young;
+      this.young = new Generation();
+    }
+    // Over budget (one session sending more than it can keep): keep the current generation only, or nothing.
+    if (this.heldChars > this.budgetChars) this.old = new Generation();
+    if (this.heldChars > this.budgetChars) this.young = new Generation();
   }
 
   clear(): void {
-    this.byIdentity.clear();
-    this.byAnchor.clear();
-    this.heldChars = 0;
+    this.young = new Generation();
+    this.old = new Generation();
   }
 }
 

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
+import { createMoaClient } from '../../src/client/client.js';
 import { resolveConfig } from '../../src/config/load.js';
 import type { MoaConfig } from '../../src/config/schema.js';
 import { sessionFilePath } from '../../src/config/paths.js';
@@ -197,6 +198,26 @@ describe('the fixtures as HERMES_HOME/config.yaml', () => {
     const codex = record!.references[5]!;
     expect(codex.usage?.input_tokens).toBeGreaterThan(0);
     expect(record!.aggregator.model).toBe('agg-model');
+  });
+
+  it('provider names as the original matches them: any case, and its aliases (claude, grok, hf, …)', async () => {
+    server.setModel('claude-x', { reply: 'from claude' });
+    server.setModel('grok-x', { reply: 'from grok' });
+    const home = mkdtempSync(path.join(tmpdir(), 'hermes-alias-'));
+    writeFileSync(path.join(home, 'config.yaml'), toYaml({ moa: { presets: { mixed: {
+      reference_models: [{ provider: 'Claude', model: 'claude-x' }, { provider: 'GROK', model: 'grok-x' }],
+      aggregator: { provider: 'OpenRouter', model: 'openai/gpt-5.5' },
+    } } } }));
+    const env = {
+      HERMES_HOME: home, ...openrouter(),
+      ANTHROPIC_API_KEY: 'key-anthropic', ANTHROPIC_BASE_URL: server.baseURL, XAI_API_KEY: 'key-xai', XAI_BASE_URL: server.baseURL,
+    };
+    const client = createMoaClient({ env, notice: () => {}, maxRetries: 0 });
+    expect(client.preflight().unusableReferences).toEqual([]);
+    const answer = await client.chat.completions.create({ model: 'moa', messages: [{ role: 'user', content: 'hi' }] });
+    expect(answer.choices[0]!.message.content).toBe('Answer from GPT.');
+    const auth = (model: string) => server.requests.find((r) => r.model === model)!.headers.authorization;
+    expect([auth('claude-x'), auth('grok-x'), auth('openai/gpt-5.5')]).toEqual(['Bearer key-anthropic', 'Bearer key-xai', 'Bearer sk-or-v1-fixture-key']);
   });
 
   it('reading commands never depend on presets: ls, validate, stats and show read traces under a rejected preset', async () => {

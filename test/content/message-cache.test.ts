@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MessageCache, SessionMessageCaches } from '../../src/content/message-cache.js';
+import { GENERATION_MIN_CHARS, MessageCache, SessionMessageCaches } from '../../src/content/message-cache.js';
 import { Redactor } from '../../src/content/redact.js';
 import { encodeLine, RawSlots } from '../../src/export/json-line.js';
 
@@ -118,6 +118,22 @@ describe('message cache: lines stay byte-identical to JSON.stringify', () => {
     });
     const bytes = first.pieces[0]!.bytes(undefined);
     expect(copies.pieces[0]!.bytes(undefined)).toBe(bytes);
+  });
+
+  it('keeps a conversation used every turn, and lets go of text never seen again', () => {
+    const cache = new MessageCache(undefined);
+    const history: Array<{ role: string; content: string }> = [];
+    let firstPiece: unknown;
+    for (let turn = 0; turn < 400; turn++) {
+      history.push({ role: 'user', content: `${turn} ${'h'.repeat(2000)}` });
+      const list = cache.list(history.slice(0, 50));
+      firstPiece ??= list.pieces[0];
+      expect(list.pieces[0]).toBe(firstPiece);
+      // Each turn also carries 20 000 characters nobody sends again.
+      cache.list([{ role: 'user', content: `${turn} ${'n'.repeat(20_000)}` }]);
+    }
+    // 8 MB of one-off text went through; what is held is the live conversation and at most two generations.
+    expect(cache.heldChars).toBeLessThan(2 * GENERATION_MIN_CHARS + 50 * 2010);
   });
 
   it('holds a bounded amount per session and releases idle sessions', () => {
