@@ -6,6 +6,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { runGrowingSessionBench, runJsonlPathBench } from './jsonl-path.js';
 import { runTracingOffBench } from './tracing-off.js';
 import { runOfflineStatsBench } from './offline-stats.js';
+import { runInsightsBench } from './insights.js';
 import { formatRedactionBench, runRedactionBench } from './redaction.js';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -38,6 +39,9 @@ console.log(`  plain ${off.plainUs.toFixed(2)} us  instrumented ${off.instrument
 
 console.log('Offline stats over a generated trace directory (targets: peak RSS < 300 MB, throughput >= 0.5x of split + JSON.parse)');
 console.log(await runOfflineStatsBench({ quick }));
+
+console.log('Insights vs stats over the same generated session files (targets: insights time <= 2x stats, peak RSS <= 300 MB)');
+console.log(await runInsightsBench({ quick }));
 
 console.log('Redaction (redact: true): CPU time per MB of text (target: 2x adversarial text costs <= 3x)');
 console.log(formatRedactionBench(runRedactionBench(quick ? { bytes: 256 * 1024, rounds: 3 } : {}), verdict));

@@ -75,3 +75,42 @@ export const KNOWN_PROVIDERS: Readonly<Record<string, KnownProvider>> = {
   'copilot-acp': { baseURL: '', keyEnv: [], genAiProvider: 'github_copilot', signIn: 'the Copilot CLI as an external process' },
   bedrock: { baseURL: '', keyEnv: [], genAiProvider: 'aws.bedrock', signIn: 'AWS SDK credentials (Bedrock Converse)' },
 };
+
+/**
+ * Other names the original accepts for the providers above (its alias table),
+ * matched case-insensitively. Its bare `openai` → OpenRouter alias is not
+ * taken: here `openai` is OpenAI's own API, as the table above says.
+ */
+export const PROVIDER_ALIASES: Readonly<Record<string, string>> = {
+  glm: 'zai', 'z-ai': 'zai', 'z.ai': 'zai', zhipu: 'zai',
+  'x-ai': 'xai', 'x.ai': 'xai', grok: 'xai',
+  'grok-oauth': 'xai-oauth', 'x-ai-oauth': 'xai-oauth', 'xai-grok-oauth': 'xai-oauth',
+  nim: 'nvidia', 'nvidia-nim': 'nvidia', 'build-nvidia': 'nvidia', nemotron: 'nvidia',
+  kimi: 'kimi-coding', moonshot: 'kimi-coding', 'kimi-for-coding': 'kimi-coding',
+  claude: 'anthropic', 'claude-code': 'anthropic',
+  'github-copilot': 'copilot', github: 'copilot', 'github-copilot-acp': 'copilot-acp',
+  'deep-seek': 'deepseek',
+  dashscope: 'alibaba', aliyun: 'alibaba', qwen: 'alibaba', 'alibaba-cloud': 'alibaba',
+  alibaba_coding: 'alibaba-coding-plan', 'alibaba-coding': 'alibaba-coding-plan', alibaba_coding_plan: 'alibaba-coding-plan',
+  'gemini-cli': 'google-gemini-cli', 'gemini-oauth': 'google-gemini-cli',
+  hf: 'huggingface', 'hugging-face': 'huggingface', 'huggingface-hub': 'huggingface',
+  mimo: 'xiaomi', 'xiaomi-mimo': 'xiaomi',
+  tencent: 'tencent-tokenhub', tokenhub: 'tencent-tokenhub', 'tencent-cloud': 'tencent-tokenhub', tencentmaas: 'tencent-tokenhub',
+  aws: 'bedrock', 'aws-bedrock': 'bedrock', 'amazon-bedrock': 'bedrock', amazon: 'bedrock',
+  'arcee-ai': 'arcee', arceeai: 'arcee',
+  'gmi-cloud': 'gmi', gmicloud: 'gmi',
+  'lm-studio': 'lmstudio', lm_studio: 'lmstudio',
+  kilo: 'kilocode', 'kilo-code': 'kilocode', 'kilo-gateway': 'kilocode',
+  opencode: 'opencode-zen', zen: 'opencode-zen', go: 'opencode-go', 'opencode-go-sub': 'opencode-go',
+  'deep-infra': 'deepinfra', 'deepinfra-ai': 'deepinfra',
+  'minimax-china': 'minimax-cn', minimax_cn: 'minimax-cn',
+  step: 'stepfun', 'stepfun-coding-plan': 'stepfun',
+};
+
+/** The known provider a slot's name means: its own entry, else through an alias, case-insensitively. */
+export function knownProvider(name: string): KnownProvider | undefined {
+  if (Object.hasOwn(KNOWN_PROVIDERS, name)) return KNOWN_PROVIDERS[name];
+  const key = name.trim().toLowerCase();
+  const canonical = Object.hasOwn(PROVIDER_ALIASES, key) ? PROVIDER_ALIASES[key]! : key;
+  return Object.hasOwn(KNOWN_PROVIDERS, canonical) ? KNOWN_PROVIDERS[canonical] : undefined;
+}

@@ -10,7 +10,7 @@ import type { ModelSlotConfig, PresetConfig, ProviderConfig } from '../config/sc
 import type { Env } from '../config/paths.js';
 import { customProviderSlug } from '../config/hermes-providers.js';
 import { KnownSecrets } from '../content/known-secrets.js';
-import { KNOWN_PROVIDERS } from './known-providers.js';
+import { knownProvider } from './known-providers.js';
 
 /**
  * The provider name that means "this MoA client". A slot naming it would make
@@ -111,7 +111,7 @@ export class ProviderRegistry {
 
   /** A configured provider, else one the original agent knows by name, resolved from the environment. */
   private endpoint(name: string): { baseURL: string; apiKey: string; genAiProvider: string; included: boolean; api: ResolvedProvider['api'] } {
-    const known = Object.hasOwn(KNOWN_PROVIDERS, name) ? KNOWN_PROVIDERS[name] : undefined;
+    const known = knownProvider(name);
     const config = this.configured(name);
     if (config) {
       return {
@@ -164,6 +164,9 @@ export class ProviderRegistry {
   private configured(name: string): ProviderConfig | undefined {
     const providers = this.options.providers;
     if (Object.hasOwn(providers, name)) return providers[name];
+    // The original matches names from the config file without regard to case.
+    const lower = name.trim().toLowerCase();
+    if (Object.hasOwn(providers, lower)) return providers[lower];
     const slug = name.trim().toLowerCase().startsWith('custom:') ? customProviderSlug(name.trim().slice('custom:'.length)) : undefined;
     return slug && Object.hasOwn(providers, slug) ? providers[slug] : undefined;
   }

@@ -24,6 +24,11 @@ export function isLoopbackHost(host: string): boolean {
 
 /** Why the gateway must not listen on `host` with this token, or undefined when it may. */
 export function bindRefusal(host: string, token: string | undefined): string | undefined {
+  // A bearer token is one word: one that is blank or holds a space could never be sent back as `Bearer <token>`,
+  // and sixteen spaces are no secret.
+  if (token !== undefined && /[\s\x00-\x1f\x7f]/.test(token)) {
+    return `the gateway token ${token.trim() === '' ? 'is blank' : 'holds whitespace or control characters'}: use one word of printable characters, e.g. from \`openssl rand -hex 24\``;
+  }
   if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
     return `the gateway token is too short (${token.length} characters; at least ${MIN_TOKEN_LENGTH}, e.g. from \`openssl rand -hex 24\`)`;
   }

@@ -13,7 +13,7 @@
  * turns finish and only then closes the connections.
  */
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { diag } from '@opentelemetry/api';
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { Stream } from 'openai/streaming';
@@ -33,6 +33,31 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8788;
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
+/**
+ * How long a caller may take to send a request, and how many connections may
+ * be waiting for one at a time. Node's own defaults hold a connection whose
+ * body trickles in for 300 s, with no cap on how many.
+ */
+export interface GatewayConnectionLimits {
+  /** The request line and headers must arrive within this (default 10 s). */
+  headersTimeoutMs?: number;
+  /** A body that sends nothing for this long gets a 408 (default 15 s). */
+  bodyIdleTimeoutMs?: number;
+  /** The whole request must arrive within this (default 120 s). */
+  requestTimeoutMs?: number;
+  /**
+   * Connections that have not yet delivered an accepted request (headers
+   * still coming, no valid token yet, body still arriving). Past this many,
+   * the oldest is closed (default 128): a flood of slow connections cannot
+   * lock callers out, since a real caller's request is through in moments.
+   */
+  maxPendingConnections?: number;
+}
+
+const DEFAULT_LIMITS: Required<GatewayConnectionLimits> = {
+  headersTimeoutMs: 10_000, bodyIdleTimeoutMs: 15_000, requestTimeoutMs: 120_000, maxPendingConnections: 128,
+};
+
 export interface MoaGatewayOptions {
   client: MoaClient;
   /** Bearer token callers must send; required to listen anywhere but loopback. */
@@ -41,6 +66,8 @@ export interface MoaGatewayOptions {
   maxBodyBytes?: number;
   /** Where the provider keys come from, so error messages can mask them (default `process.env`). */
   env?: Env;
+  /** Timeouts and the cap on connections still sending their request. */
+  limits?: GatewayConnectionLimits;
 }
 
 export interface MoaGateway {
@@ -73,12 +100,18 @@ interface OpenTurn {
 export function createMoaGateway(options: MoaGatewayOptions): MoaGateway {
   const { client, token } = options;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const mask = secretMask(client.config, options.env ?? process.env, [token]);
   const catalog = new ModelCatalog(client);
   const turns = new Set<OpenTurn>();
   let draining = false;
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
+    // Node checks both timeouts on this period (30 s by default): a timeout is only as exact as it.
+    connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+  }, (req, res) => {
     route(req, res).catch((err: unknown) => {
       if (err instanceof RequestAbandonedError) return;
       if (!(err instanceof GatewayError)) diag.error(`moa-otel gateway: ${mask(firstLine(describeFailure(err)))}`);
@@ -86,14 +119,30 @@ export function createMoaGateway(options: MoaGatewayOptions): MoaGateway {
     });
   });
 
+  // Connections still owing an accepted request, oldest first (a Set keeps insertion order).
+  const pending = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    pending.add(socket);
+    socket.once('close', () => pending.delete(socket));
+    if (pending.size > limits.maxPendingConnections) {
+      const oldest = pending.values().next().value as Socket;
+      pending.delete(oldest);
+      oldest.destroy();
+    }
+  });
+  /** The connection delivered an accepted request: it no longer counts against the cap. */
+  const accepted = (req: IncomingMessage) => pending.delete(req.socket);
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz') {
       allowMethods(req, 'GET', 'HEAD');
+      accepted(req);
       sendJson(res, draining ? 503 : 200, { status: draining ? 'draining' : 'ok' });
       return;
     }
     checkAccess(req);
+    if (req.method !== 'POST') accepted(req);
     if (draining) throw shuttingDown('the MoA gateway is shutting down');
     if (path === '/v1/models') {
       allowMethods(req, 'GET');
@@ -139,7 +188,8 @@ export function createMoaGateway(options: MoaGatewayOptions): MoaGateway {
     if (!/^application\/json\b/i.test(contentType)) {
       throw new GatewayError(415, 'send the request body as JSON with `Content-Type: application/json`', { code: 'unsupported_media_type' });
     }
-    const params = chatParams(await readJsonBody(req, maxBodyBytes));
+    const params = chatParams(await readJsonBody(req, { limitBytes: maxBodyBytes, idleTimeoutMs: limits.bodyIdleTimeoutMs }));
+    accepted(req);
     // The body may have finished arriving after close() began: no new turn starts then.
     if (draining) throw shuttingDown('the MoA gateway is shutting down');
     const model = catalog.resolve(params.model);
@@ -216,7 +266,8 @@ export function createMoaGateway(options: MoaGatewayOptions): MoaGateway {
       ...headers,
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(text),
-      ...(draining ? { connection: 'close' } : {}),
+      // Refused before its body was read (no token, wrong host, ...): close rather than wait for the rest of it.
+      ...(draining || !res.req.complete ? { connection: 'close' } : {}),
     });
     res.end(text);
   }

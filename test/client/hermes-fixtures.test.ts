@@ -10,6 +10,8 @@ import path from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
+import { createMoaClient } from '../../src/client/client.js';
+import { presetProblems } from '../../src/gateway/models.js';
 import { resolveConfig } from '../../src/config/load.js';
 import type { MoaConfig } from '../../src/config/schema.js';
 import { sessionFilePath } from '../../src/config/paths.js';
@@ -132,6 +134,11 @@ describe('the fixtures as HERMES_HOME/config.yaml', () => {
     expect(config.presets.deep_review!.aggregator.reasoning).toBe('high');
     expect(config.privacy_filter).toBe('display');
 
+    // What `moa-otel serve` warns about: a preset that cannot run, and references that will fail in one that can.
+    expect(presetProblems(createMoaClient({ env, notice: () => {} }))).toEqual([
+      { preset: 'default', reference: 'openai-codex:gpt-5.5', reason: expect.stringMatching(/^provider "openai-codex" is reached through a ChatGPT sign-in/) },
+      { preset: 'deep_review', reason: expect.stringMatching(/^provider "openai-codex" is reached through a ChatGPT sign-in/) },
+    ]);
     const fresh = await cli(env, 'ask', 'Go.', '--preset', 'fresh', '--session', 'hermes-fresh');
     expect(fresh.code, fresh.err).toBe(0);
     expect(fresh.out).toBe('Answer from GPT.\n');
@@ -197,6 +204,26 @@ describe('the fixtures as HERMES_HOME/config.yaml', () => {
     const codex = record!.references[5]!;
     expect(codex.usage?.input_tokens).toBeGreaterThan(0);
     expect(record!.aggregator.model).toBe('agg-model');
+  });
+
+  it('provider names as the original matches them: any case, and its aliases (claude, grok, hf, …)', async () => {
+    server.setModel('claude-x', { reply: 'from claude' });
+    server.setModel('grok-x', { reply: 'from grok' });
+    const home = mkdtempSync(path.join(tmpdir(), 'hermes-alias-'));
+    writeFileSync(path.join(home, 'config.yaml'), toYaml({ moa: { presets: { mixed: {
+      reference_models: [{ provider: 'Claude', model: 'claude-x' }, { provider: 'GROK', model: 'grok-x' }],
+      aggregator: { provider: 'OpenRouter', model: 'openai/gpt-5.5' },
+    } } } }));
+    const env = {
+      HERMES_HOME: home, ...openrouter(),
+      ANTHROPIC_API_KEY: 'key-anthropic', ANTHROPIC_BASE_URL: server.baseURL, XAI_API_KEY: 'key-xai', XAI_BASE_URL: server.baseURL,
+    };
+    const client = createMoaClient({ env, notice: () => {}, maxRetries: 0 });
+    expect(client.preflight().unusableReferences).toEqual([]);
+    const answer = await client.chat.completions.create({ model: 'moa', messages: [{ role: 'user', content: 'hi' }] });
+    expect(answer.choices[0]!.message.content).toBe('Answer from GPT.');
+    const auth = (model: string) => server.requests.find((r) => r.model === model)!.headers.authorization;
+    expect([auth('claude-x'), auth('grok-x'), auth('openai/gpt-5.5')]).toEqual(['Bearer key-anthropic', 'Bearer key-xai', 'Bearer sk-or-v1-fixture-key']);
   });
 
   it('reading commands never depend on presets: ls, validate, stats and show read traces under a rejected preset', async () => {
