@@ -1,9 +1,19 @@
 /**
- * The OTLP export settings, resolved once from the validated configuration
- * and the standard variables of the environment it was resolved with. The
- * layers above (`setup`, the CLI) are handed this object and read no
- * variable themselves.
+ * Every setting, read once: the options, the `MOA_*` variables and
+ * `config.yaml` (through `resolveConfig`), and the standard `OTEL_*`
+ * variables moa-otel honours — OTLP export (endpoint source, protocol,
+ * timeout, OTEL_TRACES_EXPORTER, OTEL_SDK_DISABLED), metrics
+ * (OTEL_METRICS_EXPORTER, OTEL_METRIC_EXPORT_INTERVAL), content capture
+ * (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
+ * OTEL_SEMCONV_STABILITY_OPT_IN) and the resource (OTEL_SERVICE_NAME,
+ * OTEL_RESOURCE_ATTRIBUTES) — into one `MoaSettings` that the layers above
+ * (`setup`, the CLI) are handed; they read no variable themselves. The
+ * official exporters read their own standard variables (headers,
+ * compression, certificates) from the environment recorded here.
  */
+import path from 'node:path';
+import { parseKeyValueList } from './key-value-list.js';
+import { resolveConfig, type MoaOptions, type ResolveConfigContext } from './load.js';
 import type { Env } from './paths.js';
 import type { MoaConfig, OtlpSpanExporter } from './schema.js';
 import { DEFAULT_OTLP_PROTOCOL, OtlpProtocolError, resolveOtlpProtocol, type OtlpProtocol } from './otlp-protocol.js';
@@ -40,6 +50,8 @@ export interface OtlpSettings {
   exporterEnv: Env;
   /** The export timeout in force: it also bounds forceFlush() and shutdown(). */
   timeoutMillis: number;
+  /** Whether that timeout came from `otlp.timeout_ms` or OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT rather than the default. */
+  timeoutConfigured: boolean;
   /** Share of traces exported (1 = all). */
   sampleRatio: number;
   /** An exporter the application passed in (`otlp.exporter`). */
@@ -84,6 +96,7 @@ export function otlpSettings(config: MoaConfig, env: Env): OtlpSettings {
     exporterConfig,
     exporterEnv: exporterConfig.url !== undefined ? withoutStandardEndpointAndHeaders(env) : env,
     timeoutMillis,
+    timeoutConfigured: explicitTimeout !== undefined || standardTimeout(env) !== undefined,
     sampleRatio: config.otlp.sample_ratio ?? 1,
     exporter: config.otlp.exporter,
     captureContent: config.otlp.capture_content,
@@ -162,4 +175,87 @@ export function withoutStandardEndpointAndHeaders(env: Env): Env {
     out[name] = value;
   }
   return out;
+}
+
+/** The values of OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT. */
+export const CONTENT_CAPTURE_VALUES = ['NO_CONTENT', 'SPAN_ONLY', 'EVENT_ONLY', 'SPAN_AND_EVENT'] as const;
+export type ContentCaptureValue = (typeof CONTENT_CAPTURE_VALUES)[number];
+
+export interface ContentSwitches {
+  /** Undefined when the variable is not set; an invalid value fails closed (`NO_CONTENT`) with a `problem`. */
+  capture: ContentCaptureValue | undefined;
+  /** OTEL_SEMCONV_STABILITY_OPT_IN contains `gen_ai_latest_experimental`. */
+  latestConventions: boolean;
+  problem: string | undefined;
+}
+
+/** The standard content switches of an environment. */
+export function readContentSwitches(env: Env): ContentSwitches {
+  const out: ContentSwitches = { capture: undefined, latestConventions: false, problem: undefined };
+  const raw = env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim();
+  if (raw) {
+    const mode = raw.toUpperCase();
+    if ((CONTENT_CAPTURE_VALUES as readonly string[]).includes(mode)) out.capture = mode as ContentCaptureValue;
+    else {
+      out.capture = 'NO_CONTENT';
+      out.problem = `moa-otel: OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="${raw.slice(0, 40)}" is not one of ${CONTENT_CAPTURE_VALUES.join(', ')}; capturing no content`;
+    }
+  }
+  out.latestConventions = env.OTEL_SEMCONV_STABILITY_OPT_IN?.split(',').map((item) => item.trim()).includes('gen_ai_latest_experimental') ?? false;
+  return out;
+}
+
+/** `k1=v1,k2=v2` with percent-encoded keys and values; a malformed pair costs only that attribute. */
+export function parseResourceAttributes(text: string | undefined): Record<string, string> {
+  return parseKeyValueList(text ?? '').entries;
+}
+
+/**
+ * The SDK's default service name, `unknown_service:<process>`: MoA spans
+ * belong to the application's service, not to a service called moa-otel.
+ */
+export function defaultServiceName(): string {
+  return `unknown_service:${path.basename(process.argv0 || 'node')}`;
+}
+
+/**
+ * The resource attributes: OTEL_RESOURCE_ATTRIBUTES, then the service name —
+ * an explicit one (options, MOA_SERVICE_NAME, OTEL_SERVICE_NAME) wins over
+ * OTEL_RESOURCE_ATTRIBUTES, which wins over the default, as the SDK
+ * specification orders them. `service.version` is the application's to set.
+ */
+export function resourceAttributes(serviceName: string | undefined, env: Env): Record<string, string> {
+  const fromEnv = parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES);
+  return { ...fromEnv, 'service.name': serviceName ?? fromEnv['service.name'] ?? defaultServiceName() };
+}
+
+export interface MoaSettings {
+  /** The validated options: code > `MOA_*` (and the standard endpoint, headers, service name) > `config.yaml`. */
+  config: MoaConfig;
+  /** The environment everything was read from (the JSONL sink resolves its home in it at write time). */
+  env: Env;
+  otlp: OtlpSettings;
+  metrics: MetricsSettings;
+  content: ContentSwitches;
+  /** The resource of moa-otel's own provider (and of replayed spans). */
+  resource: Record<string, string>;
+}
+
+export function resolveSettings(options: MoaOptions = {}, context: ResolveConfigContext = {}): MoaSettings {
+  const env = context.env ?? process.env;
+  const config = resolveConfig(options, { ...context, env });
+  return settingsFrom(config, env);
+}
+
+/** The settings of an already validated configuration. */
+export function settingsFrom(config: MoaConfig, env: Env): MoaSettings {
+  const otlp = otlpSettings(config, env);
+  return {
+    config,
+    env,
+    otlp,
+    metrics: metricsSettings(config, env, otlp),
+    content: readContentSwitches(env),
+    resource: resourceAttributes(config.service_name, env),
+  };
 }

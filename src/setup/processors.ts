@@ -5,10 +5,10 @@
  */
 import { diag, type Context, type Span } from '@opentelemetry/api';
 import { displayUrl } from '../config/otlp-url.js';
-import { resolveConfig, type MoaOptions, type ResolveConfigContext } from '../config/load.js';
+import type { MoaOptions, ResolveConfigContext } from '../config/load.js';
 import type { Env } from '../config/paths.js';
 import type { MoaConfig } from '../config/schema.js';
-import { otlpSettings, type OtlpSettings } from '../config/settings.js';
+import { resolveSettings, type MoaSettings, type OtlpSettings } from '../config/settings.js';
 import { JsonlSpanProcessor } from '../export/jsonl-exporter.js';
 import { ByteBoundedBatchSpanProcessor } from '../otel/byte-bounded-batch-processor.js';
 import { loadConsoleSpanExporter, loadOtlpTraceExporter, type ExporterLoad } from '../otel/load-exporter.js';
@@ -17,7 +17,7 @@ import { ReportingExporter } from '../otel/reporting-exporter.js';
 import { SizeGuardedExporter } from '../otel/size-guard.js';
 import { estimatedMeasure } from '../otel/span-measure.js';
 import { INSTRUMENTATION_SCOPE } from '../trace/attributes.js';
-import { ContentPolicy, standardContentSwitches, type ContentPolicyOptions } from '../trace/content-policy.js';
+import { ContentPolicy, contentSwitchOptions, type ContentPolicyOptions } from '../trace/content-policy.js';
 import { MoaInstrumentation } from '../trace/instrumentation.js';
 import { noteJsonlSinkBuilt } from '../trace/live-pipelines.js';
 import { spanThroughPolicy } from '../trace/span-content.js';
@@ -74,17 +74,16 @@ export interface BuildOptions {
 }
 
 /**
- * The processors a configuration asks for, and the one content policy they
- * share with the pipeline's instrumentation. `env` is where the standard
- * variables come from.
+ * The processors the settings ask for, and the one content policy they
+ * share with the pipeline's instrumentation.
  */
-export function buildProcessors(config: MoaConfig, env: Env, options: BuildOptions = {}): BuiltProcessors {
-  const settings = otlpSettings(config, env);
+export function buildProcessors(all: MoaSettings, options: BuildOptions = {}): BuiltProcessors {
+  const { config, env, otlp: settings } = all;
   const notice = options.notice ?? ((line: string) => diag.warn(line));
   if (settings.enabled && settings.protocolProblem) notice(settings.protocolProblem);
   // Exporters load first: when none can be, no span content is made for nobody to read.
   const exports = settings.enabled ? exportPipelines(settings, options.cwd, notice) : [];
-  const content = contentOptions(config, env);
+  const content = contentOptions(all);
   const policy = new ContentPolicy(options.spanContentOnlyForOtlp && exports.length === 0 ? { ...content, capture: 'NO_CONTENT' } : content);
   const jsonl = config.save_traces
     ? new JsonlSpanProcessor({
@@ -181,8 +180,9 @@ function fanOut(processors: readonly SpanProcessorLike[]): SpanProcessorLike {
  */
 export function createMoaSpanProcessors(options: MoaOptions = {}, context: ResolveConfigContext = {}): MoaSpanProcessors {
   const env = withoutStandardOtlpExporter(context.env ?? process.env);
-  const config = resolveConfig(options, { ...context, env });
-  const built = buildProcessors(config, env);
+  const settings = resolveSettings(options, { ...context, env });
+  const config = settings.config;
+  const built = buildProcessors(settings);
   const instrumentation = new MoaInstrumentation({
     policy: built.policy,
     env: context.env ?? process.env,
@@ -192,12 +192,13 @@ export function createMoaSpanProcessors(options: MoaOptions = {}, context: Resol
 }
 
 /**
- * What goes into spans, from the configuration and the standard switches of
- * `env`: `otlp.capture_content: false` wins; otherwise
+ * What goes into spans, from the configuration and the standard switches:
+ * `otlp.capture_content: false` wins; otherwise
  * OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT decides, `SPAN_ONLY` by default.
  */
-export function contentOptions(config: MoaConfig, env: Env): ContentPolicyOptions {
-  const switches = standardContentSwitches(env);
+export function contentOptions(settings: MoaSettings): ContentPolicyOptions {
+  const { config } = settings;
+  const switches = contentSwitchOptions(settings.content);
   return {
     redact: config.redact,
     capture: config.otlp.capture_content === false ? 'NO_CONTENT' : switches.capture ?? 'SPAN_ONLY',

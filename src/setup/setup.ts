@@ -10,13 +10,12 @@
  * either order leaves the app's tracing intact; an app that wants MoA spans in
  * its own provider uses `createMoaSpanProcessors()` instead.
  */
-import { diag, metrics, trace, type Attributes, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
+import { diag, metrics, trace, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
 import { errorText } from '../base/errors.js';
-import { resolveConfig, type MoaOptions, type ResolveConfigContext } from '../config/load.js';
+import type { MoaOptions, ResolveConfigContext } from '../config/load.js';
 import { displayUrl } from '../config/otlp-url.js';
 import type { MoaConfig } from '../config/schema.js';
-import type { Env } from '../config/paths.js';
-import { metricsSettings, type OtlpSettings } from '../config/settings.js';
+import { resolveSettings, type MoaSettings } from '../config/settings.js';
 import type { JsonlSpanProcessor } from '../export/jsonl-exporter.js';
 import { settleWithin } from '../otel/deadline.js';
 import { loadMetricsPipeline, type MetricsPipeline } from '../otel/load-metrics.js';
@@ -25,7 +24,6 @@ import { globalTracerProviderRegistered } from '../trace/global-provider.js';
 import { MoaInstrumentation } from '../trace/instrumentation.js';
 import { addLivePipeline } from '../trace/live-pipelines.js';
 import { buildProcessors, contentOptions, type OtlpStats } from './processors.js';
-import { buildResource } from './resource.js';
 
 export type { OtlpStats } from './processors.js';
 
@@ -70,22 +68,22 @@ export interface SetupOptions extends ResolveConfigContext {
 export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = {}): MoaTracing {
   const env = setup.env ?? process.env;
   const notice = setup.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const config = resolveConfig(options, setup);
-  const built = buildProcessors(config, env, { notice, spanContentOnlyForOtlp: true, ...(setup.cwd !== undefined ? { cwd: setup.cwd } : {}) });
+  const settings = resolveSettings(options, setup);
+  const { config } = settings;
+  const built = buildProcessors(settings, { notice, spanContentOnlyForOtlp: true, ...(setup.cwd !== undefined ? { cwd: setup.cwd } : {}) });
   const { policy, jsonl, otlp, active: processors, otlpUrl, otlpStats } = built;
   if (processors.length === 0) {
     // Nothing of ours to feed: turns go to whatever provider the application has (or nowhere).
     return {
-      instrumentation: new MoaInstrumentation({ ...contentOptions(config, env), env, ...(setup.meterProvider ? { meterProvider: setup.meterProvider } : {}) }),
+      instrumentation: new MoaInstrumentation({ ...contentOptions(settings), env, ...(setup.meterProvider ? { meterProvider: setup.meterProvider } : {}) }),
       enabled: false, config, jsonl, otlpUrl, otlpStats, tracerProvider: undefined, meterProvider: undefined,
       forceFlush: () => Promise.resolve(),
       shutdown: () => Promise.resolve(),
     };
   }
-  const resource = buildResource(config.service_name, env);
-  const provider = new OwnTracerProvider({ resourceAttributes: resource.attributes, processors });
+  const provider = new OwnTracerProvider({ resourceAttributes: settings.resource, processors });
   const timeoutMillis = built.otlpSettings.timeoutMillis;
-  const metricsPipeline = otlp && !setup.meterProvider ? buildMetricsPipeline(config, env, built.otlpSettings, resource.attributes, notice, setup.cwd) : undefined;
+  const metricsPipeline = otlp && !setup.meterProvider ? buildMetricsPipeline(settings, notice, setup.cwd) : undefined;
   const meterProvider = setup.meterProvider ?? metricsPipeline?.meterProvider;
   // The pipeline's one policy: what the instrumentation masks is what every sink recognizes as its own.
   const instrumentation = new MoaInstrumentation({
@@ -126,16 +124,14 @@ export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = 
  * a metrics pipeline from the application's sdk-metrics and OTLP metrics
  * exporter (one line when they are missing; metrics then go through the global provider).
  */
-function buildMetricsPipeline(
-  config: MoaConfig, env: Env, otlp: OtlpSettings, resourceAttributes: Attributes, notice: (line: string) => void, cwd: string | undefined,
-): MetricsPipeline | undefined {
-  const settings = metricsSettings(config, env, otlp);
+function buildMetricsPipeline(all: MoaSettings, notice: (line: string) => void, cwd: string | undefined): MetricsPipeline | undefined {
+  const { otlp, metrics: settings } = all;
   if (!settings.enabled || otlp.exporter !== undefined || applicationMeterProviderRegistered()) return undefined;
   const load = loadMetricsPipeline({
     protocol: otlp.protocol,
     exporterConfig: settings.exporterConfig,
     ...(settings.intervalMillis !== undefined ? { intervalMillis: settings.intervalMillis } : {}),
-    resourceAttributes,
+    resourceAttributes: all.resource,
     timeoutMillis: otlp.timeoutMillis,
     env: otlp.exporterEnv,
     ...(cwd !== undefined ? { cwd } : {}),

@@ -15,11 +15,12 @@
  */
 import { diag } from '@opentelemetry/api';
 import type { Env } from '../config/paths.js';
+import { CONTENT_CAPTURE_VALUES, readContentSwitches, type ContentSwitches } from '../config/settings.js';
 import { Redactor, type RedactSetting } from '../content/redact.js';
 import type { JsonReplacer } from '../content/safe-json.js';
 
 /** The values of OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT. */
-export const CONTENT_CAPTURE_MODES = ['NO_CONTENT', 'SPAN_ONLY', 'EVENT_ONLY', 'SPAN_AND_EVENT'] as const;
+export const CONTENT_CAPTURE_MODES = CONTENT_CAPTURE_VALUES;
 export type ContentCapture = (typeof CONTENT_CAPTURE_MODES)[number];
 
 export interface ContentPolicyOptions {
@@ -107,19 +108,17 @@ export class ContentPolicy {
  * containing `gen_ai_latest_experimental`.
  */
 export function standardContentSwitches(env: Env): Pick<ContentPolicyOptions, 'capture' | 'latestConventions'> {
-  const out: Pick<ContentPolicyOptions, 'capture' | 'latestConventions'> = {};
-  const raw = env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim();
-  if (raw) {
-    const mode = raw.toUpperCase();
-    if ((CONTENT_CAPTURE_MODES as readonly string[]).includes(mode)) out.capture = mode as ContentCapture;
-    else {
-      out.capture = 'NO_CONTENT';
-      diag.warn(`moa-otel: OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="${raw.slice(0, 40)}" is not one of ${CONTENT_CAPTURE_MODES.join(', ')}; capturing no content`);
-    }
-  }
-  const optIn = env.OTEL_SEMCONV_STABILITY_OPT_IN?.split(',').map((s) => s.trim()) ?? [];
-  if (optIn.includes('gen_ai_latest_experimental')) out.latestConventions = true;
-  return out;
+  // Read where every setting is read (config/settings.ts); the problem line is this layer's to log.
+  return contentSwitchOptions(readContentSwitches(env));
+}
+
+/** The policy options of switches already read. */
+export function contentSwitchOptions(switches: ContentSwitches): Pick<ContentPolicyOptions, 'capture' | 'latestConventions'> {
+  if (switches.problem) diag.warn(switches.problem);
+  return {
+    ...(switches.capture !== undefined ? { capture: switches.capture } : {}),
+    ...(switches.latestConventions ? { latestConventions: true } : {}),
+  };
 }
 
 /** Captures content, masks nothing, released names: what replay uses to rebuild the spans that were recorded. */

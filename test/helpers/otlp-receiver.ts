@@ -8,7 +8,8 @@
  * Arize Phoenix does. Both encodings are decoded into the OTLP/JSON shape
  * (protobuf with protobufjs, independently of moa-otel's encoder).
  */
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
@@ -106,6 +107,8 @@ export interface ScriptedResponse {
 export interface OtlpReceiverOptions {
   /** The media types taken; others get 415. Default: both. */
   accept?: readonly OtlpMediaType[];
+  /** Serve https with this key and certificate (PEM) instead of http. */
+  tls?: { key: string; cert: string };
 }
 
 const ALL_MEDIA_TYPES: readonly OtlpMediaType[] = ['application/json', 'application/x-protobuf'];
@@ -120,7 +123,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   const refused: { contentType: string }[] = [];
   const scripted: ScriptedResponse[] = [];
   let failure: ScriptedResponse | null = null;
-  const server: Server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     open++;
     mostOpen = Math.max(mostOpen, open);
     res.on('close', () => { open--; });
@@ -169,11 +172,12 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       }
       res.writeHead(200, { 'content-type': mediaType }).end(mediaType === 'application/json' ? '{}' : Buffer.alloc(0));
     });
-  });
+  };
+  const server: Server = options.tls ? createHttpsServer(options.tls, handler) : createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: options.tls ? `https://localhost:${port}` : `http://127.0.0.1:${port}`,
     requests,
     refused,
     metricsRequests,

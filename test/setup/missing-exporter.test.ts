@@ -13,14 +13,14 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-function scratchApp(sdkTraceBaseVersion?: string): string {
+function scratchApp(sdkTraceBaseVersion?: string, linked: readonly string[] = []): string {
   const app = mkdtempSync(path.join(tmpdir(), 'moa-no-exporter-'));
   const modules = path.join(app, 'node_modules');
   const own = path.join(modules, 'moa-otel');
   mkdirSync(own, { recursive: true });
   cpSync(path.join(ROOT, 'dist'), path.join(own, 'dist'), { recursive: true });
   cpSync(path.join(ROOT, 'package.json'), path.join(own, 'package.json'));
-  for (const dep of ['@opentelemetry/api', 'yaml', 'zod', '@pydantic/genai-prices']) {
+  for (const dep of ['@opentelemetry/api', 'yaml', 'zod', '@pydantic/genai-prices', ...linked]) {
     mkdirSync(path.dirname(path.join(modules, dep)), { recursive: true });
     symlinkSync(path.join(ROOT, 'node_modules', dep), path.join(modules, dep), 'dir');
   }
@@ -59,6 +59,14 @@ describe('OTLP asked for, no exporter package installed', () => {
     expect(result.lines[0]).toMatch(/^moa-otel: OTLP export \(http\/protobuf\) needs @opentelemetry\/exporter-trace-otlp-proto, which is not installed: npm install @opentelemetry\/exporter-trace-otlp-proto@\^0\.223; MoA spans are not exported/);
     expect(result.files).toEqual(['s.jsonl']);
     expect(result.stats).toBeNull();
+  });
+
+  it('with the trace exporter but no @opentelemetry/sdk-metrics: spans go, metrics are one line naming both packages', () => {
+    const result = run(scratchApp('2.12.0', ['@opentelemetry/exporter-trace-otlp-proto']));
+    expect(result.lines).toEqual([
+      'moa-otel: exporting metrics needs @opentelemetry/sdk-metrics and @opentelemetry/exporter-metrics-otlp-proto: npm install @opentelemetry/sdk-metrics@^2 @opentelemetry/exporter-metrics-otlp-proto@^0.223; until then they go through the global MeterProvider',
+    ]);
+    expect(result.stats).toMatchObject({ exportedSpans: 0, droppedSpans: 0 });
   });
 
   it('names the ^0.301 line when the application runs OpenTelemetry 3.x', () => {

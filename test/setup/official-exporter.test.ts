@@ -84,6 +84,25 @@ describe('the standard variables, read by the official exporter itself', () => {
   });
 });
 
+describe('otlp.exporter: an exporter the application passes in', () => {
+  it('gets MoA spans through the queue and size guard (no package loaded), counted in otlpStats', async () => {
+    const received: string[] = [];
+    const exporter = {
+      export(spans: { name: string }[], done: (result: { code: number }) => void) {
+        received.push(...spans.map((span) => span.name));
+        done({ code: 0 });
+      },
+      shutdown: () => Promise.resolve(),
+    };
+    const tracing = setup({ otlp: { exporter } }, {});
+    oneTurn(tracing);
+    await tracing.shutdown();
+    expect(received.sort()).toEqual(['chat a', 'chat m', 'invoke_workflow moa']);
+    expect(tracing.otlpStats()).toMatchObject({ exportedSpans: 3, failedSpans: 0 });
+    expect(() => setupMoaTracing({ otlp: { exporter: { export: 'no' } as never } }, { env: {}, ignoreConfigFile: true })).toThrow(/otlp\.exporter.*span exporter/);
+  });
+});
+
 describe('sampling: OTLP only, the files keep every turn', () => {
   it('a parent the application did not sample is not exported, and its turn is still written', async () => {
     const rx = await receiver();

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { diag, DiagLogLevel, trace } from '@opentelemetry/api';
@@ -140,5 +140,38 @@ describe('odd arguments degrade to a marker, every line written validates', () =
     expect(warnings.filter((w) => /`preset`/.test(w))).toHaveLength(1);
     expect(warnings.filter((w) => /`model`/.test(w))).toHaveLength(1);
     expect(warnings.filter((w) => /`context`/.test(w))).toHaveLength(1);
+  });
+
+  it('more hostile shapes in every other field: each turn is still one valid record with both calls', async () => {
+    const boom = () => { throw new Error('trap boom'); };
+    const lengthThrows = () => new Proxy([], { get: (target, key) => (key === 'length' ? boom() : Reflect.get(target, key)) });
+    const cases: Record<string, [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>]> = {
+      'sessionId Proxy': [{ sessionId: throwingProxy() }, {}, {}],
+      'sessionId without prototype': [{ sessionId: Object.create(null) }, {}, {}],
+      'fanout, iteration, input, cache Proxies': [{ fanout: throwingProxy(), iteration: throwingProxy(), input: throwingProxy(), cache: throwingProxy() }, {}, {}],
+      'messages revoked': [{}, { messages: revoked() }, {}],
+      'messages whose length throws': [{}, { messages: lengthThrows() }, {}],
+      'label, temperature, server Proxies': [{}, { label: throwingProxy(), temperature: throwingProxy(), serverAddress: throwingProxy(), serverPort: throwingProxy() }, {}],
+      'usage, response, cost, output Proxies': [{}, {}, { usage: throwingProxy(), response: throwingProxy(), cost: throwingProxy(), output: throwingProxy() }],
+      'cost of 500 nines': [{}, {}, { cost: { usd: '9'.repeat(500) } }],
+      'toolCalls revoked': [{}, {}, { toolCalls: revoked() }],
+      'toolCalls whose length throws': [{}, {}, { toolCalls: lengthThrows() }],
+    };
+    for (const [name, [turnOptions, start, end]] of Object.entries(cases)) {
+      const caseDir = mkdtempSync(path.join(tmpdir(), 'moa-hostile-case-'));
+      const own = setupMoaTracing({ save_traces: true, trace_dir: caseDir }, { env: {}, ignoreConfigFile: true, registerGlobal: false });
+      const turn = startMoaTurn({ sessionId: 's', preset: 'p', instrumentation: own.instrumentation, ...turnOptions } as never);
+      turn.startReference({ index: 0, model: 'm', provider: 'p', messages: [{ role: 'user', content: 'q' }], ...start } as never).end({ output: 'r', ...end } as never);
+      turn.startAggregator({ model: 'agg', provider: 'p', messages: [], ...start } as never).end({ output: 'answer', ...end } as never);
+      turn.end();
+      await own.shutdown();
+      const lines = readdirSync(caseDir).flatMap((f) => readFileSync(path.join(caseDir, f), 'utf8').split('\n').filter(Boolean));
+      rmSync(caseDir, { recursive: true, force: true });
+      expect(lines, name).toHaveLength(1);
+      const parsed = turnRecordSchema.safeParse(JSON.parse(lines[0]!));
+      expect(parsed.success, name).toBe(true);
+      expect(parsed.data?.references, name).toHaveLength(1);
+      expect(parsed.data?.aggregator, name).toBeTruthy();
+    }
   });
 });

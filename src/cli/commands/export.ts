@@ -1,7 +1,7 @@
 /** `moa-otel export`: replay a session's records as OTLP spans, to a collector or a file. */
 import path from 'node:path';
 import { CliError, type CliCommand, type CliIo } from '../command.js';
-import { resolveConfig } from '../../config/load.js';
+import { resolveSettings, resourceAttributes, type MoaSettings } from '../../config/settings.js';
 import {
   COMMON_OPTIONS, fileSize, otlpProtocolOption, parseCommandArgs, resolveTarget, singleArgument, withFileErrors,
 } from '../args.js';
@@ -11,7 +11,6 @@ import { problemsToStderr } from '../problems.js';
 import { createProgress } from '../progress.js';
 import { otlpHttpSink, otlpJsonFileSink, SpanExportError, tracesUrl, type SpanSink } from '../../offline/span-sink.js';
 import { plural, terminalSafe } from '../../offline/format.js';
-import { buildResource } from '../../setup/resource.js';
 import { INSTRUMENTATION_SCOPE } from '../../trace/attributes.js';
 import { PACKAGE_VERSION } from '../../base/version.js';
 import { errorLine } from '../../base/errors.js';
@@ -68,15 +67,16 @@ async function runExport(argv: string[], io: CliIo): Promise<number> {
   const protocol = values.otlp !== undefined ? otlpProtocolOption(io) : undefined;
   const destination = values.otlp !== undefined ? safeUrl(values.otlp, protocol === 'grpc') : path.resolve(io.cwd, values.out as string);
   const target = resolveTarget(arg, values.dir, io);
-  const serviceName = values['service-name'] ?? configuredServiceName(io);
+  const settings = configuredSettings(io);
+  const serviceName = values['service-name'] ?? settings?.config.service_name ?? (io.env.OTEL_SERVICE_NAME || undefined);
 
-  const sink: SpanSink = await openSink(protocol, destination, io);
+  const sink: SpanSink = await openSink(protocol, destination, io, settings?.otlp.timeoutConfigured ?? false);
   const bar = createProgress(io, 'export', fileSize(target.file));
   try {
     const summary = await exportSession(target, {
       sink,
       context: {
-        resource: buildResource(serviceName, io.env),
+        resource: { attributes: resourceAttributes(serviceName, io.env) },
         scope: { name: INSTRUMENTATION_SCOPE, version: PACKAGE_VERSION },
       },
       onProblem: problemsToStderr(io),
@@ -118,10 +118,11 @@ function safeUrl(base: string, grpc: boolean): string {
   }
 }
 
-async function openSink(protocol: OtlpProtocol | undefined, destination: string, io: CliIo): Promise<SpanSink> {
+/** A configured timeout (`otlp.timeout_ms` or the standard variables) is the exporter's; else a replay gets 30 s per request. */
+async function openSink(protocol: OtlpProtocol | undefined, destination: string, io: CliIo, timeoutConfigured: boolean): Promise<SpanSink> {
   try {
     return protocol !== undefined
-      ? otlpHttpSink(destination, { protocol, env: io.env, cwd: io.cwd, ...(standardTimeoutSet(io) ? {} : { timeoutMillis: 30_000 }) })
+      ? otlpHttpSink(destination, { protocol, env: io.env, cwd: io.cwd, ...(timeoutConfigured ? {} : { timeoutMillis: 30_000 }) })
       : await otlpJsonFileSink(destination, io.cwd);
   } catch (err) {
     if (err instanceof SpanExportError) throw new CliError(err.message, 1);
@@ -129,16 +130,12 @@ async function openSink(protocol: OtlpProtocol | undefined, destination: string,
   }
 }
 
-/** When the standard timeout variables are set, the exporter reads them; else a replay gets 30 s per request. */
-function standardTimeoutSet(io: CliIo): boolean {
-  return Boolean(io.env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT || io.env.OTEL_EXPORTER_OTLP_TIMEOUT);
-}
 
-/** MOA_SERVICE_NAME, OTEL_SERVICE_NAME or the config file; a broken config only costs the name. */
-function configuredServiceName(io: CliIo): string | undefined {
+/** The settings (service name, OTLP timeout); a broken config only costs them. */
+function configuredSettings(io: CliIo): MoaSettings | undefined {
   try {
-    return resolveConfig({}, { env: io.env, scope: 'traces' }).service_name;
+    return resolveSettings({}, { env: io.env });
   } catch {
-    return io.env.OTEL_SERVICE_NAME || undefined;
+    return undefined;
   }
 }

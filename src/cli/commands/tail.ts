@@ -2,6 +2,8 @@
 
 import { CliError, type CliCommand, type CliIo } from '../command.js';
 import { readInput, STDIN_ARG } from '../../offline/inputs.js';
+import { isPlainJsonl, readLinesAt, scanLines, type LineSpan } from '../../offline/line-scan.js';
+import type { RecordProblem } from '../../offline/reader.js';
 import { COMMON_OPTIONS, countOption, isFile, parseCommandArgs, resolveTarget, singleArgument, withFileErrors } from '../args.js';
 import { matchesSession } from '../../offline/target.js';
 import { followFile, readAppended } from '../../offline/follow.js';
@@ -64,11 +66,18 @@ async function runTail(argv: string[], io: CliIo): Promise<number> {
   if (target.file === STDIN_ARG) {
     if (values.follow) throw new CliError('-f follows a file, not stdin');
     for await (const r of readInput(target, { onProblem, stdin: io.stdin })) keep(r);
+  } else if (isFile(target.file) && await isPlainJsonl(target.file)) {
+    const fast = await lastTurns(target.file, count, (r) => matchesSession(r.record.session_id, target), onProblem);
+    if (fast) {
+      last.push(...fast.records);
+      position = fast.position;
+    } else {
+      position = await readAppended(target.file, position, keep, onProblem);
+    }
   } else if (isFile(target.file)) {
-    position = await readAppended(target.file, position, ofSession((r) => {
-      last.push(r);
-      if (last.length > count) last.shift();
-    }), onProblem);
+    // Compressed or OTLP JSON: read through (and -f cannot follow it).
+    if (values.follow) throw new CliError(`-f follows a plain JSONL session file; ${target.file} is compressed or not JSONL`);
+    for await (const r of readInput(target, { onProblem })) keep(r);
   }
   last.forEach(print);
   if (!values.follow) return 0;
@@ -85,4 +94,33 @@ async function runTail(argv: string[], io: CliIo): Promise<number> {
     process.off('SIGTERM', stop);
   }
   return 0;
+}
+
+/**
+ * The last `count` turns of a plain session: the file is scanned for
+ * newlines, only the last lines are parsed. Undefined when those lines hold
+ * too few turns of the session (other sessions' or bad lines among them):
+ * then the whole file is read.
+ */
+async function lastTurns(
+  file: string, count: number, wanted: (r: ReadRecord) => boolean, onProblem: (p: RecordProblem) => void,
+): Promise<{ records: ReadRecord[]; position: ReadPosition } | undefined> {
+  const keep = count * 2 + 8;
+  const spans: LineSpan[] = [];
+  let dropped = false;
+  const position = await scanLines(file, (span) => {
+    spans.push(span);
+    if (spans.length > keep) {
+      spans.shift();
+      dropped = true;
+    }
+  });
+  if (count === 0) return { records: [], position };
+  // Problems are held back: if the whole file has to be read, that read reports them.
+  const problems: RecordProblem[] = [];
+  const reads = await readLinesAt(file, spans, (p) => problems.push(p));
+  const records = reads.filter((r): r is ReadRecord => r !== null && wanted(r)).slice(-count);
+  if (records.length < count && dropped) return undefined;
+  problems.forEach(onProblem);
+  return { records, position };
 }

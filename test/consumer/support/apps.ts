@@ -30,6 +30,8 @@ const OTEL2_APP_DEPENDENCIES = {
   '@opentelemetry/api': '1.9.1',
   '@opentelemetry/resources': '2.12.1',
   '@opentelemetry/sdk-trace-node': '2.12.1',
+  // moa-otel's OTLP export goes through the application's official exporter.
+  '@opentelemetry/exporter-trace-otlp-proto': '0.223.0',
   openai: '6.49.0',
 };
 
@@ -37,7 +39,7 @@ export const APPS = {
   /** Node 20, OpenTelemetry JS 2.x (sdk-trace-node, API 1.9), openai 6, ESM. */
   otel2: {
     type: 'module', node: 20, dependencies: OTEL2_APP_DEPENDENCIES,
-    fixtures: { ...SCENARIO_FILES, 'app-tracing.ts': 'otel2-tracing.ts', 'shortest.ts': 'shortest.ts' },
+    fixtures: { ...SCENARIO_FILES, 'app-tracing.ts': 'otel2-tracing.ts', 'shortest.ts': 'shortest.ts', 'otlp-wire.mjs': 'otlp-wire.mjs' },
   },
   /** Node 24, OpenTelemetry JS 3.x (sdk-trace, API 1.10), openai 7, ESM; also the AI SDK and LangChain. */
   otel3: {
@@ -48,6 +50,7 @@ export const APPS = {
       '@opentelemetry/core': '3.1.1',
       '@opentelemetry/resources': '3.1.1',
       '@opentelemetry/sdk-trace': '3.1.1',
+      '@opentelemetry/exporter-trace-otlp-proto': '0.301.1',
       openai: '7.59.0',
       // README's clients of `moa-otel serve` (Node 22+ packages): its snippet type-checks here.
       '@ai-sdk/openai-compatible': '3.0.92',
@@ -55,7 +58,7 @@ export const APPS = {
       '@langchain/core': '1.4.0',
       '@langchain/openai': '1.6.0',
     },
-    fixtures: { ...SCENARIO_FILES, 'app-tracing.ts': 'otel3-tracing.ts', 'shortest.ts': 'shortest.ts' },
+    fixtures: { ...SCENARIO_FILES, 'app-tracing.ts': 'otel3-tracing.ts', 'shortest.ts': 'shortest.ts', 'otlp-wire.mjs': 'otlp-wire.mjs' },
   },
   /** The OpenTelemetry 2.x app as a CommonJS package (plain require() and TypeScript compiled to CommonJS). */
   commonjs: {
@@ -89,8 +92,8 @@ export type AppName = keyof typeof APPS;
 export interface InstalledApp {
   name: AppName;
   dir: string;
-  /** npm's exit code, output and wall time. */
-  install: { code: number | null; stdout: string; stderr: string; ms: number };
+  /** npm's exit code, output and wall time; `timedOut` when it was stopped at INSTALL_TIMEOUT_MS. */
+  install: { code: number | null; stdout: string; stderr: string; ms: number; timedOut: boolean };
 }
 
 export async function installApp(name: AppName, root: string, tarball: string, nodeBin: string): Promise<InstalledApp> {
@@ -102,9 +105,18 @@ export async function installApp(name: AppName, root: string, tarball: string, n
   for (const [dest, fixture] of Object.entries(spec.fixtures)) copyFileSync(path.join(FIXTURES, fixture), path.join(dir, dest));
   const install = await run(nodeBin, [npmCli(), 'install', '--no-audit', '--no-fund', '--prefer-offline'], {
     cwd: dir,
-    env: cleanEnv(process.env.npm_config_cache ? { npm_config_cache: process.env.npm_config_cache } : {}),
+    env: cleanEnv({ ...(process.env.npm_config_cache ? { npm_config_cache: process.env.npm_config_cache } : {}), ...machineNetworkSettings() }),
     // Generous: on a loaded machine (load 15+) the 3.x app's install alone has taken over 300 s.
     timeoutMs: INSTALL_TIMEOUT_MS,
   });
   return { name, dir, install };
+}
+
+/**
+ * The machine's own way to reach the registry (a CA bundle, a proxy): npm
+ * needs it to fetch what its cache lacks. Never OTEL_* or MOA_*.
+ */
+function machineNetworkSettings(): Record<string, string> {
+  const names = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
+  return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name] as string]] : [])));
 }

@@ -19,6 +19,8 @@ export interface RunResult {
   stdout: string;
   stderr: string;
   ms: number;
+  /** Stopped because it ran past its time limit. */
+  timedOut: boolean;
 }
 
 export function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult> {
@@ -26,7 +28,7 @@ export function run(command: string, args: string[], options: { cwd: string; env
   return new Promise((resolve) => {
     execFile(command, args, { cwd: options.cwd, env: options.env, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-      resolve({ code, stdout, stderr, ms: performance.now() - started });
+      resolve({ code, stdout, stderr, ms: performance.now() - started, timedOut: error?.killed === true && error.signal === 'SIGTERM' });
     });
   });
 }
