@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { CliError, type CliCommand, type CliIo } from '../command.js';
-import { COMMON_OPTIONS, parseCommandArgs, resolveTarget, singleArgument, withFileErrors } from '../args.js';
+import { COMMON_OPTIONS, fileSize, parseCommandArgs, resolveTarget, singleArgument, withFileErrors } from '../args.js';
+import { createProgress } from '../progress.js';
 import { describeFsError } from '../../offline/errors.js';
 import { plural, terminalSafe } from '../../offline/format.js';
 import { problemsToStderr } from '../problems.js';
@@ -51,8 +52,11 @@ async function runReport(argv: string[], io: CliIo): Promise<number> {
 
 async function report(target: TraceTarget, sourceName: string, values: { output?: string; json: boolean }, io: CliIo): Promise<number> {
   const onProblem = problemsToStderr(io);
+  const bar = createProgress(io, 'report', 2 * fileSize(target.file));
+  const onProgress = (bytes: number) => bar.update(bytes);
   if (values.output === '-') {
-    await writeReport(target, { write: async (chunk) => { io.stdout.write(chunk); } }, onProblem, sourceName);
+    await writeReport(target, { write: async (chunk) => { io.stdout.write(chunk); } }, onProblem, sourceName, onProgress);
+    bar.done();
     return 0;
   }
   const stem = sourceName === inputName(STDIN_ARG) ? 'stdin' : sessionStem(sourceName);
@@ -60,8 +64,9 @@ async function report(target: TraceTarget, sourceName: string, values: { output?
   const { writer, close } = await fileWriter(file);
   let turns: number;
   try {
-    turns = await writeReport(target, writer, onProblem, sourceName);
+    turns = await writeReport(target, writer, onProblem, sourceName, onProgress);
   } finally {
+    bar.done();
     await close();
   }
   if (values.json) io.stdout.write(`${JSON.stringify({ file, turns })}\n`);

@@ -15,10 +15,12 @@ export interface ReportWriter {
 }
 
 /** First pass: the session totals (the same as `ls` shows) and the per-model chart rows. */
-async function reportTotals(target: TraceTarget, onProblem: ((p: RecordProblem) => void) | undefined, sourceName: string): Promise<ReportTotals> {
+async function reportTotals(
+  target: TraceTarget, onProblem: ((p: RecordProblem) => void) | undefined, sourceName: string, onProgress?: (bytes: number) => void,
+): Promise<ReportTotals> {
   const stem = sessionStem(sourceName);
   const accumulator = new SessionTotalsAccumulator();
-  for await (const { record } of readInput(target, { onProblem: onProblem && ((p) => onProblem({ ...p, file: sourceName })) })) {
+  for await (const { record } of readInput(target, { onProblem: onProblem && ((p) => onProblem({ ...p, file: sourceName })), onProgress })) {
     if (matchesSession(record.session_id, target)) accumulator.add(record, stem);
   }
   const totals = accumulator.totals();
@@ -36,12 +38,15 @@ async function reportTotals(target: TraceTarget, onProblem: ((p: RecordProblem) 
  */
 export async function writeReport(
   target: TraceTarget, out: ReportWriter, onProblem?: (p: RecordProblem) => void, sourceName = inputName(target.file),
+  /** Bytes read so far over both passes (twice the input's size in all). */
+  onProgress?: (bytes: number) => void,
 ): Promise<number> {
-  const totals = await reportTotals(target, onProblem, sourceName);
+  let firstPass = 0;
+  const totals = await reportTotals(target, onProblem, sourceName, onProgress && ((bytes) => { firstPass = bytes; onProgress(bytes); }));
   await out.write(reportHead(totals));
   let turn = 0;
   // Problems were reported by the first pass; the second pass stays quiet.
-  for await (const { record, line } of readInput(target)) {
+  for await (const { record, line } of readInput(target, { onProgress: onProgress && ((bytes) => onProgress(firstPass + bytes)) })) {
     if (!matchesSession(record.session_id, target)) continue;
     turn += 1;
     await out.write(reportTurn(record, turn, line));
