@@ -20,6 +20,8 @@ export interface ModelEntry {
 export interface PresetProblem {
   preset: string;
   reason: string;
+  /** Set when only this reference of the preset will fail: the preset still runs. */
+  reference?: string;
 }
 
 export class ModelCatalog {
@@ -56,12 +58,16 @@ function hasDefaultPreset(client: MoaClient): boolean {
   }
 }
 
-/** Presets that cannot run (a missing key, an unknown provider, a slot that points back at the gateway), with the reason. */
+/**
+ * Presets that cannot run (the aggregator's key missing, an unknown
+ * provider, a slot that points back at the gateway), with the reason; and,
+ * as `reference`, the references of runnable presets that will fail (their
+ * turns go on without them).
+ */
 export function presetProblems(client: MoaClient): PresetProblem[] {
-  return Object.keys(client.config.presets).flatMap((preset) => {
+  return Object.keys(client.config.presets).flatMap((preset): PresetProblem[] => {
     try {
-      client.preflight(preset);
-      return [];
+      return client.preflight(preset).unusableReferences.map(({ label, reason }) => ({ preset, reason: firstLine(reason), reference: label }));
     } catch (err) {
       return [{ preset, reason: firstLine(describeFailure(err)) }];
     }

@@ -11,6 +11,7 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { createMoaClient } from '../../src/client/client.js';
+import { presetProblems } from '../../src/gateway/models.js';
 import { resolveConfig } from '../../src/config/load.js';
 import type { MoaConfig } from '../../src/config/schema.js';
 import { sessionFilePath } from '../../src/config/paths.js';
@@ -133,6 +134,11 @@ describe('the fixtures as HERMES_HOME/config.yaml', () => {
     expect(config.presets.deep_review!.aggregator.reasoning).toBe('high');
     expect(config.privacy_filter).toBe('display');
 
+    // What `moa-otel serve` warns about: a preset that cannot run, and references that will fail in one that can.
+    expect(presetProblems(createMoaClient({ env, notice: () => {} }))).toEqual([
+      { preset: 'default', reference: 'openai-codex:gpt-5.5', reason: expect.stringMatching(/^provider "openai-codex" is reached through a ChatGPT sign-in/) },
+      { preset: 'deep_review', reason: expect.stringMatching(/^provider "openai-codex" is reached through a ChatGPT sign-in/) },
+    ]);
     const fresh = await cli(env, 'ask', 'Go.', '--preset', 'fresh', '--session', 'hermes-fresh');
     expect(fresh.code, fresh.err).toBe(0);
     expect(fresh.out).toBe('Answer from GPT.\n');

@@ -128,11 +128,16 @@ function untilStopped(gateway: MoaGateway, io: CliIo, drainMs: number): Promise<
 function requireUsablePreset(client: MoaClient, io: CliIo): void {
   const presets = Object.keys(client.config.presets);
   if (presets.length === 0) throw new CliError('no MoA presets configured (`presets:` in <home>/config.yaml, section moa:)');
-  const problems = presetProblems(client);
+  const all = presetProblems(client);
+  const problems = all.filter((p) => p.reference === undefined);
   if (problems.length === presets.length) {
     throw new CliError(`no usable preset: ${problems.map((p) => `"${p.preset}": ${p.reason}`).join('; ')}`);
   }
-  for (const { preset, reason } of problems) io.stderr.write(`moa-otel serve: warning: preset "${preset}" cannot run: ${reason}\n`);
+  for (const { preset, reason, reference } of all) {
+    io.stderr.write(reference === undefined
+      ? `moa-otel serve: warning: preset "${preset}" cannot run: ${reason}\n`
+      : `moa-otel serve: warning: preset "${preset}": reference ${reference} will fail: ${reason}\n`);
+  }
 }
 
 /** The addresses this gateway answers on, so a provider pointing back at it is refused (no recursion). */
