@@ -20,13 +20,37 @@ export function captureMessages(policy: ContentPolicy, sessionId: string | null,
   return caches.forSession(sessionId).list(messages);
 }
 
-/** A call payload holding `list`, whose `inputMessagesJson` is made on first read. */
+/**
+ * A call payload holding `list`, whose `inputMessagesJson` is made on first
+ * read. A class (the getter on its prototype), not a property defined per
+ * object: every call of every turn makes one.
+ */
+class CapturedCallPayload implements CallPayload {
+  provider: string;
+  output: string | null;
+  error: string | null;
+  toolCallsJson: string | null;
+  finishReason: string | null;
+  costUsdText?: string | null;
+  policy: object;
+  private json: string | undefined;
+
+  constructor(fields: Omit<CallPayload, 'inputMessagesJson' | 'inputMessages'>, readonly inputMessages: MessageList) {
+    this.provider = fields.provider;
+    this.output = fields.output;
+    this.error = fields.error;
+    this.toolCallsJson = fields.toolCallsJson;
+    this.finishReason = fields.finishReason;
+    this.costUsdText = fields.costUsdText ?? null;
+    this.policy = fields.policy;
+  }
+
+  get inputMessagesJson(): string {
+    this.json ??= this.inputMessages.cache.arrayJson(this.inputMessages);
+    return this.json;
+  }
+}
+
 export function payloadWithMessages(fields: Omit<CallPayload, 'inputMessagesJson' | 'inputMessages'>, list: MessageList): CallPayload {
-  let json: string | undefined;
-  const payload = { ...fields, inputMessages: list } as CallPayload;
-  Object.defineProperty(payload, 'inputMessagesJson', {
-    enumerable: true,
-    get: () => (json ??= list.cache.arrayJson(list)),
-  });
-  return payload;
+  return new CapturedCallPayload(fields, list);
 }
