@@ -46,7 +46,7 @@ const ASK = [{ role: 'user', content: 'Which route?' }];
 /** What an aggregator is sent: the conversation, then the guidance block. */
 const withGuidance = (messages: { role: string; content: string }[]) => [...messages, { role: 'user', content: 'guidance: the references said ...' }];
 
-function byRole(spans: readonly Pick<ReadableSpan, 'attributes' | 'name'>[]) {
+function byRole<S extends Pick<ReadableSpan, 'attributes' | 'name'>>(spans: readonly S[]) {
   const root = spans.find((s) => s.attributes[A.GEN_AI_OPERATION_NAME] === A.OPERATION_INVOKE_WORKFLOW);
   const aggregator = spans.find((s) => s.attributes[A.MOA_ROLE] === A.ROLE_AGGREGATOR);
   const references = spans.filter((s) => s.attributes[A.MOA_ROLE] === A.ROLE_REFERENCE);
