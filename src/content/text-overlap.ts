@@ -64,6 +64,8 @@ export function normalizeText(text: string): string {
 }
 
 const NON_ASCII = /[^\u0000-\u007f]/;
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
 const NO_SPACE_SCRIPTS = '\\p{scx=Han}\\p{scx=Hiragana}\\p{scx=Katakana}\\p{scx=Thai}\\p{scx=Lao}\\p{scx=Khmer}\\p{scx=Myanmar}';
 const LETTER_OR_DIGIT = /^[\p{L}\p{N}]$/u;
 const MARK = /^\p{M}$/u;
@@ -154,13 +156,34 @@ export function ngramSet(text: string, options: TextOverlapOptions = {}): NGramS
   const ring = new Int32Array(n);
   const grams = new Set<number>();
   let count = 0;
-  scanWords(normalized, (start, end) => {
-    let hash = 0x811c9dc5 | 0;
-    for (let i = start; i < end; i++) hash = Math.imul(hash ^ normalized.charCodeAt(i), 0x01000193);
+  const addWord = (hash: number) => {
     ring[count % n] = hash;
     count += 1;
     if (count >= n) grams.add(gramHash(ring, count, n));
-  });
+  };
+  if (!NON_ASCII.test(normalized)) {
+    // The hot path (ASCII, already lower case): hash while scanning, no callback per word.
+    let hash = FNV_OFFSET;
+    let inWord = false;
+    for (let i = 0; i < normalized.length; i++) {
+      const c = normalized.charCodeAt(i);
+      if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39)) {
+        hash = Math.imul(hash ^ c, FNV_PRIME);
+        inWord = true;
+      } else if (inWord) {
+        addWord(hash);
+        hash = FNV_OFFSET;
+        inWord = false;
+      }
+    }
+    if (inWord) addWord(hash);
+  } else {
+    scanWords(normalized, (start, end) => {
+      let hash = FNV_OFFSET;
+      for (let i = start; i < end; i++) hash = Math.imul(hash ^ normalized.charCodeAt(i), FNV_PRIME);
+      addWord(hash);
+    });
+  }
   return { grams, words: count, n, truncated: kept < text.length };
 }
 

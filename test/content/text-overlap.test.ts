@@ -40,6 +40,14 @@ describe('n-gram sets', () => {
     expect(containment(ngramSet('A, B; C!'), ngramSet('a b c'))).toBe(1);
   });
 
+  it('ASCII text (its fast path) and text with other characters hash the same words alike', () => {
+    const ascii = ngramSet('The quick brown fox, jumps over: the lazy dog');
+    const mixed = ngramSet('the quick brown fox jumps over the lazy dog — très vite');
+    expect(containment(ascii, mixed)).toBe(1);
+    expect(ascii.words).toBe(9);
+    expect(mixed.words).toBe(11);
+  });
+
   it('a text shorter than n words has no n-grams and no measurable share', () => {
     const short = ngramSet('yes ok');
     expect(short.grams.size).toBe(0);

@@ -10,9 +10,9 @@ import { fmtMs, pct } from './build-document.js';
 /** Session rows shown in text and Markdown; the JSON document has them all. */
 const MAX_SESSION_ROWS = 20;
 
-const REFERENCE_HEADER = ['VERDICT', 'GROUP', 'CALLS', 'FAILED', 'COST', 'SHARE', 'P50', 'P95', 'LAST', 'WAIT P50', 'AGREE', 'UNIQUE', 'SAVE/1K TURNS'];
+export const REFERENCE_HEADER = ['VERDICT', 'GROUP', 'CALLS', 'FAILED', 'COST', 'SHARE', 'P50', 'P95', 'LAST', 'WAIT P50', 'AGREE', 'UNIQUE', 'SAVE/1K TURNS'];
 
-function referenceCells(r: ReferenceInsight): string[] {
+export function referenceCells(r: ReferenceInsight): string[] {
   return [
     r.verdict, r.key, String(r.calls), r.failures > 0 ? `${r.failures} (${pct(r.failure_rate)})` : '0', formatCost(r.cost_usd), pct(r.cost_share),
     fmtMs(r.latency_ms.p50), fmtMs(r.latency_ms.p95), pct(r.straggler_share), fmtMs(r.wait_added_ms.p50),
