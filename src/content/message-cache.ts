@@ -19,7 +19,7 @@
  * Memory is bounded per session (`SESSION_BUDGET_CHARS`) and across sessions
  * (`TOTAL_BUDGET_CHARS`); a session idle for `IDLE_MS` is released.
  */
-import { MAX_JSON_DEPTH, safeStringify, type JsonReplacer } from './safe-json.js';
+import { safeStringify, type JsonReplacer } from './safe-json.js';
 import { readsAsSnapshot, snapshotJson } from './json-snapshot.js';
 
 /** Characters of message text one session keeps snapshots and bytes of. */
@@ -56,7 +56,7 @@ export class MessagePiece {
   /** The message's JSON text. */
   json(replacer: JsonReplacer | undefined): string {
     // An element of an array is one level deeper than the array: the same depth rule as serializing the array.
-    this.text ??= safeStringify(this.copy, replacer, { maxDepth: MAX_JSON_DEPTH - 1 });
+    this.text ??= safeStringify(this.copy, replacer, { outerDepth: 1 });
     return this.text;
   }
 
@@ -137,7 +137,7 @@ export class MessageCache {
     }
     const snapshot = snapshotJson(message);
     // Cycles, BigInt, throwing getters: serialized now by the careful serializer, never cached.
-    if (!snapshot) return new MessagePiece(undefined, 0, safeStringify(message, this.replacer, { maxDepth: MAX_JSON_DEPTH - 1 }));
+    if (!snapshot) return new MessagePiece(undefined, 0, safeStringify(message, this.replacer, { outerDepth: 1 }));
     let piece: MessagePiece | undefined;
     if (snapshot.anchor !== undefined) {
       const equal = this.young.byAnchor.get(snapshot.anchor) ?? this.old.byAnchor.get(snapshot.anchor);

@@ -2,6 +2,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeWithoutInputMessages } from '../../src/offline/content-skip.js';
+import { readInput } from '../../src/offline/inputs.js';
+import { makeTraceDir } from './fixtures.js';
 import { oursRecord, PYTHON_LINES } from './fixtures.js';
 
 function emptied(value: unknown): unknown {
@@ -29,5 +31,22 @@ describe('decodeWithoutInputMessages', () => {
   it('leaves a list that never closes for the parser to report', () => {
     const torn = '{"ts": 1, "references": [{"input_messages": [{"role": "user", "content": "cut';
     expect(decodeWithoutInputMessages(Buffer.from(torn))).toBe(torn);
+  });
+});
+
+describe('readInput({ skipContent })', () => {
+  it('hands out records of a session file with empty message lists, the rest unchanged', async () => {
+    const dir = makeTraceDir();
+    try {
+      const file = dir.write('s.jsonl', `${JSON.stringify(oursRecord())}\n${PYTHON_LINES[0]}\n`);
+      const full = [];
+      const skipped = [];
+      for await (const r of readInput({ file })) full.push(r.record);
+      for await (const r of readInput({ file }, { skipContent: true })) skipped.push(r.record);
+      expect(skipped.map((r) => r.references.map((c) => c.input_messages.length))).toEqual([[0, 0], [0, 0]]);
+      expect(skipped).toEqual(full.map(emptied));
+    } finally {
+      dir.cleanup();
+    }
   });
 });
