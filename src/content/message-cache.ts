@@ -20,7 +20,7 @@
  * (`TOTAL_BUDGET_CHARS`); a session idle for `IDLE_MS` is released.
  */
 import { safeStringify, type JsonReplacer } from './safe-json.js';
-import { readsAsSnapshot, snapshotJson } from './json-snapshot.js';
+import { anchorOf, readsAsSnapshot, snapshotJson } from './json-snapshot.js';
 
 /** Characters of message text one session keeps snapshots and bytes of. */
 export const SESSION_BUDGET_CHARS = 16 * 1024 * 1024;
@@ -133,6 +133,15 @@ export class MessageCache {
       if (known && readsAsSnapshot(message, known.copy)) {
         if (!this.young.byIdentity.has(message)) this.keep(known, message);
         return known;
+      }
+    }
+    if (isObject) {
+      // An equal copy of a known message (an agent's per-reference copy): recognised without copying it.
+      const anchor = anchorOf(message);
+      const equal = anchor === undefined ? undefined : this.young.byAnchor.get(anchor) ?? this.old.byAnchor.get(anchor);
+      if (equal && readsAsSnapshot(message, equal.copy)) {
+        this.keep(equal, message);
+        return equal;
       }
     }
     const snapshot = snapshotJson(message);
