@@ -12,7 +12,7 @@
 import { formatCost, plural } from '../format.js';
 import type { InsightsDocument, ReferenceInsight } from '../insights/document.js';
 import { fmtMs, pct } from '../insights/build-document.js';
-import { referenceCells, REFERENCE_HEADER } from '../insights/render.js';
+import { judgeLine, referenceCells, referenceHeader } from '../insights/render.js';
 import { clip } from '../format.js';
 import { escapeHtml } from './escape.js';
 
@@ -25,11 +25,12 @@ const COST_COLOR = '#b07aa1';
 const UNIQUE_COLOR = '#59a14f';
 const STRAGGLER_COLOR = '#e15759';
 
-/** Raw values of the reference row, in REFERENCE_HEADER order (null where the cell is text). */
+/** Raw values of the reference row, in referenceHeader order (null where the cell is text). */
 function rawValues(r: ReferenceInsight): (string | number | null)[] {
   return [
     r.verdict, r.key, r.calls, r.failures, r.cost_usd, r.cost_share, r.latency_ms.p50, r.latency_ms.p95,
     r.straggler_share, r.wait_added_ms.p50, r.agreement, r.unique_contribution, r.saving_per_1000_turns_usd,
+    ...(r.judge ? [r.judge.used_share] : []),
   ];
 }
 
@@ -39,7 +40,7 @@ function cell(tag: 'td' | 'th', text: string, raw?: string | number | null, nume
 }
 
 function referencesTable(doc: InsightsDocument): string {
-  const head = `<tr>${REFERENCE_HEADER.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr>`;
+  const head = `<tr>${referenceHeader(doc).map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr>`;
   const rows = doc.references.map((r) => {
     const texts = referenceCells(r);
     const raws = rawValues(r);
@@ -49,6 +50,11 @@ function referencesTable(doc: InsightsDocument): string {
     return `<tr class="verdict-${r.verdict}" data-key="${escapeHtml(r.key)}">${cells.join('')}</tr>`;
   }).join('\n');
   return `<table class="insights references" id="insights-references"><caption>Per ${escapeHtml(groupNoun(doc))}, what to act on first at the top</caption><thead>${head}</thead><tbody>\n${rows}\n</tbody></table>`;
+}
+
+function judgeNote(doc: InsightsDocument): string {
+  const line = judgeLine(doc);
+  return line ? `<p class="note" id="insights-judge">${escapeHtml(line)}</p>` : '';
 }
 
 function evidenceList(doc: InsightsDocument): string {
@@ -139,7 +145,7 @@ export function insightsSection(doc: InsightsDocument): string {
   const body = doc.references.length === 0
     ? '<p class="note">No reference calls in these turns.</p>'
     : `<div class="charts">${costVsContributionChart(doc.references)}${stragglerChart(doc.references)}</div>`
-      + `<div class="table-wrap">${referencesTable(doc)}</div>${evidenceList(doc)}`;
+      + `<div class="table-wrap">${referencesTable(doc)}</div>${judgeNote(doc)}${evidenceList(doc)}`;
   const footer = `<p class="note">Agreement and unique contribution are word ${doc.text_measure.ngram}-gram containment of the final answer; `
     + 'see docs/insights.md for the measures and the verdict thresholds.</p>';
   return `<section class="insights" id="insights" aria-labelledby="insights-title">
