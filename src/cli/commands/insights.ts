@@ -35,7 +35,7 @@ without one, every session file of the trace directory.
   --format F           text (default), md (a summary for a PR or an issue), json
   --json               the same as --format json (documented in docs/insights.md)
   --dir DIR            trace directory when no PATH is given
-  --workers N          worker threads (default: one per core for inputs of 32 MiB or more; 0: none)`;
+  --workers N          worker threads (default: one per core for inputs of 256 MiB or more; 0: none)`;
 
 const command: CliCommand = {
   name: 'insights',
