@@ -6,6 +6,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { runGrowingSessionBench, runJsonlPathBench } from './jsonl-path.js';
 import { runTracingOffBench } from './tracing-off.js';
 import { runOfflineStatsBench } from './offline-stats.js';
+import { runOfflineFormatsBench } from './offline-formats.js';
 import { runInsightsBench } from './insights.js';
 import { formatRedactionBench, runRedactionBench } from './redaction.js';
 
@@ -46,3 +47,6 @@ console.log(await runInsightsBench({ quick }));
 console.log('Redaction (redact: true): CPU time per MB of text (target: 2x adversarial text costs <= 3x)');
 console.log(formatRedactionBench(runRedactionBench(quick ? { bytes: 256 * 1024, rounds: 3 } : {}), verdict));
 
+
+console.log('Readers on every format (plain, gzip, OTLP JSON): CPU vs split + JSON.parse, peak RSS (targets: stats/ls/validate <= 1x, export/report <= 2x, <= 300 MB)');
+await runOfflineFormatsBench(quick ? 64 : 256);

@@ -82,6 +82,46 @@ export function snapshotJson(value: unknown): JsonSnapshot | undefined {
 }
 
 /**
+ * The anchor `snapshotJson` would give `value`, found without copying
+ * anything; undefined when there is none or `value` has a `toJSON` (whose
+ * result only a snapshot can know). Lets an equal copy of a known message be
+ * recognised without allocating. Never throws.
+ */
+export function anchorOf(value: unknown): string | undefined {
+  try {
+    return findAnchor(value, 0);
+  } catch {
+    return undefined;
+  }
+}
+
+const NO_ANCHOR = Symbol('no anchor');
+
+function findAnchor(value: unknown, depth: number): string | undefined {
+  const found = anchorWalk(value, depth);
+  return typeof found === 'string' ? found : undefined;
+}
+
+function anchorWalk(value: unknown, depth: number): string | typeof NO_ANCHOR | undefined {
+  if (typeof value === 'string') return value.length >= ANCHOR_MIN_CHARS ? value : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function' || depth >= MAX_SNAPSHOT_DEPTH) return NO_ANCHOR;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = anchorWalk(value[i], depth + 1);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (value instanceof String || value instanceof Number || value instanceof Boolean) return NO_ANCHOR;
+  for (const k of Object.keys(value)) {
+    const found = anchorWalk((value as Record<string, unknown>)[k], depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
  * Whether `value` still reads exactly as `copy`: same keys in the same order,
  * same primitives (strings compared by value, which V8 answers at once for
  * the same string). A value with `toJSON` anywhere never matches: what it

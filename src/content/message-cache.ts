@@ -19,8 +19,8 @@
  * Memory is bounded per session (`SESSION_BUDGET_CHARS`) and across sessions
  * (`TOTAL_BUDGET_CHARS`); a session idle for `IDLE_MS` is released.
  */
-import { MAX_JSON_DEPTH, safeStringify, type JsonReplacer } from './safe-json.js';
-import { readsAsSnapshot, snapshotJson } from './json-snapshot.js';
+import { safeStringify, type JsonReplacer } from './safe-json.js';
+import { anchorOf, readsAsSnapshot, snapshotJson } from './json-snapshot.js';
 
 /** Characters of message text one session keeps snapshots and bytes of. */
 export const SESSION_BUDGET_CHARS = 16 * 1024 * 1024;
@@ -56,7 +56,7 @@ export class MessagePiece {
   /** The message's JSON text. */
   json(replacer: JsonReplacer | undefined): string {
     // An element of an array is one level deeper than the array: the same depth rule as serializing the array.
-    this.text ??= safeStringify(this.copy, replacer, { maxDepth: MAX_JSON_DEPTH - 1 });
+    this.text ??= safeStringify(this.copy, replacer, { outerDepth: 1 });
     return this.text;
   }
 
@@ -135,9 +135,18 @@ export class MessageCache {
         return known;
       }
     }
+    if (isObject) {
+      // An equal copy of a known message (an agent's per-reference copy): recognised without copying it.
+      const anchor = anchorOf(message);
+      const equal = anchor === undefined ? undefined : this.young.byAnchor.get(anchor) ?? this.old.byAnchor.get(anchor);
+      if (equal && readsAsSnapshot(message, equal.copy)) {
+        this.keep(equal, message);
+        return equal;
+      }
+    }
     const snapshot = snapshotJson(message);
     // Cycles, BigInt, throwing getters: serialized now by the careful serializer, never cached.
-    if (!snapshot) return new MessagePiece(undefined, 0, safeStringify(message, this.replacer, { maxDepth: MAX_JSON_DEPTH - 1 }));
+    if (!snapshot) return new MessagePiece(undefined, 0, safeStringify(message, this.replacer, { outerDepth: 1 }));
     let piece: MessagePiece | undefined;
     if (snapshot.anchor !== undefined) {
       const equal = this.young.byAnchor.get(snapshot.anchor) ?? this.old.byAnchor.get(snapshot.anchor);

@@ -25,6 +25,12 @@ export const MAX_JSON_DEPTH = 500;
 export interface StringifyLimits {
   /** Default MAX_JSON_DEPTH. */
   maxDepth?: number;
+  /**
+   * Levels above `value` that count toward the bound: a message serialized on
+   * its own (`1`, its list's level) is cut where the whole list would be, and
+   * the marker names the same depth. Default 0.
+   */
+  outerDepth?: number;
   /** Longest text returned, in UTF-16 units; default the longest string this runtime can hold. */
   maxLength?: number;
 }
@@ -35,16 +41,17 @@ export function tooDeepMarker(maxDepth: number): string {
 }
 
 export function safeStringify(value: unknown, replacer?: JsonReplacer, limits: StringifyLimits = {}): string {
-  const maxDepth = limits.maxDepth ?? MAX_JSON_DEPTH;
+  const outerDepth = limits.outerDepth ?? 0;
+  const maxDepth = (limits.maxDepth ?? MAX_JSON_DEPTH) - outerDepth;
   const maxLength = limits.maxLength ?? constants.MAX_STRING_LENGTH;
   let text: string | undefined;
   try {
     text = replacer ? JSON.stringify(value, replacer) : JSON.stringify(value);
   } catch {
-    return carefulStringify(value, replacer, maxDepth, maxLength);
+    return carefulStringify(value, replacer, maxDepth, maxLength, outerDepth);
   }
   if (text === undefined) return 'null';
-  if (text.length > maxLength || jsonNestingExceeds(text, maxDepth)) return carefulStringify(value, replacer, maxDepth, maxLength);
+  if (text.length > maxLength || jsonNestingExceeds(text, maxDepth)) return carefulStringify(value, replacer, maxDepth, maxLength, outerDepth);
   return text;
 }
 
@@ -57,10 +64,10 @@ export function tryParseJson(text: string): unknown {
   }
 }
 
-function carefulStringify(root: unknown, replacer: JsonReplacer | undefined, maxDepth: number, maxLength: number): string {
+function carefulStringify(root: unknown, replacer: JsonReplacer | undefined, maxDepth: number, maxLength: number, outerDepth: number): string {
   let plain: unknown;
   try {
-    plain = toPlainJson(root, replacer, maxDepth);
+    plain = toPlainJson(root, replacer, maxDepth, outerDepth);
   } catch (err) {
     // Should be unreachable: the walk catches what user values throw. Keep the record anyway.
     return JSON.stringify(`[unserializable: ${err instanceof Error ? err.message : String(err)}]`);
@@ -85,7 +92,7 @@ function carefulStringify(root: unknown, replacer: JsonReplacer | undefined, max
  * seeing this level only, so cycles are detected against the real ancestor
  * chain (a value shared by two siblings is not a cycle).
  */
-function toPlainJson(root: unknown, replacer: JsonReplacer | undefined, maxDepth: number): unknown {
+function toPlainJson(root: unknown, replacer: JsonReplacer | undefined, maxDepth: number, outerDepth: number): unknown {
   const ancestors: object[] = [];
   const walk = (holderKey: string, input: unknown): unknown => {
     let value = input;
@@ -101,7 +108,7 @@ function toPlainJson(root: unknown, replacer: JsonReplacer | undefined, maxDepth
     if (typeof value === 'function' || typeof value === 'symbol') return undefined;
     if (value === null || typeof value !== 'object') return value;
     if (ancestors.includes(value)) return '[Circular]';
-    if (ancestors.length >= maxDepth) return tooDeepMarker(maxDepth);
+    if (ancestors.length >= maxDepth) return tooDeepMarker(maxDepth + outerDepth);
     ancestors.push(value);
     try {
       if (Array.isArray(value)) {

@@ -12,7 +12,7 @@ export async function collectStats(
   options: Pick<InputOptions, 'stdin'> = {},
 ): Promise<StatsAccumulator> {
   const stats = new StatsAccumulator(group);
-  for await (const { record, target } of readInputs(targets, { onProblem, onProgress, stdin: options.stdin })) {
+  for await (const { record, target } of readInputs(targets, { onProblem, onProgress, stdin: options.stdin, skipContent: true })) {
     if (matchesSession(record.session_id, target)) stats.add(record, sessionStem(target.file));
   }
   return stats;

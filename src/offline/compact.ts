@@ -23,7 +23,7 @@ export function isCompactLine(bytes: Uint8Array): boolean {
 }
 
 export function compactDecoder(context: DecoderContext): LineDecoder {
-  const parser = new RecordLineParser(context.file, context.onProblem);
+  const parser = new RecordLineParser(context.file, context.onProblem, 0, context.skipContent);
   const expander = new CompactExpander();
   const blank: SplitLine = { bytes: Buffer.alloc(0), endOffset: 0 };
   return {

@@ -16,7 +16,7 @@ export async function exportCalls(
 ): Promise<CallsExportSummary> {
   let batch: CallsRow[] = [];
   let turns = 0;
-  for await (const { record, target } of readInputs(targets, options)) {
+  for await (const { record, target } of readInputs(targets, { ...options, skipContent: true })) {
     if (!matchesSession(record.session_id, target)) continue;
     turns += 1;
     for (const row of callsRows(record)) batch.push(row);

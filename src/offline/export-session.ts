@@ -49,7 +49,8 @@ export async function exportSession(target: TraceTarget, options: ExportOptions)
     lastOffset = endOffset;
     if (!matchesSession(record.session_id, target)) continue;
     const spans = replayRecord(record, options.context);
-    batch.push(...spans);
+    // One by one: push(...spans) passes each span as an argument, and a turn may hold 150,000 calls.
+    for (const span of spans) batch.push(span);
     batchRecords += 1;
     summary.turns += 1;
     summary.spans += spans.length;

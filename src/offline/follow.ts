@@ -67,8 +67,13 @@ export async function followFile(file: string, options: FollowOptions): Promise<
   let position = options.from;
   let current: Followed | undefined;
   const readFrom = async (followed: Followed, from: ReadPosition): Promise<ReadPosition> => {
-    const to = await readAppended(descriptorPath(followed.handle) ?? file, from, options.onRecord, onProblem);
+    // Records are handed on only once the fingerprint of what was read is
+    // taken: whoever reacts to a record (rotating, truncating) then acts
+    // after it, and the next poll compares against the content they saw.
+    const read: ReadRecord[] = [];
+    const to = await readAppended(descriptorPath(followed.handle) ?? file, from, (r) => read.push(r), onProblem);
     followed.fingerprint = await bytesBefore(followed.handle, to.offset);
+    for (const record of read) options.onRecord(record);
     return to;
   };
   try {

@@ -62,6 +62,17 @@ export function terminalSafe(text: string): string {
   return text.replace(UNSAFE_IN_A_LINE, escapeCodeUnit);
 }
 
+/**
+ * `value` as one line of JSON that is also safe on a terminal: JSON escapes
+ * C0 controls only, so C1 controls (U+009B starts an escape sequence on many
+ * terminals), bidi overrides (U+202E) and line separators (U+2028) are
+ * escaped too. They can only stand inside strings, where `\uXXXX` is the
+ * same text to any JSON reader.
+ */
+export function terminalSafeJson(value: unknown): string {
+  return terminalSafe(JSON.stringify(value));
+}
+
 /** Multi-line text: like terminalSafe, but newlines and tabs are kept. */
 export function terminalSafeLines(text: string): string {
   return text.replace(UNSAFE_IN_LINES, escapeCodeUnit);

@@ -43,6 +43,8 @@ export interface InputOptions {
   onProgress?: (doneBytes: number) => void;
   /** See `ReadOptions.maxLineBytes`. */
   maxLineBytes?: number;
+  /** See `ReadOptions.skipContent` (JSONL records; spans are decoded whole). */
+  skipContent?: boolean;
   /** At the end of an input, what its decoder has to say beyond problems (spans of other programs skipped...). */
   onNote?: (note: { file: string; message: string }) => void;
 }
@@ -51,6 +53,8 @@ export interface InputOptions {
 export interface DecoderContext {
   file: string;
   onProblem?: (problem: RecordProblem) => void;
+  /** The command never reads message lists: a decoder may leave them empty. */
+  skipContent?: boolean;
 }
 
 /**
@@ -103,7 +107,7 @@ export async function* readInput(target: TraceTarget, options: InputOptions = {}
   const name = inputName(target.file);
   const source = await openByteSource(target.file, options.stdin);
   const splitter = new LineSplitter(0, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
-  const context: DecoderContext = { file: name, onProblem: options.onProblem };
+  const context: DecoderContext = { file: name, onProblem: options.onProblem, skipContent: options.skipContent };
   const state: { decoder: LineDecoder | null } = { decoder: null };
   /** Lines read before the format was known (copies: the chunk buffer is reused). */
   const held: SplitLine[] = [];

@@ -17,7 +17,7 @@
  */
 import { encodeLine, RawSlots } from '../export/json-line.js';
 import { buildTurnRecord, epochSeconds, isMoaCall, isMoaRoot } from '../export/turn-record.js';
-import { MOA_REFERENCE_COUNT, MOA_REFERENCE_INDEX, MOA_ROLE, ROLE_AGGREGATOR, ROLE_REFERENCE } from '../trace/attributes.js';
+import { GEN_AI_INPUT_MESSAGES, MOA_REFERENCE_COUNT, MOA_REFERENCE_INDEX, MOA_ROLE, ROLE_AGGREGATOR, ROLE_REFERENCE } from '../trace/attributes.js';
 import { CAPTURE_ALL } from '../trace/content-policy.js';
 import type { FinishedSpan } from '../trace/span-data.js';
 import { clip } from './format.js';
@@ -136,6 +136,8 @@ export class SpanTurnDecoder implements LineDecoder {
   /** Files a span under its turn; spans of other programs are counted. */
   private place(span: FinishedSpan): OpenTurn | undefined {
     const own = span.spanContext();
+    // The command never reads message lists: they are neither held nor converted back.
+    if (this.context.skipContent) delete (span.attributes as Record<string, unknown>)[GEN_AI_INPUT_MESSAGES];
     if (isMoaRoot(span)) {
       const turn = this.turn(own.traceId, own.spanId);
       if (!turn.root) this.hold(turn, span);

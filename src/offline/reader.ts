@@ -20,6 +20,7 @@ import { jsonNestingExceeds, scanJsonNesting } from '../content/json-nesting.js'
 import { turnRecordSchema, type TurnRecord } from '../record/schema.js';
 import { describeFsError, TraceFileError } from './errors.js';
 import { clip } from './format.js';
+import { decodeWithoutInputMessages } from './content-skip.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, type SplitLine } from './line-splitter.js';
 
 /** `format`: the whole input is in no format the readers know (line 0); `partial`: a turn rebuilt from spans lacks some of them. */
@@ -64,6 +65,8 @@ export interface ReadOptions {
    * memory. Default: the longest string this runtime can hold.
    */
   maxLineBytes?: number;
+  /** Records come without their `input_messages` (empty lists), for commands that never read them: much faster on large records. */
+  skipContent?: boolean;
 }
 
 /**
@@ -97,7 +100,7 @@ export async function openTraceFile(file: string): Promise<FileHandle> {
 export async function* readTurnRecords(file: string, options: ReadOptions = {}): AsyncGenerator<ReadRecord> {
   const from = options.from ?? { offset: 0, lines: 0 };
   const handle = await openTraceFile(file);
-  const parser = new RecordLineParser(file, options.onProblem, from.lines);
+  const parser = new RecordLineParser(file, options.onProblem, from.lines, options.skipContent);
   const splitter = new LineSplitter(from.offset, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
   const buffer = Buffer.allocUnsafe(options.chunkSize ?? DEFAULT_CHUNK);
   let position = from.offset;
@@ -136,7 +139,10 @@ export async function* readTurnRecords(file: string, options: ReadOptions = {}):
 export class RecordLineParser {
   private line: number;
 
-  constructor(private readonly file: string, private readonly onProblem: ((p: RecordProblem) => void) | undefined, linesBefore = 0) {
+  constructor(
+    private readonly file: string, private readonly onProblem: ((p: RecordProblem) => void) | undefined, linesBefore = 0,
+    private readonly skipContent = false,
+  ) {
     this.line = linesBefore;
   }
 
@@ -152,7 +158,7 @@ export class RecordLineParser {
     }
     let text: string;
     try {
-      text = split.bytes.toString('utf8');
+      text = this.skipContent ? decodeWithoutInputMessages(split.bytes) : split.bytes.toString('utf8');
     } catch {
       // Only with a maxLineBytes above what one string can hold.
       this.report('too_long', `line of ${split.bytes.length} bytes is longer than a reader can hold; skipped`);

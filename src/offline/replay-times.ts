@@ -45,7 +45,7 @@ export function turnTimes(record: TurnRecord): TurnTimes {
     return k ? k.end - k.start : duration(r) ?? SYNTHETIC_CALL_MS;
   });
   const aggDuration = aggKnown ? aggKnown.end - aggKnown.start : duration(record.aggregator) ?? SYNTHETIC_CALL_MS;
-  const fanoutMs = refDurations.length > 0 ? Math.max(...refDurations) : 0;
+  const fanoutMs = largest(refDurations, 0);
 
   // The aggregator ends when the turn is written unless its own end is known.
   const aggregator = aggKnown ?? { start: endMs - aggDuration, end: endMs };
@@ -73,12 +73,12 @@ export function turnTimes(record: TurnRecord): TurnTimes {
     // Records from before the root's `started_at`: `ts` is when the line was
     // written, a little after the root ended, so the root starts with its
     // first call (possibly late) and lasts duration_ms.
-    const start = Math.min(...knownCalls.map((i) => i.start));
-    root = { start, end: Math.max(start + rootDuration, ...all.map((i) => i.end)) };
+    const start = smallest(knownCalls.map((i) => i.start), Infinity);
+    root = { start, end: largest(all.map((i) => i.end), start + rootDuration) };
   } else {
     root = {
-      start: Math.min(turnStartGuess, ...all.map((i) => i.start)),
-      end: Math.max(endMs, ...all.map((i) => i.end)),
+      start: smallest(all.map((i) => i.start), turnStartGuess),
+      end: largest(all.map((i) => i.end), endMs),
     };
   }
   const untimed = (call: ReferenceRecord | AggregatorRecord, k: Interval | null) => k === null && duration(call) === null;
@@ -88,6 +88,22 @@ export function turnTimes(record: TurnRecord): TurnTimes {
     root: recordedStart === null && rootDuration === null && knownCalls.length === 0,
   };
   return { root, references, aggregator, synthetic };
+}
+
+/*
+ * Math.max(...values) passes every value as an argument: a valid record with
+ * 150,000 references overflowed the stack. A loop has no such limit.
+ */
+function largest(values: readonly number[], floor: number): number {
+  let out = floor;
+  for (const value of values) if (value > out) out = value;
+  return out;
+}
+
+function smallest(values: readonly number[], ceiling: number): number {
+  let out = ceiling;
+  for (const value of values) if (value < out) out = value;
+  return out;
 }
 
 /** Epoch milliseconds (fractional) to OpenTelemetry's [seconds, nanoseconds]. */

@@ -10,7 +10,7 @@
  * either order leaves the app's tracing intact; an app that wants MoA spans in
  * its own provider uses `createMoaSpanProcessors()` instead.
  */
-import { diag, metrics, trace, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
+import { createNoopMeter, diag, metrics, trace, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
 import { errorText } from '../base/errors.js';
 import type { MoaOptions, ResolveConfigContext } from '../config/load.js';
 import { displayUrl } from '../config/otlp-url.js';
@@ -128,7 +128,7 @@ function buildMetricsPipeline(all: MoaSettings, notice: (line: string) => void, 
   const { otlp, metrics: settings } = all;
   if (!settings.enabled || otlp.exporter !== undefined || applicationMeterProviderRegistered()) return undefined;
   const load = loadMetricsPipeline({
-    protocol: otlp.protocol,
+    protocol: settings.protocol,
     exporterConfig: settings.exporterConfig,
     ...(settings.intervalMillis !== undefined ? { intervalMillis: settings.intervalMillis } : {}),
     resourceAttributes: all.resource,
@@ -143,10 +143,10 @@ function buildMetricsPipeline(all: MoaSettings, notice: (line: string) => void, 
   return load.pipeline;
 }
 
-/** Whether the application registered a global meter provider (the API's default is a plain no-op object). */
+/** Whether the application registered a global meter provider (the API's default hands out no-op meters). */
 function applicationMeterProviderRegistered(): boolean {
-  const global = metrics.getMeterProvider();
-  return global.constructor?.name !== 'NoopMeterProvider';
+  // Compared by class, not by name: a bundler may rename classes.
+  return metrics.getMeterProvider().getMeter('moa-otel').constructor !== createNoopMeter().constructor;
 }
 
 function describePipeline(jsonl: boolean, otlpUrl: string | undefined): string {

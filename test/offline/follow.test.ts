@@ -73,6 +73,30 @@ describe('tail -f under rotation', () => {
     await f.done;
   });
 
+  it('a truncate-and-regrow by whoever reacts to the last record read: read again from the start', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'moa-follow-'));
+    const file = path.join(dir, 's.jsonl');
+    writeFileSync(file, lines(0, 30));
+    controller = new AbortController();
+    const seen: number[] = [];
+    const done = followFile(file, {
+      signal: controller.signal, from: { offset: 0, lines: 0 }, pollMs: 20,
+      onRecord: ({ record }) => {
+        const n = Math.round(record.ts) - 1_764_000_000;
+        seen.push(n);
+        // The reaction lands before the follower's next step, as a rotation
+        // triggered by the consumer would: lines of the same length, so the
+        // old position falls on a line boundary of the new content.
+        if (n === 29) { truncateSync(file, 0); appendFileSync(file, lines(30, 90)); }
+      },
+    });
+    await until('all 90 records', () => seen.length >= 90);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen).toEqual(range(90));
+    controller.abort();
+    await done;
+  });
+
   it('still follows plain appends, an unfinished last line once complete, and a file that appears later', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'moa-follow-'));
     const file = path.join(dir, 's.jsonl');

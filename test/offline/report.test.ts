@@ -98,7 +98,7 @@ describe('report', () => {
       expect(await page.locator('section.turn').count()).toBe(4);
       expect(await page.locator('section.turn svg.waterfall').count()).toBe(4);
       expect(await page.locator('section.turn').nth(1).locator('article.call').count()).toBe(2);
-      expect(await page.locator('figure.chart svg').count()).toBe(2);
+      expect(await page.locator('header + main > div.charts figure.chart svg').count()).toBe(2);
       expect(await page.locator('#session-totals').innerText()).toContain('$0.801');
       // the hostile strings are text, not markup
       expect(await page.evaluate('typeof window.__pwned')).toBe('undefined');

@@ -7,7 +7,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
+import { metrics, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setupMoaTracing, type MoaTracing } from '../../src/index.js';
 import { ratioThreshold, traceIdKept } from '../../src/otel/otlp-sampling.js';
@@ -142,6 +142,48 @@ describe('sampling: OTLP only, the files keep every turn', () => {
     expect(traceIdKept('ffffffffffffffffffffffffffffffff', ratioThreshold(0))).toBe(false);
     expect(traceIdKept('00000000000000000000000000000001', ratioThreshold(1))).toBe(true);
     expect(() => setupMoaTracing({ otlp: { sample_ratio: 1.5 } }, { env: {}, ignoreConfigFile: true })).toThrow(/sample_ratio.*0 to 1/);
+  });
+});
+
+describe('metrics through the application\'s MeterProvider', () => {
+  it('uses the global one the application registered (no pipeline of its own), and counts cost in {USD}', async () => {
+    const { MeterProvider, InMemoryMetricExporter, PeriodicExportingMetricReader, AggregationTemporality } = await import('@opentelemetry/sdk-metrics');
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
+    const appMeters = new MeterProvider({ readers: [reader] });
+    metrics.setGlobalMeterProvider(appMeters);
+    try {
+      const rx = await receiver();
+      const tracing = setup({ otlp: { endpoint: `${rx.url}/v1/traces` } }, {});
+      expect(tracing.meterProvider).toBeUndefined();
+      const turn = tracing.instrumentation.startTurn({ sessionId: 's', preset: 'p' });
+      turn.startReference({ index: 0, model: 'm', provider: 'x', messages: [] }).end({ output: 'ok', cost: { usd: 0.5, status: 'actual', source: 'provider' } });
+      turn.startAggregator({ model: 'a', provider: 'x', messages: [] }).end({ output: 'done' });
+      turn.end();
+      await tracing.shutdown();
+      await reader.forceFlush();
+      const found = exporter.getMetrics().flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics));
+      expect(found.find((m) => m.descriptor.name === 'moa.cost')?.descriptor.unit).toBe('{USD}');
+      expect(found.some((m) => m.descriptor.name === 'moa.turns')).toBe(true);
+      expect(rx.metricsRequests).toHaveLength(0);
+    } finally {
+      metrics.disable();
+      await appMeters.shutdown();
+    }
+  });
+});
+
+describe('metrics setup builds from the application\'s sdk-metrics', () => {
+  it('follows OTEL_EXPORTER_OTLP_METRICS_PROTOCOL (json metrics next to protobuf traces), sent at shutdown', async () => {
+    const rx = await receiver();
+    const tracing = setup({}, { OTEL_EXPORTER_OTLP_ENDPOINT: rx.url, OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json' });
+    expect(tracing.meterProvider).toBeDefined();
+    oneTurn(tracing);
+    await tracing.shutdown();
+    expect(rx.requests.map((r) => r.mediaType)).toContain('application/x-protobuf');
+    expect(rx.metricsRequests.length).toBeGreaterThan(0);
+    expect(rx.metricsRequests.every((r) => r.mediaType === 'application/json')).toBe(true);
+    expect(rx.metrics().map((m) => m.name)).toContain('moa.turns');
   });
 });
 

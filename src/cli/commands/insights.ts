@@ -6,7 +6,7 @@ import { wantsColor } from '../color.js';
 import { createProgress, type Progress } from '../progress.js';
 import { problemsToStderr } from '../problems.js';
 import { COLOR, PLAIN } from '../../offline/format.js';
-import { INSIGHTS_GROUPS, type InsightsGroupBy, type InsightsThresholds } from '../../offline/insights/document.js';
+import { INSIGHTS_GROUPS, type InsightsDocument, type InsightsGroupBy, type InsightsThresholds } from '../../offline/insights/document.js';
 import { analyzeInsights } from '../../offline/insights/run-insights.js';
 import { renderInsightsMarkdown, renderInsightsText } from '../../offline/insights/render.js';
 import { parseThreshold, THRESHOLD_NAMES } from '../../offline/insights/thresholds.js';
@@ -14,6 +14,7 @@ import { parseThreshold, THRESHOLD_NAMES } from '../../offline/insights/threshol
 const USAGE = `usage: moa-otel insights [PATH...] [--by slot|model|preset|day] [--since T] [--until T]
                          [--preset NAME]... [--session ID]... [--threshold NAME=VALUE]...
                          [--json | --format text|md|json] [--dir DIR]
+                         [--judge PROVIDER:MODEL [--judge-sample N] [--judge-budget-usd USD]]
 
 Which reference model (advisor) is worth its cost: per reference slot
 (preset + label) calls, failures, exact cost and its share, latency,
@@ -34,7 +35,13 @@ without one, every session file of the trace directory.
                        ${THRESHOLD_NAMES.join(', ')}
   --format F           text (default), md (a summary for a PR or an issue), json
   --json               the same as --format json (documented in docs/insights.md)
-  --dir DIR            trace directory when no PATH is given
+  --dir DIR            trace directory when no PATH is given (and where the judge caches)
+  --judge P:M          also ask model M of provider P (configured providers, as presets
+                       name them) which references each sampled turn's answer used;
+                       its verdicts sit beside the text measures (JUDGE column, judge
+                       fields in --json); cached per turn, a rerun costs nothing
+  --judge-sample N     turns to judge at most (default 20)
+  --judge-budget-usd X stop before this run's judge spend could exceed X (default 1)
   --workers N          worker threads (default: one per core for inputs of 256 MiB or more; 0: none)`;
 
 const command: CliCommand = {
@@ -60,6 +67,9 @@ async function runInsights(argv: string[], io: CliIo): Promise<number> {
       threshold: { type: 'string', multiple: true },
       format: { type: 'string' },
       workers: { type: 'string' },
+      judge: { type: 'string' },
+      'judge-sample': { type: 'string' },
+      'judge-budget-usd': { type: 'string' },
     },
     allowPositionals: true,
   });
@@ -96,10 +106,50 @@ async function runInsights(argv: string[], io: CliIo): Promise<number> {
     },
   });
   bar?.done();
+  if (values.judge !== undefined) {
+    await judge(doc, paths, values.judge, { sample: values['judge-sample'], budget: values['judge-budget-usd'], dir: values.dir, since, until, presets: values.preset ?? [], sessions: values.session ?? [] }, io);
+  } else if (values['judge-sample'] !== undefined || values['judge-budget-usd'] !== undefined) {
+    throw new CliError('--judge-sample and --judge-budget-usd need --judge PROVIDER:MODEL');
+  }
   if (format === 'json') io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   else if (format === 'md') io.stdout.write(renderInsightsMarkdown(doc));
   else io.stdout.write(renderInsightsText(doc, wantsColor(io) ? COLOR : PLAIN));
   return 0;
+}
+
+interface JudgeFlags {
+  sample: string | undefined;
+  budget: string | undefined;
+  dir: string | undefined;
+  since: number | null;
+  until: number | null;
+  presets: string[];
+  sessions: string[];
+}
+
+/** Loaded only here: the judge brings the MoA client's providers (and the openai package) with it. */
+async function judge(doc: InsightsDocument, paths: string[], spec: string, flags: JudgeFlags, io: CliIo): Promise<void> {
+  let sample: number | undefined;
+  if (flags.sample !== undefined) {
+    sample = Number(flags.sample);
+    if (!/^\d+$/.test(flags.sample.trim())) throw new CliError(`--judge-sample expects a whole number ≥ 0, got "${flags.sample}"`);
+  }
+  const [{ judgeInsights, JudgeSetupError }, { ProviderRegistry, MoaSetupError, MissingApiKeyError }, { resolveConfig }, { MoaConfigError }] = await Promise.all([
+    import('../../offline/insights/judge.js'), import('../../client/providers.js'), import('../../config/load.js'), import('../../config/errors.js'),
+  ]);
+  try {
+    const config = resolveConfig({}, { env: io.env });
+    const providers = new ProviderRegistry({ providers: config.providers, env: io.env, maxRetries: 1 });
+    const cacheDir = path.join(traceDirectory(flags.dir, io), '.cache', 'insights-judge');
+    await judgeInsights(doc, paths, {
+      judge: spec, providers, cacheDir, since: flags.since, until: flags.until, presets: flags.presets, sessions: flags.sessions,
+      ...(sample !== undefined ? { sample } : {}), ...(flags.budget !== undefined ? { budgetUsd: flags.budget } : {}),
+    });
+  } catch (err) {
+    if (err instanceof MissingApiKeyError) throw new CliError(`set ${err.envVar} to the API key of provider "${err.provider}" (needed by --judge)`, 2);
+    if (err instanceof JudgeSetupError || err instanceof MoaSetupError || err instanceof MoaConfigError) throw new CliError(err.message, 2);
+    throw err;
+  }
 }
 
 function resolvePath(io: CliIo, p: string): string {

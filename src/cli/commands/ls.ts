@@ -4,7 +4,7 @@ import { COMMON_OPTIONS, fileSize, parseCommandArgs, targetsOrAllSessions, trace
 import { problemsToStderr } from '../problems.js';
 import { createProgress } from '../progress.js';
 import { DEFAULT_FILE_CONCURRENCY, mapConcurrent } from '../../offline/parallel.js';
-import { formatBytes, formatCost, formatEpochSeconds, formatInt, table, terminalSafe } from '../../offline/format.js';
+import { formatBytes, formatCost, formatEpochSeconds, formatInt, table, terminalSafe, terminalSafeJson } from '../../offline/format.js';
 import { overviewSession, type SessionOverview } from '../../offline/session-files.js';
 import { usageJson } from '../../offline/summary.js';
 import { totalTokens } from '../../record/usage.js';
@@ -44,7 +44,7 @@ async function runLs(argv: string[], io: CliIo): Promise<number> {
   });
   bar.done();
   if (values.json) {
-    for (const row of rows) io.stdout.write(`${JSON.stringify(lsJson(row))}\n`);
+    for (const row of rows) io.stdout.write(`${terminalSafeJson(lsJson(row))}\n`);
     return 0;
   }
   if (rows.length === 0) {

@@ -20,7 +20,9 @@ Writes one self-contained HTML page (no network, opens from file://): per
 turn a waterfall of the reference and aggregator calls, the outputs side by
 side, the exact input messages (collapsible); tokens and cost per model as
 charts; session totals, the same as ls shows (calls are reference and
-aggregator calls; failed calls are those whose record says they failed).
+aggregator calls; failed calls are those whose record says they failed);
+an insights section, the same as \`moa-otel insights\` over the file: which
+advisor is worth its cost, with cost-share and straggler charts.
 
   -o, --output FILE   where to write (default: <session>.html here; "-" for stdout)
   --dir DIR           trace directory (default: the configured trace_dir)
@@ -52,7 +54,7 @@ async function runReport(argv: string[], io: CliIo): Promise<number> {
 
 async function report(target: TraceTarget, sourceName: string, values: { output?: string; json: boolean }, io: CliIo): Promise<number> {
   const onProblem = problemsToStderr(io);
-  const bar = createProgress(io, 'report', 2 * fileSize(target.file));
+  const bar = createProgress(io, 'report', 3 * fileSize(target.file));
   const onProgress = (bytes: number) => bar.update(bytes);
   if (values.output === '-') {
     await writeReport(target, { write: async (chunk) => { io.stdout.write(chunk); } }, onProblem, sourceName, onProgress);

@@ -2,7 +2,7 @@
 import { CliError, type CliCommand, type CliIo } from '../command.js';
 import { COMMON_OPTIONS, countOption, parseCommandArgs, resolveTarget, singleArgument, withFileErrors } from '../args.js';
 import { matchesSession } from '../../offline/target.js';
-import { plural } from '../../offline/format.js';
+import { plural, terminalSafeJson } from '../../offline/format.js';
 import { wantsColor } from '../color.js';
 import { problemsToStderr } from '../problems.js';
 import { readInput, STDIN_ARG } from '../../offline/inputs.js';
@@ -46,7 +46,7 @@ async function runShow(argv: string[], io: CliIo): Promise<number> {
         references: s.referenceCount, failed_references: s.referenceFailed, cost_usd: s.cost.toNullableString(),
         tokens: usageJson(s.tokens),
       };
-      io.stdout.write(`${JSON.stringify({ turn, line, totals, record })}\n`);
+      io.stdout.write(`${terminalSafeJson({ turn, line, totals, record })}\n`);
     } else {
       io.stdout.write(`${first ? '' : '\n'}── turn ${turn} (line ${line}) ──\n${renderTurnTree(record, { full: values.full, color })}`);
     }

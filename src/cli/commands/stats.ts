@@ -1,7 +1,7 @@
 /** `moa-otel stats`: calls, tokens and exact cost by model, provider, session or day. */
 import { CliError, type CliCommand, type CliIo } from '../command.js';
 import { COMMON_OPTIONS, fileSize, parseCommandArgs, targetsOrAllSessions, withFileErrors } from '../args.js';
-import { formatCost, formatInt, table, terminalSafe } from '../../offline/format.js';
+import { formatCost, formatInt, table, terminalSafe, terminalSafeJson } from '../../offline/format.js';
 import { problemsToStderr } from '../problems.js';
 import { createProgress } from '../progress.js';
 import { collectStats } from '../../offline/collect-stats.js';
@@ -40,8 +40,8 @@ async function runStats(argv: string[], io: CliIo): Promise<number> {
   const stats = await collectStats(targets, group, problemsToStderr(io), (done) => bar.update(done), { stdin: io.stdin });
   bar.done();
   if (values.json) {
-    for (const row of stats.rows()) io.stdout.write(`${JSON.stringify(rowJson(group, row))}\n`);
-    io.stdout.write(`${JSON.stringify({ ...rowJson(group, stats.totals()), total: true })}\n`);
+    for (const row of stats.rows()) io.stdout.write(`${terminalSafeJson(rowJson(group, row))}\n`);
+    io.stdout.write(`${terminalSafeJson({ ...rowJson(group, stats.totals()), total: true })}\n`);
     return 0;
   }
   const header = [group.toUpperCase(), 'TURNS', 'CALLS', 'FAILED', 'INPUT', 'CACHE READ', 'CACHE WRITE', 'OUTPUT', 'REASONING', 'COST'];

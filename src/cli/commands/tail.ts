@@ -11,6 +11,7 @@ import { wantsColor } from '../color.js';
 import { problemsToStderr } from '../problems.js';
 import type { ReadPosition, ReadRecord } from '../../offline/reader.js';
 import { renderTurnTree } from '../../offline/tree.js';
+import { terminalSafeJson } from '../../offline/format.js';
 
 const USAGE = `usage: moa-otel tail <session|file|-> [-f] [-n N] [--full] [--dir DIR] [--json]
 
@@ -48,7 +49,7 @@ async function runTail(argv: string[], io: CliIo): Promise<number> {
   const target = resolveTarget(arg, values.dir, io, { allowMissingSession: values.follow });
   const color = wantsColor(io);
   const print = ({ record }: ReadRecord) => {
-    io.stdout.write(values.json ? `${JSON.stringify(record)}\n` : `${renderTurnTree(record, { full: values.full, color })}\n`);
+    io.stdout.write(values.json ? `${terminalSafeJson(record)}\n` : `${renderTurnTree(record, { full: values.full, color })}\n`);
   };
   const ofSession = (onRecord: (r: ReadRecord) => void) => (r: ReadRecord) => {
     if (matchesSession(r.record.session_id, target)) onRecord(r);

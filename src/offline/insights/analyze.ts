@@ -113,6 +113,30 @@ export function emptyPartial(): InsightsPartial {
 }
 
 /** The slot key of a reference: "preset/label". */
+/** The session a record belongs to: its id, else its file's stem. */
+export function sessionOf(record: TurnRecord, fileSession: string): string {
+  return record.session_id !== null && record.session_id !== '' ? record.session_id : fileSession;
+}
+
+/** Whether the filters select a record (also used by the judge, so both see the same turns). */
+export function selectsRecord(s: AnalyzeSettings, record: TurnRecord, session: string, fileSession: string): boolean {
+  if (s.since !== null && record.ts < s.since) return false;
+  if (s.until !== null && record.ts > s.until) return false;
+  if (s.presets.length > 0 && !s.presets.includes(record.preset)) return false;
+  if (s.sessions.length > 0 && !s.sessions.includes(session) && !s.sessions.includes(fileSession)) return false;
+  return true;
+}
+
+/** The row a reference call counts in, per `--by`. */
+export function groupKeyOf(groupBy: InsightsGroupBy, record: TurnRecord, ref: ReferenceRecord): string {
+  switch (groupBy) {
+    case 'model': return ref.model ?? ref.label;
+    case 'preset': return record.preset;
+    case 'day': return utcDay(record.ts);
+    default: return slotKey(record.preset, ref.label);
+  }
+}
+
 export function slotKey(preset: string, label: string): string {
   return `${preset}/${label}`;
 }
@@ -161,7 +185,7 @@ export class InsightsAnalyzer {
 
   /** Adds one record; `fileSession` names the session of records without an id (the file stem). */
   add(record: TurnRecord, fileSession: string): void {
-    const session = record.session_id !== null && record.session_id !== '' ? record.session_id : fileSession;
+    const session = sessionOf(record, fileSession);
     if (!this.selects(record, session, fileSession)) return;
     const p = this.partial;
     p.turns += 1;
@@ -201,21 +225,11 @@ export class InsightsAnalyzer {
   }
 
   private selects(record: TurnRecord, session: string, fileSession: string): boolean {
-    const s = this.settings;
-    if (s.since !== null && record.ts < s.since) return false;
-    if (s.until !== null && record.ts > s.until) return false;
-    if (s.presets.length > 0 && !s.presets.includes(record.preset)) return false;
-    if (s.sessions.length > 0 && !s.sessions.includes(session) && !s.sessions.includes(fileSession)) return false;
-    return true;
+    return selectsRecord(this.settings, record, session, fileSession);
   }
 
   private groupKey(record: TurnRecord, ref: ReferenceRecord): string {
-    switch (this.settings.groupBy) {
-      case 'model': return ref.model ?? ref.label;
-      case 'preset': return record.preset;
-      case 'day': return utcDay(record.ts);
-      default: return slotKey(record.preset, ref.label);
-    }
+    return groupKeyOf(this.settings.groupBy, record, ref);
   }
 
   private addCall(group: GroupData, record: TurnRecord, ref: ReferenceRecord): void {

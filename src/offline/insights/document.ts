@@ -126,6 +126,51 @@ export interface ReferenceInsight {
   evidence: string;
   /** cost_usd per 1,000 user turns of the preset(s) this group ran in: what dropping it would save. */
   saving_per_1000_turns_usd: string;
+  /** Only with `--judge`: what the judge model said, beside (never instead of) the text measures. */
+  judge?: ReferenceJudgement;
+}
+
+/** A group's share of the judged turns in which the judge said the final answer used it. */
+export interface ReferenceJudgement {
+  /** Judged turns (valid verdicts) in which this group gave an output. */
+  turns: number;
+  /** Of those, the turns whose final answer the judge said used it. */
+  used: number;
+  /** used / turns; null when turns is 0. */
+  used_share: number | null;
+}
+
+/** Only with `--judge`: how the judge run went. Verdicts from earlier runs come from the cache at no cost. */
+export interface JudgeSummary {
+  /** "provider:model" as given. */
+  model: string;
+  /** Changes whenever the judge's prompt or answer format changes (cached verdicts of another version are not reused). */
+  prompt_version: number;
+  /** Turns picked for judging (a deterministic sample of the selected turns that have a final answer and a reference output). */
+  sampled_turns: number;
+  /** Turns with a valid verdict (from a call or the cache). */
+  judged_turns: number;
+  /** Of the judged turns, those answered from the cache. */
+  cached_turns: number;
+  /** The judge call failed (HTTP error, timeout): no verdict, not cached. */
+  failed_turns: number;
+  /** The judge answered something that is not a verdict: recorded, cached, not counted. */
+  garbage_turns: number;
+  /** Turns not judged because the next call could have exceeded the budget. */
+  skipped_turns: number;
+  /** Judge calls made by this run. */
+  calls: number;
+  /** Exact decimal cost of those calls (priced as the client prices calls). */
+  cost_usd: string;
+  /** Calls whose cost is unknown: the budget cannot account for them, so judging stopped after the first. */
+  unknown_cost_calls: number;
+  budget_usd: string;
+  /** True when judging stopped before the sample was done (budget, or a cost it could not know). */
+  stopped: boolean;
+  /** Why it stopped, one line; null when it did not. */
+  stop_reason: string | null;
+  /** The first failure reasons seen (at most 3), secrets masked. */
+  failures: string[];
 }
 
 export interface PresetInsight {
@@ -185,4 +230,6 @@ export interface InsightsDocument {
   session_briefs: SessionBrief[];
   /** Lines that could not be read (bad JSON, not a record). */
   problems: number;
+  /** Only with `--judge`. */
+  judge?: JudgeSummary;
 }

@@ -10,14 +10,40 @@ import { fmtMs, pct } from './build-document.js';
 /** Session rows shown in text and Markdown; the JSON document has them all. */
 const MAX_SESSION_ROWS = 20;
 
-const REFERENCE_HEADER = ['VERDICT', 'GROUP', 'CALLS', 'FAILED', 'COST', 'SHARE', 'P50', 'P95', 'LAST', 'WAIT P50', 'AGREE', 'UNIQUE', 'SAVE/1K TURNS'];
+export const REFERENCE_HEADER = ['VERDICT', 'GROUP', 'CALLS', 'FAILED', 'COST', 'SHARE', 'P50', 'P95', 'LAST', 'WAIT P50', 'AGREE', 'UNIQUE', 'SAVE/1K TURNS'];
 
-function referenceCells(r: ReferenceInsight): string[] {
-  return [
+/** The table's columns: with a judge run, its verdicts in a column of their own beside the text measures. */
+export function referenceHeader(doc: InsightsDocument): string[] {
+  return doc.judge ? [...REFERENCE_HEADER, 'JUDGE USED'] : REFERENCE_HEADER;
+}
+
+/** "used in 40% (2/5)" of the judged turns, or "–" when none of its turns was judged. */
+export function judgeCell(r: ReferenceInsight): string {
+  if (!r.judge || r.judge.turns === 0) return '–';
+  return `${pct(r.judge.used_share)} (${r.judge.used}/${r.judge.turns})`;
+}
+
+/** One line on the judge run, or null without one. */
+export function judgeLine(doc: InsightsDocument): string | null {
+  const j = doc.judge;
+  if (!j) return null;
+  const parts = [`judge ${j.model}: ${j.judged_turns} of ${plural(j.sampled_turns, 'sampled turn')} judged (${j.cached_turns} from cache)`];
+  if (j.failed_turns > 0) parts.push(`${j.failed_turns} failed${j.failures.length > 0 ? ` (${j.failures.join('; ')})` : ''}`);
+  if (j.garbage_turns > 0) parts.push(`${j.garbage_turns} unreadable ${j.garbage_turns === 1 ? 'answer' : 'answers'}`);
+  if (j.skipped_turns > 0) parts.push(`${j.skipped_turns} skipped`);
+  parts.push(`${plural(j.calls, 'call')}, $${j.cost_usd} of a $${j.budget_usd} budget${j.unknown_cost_calls > 0 ? ` (+${j.unknown_cost_calls} of unknown cost)` : ''}`);
+  if (j.stop_reason) parts.push(`stopped: ${j.stop_reason}`);
+  return parts.join('; ');
+}
+
+export function referenceCells(r: ReferenceInsight): string[] {
+  const cells = [
     r.verdict, r.key, String(r.calls), r.failures > 0 ? `${r.failures} (${pct(r.failure_rate)})` : '0', formatCost(r.cost_usd), pct(r.cost_share),
     fmtMs(r.latency_ms.p50), fmtMs(r.latency_ms.p95), pct(r.straggler_share), fmtMs(r.wait_added_ms.p50),
     pct(r.agreement), pct(r.unique_contribution), formatCost(r.saving_per_1000_turns_usd),
   ];
+  if (r.judge) cells.push(judgeCell(r));
+  return cells;
 }
 
 function groupNoun(doc: InsightsDocument): string {
@@ -44,12 +70,14 @@ export function renderInsightsText(doc: InsightsDocument, palette: Palette = PLA
   const colour: Record<Verdict, (s: string) => string> = { drop_candidate: palette.red, review: palette.yellow, keep: palette.green };
   out.push('');
   const rows = doc.references.map((r) => referenceCells(r).map((c, i) => (i === 1 ? terminalSafe(c) : c)));
-  const lines = table(REFERENCE_HEADER, rows, new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])).split('\n');
+  const lines = table(referenceHeader(doc), rows, new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])).split('\n');
   out.push(palette.bold(lines[0] as string));
   doc.references.forEach((r, i) => {
     const line = lines[i + 1] as string;
     out.push(colour[r.verdict](r.verdict) + line.slice(r.verdict.length));
   });
+  const judged = judgeLine(doc);
+  if (judged) out.push('', terminalSafe(judged));
   out.push('', palette.bold('Evidence'));
   for (const r of doc.references) out.push(`  ${colour[r.verdict](r.verdict)} ${terminalSafe(r.key)}: ${terminalSafe(r.evidence)}`);
 
@@ -97,12 +125,15 @@ export function renderInsightsMarkdown(doc: InsightsDocument): string {
   const warning = spendWarning(doc.spend);
   if (warning) out.push('', `> **Warning:** ${md(warning)}`);
   if (doc.references.length > 0) {
-    out.push('', `| ${REFERENCE_HEADER.join(' | ')} |`, `|${REFERENCE_HEADER.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`);
+    const header = referenceHeader(doc);
+    out.push('', `| ${header.join(' | ')} |`, `|${header.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`);
     for (const r of doc.references) {
       const cells = referenceCells(r).map(md);
       cells[0] = `**${cells[0]}**`;
       out.push(`| ${cells.join(' | ')} |`);
     }
+    const judged = judgeLine(doc);
+    if (judged) out.push('', md(judged));
     out.push('', '**Evidence**', '');
     for (const r of doc.references) out.push(`- **${r.verdict}** \`${r.key.replace(/`/g, "'")}\`: ${md(r.evidence)}`);
   }

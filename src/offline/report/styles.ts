@@ -30,4 +30,18 @@ dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; }
 pre { white-space: pre-wrap; word-break: break-word; background: var(--bg); border: 1px solid var(--line); border-radius: 4px; padding: 8px; margin: 4px 0; max-height: 360px; overflow: auto; font: 12px/1.4 ui-monospace, "SFMono-Regular", Menlo, monospace; }
 details { margin-top: 6px; } summary { cursor: pointer; color: var(--muted); }
 .msg .role { font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); margin-top: 6px; }
+section.insights { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 16px; margin: 16px 0; }
+section.insights h2 { margin: 0 0 4px; font-size: 16px; }
+section.insights .charts { margin-top: 12px; }
+.notice { background: #fff6db; border: 1px solid #e8c65a; border-radius: 6px; padding: 8px 12px; margin: 8px 0; }
+.table-wrap { overflow-x: auto; }
+table.insights { border-collapse: collapse; margin: 12px 0; font-size: 12px; }
+table.insights caption { text-align: left; font-weight: 600; margin-bottom: 4px; }
+table.insights th, table.insights td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; white-space: nowrap; }
+table.insights td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.verdict-drop_candidate td:first-child, b.verdict.drop_candidate { color: var(--bad); }
+tr.verdict-review td:first-child, b.verdict.review { color: #b07d00; }
+tr.verdict-keep td:first-child, b.verdict.keep { color: var(--agg); }
+ul.evidence { font-size: 12px; padding-left: 18px; }
+svg line.grid { stroke: var(--line); } svg text.tick { fill: var(--muted); font-size: 10px; }
 `;
