@@ -176,7 +176,7 @@ export class SpanTurnDecoder implements LineDecoder {
     this.open.delete(`${turn.traceId}:${turn.rootSpanId}`);
     this.heldBytes -= turn.bytes;
     const calls = [...turn.calls.values()].sort((a, b) => startOf(a) - startOf(b));
-    const endMs = turn.root ? epochSeconds(turn.root.endTime) * 1000 : Math.max(0, ...calls.map((c) => epochSeconds(c.endTime) * 1000));
+    const endMs = turn.root ? epochSeconds(turn.root.endTime) * 1000 : latestEndMs(calls);
     const slots = new RawSlots();
     const record = buildTurnRecord(
       { root: turn.root, rootEnded: turn.root !== undefined, calls: calls.map((span) => ({ span, ended: true })), firstSeenAt: 0 },
@@ -233,6 +233,13 @@ function missingWhat(turn: OpenTurn): string {
   if (typeof expected === 'number' && references < expected) parts.push(`${expected - references} of ${expected} reference spans missing`);
   if (!aggregator) parts.push('aggregator span missing');
   return parts.length > 0 ? parts.join(', ') : 'call spans missing';
+}
+
+/** The last call's end; a loop, not a spread: a turn may hold more calls than a call takes arguments. */
+function latestEndMs(calls: readonly FinishedSpan[]): number {
+  let latest = 0;
+  for (const call of calls) latest = Math.max(latest, epochSeconds(call.endTime) * 1000);
+  return latest;
 }
 
 function startOf(span: FinishedSpan): number {
