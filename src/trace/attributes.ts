@@ -71,6 +71,8 @@ export const MOA_REFERENCE_INDEX = 'moa.reference.index';
 export const MOA_REFERENCE_OUTCOME = 'moa.reference.outcome';
 export const MOA_ROLE = 'moa.role';
 export const MOA_LABEL = 'moa.label';
+/** Live insights on the aggregator span: `moa.insights.reference.<index>.{label,agreement,unique_contribution}` (opt-in, insights_live). */
+export const MOA_INSIGHTS_REFERENCE_PREFIX = 'moa.insights.reference.';
 export const MOA_COST_USD = 'moa.cost.usd';
 export const MOA_COST_STATUS = 'moa.cost.status';
 export const MOA_COST_SOURCE = 'moa.cost.source';
