@@ -24,6 +24,10 @@ export interface InsightsBenchResult {
   insightsMs: number;
   /** insightsMs / statsMs; target ≤ 2. */
   timeRatio: number;
+  /** CPU time (all threads) of each side: what the work costs whatever else the machine runs. */
+  statsCpuMs: number;
+  insightsCpuMs: number;
+  cpuRatio: number;
   statsPeakRssMb: number;
   insightsPeakRssMb: number;
   /** Both must agree on the spend (exact decimal). */
@@ -57,6 +61,9 @@ export async function runInsightsBench(options: { quick?: boolean; bytes?: numbe
       statsMs: Math.round(stats.ms),
       insightsMs: Math.round(insights.ms),
       timeRatio: round(timeRatio),
+      statsCpuMs: Math.round(stats.cpuMs),
+      insightsCpuMs: Math.round(insights.cpuMs),
+      cpuRatio: round(insights.cpuMs / stats.cpuMs),
       statsPeakRssMb: round(stats.maxRssMb),
       insightsPeakRssMb: round(insights.maxRssMb),
       statsCostUsd: stats.cost,
@@ -68,7 +75,7 @@ export async function runInsightsBench(options: { quick?: boolean; bytes?: numbe
   }
 }
 
-interface ChildResult { ms: number; maxRssMb: number; records: number; cost: string }
+interface ChildResult { ms: number; cpuMs: number; maxRssMb: number; records: number; cost: string }
 
 function child(kind: 'stats' | 'insights', dir: string): ChildResult {
   const out = execFileSync(process.execPath, ['--import', 'tsx', SELF, '--child', kind, dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
@@ -84,6 +91,7 @@ async function runChild(kind: string, dir: string): Promise<void> {
   const offline = (await import(DIST_OFFLINE)) as DistOffline;
   const files = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort().map((f) => path.join(dir, f));
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   let records: number;
   let cost: string;
   if (kind === 'stats') {
@@ -96,8 +104,10 @@ async function runChild(kind: string, dir: string): Promise<void> {
     cost = doc.spend.recorded_usd;
   }
   const ms = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   // maxRSS is in kilobytes on Linux and covers every thread of the process.
-  process.stdout.write(`${JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024, records, cost })}\n`);
+  process.stdout.write(`${JSON.stringify({ ms, cpuMs, maxRssMb: process.resourceUsage().maxRSS / 1024, records, cost })}\n`);
 }
 
 // --- data: sessions of 3-reference turns, every few a tool loop ----------------

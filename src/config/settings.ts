@@ -141,6 +141,8 @@ export interface MetricsSettings {
   exporterConfig: { url?: string; headers?: Record<string, string>; timeoutMillis?: number };
   /** `otlp.metrics_interval_ms`, else OTEL_METRIC_EXPORT_INTERVAL; undefined for the SDK's default. */
   intervalMillis: number | undefined;
+  /** OTEL_EXPORTER_OTLP_METRICS_PROTOCOL, else the traces protocol. */
+  protocol: OtlpProtocol;
 }
 
 /**
@@ -159,6 +161,7 @@ export function metricsSettings(config: MoaConfig, env: Env, otlp: OtlpSettings)
       ? { url, ...(otlp.exporterConfig.headers ? { headers: otlp.exporterConfig.headers } : {}), ...(otlp.exporterConfig.timeoutMillis ? { timeoutMillis: otlp.exporterConfig.timeoutMillis } : {}) }
       : { ...(otlp.exporterConfig.timeoutMillis ? { timeoutMillis: otlp.exporterConfig.timeoutMillis } : {}) },
     intervalMillis: interval,
+    protocol: metricsProtocol(env, otlp.protocol),
   };
 }
 
@@ -258,4 +261,14 @@ export function settingsFrom(config: MoaConfig, env: Env): MoaSettings {
     content: readContentSwitches(env),
     resource: resourceAttributes(config.service_name, env),
   };
+}
+
+/** The metrics protocol the signal-specific variable names; anything unusable falls back to the traces protocol. */
+function metricsProtocol(env: Env, traces: OtlpProtocol): OtlpProtocol {
+  if (!env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL?.trim()) return traces;
+  try {
+    return resolveOtlpProtocol(env, 'metrics');
+  } catch {
+    return traces;
+  }
 }

@@ -16,7 +16,7 @@ import { failedOutput } from '../record/schema.js';
 import * as A from '../trace/attributes.js';
 import { outputLocation } from '../trace/call-attributes.js';
 import type { ContentPolicy } from '../trace/content-policy.js';
-import { payloadOf, turnPayloadOf, type CallPayload } from '../trace/payloads.js';
+import { contentPolicyOf, payloadOf, turnPayloadOf, type CallPayload } from '../trace/payloads.js';
 import type { FinishedSpan } from '../trace/span-data.js';
 import type { RawSlots } from './json-line.js';
 import type { Iteration, PartialReason, SeenSpan } from './turn-assembler.js';
@@ -61,7 +61,7 @@ export function buildTurnRecord(iteration: Iteration, context: RecordContext): R
     session_id: context.policy.covers(turn?.policy)
       ? (turn ? turn.sessionId : str(a[A.MOA_SESSION_ID]) ?? conversationOfCalls(calls))
       : context.policy.sessionId(turn ? turn.sessionId : str(a[A.MOA_SESSION_ID]) ?? conversationOfCalls(calls)),
-    preset: turn?.preset ?? str(a[A.MOA_PRESET]) ?? '',
+    preset: maskedIdentifier(turn?.preset ?? str(a[A.MOA_PRESET]) ?? '', turn?.policy ?? (root && contentPolicyOf(root)), context.policy),
     references: references.map((c) => callEntry(c.span, c.ended, A.ROLE_REFERENCE, context)),
     aggregator: aggregator ? callEntry(aggregator.span, aggregator.ended, A.ROLE_AGGREGATOR, context) : MISSING_AGGREGATOR,
     trace_id: root?.spanContext().traceId ?? calls[0]?.span.parentSpanContext?.traceId ?? null,
@@ -99,12 +99,18 @@ function callEntry(span: SeenSpan, ended: boolean, role: string, context: Record
   const startedAt = span.startTime ? epochSeconds(span.startTime) : null;
   const endedAt = ended && span.endTime ? epochSeconds(span.endTime) : null;
   const duration = ended ? durationMs(span as FinishedSpan) : null;
+  // Identifiers are masked like content: the instrumentation masked them under its policy, which may not be the file's.
+  const producer = payload?.policy ?? contentPolicyOf(span);
+  const model = maskedIdentifier(str(a[A.GEN_AI_REQUEST_MODEL]), producer, context.policy);
+  const providerName = maskedIdentifier(provider(a, payload), producer, context.policy);
+  const givenLabel = maskedIdentifier(str(a[A.MOA_LABEL]), producer, context.policy);
+  const callLabel = givenLabel ?? `${providerName ?? ''}:${model ?? ''}`;
   // Literal objects in key order (no spreads): this runs for every call of every turn.
   if (role === A.ROLE_REFERENCE) {
     return {
-      label: label(a, payload),
-      model: str(a[A.GEN_AI_REQUEST_MODEL]),
-      provider: provider(a, payload),
+      label: callLabel,
+      model,
+      provider: providerName,
       temperature: temperature(a),
       input_messages: inputMessages(a, payload, context),
       output,
@@ -122,9 +128,9 @@ function callEntry(span: SeenSpan, ended: boolean, role: string, context: Record
   const streamed = a[A.MOA_AGGREGATOR_STREAMED] === true || a[A.GEN_AI_REQUEST_STREAM] === true;
   const toolCalls = ended ? toolCallsText(a, payload, context.policy) : null;
   return {
-    label: label(a, payload),
-    model: str(a[A.GEN_AI_REQUEST_MODEL]),
-    provider: provider(a, payload),
+    label: callLabel,
+    model,
+    provider: providerName,
     temperature: temperature(a),
     input_messages: inputMessages(a, payload, context),
     output,
@@ -146,10 +152,6 @@ function callEntry(span: SeenSpan, ended: boolean, role: string, context: Record
 
 function attrs(span: SeenSpan): Attributes {
   return span.attributes ?? {};
-}
-
-function label(a: Attributes, payload: CallPayload | undefined): string {
-  return str(a[A.MOA_LABEL]) ?? `${provider(a, payload) ?? ''}:${str(a[A.GEN_AI_REQUEST_MODEL]) ?? ''}`;
 }
 
 function provider(a: Attributes, payload: CallPayload | undefined): string | null {
@@ -174,6 +176,10 @@ function inputMessages(a: Attributes, payload: CallPayload | undefined, context:
 function maskedJson(text: string, producer: object, policy: ContentPolicy): string {
   if (policy.covers(producer)) return text;
   return safeStringify(tryParseJson(text), policy.replacer);
+}
+
+function maskedIdentifier<T extends string | null>(text: T, producer: object | undefined, policy: ContentPolicy): T {
+  return text === null || policy.covers(producer) ? text : (policy.redactText(text) as T);
 }
 
 function maskedText(text: string | null, payload: CallPayload | undefined, policy: ContentPolicy): string | null {

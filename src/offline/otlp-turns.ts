@@ -17,7 +17,7 @@
  */
 import { encodeLine, RawSlots } from '../export/json-line.js';
 import { buildTurnRecord, epochSeconds, isMoaCall, isMoaRoot } from '../export/turn-record.js';
-import { MOA_REFERENCE_COUNT, MOA_REFERENCE_INDEX, MOA_ROLE, ROLE_AGGREGATOR, ROLE_REFERENCE } from '../trace/attributes.js';
+import { GEN_AI_INPUT_MESSAGES, MOA_REFERENCE_COUNT, MOA_REFERENCE_INDEX, MOA_ROLE, ROLE_AGGREGATOR, ROLE_REFERENCE } from '../trace/attributes.js';
 import { CAPTURE_ALL } from '../trace/content-policy.js';
 import type { FinishedSpan } from '../trace/span-data.js';
 import { clip } from './format.js';
@@ -136,6 +136,8 @@ export class SpanTurnDecoder implements LineDecoder {
   /** Files a span under its turn; spans of other programs are counted. */
   private place(span: FinishedSpan): OpenTurn | undefined {
     const own = span.spanContext();
+    // The command never reads message lists: they are neither held nor converted back.
+    if (this.context.skipContent) delete (span.attributes as Record<string, unknown>)[GEN_AI_INPUT_MESSAGES];
     if (isMoaRoot(span)) {
       const turn = this.turn(own.traceId, own.spanId);
       if (!turn.root) this.hold(turn, span);
@@ -174,7 +176,7 @@ export class SpanTurnDecoder implements LineDecoder {
     this.open.delete(`${turn.traceId}:${turn.rootSpanId}`);
     this.heldBytes -= turn.bytes;
     const calls = [...turn.calls.values()].sort((a, b) => startOf(a) - startOf(b));
-    const endMs = turn.root ? epochSeconds(turn.root.endTime) * 1000 : Math.max(0, ...calls.map((c) => epochSeconds(c.endTime) * 1000));
+    const endMs = turn.root ? epochSeconds(turn.root.endTime) * 1000 : latestEndMs(calls);
     const slots = new RawSlots();
     const record = buildTurnRecord(
       { root: turn.root, rootEnded: turn.root !== undefined, calls: calls.map((span) => ({ span, ended: true })), firstSeenAt: 0 },
@@ -231,6 +233,13 @@ function missingWhat(turn: OpenTurn): string {
   if (typeof expected === 'number' && references < expected) parts.push(`${expected - references} of ${expected} reference spans missing`);
   if (!aggregator) parts.push('aggregator span missing');
   return parts.length > 0 ? parts.join(', ') : 'call spans missing';
+}
+
+/** The last call's end; a loop, not a spread: a turn may hold more calls than a call takes arguments. */
+function latestEndMs(calls: readonly FinishedSpan[]): number {
+  let latest = 0;
+  for (const call of calls) latest = Math.max(latest, epochSeconds(call.endTime) * 1000);
+  return latest;
 }
 
 function startOf(span: FinishedSpan): number {

@@ -11,8 +11,8 @@ import type { AggregatorRecord, ReferenceRecord, TurnRecord } from '../record/sc
 import * as A from '../trace/attributes.js';
 import {
   answerText,
-  AGGREGATOR_FAILED_STATUS, callEndAttributes, callSpanName, callStartAttributes, inputMessagesAttribute, rootEndAttributes,
-  rootStartAttributes,
+  AGGREGATOR_FAILED_STATUS, callEndAttributes, callSpanName, callStartAttributes, inputMessagesAttribute, referenceFailureEvents,
+  referenceLink, referenceOutcomesAttributes, rootEndAttributes, rootStartAttributes, type ReferenceState,
 } from '../trace/call-attributes.js';
 import { CAPTURE_ALL } from '../trace/content-policy.js';
 import { turnQuestion } from '../content/genai.js';
@@ -57,15 +57,27 @@ export function replayRecord(record: TurnRecord, context: ReplayContext): Finish
     call, spanContext(traceId, spanIdFor(call.call.span_id, 'reference', String(index))), rootContext,
     times.references[index] as Interval, [], context, record.session_id, times.synthetic.references[index] === true,
   ));
+  const referenceStates: ReferenceState[] = references.map((span, index) => {
+    const call = summary.calls[index];
+    return {
+      context: span.spanContext(), index, state: call?.failed ? 'failed' : 'ok',
+      ...(call ? { label: call.label } : {}),
+      // The record keeps a failure's reason, not its type.
+      ...(call?.failed ? { errorType: UNKNOWN_ERROR_TYPE } : {}),
+    };
+  });
   const aggregator = callSpan(
     aggregatorCall, spanContext(traceId, spanIdFor(aggregatorCall.call.span_id, 'aggregator')), rootContext, times.aggregator,
-    // As live: each link says which reference it is and how it went.
-    references.map((span, index) => ({
-      context: span.spanContext(),
-      attributes: { [A.MOA_REFERENCE_INDEX]: index, [A.MOA_REFERENCE_OUTCOME]: summary.calls[index]?.failed ? 'failed' : 'ok' },
-    })),
+    // As live: each link says which reference it is and how it went; the outcomes again where Jaeger shows them.
+    referenceStates.map(referenceLink),
     context, record.session_id, times.synthetic.aggregator,
+    {
+      attributes: referenceOutcomesAttributes(referenceStates),
+      events: referenceFailureEvents(referenceStates).map((event) => ({ ...event, time: toHrTime(times.aggregator.start) })),
+    },
   );
+  const answered = summary.calls.filter((call) => !call.failed);
+  const unpricedCalls = answered.filter((call) => costOf(call.call)?.usd == null).length;
 
   const rootAttributes: Attributes = {
     ...rootStartAttributes({
@@ -74,6 +86,7 @@ export function replayRecord(record: TurnRecord, context: ReplayContext): Finish
     ...rootEndAttributes({
       referenceCount: summary.referenceCount, referenceFailed: summary.referenceFailed, usage: summary.tokens,
       costUsd: summary.cost.count === 0 ? null : summary.cost.toNumber(),
+      ...(answered.length > 0 ? { unpricedCalls } : {}),
       input: recordedQuestion(record),
       output: aggregatorCall.failed ? null : answerText(aggregatorCall.output, Array.isArray(record.aggregator.tool_calls) ? record.aggregator.tool_calls : null),
     }, AS_RECORDED),
@@ -92,7 +105,7 @@ export function replayRecord(record: TurnRecord, context: ReplayContext): Finish
 
 function callSpan(
   call: CallSummary, ctx: SpanContext, parent: SpanContext, interval: Interval, links: Link[], context: ReplayContext,
-  sessionId: string | null, syntheticTiming: boolean,
+  sessionId: string | null, syntheticTiming: boolean, extra: { attributes?: Attributes; events?: SpanEventData[] } = {},
 ): FinishedSpan {
   const agg = call.role === 'aggregator' ? call.call : undefined;
   const model = call.model ?? call.label;
@@ -103,6 +116,7 @@ function callSpan(
   }, { inputMessages: inputMessagesAttribute(call.call.input_messages, AS_RECORDED) });
   const aggregatorFacts = agg ? { streamed: agg.streamed, outputLocation: agg.output_location } : {};
   if (syntheticTiming) attributes[A.MOA_TIMING] = SYNTHETIC_TIMING;
+  Object.assign(attributes, extra.attributes);
 
   const failure = call.failed ? call.error ?? 'failed' : null;
   if (failure === null) {
@@ -114,11 +128,12 @@ function callSpan(
     // What the live fail() sets.
     Object.assign(attributes, { [A.ERROR_TYPE]: UNKNOWN_ERROR_TYPE }, callEndAttributes(aggregatorFacts, AS_RECORDED));
   }
-  const events: SpanEventData[] = failure === null ? [] : [{
+  const events: SpanEventData[] = [...(extra.events ?? [])];
+  if (failure !== null) events.push({
     name: 'exception',
     time: toHrTime(interval.end),
     attributes: { 'exception.type': UNKNOWN_ERROR_TYPE, 'exception.message': failure },
-  }];
+  });
   return readableSpan({
     name: callSpanName(model), kind: SpanKind.CLIENT, context: ctx, parent, interval, attributes, links, events,
     status: failure === null ? { code: SpanStatusCode.UNSET } : { code: SpanStatusCode.ERROR, message: firstLine(failure) },

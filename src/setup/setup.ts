@@ -129,7 +129,7 @@ function buildMetricsPipeline(all: MoaSettings, notice: (line: string) => void, 
   const { otlp, metrics: settings } = all;
   if (!settings.enabled || otlp.exporter !== undefined || applicationMeterProviderRegistered()) return undefined;
   const load = loadMetricsPipeline({
-    protocol: otlp.protocol,
+    protocol: settings.protocol,
     exporterConfig: settings.exporterConfig,
     ...(settings.intervalMillis !== undefined ? { intervalMillis: settings.intervalMillis } : {}),
     resourceAttributes: all.resource,

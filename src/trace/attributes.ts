@@ -69,6 +69,13 @@ export const MOA_REFERENCE_FAILED = 'moa.reference.failed';
 export const MOA_REFERENCE_INDEX = 'moa.reference.index';
 /** On the aggregator's links: how the linked reference went when the aggregator started (`ok`, `failed`, `open`). */
 export const MOA_REFERENCE_OUTCOME = 'moa.reference.outcome';
+/**
+ * On the aggregator: the same outcomes as one text in reference order
+ * (`ok,failed,ok`). Neither Jaeger UI shows link attributes; both show this.
+ */
+export const MOA_REFERENCES_OUTCOMES = 'moa.references.outcomes';
+/** The span event a failed reference leaves on the aggregator (Jaeger shows events as the span's logs). */
+export const MOA_REFERENCE_FAILURE_EVENT = 'moa.reference.failure';
 export const MOA_ROLE = 'moa.role';
 export const MOA_LABEL = 'moa.label';
 /** Live insights on the aggregator span: `moa.insights.reference.<index>.{label,agreement,unique_contribution}` (opt-in, insights_live). */
@@ -76,6 +83,8 @@ export const MOA_INSIGHTS_REFERENCE_PREFIX = 'moa.insights.reference.';
 export const MOA_COST_USD = 'moa.cost.usd';
 export const MOA_COST_STATUS = 'moa.cost.status';
 export const MOA_COST_SOURCE = 'moa.cost.source';
+/** On the root: false when a call that answered has no known cost, so `moa.cost.usd` is a partial sum. */
+export const MOA_COST_COMPLETE = 'moa.cost.complete';
 export const MOA_AGGREGATOR_STREAMED = 'moa.aggregator.streamed';
 export const MOA_AGGREGATOR_OUTPUT_LOCATION = 'moa.aggregator.output_location';
 /** Turn totals live under moa.usage.* so backends never double count gen_ai.usage.*. */
@@ -84,7 +93,7 @@ export const MOA_USAGE_OUTPUT_TOKENS = 'moa.usage.output_tokens';
 export const MOA_USAGE_CACHE_READ_INPUT_TOKENS = 'moa.usage.cache_read.input_tokens';
 export const MOA_USAGE_CACHE_WRITE_INPUT_TOKENS = 'moa.usage.cache_write.input_tokens';
 export const MOA_USAGE_REASONING_OUTPUT_TOKENS = 'moa.usage.reasoning.output_tokens';
-/** Set by the OTLP size guard when it had to shorten content attributes. */
+/** Set when content on the span was shortened: the display cap (root, `max_content_bytes`) or the OTLP size guard. */
 export const MOA_CONTENT_TRUNCATED = 'moa.content.truncated';
 export const MOA_CONTENT_ORIGINAL_BYTES = 'moa.content.original_bytes';
 /** On replayed spans whose record has no call timings: `synthetic` (the times are placeholders). */

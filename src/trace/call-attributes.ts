@@ -4,7 +4,7 @@
  * so both produce the same spans. What content goes in, under which GenAI
  * names, is the policy's to say.
  */
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, Link, SpanContext } from '@opentelemetry/api';
 import { outputMessage, toGenAiMessages } from '../content/genai.js';
 import { capStrings } from '../content/truncation.js';
 import { safeStringify } from '../content/safe-json.js';
@@ -54,6 +54,21 @@ export interface TurnTotals {
   input?: string | null;
   /** The turn's answer, or a line naming the tool calls (OpenInference `output.value`). */
   output?: string | null;
+  /** Calls that answered (or reported usage) without a known cost: `moa.cost.usd` leaves them out. */
+  unpricedCalls?: number;
+}
+
+/**
+ * Cap, in UTF-8 bytes, of the root's `input.value` / `output.value` even
+ * when no `maxContentBytes` is set: they repeat the question and the answer
+ * for trace lists, and a multi-megabyte question repeated there doubles the
+ * trace and stalls the UIs that render it. The calls keep their content.
+ */
+export const ROOT_DISPLAY_MAX_BYTES = 16 * 1024;
+
+/** Set by the content builders when they had to cut a string (the span then says `moa.content.truncated`). */
+export interface CutFlag {
+  cut: boolean;
 }
 
 export function rootEndAttributes(totals: TurnTotals, policy: ContentPolicy): Attributes {
@@ -64,23 +79,74 @@ export function rootEndAttributes(totals: TurnTotals, policy: ContentPolicy): At
     ...tokenAttributes(totals.usage, MOA_TOTAL_TOKEN_NAMES),
   };
   if (totals.costUsd !== null) attrs[A.MOA_COST_USD] = totals.costUsd;
+  // A sum that leaves out a call says so: the total alone would read as the whole turn's spend.
+  if (totals.unpricedCalls !== undefined) attrs[A.MOA_COST_COMPLETE] = totals.unpricedCalls === 0;
   if (policy.backendHints && policy.spanContent) {
+    const cut: CutFlag = { cut: false };
+    const cap = Math.min(policy.maxContentBytes ?? ROOT_DISPLAY_MAX_BYTES, ROOT_DISPLAY_MAX_BYTES);
     if (totals.input) {
-      attrs[A.INPUT_VALUE] = displayText(totals.input, policy);
+      attrs[A.INPUT_VALUE] = displayText(totals.input, policy, cut, cap);
       attrs[A.INPUT_MIME_TYPE] = A.MIME_TEXT;
     }
     if (totals.output) {
-      attrs[A.OUTPUT_VALUE] = displayText(totals.output, policy);
+      attrs[A.OUTPUT_VALUE] = displayText(totals.output, policy, cut, cap);
       attrs[A.OUTPUT_MIME_TYPE] = A.MIME_TEXT;
     }
+    if (cut.cut) attrs[A.MOA_CONTENT_TRUNCATED] = true;
   }
   return attrs;
 }
 
-/** A text as it may appear on a span: masked, and cut to the policy's display cap. */
-export function displayText(text: string, policy: ContentPolicy): string {
+/** A text as it may appear on a span: masked, and cut to the display cap (the policy's unless `maxBytes` says). */
+export function displayText(text: string, policy: ContentPolicy, cut?: CutFlag, maxBytes = policy.maxContentBytes): string {
   const masked = policy.redactText(text);
-  return policy.maxContentBytes === undefined ? masked : capStrings(masked, policy.maxContentBytes);
+  if (maxBytes === undefined) return masked;
+  const shown = capStrings(masked, maxBytes);
+  if (cut && shown !== masked) cut.cut = true;
+  return shown;
+}
+
+/** Whether `text` is longer than `maxBytes` in UTF-8 (a UTF-16 unit is at most 3 bytes: short texts are not measured). */
+function overBytes(text: string, maxBytes: number): boolean {
+  return text.length * 3 > maxBytes && Buffer.byteLength(text, 'utf8') > maxBytes;
+}
+
+/** A reference as the aggregator sees it when it starts: which one, and how it went so far. */
+export interface ReferenceState {
+  context: SpanContext;
+  index: number | undefined;
+  label?: string;
+  state: 'open' | 'ok' | 'failed';
+  /** A failed reference's `error.type`. */
+  errorType?: string;
+}
+
+/** The aggregator's link to a reference, saying which one and how it went. */
+export function referenceLink(reference: ReferenceState): Link {
+  return {
+    context: reference.context,
+    attributes: {
+      ...(reference.index !== undefined ? { [A.MOA_REFERENCE_INDEX]: reference.index } : {}),
+      [A.MOA_REFERENCE_OUTCOME]: reference.state,
+    },
+  };
+}
+
+/** The links' outcomes as one aggregator attribute (`ok,failed,ok`), in link order; nothing when there are no references. */
+export function referenceOutcomesAttributes(references: readonly ReferenceState[]): Attributes {
+  return references.length > 0 ? { [A.MOA_REFERENCES_OUTCOMES]: references.map((r) => r.state).join(',') } : {};
+}
+
+/** One aggregator event per failed reference: what both Jaeger UIs list under the span (its logs). */
+export function referenceFailureEvents(references: readonly ReferenceState[]): { name: string; attributes: Attributes }[] {
+  return references.filter((r) => r.state === 'failed').map((r) => ({
+    name: A.MOA_REFERENCE_FAILURE_EVENT,
+    attributes: {
+      ...(r.index !== undefined ? { [A.MOA_REFERENCE_INDEX]: r.index } : {}),
+      ...(r.label !== undefined ? { [A.MOA_LABEL]: r.label } : {}),
+      [A.ERROR_TYPE]: r.errorType ?? '_OTHER',
+    },
+  }));
 }
 
 export interface CallFacts {
@@ -137,8 +203,8 @@ export function callStartAttributes(facts: CallFacts, content: CallContent = {})
 }
 
 /** Messages in the GenAI role+parts schema, masked and cut to the display cap, as JSON text. */
-export function inputMessagesAttribute(messages: readonly ChatMessage[] | readonly unknown[], policy: ContentPolicy): string {
-  return contentJson(toGenAiMessages(messages), policy);
+export function inputMessagesAttribute(messages: readonly ChatMessage[] | readonly unknown[], policy: ContentPolicy, cut?: CutFlag): string {
+  return contentJson(toGenAiMessages(messages), policy, cut);
 }
 
 /**
@@ -146,11 +212,16 @@ export function inputMessagesAttribute(messages: readonly ChatMessage[] | readon
  * display cap (in that order — a secret cut first might no longer match its
  * pattern), serialized through the masking replacer (which also masks keys).
  */
-export function contentJson(value: unknown, policy: ContentPolicy): string {
+export function contentJson(value: unknown, policy: ContentPolicy, cut?: CutFlag): string {
   let shown = value;
-  if (policy.maxContentBytes !== undefined) {
+  const maxBytes = policy.maxContentBytes;
+  if (maxBytes !== undefined) {
     try {
-      shown = capStrings(value, policy.maxContentBytes, (text) => policy.redactText(text));
+      shown = capStrings(value, maxBytes, (text) => {
+        const masked = policy.redactText(text);
+        if (cut && !cut.cut && overBytes(masked, maxBytes)) cut.cut = true;
+        return masked;
+      });
     } catch {
       // Nesting too deep to walk: shown uncut (the OTLP size guard still bounds the request).
     }
@@ -174,10 +245,10 @@ export interface CallOutcome {
 }
 
 /** `gen_ai.output.messages` of a call that answered, or undefined when it said nothing. */
-export function outputMessagesAttribute(outcome: CallOutcome, policy: ContentPolicy): string | undefined {
+export function outputMessagesAttribute(outcome: CallOutcome, policy: ContentPolicy, cut?: CutFlag): string | undefined {
   const hasOutput = (typeof outcome.output === 'string' && outcome.output !== '') || (outcome.toolCalls?.length ?? 0) > 0;
   // The policy's replacer redacts every string, the output text included.
-  return hasOutput ? contentJson([outputMessage(outcome.output, outcome.toolCalls, outcome.finishReason)], policy) : undefined;
+  return hasOutput ? contentJson([outputMessage(outcome.output, outcome.toolCalls, outcome.finishReason)], policy, cut) : undefined;
 }
 
 /** What a turn or call answered, as one line of text: the text, else the tool calls it asked for. */
@@ -193,14 +264,16 @@ export function answerText(output: string | null | undefined, toolCalls: readonl
 export function callEndAttributes(outcome: CallOutcome, policy: ContentPolicy): Attributes {
   const attrs: Attributes = {};
   if (policy.spanContent) {
-    const messages = outputMessagesAttribute(outcome, policy);
+    const cut: CutFlag = { cut: false };
+    const messages = outputMessagesAttribute(outcome, policy, cut);
     if (messages !== undefined) attrs[A.GEN_AI_OUTPUT_MESSAGES] = messages;
     // Phoenix's tables show a call's `output.value`: the text, not the JSON of the messages.
     const answer = policy.backendHints ? answerText(outcome.output, outcome.toolCalls) : null;
     if (answer !== null) {
-      attrs[A.OUTPUT_VALUE] = displayText(answer, policy);
+      attrs[A.OUTPUT_VALUE] = displayText(answer, policy, cut);
       attrs[A.OUTPUT_MIME_TYPE] = A.MIME_TEXT;
     }
+    if (cut.cut) attrs[A.MOA_CONTENT_TRUNCATED] = true;
   }
   if (outcome.responseModel) attrs[A.GEN_AI_RESPONSE_MODEL] = outcome.responseModel;
   if (outcome.responseId) attrs[A.GEN_AI_RESPONSE_ID] = outcome.responseId;

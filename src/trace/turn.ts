@@ -10,7 +10,7 @@
  */
 import {
   context as otelContext, diag, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace,
-  type Attributes, type Context, type Link, type Span, type SpanContext, type Tracer,
+  type Attributes, type Context, type Span, type SpanContext, type Tracer,
 } from '@opentelemetry/api';
 import { CauseReporter } from '../base/cause-reporter.js';
 import { describeFailure, errorText, firstLine, httpStatusOf } from '../base/errors.js';
@@ -21,8 +21,9 @@ import { addUsage, sanitizeUsage, ZERO_USAGE, type Usage } from '../record/usage
 import * as A from './attributes.js';
 import {
   AGGREGATOR_FAILED_STATUS, answerText, callEndAttributes, callSpanName, callStartAttributes, contentJson,
-  defaultLabel, inputMessagesAttribute, outputLocation, outputMessagesAttribute, rootEndAttributes, rootStartAttributes,
-  type CallOutcome as CallOutcomeAttributes, type CallRole,
+  defaultLabel, inputMessagesAttribute, outputLocation, outputMessagesAttribute, referenceFailureEvents, referenceLink,
+  referenceOutcomesAttributes, rootEndAttributes, rootStartAttributes,
+  type CallOutcome as CallOutcomeAttributes, type CallRole, type CutFlag, type ReferenceState,
 } from './call-attributes.js';
 import type { ContentPolicy } from './content-policy.js';
 import { callMetricAttributes, type MoaMetrics } from './metrics.js';
@@ -255,11 +256,13 @@ class RecordingTurn implements MoaTurn {
   readonly spanContext: SpanContext;
   readonly context: Context;
   /** The references started so far, in start order, with how each one is doing (for the aggregator's links). */
-  private readonly references: { context: SpanContext; index: number | undefined; state: 'open' | 'ok' | 'failed' }[] = [];
+  private readonly references: ReferenceState[] = [];
   private openCalls = 0;
   private endRequested = false;
   private finished = false;
   private referenceFailed = 0;
+  /** Calls that answered without a known cost: the root's total is then partial. */
+  private unpricedCalls = 0;
   private usage: Usage = ZERO_USAGE;
   /** Exact decimal sum: float additions drift, and decimal-string costs keep their digits. */
   private readonly costUsd = new DecimalSum();
@@ -299,7 +302,7 @@ class RecordingTurn implements MoaTurn {
     const index = read(start, 'index');
     const known = typeof index === 'number' ? index : undefined;
     const call = this.startCall(A.ROLE_REFERENCE, start, { index: known });
-    if (call instanceof RecordingCall) this.references.push({ context: call.spanContext, index: known, state: 'open' });
+    if (call instanceof RecordingCall) this.references.push({ context: call.spanContext, index: known, label: call.label, state: 'open' });
     return call;
   }, () => NOOP_CALL);
 
@@ -358,15 +361,19 @@ class RecordingTurn implements MoaTurn {
     // Content is serialized for spans only when the policy sends it somewhere,
     // and a message that cannot be read (a getter that throws) costs the
     // content, never the call.
-    const inputJson = policy.capturesContent ? contentOrPlaceholder(() => inputMessagesAttribute(messages, policy)) : undefined;
-    const toolsJson = policy.capturesContent && Array.isArray(tools) && tools.length > 0 ? contentOrPlaceholder(() => contentJson(tools, policy)) : undefined;
+    const cut: CutFlag = { cut: false };
+    const inputJson = policy.capturesContent ? contentOrPlaceholder(() => inputMessagesAttribute(messages, policy, cut)) : undefined;
+    const toolsJson = policy.capturesContent && Array.isArray(tools) && tools.length > 0 ? contentOrPlaceholder(() => contentJson(tools, policy, cut)) : undefined;
+    const callLabel = label ?? defaultLabel(provider, model);
+    const aggregator = role === A.ROLE_AGGREGATOR;
     const span = this.tracer.startSpan(callSpanName(model), {
       kind: SpanKind.CLIENT,
       // The aggregator links to every reference, saying which one and how it went.
-      links: role === A.ROLE_AGGREGATOR ? this.references.map(referenceLink) : [],
-      attributes: callStartAttributes({
+      links: aggregator ? this.references.map(referenceLink) : [],
+      attributes: {
+        ...callStartAttributes({
         role,
-        label: label ?? defaultLabel(provider, model),
+        label: callLabel,
         model,
         provider,
         genAiProvider,
@@ -380,7 +387,12 @@ class RecordingTurn implements MoaTurn {
       }, policy.spanContent
         ? { inputMessages: inputJson, ...(toolsJson !== undefined ? { toolDefinitions: toolsJson } : {}) }
         : {}),
+        ...(aggregator ? referenceOutcomesAttributes(this.references) : {}),
+        ...(cut.cut ? { [A.MOA_CONTENT_TRUNCATED]: true } : {}),
+      },
     }, this.context);
+    // Link attributes show in no Jaeger UI; events do (as the span's logs).
+    if (aggregator) for (const event of referenceFailureEvents(this.references)) span.addEvent(event.name, event.attributes);
     markContentPolicy(span, policy);
     // The exact messages are serialized only for a JSONL sink that asked for them.
     const payload: CallPayload | undefined = payloadRequested(span)
@@ -392,9 +404,8 @@ class RecordingTurn implements MoaTurn {
     this.openCalls += 1;
     // Built only when a meter is there to take it.
     const measure = () => callMetricAttributes({ provider: genAiProvider ?? provider, requestModel: model, serverAddress, serverPort: port });
-    const callLabel = label ?? defaultLabel(provider, model);
     const live = this.liveReferences;
-    return new RecordingCall(span, trace.setSpan(this.context, span), role, extra.stream ?? false, payload, this.policy,
+    return new RecordingCall(span, trace.setSpan(this.context, span), role, callLabel, extra.stream ?? false, payload, this.policy,
       this.problems, this.replaced, policy.eventContent ? { input: inputJson, tools: toolsJson } : undefined, { metrics: this.metrics, attributes: measure },
       (outcome) => this.callEnded(role, span.spanContext(), outcome, { index: extra.index, label: callLabel }),
       live && role === A.ROLE_AGGREGATOR ? (outcome) => this.liveInsightsFor(outcome, live) : undefined);
@@ -423,8 +434,12 @@ class RecordingTurn implements MoaTurn {
     if (role === A.ROLE_REFERENCE) {
       if (outcome.failed) this.referenceFailed += 1;
       const reference = this.references.find((r) => r.context.spanId === spanContext.spanId);
-      if (reference) reference.state = outcome.failed ? 'failed' : 'ok';
+      if (reference) {
+        reference.state = outcome.failed ? 'failed' : 'ok';
+        if (outcome.errorType) reference.errorType = outcome.errorType;
+      }
     }
+    if (!outcome.failed && outcome.costUsd === null) this.unpricedCalls += 1;
     // References may fail and the turn goes on; without an aggregator answer the turn itself failed.
     if (role === A.ROLE_AGGREGATOR && !outcome.failed) this.answer = outcome.answer ?? null;
     if (outcome.failed && role === A.ROLE_AGGREGATOR) {
@@ -451,6 +466,8 @@ class RecordingTurn implements MoaTurn {
         referenceFailed: this.referenceFailed,
         usage: this.usage,
         costUsd: this.costUsd.count > 0 ? this.costUsd.toNumber() : null,
+        // Said only of a turn with a call that answered: no answer, no spend to be complete about.
+        ...(this.costUsd.count + this.unpricedCalls > 0 ? { unpricedCalls: this.unpricedCalls } : {}),
         input: this.question ?? null,
         output: this.answer,
       }, this.policy));
@@ -469,16 +486,6 @@ class RecordingTurn implements MoaTurn {
   }
 }
 
-function referenceLink(reference: { context: SpanContext; index: number | undefined; state: string }): Link {
-  return {
-    context: reference.context,
-    attributes: {
-      ...(reference.index !== undefined ? { [A.MOA_REFERENCE_INDEX]: reference.index } : {}),
-      [A.MOA_REFERENCE_OUTCOME]: reference.state,
-    },
-  };
-}
-
 type CallState = 'open' | 'ending' | 'ended';
 
 class RecordingCall implements ReferenceCall, AggregatorCall {
@@ -493,6 +500,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     private readonly span: Span,
     readonly context: Context,
     private readonly role: CallRole,
+    readonly label: string,
     private readonly streamed: boolean,
     private readonly payload: CallPayload | undefined,
     private readonly policy: ContentPolicy,

@@ -114,5 +114,5 @@ describe.each(['jsonl', 'compact'])('a writer killed mid-append (%s)', (format) 
       await Promise.all(warm.map((writer) => writer.exited));
       rmSync(traceDir, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 });

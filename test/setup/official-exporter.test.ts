@@ -173,6 +173,20 @@ describe('metrics through the application\'s MeterProvider', () => {
   });
 });
 
+describe('metrics setup builds from the application\'s sdk-metrics', () => {
+  it('follows OTEL_EXPORTER_OTLP_METRICS_PROTOCOL (json metrics next to protobuf traces), sent at shutdown', async () => {
+    const rx = await receiver();
+    const tracing = setup({}, { OTEL_EXPORTER_OTLP_ENDPOINT: rx.url, OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json' });
+    expect(tracing.meterProvider).toBeDefined();
+    oneTurn(tracing);
+    await tracing.shutdown();
+    expect(rx.requests.map((r) => r.mediaType)).toContain('application/x-protobuf');
+    expect(rx.metricsRequests.length).toBeGreaterThan(0);
+    expect(rx.metricsRequests.every((r) => r.mediaType === 'application/json')).toBe(true);
+    expect(rx.metrics().map((m) => m.name)).toContain('moa.turns');
+  });
+});
+
 describe('service.name and the shutdown bound', () => {
   it('defaults service.name to the application\'s (OTEL_SERVICE_NAME, else unknown_service:<process>), never moa-otel', async () => {
     const rx = await receiver();

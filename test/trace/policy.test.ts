@@ -68,6 +68,24 @@ describe('two policies side by side', () => {
     expect(line).not.toContain(SECRET);
     expect(JSON.parse(line).references[0].input_messages).toEqual([{ role: 'user', content: 'my key is [REDACTED]' }]);
   });
+
+  it("a sink masks identifiers (preset, model, provider, label) another instrumentation left unmasked", async () => {
+    const masked = pipeline({ redact: true });
+    const { MoaInstrumentation } = await import('../../src/trace/instrumentation.js');
+    const plain = new MoaInstrumentation({ tracerProvider: masked.provider });
+    const turn = plain.startTurn({ sessionId: 'ids', preset: `preset-${SECRET}` });
+    turn.startReference({ index: 0, model: `m-${SECRET}`, provider: `p-${SECRET}`, label: `l-${SECRET}`, messages: [] }).end({ output: 'a' });
+    // No label: the record composes one from provider and model.
+    turn.startAggregator({ model: `agg-${SECRET}`, provider: `p-${SECRET}`, messages: [] }).end({ output: 'ok' });
+    turn.end();
+    await masked.provider.shutdown();
+    const line = readFileSync(path.join(masked.dir, 'ids.jsonl'), 'utf8');
+    expect(line).not.toContain(SECRET);
+    const record = JSON.parse(line);
+    expect(record.preset).toBe('preset-[REDACTED]');
+    expect(record.references[0]).toMatchObject({ model: 'm-[REDACTED]', provider: 'p-[REDACTED]', label: 'l-[REDACTED]' });
+    expect(record.aggregator).toMatchObject({ model: 'agg-[REDACTED]', provider: 'p-[REDACTED]', label: 'p-[REDACTED]:agg-[REDACTED]' });
+  });
 });
 
 describe('two loaded copies of moa-otel', () => {

@@ -41,7 +41,8 @@ without one, every session file of the trace directory.
                        its verdicts sit beside the text measures (JUDGE column, judge
                        fields in --json); cached per turn, a rerun costs nothing
   --judge-sample N     turns to judge at most (default 20)
-  --judge-budget-usd X stop before this run's judge spend could exceed X (default 1)`;
+  --judge-budget-usd X stop before this run's judge spend could exceed X (default 1)
+  --workers N          worker threads (default: one per core for inputs of 256 MiB or more; 0: none)`;
 
 const command: CliCommand = {
   name: 'insights',

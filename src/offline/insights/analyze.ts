@@ -8,7 +8,10 @@
 import type { ReferenceRecord, TurnRecord } from '../../record/schema.js';
 import { parseDecimal, DecimalSum } from '../../record/decimal.js';
 import { usageOfRecord } from '../../record/usage.js';
-import { attributeAnswer, containment, ngramSet, type NGramSet } from '../../content/text-overlap.js';
+import {
+  attributeAnswer, attributeIndexed, indexReferences, MAX_INDEXED_REFERENCES, ngramSet, redundancyIndexed, redundancyMatrix,
+  type NGramSet, type ReferenceIndex,
+} from '../../content/text-overlap.js';
 import { isFailedCall } from '../summary.js';
 import { FAILED_OUTPUT_PREFIX } from '../../record/schema.js';
 import type { InsightsGroupBy, TokenTotals } from './document.js';
@@ -142,6 +145,8 @@ interface Fanout {
   groupKeys: string[];
   labels: string[];
   sets: (NGramSet | null)[];
+  /** The sets indexed (one lookup per n-gram); null past MAX_INDEXED_REFERENCES references. */
+  index: ReferenceIndex | null;
 }
 
 interface OpenTurn {
@@ -276,23 +281,25 @@ export class InsightsAnalyzer {
 
   private fanoutOf(record: TurnRecord, groupKeys: string[]): Fanout {
     const options = { n: this.settings.ngram };
+    const sets = record.references.map((ref) => (isFailedCall(ref) || typeof ref.output !== 'string' || ref.output.startsWith(FAILED_OUTPUT_PREFIX)
+      ? null
+      : ngramSet(ref.output, options)));
     return {
       groupKeys,
       labels: record.references.map((ref) => ref.label),
-      sets: record.references.map((ref) => (isFailedCall(ref) || typeof ref.output !== 'string' || ref.output.startsWith(FAILED_OUTPUT_PREFIX)
-        ? null
-        : ngramSet(ref.output, options))),
+      sets,
+      index: sets.length <= MAX_INDEXED_REFERENCES ? indexReferences(sets) : null,
     };
   }
 
   private addRedundancy(fanout: Fanout): void {
-    fanout.sets.forEach((a, i) => {
+    const matrix = fanout.index ? redundancyIndexed(fanout.index) : redundancyMatrix(fanout.sets);
+    fanout.sets.forEach((_, i) => {
       const groupA = fanout.groupKeys[i] as string;
-      fanout.sets.forEach((b, j) => {
+      fanout.sets.forEach((__, j) => {
         const groupB = fanout.groupKeys[j] as string;
-        if (i === j || !a || !b || groupA === groupB) return;
-        const share = containment(a, b);
-        if (share === null) return;
+        const share = matrix[i]?.[j] ?? null;
+        if (share === null || groupA === groupB) return;
         const pair = (this.group(groupA).redundancy[groupB] ??= { sum: 0, turns: 0 });
         pair.sum += share;
         pair.turns += 1;
@@ -347,7 +354,8 @@ export class InsightsAnalyzer {
     }
     if (turn.answer === null || turn.fanout === null) return;
     const { fanout } = turn;
-    const attribution = attributeAnswer(ngramSet(turn.answer, { n: this.settings.ngram }), fanout.sets);
+    const answer = ngramSet(turn.answer, { n: this.settings.ngram });
+    const attribution = fanout.index ? attributeIndexed(answer, fanout.index) : attributeAnswer(answer, fanout.sets);
     if (attribution.answerGrams === 0) return;
     fanout.sets.forEach((set, i) => {
       if (!set) return;

@@ -40,7 +40,7 @@ export interface InsightsOptions {
   onProgress?: (doneBytes: number, totalBytes: number) => void;
 }
 
-export const WORKER_MIN_BYTES = 32 * 1024 * 1024;
+export const WORKER_MIN_BYTES = 256 * 1024 * 1024;
 
 export async function analyzeInsights(paths: readonly string[], options: InsightsOptions = {}): Promise<InsightsDocument> {
   const settings: AnalyzeSettings = {
