@@ -97,8 +97,9 @@ function convertEntry(entry: Mapping, at: string, notices: string[]): Mapping | 
   }
   const parsed = providerSchema.safeParse(out);
   if (!parsed.success) {
-    const unresolved = /\$\{[^}]+\}/.test(url);
-    notices.push(`${at}: ${unresolved ? `base_url ${url} names a variable that is not set` : `base_url is not an http(s) URL`}; left out`);
+    // Named by its unset variables, never shown: the variables that were set may have put a password or key in it.
+    const unresolved = [...new Set(url.match(/\$\{[^}]+\}/g) ?? [])];
+    notices.push(`${at}: ${unresolved.length > 0 ? `base_url names a variable that is not set (${unresolved.join(', ')})` : 'base_url is not an http(s) URL'}; left out`);
     return undefined;
   }
   return out;

@@ -1,9 +1,13 @@
 /**
  * Lines with their message lists cut out before parsing, for the commands
- * that never read them (`stats`, `ls`, the calls table, a report's totals):
+ * that never read them (`stats`, `ls`, the calls table):
  * `input_messages` holds most of a record's bytes (every reference gets the
  * whole conversation), and skipping it by scanning — jumping over string
  * contents with indexOf — costs a fraction of parsing it.
+ *
+ * What is cut is not checked either: a list nested too deep for the other
+ * commands (`too_deep`) is no problem for these, which never walk it.
+ * `report` reads whole lines, so its first pass reports every problem.
  *
  * The cut is structural: the key `"input_messages":` cannot occur inside a
  * JSON string (its quotes would be escaped there). A list that does not close

@@ -170,7 +170,7 @@ describe('the fixtures as HERMES_HOME/config.yaml', () => {
     expect(notices).toEqual([
       'moa.presets.team.reference_timeout: 0 means "inherit": reference_timeout_ms applies, as the original inherits its default timeout',
       'moa.presets.team.fanout: "USER_TURN" is read as user_turn, as the original does',
-      'providers.not-set: base_url ${MOA_NEVER_SET_URL} names a variable that is not set; left out',
+      'providers.not-set: base_url names a variable that is not set (${MOA_NEVER_SET_URL}); left out',
     ]);
 
     const asked = await cli(env, 'ask', 'Plan the release.', '--session', 'hermes-fuller', '--json');

@@ -24,7 +24,7 @@ async function reportTotals(
 ): Promise<ReportTotals> {
   const stem = sessionStem(sourceName);
   const accumulator = new SessionTotalsAccumulator();
-  for await (const { record } of readInput(target, { onProblem: onProblem && ((p) => onProblem({ ...p, file: sourceName })), onProgress, skipContent: true })) {
+  for await (const { record } of readInput(target, { onProblem: onProblem && ((p) => onProblem({ ...p, file: sourceName })), onProgress })) {
     if (matchesSession(record.session_id, target)) accumulator.add(record, stem);
   }
   const totals = accumulator.totals();
