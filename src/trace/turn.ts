@@ -22,7 +22,7 @@ import * as A from './attributes.js';
 import {
   AGGREGATOR_FAILED_STATUS, answerText, callEndAttributes, callSpanName, callStartAttributes, contentJson,
   defaultLabel, inputMessagesAttribute, outputLocation, outputMessagesAttribute, referenceFailureEvents, referenceLink,
-  referenceOutcomesAttributes, rootEndAttributes, rootStartAttributes,
+  referenceOutcomesAttributes, rootEndAttributes, rootSpanName, rootStartAttributes,
   type CallOutcome as CallOutcomeAttributes, type CallRole, type CutFlag, type ReferenceState,
 } from './call-attributes.js';
 import type { ContentPolicy } from './content-policy.js';
@@ -71,14 +71,18 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
     const facts = turnFacts(options, policy, replaced);
     let parent = parentContext(read(options, 'context'), replaced);
     const attributes = rootStartAttributes({ ...facts, sessionId: facts.sessionText }, policy);
+    const input = read(options, 'input');
+    const question = typeof input === 'string' ? input : undefined;
+    // Named for the trace list; the question may only be known once a call starts, so it is named again at the end.
+    const name = rootSpanName(facts.preset, question, policy);
     let root: Span;
     try {
-      root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes }, parent);
+      root = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, parent);
     } catch (err) {
       // A context that looked like one but broke when asked for its span: the turn goes on in the active one.
       replaced('context', `could not be read (${firstLine(errorText(err))}): the turn is recorded in the active context`);
       parent = otelContext.active();
-      root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes }, parent);
+      root = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, parent);
     }
     const recording = root.isRecording();
     env.observeRoot?.(recording, recording && payloadRequested(root));
@@ -93,8 +97,7 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
         cache: facts.cache, iteration: facts.iteration ?? null, policy,
       });
     }
-    const input = read(options, 'input');
-    return new RecordingTurn(env, root, parent, facts, typeof input === 'string' ? input : undefined);
+    return new RecordingTurn(env, root, parent, facts, question);
   } catch (err) {
     reportProblem(problems, 'startMoaTurn', err);
     return noopTurn(INVALID_SPAN_CONTEXT, otelContext.active());
@@ -461,6 +464,7 @@ class RecordingTurn implements MoaTurn {
       reportProblem(this.problems, 'metrics', err);
     }
     try {
+      if (this.question !== this.questionGiven) this.root.updateName(rootSpanName(this.facts.preset, this.question, this.policy));
       this.root.setAttributes(rootEndAttributes({
         referenceCount: this.references.length,
         referenceFailed: this.referenceFailed,
