@@ -8,6 +8,7 @@ import { runTracingOffBench } from './tracing-off.js';
 import { runOfflineStatsBench } from './offline-stats.js';
 import { runOfflineFormatsBench } from './offline-formats.js';
 import { runInsightsBench } from './insights.js';
+import { formatLiveInsightsBench, runLiveInsightsBench } from './live-insights.js';
 import { formatRedactionBench, runRedactionBench } from './redaction.js';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -50,3 +51,6 @@ console.log(formatRedactionBench(runRedactionBench(quick ? { bytes: 256 * 1024, 
 
 console.log('Readers on every format (plain, gzip, OTLP JSON): CPU vs split + JSON.parse, peak RSS (targets: stats/ls/validate <= 1x, export/report <= 2x, <= 300 MB)');
 await runOfflineFormatsBench(quick ? 64 : 256);
+
+console.log('Live insights (insights_live): the same turn recorded to JSONL with them off and on; the measures run in the aggregator\'s end()');
+for (const line of formatLiveInsightsBench(await runLiveInsightsBench(quick ? [['10 KB', 10_000, 50], ['1 MB', 1_000_000, 2]] : undefined))) console.log(line);

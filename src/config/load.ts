@@ -95,6 +95,7 @@ function readEnvLayer(env: Env, variables = new Map<string, string>()): Record<s
   set('save_traces', 'MOA_SAVE_TRACES');
   set('trace_dir', 'MOA_TRACE_DIR');
   set('trace_cache_hits', 'MOA_TRACE_CACHE_HITS');
+  set('insights_live', 'MOA_INSIGHTS_LIVE');
   set('trace_format', 'MOA_TRACE_FORMAT');
   set('profile', 'MOA_PROFILE');
   set('service_name', 'MOA_SERVICE_NAME');

@@ -251,6 +251,8 @@ export const moaConfigSchema = z.strictObject({
   save_traces: strictBoolean.default(false),
   trace_dir: z.string().refine((dir) => !dir.includes('\0'), 'a path cannot hold a NUL character').optional(),
   trace_cache_hits: strictBoolean.default(false),
+  /** Each reference's agreement with and unique contribution to the answer, on the aggregator span and as a metric (docs/backends.md). */
+  insights_live: strictBoolean.default(false),
   /** `jsonl`: the original format; `compact`: each distinct message stored once per session file (docs/compact-format.md). */
   trace_format: z.enum(['jsonl', 'compact'], { error: 'expected jsonl or compact' }).default('jsonl'),
   profile: z.string().regex(/^[\w.-]+$/, 'expected a profile name of letters, digits, -_.').optional(),

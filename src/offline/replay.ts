@@ -12,7 +12,7 @@ import * as A from '../trace/attributes.js';
 import {
   answerText,
   AGGREGATOR_FAILED_STATUS, callEndAttributes, callSpanName, callStartAttributes, inputMessagesAttribute, referenceFailureEvents,
-  referenceLink, referenceOutcomesAttributes, rootEndAttributes, rootStartAttributes, type ReferenceState,
+  referenceLink, referenceOutcomesAttributes, rootEndAttributes, rootSpanName, rootStartAttributes, type ReferenceState,
 } from '../trace/call-attributes.js';
 import { CAPTURE_ALL } from '../trace/content-policy.js';
 import { turnQuestion } from '../content/genai.js';
@@ -79,6 +79,7 @@ export function replayRecord(record: TurnRecord, context: ReplayContext): Finish
   const answered = summary.calls.filter((call) => !call.failed);
   const unpricedCalls = answered.filter((call) => costOf(call.call)?.usd == null).length;
 
+  const question = recordedQuestion(record);
   const rootAttributes: Attributes = {
     ...rootStartAttributes({
       sessionId: record.session_id, preset: record.preset, fanout: record.fanout, cache: record.cache, iteration: record.iteration,
@@ -87,7 +88,7 @@ export function replayRecord(record: TurnRecord, context: ReplayContext): Finish
       referenceCount: summary.referenceCount, referenceFailed: summary.referenceFailed, usage: summary.tokens,
       costUsd: summary.cost.count === 0 ? null : summary.cost.toNumber(),
       ...(answered.length > 0 ? { unpricedCalls } : {}),
-      input: recordedQuestion(record),
+      input: question,
       output: aggregatorCall.failed ? null : answerText(aggregatorCall.output, Array.isArray(record.aggregator.tool_calls) ? record.aggregator.tool_calls : null),
     }, AS_RECORDED),
   };
@@ -96,7 +97,7 @@ export function replayRecord(record: TurnRecord, context: ReplayContext): Finish
   // A record without timings (the original feature's) gets placeholder times: say so, so nobody reads them as latency.
   if (times.synthetic.root) rootAttributes[A.MOA_TIMING] = SYNTHETIC_TIMING;
   const root = readableSpan({
-    name: A.ROOT_SPAN_NAME, kind: SpanKind.INTERNAL, context: rootContext, interval: times.root,
+    name: rootSpanName(record.preset, question, AS_RECORDED), kind: SpanKind.INTERNAL, context: rootContext, interval: times.root,
     attributes: rootAttributes, links: [], events: [],
     status: aggregatorCall.failed ? { code: SpanStatusCode.ERROR, message: AGGREGATOR_FAILED_STATUS } : { code: SpanStatusCode.UNSET },
   }, context);

@@ -186,6 +186,7 @@ export function createMoaSpanProcessors(options: MoaOptions = {}, context: Resol
   const instrumentation = new MoaInstrumentation({
     policy: built.policy,
     env: context.env ?? process.env,
+    insightsLive: config.insights_live,
     ...(built.jsonl ? { recordingExpectedFor: 'the JSONL files' } : {}),
   });
   return Object.assign([...built.active], { instrumentation, config, jsonl: built.jsonl, otlpUrl: built.otlpUrl });

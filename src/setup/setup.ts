@@ -75,7 +75,7 @@ export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = 
   if (processors.length === 0) {
     // Nothing of ours to feed: turns go to whatever provider the application has (or nowhere).
     return {
-      instrumentation: new MoaInstrumentation({ ...contentOptions(settings), env, ...(setup.meterProvider ? { meterProvider: setup.meterProvider } : {}) }),
+      instrumentation: new MoaInstrumentation({ ...contentOptions(settings), env, insightsLive: config.insights_live, ...(setup.meterProvider ? { meterProvider: setup.meterProvider } : {}) }),
       enabled: false, config, jsonl, otlpUrl, otlpStats, tracerProvider: undefined, meterProvider: undefined,
       forceFlush: () => Promise.resolve(),
       shutdown: () => Promise.resolve(),
@@ -88,6 +88,7 @@ export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = 
   // The pipeline's one policy: what the instrumentation masks is what every sink recognizes as its own.
   const instrumentation = new MoaInstrumentation({
     policy,
+    insightsLive: config.insights_live,
     tracerProvider: provider,
     ...(meterProvider ? { meterProvider } : {}),
     env,

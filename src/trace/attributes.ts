@@ -78,6 +78,8 @@ export const MOA_REFERENCES_OUTCOMES = 'moa.references.outcomes';
 export const MOA_REFERENCE_FAILURE_EVENT = 'moa.reference.failure';
 export const MOA_ROLE = 'moa.role';
 export const MOA_LABEL = 'moa.label';
+/** Live insights on the aggregator span: `moa.insights.reference.<index>.{label,agreement,unique_contribution}` (opt-in, insights_live). */
+export const MOA_INSIGHTS_REFERENCE_PREFIX = 'moa.insights.reference.';
 export const MOA_COST_USD = 'moa.cost.usd';
 export const MOA_COST_STATUS = 'moa.cost.status';
 export const MOA_COST_SOURCE = 'moa.cost.source';

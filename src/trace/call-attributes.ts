@@ -41,6 +41,31 @@ export function rootStartAttributes(facts: RootFacts, policy: ContentPolicy): At
   return attrs;
 }
 
+/** How much of the question a root's name shows (characters). */
+export const ROOT_NAME_QUESTION_CHARS = 48;
+
+/**
+ * The root's name: the convention's `invoke_workflow moa`, then the preset
+ * and, when content may be on spans, the start of the question, so a trace
+ * list (whose rows are titled by the root's name) tells turns apart.
+ * `gen_ai.operation.name` and `gen_ai.workflow.name=moa` keep the
+ * convention's values for anything that groups by them.
+ */
+export function rootSpanName(preset: string, question: string | null | undefined, policy: ContentPolicy): string {
+  const base = preset === '' ? A.ROOT_SPAN_NAME : `${A.ROOT_SPAN_NAME} ${preset}`;
+  if (!question || !policy.spanContent || !policy.backendHints) return base;
+  const start = questionStart(policy.redactText(question));
+  return start === '' ? base : `${base}: ${start}`;
+}
+
+/** The question's first words on one line: whitespace collapsed, cut between characters with `…`. */
+function questionStart(text: string): string {
+  const window = text.slice(0, ROOT_NAME_QUESTION_CHARS * 4);
+  const chars = Array.from(window.replace(/\s+/g, ' ').trim());
+  const whole = window.length === text.length && chars.length <= ROOT_NAME_QUESTION_CHARS;
+  return whole ? chars.join('') : `${chars.slice(0, ROOT_NAME_QUESTION_CHARS).join('').trimEnd()}…`;
+}
+
 /** The root span's status message when the aggregator failed (live and replayed alike). */
 export const AGGREGATOR_FAILED_STATUS = 'aggregator call failed';
 

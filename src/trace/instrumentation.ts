@@ -40,6 +40,12 @@ export interface MoaInstrumentationOptions extends ContentPolicyOptions {
    * ignored, and the sinks recognize this instrumentation's content as their own.
    */
   policy?: ContentPolicy;
+  /**
+   * Live insights (config `insights_live`): each reference's agreement with
+   * and unique contribution to the answer, on the aggregator span and as the
+   * `moa.insights.unique_contribution` histogram. Default false.
+   */
+  insightsLive?: boolean;
 }
 
 /** What `startMoaTurn({ instrumentation })` needs: also satisfied by an instance from another loaded copy of moa-otel. */
@@ -57,11 +63,13 @@ export class MoaInstrumentation implements MoaTurnStarter {
   #argumentsReplaced = 0;
   #meterProvider: MeterProvider | undefined;
   #turnEnv: TurnEnvironment | undefined;
+  readonly #insightsLive: boolean;
   readonly #problems = diagProblemReporter();
   readonly #unrecorded = new CauseReporter((message) => diag.warn(message));
 
   constructor(options: MoaInstrumentationOptions = {}) {
-    const { tracerProvider: _provider, meterProvider, env, spanContent, recordingExpectedFor, policy: shared, ...policy } = options;
+    const { tracerProvider: _provider, meterProvider, env, spanContent, recordingExpectedFor, policy: shared, insightsLive, ...policy } = options;
+    this.#insightsLive = insightsLive === true;
     this.#recordingExpectedFor = recordingExpectedFor;
     this.#isDefault = (options as InternalOptions)[DEFAULT_INSTANCE] === true;
     this.#meterProvider = meterProvider;
@@ -151,6 +159,7 @@ export class MoaInstrumentation implements MoaTurnStarter {
       policy: this.policy,
       problems: this.#problems,
       metrics: new MoaMetrics(() => this.#meterProvider ?? metrics.getMeterProvider()),
+      insightsLive: this.#insightsLive,
       observeRoot: (recording, jsonlSinkSawIt) => this.observeRoot(recording, jsonlSinkSawIt),
       onArgumentReplaced: () => { this.#argumentsReplaced += 1; },
     };

@@ -12,6 +12,7 @@
  * | `moa.turns` | counter | `{turn}` | `moa.preset`, `moa.cache` (`hit`/`miss`) |
  * | `moa.reference.failures` | counter | `{call}` | provider, request model, `error.type` |
  * | `moa.cost` | counter | `{USD}` (UCUM annotation: a dollar is no UCUM unit) | provider, request model, `moa.role` (calls with a known cost) |
+ * | `moa.insights.unique_contribution` | histogram | `1` | `moa.preset`, `moa.label` (only with `insights_live`) |
  */
 import { createNoopMeter, type Attributes, type Counter, type Histogram, type Meter, type MeterProvider } from '@opentelemetry/api';
 import { PACKAGE_VERSION } from '../base/version.js';
@@ -28,7 +29,10 @@ export const METRIC_TIME_TO_FIRST_CHUNK = 'gen_ai.client.operation.time_to_first
 export const METRIC_TURNS = 'moa.turns';
 export const METRIC_REFERENCE_FAILURES = 'moa.reference.failures';
 export const METRIC_COST = 'moa.cost';
+export const METRIC_UNIQUE_CONTRIBUTION = 'moa.insights.unique_contribution';
 export const GEN_AI_TOKEN_TYPE = 'gen_ai.token.type';
+/** Shares of the answer: fine near 0, where a drop candidate sits. */
+const SHARE_BUCKETS = [0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1];
 
 /** What one ended call tells the metrics. */
 export interface CallMeasurement {
@@ -49,6 +53,7 @@ interface Instruments {
   turns: Counter;
   referenceFailures: Counter;
   cost: Counter;
+  uniqueContribution: Histogram;
 }
 
 /**
@@ -100,6 +105,11 @@ export class MoaMetrics {
     }
   }
 
+  /** A reference's unique contribution to one answer (live insights). */
+  uniqueContribution(preset: string, label: string, share: number): void {
+    this.instruments?.uniqueContribution.record(share, { [A.MOA_PRESET]: preset, [A.MOA_LABEL]: label });
+  }
+
   turnEnded(preset: string, cache: 'hit' | 'miss'): void {
     this.instruments?.turns.add(1, { [A.MOA_PRESET]: preset, [A.MOA_CACHE]: cache });
   }
@@ -126,6 +136,10 @@ function makeInstruments(meter: Meter): Instruments {
     turns: meter.createCounter(METRIC_TURNS, { description: 'MoA iterations, by cache hit or miss', unit: '{turn}' }),
     referenceFailures: meter.createCounter(METRIC_REFERENCE_FAILURES, { description: 'Reference calls that failed (the turn went on)', unit: '{call}' }),
     cost: meter.createCounter(METRIC_COST, { description: 'Cost of model calls in US dollars', unit: '{USD}' }),
+    uniqueContribution: meter.createHistogram(METRIC_UNIQUE_CONTRIBUTION, {
+      description: "Share of the final answer found in this reference's output and in no other reference's", unit: '1',
+      advice: { explicitBucketBoundaries: SHARE_BUCKETS },
+    }),
   };
 }
 

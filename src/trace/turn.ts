@@ -10,7 +10,7 @@
  */
 import {
   context as otelContext, diag, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace,
-  type Context, type Span, type SpanContext, type Tracer,
+  type Attributes, type Context, type Span, type SpanContext, type Tracer,
 } from '@opentelemetry/api';
 import { CauseReporter } from '../base/cause-reporter.js';
 import { describeFailure, errorText, firstLine, httpStatusOf } from '../base/errors.js';
@@ -22,12 +22,13 @@ import * as A from './attributes.js';
 import {
   AGGREGATOR_FAILED_STATUS, answerText, callEndAttributes, callSpanName, callStartAttributes, contentJson,
   defaultLabel, inputMessagesAttribute, outputLocation, outputMessagesAttribute, referenceFailureEvents, referenceLink,
-  referenceOutcomesAttributes, rootEndAttributes, rootStartAttributes,
+  referenceOutcomesAttributes, rootEndAttributes, rootSpanName, rootStartAttributes,
   type CallOutcome as CallOutcomeAttributes, type CallRole, type CutFlag, type ReferenceState,
 } from './call-attributes.js';
 import type { ContentPolicy } from './content-policy.js';
 import { callMetricAttributes, type MoaMetrics } from './metrics.js';
 import { captureMessages, payloadWithMessages } from './message-capture.js';
+import { liveInsightAttributes, liveInsights, type LiveReference } from './live-insights.js';
 import { attachPayload, attachTurnPayload, markContentPolicy, payloadRequested, type CallPayload } from './payloads.js';
 import type {
   AggregatorCall, AggregatorEnd, AggregatorStart, CallEnd, CallStart, Cost, MoaTurn, ReferenceCall, ReferenceStart,
@@ -45,6 +46,8 @@ export interface TurnEnvironment {
   problems: CauseReporter;
   /** Where call and turn measurements go (the instrumentation's meter). */
   metrics: MoaMetrics;
+  /** Live insights (`insights_live`): reference agreement and unique contribution on the aggregator span. */
+  insightsLive?: boolean;
   /**
    * Told about every root as it starts: whether the provider records it, and
    * whether a JSONL processor (of any loaded copy) asked for its payload, so
@@ -68,14 +71,18 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
     const facts = turnFacts(options, policy, replaced);
     let parent = parentContext(read(options, 'context'), replaced);
     const attributes = rootStartAttributes({ ...facts, sessionId: facts.sessionText }, policy);
+    const input = read(options, 'input');
+    const question = typeof input === 'string' ? input : undefined;
+    // Named for the trace list; the question may only be known once a call starts, so it is named again at the end.
+    const name = rootSpanName(facts.preset, question, policy);
     let root: Span;
     try {
-      root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes }, parent);
+      root = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, parent);
     } catch (err) {
       // A context that looked like one but broke when asked for its span: the turn goes on in the active one.
       replaced('context', `could not be read (${firstLine(errorText(err))}): the turn is recorded in the active context`);
       parent = otelContext.active();
-      root = tracer.startSpan(A.ROOT_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes }, parent);
+      root = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, parent);
     }
     const recording = root.isRecording();
     env.observeRoot?.(recording, recording && payloadRequested(root));
@@ -90,8 +97,7 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
         cache: facts.cache, iteration: facts.iteration ?? null, policy,
       });
     }
-    const input = read(options, 'input');
-    return new RecordingTurn(env, root, parent, facts, typeof input === 'string' ? input : undefined);
+    return new RecordingTurn(env, root, parent, facts, question);
   } catch (err) {
     reportProblem(problems, 'startMoaTurn', err);
     return noopTurn(INVALID_SPAN_CONTEXT, otelContext.active());
@@ -244,6 +250,8 @@ interface CallOutcome {
   errorType?: string;
   /** What the call answered, as one line (text, else its tool calls). */
   answer?: string | null;
+  /** Its text output (masked), when it answered with text and no tool calls. */
+  text?: string | null;
 }
 
 class RecordingTurn implements MoaTurn {
@@ -272,6 +280,8 @@ class RecordingTurn implements MoaTurn {
   private answer: string | null = null;
 
   private readonly metrics: MoaMetrics;
+  /** The references' text outputs, kept only for live insights (undefined when off). */
+  private readonly liveReferences: LiveReference[] | undefined;
   private readonly sessionId: string | null;
   private readonly replaced: ArgumentReporter;
 
@@ -279,6 +289,7 @@ class RecordingTurn implements MoaTurn {
     this.sessionId = facts.sessionText;
     this.replaced = argumentReporter(env);
     this.metrics = env.metrics;
+    this.liveReferences = env.insightsLive === true ? [] : undefined;
     this.question = input;
     this.questionGiven = input;
     this.tracer = env.tracer;
@@ -396,14 +407,33 @@ class RecordingTurn implements MoaTurn {
     this.openCalls += 1;
     // Built only when a meter is there to take it.
     const measure = () => callMetricAttributes({ provider: genAiProvider ?? provider, requestModel: model, serverAddress, serverPort: port });
+    const live = this.liveReferences;
     return new RecordingCall(span, trace.setSpan(this.context, span), role, callLabel, extra.stream ?? false, payload, this.policy,
       this.problems, this.replaced, policy.eventContent ? { input: inputJson, tools: toolsJson } : undefined, { metrics: this.metrics, attributes: measure },
-      (outcome) => this.callEnded(role, span.spanContext(), outcome));
+      (outcome) => this.callEnded(role, span.spanContext(), outcome, { index: extra.index, label: callLabel }),
+      live && role === A.ROLE_AGGREGATOR ? (outcome) => this.liveInsightsFor(outcome, live) : undefined);
   }
 
 
-  private callEnded(role: CallRole, spanContext: SpanContext, outcome: CallOutcome): void {
+  /**
+   * The aggregator's answer against the references' outputs, computed as its
+   * call ends and before its span does (a bounded pass per text, measured in
+   * bench/live-insights.ts); the histogram gets one value per reference.
+   */
+  private liveInsightsFor(outcome: CallOutcome, references: readonly LiveReference[]): Attributes | undefined {
+    if (outcome.failed || typeof outcome.text !== 'string' || references.length === 0) return undefined;
+    const insights = liveInsights(outcome.text, references);
+    for (const insight of insights) {
+      if (insight.unique !== null) this.metrics.uniqueContribution(this.facts.preset, insight.label, insight.unique);
+    }
+    return liveInsightAttributes(insights);
+  }
+
+  private callEnded(role: CallRole, spanContext: SpanContext, outcome: CallOutcome, call: { index: number | undefined; label: string }): void {
     this.openCalls -= 1;
+    if (role === A.ROLE_REFERENCE && this.liveReferences && !outcome.failed && typeof outcome.text === 'string') {
+      this.liveReferences.push({ index: call.index, label: call.label, output: outcome.text });
+    }
     if (role === A.ROLE_REFERENCE) {
       if (outcome.failed) this.referenceFailed += 1;
       const reference = this.references.find((r) => r.context.spanId === spanContext.spanId);
@@ -434,6 +464,7 @@ class RecordingTurn implements MoaTurn {
       reportProblem(this.problems, 'metrics', err);
     }
     try {
+      if (this.question !== this.questionGiven) this.root.updateName(rootSpanName(this.facts.preset, this.question, this.policy));
       this.root.setAttributes(rootEndAttributes({
         referenceCount: this.references.length,
         referenceFailed: this.referenceFailed,
@@ -483,6 +514,8 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     private readonly eventContent: { input: string | undefined; tools: string | undefined } | undefined,
     private readonly measurement: { metrics: MoaMetrics; attributes: () => import('@opentelemetry/api').Attributes },
     private readonly onEnded: (outcome: CallOutcome) => void,
+    /** Attributes to add just before the span ends (live insights on the aggregator), given how the call went. */
+    private readonly beforeEnd?: (outcome: CallOutcome) => Attributes | undefined,
   ) {
     this.spanContext = span.spanContext();
   }
@@ -520,6 +553,14 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
 
   /** Ends the span, then tells the turn: the call counts as ended only once its span has. */
   private finish(outcome: CallOutcome): void {
+    if (this.beforeEnd) {
+      try {
+        const attributes = this.beforeEnd(outcome);
+        if (attributes) this.span.setAttributes(attributes);
+      } catch (err) {
+        reportProblem(this.problems, 'live insights', err);
+      }
+    }
     try {
       this.span.end();
     } catch (err) {
@@ -579,7 +620,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
         ? { streamed: this.streamed, outputLocation: outputLocation(this.streamed, output) }
         : {}),
     });
-    return { failed: false, usage, costUsd: exactCost, answer: answerText(output, toolCalls) };
+    return { failed: false, usage, costUsd: exactCost, answer: answerText(output, toolCalls), text: toolCalls && toolCalls.length > 0 ? null : output };
   }
 
   /** The answer of a call (text masked, tool calls), kept in the JSONL payload too. */

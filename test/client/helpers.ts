@@ -77,7 +77,7 @@ export function byRole(spans: ReadableSpan[], role: string): ReadableSpan[] {
 }
 
 export function roots(spans: ReadableSpan[]): ReadableSpan[] {
-  return spans.filter((s) => s.name === 'invoke_workflow moa');
+  return spans.filter((s) => s.name.startsWith('invoke_workflow moa'));
 }
 
 /** Nanoseconds since the epoch of an OpenTelemetry HrTime. */

@@ -62,7 +62,7 @@ for (const line of LINES) {
         const output = scenarioResult<WireOutput>(child);
         expect(output.lines).toEqual([]);
         expect(output.stats).toMatchObject({ exportedSpans: 3, failedSpans: 0 });
-        expect(receiver.spans().map((s) => s.name).sort()).toEqual(['chat agg', 'chat ref-a', 'invoke_workflow moa']);
+        expect(receiver.spans().map((s) => (s.name.startsWith('invoke_workflow moa') ? 'invoke_workflow moa' : s.name)).sort()).toEqual(['chat agg', 'chat ref-a', 'invoke_workflow moa']);
         expect(receiver.requests.length).toBeGreaterThan(0);
         // The receiver gunzipped every body it decoded.
         for (const request of receiver.requests) expect(request.headers['content-encoding']).toBe('gzip');

@@ -16,6 +16,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage, MoaTracing } from '../../src/index.js';
 import * as A from '../../src/trace/attributes.js';
+import { rootSpanName } from '../../src/trace/call-attributes.js';
+import { CAPTURE_ALL } from '../../src/trace/content-policy.js';
 import { expectTurnMatchesRecord } from './support/assert-turn.js';
 import { waitForFileSpans, waitForJaegerSpans } from './support/backends.js';
 import { bulkyConversation, messageBytes } from './support/bulk.js';
@@ -95,7 +97,8 @@ describe('Arize Phoenix', () => {
       const byId = new Map(spans.map((s) => [s.context.span_id, s]));
 
       const root = byId.get(record.span_id);
-      expect(root?.name).toBe(A.ROOT_SPAN_NAME);
+      // Phoenix's trace list titles each turn by the root's name: preset and question tell turns apart.
+      expect(root?.name).toBe(rootSpanName(record.preset, questionOf(record), CAPTURE_ALL));
       expect(root?.parent_id).toBeNull();
       expect(root?.span_kind, 'Phoenix lists the turn as a chain').toBe('CHAIN');
       expect(root?.attributes['input.value'], 'the user question').toBe(questionOf(record));

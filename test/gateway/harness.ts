@@ -123,7 +123,7 @@ export function recordsMentioning(records: TurnRecord[], marker: string): TurnRe
  */
 export function spanTreeOf(spans: OtlpSpan[], record: TurnRecord) {
   const tree = spans.filter((s) => s.traceId === record.trace_id);
-  const root = tree.find((s) => s.name === 'invoke_workflow moa');
+  const root = tree.find((s) => s.name.startsWith('invoke_workflow moa'));
   return {
     root,
     sessionId: root ? attr(root, 'moa.session_id') : undefined,

@@ -122,7 +122,7 @@ describe('moa-otel serve', () => {
     const [record] = recordsIn(setup.traceDir, 'serve-drain');
     expect(record).toMatchObject({ session_id: 'serve-drain', preset: 'duo', aggregator: { output: ANSWER, streamed: true } });
     // The OTLP batch was flushed on the way out.
-    const root = receiver!.spans().find((s) => s.traceId === record?.trace_id && s.name === 'invoke_workflow moa');
+    const root = receiver!.spans().find((s) => s.traceId === record?.trace_id && s.name.startsWith('invoke_workflow moa'));
     expect(root && attr(root, 'moa.session_id')).toBe('serve-drain');
     expect(receiver!.spans().filter((s) => s.traceId === record?.trace_id)).toHaveLength(4);
   });

@@ -21,7 +21,7 @@ describe('moa-otel export --otlp: the protocol follows OTEL_EXPORTER_OTLP_(TRACE
     expect(await runCli(['export', 's', '--dir', dir.dir, '--otlp', receiver.url], cap.io)).toBe(0);
     expect(cap.err).toBe('');
     expect(receiver.refused).toEqual([]);
-    expect(receiver.spans().map((s) => s.name)).toEqual(['invoke_workflow moa', 'chat gpt-4o-mini', 'chat tiny', 'chat gpt-4o']);
+    expect(receiver.spans().map((s) => s.name)).toEqual(['invoke_workflow moa default: What is 2+2?', 'chat gpt-4o-mini', 'chat tiny', 'chat gpt-4o']);
   });
 
   it('speaks http/json when the environment says so, the signal-specific variable first', async () => {

@@ -38,7 +38,7 @@ describe('export: replay records as OTLP spans', () => {
     expect(receiver.requests[0]?.contentType).toBe('application/x-protobuf'); // the OTLP default protocol
     expect(receiver.requests[0]?.path).toBe('/v1/traces');
     const spans = receiver.spans();
-    expect(spans.map((s) => s.name)).toEqual(['invoke_workflow moa', 'chat gpt-4o-mini', 'chat tiny', 'chat gpt-4o']);
+    expect(spans.map((s) => s.name)).toEqual(['invoke_workflow moa default: What is 2+2?', 'chat gpt-4o-mini', 'chat tiny', 'chat gpt-4o']);
     const [root, ref0, ref1, agg] = spans;
     if (!root || !ref0 || !ref1 || !agg) throw new Error('missing spans');
     const record = oursRecord();

@@ -107,7 +107,7 @@ describe('createMoaSpanProcessors in the app provider', () => {
     oneTurn(processors.instrumentation, 'shipped');
     await app.forceFlush();
     const names = receiver.spans().map((s) => s.name).sort();
-    expect(names).toEqual(['chat agg', 'chat ref', 'invoke_workflow moa']);
+    expect(names).toEqual(['chat agg', 'chat ref', 'invoke_workflow moa p']);
     expect(receiver.spans().every((s) => attr(s, 'gen_ai.conversation.id') === 'shipped')).toBe(true);
   });
 

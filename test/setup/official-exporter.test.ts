@@ -77,7 +77,7 @@ describe('the standard variables, read by the official exporter itself', () => {
       const tracing = setup({}, { OTEL_TRACES_EXPORTER: 'console' });
       oneTurn(tracing);
       await tracing.shutdown();
-      expect(printed.map((p) => (p as { name?: string }).name).sort()).toEqual(['chat a', 'chat m', 'invoke_workflow moa']);
+      expect(printed.map((p) => (p as { name?: string }).name).sort()).toEqual(['chat a', 'chat m', 'invoke_workflow moa p']);
     } finally {
       spy.mockRestore();
     }
@@ -97,7 +97,7 @@ describe('otlp.exporter: an exporter the application passes in', () => {
     const tracing = setup({ otlp: { exporter } }, {});
     oneTurn(tracing);
     await tracing.shutdown();
-    expect(received.sort()).toEqual(['chat a', 'chat m', 'invoke_workflow moa']);
+    expect(received.sort()).toEqual(['chat a', 'chat m', 'invoke_workflow moa p']);
     expect(tracing.otlpStats()).toMatchObject({ exportedSpans: 3, failedSpans: 0 });
     expect(() => setupMoaTracing({ otlp: { exporter: { export: 'no' } as never } }, { env: {}, ignoreConfigFile: true })).toThrow(/otlp\.exporter.*span exporter/);
   });

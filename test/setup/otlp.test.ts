@@ -38,7 +38,7 @@ describe('OTLP export', () => {
 
     const spans = receiver.spans();
     expect(spans).toHaveLength(4);
-    const root = spans.find((s) => s.name === 'invoke_workflow moa')!;
+    const root = spans.find((s) => s.name.startsWith('invoke_workflow moa'))!;
     const children = spans.filter((s) => s !== root);
     expect(root.kind).toBe(INTERNAL);
     expect(root.parentSpanId ?? '').toBe('');
@@ -172,7 +172,7 @@ describe('turn status', () => {
     failedRef.startAggregator({ model: 'agg', provider: 'p', messages: [] }).end({ output: 'fine' });
     failedRef.end();
     await tracing.shutdown();
-    const roots = receiver.spans().filter((s) => s.name === 'invoke_workflow moa');
+    const roots = receiver.spans().filter((s) => s.name.startsWith('invoke_workflow moa'));
     const byId = new Map(roots.map((r) => [r.traceId, r]));
     const a = byId.get(failedAgg.spanContext.traceId)!;
     const b = byId.get(failedRef.spanContext.traceId)!;

@@ -87,7 +87,7 @@ describe('setupMoaTracing() then startMoaTurn()', () => {
     expect(records(first.dir, 'two')).toHaveLength(1);
     expect(records(second.dir, 'two')).toEqual([]);
     expect(records(first.dir, 'three')).toEqual([]);
-    expect(app.memory.getFinishedSpans().map((s) => s.name)).toContain('invoke_workflow moa');
+    expect(app.memory.getFinishedSpans().some((s) => s.name.startsWith('invoke_workflow moa'))).toBe(true);
   });
 
   for (const order of ['app first', 'moa first'] as const) {
@@ -158,7 +158,7 @@ describe('a turn that nothing will record', () => {
     expect(told).toHaveLength(1);
     expect(told[0]).toContain('createMoaSpanProcessors()');
     // The app's provider still got the spans: only the files miss them.
-    expect(app.memory.getFinishedSpans().filter((s) => s.name === 'invoke_workflow moa')).toHaveLength(2);
+    expect(app.memory.getFinishedSpans().filter((s) => s.name.startsWith('invoke_workflow moa'))).toHaveLength(2);
   });
 
   it('a recording pipeline says nothing', async () => {

@@ -198,3 +198,37 @@ describe("a root whose total leaves a call out", () => {
     expect(root.attributes[A.MOA_COST_COMPLETE]).toBeUndefined();
   });
 });
+
+describe("the root's name, which titles a trace list's rows", () => {
+  it('carries the preset and the start of the question (one line, cut with …); the replay names it the same', async () => {
+    const h = harness();
+    const question = 'What is the weather in Paris today,\n  and should I cycle or take the metro this evening?';
+    const turn = h.turn('named');
+    turn.startReference({ index: 0, model: 'a', provider: 'p', messages: [{ role: 'user', content: question }] }).end({ output: 'advice' });
+    turn.startAggregator({ model: 'agg', provider: 'p', messages: withGuidance([{ role: 'user', content: question }]) }).end({ output: 'metro' });
+    turn.end();
+    const { root } = byRole(h.memory.getFinishedSpans());
+    expect(root.name).toBe('invoke_workflow moa trio: What is the weather in Paris today, and should I…');
+    // The convention's values stay where tools group by them.
+    expect(root.attributes[A.GEN_AI_OPERATION_NAME]).toBe('invoke_workflow');
+    expect(root.attributes[A.GEN_AI_WORKFLOW_NAME]).toBe('moa');
+    await h.flush();
+    expect(byRole(replayed(h.record('named'))).root.name).toBe(root.name);
+  });
+
+  it('a short question is shown whole; without span content only the preset (the question is content)', () => {
+    const shown = harness();
+    const turn = shown.turn('short');
+    turn.startReference({ index: 0, model: 'a', provider: 'p', messages: ASK }).end({ output: 'advice' });
+    turn.end();
+    const named = shown.memory.getFinishedSpans().find((s) => s.attributes[A.GEN_AI_OPERATION_NAME] === A.OPERATION_INVOKE_WORKFLOW);
+    expect(named?.name).toBe('invoke_workflow moa trio: Which route?');
+
+    const hidden = harness({ otlp: { enabled: false, capture_content: false } });
+    const quiet = hidden.turn('quiet');
+    quiet.startReference({ index: 0, model: 'a', provider: 'p', messages: ASK }).end({ output: 'advice' });
+    quiet.end();
+    const root = hidden.memory.getFinishedSpans().find((s) => s.attributes[A.GEN_AI_OPERATION_NAME] === A.OPERATION_INVOKE_WORKFLOW);
+    expect(root?.name).toBe('invoke_workflow moa trio');
+  });
+});

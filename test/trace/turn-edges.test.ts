@@ -81,7 +81,7 @@ describe('hostile options and messages', () => {
     turn.startReference({ index: 0, model: 'a', provider: 'p', messages: [hostile] }).end({ output: 'x' });
     turn.end();
     const names = memory.getFinishedSpans().map((s) => s.name).sort();
-    expect(names).toEqual(['chat a', 'invoke_workflow moa']);
+    expect(names).toEqual(['chat a', 'invoke_workflow moa p']);
     expect(String(memory.getFinishedSpans().find((s) => s.name === 'chat a')?.attributes['gen_ai.input.messages'])).toContain('could not be read');
   });
 });

@@ -24,7 +24,8 @@ export function expectTurnMatchesRecord(spans: readonly FlatSpan[], record: Turn
   const root = byId.get(record.span_id);
   if (!root) throw new Error(`root span ${record.span_id} missing`);
   expect(root.traceId).toBe(record.trace_id);
-  expect(root.name).toBe(A.ROOT_SPAN_NAME);
+  // The trace list's title: the convention's name, then the preset (and the question's start, with content).
+  expect(root.name.startsWith(`${A.ROOT_SPAN_NAME} ${record.preset}`), root.name).toBe(true);
   expect(root.kind).toBe(SPAN_KIND_INTERNAL);
   expect(root.parentSpanId).toBe('');
   expect(root.attributes[A.GEN_AI_OPERATION_NAME]).toBe(A.OPERATION_INVOKE_WORKFLOW);
