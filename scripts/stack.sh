@@ -160,7 +160,7 @@ cmd_up() {
   start_service collector "$(collector_bin)" --config "$COLLECTOR_CONFIG"
   wait_healthy collector "$COLLECTOR_HEALTH_URL"
   log "send OTLP/HTTP to http://$OTLP_HOST:$OTLP_HTTP_PORT (e.g. npx moa-otel demo --otlp http://$OTLP_HOST:$OTLP_HTTP_PORT)"
-  log "Jaeger query API: http://$JAEGER_HOST:$JAEGER_QUERY_HTTP_PORT/api/v3/services (no UI assets in a source build)"
+  log "Jaeger query API: http://$JAEGER_HOST:$JAEGER_QUERY_HTTP_PORT/api/v3/services (no UI: a source build has no UI assets and no registry offers them; the UI is in docker-compose.yml's image, see collector/README.md)"
   log "collector file exporters: $SPAN_FILE_PATH, $METRICS_FILE_PATH"
 }
 
