@@ -82,10 +82,13 @@ async function runServe(argv: string[], io: CliIo): Promise<number> {
     throw err;
   }
 
+  // Signals are handled before anything is printed: whoever waits for the
+  // "listening" line may stop the server at once.
+  const stopped = untilStopped(gateway, io, drainMs);
   io.stdout.write(`moa-otel serve: listening on ${url}${token ? ' (bearer token required)' : ''}\n`);
   const destinations = [tracing.jsonl && path.dirname(tracing.jsonl.fileFor('session')), tracing.otlpUrl && displayUrl(tracing.otlpUrl)].filter(Boolean);
   io.stdout.write(`moa-otel serve: traces ${destinations.length > 0 ? `to ${destinations.join(' and ')}` : 'off (save_traces, otlp)'}\n`);
-  await untilStopped(gateway, io, drainMs);
+  await stopped;
   await tracing.shutdown();
   io.stderr.write('moa-otel serve: stopped\n');
   return 0;
