@@ -27,6 +27,21 @@ export class CauseReporter {
     this.emit(message(failures));
   }
 
+  /**
+   * Every failing cause that `matches` works again at once (one receiver
+   * answering again clears "refused" and "503" alike): one line with the
+   * failures of all of them, not one line per cause.
+   */
+  recoverAll(matches: (cause: string) => boolean, message: (failures: number) => string): void {
+    let failures = 0;
+    for (const [cause, count] of this.#failures) {
+      if (!matches(cause)) continue;
+      failures += count;
+      this.#failures.delete(cause);
+    }
+    if (failures > 0) this.emit(message(failures));
+  }
+
   /** Causes currently failing. */
   get failing(): string[] {
     return [...this.#failures.keys()];

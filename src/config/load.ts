@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { firstLine } from '../base/errors.js';
-import { expandEnvRefs } from './env-refs.js';
+import { expandEnvRefs, withReferences } from './env-refs.js';
 import { MoaConfigError } from './errors.js';
 import { normalizeHermesMoaSection } from './hermes-moa.js';
 import { readHermesProviders } from './hermes-providers.js';
@@ -24,7 +24,13 @@ export { MoaConfigError };
 
 export type { MoaOptions } from './options.js';
 
-type Layer = { source: string; values: Record<string, unknown>; variables?: ReadonlyMap<string, string> };
+type Layer = {
+  source: string;
+  values: Record<string, unknown>;
+  variables?: ReadonlyMap<string, string>;
+  /** `${VAR}` expansions made in a file (value → reference), shown as the reference in messages. */
+  expansions?: ReadonlyMap<string, string>;
+};
 
 export interface ResolveConfigContext {
   env?: Env;
@@ -169,7 +175,8 @@ function readFileLayer(home: string, env: Env): (Layer & { ignored: string[]; as
   }
   if (!isPlainObject(doc)) return undefined;
   // `${VAR}` in any value of the file means what the original agent's loader makes of it.
-  const expanded = expandEnvRefs(doc, env) as Record<string, unknown>;
+  const expansions = new Map<string, string>();
+  const expanded = expandEnvRefs(doc, env, (reference, value) => expansions.set(value, reference)) as Record<string, unknown>;
   const section = expanded.moa;
   if (section == null) return undefined;
   if (!isPlainObject(section)) {
@@ -183,7 +190,8 @@ function readFileLayer(home: string, env: Env): (Layer & { ignored: string[]; as
   if (Object.keys(hermesProviders.providers).length > 0) {
     values.providers = { ...hermesProviders.providers, ...(isPlainObject(values.providers) ? values.providers : {}) };
   }
-  return { source: file, values, ignored, assumed: [...normalized.notices, ...hermesProviders.notices] };
+  const assumed = [...normalized.notices, ...hermesProviders.notices].map((line) => withReferences(line, expansions));
+  return { source: file, values, ignored, assumed, expansions };
 }
 
 /** The original's keys of one preset when written at the top of `moa:` (its legacy flat form). */
@@ -378,7 +386,8 @@ function describeIssue(error: z.ZodError, layers: Layer[]): string {
   const secret = /key|secret|token|password|header|redact/i.test(keyPath.join('.'));
   // A URL may carry a password (`https://user:pass@host`).
   const credentialUrl = typeof got === 'string' && /\/\/[^/]*@/.test(got);
-  const shown = got === undefined || secret || credentialUrl ? '' : `, got ${JSON.stringify(got)?.slice(0, 80)}`;
+  // What a `${VAR}` put in the value is shown as that reference: the variable may hold a key.
+  const shown = got === undefined || secret || credentialUrl ? '' : `, got ${withReferences(JSON.stringify(got) ?? '', layer?.expansions).slice(0, 80)}`;
   return `moa config: ${keyPath.join('.') || '(root)'}${from}: ${message}${shown}`;
 }
 

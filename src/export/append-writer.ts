@@ -277,11 +277,12 @@ export class AppendWriter {
   }
 
   private recovered(filePath: string, dir: string): void {
-    for (const cause of this.reporter.failing) {
-      const scope = scopeOf(cause);
-      if (scope !== filePath && scope !== dir) continue;
-      this.reporter.recover(cause, (failures) => `moa-otel: writing to ${scope} works again after ${failures} failed line${failures === 1 ? '' : 's'}.`);
-    }
+    // A file-system error is kept per directory and a refusal per file: a line
+    // that goes through clears both, with one message.
+    const scopes = new Set(this.reporter.failing.map(scopeOf).filter((scope) => scope === filePath || scope === dir));
+    if (scopes.size === 0) return;
+    const scope = scopes.has(filePath) ? filePath : dir;
+    this.reporter.recoverAll((cause) => scopes.has(scopeOf(cause)), (failures) => `moa-otel: writing to ${scope} works again after ${failures} failed line${failures === 1 ? '' : 's'}.`);
   }
 }
 

@@ -54,9 +54,7 @@ export class ReportingExporter implements SpanExporterLike {
     if (result.code === EXPORT_SUCCESS) {
       this.stats.exportedSpans += spans;
       this.stats.lastError = undefined;
-      for (const cause of this.reporter.failing) {
-        this.reporter.recover(cause, (n) => `moa-otel: OTLP export to ${this.options.target} works again after ${n} failed export${n === 1 ? '' : 's'}`);
-      }
+      this.reporter.recoverAll(() => true, (n) => `moa-otel: OTLP export to ${this.options.target} works again after ${n} failed export${n === 1 ? '' : 's'}`);
       return;
     }
     this.stats.failedSpans += spans;

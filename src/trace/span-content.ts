@@ -37,6 +37,24 @@ export function spanThroughPolicy(span: FinishedSpan, policy: ContentPolicy): Fi
     if (through !== event) changed = true;
     if (through) events.push(through);
   }
+  // Identifiers can hold a key or an address too: the instrumentation masks them under its own policy only.
+  let name = span.name;
+  if (policy.redacts) {
+    for (const key of IDENTIFIER_ATTRIBUTES) {
+      const value = attributes[key];
+      if (typeof value !== 'string') continue;
+      const masked = SESSION_ATTRIBUTES.has(key) ? policy.sessionId(value) : policy.redactText(value);
+      if (masked !== value) {
+        attributes[key] = masked;
+        changed = true;
+      }
+    }
+    const maskedName = policy.redactText(name);
+    if (maskedName !== name) {
+      name = maskedName;
+      changed = true;
+    }
+  }
   let status = span.status;
   if (status.code === SpanStatusCode.ERROR && status.message) {
     // A provider error may echo the prompt: its text is content.
@@ -48,11 +66,19 @@ export function spanThroughPolicy(span: FinishedSpan, policy: ContentPolicy): Fi
   }
   if (!changed) return span;
   return Object.create(span, {
+    name: { value: name, enumerable: true },
     attributes: { value: attributes, enumerable: true },
     events: { value: events, enumerable: true },
     status: { value: status, enumerable: true },
   }) as FinishedSpan;
 }
+
+const IDENTIFIER_ATTRIBUTES: readonly string[] = [
+  A.GEN_AI_REQUEST_MODEL, A.GEN_AI_RESPONSE_MODEL, A.GEN_AI_PROVIDER_NAME, A.GEN_AI_RESPONSE_ID, A.SERVER_ADDRESS,
+  A.MOA_PRESET, A.MOA_LABEL, A.MOA_SESSION_ID, A.GEN_AI_CONVERSATION_ID,
+];
+/** Masked as the instrumentation masks a session id (with a hash, so one id keeps one name). */
+const SESSION_ATTRIBUTES = new Set([A.MOA_SESSION_ID, A.GEN_AI_CONVERSATION_ID]);
 
 /** An event as the policy allows it: undefined when it must not leave at all. */
 function eventThroughPolicy(event: SpanEventData, policy: ContentPolicy): SpanEventData | undefined {

@@ -88,6 +88,26 @@ describe('two policies side by side', () => {
   });
 });
 
+describe("a masking pipeline's span sink", () => {
+  it('masks identifiers (span name, model, provider, label, preset, session) another instrumentation left unmasked', async () => {
+    const { ContentPolicy } = await import('../../src/trace/content-policy.js');
+    const { MoaInstrumentation } = await import('../../src/trace/instrumentation.js');
+    const { MoaSpansOnly } = await import('../../src/setup/processors.js');
+    const memory = new InMemorySpanExporter();
+    const provider = new NodeTracerProvider({ spanProcessors: [new MoaSpansOnly(new SimpleSpanProcessor(memory), new ContentPolicy({ redact: true }))] });
+    const turn = new MoaInstrumentation({ tracerProvider: provider }).startTurn({ sessionId: `s-${SECRET}`, preset: `preset-${SECRET}` });
+    turn.startReference({ index: 0, model: `m-${SECRET}`, provider: `p-${SECRET}`, label: `l-${SECRET}`, messages: [] }).end({ output: 'a' });
+    turn.startAggregator({ model: `agg-${SECRET}`, provider: 'p', messages: [] }).end({ output: 'ok' });
+    turn.end();
+    await provider.forceFlush();
+    const spans = memory.getFinishedSpans();
+    expect(spans).toHaveLength(3);
+    const shipped = JSON.stringify(spans.map((s) => ({ name: s.name, attributes: s.attributes })));
+    expect(shipped).toContain('m-[REDACTED]');
+    expect(shipped).not.toContain(SECRET);
+  });
+});
+
 describe('two loaded copies of moa-otel', () => {
   let copyA: typeof Moa;
   let copyB: typeof Moa;
