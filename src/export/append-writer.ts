@@ -208,16 +208,21 @@ export class AppendWriter {
    */
   private directoryFor(dir: string): TraceDirectory {
     const held = this.directories.get(dir);
+    let state: ReturnType<typeof directoryState> | undefined;
     if (held) {
       held.lastUsed = Date.now();
-      const state = directoryState(held.directory);
+      state = directoryState(held.directory);
       if (state === 'same') return held.directory;
       if (state === 'moved') {
         throw new UnsafeTraceTargetError('replaced', dir, `trace directory ${dir} was moved away (it still exists under another name) and nothing stands in its place; lines are not written until it is back`);
       }
       if (state === 'deleted') this.forgetDirectory(dir);
     }
-    const directory = openTraceDirectory(dir, this.uid);
+    // Only a path that never had a directory of ours, or whose directory was
+    // deleted, gets a new one: after a link stood there, the path may name
+    // nothing for a moment while the real directory is swapped back.
+    const create = state === undefined || state === 'deleted';
+    const directory = openTraceDirectory(dir, this.uid, { create });
     this.forgetDirectory(dir);
     if (directory.tightened) this.stats.permissionsTightened += 1;
     while (this.directories.size >= MAX_OPEN_DIRECTORIES) this.forgetDirectory(this.directories.keys().next().value as string);

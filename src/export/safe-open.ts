@@ -84,17 +84,22 @@ export function currentUid(): number | undefined {
 
 /**
  * Opens `dir` as a trace directory, creating it (and missing parents) 0700
- * when absent. Throws UnsafeTraceTargetError when it is a symbolic link, not
+ * when absent, unless `create: false` (the path named a directory we held,
+ * which still exists elsewhere: making a new one there would split the
+ * session between two directories while someone swaps it). Throws UnsafeTraceTargetError when it is a symbolic link, not
  * a directory, someone else's, writable by others, or a shared place (a home
  * directory, `/`); other errors as they come. The caller owns `fd`.
  */
-export function openTraceDirectory(dir: string, uid = currentUid()): TraceDirectory {
+export function openTraceDirectory(dir: string, uid = currentUid(), options: { create?: boolean } = {}): TraceDirectory {
   let created = false;
   let fd: number;
   try {
     fd = openDirectoryNoFollow(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if (options.create === false) {
+      throw new UnsafeTraceTargetError('replaced', dir, `trace directory ${dir} was replaced and nothing stands in its place now; lines are not written until it is back`);
+    }
     // `recursive` returns the first directory it made, or undefined when the
     // leaf appeared meanwhile (then it is not ours to tighten).
     created = mkdirSync(dir, { recursive: true, mode: DIRECTORY_MODE }) !== undefined;

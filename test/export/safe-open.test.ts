@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -73,5 +73,18 @@ describe('safe-open: files opened relative to the held directory', () => {
     const fresh = openTraceDirectory(path.join(root, 'fresh', 'deeper'));
     closeQuietly(fresh.fd);
     expect(fresh.created).toBe(true);
+  });
+});
+
+describe('openTraceDirectory with create: false', () => {
+  it('refuses a path that names nothing instead of making a directory there', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'moa-nocreate-'));
+    const dir = path.join(root, 'traces');
+    expect(() => openTraceDirectory(dir, undefined, { create: false })).toThrow(UnsafeTraceTargetError);
+    expect(existsSync(dir)).toBe(false);
+    const made = openTraceDirectory(dir);
+    closeQuietly(made.fd);
+    expect(made.created).toBe(true);
+    rmSync(root, { recursive: true, force: true });
   });
 });
