@@ -16,7 +16,7 @@ export {
 } from './trace/instrumentation.js';
 export type {
   AggregatorCall, AggregatorEnd, AggregatorStart, CacheOutcome, CallEnd, CallHandle, CallStart, ChatMessage, Cost,
-  CostStatus, FanoutMode, MoaTurn, OutputLocation, ReferenceCall, ReferenceStart, ResponseInfo, ToolCall, TurnOptions,
+  CostStatus, FanoutMode, MoaTurn, OutputLocation, ReferenceCall, ReferenceStart, ResponseInfo, ReusedReference, ToolCall, TurnOptions,
   Usage,
 } from './trace/types.js';
 export { ContentPolicy, type ContentCapture, type ContentPolicyOptions } from './trace/content-policy.js';

@@ -55,19 +55,20 @@ async function runReference(request: FanoutRequest, slot: ModelSlotConfig, index
   const call = { provider: slot.provider, model: slot.model };
   if (slot.provider === SELF_PROVIDER) {
     // Calling ourselves would recurse: the slot is skipped with a note, and the turn goes on.
-    turn.startReference({ index, label, model: slot.model, provider: slot.provider, temperature: temperature ?? null, messages })
-      .end({ output: RECURSION_SKIPPED });
-    return { label, ...call, output: null, failure: RECURSION_SKIPPED.slice(1, -1), skipped: true };
+    const skipped = turn.startReference({ index, label, model: slot.model, provider: slot.provider, temperature: temperature ?? null, messages });
+    skipped.end({ output: RECURSION_SKIPPED });
+    return { label, ...call, output: null, failure: RECURSION_SKIPPED.slice(1, -1), skipped: true, spanContext: skipped.spanContext };
   }
   let provider: ResolvedProvider;
   try {
     provider = request.providers.get(slot.provider);
   } catch (err) {
     // Unknown provider or missing key: the turn goes on without this advisor.
-    turn.startReference({
+    const failed = turn.startReference({
       index, label, model: slot.model, provider: slot.provider, temperature: temperature ?? null, messages,
-    }).fail(err);
-    return { label, ...call, output: null, failure: describeFailure(err) };
+    });
+    failed.fail(err);
+    return { label, ...call, output: null, failure: describeFailure(err), spanContext: failed.spanContext };
   }
 
   const ref = turn.startReference({ index, messages, ...callStartFacts(slot, provider, temperature) });
@@ -105,13 +106,13 @@ async function runReference(request: FanoutRequest, slot: ModelSlotConfig, index
     // Metered whether or not the turn records: the caller's `moa` field reports it.
     const metering = meterCall(provider, slot.model, answer.usage);
     ref.end({ output, ...metering, response: answer.response });
-    return { label, ...call, output, metering };
+    return { label, ...call, output, metering, spanContext: ref.spanContext };
   } catch (err) {
     // The openai client reports our abort as a generic abort error; say why it was aborted.
     const reason: unknown = controller.signal.reason;
     const error = reason instanceof ReferenceTimeoutError ? reason : provider.scrub(err);
     ref.fail(error);
-    return { label, ...call, output: null, failure: describeFailure(error) };
+    return { label, ...call, output: null, failure: describeFailure(error), spanContext: ref.spanContext };
   } finally {
     clearTimeout(timer);
     callerSignal?.removeEventListener('abort', onCallerAbort);

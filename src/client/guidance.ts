@@ -4,6 +4,7 @@
  * caller's messages) so the caller's conversation reaches the aggregator
  * exactly as sent.
  */
+import type { SpanContext } from '@opentelemetry/api';
 import type { ChatMessage } from '../trace/types.js';
 import type { CallMetering } from './call-facts.js';
 
@@ -20,6 +21,8 @@ export interface ReferenceOutcome {
   metering?: CallMetering;
   /** No call was made: the slot names the MoA client itself. */
   skipped?: boolean;
+  /** The reference's span, kept with the cached advice so a later cache HIT can link to it. */
+  spanContext?: SpanContext;
 }
 
 /** What the guidance says of one reference. */

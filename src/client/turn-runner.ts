@@ -11,7 +11,7 @@ import type { MoaConfig, PresetConfig } from '../config/schema.js';
 import { latestUserText } from '../content/genai.js';
 import { Redactor } from '../content/redact.js';
 import { startMoaTurn, type MoaTurnStarter } from '../trace/instrumentation.js';
-import type { ChatMessage, MoaTurn, SessionId } from '../trace/types.js';
+import type { ChatMessage, MoaTurn, ReusedReference, SessionId } from '../trace/types.js';
 import { buildAdvisoryView, referenceMessages, type AdvisoryMessage } from './advisory-view.js';
 import { callAggregator, type AggregatorParams } from './aggregator.js';
 import type { TurnOutcome } from './api-promise.js';
@@ -70,6 +70,8 @@ export async function runMoaTurn(
     fanout,
     cache: cached ? 'hit' : 'miss',
     iteration: plan.iteration,
+    // A HIT reuses advice: its aggregator links to the spans that gave it.
+    ...(cached ? { reusedReferences: reusedReferences(cached) } : {}),
     // The caller's latest question: what the turn answers (the guidance block comes after it).
     input: latestUserText(messages) ?? '',
     ...(ctx.instrumentation ? { instrumentation: ctx.instrumentation } : {}),
@@ -150,4 +152,11 @@ function maskedNotes(outcomes: readonly ReferenceOutcome[], config: MoaConfig): 
 
 function traceIdOf(turn: MoaTurn): string | null {
   return isSpanContextValid(turn.spanContext) ? turn.spanContext.traceId : null;
+}
+
+/** The cached advice's reference spans, for a HIT's links (spans of a turn that recorded nothing are left out). */
+function reusedReferences(cached: readonly ReferenceOutcome[]): ReusedReference[] {
+  return cached.flatMap((outcome, index) => (outcome.spanContext && isSpanContextValid(outcome.spanContext)
+    ? [{ spanContext: outcome.spanContext, index, failed: outcome.output === null }]
+    : []));
 }

@@ -67,6 +67,8 @@ export const MOA_ITERATION = 'moa.iteration';
 export const MOA_REFERENCE_COUNT = 'moa.reference.count';
 export const MOA_REFERENCE_FAILED = 'moa.reference.failed';
 export const MOA_REFERENCE_INDEX = 'moa.reference.index';
+/** On a cache HIT's root: how many references' advice it reused; on the aggregator's links to them: `true`. */
+export const MOA_REFERENCE_REUSED = 'moa.reference.reused';
 /** On the aggregator's links: how the linked reference went when the aggregator started (`ok`, `failed`, `open`). */
 export const MOA_REFERENCE_OUTCOME = 'moa.reference.outcome';
 /**

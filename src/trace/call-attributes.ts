@@ -79,6 +79,8 @@ export interface TurnTotals {
   input?: string | null;
   /** The turn's answer, or a line naming the tool calls (OpenInference `output.value`). */
   output?: string | null;
+  /** References whose advice a cache HIT reused (`moa.reference.reused`, when any). */
+  reusedReferences?: number;
   /** Calls that answered (or reported usage) without a known cost: `moa.cost.usd` leaves them out. */
   unpricedCalls?: number;
 }
@@ -103,6 +105,7 @@ export function rootEndAttributes(totals: TurnTotals, policy: ContentPolicy): At
     // Turn totals under moa.usage.*, with the same meaning as gen_ai.usage.* on the calls.
     ...tokenAttributes(totals.usage, MOA_TOTAL_TOKEN_NAMES),
   };
+  if (totals.reusedReferences) attrs[A.MOA_REFERENCE_REUSED] = totals.reusedReferences;
   if (totals.costUsd !== null) attrs[A.MOA_COST_USD] = totals.costUsd;
   // A sum that leaves out a call says so: the total alone would read as the whole turn's spend.
   if (totals.unpricedCalls !== undefined) attrs[A.MOA_COST_COMPLETE] = totals.unpricedCalls === 0;
@@ -144,6 +147,8 @@ export interface ReferenceState {
   state: 'open' | 'ok' | 'failed';
   /** A failed reference's `error.type`. */
   errorType?: string;
+  /** A reference of an earlier iteration whose advice a cache HIT reuses. */
+  reused?: boolean;
 }
 
 /** The aggregator's link to a reference, saying which one and how it went. */
@@ -153,6 +158,7 @@ export function referenceLink(reference: ReferenceState): Link {
     attributes: {
       ...(reference.index !== undefined ? { [A.MOA_REFERENCE_INDEX]: reference.index } : {}),
       [A.MOA_REFERENCE_OUTCOME]: reference.state,
+      ...(reference.reused ? { [A.MOA_REFERENCE_REUSED]: true } : {}),
     },
   };
 }

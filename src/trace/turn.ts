@@ -9,7 +9,7 @@
  * per cause through the OpenTelemetry diagnostic logger.
  */
 import {
-  context as otelContext, diag, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace,
+  context as otelContext, diag, INVALID_SPAN_CONTEXT, isSpanContextValid, SpanKind, SpanStatusCode, trace,
   type Attributes, type Context, type Span, type SpanContext, type Tracer,
 } from '@opentelemetry/api';
 import { CauseReporter } from '../base/cause-reporter.js';
@@ -32,7 +32,7 @@ import { liveInsightAttributes, liveInsights, type LiveReference } from './live-
 import { attachPayload, attachTurnPayload, markContentPolicy, payloadRequested, type CallPayload } from './payloads.js';
 import type {
   AggregatorCall, AggregatorEnd, AggregatorStart, CallEnd, CallStart, Cost, MoaTurn, ReferenceCall, ReferenceStart,
-  ResponseInfo, ToolCall, TurnOptions,
+  ResponseInfo, ReusedReference, ToolCall, TurnOptions,
 } from './types.js';
 
 /** What a turn is started with: all of it belongs to the instrumentation that starts it. */
@@ -97,7 +97,7 @@ export function startTurn(env: TurnEnvironment, options: TurnOptions): MoaTurn {
         cache: facts.cache, iteration: facts.iteration ?? null, policy,
       });
     }
-    return new RecordingTurn(env, root, parent, facts, question);
+    return new RecordingTurn(env, root, parent, facts, question, reusedStates(read(options, 'reusedReferences')));
   } catch (err) {
     reportProblem(problems, 'startMoaTurn', err);
     return noopTurn(INVALID_SPAN_CONTEXT, otelContext.active());
@@ -285,7 +285,11 @@ class RecordingTurn implements MoaTurn {
   private readonly sessionId: string | null;
   private readonly replaced: ArgumentReporter;
 
-  constructor(env: TurnEnvironment, private readonly root: Span, parent: Context, private readonly facts: ReturnType<typeof turnFacts>, input: string | undefined) {
+  constructor(
+    env: TurnEnvironment, private readonly root: Span, parent: Context, private readonly facts: ReturnType<typeof turnFacts>, input: string | undefined,
+    /** The earlier references whose advice this iteration reuses (a cache HIT). */
+    private readonly reused: readonly ReferenceState[] = [],
+  ) {
     this.sessionId = facts.sessionText;
     this.replaced = argumentReporter(env);
     this.metrics = env.metrics;
@@ -372,7 +376,7 @@ class RecordingTurn implements MoaTurn {
     const span = this.tracer.startSpan(callSpanName(model), {
       kind: SpanKind.CLIENT,
       // The aggregator links to every reference, saying which one and how it went.
-      links: aggregator ? this.references.map(referenceLink) : [],
+      links: aggregator ? [...this.references, ...this.reused].map(referenceLink) : [],
       attributes: {
         ...callStartAttributes({
         role,
@@ -390,7 +394,7 @@ class RecordingTurn implements MoaTurn {
       }, policy.spanContent
         ? { inputMessages: inputJson, ...(toolsJson !== undefined ? { toolDefinitions: toolsJson } : {}) }
         : {}),
-        ...(aggregator ? referenceOutcomesAttributes(this.references) : {}),
+        ...(aggregator ? referenceOutcomesAttributes([...this.references, ...this.reused]) : {}),
         ...(cut.cut ? { [A.MOA_CONTENT_TRUNCATED]: true } : {}),
       },
     }, this.context);
@@ -468,6 +472,7 @@ class RecordingTurn implements MoaTurn {
       this.root.setAttributes(rootEndAttributes({
         referenceCount: this.references.length,
         referenceFailed: this.referenceFailed,
+        reusedReferences: this.reused.length,
         usage: this.usage,
         costUsd: this.costUsd.count > 0 ? this.costUsd.toNumber() : null,
         // Said only of a turn with a call that answered: no answer, no spend to be complete about.
@@ -488,6 +493,21 @@ class RecordingTurn implements MoaTurn {
       return fallback();
     }
   }
+}
+
+/** The reused references a caller gave, as far as they can be read: each needs a valid span context. */
+function reusedStates(given: unknown): ReferenceState[] {
+  if (!isArray(given)) return [];
+  const states: ReferenceState[] = [];
+  for (const item of given as readonly unknown[]) {
+    const context = read(item as ReusedReference, 'spanContext');
+    if (!context || typeof context !== 'object' || !safeRead(() => isSpanContextValid(context))) continue;
+    const index = read(item as ReusedReference, 'index');
+    states.push({
+      context, index: typeof index === 'number' ? index : undefined, state: read(item as ReusedReference, 'failed') === true ? 'failed' : 'ok', reused: true,
+    });
+  }
+  return states;
 }
 
 type CallState = 'open' | 'ending' | 'ended';

@@ -34,6 +34,14 @@ export type OutputLocation = 'inline' | 'inline_from_stream' | 'assistant_messag
  */
 export type SessionId = string | number | null;
 
+/** A reference span of an earlier iteration whose advice this one reuses (a cache HIT). */
+export interface ReusedReference {
+  spanContext: SpanContext;
+  index?: number;
+  /** The reference had failed: its note, not advice, was reused. */
+  failed?: boolean;
+}
+
 export interface TurnOptions {
   sessionId?: SessionId;
   preset: string;
@@ -48,6 +56,12 @@ export interface TurnOptions {
    * the first call.
    */
   input?: string;
+  /**
+   * On a cache HIT: the reference spans whose advice is reused. The
+   * aggregator links to them and the root counts them
+   * (`moa.reference.reused`), so a HIT shows where its advice came from.
+   */
+  reusedReferences?: readonly ReusedReference[];
 }
 
 export interface CallStart {
