@@ -198,11 +198,6 @@ function streamSource(
   };
 }
 
-/** zstd needs Node ≥ 22.15 (or 23.8): on an older runtime the file cannot be read, said in one line. */
-export function zstdAvailable(): boolean {
-  return typeof (zlib as { createZstdDecompress?: unknown }).createZstdDecompress === 'function';
-}
-
 function createDecompressor(compression: Compression, name: string): NodeJS.ReadWriteStream {
   if (compression === 'gzip') return zlib.createGunzip();
   const create = (zlib as { createZstdDecompress?: () => NodeJS.ReadWriteStream }).createZstdDecompress;
