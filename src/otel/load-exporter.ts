@@ -91,7 +91,8 @@ export function missingPackageLine(packageName: string, what: string, cwd?: stri
   return `moa-otel: ${missingPackageLineFor(packageName, what, cwd)}`;
 }
 
-function definedOnly(config: OfficialExporterConfig): Record<string, unknown> {
+/** The config without its undefined entries, as an official exporter (traces or metrics) is handed it. */
+export function definedOnly(config: OfficialExporterConfig): Record<string, unknown> {
   return Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined));
 }
 

@@ -9,7 +9,7 @@
 import type { Attributes, MeterProvider } from '@opentelemetry/api';
 import { errorLine } from '../base/errors.js';
 import { settleWithin } from './deadline.js';
-import { type Env, type OtlpProtocol, withStandardVariables } from './load-exporter.js';
+import { definedOnly, type Env, type OfficialExporterConfig, type OtlpProtocol, withStandardVariables } from './load-exporter.js';
 import { exporterVersionLine, loadBeside, loadFromApplication } from './load-from-app.js';
 
 export const METRIC_EXPORTER_PACKAGES: Readonly<Record<OtlpProtocol, string>> = {
@@ -21,7 +21,7 @@ export const METRIC_EXPORTER_PACKAGES: Readonly<Record<OtlpProtocol, string>> = 
 export interface MetricsPipelineOptions {
   protocol: OtlpProtocol;
   /** What moa-otel tells the exporter; left out, the exporter reads the standard variables. */
-  exporterConfig: { url?: string; headers?: Record<string, string>; timeoutMillis?: number };
+  exporterConfig: OfficialExporterConfig;
   /** Milliseconds between exports; left out, OTEL_METRIC_EXPORT_INTERVAL or the SDK's 60 s. */
   intervalMillis?: number;
   resourceAttributes: Attributes;
@@ -59,8 +59,7 @@ export function loadMetricsPipeline(options: MetricsPipelineOptions): MetricsLoa
   }
   try {
     const Exporter = exporterModule.module.OTLPMetricExporter;
-    const config = Object.fromEntries(Object.entries(options.exporterConfig).filter(([, v]) => v !== undefined));
-    const exporter = withStandardVariables(options.env, () => new Exporter(config));
+    const exporter = withStandardVariables(options.env, () => new Exporter(definedOnly(options.exporterConfig)));
     const reader = new sdk.module.PeriodicExportingMetricReader({
       exporter,
       ...(options.intervalMillis !== undefined ? { exportIntervalMillis: options.intervalMillis } : {}),
