@@ -30,26 +30,8 @@ cmd_paths() {
 cmd_install() {
   command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON is not on PATH (CHDB_PYTHON_BASE picks another)"
   lock_cache chdb-install
-  local venv start
-  venv="$(venv_dir)"
-  # The marker is written last: a venv without it is a cut-off install.
-  if [[ -f "$venv/.moa-otel-complete" && -x "$venv/bin/python" ]]; then
-    log "reusing $venv (0.0s)"
-    cmd_paths
-    return
-  fi
-  start="$(now_s)"
-  rm -rf "$venv"
-  "$PYTHON" -m venv "$venv"
-  log "installing chdb==$CHDB_VERSION into $venv (log: $venv.log)"
-  if ! PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/pip" install --no-input "chdb==$CHDB_VERSION" >"$venv.log" 2>&1; then
-    tail -n 40 "$venv.log" >&2
-    rm -rf "$venv"
-    die "pip install chdb==$CHDB_VERSION failed"
-  fi
-  "$venv/bin/python" -c 'import chdb' || die "chdb does not import in $venv"
-  touch "$venv/.moa-otel-complete"
-  log "installed chdb $CHDB_VERSION in $(elapsed "$start")s"
+  install_venv "$(venv_dir)" "chdb==$CHDB_VERSION" bin/python "chdb==$CHDB_VERSION"
+  "$(venv_dir)/bin/python" -c 'import chdb' || die "chdb does not import in $(venv_dir)"
   cmd_paths
 }
 

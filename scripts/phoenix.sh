@@ -41,27 +41,7 @@ phoenix_bin() { echo "$(venv_dir)/bin/phoenix"; }
 cmd_install() {
   require_python
   lock_cache phoenix-install
-  local venv start
-  venv="$(venv_dir)"
-  # The marker is written last: a venv without it is a cut-off install.
-  if [[ -f "$venv/.moa-otel-complete" && -x "$venv/bin/phoenix" ]]; then
-    log "reusing $venv (0.0s)"
-    cmd_paths
-    return
-  fi
-  start="$(now_s)"
-  rm -rf "$venv"
-  # A venv records its own absolute path, so it is built where it will stay.
-  "$PYTHON" -m venv "$venv"
-  log "installing arize-phoenix==$PHOENIX_VERSION into $venv (log: $venv.log)"
-  if ! PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/pip" install --no-input \
-    "arize-phoenix==$PHOENIX_VERSION" -c "$CONSTRAINTS" >"$venv.log" 2>&1; then
-    tail -n 40 "$venv.log" >&2
-    rm -rf "$venv"
-    die "pip install arize-phoenix==$PHOENIX_VERSION failed"
-  fi
-  touch "$venv/.moa-otel-complete"
-  log "installed Phoenix $PHOENIX_VERSION in $(elapsed "$start")s"
+  install_venv "$(venv_dir)" "arize-phoenix==$PHOENIX_VERSION" bin/phoenix "arize-phoenix==$PHOENIX_VERSION" -c "$CONSTRAINTS"
   cmd_paths
 }
 

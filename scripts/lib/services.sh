@@ -107,3 +107,27 @@ dispatch() {
   echo "usage: $0 ${verbs// /|}" >&2
   exit 2
 }
+
+# Creates (or reuses) a venv at $1 with pip's arguments "${@:4}", for $2 (what
+# the log names) once $3 (a path inside the venv) exists. The marker is
+# written last: a venv without it is a cut-off install. A venv records its
+# own absolute path, so it is built where it will stay.
+install_venv() {
+  local venv="$1" label="$2" needs="$3" start
+  shift 3
+  if [[ -f "$venv/.moa-otel-complete" && -x "$venv/$needs" ]]; then
+    log "reusing $venv (0.0s)"
+    return
+  fi
+  start="$(now_s)"
+  rm -rf "$venv"
+  "$PYTHON" -m venv "$venv"
+  log "installing $label into $venv (log: $venv.log)"
+  if ! PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/pip" install --no-input "$@" >"$venv.log" 2>&1; then
+    tail -n 40 "$venv.log" >&2
+    rm -rf "$venv"
+    die "pip install $label failed"
+  fi
+  touch "$venv/.moa-otel-complete"
+  log "installed $label in $(elapsed "$start")s"
+}

@@ -66,8 +66,3 @@ export function withReferences(text: string, expansions: ReadonlyMap<string, str
   }
   return out;
 }
-
-/** Whether some `${...}` reference in `text` is still unresolved. */
-export function hasUnresolvedRef(text: string): boolean {
-  return /\$\{[^}]+\}/.test(text);
-}

@@ -13,7 +13,7 @@ import { expandEnvRefs, withReferences } from './env-refs.js';
 import { MoaConfigError } from './errors.js';
 import { normalizeHermesMoaSection } from './hermes-moa.js';
 import { readHermesProviders } from './hermes-providers.js';
-import { otlpTracesUrl } from './otlp-url.js';
+import { standardTracesEndpoint } from './otlp-url.js';
 import { resolveHome, type Env } from './paths.js';
 import type { MoaOptions } from './options.js';
 import {
@@ -107,7 +107,7 @@ function readEnvLayer(env: Env, variables = new Map<string, string>()): Record<s
 
   const otlp: Record<string, unknown> = {};
   if (env.MOA_OTLP_ENABLED) { otlp.enabled = env.MOA_OTLP_ENABLED; variables.set('otlp.enabled', 'MOA_OTLP_ENABLED'); }
-  const standardEndpoint = traceEndpointFromOtelEnv(env);
+  const standardEndpoint = standardTracesEndpoint(env);
   const endpoint = env.MOA_OTLP_ENDPOINT || standardEndpoint;
   if (endpoint) otlp.endpoint = endpoint;
   // The standard headers carry the credentials of the standard endpoint: they
@@ -123,19 +123,6 @@ function readEnvLayer(env: Env, variables = new Map<string, string>()): Record<s
   if (env.MOA_OTLP_MAX_EXPORT_BYTES) { otlp.max_export_bytes = env.MOA_OTLP_MAX_EXPORT_BYTES; variables.set('otlp.max_export_bytes', 'MOA_OTLP_MAX_EXPORT_BYTES'); }
   if (Object.keys(otlp).length > 0) out.otlp = otlp;
   return out;
-}
-
-/**
- * The traces URL the OTLP/HTTP exporter should post to. The signal-specific
- * variable is used as is; the generic one gets `/v1/traces` appended, as the
- * OTLP exporter specification says.
- */
-function traceEndpointFromOtelEnv(env: Env): string | undefined {
-  const specific = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
-  if (specific) return specific;
-  const generic = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  if (generic) return otlpTracesUrl(generic);
-  return undefined;
 }
 
 /**

@@ -4,6 +4,8 @@
  * demo's `--otlp` all name a collector's base and post to `<base>/v1/traces`.
  * And the one rule for showing any such URL to a person (`displayUrl`).
  */
+import type { Env } from './paths.js';
+
 export const OTLP_TRACES_PATH = '/v1/traces';
 
 /**
@@ -20,6 +22,19 @@ export function otlpTracesUrl(base: string): string {
   const beforeQuery = (tail < 0 ? trimmed : trimmed.slice(0, tail)).replace(/\/+$/, '');
   const query = tail < 0 ? '' : trimmed.slice(tail);
   return beforeQuery.endsWith(OTLP_TRACES_PATH) ? `${beforeQuery}${query}` : `${beforeQuery}${OTLP_TRACES_PATH}${query}`;
+}
+
+/**
+ * The traces URL the standard variables name: the signal-specific
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is, the generic
+ * OTEL_EXPORTER_OTLP_ENDPOINT with `/v1/traces` appended, as the OTLP
+ * exporter specification says.
+ */
+export function standardTracesEndpoint(env: Env): string | undefined {
+  const specific = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
+  if (specific) return specific;
+  const generic = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  return generic ? otlpTracesUrl(generic) : undefined;
 }
 
 /**

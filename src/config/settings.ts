@@ -17,7 +17,7 @@ import { resolveConfig, type MoaOptions, type ResolveConfigContext } from './loa
 import type { Env } from './paths.js';
 import type { MoaConfig, OtlpSpanExporter } from './schema.js';
 import { DEFAULT_OTLP_PROTOCOL, OtlpProtocolError, resolveOtlpProtocol, type OtlpProtocol } from './otlp-protocol.js';
-import { otlpTracesUrl } from './otlp-url.js';
+import { standardTracesEndpoint } from './otlp-url.js';
 
 export const DEFAULT_OTLP_TIMEOUT_MILLIS = 10_000;
 export const DEFAULT_OTLP_TRACES_URL = 'http://localhost:4318/v1/traces';
@@ -77,7 +77,8 @@ export function otlpSettings(config: MoaConfig, env: Env): OtlpSettings {
       protocolProblem = `moa-otel: ${error.message}; exporting with ${DEFAULT_OTLP_PROTOCOL}`;
     }
   }
-  const fromStandard = config.otlp.endpoint !== undefined && config.otlp.endpoint === standardTracesEndpoint(env);
+  const standardEndpoint = standardTracesEndpoint(env);
+  const fromStandard = config.otlp.endpoint !== undefined && config.otlp.endpoint === standardEndpoint;
   const explicitTimeout = config.otlp.timeout_ms;
   const timeoutMillis = explicitTimeout ?? standardTimeout(env) ?? DEFAULT_OTLP_TIMEOUT_MILLIS;
   const exporterConfig: OtlpSettings['exporterConfig'] = fromStandard || config.otlp.endpoint === undefined
@@ -92,7 +93,7 @@ export function otlpSettings(config: MoaConfig, env: Env): OtlpSettings {
     exporters,
     protocol,
     protocolProblem,
-    endpoint: config.otlp.endpoint ?? (config.otlp.exporter ? undefined : standardTracesEndpoint(env) ?? DEFAULT_OTLP_TRACES_URL),
+    endpoint: config.otlp.endpoint ?? (config.otlp.exporter ? undefined : standardEndpoint ?? DEFAULT_OTLP_TRACES_URL),
     exporterConfig,
     exporterEnv: exporterConfig.url !== undefined ? withoutStandardEndpointAndHeaders(env) : env,
     timeoutMillis,
@@ -121,14 +122,6 @@ function tracesExporters(env: Env): TracesExporterName[] {
 function exportsToConsoleOnly(env: Env): boolean {
   const exporters = tracesExporters(env);
   return exporters.length === 1 && exporters[0] === 'console';
-}
-
-/** The traces URL the standard variables name (the signal-specific one as is, the generic one + `/v1/traces`). */
-export function standardTracesEndpoint(env: Env): string | undefined {
-  const specific = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
-  if (specific) return specific;
-  const generic = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  return generic ? otlpTracesUrl(generic) : undefined;
 }
 
 function standardTimeout(env: Env): number | undefined {

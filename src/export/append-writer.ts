@@ -284,7 +284,9 @@ export class AppendWriter {
   private recovered(filePath: string, dir: string): void {
     // A file-system error is kept per directory and a refusal per file: a line
     // that goes through clears both, with one message.
-    const scopes = new Set(this.reporter.failing.map(scopeOf).filter((scope) => scope === filePath || scope === dir));
+    const failing = this.reporter.failing;
+    if (failing.length === 0) return; // every line that goes through passes here
+    const scopes = new Set(failing.map(scopeOf).filter((scope) => scope === filePath || scope === dir));
     if (scopes.size === 0) return;
     const scope = scopes.has(filePath) ? filePath : dir;
     this.reporter.recoverAll((cause) => scopes.has(scopeOf(cause)), (failures) => `moa-otel: writing to ${scope} works again after ${failures} failed line${failures === 1 ? '' : 's'}.`);

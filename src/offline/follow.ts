@@ -67,13 +67,17 @@ export async function followFile(file: string, options: FollowOptions): Promise<
   let position = options.from;
   let current: Followed | undefined;
   const readFrom = async (followed: Followed, from: ReadPosition): Promise<ReadPosition> => {
-    // Records are handed on only once the fingerprint of what was read is
-    // taken: whoever reacts to a record (rotating, truncating) then acts
-    // after it, and the next poll compares against the content they saw.
-    const read: ReadRecord[] = [];
-    const to = await readAppended(descriptorPath(followed.handle) ?? file, from, (r) => read.push(r), onProblem);
+    // The last record read is handed on only once the fingerprint of what was
+    // read is taken: whoever reacts to it (rotating, truncating) then acts
+    // after it, and the next poll compares against the content they saw. One
+    // record is held back, never the whole read.
+    let held: ReadRecord | undefined;
+    const to = await readAppended(descriptorPath(followed.handle) ?? file, from, (record) => {
+      if (held) options.onRecord(held);
+      held = record;
+    }, onProblem);
     followed.fingerprint = await bytesBefore(followed.handle, to.offset);
-    for (const record of read) options.onRecord(record);
+    if (held) options.onRecord(held);
     return to;
   };
   try {

@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { describeFsError, TraceFileError } from './errors.js';
-import { openTraceFile } from './reader.js';
+import { openTraceFile, readFileChunks } from './reader.js';
 import { detectCompression, type Compression } from './trace-format.js';
 
 /** The argument that means standard input. */
@@ -70,18 +70,10 @@ async function openFile(file: string): Promise<ByteSource> {
 
 function plainFile(file: string, handle: FileHandle): ByteSource {
   let position = 0;
-  const buffer = Buffer.allocUnsafe(CHUNK);
   async function* chunks(): AsyncGenerator<Buffer> {
-    for (;;) {
-      let bytesRead: number;
-      try {
-        ({ bytesRead } = await handle.read(buffer, 0, buffer.length, position));
-      } catch (err) {
-        throw new TraceFileError(`cannot read ${file}: ${describeFsError(err)}`);
-      }
-      if (bytesRead === 0) return;
-      position += bytesRead;
-      yield buffer.subarray(0, bytesRead);
+    for await (const chunk of readFileChunks(file, handle, Buffer.allocUnsafe(CHUNK))) {
+      position += chunk.length;
+      yield chunk;
     }
   }
   return { compression: null, chunks: chunks(), get rawBytes() { return position; }, close: () => handle.close() };
@@ -204,11 +196,6 @@ function streamSource(
       await close();
     },
   };
-}
-
-/** zstd needs Node ≥ 22.15 (or 23.8): on an older runtime the file cannot be read, said in one line. */
-export function zstdAvailable(): boolean {
-  return typeof (zlib as { createZstdDecompress?: unknown }).createZstdDecompress === 'function';
 }
 
 function createDecompressor(compression: Compression, name: string): NodeJS.ReadWriteStream {

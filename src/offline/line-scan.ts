@@ -11,7 +11,7 @@
  * reader, which reports it.
  */
 import { DEFAULT_MAX_LINE_BYTES } from './line-splitter.js';
-import { openTraceFile, RecordLineParser, type ReadPosition, type ReadRecord, type RecordProblem } from './reader.js';
+import { openTraceFile, readFileChunks, RecordLineParser, type ReadPosition, type ReadRecord, type RecordProblem } from './reader.js';
 import { describeBinary, detectCompression, detectLineFormat, formatByName } from './trace-format.js';
 
 const CHUNK = 1 << 20;
@@ -63,10 +63,7 @@ export async function scanLines(
   let first = 0;
   let last = 0;
   try {
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, CHUNK, position);
-      if (bytesRead === 0) break;
-      const chunk = buffer.subarray(0, bytesRead);
+    for await (const chunk of readFileChunks(file, handle, buffer)) {
       let from = 0;
       for (let newline = chunk.indexOf(NEWLINE, from); newline !== -1; newline = chunk.indexOf(NEWLINE, from)) {
         lineNumber += 1;
@@ -83,7 +80,7 @@ export async function scanLines(
       }
       if (first === 0) first = firstContent(chunk, from, chunk.length);
       if (chunk.length > from) last = lastContent(chunk, from, chunk.length, last);
-      position += bytesRead;
+      position += chunk.length;
     }
     const complete = { offset: lineStart, lines: lineNumber };
     if (options.includeUnterminated && first !== 0) {

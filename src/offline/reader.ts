@@ -97,25 +97,36 @@ export async function openTraceFile(file: string): Promise<FileHandle> {
   }
 }
 
+/**
+ * The bytes of an open file from `start`, by positioned reads into the one
+ * reused `buffer`: a chunk is overwritten by the next, so the consumer is
+ * done with it before pulling again.
+ */
+export async function* readFileChunks(file: string, handle: FileHandle, buffer: Buffer, start = 0): AsyncGenerator<Buffer> {
+  let position = start;
+  for (;;) {
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await handle.read(buffer, 0, buffer.length, position));
+    } catch (err) {
+      throw new TraceFileError(`cannot read ${file}: ${describeFsError(err)}`);
+    }
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield buffer.subarray(0, bytesRead);
+  }
+}
+
 export async function* readTurnRecords(file: string, options: ReadOptions = {}): AsyncGenerator<ReadRecord> {
   const from = options.from ?? { offset: 0, lines: 0 };
   const handle = await openTraceFile(file);
   const parser = new RecordLineParser(file, options.onProblem, from.lines, options.skipContent);
   const splitter = new LineSplitter(from.offset, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
   const buffer = Buffer.allocUnsafe(options.chunkSize ?? DEFAULT_CHUNK);
-  let position = from.offset;
   try {
-    for (;;) {
-      let bytesRead: number;
-      try {
-        ({ bytesRead } = await handle.read(buffer, 0, buffer.length, position));
-      } catch (err) {
-        throw new TraceFileError(`cannot read ${file}: ${describeFsError(err)}`);
-      }
-      if (bytesRead === 0) break;
-      position += bytesRead;
+    for await (const chunk of readFileChunks(file, handle, buffer, from.offset)) {
       const lines: SplitLine[] = [];
-      splitter.push(buffer.subarray(0, bytesRead), (line) => lines.push(line));
+      splitter.push(chunk, (line) => lines.push(line));
       // The lines point into `buffer`: every one is parsed before the loop reads again.
       for (const line of lines) {
         const item = parser.parse(line, false);

@@ -5,11 +5,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MoaConfigError, resolveConfig } from '../../src/config/load.js';
 import { expandPath, resolveHome, resolveTraceDir } from '../../src/config/paths.js';
-import { otlpSettings } from '../../src/config/settings.js';
+import { otlpSettings, parseResourceAttributes } from '../../src/config/settings.js';
 import type { MoaConfig } from '../../src/config/schema.js';
 
 const otlpWanted = (config: MoaConfig, env: Record<string, string>) => otlpSettings(config, env).enabled;
-import { parseResourceAttributes } from '../../src/setup/resource.js';
 import { bundleFixture } from '../fixtures/bundle.js';
 
 function homeWith(yaml: string): string {
