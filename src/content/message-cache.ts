@@ -135,12 +135,12 @@ export class MessageCache {
         return known;
       }
     }
-    if (isObject) {
-      // An equal copy of a known message (an agent's per-reference copy): recognised without copying it.
-      const anchor = anchorOf(message);
-      const equal = anchor === undefined ? undefined : this.young.byAnchor.get(anchor) ?? this.old.byAnchor.get(anchor);
+    // An equal copy of a known message (an agent's per-reference copy): recognised without copying it.
+    const anchor = isObject ? anchorOf(message) : undefined;
+    if (anchor !== undefined) {
+      const equal = this.young.byAnchor.get(anchor) ?? this.old.byAnchor.get(anchor);
       if (equal && readsAsSnapshot(message, equal.copy)) {
-        this.keep(equal, message);
+        this.keep(equal, message as object); // an anchor is only looked for in objects
         return equal;
       }
     }
@@ -148,7 +148,9 @@ export class MessageCache {
     // Cycles, BigInt, throwing getters: serialized now by the careful serializer, never cached.
     if (!snapshot) return new MessagePiece(undefined, 0, safeStringify(message, this.replacer, { outerDepth: 1 }));
     let piece: MessagePiece | undefined;
-    if (snapshot.anchor !== undefined) {
+    // Looked up by the snapshot's anchor only when the message's own could not be had (a `toJSON` before it):
+    // under the same anchor, the piece found is the one just compared with the message.
+    if (snapshot.anchor !== undefined && snapshot.anchor !== anchor) {
       const equal = this.young.byAnchor.get(snapshot.anchor) ?? this.old.byAnchor.get(snapshot.anchor);
       if (equal && readsAsSnapshot(snapshot.copy, equal.copy)) piece = equal;
     }

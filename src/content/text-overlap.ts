@@ -218,10 +218,7 @@ export interface AnswerAttribution {
  */
 export function attributeAnswer(answer: NGramSet, references: readonly (NGramSet | null)[]): AnswerAttribution {
   const total = answer.grams.size;
-  if (total === 0) {
-    const none = references.map(() => null);
-    return { answerGrams: 0, agreement: none, unique: [...none], unsourced: null };
-  }
+  if (total === 0) return unmeasured(references);
   const found = new Array<number>(references.length).fill(0);
   const alone = new Array<number>(references.length).fill(0);
   let unsourced = 0;
@@ -238,6 +235,19 @@ export function attributeAnswer(answer: NGramSet, references: readonly (NGramSet
     if (holders === 1) alone[holder] = (alone[holder] as number) + 1;
     else if (holders === 0) unsourced += 1;
   }
+  return shares(references, total, found, alone, unsourced);
+}
+
+/** An answer without n-grams: nothing can be said about what it owes. */
+function unmeasured(references: readonly (NGramSet | null)[]): AnswerAttribution {
+  const none = references.map(() => null);
+  return { answerGrams: 0, agreement: none, unique: [...none], unsourced: null };
+}
+
+/** Counts of the answer's `total` n-grams (found in, found only in, found in none) as shares. */
+function shares(
+  references: readonly (NGramSet | null)[], total: number, found: readonly number[], alone: readonly number[], unsourced: number,
+): AnswerAttribution {
   return {
     answerGrams: total,
     agreement: references.map((ref, i) => (ref ? (found[i] as number) / total : null)),
@@ -287,10 +297,7 @@ export function indexReferences(references: readonly (NGramSet | null)[]): Refer
 export function attributeIndexed(answer: NGramSet, index: ReferenceIndex): AnswerAttribution {
   const { references } = index;
   const total = answer.grams.size;
-  if (total === 0) {
-    const none = references.map(() => null);
-    return { answerGrams: 0, agreement: none, unique: [...none], unsourced: null };
-  }
+  if (total === 0) return unmeasured(references);
   const found = new Array<number>(references.length).fill(0);
   const alone = new Array<number>(references.length).fill(0);
   let unsourced = 0;
@@ -307,12 +314,7 @@ export function attributeIndexed(answer: NGramSet, index: ReferenceIndex): Answe
       alone[i] = (alone[i] as number) + 1;
     }
   }
-  return {
-    answerGrams: total,
-    agreement: references.map((ref, i) => (ref ? (found[i] as number) / total : null)),
-    unique: references.map((ref, i) => (ref ? (alone[i] as number) / total : null)),
-    unsourced: unsourced / total,
-  };
+  return shares(references, total, found, alone, unsourced);
 }
 
 /** `redundancyMatrix(index.references)`, in one pass over the indexed n-grams. */

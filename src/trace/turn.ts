@@ -16,7 +16,7 @@ import { CauseReporter } from '../base/cause-reporter.js';
 import { describeFailure, errorText, firstLine, httpStatusOf } from '../base/errors.js';
 import { turnQuestion } from '../content/genai.js';
 import { safeStringify } from '../content/safe-json.js';
-import { decimalText, DecimalSum } from '../record/decimal.js';
+import { DecimalSum, formatDecimal, parseDecimal, type ScaledDecimal } from '../record/decimal.js';
 import { addUsage, sanitizeUsage, ZERO_USAGE, type Usage } from '../record/usage.js';
 import * as A from './attributes.js';
 import {
@@ -209,18 +209,26 @@ function readItems(given: readonly unknown[], field: string, marker: unknown, re
   return items;
 }
 
+/** A caller's cost as it will be recorded, and its amount parsed once (null when unknown or dropped). */
+interface CheckedCost {
+  cost: Cost | null;
+  amount: ScaledDecimal | null;
+}
+
 /**
  * A cost whose amount is not a finite number (`"1e400"`, `Infinity`) would
  * write a number no reader takes: the amount is dropped (null, unknown
- * status) and the source says why.
+ * status) and the source says why. The amount parsed here is the one the
+ * record, the payload and the turn's sum use: a cost is parsed once per call.
  */
-function finiteCost(cost: Cost | null, replaced: ArgumentReporter): Cost | null {
-  if (cost === null || cost.usd === null) return cost;
-  const amount = typeof cost.usd === 'number' ? cost.usd : Number(cost.usd);
-  if (Number.isFinite(amount) && decimalText(cost.usd) !== null) return cost;
+function finiteCost(cost: Cost | null, replaced: ArgumentReporter): CheckedCost {
+  if (cost === null || cost.usd === null) return { cost, amount: null };
+  const asNumber = typeof cost.usd === 'number' ? cost.usd : Number(cost.usd);
+  const amount = Number.isFinite(asNumber) ? parseDecimal(cost.usd) : null;
+  if (amount !== null) return { cost, amount };
   replaced('cost.usd', 'is not a finite number: recorded as an unknown cost');
   const shown = String(cost.usd).slice(0, 40);
-  return { usd: null, status: 'unknown', source: `[moa-otel: cost ${shown} is not a finite number]${cost.source ? ` ${cost.source}` : ''}` };
+  return { cost: { usd: null, status: 'unknown', source: `[moa-otel: cost ${shown} is not a finite number]${cost.source ? ` ${cost.source}` : ''}` }, amount: null };
 }
 
 function turnFacts(options: TurnOptions, policy: ContentPolicy, replaced: ArgumentReporter) {
@@ -247,6 +255,8 @@ interface CallOutcome {
   usage: Usage;
   /** The call's cost as given (a number or exact decimal text); null when unknown. */
   costUsd: number | string | null;
+  /** That cost parsed (set with `costUsd`): what the turn's exact sum adds. */
+  costAmount?: ScaledDecimal | null;
   errorType?: string;
   /** What the call answered, as one line (text, else its tool calls). */
   answer?: string | null;
@@ -454,7 +464,8 @@ class RecordingTurn implements MoaTurn {
       if (outcome.errorType) this.root.setAttribute(A.ERROR_TYPE, outcome.errorType);
     }
     this.usage = addUsage(this.usage, outcome.usage);
-    if (outcome.costUsd !== null) this.costUsd.add(outcome.costUsd);
+    // The amount as parsed when the call ended, not its text parsed again.
+    if (outcome.costAmount) this.costUsd.addDecimal(outcome.costAmount);
     this.maybeFinish();
   }
 
@@ -613,13 +624,13 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
   private recordResult(result: CallEnd | AggregatorEnd): CallOutcome {
     // Each field is read once and on its own: a getter that throws costs that field only.
     const usageGiven = read(result, 'usage');
-    const cost = finiteCost(asCost(read(result, 'cost')), this.replaced);
+    const { cost, amount } = finiteCost(asCost(read(result, 'cost')), this.replaced);
     const response = maskedResponse(asResponse(read(result, 'response')), this.policy);
     const { output, toolCalls } = this.keepAnswer(result);
     const finishGiven = read(result as AggregatorEnd, 'finishReason');
     const finishReason = typeof finishGiven === 'string' ? finishGiven : response?.finishReasons?.[0] ?? null;
     const usage = sanitizeUsage(usageGiven && typeof usageGiven === 'object' ? usageGiven as Partial<Usage> : null);
-    const exactCost = decimalText(cost?.usd);
+    const exactCost = amount === null ? null : formatDecimal(amount);
     this.measuredUsage = usageGiven ? usage : null;
     this.responseModel = response?.model ?? null;
     if (this.payload) {
@@ -640,7 +651,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
         ? { streamed: this.streamed, outputLocation: outputLocation(this.streamed, output) }
         : {}),
     });
-    return { failed: false, usage, costUsd: exactCost, answer: answerText(output, toolCalls), text: toolCalls && toolCalls.length > 0 ? null : output };
+    return { failed: false, usage, costUsd: exactCost, costAmount: amount, answer: answerText(output, toolCalls), text: toolCalls && toolCalls.length > 0 ? null : output };
   }
 
   /** The answer of a call (text masked, tool calls), kept in the JSONL payload too. */
@@ -704,7 +715,7 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     if (usageGiven && typeof usageGiven === 'object') this.measuredUsage = sanitizeUsage(usageGiven as Partial<Usage>);
     this.span.setAttribute(A.ERROR_TYPE, type);
     this.recordOutcome({
-      ...(received ? { output, toolCalls, finishReason: 'error', usage: this.measuredUsage, cost: finiteCost(asCost(read(received, 'cost')), this.replaced) } : {}),
+      ...(received ? { output, toolCalls, finishReason: 'error', usage: this.measuredUsage, cost: finiteCost(asCost(read(received, 'cost')), this.replaced).cost } : {}),
       ...(this.role === A.ROLE_AGGREGATOR ? { streamed: this.streamed, outputLocation: outputLocation(this.streamed, output) } : {}),
     });
     if (this.policy.capturesContent) {
