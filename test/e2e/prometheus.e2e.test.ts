@@ -9,8 +9,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as A from '../../src/trace/attributes.js';
+import { callMetricAttributes, MoaMetrics } from '../../src/trace/metrics.js';
 import { collectorFileSpans, waitForFileSpans } from './support/backends.js';
 import { readTurnRecords, recordSpanIds, runDemo, type CallRecord, type TurnRecordLine } from './support/moa.js';
 import { waitUntil } from './support/processes.js';
@@ -119,5 +123,52 @@ describe('the collector’s Prometheus exporter', () => {
     // The whole session's spend, summed the way a dashboard would (sum(moa_cost_total{job=...})).
     const sessionCost = sum(records.flatMap((r) => [...r.references, r.aggregator]).map((c) => Number(c.cost_usd ?? 0)));
     expect(sum(samplesOf(scrape, 'moa_cost_total', { job: DEMO_JOB }).map((s) => s.value))).toBeCloseTo(sessionCost, 15);
+  });
+
+  it('every instrument moa-otel defines appears under the Prometheus name collector/README.md documents', async () => {
+    const job = `moa-e2e-names-${Date.now()}`;
+    const meterProvider = new MeterProvider({
+      resource: resourceFromAttributes({ 'service.name': job }),
+      readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${collector.otlpHttpUrl}/v1/metrics` }), exportIntervalMillis: 3_600_000 })],
+    });
+    const metrics = new MoaMetrics(() => meterProvider);
+    const attributes = () => callMetricAttributes({ provider: 'openai', requestModel: 'gpt-4o-mini' });
+    // One of each: a streamed reference that failed, a priced aggregator call, a turn, a live-insights share.
+    metrics.callEnded({ role: A.ROLE_REFERENCE, attributes, durationSeconds: 0.5, usage: null, timeToFirstChunkSeconds: 0.1, errorType: 'timeout', costUsd: null });
+    metrics.callEnded({
+      role: A.ROLE_AGGREGATOR, attributes, durationSeconds: 1.5, timeToFirstChunkSeconds: null, errorType: null, costUsd: 0.25,
+      usage: { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
+    });
+    metrics.turnEnded('duo', 'miss');
+    metrics.uniqueContribution('duo', 'ref-a', 0.4);
+    await meterProvider.forceFlush();
+    await meterProvider.shutdown();
+
+    const scrape = await waitUntil(
+      'the probe’s metrics on /metrics',
+      async () => {
+        const s = await scrapePrometheus(collector.prometheusUrl);
+        return samplesOf(s, 'moa_insights_unique_contribution_count', { job }).length > 0 ? s : undefined;
+      },
+      30_000,
+      250,
+    );
+    const families = new Map([...scrape.types].filter(([name]) => scrape.samples.some((s) => s.labels.job === job && (s.name === name || s.name.startsWith(`${name}_`)))));
+    // The table of collector/README.md ("Metrics in Prometheus").
+    expect(Object.fromEntries(families)).toEqual({
+      gen_ai_client_token_usage: 'histogram',
+      gen_ai_client_operation_duration_seconds: 'histogram',
+      gen_ai_client_operation_time_to_first_chunk_seconds: 'histogram',
+      moa_turns_total: 'counter',
+      moa_reference_failures_total: 'counter',
+      moa_cost_total: 'counter',
+      moa_insights_unique_contribution: 'histogram',
+    });
+    expect(only(scrape, 'moa_cost_total', { job, moa_role: A.ROLE_AGGREGATOR, gen_ai_request_model: 'gpt-4o-mini' })).toBe(0.25);
+    expect(only(scrape, 'moa_reference_failures_total', { job, error_type: 'timeout', gen_ai_provider_name: 'openai' })).toBe(1);
+    expect(only(scrape, 'moa_turns_total', { job, moa_preset: 'duo', moa_cache: 'miss' })).toBe(1);
+    expect(only(scrape, 'gen_ai_client_operation_duration_seconds_sum', { job, error_type: 'timeout' })).toBe(0.5);
+    expect(only(scrape, 'gen_ai_client_operation_time_to_first_chunk_seconds_count', { job })).toBe(1);
+    expect(only(scrape, 'moa_insights_unique_contribution_sum', { job, moa_label: 'ref-a' })).toBe(0.4);
   });
 });
