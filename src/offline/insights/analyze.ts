@@ -9,8 +9,8 @@ import type { ReferenceRecord, TurnRecord } from '../../record/schema.js';
 import { parseDecimal, DecimalSum } from '../../record/decimal.js';
 import { usageOfRecord } from '../../record/usage.js';
 import {
-  attributeAnswer, attributeIndexed, indexReferences, MAX_INDEXED_REFERENCES, ngramSet, redundancyIndexed, redundancyMatrix,
-  type NGramSet, type ReferenceIndex,
+  attributeAnswer, attributeAnswerText, indexReferenceTexts, MAX_INDEXED_REFERENCES, ngramSet, redundancyMatrix, redundancyOfTexts,
+  type NGramSet, type TextIndex,
 } from '../../content/text-overlap.js';
 import { isFailedCall } from '../summary.js';
 import { FAILED_OUTPUT_PREFIX } from '../../record/schema.js';
@@ -144,9 +144,12 @@ export function slotKey(preset: string, label: string): string {
 interface Fanout {
   groupKeys: string[];
   labels: string[];
-  sets: (NGramSet | null)[];
-  /** The sets indexed (one lookup per n-gram); null past MAX_INDEXED_REFERENCES references. */
-  index: ReferenceIndex | null;
+  /** Per reference: whether its output is measured (it did not fail). */
+  measured: boolean[];
+  /** The outputs indexed (one lookup per n-gram of the answer); null past MAX_INDEXED_REFERENCES references... */
+  index: TextIndex | null;
+  /** ...where each output has an n-gram set instead. */
+  sets: (NGramSet | null)[] | null;
 }
 
 interface OpenTurn {
@@ -281,22 +284,24 @@ export class InsightsAnalyzer {
 
   private fanoutOf(record: TurnRecord, groupKeys: string[]): Fanout {
     const options = { n: this.settings.ngram };
-    const sets = record.references.map((ref) => (isFailedCall(ref) || typeof ref.output !== 'string' || ref.output.startsWith(FAILED_OUTPUT_PREFIX)
+    const texts = record.references.map((ref) => (isFailedCall(ref) || typeof ref.output !== 'string' || ref.output.startsWith(FAILED_OUTPUT_PREFIX)
       ? null
-      : ngramSet(ref.output, options)));
+      : ref.output));
+    const indexed = texts.length <= MAX_INDEXED_REFERENCES;
     return {
       groupKeys,
       labels: record.references.map((ref) => ref.label),
-      sets,
-      index: sets.length <= MAX_INDEXED_REFERENCES ? indexReferences(sets) : null,
+      measured: texts.map((text) => text !== null),
+      index: indexed ? indexReferenceTexts(texts, options) : null,
+      sets: indexed ? null : texts.map((text) => (text === null ? null : ngramSet(text, options))),
     };
   }
 
   private addRedundancy(fanout: Fanout): void {
-    const matrix = fanout.index ? redundancyIndexed(fanout.index) : redundancyMatrix(fanout.sets);
-    fanout.sets.forEach((_, i) => {
+    const matrix = fanout.index ? redundancyOfTexts(fanout.index) : redundancyMatrix(fanout.sets ?? []);
+    fanout.measured.forEach((_, i) => {
       const groupA = fanout.groupKeys[i] as string;
-      fanout.sets.forEach((__, j) => {
+      fanout.measured.forEach((__, j) => {
         const groupB = fanout.groupKeys[j] as string;
         const share = matrix[i]?.[j] ?? null;
         if (share === null || groupA === groupB) return;
@@ -354,11 +359,13 @@ export class InsightsAnalyzer {
     }
     if (turn.answer === null || turn.fanout === null) return;
     const { fanout } = turn;
-    const answer = ngramSet(turn.answer, { n: this.settings.ngram });
-    const attribution = fanout.index ? attributeIndexed(answer, fanout.index) : attributeAnswer(answer, fanout.sets);
+    const options = { n: this.settings.ngram };
+    const attribution = fanout.index
+      ? attributeAnswerText(turn.answer, fanout.index, options)
+      : attributeAnswer(ngramSet(turn.answer, options), fanout.sets ?? []);
     if (attribution.answerGrams === 0) return;
-    fanout.sets.forEach((set, i) => {
-      if (!set) return;
+    fanout.measured.forEach((measured, i) => {
+      if (!measured) return;
       const agreement = attribution.agreement[i] as number;
       const unique = attribution.unique[i] as number;
       const group = this.group(fanout.groupKeys[i] as string);
