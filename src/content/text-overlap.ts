@@ -401,12 +401,23 @@ export interface TextIndex {
 
 const EMPTY = 0;
 
-export function indexReferenceTexts(texts: readonly (string | null)[], options: TextOverlapOptions = {}): TextIndex {
+/**
+ * `reuse`: an index the caller no longer needs, whose tables are cleared and
+ * filled again when they are large enough (it must not be used after this).
+ */
+export function indexReferenceTexts(texts: readonly (string | null)[], options: TextOverlapOptions = {}, reuse?: TextIndex): TextIndex {
   if (texts.length > MAX_INDEXED_REFERENCES) throw new RangeError(`at most ${MAX_INDEXED_REFERENCES} references can be indexed`);
   // Sized for the texts up front (about an n-gram per word of five characters with its separator, half full): growing is the exception.
   let chars = 0;
   for (const text of texts) if (text !== null) chars += Math.min(text.length, options.maxChars ?? DEFAULT_MAX_TEXT_CHARS);
-  let table = newTable(Math.min(1 << 22, capacityFor(chars / 5)));
+  const capacity = Math.min(1 << 22, capacityFor(chars / 5));
+  let table: GramTable;
+  if (reuse && reuse.keys.length >= capacity && reuse.keys.length <= capacity * 4) {
+    // Mutable again: the caller handed it back.
+    table = { keys: reuse.keys, masks: reuse.masks };
+    table.keys.fill(EMPTY);
+    table.masks.fill(0);
+  } else table = newTable(capacity);
   let used = 0;
   let n = clampN(options.n);
   const sizes = texts.map(() => 0);

@@ -6,7 +6,7 @@
  * turn (its latest fan-out's n-gram sets); never the turns themselves.
  */
 import type { ReferenceRecord, TurnRecord } from '../../record/schema.js';
-import { parseDecimal, DecimalSum } from '../../record/decimal.js';
+import { parseDecimal, DecimalSum, type ScaledDecimal } from '../../record/decimal.js';
 import { usageOfRecord } from '../../record/usage.js';
 import {
   attributeAnswer, attributeAnswerText, indexReferenceTexts, MAX_INDEXED_REFERENCES, ngramSet, redundancyMatrix, redundancyOfTexts,
@@ -103,6 +103,8 @@ export interface InsightsPartial {
   problems: number;
 }
 
+/** Index tables kept for reuse. */
+const MAX_SPARE_INDEXES = 4;
 /** Distinct failure reasons kept per group; further ones count under "(other)". */
 const MAX_REASONS = 50;
 const MAX_REASON_CHARS = 120;
@@ -178,6 +180,8 @@ export class InsightsAnalyzer {
   private readonly sums = new Map<SpendData, SpendSum>();
   private readonly groupCost = new Map<string, DecimalSum>();
   private readonly tracker = new UserTurnTracker();
+  /** Index tables of closed turns, reused by the next fan-outs (allocating them is most of their cost). */
+  private readonly spareIndexes: TextIndex[] = [];
 
   constructor(private readonly settings: AnalyzeSettings) {}
 
@@ -201,8 +205,10 @@ export class InsightsAnalyzer {
     sessionData.lastTs = sessionData.lastTs === null ? record.ts : Math.max(sessionData.lastTs, record.ts);
 
     const spends = [p.spend, preset.spend, sessionData.spend];
-    for (const call of [...record.references, record.aggregator]) {
-      const cost = parseDecimal(call.cost_usd);
+    // Parsed once per call: the references' costs count in their groups too.
+    const costs = record.references.map((ref) => parseDecimal(ref.cost_usd));
+    costs.push(parseDecimal(record.aggregator.cost_usd));
+    for (const cost of costs) {
       for (const spend of spends) {
         if (cost) this.sumOf(spend).sum.addDecimal(cost);
         else spend.unknownCostCalls += 1;
@@ -210,7 +216,7 @@ export class InsightsAnalyzer {
     }
 
     const groupKeys = record.references.map((ref) => this.groupKey(record, ref));
-    record.references.forEach((ref, i) => this.addCall(this.group(groupKeys[i] as string), record, ref));
+    record.references.forEach((ref, i) => this.addCall(this.group(groupKeys[i] as string), record, ref, costs[i] ?? null));
     this.addStragglers(record.references, groupKeys);
 
     const fanout = record.references.length > 0 ? this.fanoutOf(record, groupKeys) : null;
@@ -235,7 +241,7 @@ export class InsightsAnalyzer {
     return groupKeyOf(this.settings.groupBy, record, ref);
   }
 
-  private addCall(group: GroupData, record: TurnRecord, ref: ReferenceRecord): void {
+  private addCall(group: GroupData, record: TurnRecord, ref: ReferenceRecord, cost: ScaledDecimal | null): void {
     see(group, 'preset', record.preset);
     see(group, 'label', ref.label);
     see(group, 'model', ref.model);
@@ -254,7 +260,6 @@ export class InsightsAnalyzer {
     group.tokens.cache_read += usage.cacheReadTokens;
     group.tokens.cache_write += usage.cacheWriteTokens;
     group.tokens.reasoning += usage.reasoningTokens;
-    const cost = parseDecimal(ref.cost_usd);
     if (cost) this.costOf(group.key).addDecimal(cost);
     else group.unknownCostCalls += 1;
     const duration = durationMs(ref);
@@ -292,7 +297,7 @@ export class InsightsAnalyzer {
       groupKeys,
       labels: record.references.map((ref) => ref.label),
       measured: texts.map((text) => text !== null),
-      index: indexed ? indexReferenceTexts(texts, options) : null,
+      index: indexed ? indexReferenceTexts(texts, options, this.spareIndexes.pop()) : null,
       sets: indexed ? null : texts.map((text) => (text === null ? null : ngramSet(text, options))),
     };
   }
@@ -336,6 +341,7 @@ export class InsightsAnalyzer {
     turn.answer = finalAnswerOf(record.aggregator);
     turn.answerEndSec = turn.answer !== null ? (typeof record.aggregator.ended_at === 'number' ? record.aggregator.ended_at : null) : null;
     if (fanout) {
+      this.release(turn.fanout);
       turn.fanout = fanout;
       for (const key of fanout.groupKeys) turn.groupsRan.add(key);
     }
@@ -348,6 +354,17 @@ export class InsightsAnalyzer {
   }
 
   private close(turn: OpenTurn): void {
+    this.measureTurn(turn);
+    this.release(turn.fanout);
+    turn.fanout = null;
+  }
+
+  /** A fan-out no turn refers to any more: its index table can serve the next one. */
+  private release(fanout: Fanout | null): void {
+    if (fanout?.index && this.spareIndexes.length < MAX_SPARE_INDEXES) this.spareIndexes.push(fanout.index);
+  }
+
+  private measureTurn(turn: OpenTurn): void {
     const preset = this.presetData(turn.preset);
     const session = this.sessionData(turn.session);
     this.partial.userTurns += 1;
