@@ -131,6 +131,14 @@ describe('attribution and redundancy', () => {
       }
     }
     expect(() => indexReferenceTexts(Array.from({ length: MAX_INDEXED_REFERENCES + 1 }, () => 'a b c'))).toThrow(RangeError);
+    // A handed-back index is cleared before reuse: nothing of the earlier texts leaks into the next turn's numbers.
+    const before = indexReferenceTexts([text(300), text(300), text(300)]);
+    const next = [text(280), null, text(260)];
+    const reused = indexReferenceTexts(next, {}, before);
+    expect(reused.keys).toBe(before.keys);
+    const sets = next.map((t) => (t === null ? null : ngramSet(t)));
+    expect(redundancyOfTexts(reused)).toEqual(redundancyMatrix(sets));
+    expect(attributeAnswerText(`${next[0]} ${text(30)}`, reused)).toEqual(attributeAnswer(ngramSet(`${next[0]} ${text(30)}`), sets));
   });
 
   it('ASCII upper case hashes as its lower case, as the normalized text does', () => {
