@@ -175,9 +175,9 @@ describe('a Responses-API aggregator', () => {
     const agg = record!.aggregator;
     expect(agg.output).toBe(ANSWER);
     expect(agg.provider).toBe('openai-codex');
-    expect(agg.usage.input_tokens).toBeGreaterThan(0);
-    expect(agg.usage.cache_read_tokens).toBe(2);
-    expect(agg.usage.output_tokens).toBeGreaterThan(0);
+    expect(agg.usage!.input_tokens).toBeGreaterThan(0);
+    expect(agg.usage!.cache_read_tokens).toBe(2);
+    expect(agg.usage!.output_tokens).toBeGreaterThan(0);
     expect(Number(agg.cost_usd)).toBe(0.0042);
     expect(agg.cost_status).toBe('actual');
     const responsesSpan = byRole(tracing!.spans(), 'aggregator')[0]!;
@@ -190,7 +190,7 @@ describe('a Responses-API aggregator', () => {
     await testClient(server, tracing.instrumentation, { sessionId: 'chat-record' }).chat.completions.create({ model: 'moa', messages: question });
     const [chat] = await tracing.records('chat-record');
     expect(Object.keys(agg).sort()).toEqual(Object.keys(chat!.aggregator).sort());
-    expect(Object.keys(agg.usage).sort()).toEqual(Object.keys(chat!.aggregator.usage).sort());
+    expect(Object.keys(agg.usage!).sort()).toEqual(Object.keys(chat!.aggregator.usage!).sort());
     const chatSpan = byRole(tracing.spans(), 'aggregator')[0]!;
     expect(Object.keys(responsesSpan.attributes).sort()).toEqual(Object.keys(chatSpan.attributes).sort());
   });
