@@ -117,6 +117,15 @@ describe('a Responses-API aggregator', () => {
     }
   });
 
+  it('a Responses stream cut mid-answer fails the caller\'s stream and the aggregator entry', async () => {
+    const client = await setup({ reply: ANSWER, chunkSize: 5, chunkDelayMs: 10, cutAfterChunks: 5 }, 'resp-cut');
+    const stream = await client.chat.completions.create({ model: 'moa', messages: question, stream: true });
+    await expect((async () => { for await (const _ of stream) { /* drain */ } })()).rejects.toThrow();
+    expect(byRole(tracing!.spans(), 'aggregator')[0]!.status.code).toBe(2);
+    const [record] = await tracing!.records('resp-cut');
+    expect(record!.aggregator.error).toMatch(/\S/);
+  });
+
   for (const streamed of [false, true]) {
     it(`a tool-calling turn round-trips${streamed ? ' (streamed)' : ''}: the call out, its result back in the next turn`, async () => {
       const args = '{"city":"Oslo","unit":"celsius"}';
