@@ -29,8 +29,9 @@ export class UnsupportedByResponsesError extends Error {
   override readonly name = 'UnsupportedByResponsesError';
   /** The caller's request is what cannot be served: a bad request, not an upstream failure. */
   readonly status = 400;
+  /** `param`: the request parameter at fault, as OpenAI's errors name it (`n`, `messages[2].content[0]`). */
   constructor(readonly param: string, detail: string) {
-    super(`the aggregator is called through the Responses API, which cannot carry ${param}: ${detail}`);
+    super(`the aggregator is called through the Responses API, which cannot carry \`${param}\`: ${detail}`);
   }
 }
 
@@ -75,7 +76,7 @@ export function toResponsesRequest(body: Readonly<Record<string, unknown>>): Res
     if (value === undefined || value === null || TRANSLATED.has(key)) continue;
     const uncarried = Object.hasOwn(UNCARRIED, key) ? UNCARRIED[key] : undefined;
     if (uncarried) {
-      if (!uncarried.harmless(value)) throw new UnsupportedByResponsesError(`\`${key}\``, uncarried.detail);
+      if (!uncarried.harmless(value)) throw new UnsupportedByResponsesError(key, uncarried.detail);
       continue;
     }
     out[key] = value;
@@ -99,7 +100,7 @@ export function toResponsesRequest(body: Readonly<Record<string, unknown>>): Res
 }
 
 function conversation(messages: unknown): { instructions?: string; input: ResponseInputItem[] } {
-  if (!Array.isArray(messages)) throw new UnsupportedByResponsesError('`messages`', 'it must be an array of messages');
+  if (!Array.isArray(messages)) throw new UnsupportedByResponsesError('messages', 'it must be an array of messages');
   let start = 0;
   const leading: string[] = [];
   // The leading system/developer messages are the model's instructions.
@@ -114,7 +115,7 @@ function conversation(messages: unknown): { instructions?: string; input: Respon
 
 function inputItems(message: unknown, index: number): ResponseInputItem[] {
   const where = `messages[${index}]`;
-  if (!isRecord(message)) throw new UnsupportedByResponsesError(`\`${where}\``, 'a message must be an object');
+  if (!isRecord(message)) throw new UnsupportedByResponsesError(where, 'a message must be an object');
   switch (message.role) {
     case 'system':
     case 'developer':
@@ -124,17 +125,17 @@ function inputItems(message: unknown, index: number): ResponseInputItem[] {
     case 'assistant':
       return assistantItems(message, where);
     case 'tool':
-      if (typeof message.tool_call_id !== 'string') throw new UnsupportedByResponsesError(`\`${where}.tool_call_id\``, 'a tool result needs the id of its call');
+      if (typeof message.tool_call_id !== 'string') throw new UnsupportedByResponsesError(`${where}.tool_call_id`, 'a tool result needs the id of its call');
       return [{ type: 'function_call_output', call_id: message.tool_call_id, output: textOf(message.content, `${where}.content`) }];
     default:
-      throw new UnsupportedByResponsesError(`\`${where}.role: ${String(message.role)}\``, 'only system, developer, user, assistant and tool messages are translated');
+      throw new UnsupportedByResponsesError(`${where}.role`, `a ${String(message.role)} message is not translated (system, developer, user, assistant and tool are)`);
   }
 }
 
 function assistantItems(message: Record<string, unknown>, where: string): ResponseInputItem[] {
-  if (message.audio !== undefined && message.audio !== null) throw new UnsupportedByResponsesError(`\`${where}.audio\``, 'audio is not translated');
+  if (message.audio !== undefined && message.audio !== null) throw new UnsupportedByResponsesError(`${where}.audio`, 'audio is not translated');
   if (message.function_call !== undefined && message.function_call !== null) {
-    throw new UnsupportedByResponsesError(`\`${where}.function_call\``, 'the deprecated function_call is not translated (use tool_calls)');
+    throw new UnsupportedByResponsesError(`${where}.function_call`, 'the deprecated function_call is not translated (use tool_calls)');
   }
   const items: ResponseInputItem[] = [];
   const text = message.content === undefined || message.content === null ? '' : textOf(message.content, `${where}.content`);
@@ -143,7 +144,7 @@ function assistantItems(message: Record<string, unknown>, where: string): Respon
   for (const [i, call] of calls.entries()) {
     const fn = isRecord(call) && call.type === 'function' && isRecord(call.function) ? call.function : undefined;
     if (!fn || !isRecord(call) || typeof call.id !== 'string' || typeof fn.name !== 'string') {
-      throw new UnsupportedByResponsesError(`\`${where}.tool_calls[${i}]\``, 'only function tool calls with an id and a name are translated');
+      throw new UnsupportedByResponsesError(`${where}.tool_calls[${i}]`, 'only function tool calls with an id and a name are translated');
     }
     items.push({ type: 'function_call', call_id: call.id, name: fn.name, arguments: typeof fn.arguments === 'string' ? fn.arguments : '' });
   }
@@ -157,18 +158,18 @@ function isInstructionRole(role: unknown): boolean {
 /** A message's text: a string, or text (and refusal) parts joined. */
 function textOf(content: unknown, where: string): string {
   if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) throw new UnsupportedByResponsesError(`\`${where}\``, 'content must be a string or an array of parts');
+  if (!Array.isArray(content)) throw new UnsupportedByResponsesError(where, 'content must be a string or an array of parts');
   return content.map((part, i) => {
     if (isRecord(part) && part.type === 'text' && typeof part.text === 'string') return part.text;
     if (isRecord(part) && part.type === 'refusal' && typeof part.refusal === 'string') return part.refusal;
-    throw new UnsupportedByResponsesError(`\`${where}[${i}]\``, 'only text parts are translated here');
+    throw new UnsupportedByResponsesError(`${where}[${i}]`, 'only text parts are translated here');
   }).join('');
 }
 
 /** A user message's content: a string, or text, image and file parts. */
 function userContent(content: unknown, where: string): string | ResponseInputContent[] {
   if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) throw new UnsupportedByResponsesError(`\`${where}\``, 'content must be a string or an array of parts');
+  if (!Array.isArray(content)) throw new UnsupportedByResponsesError(where, 'content must be a string or an array of parts');
   return content.map((part, i): ResponseInputContent => {
     if (isRecord(part) && part.type === 'text' && typeof part.text === 'string') return { type: 'input_text', text: part.text };
     if (isRecord(part) && part.type === 'image_url' && isRecord(part.image_url) && typeof part.image_url.url === 'string') {
@@ -184,7 +185,7 @@ function userContent(content: unknown, where: string): string | ResponseInputCon
         ...(typeof filename === 'string' ? { filename } : {}),
       };
     }
-    throw new UnsupportedByResponsesError(`\`${where}[${i}]\``, `a ${isRecord(part) ? String(part.type) : 'malformed'} part is not translated (text, image_url and file are)`);
+    throw new UnsupportedByResponsesError(`${where}[${i}]`, `a ${isRecord(part) ? String(part.type) : 'malformed'} part is not translated (text, image_url and file are)`);
   });
 }
 
@@ -192,7 +193,7 @@ function userContent(content: unknown, where: string): string | ResponseInputCon
 function functionTool(tool: unknown, index: number): FunctionTool {
   const fn = isRecord(tool) && tool.type === 'function' && isRecord(tool.function) ? tool.function : undefined;
   if (!fn || typeof fn.name !== 'string') {
-    throw new UnsupportedByResponsesError(`\`tools[${index}]\``, 'only function tools are translated');
+    throw new UnsupportedByResponsesError(`tools[${index}]`, 'only function tools are translated');
   }
   return {
     type: 'function',
@@ -219,7 +220,7 @@ function toolChoice(choice: unknown): ToolChoiceOptions | ToolChoiceFunction | T
       };
     }
   }
-  throw new UnsupportedByResponsesError('`tool_choice`', 'only none, auto, required, a function and allowed function tools are translated');
+  throw new UnsupportedByResponsesError('tool_choice', 'only none, auto, required, a function and allowed function tools are translated');
 }
 
 /** `response_format` and `verbosity` as the Responses `text` config (merged into one an `extra_body` gave). */
@@ -238,7 +239,7 @@ function textConfig(format: unknown, verbosity: unknown, given: unknown): Respon
         ...(typeof schema.strict === 'boolean' ? { strict: schema.strict } : {}),
       };
     } else {
-      throw new UnsupportedByResponsesError('`response_format`', 'only text, json_object and json_schema are translated');
+      throw new UnsupportedByResponsesError('response_format', 'only text, json_object and json_schema are translated');
     }
   }
   return Object.keys(text).length > 0 ? (text as ResponseTextConfig) : undefined;

@@ -207,7 +207,7 @@ describe('a Responses-API aggregator', () => {
   it('a request the Responses API cannot carry fails with one error naming the parameter, before any call', async () => {
     const client = await setup({ reply: ANSWER }, 'resp-refused');
     await expect(client.chat.completions.create({ model: 'moa', messages: question, n: 2 }))
-      .rejects.toThrow(new UnsupportedByResponsesError('`n`', 'a Responses call returns one answer (use n: 1)'));
+      .rejects.toThrow(new UnsupportedByResponsesError('n', 'a Responses call returns one answer (use n: 1)'));
     await expect(client.chat.completions.create({ model: 'moa', messages: question, logprobs: true }))
       .rejects.toThrow(/cannot carry `logprobs`/);
     expect(server!.requests).toEqual([]);

@@ -72,19 +72,19 @@ describe('a chat request as a Responses request', () => {
   it('what it cannot carry is one error naming the parameter', () => {
     const base = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
     const refused: [Record<string, unknown>, string][] = [
-      [{ n: 3 }, '`n`'],
-      [{ logprobs: true }, '`logprobs`'],
-      [{ top_logprobs: 2 }, '`top_logprobs`'],
-      [{ stop: ['END'] }, '`stop`'],
-      [{ presence_penalty: 0.5 }, '`presence_penalty`'],
-      [{ seed: 7 }, '`seed`'],
-      [{ audio: { voice: 'alloy', format: 'mp3' } }, '`audio`'],
-      [{ tools: [{ type: 'custom', custom: { name: 'grammar' } }] }, '`tools[0]`'],
-      [{ tool_choice: { type: 'custom', custom: { name: 'grammar' } } }, '`tool_choice`'],
-      [{ response_format: { type: 'grammar' } }, '`response_format`'],
-      [{ messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'AA', format: 'wav' } }] }] }, '`messages[0].content[0]`'],
-      [{ messages: [{ role: 'function', name: 'f', content: 'x' }] }, '`messages[0].role: function`'],
-      [{ messages: [{ role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'custom', custom: { name: 'g', input: 'x' } }] }] }, '`messages[0].tool_calls[0]`'],
+      [{ n: 3 }, 'n'],
+      [{ logprobs: true }, 'logprobs'],
+      [{ top_logprobs: 2 }, 'top_logprobs'],
+      [{ stop: ['END'] }, 'stop'],
+      [{ presence_penalty: 0.5 }, 'presence_penalty'],
+      [{ seed: 7 }, 'seed'],
+      [{ audio: { voice: 'alloy', format: 'mp3' } }, 'audio'],
+      [{ tools: [{ type: 'custom', custom: { name: 'grammar' } }] }, 'tools[0]'],
+      [{ tool_choice: { type: 'custom', custom: { name: 'grammar' } } }, 'tool_choice'],
+      [{ response_format: { type: 'grammar' } }, 'response_format'],
+      [{ messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'AA', format: 'wav' } }] }] }, 'messages[0].content[0]'],
+      [{ messages: [{ role: 'function', name: 'f', content: 'x' }] }, 'messages[0].role'],
+      [{ messages: [{ role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'custom', custom: { name: 'g', input: 'x' } }] }] }, 'messages[0].tool_calls[0]'],
     ];
     for (const [params, param] of refused) {
       let thrown: unknown;
@@ -95,7 +95,7 @@ describe('a chat request as a Responses request', () => {
       }
       expect(thrown, param).toBeInstanceOf(UnsupportedByResponsesError);
       expect((thrown as UnsupportedByResponsesError).param).toBe(param);
-      expect((thrown as Error).message).toMatch(new RegExp(`^the aggregator is called through the Responses API, which cannot carry ${param.replace(/[[\]]/g, '\\$&')}: \\S`));
+      expect((thrown as Error).message.startsWith(`the aggregator is called through the Responses API, which cannot carry \`${param}\`: `)).toBe(true);
       expect((thrown as UnsupportedByResponsesError).status).toBe(400);
     }
   });
