@@ -133,6 +133,21 @@ describe('a Responses-API aggregator', () => {
     expect(record!.aggregator.error).toMatch(/\S/);
   });
 
+  it('a stream the caller abandons (break) ends the span with what arrived and releases the Responses request', async () => {
+    const client = await setup({ reply: ANSWER, chunkSize: 4, chunkDelayMs: 20 }, 'resp-abandon');
+    const stream = await client.chat.completions.create({ model: 'moa', messages: question, stream: true });
+    let seen = '';
+    for await (const chunk of stream) {
+      seen += chunk.choices[0]?.delta.content ?? '';
+      if (seen.length >= 8) break;
+    }
+    const [record] = await tracing!.records('resp-abandon');
+    expect(record!.aggregator.output).toBe(seen);
+    expect(seen.length).toBeLessThan(ANSWER.length);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(aggregatorRequests()[0]!.aborted).toBe(true);
+  });
+
   for (const streamed of [false, true]) {
     it(`a tool-calling turn round-trips${streamed ? ' (streamed)' : ''}: the call out, its result back in the next turn`, async () => {
       const args = '{"city":"Oslo","unit":"celsius"}';
