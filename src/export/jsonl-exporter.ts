@@ -22,7 +22,7 @@ import { resolveTraceDir, sessionFilePath, type Env } from '../config/paths.js';
 import type { RedactSetting } from '../content/redact.js';
 import * as A from '../trace/attributes.js';
 import { ContentPolicy } from '../trace/content-policy.js';
-import { requestPayload, turnPayloadOf } from '../trace/payloads.js';
+import { requestMessagePieces, requestPayload, turnPayloadOf } from '../trace/payloads.js';
 import {
   EXPORT_FAILED, EXPORT_SUCCESS,
   type ExportResultLike, type FinishedSpan, type SpanExporterLike, type SpanProcessorLike,
@@ -121,6 +121,11 @@ class TurnFileSink implements ExitFlushable {
     return this.assembler.size;
   }
 
+  /** Nothing waits to be written: every ended turn's line is out. */
+  get idle(): boolean {
+    return this.queue.idle;
+  }
+
   /** Resolves when every line handed to the queue is written. */
   flushed(): Promise<void> {
     return this.queue.whenIdle();
@@ -135,6 +140,8 @@ class TurnFileSink implements ExitFlushable {
       const parent = parentOf(seen);
       if (!parent) return;
       requestPayload(span);
+      // The compact format stores each message once per file: it needs them one by one.
+      if (this.compactFiles) requestMessagePieces(span);
       this.assembler.callStarted(seen, parent.traceId, parent.spanId);
     }
     this.trackPending();
@@ -310,6 +317,11 @@ abstract class JsonlSinkFace {
   /** The file a session's lines go to now. */
   fileFor(sessionId: string | null | undefined): string {
     return this.sink.fileFor(sessionId);
+  }
+
+  /** Whether the line of every ended turn is written already (`forceFlush()` would resolve at once). */
+  get idle(): boolean {
+    return this.sink.idle;
   }
 
   /** Resolves when the lines of every ended turn are written (large ones are finished across ticks). */

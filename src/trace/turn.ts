@@ -15,7 +15,7 @@ import {
 import { CauseReporter } from '../base/cause-reporter.js';
 import { describeFailure, errorText, firstLine, httpStatusOf } from '../base/errors.js';
 import { turnQuestion } from '../content/genai.js';
-import { safeStringify } from '../content/safe-json.js';
+import { checkedText, NATIVE_FAILED, nativeStringify, safeStringify } from '../content/safe-json.js';
 import { DecimalSum, formatDecimal, parseDecimal, type ScaledDecimal } from '../record/decimal.js';
 import { addUsage, sanitizeUsage, ZERO_USAGE, type Usage } from '../record/usage.js';
 import * as A from './attributes.js';
@@ -27,9 +27,9 @@ import {
 } from './call-attributes.js';
 import type { ContentPolicy } from './content-policy.js';
 import { callMetricAttributes, type MoaMetrics } from './metrics.js';
-import { captureMessages, payloadWithMessages } from './message-capture.js';
+import { capturePayload } from './message-capture.js';
 import { liveInsightAttributes, liveInsights, type LiveReference } from './live-insights.js';
-import { attachPayload, attachTurnPayload, markContentPolicy, payloadRequested, type CallPayload } from './payloads.js';
+import { attachPayload, attachTurnPayload, markContentPolicy, messagePiecesRequested, payloadRequested, type CallPayload } from './payloads.js';
 import type {
   AggregatorCall, AggregatorEnd, AggregatorStart, CallEnd, CallStart, Cost, MoaTurn, ReferenceCall, ReferenceStart,
   ResponseInfo, ReusedReference, ToolCall, TurnOptions,
@@ -413,9 +413,9 @@ class RecordingTurn implements MoaTurn {
     markContentPolicy(span, policy);
     // The exact messages are serialized only for a JSONL sink that asked for them.
     const payload: CallPayload | undefined = payloadRequested(span)
-      ? payloadWithMessages({
+      ? capturePayload({
         provider, output: null, error: null, toolCallsJson: null, finishReason: null, policy: this.policy,
-      }, captureMessages(this.policy, this.sessionId, messages))
+      }, this.sessionId, messages, messagePiecesRequested(span))
       : undefined;
     if (payload) attachPayload(span, payload);
     this.openCalls += 1;
@@ -660,18 +660,28 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     const output = typeof rawOutput === 'string' ? this.policy.redactText(rawOutput) : null;
     const rawToolCalls = read(result as AggregatorEnd, 'toolCalls');
     const items = isArray(rawToolCalls) ? readItems(rawToolCalls as readonly unknown[], 'toolCalls', UNREADABLE_TOOL_CALL, this.replaced) : [];
-    const toolCalls = items.length > 0 ? this.readableToolCalls(items) as readonly ToolCall[] : null;
+    if (items.length === 0) {
+      if (this.payload) {
+        this.payload.output = output;
+        this.payload.toolCallsJson = null;
+      }
+      return { output, toolCalls: null };
+    }
+    // Serialized once: a list that serializes natively is readable as a whole, and that text is the payload's.
+    const replacer = this.policy.replacer;
+    const text = nativeStringify(items, replacer);
+    const toolCalls = (text === NATIVE_FAILED ? this.readableToolCalls(items) : items) as readonly ToolCall[];
     if (this.payload) {
       this.payload.output = output;
-      this.payload.toolCallsJson = toolCalls ? safeStringify(toolCalls, this.policy.replacer) : null;
+      this.payload.toolCallsJson = text === NATIVE_FAILED ? safeStringify(toolCalls, replacer) : checkedText(toolCalls, text, replacer);
     }
     return { output, toolCalls };
   }
 
   /**
-   * Tool calls each of which can be walked: one that cannot (a revoked or
-   * hostile Proxy) would turn the whole list into an error text, so it
-   * becomes a marker call instead.
+   * Tool calls each of which can be walked, for a list that did not serialize
+   * as a whole: one that cannot be walked (a revoked or hostile Proxy) would
+   * turn the whole list into an error text, so it becomes a marker call instead.
    */
   private readableToolCalls(items: unknown[]): unknown[] {
     let unreadable = 0;
