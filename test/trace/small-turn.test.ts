@@ -12,7 +12,7 @@ import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { jsonCharsWithin } from '../../src/content/json-size.js';
 import { JsonlSpanProcessor } from '../../src/export/jsonl-exporter.js';
-import { setupMoaTracing, type MoaTracing } from '../../src/index.js';
+import { setupMoaTracing, type ChatMessage, type MoaTracing } from '../../src/index.js';
 import { MoaInstrumentation } from '../../src/trace/instrumentation.js';
 import { SMALL_MESSAGES_CHARS } from '../../src/trace/message-capture.js';
 
@@ -44,7 +44,7 @@ describe('a small turn', () => {
     ];
     const getter = Object.defineProperty({ role: 'user' }, 'content', { enumerable: true, get: () => `read at ${stage}` });
     let stage = 'start';
-    const messages = [...history, getter];
+    const messages = [...history, getter] as ChatMessage[];
     const expected = JSON.stringify(messages);
     const turn = tracing.instrumentation.startTurn({ sessionId: 's', preset: 'p' });
     const call = turn.startReference({ index: 0, model: 'm', provider: 'p', messages });
