@@ -30,7 +30,7 @@ import {
 import { AppendWriter, type WriterStats } from './append-writer.js';
 import { flushAtExit, type ExitFlushable } from './exit-flush.js';
 import { CompactFiles, encodeCompact } from './compact-line.js';
-import { DEFAULT_MAX_LINE_BYTES, encodeLine, RawSlots } from './json-line.js';
+import { DEFAULT_MAX_LINE_BYTES, encodeLine, LineScratch, RawSlots } from './json-line.js';
 import { SlicedQueue, type SlicedJob } from './sliced-queue.js';
 import { parentOf, TurnAssembler, type AssemblerLimits, type Iteration, type PartialReason, type SeenSpan } from './turn-assembler.js';
 import { buildTurnRecord, isMoaCall, isMoaRoot } from './turn-record.js';
@@ -85,6 +85,8 @@ export interface JsonlExporterStats extends WriterStats {
 /** The shared core: gathers iterations and writes their lines. */
 class TurnFileSink implements ExitFlushable {
   private readonly writer = new AppendWriter();
+  /** Each line is written before the next is encoded: one buffer serves them all. */
+  private readonly scratch = new LineScratch();
   private readonly assembler: TurnAssembler;
   readonly policy: ContentPolicy;
   private readonly reporter = new CauseReporter((message) => diag.warn(message));
@@ -280,7 +282,7 @@ class TurnFileSink implements ExitFlushable {
         }
       }
       // Encoded as a list of buffers: a record too large for one string is cut, never lost.
-      return this.writer.appendLine(file, encodeLine(record, slots));
+      return this.writer.appendLine(file, encodeLine(record, slots, { scratch: this.scratch }));
     } catch (err) {
       this.reportRecordFailure(err);
       return false;

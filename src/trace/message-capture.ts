@@ -12,7 +12,7 @@
  */
 import { jsonCharsWithin } from '../content/json-size.js';
 import { SessionMessageCaches, type MessageList } from '../content/message-cache.js';
-import { safeStringify } from '../content/safe-json.js';
+import { nativeStringify, safeStringify } from '../content/safe-json.js';
 import type { ContentPolicy } from './content-policy.js';
 import type { CallPayload } from './payloads.js';
 
@@ -33,7 +33,9 @@ type PayloadFields = Omit<CallPayload, 'inputMessagesJson' | 'inputMessages'>;
 export function capturePayload(fields: PayloadFields, sessionId: string | null, messages: readonly unknown[], pieces: boolean): CallPayload {
   const policy = fields.policy as ContentPolicy;
   if (!pieces && jsonCharsWithin(messages, SMALL_MESSAGES_CHARS) !== undefined) {
-    return new SerializedCallPayload(fields, safeStringify(messages, policy.replacer));
+    // Small and shallow (the walk saw every level), so only a throw needs the careful serializer: no length or depth check.
+    const text = nativeStringify(messages, policy.replacer);
+    return new SerializedCallPayload(fields, typeof text === 'string' ? text : safeStringify(messages, policy.replacer));
   }
   return new CapturedCallPayload(fields, captureMessages(policy, sessionId, messages));
 }

@@ -213,6 +213,31 @@ function readItems(given: readonly unknown[], field: string, marker: unknown, re
 interface CheckedCost {
   cost: Cost | null;
   amount: ScaledDecimal | null;
+  /** That amount as exact decimal text (null with it). */
+  text: string | null;
+}
+
+/**
+ * Number costs parsed lately, with their exact text: a call's price repeats
+ * from call to call, and parsing and printing an exact decimal was a fair
+ * part of ending a call. The amounts are only read, never changed.
+ */
+const NUMBER_COSTS = new Map<number, { amount: ScaledDecimal; text: string }>();
+const NUMBER_COSTS_KEPT = 256;
+
+function parsedCost(usd: number | string): { amount: ScaledDecimal; text: string } | null {
+  if (typeof usd === 'number') {
+    const known = NUMBER_COSTS.get(usd);
+    if (known) return known;
+  }
+  const amount = parseDecimal(usd);
+  if (amount === null) return null;
+  const parsed = { amount, text: formatDecimal(amount) };
+  if (typeof usd === 'number') {
+    if (NUMBER_COSTS.size >= NUMBER_COSTS_KEPT) NUMBER_COSTS.clear();
+    NUMBER_COSTS.set(usd, parsed);
+  }
+  return parsed;
 }
 
 /**
@@ -222,13 +247,13 @@ interface CheckedCost {
  * record, the payload and the turn's sum use: a cost is parsed once per call.
  */
 function finiteCost(cost: Cost | null, replaced: ArgumentReporter): CheckedCost {
-  if (cost === null || cost.usd === null) return { cost, amount: null };
+  if (cost === null || cost.usd === null) return { cost, amount: null, text: null };
   const asNumber = typeof cost.usd === 'number' ? cost.usd : Number(cost.usd);
-  const amount = Number.isFinite(asNumber) ? parseDecimal(cost.usd) : null;
-  if (amount !== null) return { cost, amount };
+  const parsed = Number.isFinite(asNumber) ? parsedCost(cost.usd) : null;
+  if (parsed !== null) return { cost, amount: parsed.amount, text: parsed.text };
   replaced('cost.usd', 'is not a finite number: recorded as an unknown cost');
   const shown = String(cost.usd).slice(0, 40);
-  return { cost: { usd: null, status: 'unknown', source: `[moa-otel: cost ${shown} is not a finite number]${cost.source ? ` ${cost.source}` : ''}` }, amount: null };
+  return { cost: { usd: null, status: 'unknown', source: `[moa-otel: cost ${shown} is not a finite number]${cost.source ? ` ${cost.source}` : ''}` }, amount: null, text: null };
 }
 
 function turnFacts(options: TurnOptions, policy: ContentPolicy, replaced: ArgumentReporter) {
@@ -624,13 +649,12 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
   private recordResult(result: CallEnd | AggregatorEnd): CallOutcome {
     // Each field is read once and on its own: a getter that throws costs that field only.
     const usageGiven = read(result, 'usage');
-    const { cost, amount } = finiteCost(asCost(read(result, 'cost')), this.replaced);
+    const { cost, amount, text: exactCost } = finiteCost(asCost(read(result, 'cost')), this.replaced);
     const response = maskedResponse(asResponse(read(result, 'response')), this.policy);
     const { output, toolCalls } = this.keepAnswer(result);
     const finishGiven = read(result as AggregatorEnd, 'finishReason');
     const finishReason = typeof finishGiven === 'string' ? finishGiven : response?.finishReasons?.[0] ?? null;
     const usage = sanitizeUsage(usageGiven && typeof usageGiven === 'object' ? usageGiven as Partial<Usage> : null);
-    const exactCost = amount === null ? null : formatDecimal(amount);
     this.measuredUsage = usageGiven ? usage : null;
     this.responseModel = response?.model ?? null;
     if (this.payload) {
