@@ -54,28 +54,31 @@ export function* fewerChunks(line: EncodedLine, maxChunks: number, bytesPerStep 
 /**
  * Runs of neighbours whose merged size stays under the smallest cap that
  * leaves at most `max` buffers (found by bisection: fewer buffers the larger
- * the cap). A buffer over the cap is a run of its own.
+ * the cap). A buffer over the cap is a run of its own, and merging stops as
+ * soon as the buffers left alone are few enough.
  */
 function mergedRuns(chunks: readonly Buffer[], max: number): Runs {
   let low = 0;
   let high = 0;
   for (const chunk of chunks) high += chunk.length;
-  // runsUnder(total) is one run: always few enough.
+  // Under the total, everything may merge: always few enough.
   while (low < high) {
     const cap = Math.floor((low + high) / 2);
-    if (runsUnder(chunks, cap).length <= max) high = cap;
+    if (runsUnder(chunks, cap, max).length <= max) high = cap;
     else low = cap + 1;
   }
-  return runsUnder(chunks, high);
+  return runsUnder(chunks, high, max);
 }
 
-function runsUnder(chunks: readonly Buffer[], cap: number): Runs {
+function runsUnder(chunks: readonly Buffer[], cap: number, max: number): Runs {
   const runs: Runs = [];
   let from = 0;
   let size = 0;
   for (let i = 0; i < chunks.length; i++) {
     const length = (chunks[i] as Buffer).length;
-    if (i > from && size + length > cap) {
+    // Closing the open run here and keeping every buffer left alone would be few enough: stop merging.
+    const fewEnough = runs.length + 1 + (chunks.length - i) <= max;
+    if (i > from && (size + length > cap || fewEnough)) {
       runs.push([from, i]);
       from = i;
       size = 0;

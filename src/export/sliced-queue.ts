@@ -109,6 +109,7 @@ export class SlicedQueue {
         if (next.done) {
           this.jobs.shift();
           if (next.value instanceof Promise) return this.waitFor(next.value);
+          if (this.jobs.length > 0 && performance.now() - started >= this.sliceMs) return this.schedule();
           break;
         }
         const spent = performance.now() - started;
