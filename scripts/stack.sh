@@ -137,6 +137,8 @@ export OTLP_HOST="${OTLP_HOST:-127.0.0.1}"
 export OTLP_GRPC_PORT="${OTLP_GRPC_PORT:-4317}"
 export OTLP_HTTP_PORT="${OTLP_HTTP_PORT:-4318}"
 export HEALTH_CHECK_PORT="${HEALTH_CHECK_PORT:-13133}"
+# The collector's Prometheus exporter: every metric it received, at /metrics.
+export PROMETHEUS_PORT="${PROMETHEUS_PORT:-8889}"
 export JAEGER_HOST="${JAEGER_HOST:-127.0.0.1}"
 export JAEGER_OTLP_GRPC_PORT="${JAEGER_OTLP_GRPC_PORT:-14317}"
 export JAEGER_QUERY_HTTP_PORT="${JAEGER_QUERY_HTTP_PORT:-16686}"
@@ -161,6 +163,7 @@ cmd_up() {
   wait_healthy collector "$COLLECTOR_HEALTH_URL"
   log "send OTLP/HTTP to http://$OTLP_HOST:$OTLP_HTTP_PORT (e.g. npx moa-otel demo --otlp http://$OTLP_HOST:$OTLP_HTTP_PORT)"
   log "Jaeger query API: http://$JAEGER_HOST:$JAEGER_QUERY_HTTP_PORT/api/v3/services (no UI: a source build has no UI assets and no registry offers them; the UI is in docker-compose.yml's image, see collector/README.md)"
+  log "metrics for Prometheus (or curl): http://$OTLP_HOST:$PROMETHEUS_PORT/metrics (moa_cost_total, gen_ai_client_token_usage_*, ...; see collector/README.md)"
   log "collector file exporters: $SPAN_FILE_PATH, $METRICS_FILE_PATH"
 }
 

@@ -23,7 +23,7 @@ import type { MessagePiece } from '../content/message-cache.js';
 import type { RedactSetting } from '../content/redact.js';
 import * as A from '../trace/attributes.js';
 import { ContentPolicy } from '../trace/content-policy.js';
-import { requestPayload, turnPayloadOf } from '../trace/payloads.js';
+import { requestMessagePieces, requestPayload, turnPayloadOf } from '../trace/payloads.js';
 import {
   EXPORT_FAILED, EXPORT_SUCCESS,
   type ExportResultLike, type FinishedSpan, type SpanExporterLike, type SpanProcessorLike,
@@ -31,7 +31,7 @@ import {
 import { AppendWriter, MAX_LINE_CHUNKS, type WriterStats } from './append-writer.js';
 import { flushAtExit, type ExitFlushable } from './exit-flush.js';
 import { CompactFiles, contentId, encodeCompact } from './compact-line.js';
-import { DEFAULT_MAX_LINE_BYTES, encodeLine, RawSlots } from './json-line.js';
+import { DEFAULT_MAX_LINE_BYTES, encodeLine, LineScratch, RawSlots } from './json-line.js';
 import { fewerChunks } from './line-chunks.js';
 import { SlicedQueue, type Pause, type SlicedJob, type WriteMode } from './sliced-queue.js';
 import { parentOf, TurnAssembler, type AssemblerLimits, type Iteration, type PartialReason, type SeenSpan } from './turn-assembler.js';
@@ -103,6 +103,8 @@ export interface JsonlExporterStats extends WriterStats {
 /** The shared core: gathers iterations and writes their lines. */
 class TurnFileSink implements ExitFlushable {
   private readonly writer = new AppendWriter();
+  /** Each line is written before the next is encoded: one buffer serves them all. */
+  private readonly scratch = new LineScratch();
   private readonly assembler: TurnAssembler;
   readonly policy: ContentPolicy;
   private readonly reporter = new CauseReporter((message) => diag.warn(message));
@@ -139,6 +141,16 @@ class TurnFileSink implements ExitFlushable {
     return this.assembler.size;
   }
 
+  /** Nothing waits to be written: every ended turn's line is out. */
+  get idle(): boolean {
+    return this.queue.idle;
+  }
+
+  /** The line being written on the thread pool, if any (resolves when done, never rejects). */
+  get writeInFlight(): Promise<unknown> | undefined {
+    return this.queue.writeInFlight;
+  }
+
   /** Resolves when every line handed to the queue is written. */
   flushed(): Promise<void> {
     return this.queue.whenIdle();
@@ -153,6 +165,8 @@ class TurnFileSink implements ExitFlushable {
       const parent = parentOf(seen);
       if (!parent) return;
       requestPayload(span);
+      // The compact format stores each message once per file: it needs them one by one.
+      if (this.compactFiles) requestMessagePieces(span);
       this.assembler.callStarted(seen, parent.traceId, parent.spanId);
     }
     this.trackPending();
@@ -322,7 +336,9 @@ class TurnFileSink implements ExitFlushable {
       const compactFiles = this.compactFiles;
       const compact = compactFiles ? encodeCompact(record, slots, compactFiles.stored(file), DEFAULT_MAX_LINE_BYTES) : undefined;
       // Encoded as a list of buffers: a record too large for one string is cut, never lost.
-      const encoded = compact?.line ?? encodeLine(record, slots);
+      // The reused scratch only for a line written before the next is encoded: never one that may go to the pool.
+      const scratch = mode.background || this.queue.writeInFlight ? undefined : this.scratch;
+      const encoded = compact?.line ?? encodeLine(record, slots, { scratch });
       const line = yield* fewerChunks(encoded, MAX_LINE_CHUNKS);
       const written = mode.background && line.byteLength >= WRITE_IN_BACKGROUND_BYTES
         ? this.writer.appendLineInBackground(file, line)
@@ -371,6 +387,11 @@ abstract class JsonlSinkFace {
     return this.sink.fileFor(sessionId);
   }
 
+  /** Whether the line of every ended turn is written already (`forceFlush()` would resolve at once). */
+  get idle(): boolean {
+    return this.sink.idle;
+  }
+
   /** Resolves when the lines of every ended turn are written (large ones are finished across ticks). */
   forceFlush(): Promise<void> {
     return this.sink.flushed();
@@ -378,8 +399,13 @@ abstract class JsonlSinkFace {
 
   /** Writes what is still open as partial records, then stops. */
   shutdown(): Promise<void> {
-    this.sink.shutdown();
-    return Promise.resolve();
+    const writing = this.sink.writeInFlight;
+    if (!writing) {
+      this.sink.shutdown();
+      return Promise.resolve();
+    }
+    // A line on the thread pool is let finish first, so that the lines still queued go after it.
+    return writing.then(() => { this.sink.shutdown(); });
   }
 }
 

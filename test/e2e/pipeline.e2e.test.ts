@@ -100,7 +100,7 @@ describe('collector configuration', () => {
 
   it('validation is real: a config naming an unknown component is rejected', async () => {
     const broken = join(scratch, 'broken.yaml');
-    const text = (await readFile(COLLECTOR_CONFIG, 'utf8')).replace('exporters: [file/metrics]', 'exporters: [file/metrics, kafka]');
+    const text = (await readFile(COLLECTOR_CONFIG, 'utf8')).replace('exporters: [file/metrics, prometheus]', 'exporters: [file/metrics, prometheus, kafka]');
     expect(text).toContain('kafka');
     await writeFile(broken, text);
     const result = await validate(broken, COMPOSE_COLLECTOR_ENV);

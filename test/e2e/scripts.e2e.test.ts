@@ -34,17 +34,22 @@ describe('scripts/stack.sh', () => {
     // A cache of its own (pid files, logs, lock), with the binaries the global setup built.
     const cache = await mkdtemp(join(tmpdir(), 'moa-e2e-stack-script-'));
     await symlink(dirname(binaries().otelcol), join(cache, 'bin'));
-    const [grpc, http, health, jaegerGrpc, queryHttp, queryGrpc, jaegerHealth] = await Promise.all(Array.from({ length: 7 }, () => freePort()));
+    const [grpc, http, health, jaegerGrpc, queryHttp, queryGrpc, jaegerHealth, prometheus] = await Promise.all(Array.from({ length: 8 }, () => freePort()));
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH, HOME: process.env.HOME, MOA_OTEL_CACHE: cache,
       OTLP_GRPC_PORT: String(grpc), OTLP_HTTP_PORT: String(http), HEALTH_CHECK_PORT: String(health),
       JAEGER_OTLP_GRPC_PORT: String(jaegerGrpc), JAEGER_QUERY_HTTP_PORT: String(queryHttp),
       JAEGER_QUERY_GRPC_PORT: String(queryGrpc), JAEGER_HEALTH_PORT: String(jaegerHealth),
+      PROMETHEUS_PORT: String(prometheus),
     };
     try {
       const up = await stack('up', env);
       expect(up.code, up.stderr).toBe(0);
       expect(up.stderr).toMatch(/collector: healthy after/);
+      // Where `up` says to look for metrics, the collector's Prometheus exporter answers.
+      const metricsUrl = `http://127.0.0.1:${prometheus}/metrics`;
+      expect(up.stderr).toContain(metricsUrl);
+      expect((await fetch(metricsUrl)).status).toBe(200);
 
       const status = await stack('status', env);
       expect(status.code, status.stdout).toBe(0);

@@ -123,3 +123,24 @@ describe('the JSONL sink', () => {
     await shutdown;
   });
 });
+
+describe('shutdown while a line is on the pool', () => {
+  it('lets that write end first, then writes the lines still queued after it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'moa-bg-order-'));
+    const jsonl = new JsonlSpanProcessor({ traceDir: dir, env: {} });
+    const instrumentation = new MoaInstrumentation({ tracerProvider: new BasicTracerProvider({ spanProcessors: [jsonl] }), env: {} });
+    const turn = (output: string, messages: Array<{ role: string; content: string }>) => {
+      const t = instrumentation.startTurn({ sessionId: 'o', preset: 'p' });
+      t.startAggregator({ model: 'agg', provider: 'p', messages }).end({ output });
+      t.end();
+    };
+    turn('first', Array.from({ length: 30 }, (_, i) => ({ role: 'user', content: `${i} ${'y'.repeat(100_000)}` })));
+    turn('second', [{ role: 'user', content: 'small' }]);
+    // Wait until the first line's write is on the pool, then shut down.
+    while (writes.pool.length === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    await jsonl.shutdown();
+    const outputs = readFileSync(path.join(dir, 'o.jsonl'), 'utf8').split('\n').filter(Boolean)
+      .map((l) => (JSON.parse(l) as { aggregator: { output: string } }).aggregator.output);
+    expect(outputs).toEqual(['first', 'second']);
+  });
+});

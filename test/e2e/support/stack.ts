@@ -61,7 +61,10 @@ export async function startJaeger(workDir: string, options: JaegerOptions = {}):
 }
 
 export interface CollectorOptions {
+  /** Where otlp_grpc/jaeger sends; unused when `tracesExporters` leaves it out. */
   jaegerOtlpGrpcEndpoint: string;
+  /** TRACES_EXPORTERS, a YAML list (collector/otelcol.yaml); e.g. '[file/spans]' for a test that needs no Jaeger. */
+  tracesExporters?: string;
   /** Where the file exporter writes OTLP JSON lines. */
   spanFile: string;
   /** The HTTP receiver's max_request_body_size (collector default: 20 MiB). */
@@ -73,6 +76,8 @@ export interface CollectorOptions {
   metricsFile?: string;
   /** Base URL of a Phoenix to add as a traces exporter (otlp_http/phoenix). */
   phoenixUrl?: string;
+  /** A fixed port for the Prometheus exporter's /metrics (default: a free one, so parallel collectors never share 8889). */
+  prometheusPort?: number;
 }
 
 export interface Collector {
@@ -82,12 +87,14 @@ export interface Collector {
   httpPort: number;
   spanFile: string;
   metricsFile: string;
+  /** The Prometheus exporter's scrape URL, e.g. http://127.0.0.1:8889/metrics */
+  prometheusUrl: string;
   stop(): Promise<void>;
 }
 
 export async function startCollector(workDir: string, options: CollectorOptions): Promise<Collector> {
   const httpPort = options.httpPort ?? (await freePort());
-  const [grpcPort, health] = await Promise.all([options.grpcPort ?? freePort(), freePort()]);
+  const [grpcPort, health, prometheusPort] = await Promise.all([options.grpcPort ?? freePort(), freePort(), options.prometheusPort ?? freePort()]);
   const metricsFile = options.metricsFile ?? join(dirname(options.spanFile), 'metrics.jsonl');
   const env = {
     ...baseEnv(),
@@ -95,6 +102,7 @@ export async function startCollector(workDir: string, options: CollectorOptions)
     OTLP_GRPC_PORT: String(grpcPort),
     OTLP_HTTP_PORT: String(httpPort),
     HEALTH_CHECK_PORT: String(health),
+    PROMETHEUS_PORT: String(prometheusPort),
     JAEGER_OTLP_ENDPOINT: options.jaegerOtlpGrpcEndpoint,
     SPAN_FILE_PATH: options.spanFile,
     METRICS_FILE_PATH: metricsFile,
@@ -102,6 +110,7 @@ export async function startCollector(workDir: string, options: CollectorOptions)
     BATCH_TIMEOUT: '200ms',
     COLLECTOR_METRICS_LEVEL: 'none',
     ...(options.maxRequestBodyBytes !== undefined ? { OTLP_HTTP_MAX_REQUEST_BODY_SIZE: String(options.maxRequestBodyBytes) } : {}),
+    ...(options.tracesExporters !== undefined ? { TRACES_EXPORTERS: options.tracesExporters } : {}),
     // The same knobs a docker-compose user sets to add Phoenix (collector/otelcol.yaml).
     ...(options.phoenixUrl !== undefined
       ? { TRACES_EXPORTERS: '[otlp_grpc/jaeger, file/spans, otlp_http/phoenix]', PHOENIX_ENDPOINT: options.phoenixUrl }
@@ -116,6 +125,7 @@ export async function startCollector(workDir: string, options: CollectorOptions)
     httpPort,
     spanFile: options.spanFile,
     metricsFile,
+    prometheusUrl: `http://127.0.0.1:${prometheusPort}/metrics`,
     stop: () => service.stop(),
   };
 }
