@@ -114,7 +114,7 @@ describe('validate reads message lists without decoding them and reports what a 
       const file = dir.write('s.jsonl', `${lines.join('\n')}\n${good.slice(0, 300)}`);
       const read = async (skipContent: boolean | 'checked') => {
         const problems: unknown[] = [];
-        const records: unknown[] = [];
+        const records: [number, unknown][] = [];
         for await (const r of readInput({ file }, { skipContent, onProblem: (p) => problems.push(p) })) records.push([r.line, r.record]);
         return { problems, records };
       };
@@ -123,7 +123,7 @@ describe('validate reads message lists without decoding them and reports what a 
       expect(full.problems.length).toBeGreaterThanOrEqual(6);
       expect(checked.problems).toEqual(full.problems);
       // Lines read whole after all (nesting near the limit) keep their lists: validate reads none of them.
-      const lists = (records: unknown[]) => records.map(([line, record]) => [line, emptied(record)]);
+      const lists = (records: [number, unknown][]) => records.map(([line, record]) => [line, emptied(record)]);
       expect(lists(checked.records)).toEqual(lists(full.records));
     } finally {
       dir.cleanup();
