@@ -3,18 +3,16 @@
  * model, the caller's conversation plus the guidance block, and the caller's
  * tools. Drives the aggregator span, which ends once the answer (or the
  * stream) is complete; the caller ends the turn, whose root waits for it.
+ * The provider may speak chat completions or the Responses API
+ * (`aggregator-wire.ts`): the span, the record and the caller see a chat
+ * answer either way.
  */
 import { context as otelContext } from '@opentelemetry/api';
-import type {
-  ChatCompletion,
-  ChatCompletionChunk,
-  ChatCompletionCreateParamsNonStreaming,
-  ChatCompletionCreateParamsStreaming,
-  ChatCompletionMessageToolCall,
-} from 'openai/resources/chat/completions';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
 import { Stream } from 'openai/streaming';
 import type { ModelSlotConfig } from '../config/schema.js';
 import type { ChatMessage, MoaTurn, ToolCall } from '../trace/types.js';
+import { createCompletion, createCompletionStream } from './aggregator-wire.js';
 import { callStartFacts, meterCall, responseInfo, type CallMetering } from './call-facts.js';
 import { reasoningParams, type ResolvedProvider } from './providers.js';
 import type { ProviderCallOptions } from './request-options.js';
@@ -50,23 +48,34 @@ export interface AggregatorResult<T> {
   metering?: CallMetering;
 }
 
+/** The temperature the aggregator call uses: the slot's, else the preset's, else the caller's. */
+function aggregatorTemperature(slot: ModelSlotConfig, params: AggregatorParams, presetTemperature: number | undefined): number | undefined {
+  return slot.temperature ?? presetTemperature ?? params.temperature ?? undefined;
+}
+
+/** The chat body of the aggregator call: the caller's params with the slot's model, temperature, reasoning and `extra_body`. */
+export function aggregatorBody(slot: ModelSlotConfig, params: AggregatorParams, messages: readonly unknown[], presetTemperature?: number): Record<string, unknown> {
+  const temperature = aggregatorTemperature(slot, params, presetTemperature);
+  return {
+    ...slot.extra_body,
+    ...params,
+    model: slot.model,
+    messages,
+    ...(temperature !== undefined ? { temperature } : {}),
+    ...reasoningParams(slot),
+  };
+}
+
 export async function callAggregator(request: AggregatorRequest): Promise<AggregatorResult<ChatCompletion | Stream<ChatCompletionChunk>>> {
   const { turn, slot, provider, params } = request;
-  const temperature = slot.temperature ?? request.temperature ?? params.temperature ?? undefined;
+  const temperature = aggregatorTemperature(slot, params, request.temperature);
   const agg = turn.startAggregator({
     ...callStartFacts(slot, provider, temperature),
     messages: request.messages,
     stream: params.stream === true,
     ...(Array.isArray(params.tools) && params.tools.length > 0 ? { tools: params.tools } : {}),
   });
-  const body: Record<string, unknown> = {
-    ...slot.extra_body,
-    ...params,
-    model: slot.model,
-    messages: request.messages,
-    ...(temperature !== undefined ? { temperature } : {}),
-    ...reasoningParams(slot),
-  };
+  const body = aggregatorBody(slot, params, request.messages, request.temperature);
   // Metered whether or not the turn records: the caller's `moa` field reports it.
   const meter = (rawUsage: unknown) => meterCall(provider, slot.model, rawUsage);
   // The span and the caller get the same masked error: the original itself when it could be masked
@@ -85,10 +94,11 @@ export async function callAggregator(request: AggregatorRequest): Promise<Aggreg
     let source: Stream<ChatCompletionChunk>;
     let requestId: string | null;
     try {
-      ({ data: source, request_id: requestId } = await otelContext.with(agg.context, () => provider.client.chat.completions.create(
-        { ...body, stream: true, stream_options: { ...(params.stream_options ?? {}), include_usage: true } } as unknown as ChatCompletionCreateParamsStreaming,
+      ({ data: source, request_id: requestId } = await otelContext.with(agg.context, () => createCompletionStream(
+        provider,
+        { ...body, stream: true, stream_options: { ...(params.stream_options ?? {}), include_usage: true } },
         callOptions,
-      ).withResponse()));
+      )));
     } catch (err) {
       throw failed(err);
     }
@@ -114,10 +124,7 @@ export async function callAggregator(request: AggregatorRequest): Promise<Aggreg
 
   try {
     // Inside the aggregator's span: the HTTP request (and any instrumentation of it) nests under `chat <model>`.
-    const { data: response, request_id: requestId } = await otelContext.with(agg.context, () => provider.client.chat.completions.create(
-      body as unknown as ChatCompletionCreateParamsNonStreaming,
-      callOptions,
-    ).withResponse());
+    const { data: response, request_id: requestId } = await otelContext.with(agg.context, () => createCompletion(provider, body, callOptions));
     const choice = response.choices?.[0];
     const toolCalls = choice?.message?.tool_calls ?? [];
     const metering = meter(response.usage);

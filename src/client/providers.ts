@@ -148,16 +148,12 @@ export class ProviderRegistry {
 
   /**
    * The aggregator's provider. It answers the caller's chat-completions
-   * request (tools, streaming), which only a chat-completions provider does
-   * here: one that speaks only the Responses API can advise, not act.
+   * request; one that speaks the Responses API gets it translated
+   * (`aggregator-wire.ts`). Unlike a reference it cannot be skipped, so a
+   * provider that cannot be called throws here, with the reason.
    */
   aggregator(name: string): ResolvedProvider {
-    const provider = this.get(name);
-    if (provider.api === 'responses') {
-      throw new ProviderUnusableError(`provider "${name}" is called through the Responses API, which moa-otel uses for references only; `
-        + 'the aggregator needs a chat-completions provider');
-    }
-    return provider;
+    return this.get(name);
   }
 
   /** A configured entry by its name; `custom:<Name>` also as the original spells its slug (lower case, dashes). */

@@ -13,7 +13,8 @@ import { Redactor } from '../content/redact.js';
 import { startMoaTurn, type MoaTurnStarter } from '../trace/instrumentation.js';
 import type { ChatMessage, MoaTurn, ReusedReference, SessionId } from '../trace/types.js';
 import { buildAdvisoryView, referenceMessages, type AdvisoryMessage } from './advisory-view.js';
-import { callAggregator, type AggregatorParams } from './aggregator.js';
+import { aggregatorBody, callAggregator, type AggregatorParams } from './aggregator.js';
+import { assertWireCarries } from './aggregator-wire.js';
 import type { TurnOutcome } from './api-promise.js';
 import type { ReferenceCache } from './cache.js';
 import type { CallMetering } from './call-facts.js';
@@ -52,6 +53,8 @@ export async function runMoaTurn(
   const sessionId = options.sessionId !== undefined ? options.sessionId : headerMap(options.headers).get(SESSION_HEADER) ?? ctx.sessionId;
   const fanout = preset.fanout ?? config.fanout;
   const messages = params.messages as readonly ChatMessage[];
+  // A request the aggregator's API cannot carry (`n: 2` through the Responses API) fails before any advisor is paid.
+  assertWireCarries(aggregatorProvider, aggregatorBody(preset.aggregator, params, messages, preset.aggregator_temperature));
   const viewOptions = { toolResultBudget: preset.reference_tool_result_budget ?? config.tool_result_budget };
   const callOptions = providerCallOptions(options);
   const usageMode = options.usage ?? ctx.usage;

@@ -8,6 +8,7 @@
 import { APIConnectionError, APIConnectionTimeoutError } from 'openai';
 import { describeFailure, firstLine, httpStatusOf } from '../base/errors.js';
 import { MoaSetupError } from '../client/providers.js';
+import { UnsupportedByResponsesError } from '../client/responses-request.js';
 
 export type OpenAiErrorType = 'invalid_request_error' | 'rate_limit_error' | 'server_error' | 'api_error';
 
@@ -58,6 +59,8 @@ export type SecretMask = (text: string) => string;
  */
 export function errorForFailedTurn(error: unknown, mask: SecretMask): GatewayError {
   if (error instanceof GatewayError) return error;
+  // The caller asked for what the aggregator's API cannot give (`n: 2` through the Responses API): its request, its 400.
+  if (error instanceof UnsupportedByResponsesError) return new GatewayError(400, error.message, { param: error.param, code: 'unsupported_parameter' });
   if (error instanceof MoaSetupError) {
     return new GatewayError(500, `MoA configuration: ${mask(firstLine(error.message))}`, { type: 'server_error', code: 'moa_setup_error' });
   }

@@ -1,6 +1,6 @@
 /** Reads trace inputs once and aggregates them (the `stats` command and its bench). */
 import { matchesSession, type TraceTarget } from './target.js';
-import { readInputs, type InputOptions } from './inputs.js';
+import { readInputBatches, type InputOptions } from './inputs.js';
 import type { RecordProblem } from './reader.js';
 import { sessionStem } from './session-files.js';
 import { StatsAccumulator, type StatsGroup } from './stats.js';
@@ -12,8 +12,15 @@ export async function collectStats(
   options: Pick<InputOptions, 'stdin'> = {},
 ): Promise<StatsAccumulator> {
   const stats = new StatsAccumulator(group);
-  for await (const { record, target } of readInputs(targets, { onProblem, onProgress, stdin: options.stdin, skipContent: true })) {
-    if (matchesSession(record.session_id, target)) stats.add(record, sessionStem(target.file));
+  let before = 0;
+  for (const target of targets) {
+    const fileSession = sessionStem(target.file);
+    let last = 0;
+    const progress = onProgress && ((bytes: number) => { last = bytes; onProgress(before + bytes); });
+    for await (const batch of readInputBatches(target, { onProblem, onProgress: progress, stdin: options.stdin, skipContent: true })) {
+      for (const { record } of batch) if (matchesSession(record.session_id, target)) stats.add(record, fileSession);
+    }
+    before += last;
   }
   return stats;
 }

@@ -30,7 +30,7 @@ export function compactDecoder(context: DecoderContext): LineDecoder {
     decode(line, unterminated) {
       if (line.tooLongBytes !== undefined || !isCompactLine(line.bytes)) {
         const read = parser.parse(line, unterminated);
-        return read ? [{ ...read, file: context.file, format: 'jsonl' }] : [];
+        return read ? [{ record: read.record, line: read.line, endOffset: read.endOffset, file: context.file, format: 'jsonl' }] : [];
       }
       const result = expander.line(line.bytes.toString('utf8'));
       if (result.kind === 'record') {

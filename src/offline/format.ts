@@ -1,7 +1,19 @@
 /** Small text formatters shared by the terminal commands. */
 
 export function formatInt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
+  const rounded = Math.round(n);
+  // en-US grouping by hand for the common case: toLocaleString goes through ICU, and a report formats several numbers per call.
+  if (Number.isSafeInteger(rounded) && !Object.is(rounded, -0)) {
+    const digits = String(Math.abs(rounded));
+    let grouped = digits.length <= 3 ? digits : '';
+    if (digits.length > 3) {
+      const head = digits.length % 3 || 3;
+      grouped = digits.slice(0, head);
+      for (let i = head; i < digits.length; i += 3) grouped += `,${digits.slice(i, i + 3)}`;
+    }
+    return rounded < 0 ? `-${grouped}` : grouped;
+  }
+  return rounded.toLocaleString('en-US');
 }
 
 /** `$0.00088653`; an en dash when unknown. */

@@ -104,6 +104,20 @@ const BOM = '\uFEFF';
 
 /** Turn records of one input (a file path or `-`). */
 export async function* readInput(target: TraceTarget, options: InputOptions = {}): AsyncGenerator<InputRecord> {
+  // Line by line: a consumer that stops early (show --turn) has the lines after its record neither read nor reported.
+  for await (const batch of readRecordBatches(target, options, 'line')) yield* batch;
+}
+
+/**
+ * Turn records of one input, those of each chunk read (about 1 MiB) in one
+ * array: the readers of whole files (`stats`, `ls`, `validate`) take them so,
+ * without one hop through the async machinery per record.
+ */
+export function readInputBatches(target: TraceTarget, options: InputOptions = {}): AsyncGenerator<InputRecord[]> {
+  return readRecordBatches(target, options, 'chunk');
+}
+
+async function* readRecordBatches(target: TraceTarget, options: InputOptions, per: 'line' | 'chunk'): AsyncGenerator<InputRecord[]> {
   const name = inputName(target.file);
   const source = await openByteSource(target.file, options.stdin);
   const splitter = new LineSplitter(0, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
@@ -146,16 +160,34 @@ export async function* readInput(target: TraceTarget, options: InputOptions = {}
         }
         const lines: SplitLine[] = [];
         splitter.push(chunk, (line) => lines.push(line));
+        // The lines point into the chunk, which the next read may overwrite: each is decoded (or copied) before that.
+        let batch: InputRecord[] = [];
         for (const line of lines) {
+          if (per === 'line' && batch.length > 0) {
+            yield batch;
+            batch = [];
+          }
           if (state.decoder !== null) {
-            yield* state.decoder.decode(line, false);
+            append(batch, state.decoder.decode(line, false));
             continue;
           }
           held.push(line.tooLongBytes === undefined ? { ...line, bytes: Buffer.from(line.bytes) } : line);
           if (line.tooLongBytes !== undefined || lineStart(line.bytes, 16) !== '') nonBlank += 1;
-          if (!decide(false)) return;
-          if (state.decoder !== null) yield* drainHeld(state.decoder, held);
+          if (!decide(false)) {
+            if (batch.length > 0) yield batch;
+            return;
+          }
+          if (state.decoder !== null) {
+            for (const records of drainHeld(state.decoder, held)) {
+              if (per === 'line' && batch.length > 0) {
+                yield batch;
+                batch = [];
+              }
+              append(batch, records);
+            }
+          }
         }
+        if (batch.length > 0) yield batch;
         options.onProgress?.(source.rawBytes);
       }
     } catch (err) {
@@ -173,9 +205,16 @@ export async function* readInput(target: TraceTarget, options: InputOptions = {}
     const decoder = state.decoder as LineDecoder | null;
     if (decoder === null) return;
     const last = tail && held.length > 0 ? held.pop() : tail;
-    yield* drainHeld(decoder, held);
-    if (last) yield* decoder.decode(last, true);
-    yield* decoder.finish();
+    const batch: InputRecord[] = [];
+    for (const records of drainHeld(decoder, held)) {
+      if (per === 'line' && batch.length > 0) yield batch.splice(0);
+      append(batch, records);
+    }
+    if (per === 'line' && batch.length > 0) yield batch.splice(0);
+    if (last) append(batch, decoder.decode(last, true));
+    if (per === 'line' && batch.length > 0) yield batch.splice(0);
+    append(batch, decoder.finish());
+    if (batch.length > 0) yield batch;
     options.onProgress?.(source.rawBytes);
     const note = decoder.note?.();
     if (note) options.onNote?.({ file: name, message: note });
@@ -184,8 +223,13 @@ export async function* readInput(target: TraceTarget, options: InputOptions = {}
   }
 }
 
-function* drainHeld(decoder: LineDecoder, held: SplitLine[]): Generator<InputRecord> {
-  for (const line of held.splice(0)) yield* decoder.decode(line, false);
+/** The records of each held line, one line at a time (a line-by-line reader stays lazy). */
+function* drainHeld(decoder: LineDecoder, held: SplitLine[]): Generator<readonly InputRecord[]> {
+  for (const line of held.splice(0)) yield decoder.decode(line, false);
+}
+
+function append(to: InputRecord[], records: readonly InputRecord[]): void {
+  for (const record of records) to.push(record);
 }
 
 /** The start of a line as text, BOM and leading blanks removed ('' for a blank line). */

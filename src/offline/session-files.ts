@@ -5,7 +5,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describeFsError, TraceFileError } from './errors.js';
-import { readInput, inputName, type InputOptions } from './inputs.js';
+import { readInputBatches, inputName, type InputOptions } from './inputs.js';
 import { STDIN_ARG } from './input-source.js';
 import { SessionTotalsAccumulator, type SessionTotals } from './session-totals.js';
 import type { TraceTarget } from './target.js';
@@ -60,8 +60,8 @@ export async function overviewSession(target: TraceTarget | string, options: Pic
     problems += 1;
     if (p.kind === 'format') options.onProblem?.(p);
   };
-  for await (const { record } of readInput(input, { stdin: options.stdin, onProblem, onProgress: (bytes) => { rawBytes = bytes; }, skipContent: true })) {
-    totals.add(record, session);
+  for await (const batch of readInputBatches(input, { stdin: options.stdin, onProblem, onProgress: (bytes) => { rawBytes = bytes; }, skipContent: true })) {
+    for (const { record } of batch) totals.add(record, session);
   }
   let sizeBytes = rawBytes;
   if (input.file !== STDIN_ARG) {

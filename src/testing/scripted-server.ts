@@ -1,6 +1,6 @@
 /**
- * A local OpenAI-compatible chat-completions (and non-streamed Responses
- * API) server with deterministic,
+ * A local OpenAI-compatible server (chat completions and the Responses API,
+ * plain and streamed, text and function calls) with deterministic,
  * scriptable models. It backs `moa-otel demo` and the tests: each model name
  * maps to a behavior (reply, delay, failure status, hang until the client
  * aborts, usage shape, reported cost), and every request is recorded with its
@@ -98,7 +98,7 @@ export async function startScriptedServer(options: { models: Record<string, Scri
       endpoint,
       model: modelName,
       body,
-      messages: endpoint === 'responses' ? responsesInput(body.input)
+      messages: endpoint === 'responses' ? responsesInput(body.instructions, body.input)
         : Array.isArray(body.messages) ? (body.messages as Record<string, unknown>[]) : [],
       stream: body.stream === true,
       receivedAt: Date.now(),
@@ -135,19 +135,7 @@ export async function startScriptedServer(options: { models: Record<string, Scri
     const created = Math.floor(Date.now() / 1000);
 
     if (endpoint === 'responses') {
-      if (record.stream) {
-        sendError(res, 400, 'the scripted server answers the Responses API without streaming only');
-        return;
-      }
-      sendJson(res, 200, {
-        id: `resp_scripted_${callCounter}`, object: 'response', created_at: created, status: 'completed', model: modelName,
-        output: [{
-          type: 'message', id: `msg_scripted_${callCounter}`, status: 'completed', role: 'assistant',
-          content: [{ type: 'output_text', text: content ?? '', annotations: [] }],
-        }],
-        ...(usage ? { usage } : {}),
-      });
-      record.finishedAt = Date.now();
+      await answerResponses(res, record, model, { content, toolCalls, finishReason, usage, created, serial: callCounter });
       return;
     }
 
@@ -224,18 +212,117 @@ export async function startScriptedServer(options: { models: Record<string, Scri
   };
 }
 
+interface ScriptedAnswer {
+  content: string | null;
+  toolCalls: Required<ScriptedToolCall>[];
+  finishReason: string;
+  usage: Record<string, unknown> | null;
+  created: number;
+  serial: number;
+}
+
+/**
+ * The Responses API's answer: a response object whose `output` holds a
+ * message item (the text) and one `function_call` item per tool call; a
+ * `length` finish is an `incomplete` response cut at `max_output_tokens`.
+ * Streamed, the same response unfolds as the API's typed events, ending
+ * with `response.completed` (or `response.incomplete`), which carries usage.
+ */
+async function answerResponses(res: ServerResponse, record: RecordedRequest, model: ScriptedModel, answer: ScriptedAnswer): Promise<void> {
+  const { content, toolCalls, serial } = answer;
+  const incomplete = answer.finishReason === 'length';
+  const messageItem = (text: string, status: string) => ({
+    type: 'message', id: `msg_scripted_${serial}`, status, role: 'assistant',
+    content: [{ type: 'output_text', text, annotations: [], logprobs: [] }],
+  });
+  const callItem = (call: Required<ScriptedToolCall>, index: number, args: string, status: string) => ({
+    type: 'function_call', id: `fc_scripted_${serial}_${index}`, call_id: call.id, name: call.name, arguments: args, status,
+  });
+  const withText = content !== null || toolCalls.length === 0;
+  const output = [
+    ...(withText ? [messageItem(content ?? '', 'completed')] : []),
+    ...toolCalls.map((c, i) => callItem(c, i, c.arguments, 'completed')),
+  ];
+  const response = (status: string, items: unknown[]) => ({
+    id: `resp_scripted_${serial}`, object: 'response', created_at: answer.created, status, model: record.model,
+    output: items, incomplete_details: status === 'incomplete' ? { reason: 'max_output_tokens' } : null, error: null,
+    ...(status !== 'in_progress' && answer.usage ? { usage: answer.usage } : {}),
+  });
+  const finalStatus = incomplete ? 'incomplete' : 'completed';
+
+  if (!record.stream) {
+    sendJson(res, 200, response(finalStatus, output));
+    record.finishedAt = Date.now();
+    return;
+  }
+
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  let sequence = 0;
+  const send = async (type: string, payload: Record<string, unknown>) => {
+    if (res.destroyed) return false;
+    if (model.cutAfterChunks !== undefined && record.sentChunks.length >= model.cutAfterChunks) {
+      res.destroy();
+      return false;
+    }
+    const event = { type, sequence_number: sequence++, ...payload };
+    record.sentChunks.push(event);
+    res.write(`event: ${type}\ndata: ${JSON.stringify(event)}\n\n`);
+    if (model.chunkDelayMs) await sleep(model.chunkDelayMs);
+    return !res.destroyed;
+  };
+
+  if (!(await send('response.created', { response: response('in_progress', []) }))) return;
+  let outputIndex = 0;
+  if (withText) {
+    const itemId = `msg_scripted_${serial}`;
+    const at = { item_id: itemId, output_index: outputIndex, content_index: 0 };
+    if (!(await send('response.output_item.added', { output_index: outputIndex, item: { ...messageItem('', 'in_progress'), content: [] } }))) return;
+    if (!(await send('response.content_part.added', { ...at, part: { type: 'output_text', text: '', annotations: [] } }))) return;
+    const text = content ?? '';
+    const size = model.chunkSize ?? 12;
+    for (let i = 0; i < text.length; i += size) {
+      if (!(await send('response.output_text.delta', { ...at, delta: text.slice(i, i + size), logprobs: [] }))) return;
+    }
+    if (!(await send('response.output_text.done', { ...at, text, logprobs: [] }))) return;
+    if (!(await send('response.content_part.done', { ...at, part: { type: 'output_text', text, annotations: [] } }))) return;
+    if (!(await send('response.output_item.done', { output_index: outputIndex, item: messageItem(text, 'completed') }))) return;
+    outputIndex++;
+  }
+  for (const [index, call] of toolCalls.entries()) {
+    const at = { item_id: `fc_scripted_${serial}_${index}`, output_index: outputIndex };
+    if (!(await send('response.output_item.added', { output_index: outputIndex, item: callItem(call, index, '', 'in_progress') }))) return;
+    // Arguments arrive in pieces, as real providers send them.
+    const half = Math.ceil(call.arguments.length / 2);
+    for (const piece of [call.arguments.slice(0, half), call.arguments.slice(half)]) {
+      if (piece && !(await send('response.function_call_arguments.delta', { ...at, delta: piece }))) return;
+    }
+    if (!(await send('response.function_call_arguments.done', { ...at, name: call.name, arguments: call.arguments }))) return;
+    if (!(await send('response.output_item.done', { output_index: outputIndex, item: callItem(call, index, call.arguments, 'completed') }))) return;
+    outputIndex++;
+  }
+  if (!(await send(`response.${finalStatus}`, { response: response(finalStatus, output) }))) return;
+  res.end();
+  record.finishedAt = Date.now();
+}
+
 function resolveReply(model: ScriptedModel, request: RecordedRequest): ScriptedReply {
   const reply = typeof model.reply === 'function' ? model.reply(request) : model.reply;
   if (reply === undefined) return { content: `scripted reply from ${request.model}` };
   return typeof reply === 'string' ? { content: reply } : reply;
 }
 
-/** Deterministic token counts: about four characters per token. */
-/** The Responses API's `input` (a string, or input messages) as chat-style messages. */
-function responsesInput(input: unknown): Record<string, unknown>[] {
-  if (typeof input === 'string') return [{ role: 'user', content: input }];
-  return Array.isArray(input) ? (input as Record<string, unknown>[]) : [];
+/**
+ * The Responses API's `instructions` and `input` (a string, or input items)
+ * as a message list: the instructions as a leading system message, the items
+ * as they came.
+ */
+function responsesInput(instructions: unknown, input: unknown): Record<string, unknown>[] {
+  const leading = typeof instructions === 'string' ? [{ role: 'system', content: instructions }] : [];
+  if (typeof input === 'string') return [...leading, { role: 'user', content: input }];
+  return [...leading, ...(Array.isArray(input) ? (input as Record<string, unknown>[]) : [])];
 }
+
+/** Deterministic token counts: about four characters per token. */
 
 function usageFor(model: ScriptedModel, messages: unknown[], content: string | null, toolCalls: ScriptedToolCall[], shape?: UsageVariant): Record<string, unknown> | null {
   const variant = model.usage === 'none' ? 'none' : shape ?? model.usage ?? 'chat_completions';

@@ -11,7 +11,6 @@ import { problemsToStderr } from '../problems.js';
 import { writeReport, type ReportWriter } from '../../offline/report/write-report.js';
 import { sessionStem } from '../../offline/session-files.js';
 import { inputName, STDIN_ARG } from '../../offline/inputs.js';
-import { spoolStdin } from '../../offline/input-source.js';
 import type { TraceTarget } from '../../offline/target.js';
 
 const USAGE = `usage: moa-otel report <session|file|-> [-o FILE] [--dir DIR] [--json]
@@ -42,22 +41,18 @@ async function runReport(argv: string[], io: CliIo): Promise<number> {
     options: { ...COMMON_OPTIONS, output: { type: 'string', short: 'o' } },
     allowPositionals: true,
   });
-  const named = resolveTarget(singleArgument(positionals), values.dir, io);
-  // Two passes over the input: stdin is kept in a temporary file for the second.
-  const spool = named.file === STDIN_ARG ? await spoolStdin(io.stdin) : undefined;
-  try {
-    return await report(spool ? { ...named, file: spool.file } : named, inputName(named.file), values, io);
-  } finally {
-    await spool?.remove();
-  }
+  const target = resolveTarget(singleArgument(positionals), values.dir, io);
+  return report(target, inputName(target.file), values, io);
 }
 
 async function report(target: TraceTarget, sourceName: string, values: { output?: string; json: boolean }, io: CliIo): Promise<number> {
   const onProblem = problemsToStderr(io);
-  const bar = createProgress(io, 'report', 3 * fileSize(target.file));
+  const bar = createProgress(io, 'report', fileSize(target.file));
   const onProgress = (bytes: number) => bar.update(bytes);
+  const options = io.stdin ? { stdin: io.stdin } : {};
   if (values.output === '-') {
-    await writeReport(target, { write: async (chunk) => { io.stdout.write(chunk); } }, onProblem, sourceName, onProgress);
+    const toStdout = async (chunk: string | Buffer) => { io.stdout.write(chunk); };
+    await writeReport(target, { write: toStdout, writeBytes: toStdout }, onProblem, sourceName, onProgress, options);
     bar.done();
     return 0;
   }
@@ -66,7 +61,7 @@ async function report(target: TraceTarget, sourceName: string, values: { output?
   const { writer, close } = await fileWriter(file);
   let turns: number;
   try {
-    turns = await writeReport(target, writer, onProblem, sourceName, onProgress);
+    turns = await writeReport(target, writer, onProblem, sourceName, onProgress, options);
   } finally {
     bar.done();
     await close();
@@ -91,6 +86,11 @@ async function fileWriter(file: string): Promise<{ writer: ReportWriter; close: 
   return {
     writer: {
       async write(chunk) {
+        check();
+        if (!stream.write(chunk)) await once(stream, 'drain');
+        check();
+      },
+      async writeBytes(chunk) {
         check();
         if (!stream.write(chunk)) await once(stream, 'drain');
         check();

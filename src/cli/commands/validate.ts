@@ -2,7 +2,7 @@
 import type { CliCommand, CliIo } from '../command.js';
 import { COMMON_OPTIONS, fileSize, parseCommandArgs, targetsOrAllSessions, withFileErrors } from '../args.js';
 import { createProgress } from '../progress.js';
-import { inputName, readInput } from '../../offline/inputs.js';
+import { inputName, readInputBatches } from '../../offline/inputs.js';
 import { checkRecord } from '../../offline/checks.js';
 import { plural, terminalSafe } from '../../offline/format.js';
 import { formatProblem } from '../problems.js';
@@ -42,9 +42,11 @@ async function runValidate(argv: string[], io: CliIo): Promise<number> {
     let note = '';
     const onNote = ({ message }: { message: string }) => { note = message; };
     const onProgress = (bytes: number) => bar.update(before + bytes);
-    for await (const { record, line } of readInput(target, { onProblem: (p) => problems.push(p), stdin: io.stdin, onProgress, onNote })) {
-      records += 1;
-      for (const message of checkRecord(record)) problems.push({ file, line, kind: 'schema', message });
+    for await (const batch of readInputBatches(target, { onProblem: (p) => problems.push(p), stdin: io.stdin, onProgress, onNote })) {
+      for (const { record, line } of batch) {
+        records += 1;
+        for (const message of checkRecord(record)) problems.push({ file, line, kind: 'schema', message });
+      }
     }
     before += sizes[index] ?? 0;
     problems.sort((a, b) => a.line - b.line);

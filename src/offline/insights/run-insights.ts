@@ -42,8 +42,9 @@ export interface InsightsOptions {
 
 export const WORKER_MIN_BYTES = 256 * 1024 * 1024;
 
-export async function analyzeInsights(paths: readonly string[], options: InsightsOptions = {}): Promise<InsightsDocument> {
-  const settings: AnalyzeSettings = {
+/** The analysis settings the options name (plain data: they cross to worker threads). */
+export function analyzeSettings(options: InsightsOptions): AnalyzeSettings {
+  return {
     groupBy: options.groupBy ?? 'slot',
     since: options.since ?? null,
     until: options.until ?? null,
@@ -51,6 +52,10 @@ export async function analyzeInsights(paths: readonly string[], options: Insight
     sessions: [...(options.sessions ?? [])],
     ngram: options.ngram ?? DEFAULT_NGRAM_SIZE,
   };
+}
+
+export async function analyzeInsights(paths: readonly string[], options: InsightsOptions = {}): Promise<InsightsDocument> {
+  const settings = analyzeSettings(options);
   const thresholds = resolveThresholds(options.thresholds);
   const files = await expandInputs(paths);
   const totalBytes = files.reduce((sum, f) => sum + f.sizeBytes, 0);

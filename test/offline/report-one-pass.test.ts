@@ -1,0 +1,88 @@
+/**
+ * `report` reads its input once (totals, insights and turns from one pass),
+ * keeps the rendered turns in a spool that spills to an owner-only file
+ * past its memory share, and writes the same page either way.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeReport } from '../../src/offline/report/write-report.js';
+import { TurnSpool } from '../../src/offline/report/turn-spool.js';
+import { formatInt } from '../../src/offline/format.js';
+import { oursLine } from './fixtures.js';
+
+let dir: string;
+let file: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'moa-report-once-'));
+  file = path.join(dir, 'session.jsonl');
+  writeFileSync(file, `${Array.from({ length: 40 }, (_, i) => oursLine({ ts: 1_764_000_000 + i, iteration: 1 + (i % 2) })).join('\n')}\n`);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function pageOf(target: string, options: Parameters<typeof writeReport>[5] = {}): Promise<{ html: string; progress: number[] }> {
+  let html = '';
+  const progress: number[] = [];
+  await writeReport({ file: target }, { write: async (chunk) => { html += chunk; } }, undefined, undefined, (bytes) => progress.push(bytes), options);
+  return { html, progress };
+}
+
+describe('report: one pass', () => {
+  it('reads the file once: progress ends at its size, never beyond', async () => {
+    const { html, progress } = await pageOf(file);
+    expect(Math.max(...progress)).toBe(statSync(file).size);
+    expect(html.match(/<section class="turn"/g)).toHaveLength(40);
+    expect(html).toContain('<section class="insights" id="insights"');
+    expect(html.indexOf('id="session-totals"')).toBeLessThan(html.indexOf('id="insights"'));
+    expect(html.indexOf('id="insights"')).toBeLessThan(html.indexOf('id="turn-1"'));
+  });
+
+  it('reads - from a stream that can be read only once, with the same page as the file', async () => {
+    const fromFile = await pageOf(file);
+    const fromStdin = await pageOf('-', { stdin: Readable.from([readFileSync(file)]) });
+    // Only the source's name differs.
+    expect(fromStdin.html.replaceAll('&lt;stdin&gt;', 'SOURCE').replaceAll('stdin', 'session'))
+      .toBe(fromFile.html.replaceAll(file, 'SOURCE'));
+  });
+});
+
+describe('TurnSpool', () => {
+  const chunks = Array.from({ length: 6000 }, (_, i) => `<p>${i} ${'日本語 é 😀 '.repeat(i % 50)}</p>\n`);
+  const expected = chunks.join('');
+
+  async function through(memoryChars: number, asBytes: boolean): Promise<{ text: string; spilled: boolean }> {
+    const spool = new TurnSpool(memoryChars);
+    const before = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('moa-otel-report-')));
+    for (const chunk of chunks) await spool.write(chunk);
+    const created = readdirSync(tmpdir()).filter((n) => n.startsWith('moa-otel-report-') && !before.has(n));
+    for (const name of created) {
+      const spilled = path.join(tmpdir(), name, 'turns.html');
+      expect(statSync(spilled).mode & 0o777).toBe(0o600);
+      expect(statSync(path.dirname(spilled)).mode & 0o777).toBe(0o700);
+    }
+    const parts: string[] = [];
+    const bytes: Buffer[] = [];
+    await spool.replay(async (c) => { parts.push(c); }, asBytes ? async (b) => { bytes.push(Buffer.from(b)); } : undefined);
+    await spool.dispose();
+    for (const name of created) expect(readdirSync(tmpdir())).not.toContain(name);
+    return { text: parts.join('') + Buffer.concat(bytes).toString('utf8'), spilled: created.length > 0 };
+  }
+
+  it('gives back what it was given, from memory and from disk, as text (characters split across reads) or bytes', async () => {
+    expect(Buffer.byteLength(expected)).toBeGreaterThan(2 * 1024 * 1024);
+    expect(await through(1 << 30, false)).toEqual({ text: expected, spilled: false });
+    expect(await through(1000, false)).toEqual({ text: expected, spilled: true });
+    expect(await through(1000, true)).toEqual({ text: expected, spilled: true });
+  });
+});
+
+describe('formatInt', () => {
+  it('groups digits as en-US toLocaleString does', () => {
+    const values = [0, -0, 0.4, -0.4, 1, 999.5, 1000, -1000, 1234567, -987654321, 2 ** 53 - 1, 2 ** 53 + 2, 1e21, NaN, Infinity, -Infinity];
+    for (let i = 0; i < 2000; i++) values.push(Math.floor(((i * 2654435761) % 1e9) * 10 ** (i % 9)) * (i % 2 ? -1 : 1));
+    for (const n of values) expect(formatInt(n)).toBe(Math.round(n).toLocaleString('en-US'));
+  });
+});
