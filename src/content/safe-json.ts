@@ -44,12 +44,32 @@ export function safeStringify(value: unknown, replacer?: JsonReplacer, limits: S
   const outerDepth = limits.outerDepth ?? 0;
   const maxDepth = (limits.maxDepth ?? MAX_JSON_DEPTH) - outerDepth;
   const maxLength = limits.maxLength ?? constants.MAX_STRING_LENGTH;
-  let text: string | undefined;
+  const text = nativeStringify(value, replacer);
+  return text === NATIVE_FAILED ? carefulStringify(value, replacer, maxDepth, maxLength, outerDepth) : checkedText(value, text, replacer, limits);
+}
+
+/** What `nativeStringify` answers when `JSON.stringify` threw (a cycle, a BigInt, a throwing getter or `toJSON`). */
+export const NATIVE_FAILED: unique symbol = Symbol('JSON.stringify threw');
+
+/** Plain `JSON.stringify`, with a throw turned into NATIVE_FAILED. */
+export function nativeStringify(value: unknown, replacer?: JsonReplacer): string | undefined | typeof NATIVE_FAILED {
   try {
-    text = replacer ? JSON.stringify(value, replacer) : JSON.stringify(value);
+    return replacer ? JSON.stringify(value, replacer) : JSON.stringify(value);
   } catch {
-    return carefulStringify(value, replacer, maxDepth, maxLength, outerDepth);
+    return NATIVE_FAILED;
   }
+}
+
+/**
+ * `safeStringify(value, replacer, limits)` for a value whose plain
+ * `JSON.stringify` (with the same replacer) already gave `text`: the text
+ * itself when it is within the limits, so a caller that had to serialize
+ * anyway does not serialize twice.
+ */
+export function checkedText(value: unknown, text: string | undefined, replacer?: JsonReplacer, limits: StringifyLimits = {}): string {
+  const outerDepth = limits.outerDepth ?? 0;
+  const maxDepth = (limits.maxDepth ?? MAX_JSON_DEPTH) - outerDepth;
+  const maxLength = limits.maxLength ?? constants.MAX_STRING_LENGTH;
   if (text === undefined) return 'null';
   if (text.length > maxLength || jsonNestingExceeds(text, maxDepth)) return carefulStringify(value, replacer, maxDepth, maxLength, outerDepth);
   return text;

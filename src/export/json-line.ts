@@ -86,14 +86,90 @@ export interface EncodedLine {
 export interface LineLimits {
   /** Longest line, in UTF-8 bytes without the newline (default DEFAULT_MAX_LINE_BYTES). */
   maxLineBytes?: number;
+  /**
+   * Encode the line's text into this buffer, not into new ones: for a
+   * caller that writes the line before it encodes the next one (the line's
+   * chunks are views into it until then).
+   */
+  scratch?: LineScratch;
+}
+
+/** Scratch space that is worth keeping for lines up to this many bytes; longer ones get buffers of their own. */
+const SCRATCH_MAX_BYTES = 1 << 20;
+
+/**
+ * One reusable buffer for the text of lines written one at a time: a small
+ * line's text is encoded straight into it (no joined string, no new buffer
+ * for the collector to reclaim).
+ */
+export class LineScratch {
+  private buffer = Buffer.allocUnsafe(0);
+
+  /** A buffer of at least `bytes` (its old contents gone), or undefined when that is more than is worth keeping. */
+  take(bytes: number): Buffer | undefined {
+    if (bytes > SCRATCH_MAX_BYTES) return undefined;
+    if (this.buffer.length < bytes) this.buffer = Buffer.allocUnsafe(Math.min(SCRATCH_MAX_BYTES, Math.max(bytes, 2 * this.buffer.length, 16 * 1024)));
+    return this.buffer;
+  }
 }
 
 export function encodeLine(record: unknown, slots?: RawSlots, limits: LineLimits = {}): EncodedLine {
   const maxBytes = limits.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const values = slots?.values ?? [];
   const skeleton = stringifyOrUndefined(record);
-  const whole = skeleton === undefined ? undefined : encodeWithin(splice(skeleton, values), maxBytes);
+  let whole: EncodedLine | undefined;
+  if (skeleton !== undefined) {
+    const pieces = splice(skeleton, values);
+    whole = (limits.scratch && encodeInto(pieces, limits.scratch, maxBytes)) || encodeWithin(pieces, maxBytes);
+  }
   return whole ?? encodeCut(record, values.map(slotText), maxBytes);
+}
+
+/** UTF-8 takes at most three bytes per UTF-16 unit (a surrogate pair: four bytes for two units). */
+const MAX_UTF8_PER_UNIT = 3;
+
+/**
+ * The pieces encoded with their text in `scratch` (message bytes cached per
+ * session go in as they are); undefined when the text is too long for it or
+ * the line is over `maxBytes` (the caller then takes the general way).
+ */
+function encodeInto(pieces: ReadonlyArray<string | SlotValue>, scratch: LineScratch, maxBytes: number): EncodedLine | undefined {
+  let units = 0;
+  for (const piece of pieces) units += typeof piece === 'string' ? piece.length : 2;
+  const buffer = scratch.take(units * MAX_UTF8_PER_UNIT);
+  if (!buffer) return undefined;
+  const chunks: Buffer[] = [];
+  let byteLength = 0;
+  let start = 0;
+  let at = 0;
+  const cut = () => {
+    if (at > start) chunks.push(buffer.subarray(start, at));
+    byteLength += at - start;
+    start = at;
+  };
+  for (const piece of pieces) {
+    if (typeof piece === 'string') {
+      at += buffer.write(piece, at, 'utf8');
+      continue;
+    }
+    const { pieces: messages, cache } = piece;
+    if (messages.length === 0) {
+      at += buffer.write('[]', at, 'utf8');
+      continue;
+    }
+    buffer[at++] = 0x5b; // [
+    cut();
+    for (let i = 0; i < messages.length; i++) {
+      const bytes = (messages[i] as MessagePieceLike).bytes(cache.replacer);
+      // Each piece starts with the comma that joins it to the previous element.
+      const chunk = i === 0 ? bytes.subarray(1) : bytes;
+      chunks.push(chunk);
+      byteLength += chunk.length;
+    }
+    buffer[at++] = 0x5d; // ]
+  }
+  cut();
+  return byteLength <= maxBytes ? { chunks, byteLength, truncatedChars: 0 } : undefined;
 }
 
 /** The record's JSON, or undefined when it is too long for one string (then it is cut). */

@@ -22,7 +22,7 @@ import { resolveTraceDir, sessionFilePath, type Env } from '../config/paths.js';
 import type { RedactSetting } from '../content/redact.js';
 import * as A from '../trace/attributes.js';
 import { ContentPolicy } from '../trace/content-policy.js';
-import { requestPayload, turnPayloadOf } from '../trace/payloads.js';
+import { requestMessagePieces, requestPayload, turnPayloadOf } from '../trace/payloads.js';
 import {
   EXPORT_FAILED, EXPORT_SUCCESS,
   type ExportResultLike, type FinishedSpan, type SpanExporterLike, type SpanProcessorLike,
@@ -30,7 +30,7 @@ import {
 import { AppendWriter, type WriterStats } from './append-writer.js';
 import { flushAtExit, type ExitFlushable } from './exit-flush.js';
 import { CompactFiles, encodeCompact } from './compact-line.js';
-import { DEFAULT_MAX_LINE_BYTES, encodeLine, RawSlots } from './json-line.js';
+import { DEFAULT_MAX_LINE_BYTES, encodeLine, LineScratch, RawSlots } from './json-line.js';
 import { SlicedQueue, type SlicedJob } from './sliced-queue.js';
 import { parentOf, TurnAssembler, type AssemblerLimits, type Iteration, type PartialReason, type SeenSpan } from './turn-assembler.js';
 import { buildTurnRecord, isMoaCall, isMoaRoot } from './turn-record.js';
@@ -85,6 +85,8 @@ export interface JsonlExporterStats extends WriterStats {
 /** The shared core: gathers iterations and writes their lines. */
 class TurnFileSink implements ExitFlushable {
   private readonly writer = new AppendWriter();
+  /** Each line is written before the next is encoded: one buffer serves them all. */
+  private readonly scratch = new LineScratch();
   private readonly assembler: TurnAssembler;
   readonly policy: ContentPolicy;
   private readonly reporter = new CauseReporter((message) => diag.warn(message));
@@ -121,6 +123,11 @@ class TurnFileSink implements ExitFlushable {
     return this.assembler.size;
   }
 
+  /** Nothing waits to be written: every ended turn's line is out. */
+  get idle(): boolean {
+    return this.queue.idle;
+  }
+
   /** Resolves when every line handed to the queue is written. */
   flushed(): Promise<void> {
     return this.queue.whenIdle();
@@ -135,6 +142,8 @@ class TurnFileSink implements ExitFlushable {
       const parent = parentOf(seen);
       if (!parent) return;
       requestPayload(span);
+      // The compact format stores each message once per file: it needs them one by one.
+      if (this.compactFiles) requestMessagePieces(span);
       this.assembler.callStarted(seen, parent.traceId, parent.spanId);
     }
     this.trackPending();
@@ -273,7 +282,7 @@ class TurnFileSink implements ExitFlushable {
         }
       }
       // Encoded as a list of buffers: a record too large for one string is cut, never lost.
-      return this.writer.appendLine(file, encodeLine(record, slots));
+      return this.writer.appendLine(file, encodeLine(record, slots, { scratch: this.scratch }));
     } catch (err) {
       this.reportRecordFailure(err);
       return false;
@@ -310,6 +319,11 @@ abstract class JsonlSinkFace {
   /** The file a session's lines go to now. */
   fileFor(sessionId: string | null | undefined): string {
     return this.sink.fileFor(sessionId);
+  }
+
+  /** Whether the line of every ended turn is written already (`forceFlush()` would resolve at once). */
+  get idle(): boolean {
+    return this.sink.idle;
   }
 
   /** Resolves when the lines of every ended turn are written (large ones are finished across ticks). */

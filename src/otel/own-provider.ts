@@ -59,6 +59,11 @@ export class OwnTracerProvider implements TracerProvider {
     return { resource: this.resource, processors: this.options.processors, ids: this.ids, stopped: this.stopped };
   }
 
+  /** Every processor is one of ours with nothing to flush. */
+  get idle(): boolean {
+    return this.options.processors.every((p) => p.idle === true);
+  }
+
   async forceFlush(): Promise<void> {
     await Promise.all(this.options.processors.map((p) => p.forceFlush().catch(() => undefined)));
   }

@@ -112,7 +112,10 @@ export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = 
     instrumentation,
     enabled: true, config, jsonl, otlpUrl, otlpStats, tracerProvider: provider,
     meterProvider: metricsPipeline?.meterProvider,
-    forceFlush: () => bounded('forceFlush', () => Promise.all([provider.forceFlush(), metricsPipeline?.forceFlush()])),
+    // Nothing to wait for (every line written, no exporter, no metrics pipeline): no deadline timer to arm and clear.
+    forceFlush: () => (metricsPipeline === undefined && provider.idle
+      ? Promise.resolve()
+      : bounded('forceFlush', () => Promise.all([provider.forceFlush(), metricsPipeline?.forceFlush()]))),
     shutdown: () => {
       removeLive();
       return bounded('shutdown', () => Promise.all([provider.shutdown(), metricsPipeline?.shutdown()]));

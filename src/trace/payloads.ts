@@ -58,6 +58,12 @@ const CALL_PAYLOAD = Symbol.for('moa-otel.call-payload.v1');
 const TURN_PAYLOAD = Symbol.for('moa-otel.turn-payload.v1');
 /** Set by a JSONL processor when a span starts: "I will write this call, give me its exact content". */
 const WANTS_PAYLOAD = Symbol.for('moa-otel.wants-payload.v1');
+/**
+ * Set by a sink that needs each message on its own (the compact format
+ * stores every message once per file): short conversations are then not
+ * serialized as one text.
+ */
+const WANTS_MESSAGE_PIECES = Symbol.for('moa-otel.wants-message-pieces.v1');
 /** The content policy object a span's content went through, for sinks that enforce their own. */
 const CONTENT_POLICY = Symbol.for('moa-otel.content-policy.v1');
 
@@ -65,6 +71,7 @@ type Marked = {
   [CALL_PAYLOAD]?: CallPayload;
   [TURN_PAYLOAD]?: TurnPayload;
   [WANTS_PAYLOAD]?: true;
+  [WANTS_MESSAGE_PIECES]?: true;
   [CONTENT_POLICY]?: object;
 };
 
@@ -94,6 +101,14 @@ export function requestPayload(span: Span | object): void {
 
 export function payloadRequested(span: Span | object): boolean {
   return (span as Marked)[WANTS_PAYLOAD] === true;
+}
+
+export function requestMessagePieces(span: Span | object): void {
+  (span as Marked)[WANTS_MESSAGE_PIECES] = true;
+}
+
+export function messagePiecesRequested(span: Span | object): boolean {
+  return (span as Marked)[WANTS_MESSAGE_PIECES] === true;
 }
 
 export function markContentPolicy(span: object, policy: object): void {

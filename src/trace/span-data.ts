@@ -41,6 +41,12 @@ export interface SpanProcessorLike {
   onEnd(span: FinishedSpan): void;
   forceFlush(): Promise<void>;
   shutdown(): Promise<void>;
+  /**
+   * moa-otel's own processors only: true while nothing waits to be written,
+   * so `forceFlush()` would resolve at once (an SDK processor has no such
+   * field and always counts as busy).
+   */
+  readonly idle?: boolean;
 }
 
 /** The SDK's `ExportResultCode` values (0 success, 1 failed), without importing `@opentelemetry/core`. */

@@ -15,7 +15,7 @@ import {
 import { CauseReporter } from '../base/cause-reporter.js';
 import { describeFailure, errorText, firstLine, httpStatusOf } from '../base/errors.js';
 import { turnQuestion } from '../content/genai.js';
-import { safeStringify } from '../content/safe-json.js';
+import { checkedText, NATIVE_FAILED, nativeStringify, safeStringify } from '../content/safe-json.js';
 import { DecimalSum, formatDecimal, parseDecimal, type ScaledDecimal } from '../record/decimal.js';
 import { addUsage, sanitizeUsage, ZERO_USAGE, type Usage } from '../record/usage.js';
 import * as A from './attributes.js';
@@ -27,9 +27,9 @@ import {
 } from './call-attributes.js';
 import type { ContentPolicy } from './content-policy.js';
 import { callMetricAttributes, type MoaMetrics } from './metrics.js';
-import { captureMessages, payloadWithMessages } from './message-capture.js';
+import { capturePayload } from './message-capture.js';
 import { liveInsightAttributes, liveInsights, type LiveReference } from './live-insights.js';
-import { attachPayload, attachTurnPayload, markContentPolicy, payloadRequested, type CallPayload } from './payloads.js';
+import { attachPayload, attachTurnPayload, markContentPolicy, messagePiecesRequested, payloadRequested, type CallPayload } from './payloads.js';
 import type {
   AggregatorCall, AggregatorEnd, AggregatorStart, CallEnd, CallStart, Cost, MoaTurn, ReferenceCall, ReferenceStart,
   ResponseInfo, ReusedReference, ToolCall, TurnOptions,
@@ -213,6 +213,31 @@ function readItems(given: readonly unknown[], field: string, marker: unknown, re
 interface CheckedCost {
   cost: Cost | null;
   amount: ScaledDecimal | null;
+  /** That amount as exact decimal text (null with it). */
+  text: string | null;
+}
+
+/**
+ * Number costs parsed lately, with their exact text: a call's price repeats
+ * from call to call, and parsing and printing an exact decimal was a fair
+ * part of ending a call. The amounts are only read, never changed.
+ */
+const NUMBER_COSTS = new Map<number, { amount: ScaledDecimal; text: string }>();
+const NUMBER_COSTS_KEPT = 256;
+
+function parsedCost(usd: number | string): { amount: ScaledDecimal; text: string } | null {
+  if (typeof usd === 'number') {
+    const known = NUMBER_COSTS.get(usd);
+    if (known) return known;
+  }
+  const amount = parseDecimal(usd);
+  if (amount === null) return null;
+  const parsed = { amount, text: formatDecimal(amount) };
+  if (typeof usd === 'number') {
+    if (NUMBER_COSTS.size >= NUMBER_COSTS_KEPT) NUMBER_COSTS.clear();
+    NUMBER_COSTS.set(usd, parsed);
+  }
+  return parsed;
 }
 
 /**
@@ -222,13 +247,13 @@ interface CheckedCost {
  * record, the payload and the turn's sum use: a cost is parsed once per call.
  */
 function finiteCost(cost: Cost | null, replaced: ArgumentReporter): CheckedCost {
-  if (cost === null || cost.usd === null) return { cost, amount: null };
+  if (cost === null || cost.usd === null) return { cost, amount: null, text: null };
   const asNumber = typeof cost.usd === 'number' ? cost.usd : Number(cost.usd);
-  const amount = Number.isFinite(asNumber) ? parseDecimal(cost.usd) : null;
-  if (amount !== null) return { cost, amount };
+  const parsed = Number.isFinite(asNumber) ? parsedCost(cost.usd) : null;
+  if (parsed !== null) return { cost, amount: parsed.amount, text: parsed.text };
   replaced('cost.usd', 'is not a finite number: recorded as an unknown cost');
   const shown = String(cost.usd).slice(0, 40);
-  return { cost: { usd: null, status: 'unknown', source: `[moa-otel: cost ${shown} is not a finite number]${cost.source ? ` ${cost.source}` : ''}` }, amount: null };
+  return { cost: { usd: null, status: 'unknown', source: `[moa-otel: cost ${shown} is not a finite number]${cost.source ? ` ${cost.source}` : ''}` }, amount: null, text: null };
 }
 
 function turnFacts(options: TurnOptions, policy: ContentPolicy, replaced: ArgumentReporter) {
@@ -413,9 +438,9 @@ class RecordingTurn implements MoaTurn {
     markContentPolicy(span, policy);
     // The exact messages are serialized only for a JSONL sink that asked for them.
     const payload: CallPayload | undefined = payloadRequested(span)
-      ? payloadWithMessages({
+      ? capturePayload({
         provider, output: null, error: null, toolCallsJson: null, finishReason: null, policy: this.policy,
-      }, captureMessages(this.policy, this.sessionId, messages))
+      }, this.sessionId, messages, messagePiecesRequested(span))
       : undefined;
     if (payload) attachPayload(span, payload);
     this.openCalls += 1;
@@ -624,13 +649,12 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
   private recordResult(result: CallEnd | AggregatorEnd): CallOutcome {
     // Each field is read once and on its own: a getter that throws costs that field only.
     const usageGiven = read(result, 'usage');
-    const { cost, amount } = finiteCost(asCost(read(result, 'cost')), this.replaced);
+    const { cost, amount, text: exactCost } = finiteCost(asCost(read(result, 'cost')), this.replaced);
     const response = maskedResponse(asResponse(read(result, 'response')), this.policy);
     const { output, toolCalls } = this.keepAnswer(result);
     const finishGiven = read(result as AggregatorEnd, 'finishReason');
     const finishReason = typeof finishGiven === 'string' ? finishGiven : response?.finishReasons?.[0] ?? null;
     const usage = sanitizeUsage(usageGiven && typeof usageGiven === 'object' ? usageGiven as Partial<Usage> : null);
-    const exactCost = amount === null ? null : formatDecimal(amount);
     this.measuredUsage = usageGiven ? usage : null;
     this.responseModel = response?.model ?? null;
     if (this.payload) {
@@ -660,18 +684,28 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     const output = typeof rawOutput === 'string' ? this.policy.redactText(rawOutput) : null;
     const rawToolCalls = read(result as AggregatorEnd, 'toolCalls');
     const items = isArray(rawToolCalls) ? readItems(rawToolCalls as readonly unknown[], 'toolCalls', UNREADABLE_TOOL_CALL, this.replaced) : [];
-    const toolCalls = items.length > 0 ? this.readableToolCalls(items) as readonly ToolCall[] : null;
+    if (items.length === 0) {
+      if (this.payload) {
+        this.payload.output = output;
+        this.payload.toolCallsJson = null;
+      }
+      return { output, toolCalls: null };
+    }
+    // Serialized once: a list that serializes natively is readable as a whole, and that text is the payload's.
+    const replacer = this.policy.replacer;
+    const text = nativeStringify(items, replacer);
+    const toolCalls = (text === NATIVE_FAILED ? this.readableToolCalls(items) : items) as readonly ToolCall[];
     if (this.payload) {
       this.payload.output = output;
-      this.payload.toolCallsJson = toolCalls ? safeStringify(toolCalls, this.policy.replacer) : null;
+      this.payload.toolCallsJson = text === NATIVE_FAILED ? safeStringify(toolCalls, replacer) : checkedText(toolCalls, text, replacer);
     }
     return { output, toolCalls };
   }
 
   /**
-   * Tool calls each of which can be walked: one that cannot (a revoked or
-   * hostile Proxy) would turn the whole list into an error text, so it
-   * becomes a marker call instead.
+   * Tool calls each of which can be walked, for a list that did not serialize
+   * as a whole: one that cannot be walked (a revoked or hostile Proxy) would
+   * turn the whole list into an error text, so it becomes a marker call instead.
    */
   private readableToolCalls(items: unknown[]): unknown[] {
     let unreadable = 0;

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { truncationMarker as contentMarker } from '../../src/content/truncation.js';
 import { AppendWriter } from '../../src/export/append-writer.js';
-import { DEFAULT_MAX_LINE_BYTES, encodeLine, RawSlots, type EncodedLine } from '../../src/export/json-line.js';
+import { MessageCache } from '../../src/content/message-cache.js';
+import { DEFAULT_MAX_LINE_BYTES, encodeLine, LineScratch, RawSlots, type EncodedLine } from '../../src/export/json-line.js';
 import { parseRecordLine } from '../../src/offline/reader.js';
 import { oursRecord } from '../offline/fixtures.js';
 
@@ -135,5 +136,26 @@ describe('encodeLine: a record too big for one line is cut, never dropped', () =
   it('by default a line is bounded by the longest string this runtime holds, so any Node reader can read it back', () => {
     expect(DEFAULT_MAX_LINE_BYTES).toBe(constants.MAX_STRING_LENGTH);
     expect(() => 'x'.repeat(constants.MAX_STRING_LENGTH + 1)).toThrow(/Invalid string length/);
+  });
+});
+
+describe('encodeLine into a reused scratch buffer', () => {
+  it('gives the same bytes as fresh buffers, line after line, with message pieces and cut records too', () => {
+    const scratch = new LineScratch();
+    const cache = new MessageCache(undefined);
+    const NASTY = 'mixed ✈️ 東京 Москва 🧭 [\u2028] [\u0000] [\ud800] " \\ ';
+    // Long, short, long again: a shorter line must not keep bytes of the longer one before it.
+    for (const size of [5000, 3, 20_000, 1, 70_000, 0]) {
+      const slots = new RawSlots();
+      const pieces = cache.list([{ role: 'user', content: NASTY.repeat(size % 7) }, { role: 'assistant', content: `${size}` }]);
+      const record = { ts: size, text: NASTY.repeat(size / 30), messages: slots.holdMessages(pieces), raw: slots.hold('[1,2]'), empty: slots.holdMessages(cache.list([])) };
+      const fresh = text(encodeLine(record, slots));
+      const reused = encodeLine(record, slots, { scratch });
+      expect(text(reused)).toBe(fresh);
+      expect(reused.byteLength).toBe(Buffer.byteLength(fresh));
+      // Cut to fit: the scratch way gives way to the general one, with the same result.
+      const limit = Math.floor(Buffer.byteLength(fresh) / 2) + 200;
+      expect(text(encodeLine(record, slots, { scratch, maxLineBytes: limit }))).toBe(text(encodeLine(record, slots, { maxLineBytes: limit })));
+    }
   });
 });
