@@ -136,8 +136,9 @@ export class SpanTurnDecoder implements LineDecoder {
   /** Files a span under its turn; spans of other programs are counted. */
   private place(span: FinishedSpan): OpenTurn | undefined {
     const own = span.spanContext();
-    // The command never reads message lists: they are neither held nor converted back.
-    if (this.context.skipContent) delete (span.attributes as Record<string, unknown>)[GEN_AI_INPUT_MESSAGES];
+    // The command never reads message lists: they are neither held nor converted back
+    // (with 'checked', the converting is what finds their problems: they are kept).
+    if (this.context.skipContent === true) delete (span.attributes as Record<string, unknown>)[GEN_AI_INPUT_MESSAGES];
     if (isMoaRoot(span)) {
       const turn = this.turn(own.traceId, own.spanId);
       if (!turn.root) this.hold(turn, span);

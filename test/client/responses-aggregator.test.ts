@@ -113,6 +113,8 @@ describe('a Responses-API aggregator', () => {
     for await (const chunk of plain) chunks.push(chunk);
     expect(chunks.some((c) => c.choices.length === 0)).toBe(false);
     expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe('stop');
+    // The finish chunk is the last the caller gets: it carries the turn's `moa` field.
+    expect((chunks.at(-1) as ChatCompletionChunk & { moa?: { preset: string } }).moa?.preset).toBe('test');
     const spans = byRole(tracing!.spans(), 'aggregator');
     expect(spans).toHaveLength(2);
     for (const span of spans) {

@@ -133,12 +133,13 @@ describe('attribution and redundancy', () => {
     expect(() => indexReferenceTexts(Array.from({ length: MAX_INDEXED_REFERENCES + 1 }, () => 'a b c'))).toThrow(RangeError);
     // A handed-back index is cleared before reuse: nothing of the earlier texts leaks into the next turn's numbers.
     const before = indexReferenceTexts([text(300), text(300), text(300)]);
-    const next = [text(280), null, text(260)];
-    const reused = indexReferenceTexts(next, {}, before);
+    const later = [text(280), null, text(260)];
+    const reused = indexReferenceTexts(later, {}, before);
     expect(reused.keys).toBe(before.keys);
-    const sets = next.map((t) => (t === null ? null : ngramSet(t)));
-    expect(redundancyOfTexts(reused)).toEqual(redundancyMatrix(sets));
-    expect(attributeAnswerText(`${next[0]} ${text(30)}`, reused)).toEqual(attributeAnswer(ngramSet(`${next[0]} ${text(30)}`), sets));
+    const laterSets = later.map((t) => (t === null ? null : ngramSet(t)));
+    expect(redundancyOfTexts(reused)).toEqual(redundancyMatrix(laterSets));
+    const laterAnswer = `${later[0]} ${text(30)}`;
+    expect(attributeAnswerText(laterAnswer, reused)).toEqual(attributeAnswer(ngramSet(laterAnswer), laterSets));
   });
 
   it('ASCII upper case hashes as its lower case, as the normalized text does', () => {
