@@ -19,7 +19,7 @@
  * Memory is bounded per session (`SESSION_BUDGET_CHARS`) and across sessions
  * (`TOTAL_BUDGET_CHARS`); a session idle for `IDLE_MS` is released.
  */
-import { safeStringify, type JsonReplacer } from './safe-json.js';
+import { nativeStringify, safeStringify, type JsonReplacer } from './safe-json.js';
 import { anchorOf, readsAsSnapshot, snapshotJson } from './json-snapshot.js';
 
 /** Characters of message text one session keeps snapshots and bytes of. */
@@ -55,8 +55,13 @@ export class MessagePiece {
 
   /** The message's JSON text. */
   json(replacer: JsonReplacer | undefined): string {
-    // An element of an array is one level deeper than the array: the same depth rule as serializing the array.
-    this.text ??= safeStringify(this.copy, replacer, { outerDepth: 1 });
+    if (this.text === undefined) {
+      // A snapshot nests at most MAX_SNAPSHOT_DEPTH levels, far within what readers walk (and masking keeps
+      // the structure): only a throw needs the careful serializer, no depth scan of the text.
+      const text = nativeStringify(this.copy, replacer);
+      // An element of an array is one level deeper than the array: the same depth rule as serializing the array.
+      this.text = typeof text === 'string' ? text : safeStringify(this.copy, replacer, { outerDepth: 1 });
+    }
     return this.text;
   }
 
