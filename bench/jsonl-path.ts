@@ -15,12 +15,16 @@
  * (sums for the session). The longest event-loop block of a turn: each
  * synchronous instrumentation call is timed, and so is each tick the sink
  * uses to finish and write the line (`setImmediate` callbacks). Blocks are
- * given in wall time and in process CPU time: on a loaded machine the wall
- * time of a block includes the time other processes held the core.
+ * measured in CPU time of the main thread (`block-clock.ts` says why: wall
+ * time counts other processes, process CPU counts V8's helper threads) and
+ * also given in wall time; the garbage collector's pauses inside the worst
+ * block come from the runtime's `gc` performance entries.
  */
 import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { mainThreadCpuClock } from './block-clock.js';
 import { setupMoaTracing, startMoaTurn, type ChatMessage } from './bench-deps.js';
 
 export interface JsonlPathResult {
@@ -33,9 +37,22 @@ export interface JsonlPathResult {
   blockMs: number;
   /** The worst such block over all rounds, wall time. */
   worstBlockMs: number;
-  /** The same two in CPU time. */
+  /** The same two in CPU time of the main thread (`block-clock.ts`). */
   blockCpuMs: number;
   worstBlockCpuMs: number;
+  /** Main-thread CPU of a whole turn, all its blocks together (median over rounds): what the agent's thread paid. */
+  turnCpuMs: number;
+  /** The worst block: what it was, and how much of its wall time the garbage collector paused the thread. */
+  worstBlock: WorstBlock;
+}
+
+export interface WorstBlock {
+  /** The instrumentation call (`turn.end`, `reference.start`, …) or `tick` (the sink's own work). */
+  label: string;
+  cpuMs: number;
+  wallMs: number;
+  /** GC pauses that started inside the block, by kind (`scavenge`, `mark-compact`, …), in ms. */
+  gc: Record<string, number>;
 }
 
 export interface GrowingSessionResult {
@@ -49,6 +66,7 @@ export interface GrowingSessionResult {
   compactGain: number;
   worstBlockMs: number;
   worstBlockCpuMs: number;
+  worstBlock: WorstBlock;
   lastLineBytes: number;
 }
 
@@ -94,18 +112,58 @@ function median(values: number[]): number {
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Time of a synchronous section: wall clock, and CPU of the process (what the load of other processes does not inflate). */
-interface Block { wallMs: number; cpuMs: number }
+/** The clock blocks are measured with; its name is printed with the results. */
+export const blockClock = mainThreadCpuClock();
 
-function timeBlock<T>(f: () => T, blocks: Block[]): T {
-  const cpu = process.cpuUsage();
+/** A synchronous section: what it was, when it started (performance.now), wall time, main-thread CPU time. */
+interface Block { label: string; startMs: number; wallMs: number; cpuMs: number }
+
+function timeBlock<T>(f: () => T, blocks: Block[], label = 'tick'): T {
+  const cpu = blockClock.now();
   const t = performance.now();
   try {
     return f();
   } finally {
-    const used = process.cpuUsage(cpu);
-    blocks.push({ wallMs: performance.now() - t, cpuMs: (used.user + used.system) / 1000 });
+    const cpuMs = blockClock.now() - cpu;
+    blocks.push({ label, startMs: t, wallMs: performance.now() - t, cpuMs });
   }
+}
+
+const GC_KINDS: Record<number, string> = { 1: 'scavenge', 2: 'minor-mark-sweep', 4: 'mark-compact', 8: 'incremental-marking', 16: 'weak-callbacks' };
+
+/**
+ * Collects the garbage collector's pauses (performance entries of type `gc`)
+ * so that the worst block can be told apart: our own work, or a collection
+ * that our allocations set off. Entries arrive a few ticks late, so blocks
+ * are matched after the run.
+ */
+class GcPauses {
+  private readonly entries: PerformanceEntry[] = [];
+  private readonly observer = new PerformanceObserver((list) => { this.entries.push(...list.getEntries()); });
+
+  constructor() {
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  async within(block: Block): Promise<Record<string, number>> {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const inside: Record<string, number> = {};
+    for (const entry of this.entries) {
+      if (entry.startTime < block.startMs || entry.startTime >= block.startMs + block.wallMs) continue;
+      const kind = GC_KINDS[(entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
+      inside[kind] = (inside[kind] ?? 0) + entry.duration;
+    }
+    return inside;
+  }
+
+  stop(): void {
+    this.observer.disconnect();
+  }
+}
+
+async function describeWorst(block: Block | undefined, gc: GcPauses): Promise<WorstBlock> {
+  if (!block) return { label: 'none', cpuMs: 0, wallMs: 0, gc: {} };
+  return { label: block.label, cpuMs: block.cpuMs, wallMs: block.wallMs, gc: await gc.within(block) };
 }
 
 /**
@@ -128,19 +186,19 @@ async function withTickBlocks<T>(blocks: Block[], run: () => Promise<T>): Promis
  * call is its own event-loop block; the bench times them one by one.
  */
 function instrumentedTurn(tracing: Tracing, session: string, refs: ChatMessage[][], agg: ChatMessage[], output: string, blocks: Block[] = []): void {
-  const timed = <T>(f: () => T): T => timeBlock(f, blocks);
-  const turn = timed(() => startMoaTurn({ sessionId: session, preset: 'bench', instrumentation: tracing.instrumentation }));
+  const timed = <T>(label: string, f: () => T): T => timeBlock(f, blocks, label);
+  const turn = timed('startMoaTurn', () => startMoaTurn({ sessionId: session, preset: 'bench', instrumentation: tracing.instrumentation }));
   refs.forEach((messages, index) => {
-    const call = timed(() => turn.startReference({ index, model: `ref-${index}`, provider: 'local', messages }));
-    timed(() => call.end({ output, usage: { inputTokens: 1000, outputTokens: 100 }, cost: { usd: 0.001, status: 'estimated' } }));
+    const call = timed('startReference', () => turn.startReference({ index, model: `ref-${index}`, provider: 'local', messages }));
+    timed('reference.end', () => call.end({ output, usage: { inputTokens: 1000, outputTokens: 100 }, cost: { usd: 0.001, status: 'estimated' } }));
   });
-  const call = timed(() => turn.startAggregator({ model: 'agg', provider: 'local', messages: agg }));
-  timed(() => call.end({ output, usage: { inputTokens: 2000, outputTokens: 200 } }));
-  timed(() => turn.end());
+  const call = timed('startAggregator', () => turn.startAggregator({ model: 'agg', provider: 'local', messages: agg }));
+  timed('aggregator.end', () => call.end({ output, usage: { inputTokens: 2000, outputTokens: 200 } }));
+  timed('turn.end', () => turn.end());
 }
 
 /** Runs a turn, then lets the sink finish (its work may be split across ticks); total time and the longest block. */
-async function measured(tracing: Tracing, turn: (blocks: Block[]) => void): Promise<{ ms: number; blockMs: number; blockCpuMs: number }> {
+async function measured(tracing: Tracing, turn: (blocks: Block[]) => void): Promise<{ ms: number; blockMs: number; blockCpuMs: number; cpuMs: number; longest: Block }> {
   const blocks: Block[] = [];
   const t = performance.now();
   await withTickBlocks(blocks, async () => {
@@ -148,7 +206,9 @@ async function measured(tracing: Tracing, turn: (blocks: Block[]) => void): Prom
     await tracing.forceFlush();
   });
   const ms = performance.now() - t;
-  return { ms, blockMs: Math.max(...blocks.map((b) => b.wallMs)), blockCpuMs: Math.max(...blocks.map((b) => b.cpuMs)) };
+  const longest = blocks.reduce((a, b) => (b.cpuMs > a.cpuMs ? b : a));
+  const cpuMs = blocks.reduce((sum, b) => sum + b.cpuMs, 0);
+  return { ms, blockMs: Math.max(...blocks.map((b) => b.wallMs)), blockCpuMs: longest.cpuMs, cpuMs, longest };
 }
 
 const SIZES: Array<[string, number, number]> = [
@@ -159,6 +219,7 @@ export async function runJsonlPathBench(sizes: Array<[string, number, number]> =
   const dir = mkdtempSync(path.join(tmpdir(), 'moa-bench-'));
   const tracing = setupMoaTracing({ save_traces: true, trace_dir: dir }, { env: {}, ignoreConfigFile: true, registerGlobal: false });
   const results: JsonlPathResult[] = [];
+  const gc = new GcPauses();
   try {
     for (const [label, bytes, rounds] of sizes) {
       const name = label.replace(/[ .]/g, '_');
@@ -186,6 +247,8 @@ export async function runJsonlPathBench(sizes: Array<[string, number, number]> =
       const b: number[] = [];
       const blocks: number[] = [];
       const cpuBlocks: number[] = [];
+      const turnCpu: number[] = [];
+      let worst: Block | undefined;
       for (let i = 0; i < 3; i++) {
         const warm = turnOf();
         instrumentedTurn(tracing, `warm-${name}`, warm.refs, warm.agg, output);
@@ -200,6 +263,8 @@ export async function runJsonlPathBench(sizes: Array<[string, number, number]> =
         a.push(run.ms);
         blocks.push(run.blockMs);
         cpuBlocks.push(run.blockCpuMs);
+        turnCpu.push(run.cpuMs);
+        if (!worst || run.longest.cpuMs > worst.cpuMs) worst = run.longest;
         await tick();
         const t = performance.now();
         floor();
@@ -216,9 +281,11 @@ export async function runJsonlPathBench(sizes: Array<[string, number, number]> =
       results.push({
         label, lineBytes: Buffer.byteLength(lineText), instrumentedMs, floorMs, ratio: instrumentedMs / floorMs,
         blockMs: median(blocks), worstBlockMs: Math.max(...blocks), blockCpuMs: median(cpuBlocks), worstBlockCpuMs: Math.max(...cpuBlocks),
+        turnCpuMs: median(turnCpu), worstBlock: await describeWorst(worst, gc),
       });
     }
   } finally {
+    gc.stop();
     await tracing.shutdown();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -238,6 +305,8 @@ export async function runGrowingSessionBench(turns = 50, growChars = 20_000, ref
   let floorMs = 0;
   let worstBlockMs = 0;
   let worstBlockCpuMs = 0;
+  let worst: Block | undefined;
+  const gc = new GcPauses();
   let lastLineBytes = 0;
   let jsonlSize = 0;
   try {
@@ -252,6 +321,7 @@ export async function runGrowingSessionBench(turns = 50, growChars = 20_000, ref
       instrumentedMs += run.ms;
       worstBlockMs = Math.max(worstBlockMs, run.blockMs);
       worstBlockCpuMs = Math.max(worstBlockCpuMs, run.blockCpuMs);
+      if (!worst || run.longest.cpuMs > worst.cpuMs) worst = run.longest;
       await tick();
       instrumentedTurn(compact, 'grow', refs, agg, output);
       await compact.forceFlush();
@@ -272,9 +342,10 @@ export async function runGrowingSessionBench(turns = 50, growChars = 20_000, ref
     const compactBytes = statSync(path.join(dir, 'compact', 'grow.jsonl')).size;
     return {
       turns, instrumentedMs, floorMs, ratio: instrumentedMs / floorMs, jsonlBytes, compactBytes,
-      compactGain: jsonlBytes / compactBytes, worstBlockMs, worstBlockCpuMs, lastLineBytes,
+      compactGain: jsonlBytes / compactBytes, worstBlockMs, worstBlockCpuMs, worstBlock: await describeWorst(worst, gc), lastLineBytes,
     };
   } finally {
+    gc.stop();
     await jsonl.shutdown();
     await compact.shutdown();
     rmSync(dir, { recursive: true, force: true });

@@ -17,3 +17,5 @@ export {
 } from './conversation.js';
 export { normalizeUsage, type NormalizedUsage } from './usage.js';
 export { MoaSetupError, MissingApiKeyError, ProviderUnusableError, type UnusableReference } from './providers.js';
+export { UnsupportedByResponsesError } from './responses-request.js';
+export { ResponsesFailedError } from './responses-answer.js';

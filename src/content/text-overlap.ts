@@ -148,43 +148,85 @@ export function words(text: string, options: TextOverlapOptions = {}): string[] 
 
 /** Builds the n-gram set of a text in one pass. */
 export function ngramSet(text: string, options: TextOverlapOptions = {}): NGramSet {
+  const shape = collectGrams(text, options);
+  const grams = new Set<number>();
+  const { data, length } = SCRATCH;
+  for (let i = 0; i < length; i++) grams.add(data[i] as number);
+  return { grams, ...shape };
+}
+
+/**
+ * Where the hashes of the last text's n-grams are written (one per thread:
+ * each worker has its own module instance), grown as needed and reused so a
+ * text costs no allocation per n-gram.
+ */
+const SCRATCH = { data: new Int32Array(4096), length: 0 };
+
+function pushGram(hash: number): void {
+  if (SCRATCH.length === SCRATCH.data.length) {
+    const grown = new Int32Array(SCRATCH.data.length * 2);
+    grown.set(SCRATCH.data);
+    SCRATCH.data = grown;
+  }
+  SCRATCH.data[SCRATCH.length++] = hash;
+}
+
+/** Hashes every n-gram of a text into SCRATCH (repeats included), in one pass. */
+function collectGrams(text: string, options: TextOverlapOptions): { words: number; n: number; truncated: boolean } {
   const n = clampN(options.n);
   const maxChars = options.maxChars ?? DEFAULT_MAX_TEXT_CHARS;
   const kept = keptChars(text, maxChars);
-  const normalized = normalizeText(kept === text.length ? text : text.slice(0, kept));
-  // A ring of the hashes of the last n words.
-  const ring = new Int32Array(n);
-  const grams = new Set<number>();
+  const measured = kept === text.length ? text : text.slice(0, kept);
+  SCRATCH.length = 0;
+  // ASCII needs no normalization but lower case, which the scan does per character (no lower-cased copy).
+  const words = NON_ASCII.test(measured) ? collectScanned(normalizeText(measured), n) : collectAscii(measured, n);
+  return { words, n, truncated: kept < text.length };
+}
+
+// The hashes of the last words, word j at RING[j & RING_MASK] (n is at most 8).
+const RING = new Int32Array(8);
+const RING_MASK = 7;
+
+/** One word's hash in: the n-gram it ends, once there are n words. Returns the new word count. */
+function addWordHash(hash: number, count: number, n: number): number {
+  RING[count & RING_MASK] = hash;
+  const words = count + 1;
+  if (words >= n) pushGram(gramHash(words, n));
+  return words;
+}
+
+/** The hot path (ASCII): lower case and hash while scanning, no callback per word. */
+function collectAscii(text: string, n: number): number {
   let count = 0;
-  const addWord = (hash: number) => {
-    ring[count % n] = hash;
-    count += 1;
-    if (count >= n) grams.add(gramHash(ring, count, n));
-  };
-  if (!NON_ASCII.test(normalized)) {
-    // The hot path (ASCII, already lower case): hash while scanning, no callback per word.
-    let hash = FNV_OFFSET;
-    let inWord = false;
-    for (let i = 0; i < normalized.length; i++) {
-      const c = normalized.charCodeAt(i);
-      if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39)) {
-        hash = Math.imul(hash ^ c, FNV_PRIME);
-        inWord = true;
-      } else if (inWord) {
-        addWord(hash);
-        hash = FNV_OFFSET;
-        inWord = false;
-      }
+  let hash = FNV_OFFSET;
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39)) {
+      hash = Math.imul(hash ^ c, FNV_PRIME);
+      inWord = true;
+    } else if (c >= 0x41 && c <= 0x5a) {
+      // A-Z as toLowerCase gives them.
+      hash = Math.imul(hash ^ (c + 0x20), FNV_PRIME);
+      inWord = true;
+    } else if (inWord) {
+      count = addWordHash(hash, count, n);
+      hash = FNV_OFFSET;
+      inWord = false;
     }
-    if (inWord) addWord(hash);
-  } else {
-    scanWords(normalized, (start, end) => {
-      let hash = FNV_OFFSET;
-      for (let i = start; i < end; i++) hash = Math.imul(hash ^ normalized.charCodeAt(i), FNV_PRIME);
-      addWord(hash);
-    });
   }
-  return { grams, words: count, n, truncated: kept < text.length };
+  if (inWord) count = addWordHash(hash, count, n);
+  return count;
+}
+
+function collectScanned(normalized: string, n: number): number {
+  let count = 0;
+  scanWords(normalized, (start, end) => {
+    let hash = FNV_OFFSET;
+    for (let i = start; i < end; i++) hash = Math.imul(hash ^ normalized.charCodeAt(i), FNV_PRIME);
+    count = addWordHash(hash, count, n);
+  });
+  return count;
 }
 
 /**
@@ -239,14 +281,15 @@ export function attributeAnswer(answer: NGramSet, references: readonly (NGramSet
 }
 
 /** An answer without n-grams: nothing can be said about what it owes. */
-function unmeasured(references: readonly (NGramSet | null)[]): AnswerAttribution {
+function unmeasured(references: readonly unknown[]): AnswerAttribution {
   const none = references.map(() => null);
   return { answerGrams: 0, agreement: none, unique: [...none], unsourced: null };
 }
 
 /** Counts of the answer's `total` n-grams (found in, found only in, found in none) as shares. */
 function shares(
-  references: readonly (NGramSet | null)[], total: number, found: readonly number[], alone: readonly number[], unsourced: number,
+  /** Only whether each is present (not null) matters here. */
+  references: readonly unknown[], total: number, found: readonly number[], alone: readonly number[], unsourced: number,
 ): AnswerAttribution {
   return {
     answerGrams: total,
@@ -335,6 +378,197 @@ export function redundancyIndexed(index: ReferenceIndex): (number | null)[][] {
   }));
 }
 
+/**
+ * The references of one turn indexed straight from their texts, for a caller
+ * that measures every record (`insights`): n-gram → bit mask of the
+ * references holding it, in an open-addressing table of typed arrays — no
+ * Set per text, no allocation per n-gram. The same numbers through
+ * `attributeAnswerText` and `redundancyOfTexts` as `attributeAnswer` and
+ * `redundancyMatrix` give over `ngramSet`s. At most MAX_INDEXED_REFERENCES
+ * references.
+ */
+export interface TextIndex {
+  /** Per reference: whether it had a text (null: no output, as in `attributeAnswer`). */
+  readonly present: readonly boolean[];
+  /** Per reference: its distinct n-grams. */
+  readonly sizes: readonly number[];
+  /** n-gram + 1 per slot, EMPTY (0) where none: a new table is empty as allocated. */
+  readonly keys: Int32Array;
+  /** References holding the slot's n-gram, one bit each. */
+  readonly masks: Int32Array;
+  readonly n: number;
+}
+
+const EMPTY = 0;
+
+/**
+ * `reuse`: an index the caller no longer needs, whose tables are cleared and
+ * filled again when they are large enough (it must not be used after this).
+ */
+export function indexReferenceTexts(texts: readonly (string | null)[], options: TextOverlapOptions = {}, reuse?: TextIndex): TextIndex {
+  if (texts.length > MAX_INDEXED_REFERENCES) throw new RangeError(`at most ${MAX_INDEXED_REFERENCES} references can be indexed`);
+  // Sized for the texts up front (about an n-gram per word of five characters with its separator, half full): growing is the exception.
+  let chars = 0;
+  for (const text of texts) if (text !== null) chars += Math.min(text.length, options.maxChars ?? DEFAULT_MAX_TEXT_CHARS);
+  const capacity = Math.min(1 << 22, capacityFor(chars / 5));
+  let table: GramTable;
+  if (reuse && reuse.keys.length >= capacity && reuse.keys.length <= capacity * 4) {
+    // Mutable again: the caller handed it back.
+    table = { keys: reuse.keys, masks: reuse.masks };
+    table.keys.fill(EMPTY);
+    table.masks.fill(0);
+  } else table = newTable(capacity);
+  let used = 0;
+  let n = clampN(options.n);
+  const sizes = texts.map(() => 0);
+  texts.forEach((text, i) => {
+    if (text === null) return;
+    n = collectGrams(text, options).n;
+    const bit = 1 << i;
+    const { data, length } = SCRATCH;
+    for (let g = 0; g < length; g++) {
+      // Kept under half full: probes stay short.
+      if ((used + 1) * 2 > table.keys.length) table = grown(table);
+      const gram = data[g] as number;
+      const slot = slotOf(table.keys, gram);
+      if (table.keys[slot] === EMPTY) {
+        table.keys[slot] = gram + 1;
+        used += 1;
+      }
+      const mask = table.masks[slot] as number;
+      if ((mask & bit) === 0) {
+        table.masks[slot] = mask | bit;
+        sizes[i] = (sizes[i] as number) + 1;
+      }
+    }
+  });
+  return { present: texts.map((t) => t !== null), sizes, keys: table.keys, masks: table.masks, n };
+}
+
+/** `attributeAnswer(ngramSet(answer), <the references' sets>)` over an index of their texts. */
+export function attributeAnswerText(answer: string, index: TextIndex, options: TextOverlapOptions = {}): AnswerAttribution {
+  const { present } = index;
+  collectGrams(answer, options);
+  const distinct = distinctScratch();
+  const total = distinct.length;
+  if (total === 0) return unmeasured(present.map((p) => (p ? true : null)));
+  const found = new Array<number>(present.length).fill(0);
+  const alone = new Array<number>(present.length).fill(0);
+  let unsourced = 0;
+  for (let g = 0; g < total; g++) {
+    const gram = distinct[g] as number;
+    const slot = slotOf(index.keys, gram);
+    const mask = index.keys[slot] === gram + 1 ? (index.masks[slot] as number) : 0;
+    if (mask === 0) {
+      unsourced += 1;
+      continue;
+    }
+    for (let m = mask, i = 0; m !== 0; m >>>= 1, i++) if (m & 1) found[i] = (found[i] as number) + 1;
+    if ((mask & (mask - 1)) === 0) {
+      const i = 31 - Math.clz32(mask);
+      alone[i] = (alone[i] as number) + 1;
+    }
+  }
+  return shares(present.map((p) => (p ? true : null)), total, found, alone, unsourced);
+}
+
+/** `redundancyMatrix` of the indexed references, in one pass over the table. */
+export function redundancyOfTexts(index: TextIndex): (number | null)[][] {
+  const { present, sizes } = index;
+  const shared = present.map(() => new Array<number>(present.length).fill(0));
+  for (let slot = 0; slot < index.masks.length; slot++) {
+    const mask = index.masks[slot] as number;
+    if ((mask & (mask - 1)) === 0) continue;
+    for (let a = mask, i = 0; a !== 0; a >>>= 1, i++) {
+      if (!(a & 1)) continue;
+      const row = shared[i] as number[];
+      for (let b = mask, j = 0; b !== 0; b >>>= 1, j++) if (b & 1 && j !== i) row[j] = (row[j] as number) + 1;
+    }
+  }
+  return present.map((a, i) => present.map((b, j) => {
+    if (i === j || !a || !b || sizes[i] === 0) return null;
+    return ((shared[i] as number[])[j] as number) / (sizes[i] as number);
+  }));
+}
+
+interface GramTable { keys: Int32Array; masks: Int32Array }
+
+function newTable(capacity: number): GramTable {
+  return { keys: new Int32Array(capacity), masks: new Int32Array(capacity) };
+}
+
+/** The smallest power of two at least twice `entries` (and at least 64). */
+function capacityFor(entries: number): number {
+  let capacity = 64;
+  while (capacity < entries * 2) capacity *= 2;
+  return capacity;
+}
+
+/** The slot of `gram`, or the empty slot where it would go (linear probing; the hashes are already mixed). */
+function slotOf(keys: Int32Array, gram: number): number {
+  const mask = keys.length - 1;
+  const stored = gram + 1;
+  let slot = gram & mask;
+  for (;;) {
+    const key = keys[slot] as number;
+    if (key === stored || key === EMPTY) return slot;
+    slot = (slot + 1) & mask;
+  }
+}
+
+function grown(table: GramTable): GramTable {
+  const next = newTable(table.keys.length * 2);
+  for (let slot = 0; slot < table.keys.length; slot++) {
+    const key = table.keys[slot] as number;
+    if (key === EMPTY) continue;
+    const at = slotOf(next.keys, key - 1);
+    next.keys[at] = key;
+    next.masks[at] = table.masks[slot] as number;
+  }
+  return next;
+}
+
+/**
+ * The distinct values of SCRATCH, compacted at its start (returned as a
+ * view): a reused table marks what was seen with a generation number, so it
+ * is never cleared.
+ */
+function distinctScratch(): Int32Array {
+  const { data, length } = SCRATCH;
+  if (SEEN.keys.length < length * 2) {
+    let capacity = SEEN.keys.length;
+    while (capacity < length * 2) capacity *= 2;
+    SEEN.keys = new Int32Array(capacity);
+    SEEN.stamps = new Int32Array(capacity);
+    SEEN.generation = 0;
+  }
+  SEEN.generation += 1;
+  if (SEEN.generation === 0x7fffffff) {
+    SEEN.stamps.fill(0);
+    SEEN.generation = 1;
+  }
+  const { keys, stamps, generation } = SEEN;
+  const mask = keys.length - 1;
+  let distinct = 0;
+  for (let g = 0; g < length; g++) {
+    const gram = data[g] as number;
+    let slot = gram & mask;
+    for (;;) {
+      if (stamps[slot] !== generation) {
+        stamps[slot] = generation;
+        keys[slot] = gram;
+        data[distinct++] = gram;
+        break;
+      }
+      if (keys[slot] === gram) break;
+      slot = (slot + 1) & mask;
+    }
+  }
+  return data.subarray(0, distinct);
+}
+
+const SEEN = { keys: new Int32Array(4096), stamps: new Int32Array(4096), generation: 0 };
+
 function clampN(n: number | undefined): number {
   if (n === undefined || !Number.isFinite(n)) return DEFAULT_NGRAM_SIZE;
   return Math.min(8, Math.max(1, Math.trunc(n)));
@@ -344,10 +578,10 @@ function clampN(n: number | undefined): number {
  * The n-gram ending at word `count - 1`, oldest word first, as a 30-bit
  * integer: small integers live in the Set without an allocation each.
  */
-function gramHash(ring: Int32Array, count: number, n: number): number {
+function gramHash(count: number, n: number): number {
   let h = 0x9e3779b9 | 0;
-  for (let k = 0; k < n; k++) {
-    h = Math.imul(h ^ (ring[(count + k) % n] as number), 0x5bd1e995);
+  for (let k = count - n; k < count; k++) {
+    h = Math.imul(h ^ (RING[k & RING_MASK] as number), 0x5bd1e995);
     h ^= h >>> 15;
   }
   return h & 0x3fffffff;

@@ -20,7 +20,7 @@
  * (`torn-tail.ts`). Failures never reach the caller: each cause is reported
  * once, counted, and reported again when it clears.
  */
-import { lstatSync, writevSync, type Stats } from 'node:fs';
+import { lstatSync, writev, writevSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { diag } from '@opentelemetry/api';
 import { CauseReporter } from '../base/cause-reporter.js';
@@ -65,6 +65,19 @@ interface HeldDirectory {
   lastUsed: number;
 }
 
+/** One line checked and ready for its writev. */
+interface PreparedWrite {
+  filePath: string;
+  dir: string;
+  fd: number;
+  /** The file as lstat saw it before the write (for the torn-tail tracker). */
+  stats: Stats;
+  tornTail: boolean;
+  buffers: Buffer[];
+  expected: number;
+  truncated: boolean;
+}
+
 /** A session file kept open between lines. */
 interface OpenFile {
   fd: number;
@@ -81,6 +94,8 @@ const IDLE_CLOSE_MS = 30_000;
 const NEWLINE = Buffer.from('\n');
 /** Linux accepts at most this many buffers in one writev(2); libuv splits beyond it, and a split is no longer atomic. */
 const MAX_BUFFERS_PER_WRITE = 1024;
+/** Buffers a line may have so that its write needs no copying here (a torn tail's newline and the final one are added). */
+export const MAX_LINE_CHUNKS = MAX_BUFFERS_PER_WRITE - 2;
 
 /** A write that stopped part-way without an error code (libuv returns the count written so far). */
 class PartialWriteError extends Error {
@@ -107,6 +122,9 @@ export class AppendWriter {
   private idleTimer: NodeJS.Timeout | undefined;
   /** Whose files may be written: this process's user, when the writer was made. */
   private readonly uid = currentUid();
+  /** Descriptors with a write on the thread pool; closing one waits for it (`closeAfterWrite`). */
+  private readonly writing = new Set<number>();
+  private readonly closeAfterWrite = new Set<number>();
 
   constructor(options: AppendWriterOptions = {}) {
     this.reporter = new CauseReporter(options.log ?? ((message) => diag.error(message)));
@@ -125,22 +143,81 @@ export class AppendWriter {
    * hold. Returns true when the whole line reached the file.
    */
   appendLine(filePath: string, line: string | EncodedLine): boolean {
+    const write = this.prepare(filePath, line);
+    if (!write) return false;
+    let written: number;
+    try {
+      written = writevSync(write.fd, write.buffers);
+    } catch (err) {
+      this.failed(filePath, write.dir, err);
+      return false;
+    }
+    return this.finished(write, written);
+  }
+
+  /**
+   * The same, with the write(2) itself done on libuv's thread pool: copying
+   * megabytes into the page cache takes milliseconds the event loop should
+   * not wait for. The checks before it (lstat, torn tail) still run here;
+   * the line is still one writev on the O_APPEND descriptor, which stays open
+   * until the write is done even if the file is closed meanwhile (a closed
+   * descriptor's number could be reused by another file). The caller must
+   * not start another line to the same file before this one resolves.
+   */
+  appendLineInBackground(filePath: string, line: string | EncodedLine): Promise<boolean> {
+    const write = this.prepare(filePath, line);
+    if (!write) return Promise.resolve(false);
+    this.writing.add(write.fd);
+    return new Promise((resolve) => {
+      const done = (err: NodeJS.ErrnoException | null, written: number) => {
+        this.writing.delete(write.fd);
+        if (this.closeAfterWrite.delete(write.fd)) closeQuietly(write.fd);
+        if (err) {
+          this.failed(filePath, write.dir, err);
+          resolve(false);
+        } else resolve(this.finished(write, written));
+      };
+      try {
+        writev(write.fd, write.buffers, done);
+      } catch (err) {
+        done(err as NodeJS.ErrnoException, 0);
+      }
+    });
+  }
+
+  /** Writes in the background not finished yet. */
+  get writesInFlight(): number {
+    return this.writing.size;
+  }
+
+  /** The descriptor and buffers of one line, after the checks; undefined (reported) when the line cannot go out. */
+  private prepare(filePath: string, line: string | EncodedLine): PreparedWrite | undefined {
     const dir = path.dirname(filePath);
     try {
       const { fd, stats } = this.descriptorFor(filePath, dir);
       const tornTail = this.tails.needsNewline(filePath, fd, stats);
       const buffers = lineBuffers(line, tornTail);
       const expected = buffers.reduce((sum, b) => sum + b.length, 0);
-      const written = writevSync(fd, buffers);
-      if (written !== expected) {
+      return { filePath, dir, fd, stats, tornTail, buffers, expected, truncated: typeof line !== 'string' && line.truncatedChars > 0 };
+    } catch (err) {
+      this.failed(filePath, dir, err);
+      return undefined;
+    }
+  }
+
+  /** Counts a write that returned; a short one is a failure. */
+  private finished(write: PreparedWrite, written: number): boolean {
+    const { filePath, dir } = write;
+    try {
+      if (written !== write.expected) {
         this.stats.partialWrites += 1;
-        throw new PartialWriteError(written, expected);
+        throw new PartialWriteError(written, write.expected);
       }
-      this.tails.wrote(filePath, stats, written);
+      this.tails.wrote(filePath, write.stats, written);
       this.stats.linesWritten += 1;
       this.stats.bytesWritten += written;
-      if (tornTail) this.stats.tornTailsClosed += 1;
-      if (typeof line !== 'string' && line.truncatedChars > 0) this.stats.linesTruncated += 1;
+      if (write.tornTail) this.stats.tornTailsClosed += 1;
+      if (write.truncated) this.stats.linesTruncated += 1;
       this.recovered(filePath, dir);
       return true;
     } catch (err) {
@@ -244,7 +321,8 @@ export class AppendWriter {
     const file = this.files.get(filePath);
     if (!file) return;
     this.files.delete(filePath);
-    closeQuietly(file.fd);
+    if (this.writing.has(file.fd)) this.closeAfterWrite.add(file.fd);
+    else closeQuietly(file.fd);
   }
 
   /** Closes files left idle; the timer never keeps the process alive. */

@@ -40,7 +40,7 @@ export function encodeCompact(record: unknown, slots: RawSlots, stored: Readonly
     idLists.push(part.pieces.map((piece) => {
       const bytes = piece.bytes(part.cache.replacer);
       expandedBytes += bytes.length;
-      const id = idOf(piece, part);
+      const id = contentId(piece, part);
       if (!stored.has(id) && !adding.has(id)) {
         adding.add(id);
         added.push(id);
@@ -58,7 +58,8 @@ export function encodeCompact(record: unknown, slots: RawSlots, stored: Readonly
   return { line: { chunks, byteLength: chunks.reduce((sum, c) => sum + c.length, 0), truncatedChars: 0 }, ids: added };
 }
 
-function idOf(piece: MessagePiece, list: MessageList): string {
+/** The content id of a message (hashing its bytes once; cached on the piece): a step of its own for large records. */
+export function contentId(piece: MessagePiece, list: MessageList): string {
   piece.id ??= messageId(piece.bytes(list.cache.replacer).subarray(1));
   return piece.id;
 }

@@ -19,6 +19,7 @@ import { diag, type Context, type Span } from '@opentelemetry/api';
 import { CauseReporter } from '../base/cause-reporter.js';
 import { errorText, firstLine } from '../base/errors.js';
 import { resolveTraceDir, sessionFilePath, type Env } from '../config/paths.js';
+import type { MessagePiece } from '../content/message-cache.js';
 import type { RedactSetting } from '../content/redact.js';
 import * as A from '../trace/attributes.js';
 import { ContentPolicy } from '../trace/content-policy.js';
@@ -27,11 +28,12 @@ import {
   EXPORT_FAILED, EXPORT_SUCCESS,
   type ExportResultLike, type FinishedSpan, type SpanExporterLike, type SpanProcessorLike,
 } from '../trace/span-data.js';
-import { AppendWriter, type WriterStats } from './append-writer.js';
+import { AppendWriter, MAX_LINE_CHUNKS, type WriterStats } from './append-writer.js';
 import { flushAtExit, type ExitFlushable } from './exit-flush.js';
-import { CompactFiles, encodeCompact } from './compact-line.js';
+import { CompactFiles, contentId, encodeCompact } from './compact-line.js';
 import { DEFAULT_MAX_LINE_BYTES, encodeLine, LineScratch, RawSlots } from './json-line.js';
-import { SlicedQueue, type SlicedJob } from './sliced-queue.js';
+import { fewerChunks } from './line-chunks.js';
+import { SlicedQueue, type Pause, type SlicedJob, type WriteMode } from './sliced-queue.js';
 import { parentOf, TurnAssembler, type AssemblerLimits, type Iteration, type PartialReason, type SeenSpan } from './turn-assembler.js';
 import { buildTurnRecord, isMoaCall, isMoaRoot } from './turn-record.js';
 
@@ -71,6 +73,22 @@ export type TraceFormat = 'jsonl' | 'compact';
  * ones are written at once, when their turn ends.
  */
 export const WRITE_AT_ONCE_CHARS = 64 * 1024;
+/**
+ * Records whose message arrays hold more characters than this in all (a
+ * message in four arrays counts four times) go through the queue as well,
+ * even when every message is serialized already: building and writing their
+ * line is itself the block to avoid (a long session's turn repeats its whole
+ * conversation per reference).
+ */
+export const QUEUE_LINE_CHARS = 128 * 1024;
+/**
+ * Lines of at least this many bytes are written on the thread pool
+ * (`AppendWriter.appendLineInBackground`): the copy into the page cache
+ * costs about a millisecond per 3 MB, which the event loop should not wait
+ * for. Smaller lines are written at once (a round trip to the pool would
+ * cost more than it saves).
+ */
+export const WRITE_IN_BACKGROUND_BYTES = 1024 * 1024;
 
 export interface JsonlExporterStats extends WriterStats {
   turnsSkippedCacheHit: number;
@@ -126,6 +144,11 @@ class TurnFileSink implements ExitFlushable {
   /** Nothing waits to be written: every ended turn's line is out. */
   get idle(): boolean {
     return this.queue.idle;
+  }
+
+  /** The line being written on the thread pool, if any (resolves when done, never rejects). */
+  get writeInFlight(): Promise<unknown> | undefined {
+    return this.queue.writeInFlight;
   }
 
   /** Resolves when every line handed to the queue is written. */
@@ -233,7 +256,7 @@ class TurnFileSink implements ExitFlushable {
       const fileKey = typeof sessionId === 'string' ? sessionId : typeof sessionId === 'number' ? String(sessionId) : null;
       const file = this.fileFor(fileKey);
       const job = this.lineJob(file, record, slots);
-      if (this.queue.idle && job.steps.length === 0) return this.writeLine(file, record, slots);
+      if (this.queue.idle && job.atOnce) return this.writeLine(file, record, slots);
       this.queue.add(job);
       this.trackPending();
       return true;
@@ -245,44 +268,87 @@ class TurnFileSink implements ExitFlushable {
 
   /**
    * The work of one line: serializing its messages not serialized yet (one
-   * step each, only when they are many: small records are written at once),
-   * then encoding and writing it.
+   * step each; for a compact file their content ids too), then encoding and
+   * writing it. Small records have no steps and are written at once.
    */
-  private lineJob(file: string, record: Record<string, unknown>, slots: RawSlots): SlicedJob {
+  private lineJob(file: string, record: Record<string, unknown>, slots: RawSlots): SlicedJob & { atOnce: boolean } {
     const lists = slots.messageLists;
-    let chars = 0;
-    for (const list of lists) for (const piece of list.pieces) if (!piece.serialized) chars += piece.chars;
-    let steps: Array<() => void> = [];
+    const compact = this.compactFiles !== undefined;
+    // What the line's steps would have to do: messages not serialized yet (for a compact file, without a content id).
+    const pending = (piece: MessagePiece) => !piece.serialized || (compact && piece.id === undefined);
+    let newChars = 0;
+    let lineChars = 0;
+    for (const list of lists) {
+      for (const piece of list.pieces) {
+        lineChars += piece.chars;
+        if (pending(piece)) newChars += piece.chars;
+      }
+    }
+    const large = lineChars > QUEUE_LINE_CHARS;
+    const steps: Array<() => void> = [];
     // Counted with repeats first (a message in four arrays counts four times): a bound that settles most turns cheaply.
-    if (chars > WRITE_AT_ONCE_CHARS) {
+    if (newChars > WRITE_AT_ONCE_CHARS || large) {
       const seen = new Set<object>();
       let unique = 0;
       for (const list of lists) {
         for (const piece of list.pieces) {
-          if (piece.serialized || seen.has(piece)) continue;
+          if (seen.has(piece) || !pending(piece)) continue;
           seen.add(piece);
           unique += piece.chars;
-          steps.push(() => { piece.bytes(list.cache.replacer); });
+          steps.push(compact ? () => { contentId(piece, list); } : () => { piece.bytes(list.cache.replacer); });
         }
       }
-      if (unique <= WRITE_AT_ONCE_CHARS) steps = [];
+      if (unique <= WRITE_AT_ONCE_CHARS && !large) steps.length = 0;
     }
-    return { steps, finish: () => { this.writeLine(file, record, slots); } };
+    // A large line is queued even with no step left: it is built and written in slices of its own, off the turn's end.
+    const atOnce = steps.length === 0 && !large;
+    const sink = this;
+    return {
+      atOnce,
+      *work(mode: WriteMode) {
+        for (const step of steps) {
+          step();
+          yield 'step';
+        }
+        yield 'alone';
+        return yield* sink.lineWork(file, record, slots, mode);
+      },
+    };
   }
 
-  /** Encodes and writes one line; the sink's failures are reported, never thrown. */
+  /** Encodes and writes one line at once; the sink's failures are reported, never thrown. */
   private writeLine(file: string, record: Record<string, unknown>, slots: RawSlots): boolean {
+    const work = this.lineWork(file, record, slots, { background: false });
+    for (;;) {
+      const next = work.next();
+      if (next.done) return next.value === true;
+    }
+  }
+
+  /**
+   * Encodes and writes one line: its buffers brought down to what one
+   * writev takes a slice at a time, and with `mode.background` a large
+   * line's write on the thread pool (the promise of its end is returned).
+   * Failures are reported, never thrown.
+   */
+  private *lineWork(file: string, record: Record<string, unknown>, slots: RawSlots, mode: WriteMode): Generator<Pause, boolean | Promise<boolean>, undefined> {
     try {
-      if (this.compactFiles) {
-        const compact = encodeCompact(record, slots, this.compactFiles.stored(file), DEFAULT_MAX_LINE_BYTES);
-        if (compact) {
-          const written = this.writer.appendLine(file, compact.line);
-          if (written) this.compactFiles.wrote(file, compact.ids);
-          return written;
-        }
-      }
+      const compactFiles = this.compactFiles;
+      const compact = compactFiles ? encodeCompact(record, slots, compactFiles.stored(file), DEFAULT_MAX_LINE_BYTES) : undefined;
       // Encoded as a list of buffers: a record too large for one string is cut, never lost.
-      return this.writer.appendLine(file, encodeLine(record, slots, { scratch: this.scratch }));
+      // The reused scratch only for a line written before the next is encoded: never one that may go to the pool.
+      const scratch = mode.background || this.queue.writeInFlight ? undefined : this.scratch;
+      const encoded = compact?.line ?? encodeLine(record, slots, { scratch });
+      const line = yield* fewerChunks(encoded, MAX_LINE_CHUNKS);
+      const written = mode.background && line.byteLength >= WRITE_IN_BACKGROUND_BYTES
+        ? this.writer.appendLineInBackground(file, line)
+        : this.writer.appendLine(file, line);
+      if (!compact || !compactFiles) return written;
+      const stored = (ok: boolean) => {
+        if (ok) compactFiles.wrote(file, compact.ids);
+        return ok;
+      };
+      return typeof written === 'boolean' ? stored(written) : written.then(stored);
     } catch (err) {
       this.reportRecordFailure(err);
       return false;
@@ -333,8 +399,13 @@ abstract class JsonlSinkFace {
 
   /** Writes what is still open as partial records, then stops. */
   shutdown(): Promise<void> {
-    this.sink.shutdown();
-    return Promise.resolve();
+    const writing = this.sink.writeInFlight;
+    if (!writing) {
+      this.sink.shutdown();
+      return Promise.resolve();
+    }
+    // A line on the thread pool is let finish first, so that the lines still queued go after it.
+    return writing.then(() => { this.sink.shutdown(); });
   }
 }
 

@@ -28,6 +28,31 @@ const CLOSE_BRACE = 0x7d;
  * (decoding them costs about as much as parsing them).
  */
 export function decodeWithoutInputMessages(bytes: Buffer): string {
+  return cutInputMessages(bytes, endOfContainerBytes)?.text as string;
+}
+
+/** A line with its message lists cut out, and how deep the deepest of them nests (the list itself is level 1). */
+export interface CheckedCut {
+  text: string;
+  depth: number;
+}
+
+/**
+ * Like `decodeWithoutInputMessages`, for a reader that must report every
+ * problem a full read reports (`validate`): each list is checked to be valid
+ * JSON before it is cut (a byte scan, cheaper than decoding and parsing it),
+ * and its depth is measured. Null when a list is not valid JSON or nests more
+ * than `maxDepth` levels: the caller reads that line whole, so the problem is
+ * named exactly as before.
+ */
+export function decodeWithoutCheckedInputMessages(bytes: Buffer, maxDepth: number): CheckedCut | null {
+  const checker = new JsonChecker(maxDepth);
+  return cutInputMessages(bytes, (b, start) => checker.endOfArray(b, start), () => checker.deepest);
+}
+
+function cutInputMessages(
+  bytes: Buffer, endOf: (bytes: Buffer, start: number) => number, depth: () => number = () => 0,
+): CheckedCut | null {
   const parts: string[] = [];
   let from = 0;
   for (let at = bytes.indexOf(KEY_BYTES, from); at >= 0; at = bytes.indexOf(KEY_BYTES, from)) {
@@ -38,15 +63,19 @@ export function decodeWithoutInputMessages(bytes: Buffer): string {
       from = valueStart;
       continue;
     }
-    const end = endOfContainerBytes(bytes, valueStart);
+    const end = endOf(bytes, valueStart);
+    if (end === REFUSED) return null;
     if (end < 0) break;
     parts.push(bytes.toString('utf8', from, valueStart), '[]');
     from = end + 1;
   }
-  if (from === 0) return bytes.toString('utf8');
+  if (from === 0) return { text: bytes.toString('utf8'), depth: depth() };
   parts.push(bytes.toString('utf8', from));
-  return parts.join('');
+  return { text: parts.join(''), depth: depth() };
 }
+
+/** What a checking scan returns for a list it will not vouch for. */
+const REFUSED = -2;
 
 function endOfContainerBytes(bytes: Buffer, start: number): number {
   let depth = 0;
@@ -72,4 +101,156 @@ function closingQuoteByte(bytes: Buffer, from: number): number {
     if (backslashes % 2 === 0) return quote;
   }
   return -1;
+}
+
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+const LOWER_E = 0x65;
+const UPPER_E = 0x45;
+const LOWER_U = 0x75;
+
+/** Bytes that may follow a backslash in a JSON string (u is checked apart). */
+const SIMPLE_ESCAPES = new Set([0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74]);
+const LITERALS = [Buffer.from('true'), Buffer.from('false'), Buffer.from('null')];
+
+function isJsonBlank(b: number | undefined): boolean {
+  return b === SPACE || b === 0x09 || b === 0x0a || b === 0x0d;
+}
+
+function isDigit(b: number | undefined): boolean {
+  return b !== undefined && b >= ZERO && b <= NINE;
+}
+
+function isHex(b: number | undefined): boolean {
+  return b !== undefined && ((b >= ZERO && b <= NINE) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66));
+}
+
+/**
+ * A JSON grammar check over bytes, allocation-free: it says where a valid
+ * array ends, and never vouches for anything `JSON.parse` would refuse (raw
+ * control characters in strings, bad escapes or numbers, trailing commas).
+ * UTF-8 is not checked: decoding replaces bad sequences, it never fails.
+ */
+class JsonChecker {
+  /** Deepest nesting seen over every array checked. */
+  deepest = 0;
+  /** Per open level: 1 for an object, 0 for an array. */
+  private readonly objects: Uint8Array;
+
+  constructor(private readonly maxDepth: number) {
+    this.objects = new Uint8Array(maxDepth + 1);
+  }
+
+  /** Index of the `]` closing the array at `start`; REFUSED when it is not valid JSON or nests too deep. */
+  endOfArray(b: Buffer, start: number): number {
+    let depth = 0;
+    let i = start;
+    const end = b.length;
+    // Each turn reads one value at i, then what follows it.
+    for (;;) {
+      while (isJsonBlank(b[i])) i += 1;
+      const c = b[i];
+      if (c === OPEN_BRACKET || c === OPEN_BRACE) {
+        depth += 1;
+        if (depth > this.maxDepth) return REFUSED;
+        if (depth > this.deepest) this.deepest = depth;
+        const object = c === OPEN_BRACE;
+        this.objects[depth] = object ? 1 : 0;
+        i += 1;
+        while (isJsonBlank(b[i])) i += 1;
+        if (b[i] === (object ? CLOSE_BRACE : CLOSE_BRACKET)) {
+          depth -= 1;
+          i += 1;
+        } else {
+          if (object && (i = this.key(b, i)) < 0) return REFUSED;
+          continue;
+        }
+      } else if (c === QUOTE) {
+        if ((i = this.string(b, i)) < 0) return REFUSED;
+      } else if (c === MINUS || isDigit(c)) {
+        if ((i = this.number(b, i)) < 0) return REFUSED;
+      } else {
+        const literal = LITERALS.find((word) => word[0] === c);
+        if (!literal || i + literal.length > end || b.compare(literal, 0, literal.length, i, i + literal.length) !== 0) return REFUSED;
+        i += literal.length;
+      }
+      // After a value: close containers, or a comma and the next value.
+      for (;;) {
+        if (depth === 0) return i - 1;
+        while (isJsonBlank(b[i])) i += 1;
+        if (i >= end) return REFUSED;
+        const next = b[i];
+        const object = this.objects[depth] === 1;
+        if (next === (object ? CLOSE_BRACE : CLOSE_BRACKET)) {
+          depth -= 1;
+          i += 1;
+          continue;
+        }
+        if (next !== COMMA) return REFUSED;
+        i += 1;
+        if (object) {
+          while (isJsonBlank(b[i])) i += 1;
+          if ((i = this.key(b, i)) < 0) return REFUSED;
+        }
+        break;
+      }
+    }
+  }
+
+  /** A key and its colon at i; the index after the colon, or -1. */
+  private key(b: Buffer, at: number): number {
+    if (b[at] !== QUOTE) return -1;
+    let i = this.string(b, at);
+    if (i < 0) return -1;
+    while (isJsonBlank(b[i])) i += 1;
+    return b[i] === COLON ? i + 1 : -1;
+  }
+
+  /** A string at i (its opening quote); the index after its closing quote, or -1. */
+  private string(b: Buffer, at: number): number {
+    const end = b.length;
+    for (let i = at + 1; i < end; i++) {
+      const c = b[i] as number;
+      if (c === QUOTE) return i + 1;
+      if (c < 0x20) return -1;
+      if (c === BACKSLASH) {
+        const escaped = b[i + 1] as number;
+        if (escaped === LOWER_U) {
+          if (!(isHex(b[i + 2]) && isHex(b[i + 3]) && isHex(b[i + 4]) && isHex(b[i + 5]))) return -1;
+          i += 5;
+        } else if (SIMPLE_ESCAPES.has(escaped)) {
+          i += 1;
+        } else {
+          return -1;
+        }
+      }
+    }
+    return -1;
+  }
+
+  /** A number at i; the index after it, or -1. */
+  private number(b: Buffer, at: number): number {
+    let i = at;
+    if (b[i] === MINUS) i += 1;
+    if (b[i] === ZERO) i += 1;
+    else if (isDigit(b[i])) while (isDigit(b[i])) i += 1;
+    else return -1;
+    if (b[i] === DOT) {
+      i += 1;
+      if (!isDigit(b[i])) return -1;
+      while (isDigit(b[i])) i += 1;
+    }
+    if (b[i] === LOWER_E || b[i] === UPPER_E) {
+      i += 1;
+      if (b[i] === PLUS || b[i] === MINUS) i += 1;
+      if (!isDigit(b[i])) return -1;
+      while (isDigit(b[i])) i += 1;
+    }
+    return i;
+  }
 }

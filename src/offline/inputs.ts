@@ -44,7 +44,7 @@ export interface InputOptions {
   /** See `ReadOptions.maxLineBytes`. */
   maxLineBytes?: number;
   /** See `ReadOptions.skipContent` (JSONL records; spans are decoded whole). */
-  skipContent?: boolean;
+  skipContent?: boolean | 'checked';
   /** At the end of an input, what its decoder has to say beyond problems (spans of other programs skipped...). */
   onNote?: (note: { file: string; message: string }) => void;
 }
@@ -53,8 +53,12 @@ export interface InputOptions {
 export interface DecoderContext {
   file: string;
   onProblem?: (problem: RecordProblem) => void;
-  /** The command never reads message lists: a decoder may leave them empty. */
-  skipContent?: boolean;
+  /**
+   * The command never reads message lists: a decoder may leave them empty
+   * (`true`), or leave them empty once it knows they hold no problem a full
+   * read would report (`'checked'`).
+   */
+  skipContent?: boolean | 'checked';
 }
 
 /**

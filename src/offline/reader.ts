@@ -20,7 +20,7 @@ import { jsonNestingExceeds, scanJsonNesting } from '../content/json-nesting.js'
 import { turnRecordSchema, type TurnRecord } from '../record/schema.js';
 import { describeFsError, TraceFileError } from './errors.js';
 import { clip } from './format.js';
-import { decodeWithoutInputMessages } from './content-skip.js';
+import { decodeWithoutCheckedInputMessages, decodeWithoutInputMessages } from './content-skip.js';
 import { recordAsIs } from './record-shape.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, type SplitLine } from './line-splitter.js';
 
@@ -66,8 +66,13 @@ export interface ReadOptions {
    * memory. Default: the longest string this runtime can hold.
    */
   maxLineBytes?: number;
-  /** Records come without their `input_messages` (empty lists), for commands that never read them: much faster on large records. */
-  skipContent?: boolean;
+  /**
+   * Records come without their `input_messages` (empty lists), for commands
+   * that never read them: much faster on large records. `true` does not look
+   * into the lists at all; `'checked'` checks each is valid JSON (a byte
+   * scan) so every problem of a full read is still reported, word for word.
+   */
+  skipContent?: boolean | 'checked';
 }
 
 /**
@@ -79,6 +84,8 @@ export interface ReadOptions {
 export const MAX_RECORD_DEPTH = 1000;
 
 const DEFAULT_CHUNK = 1 << 20;
+/** Message lists nested deeper are read whole by `skipContent: 'checked'` (writers nest at most 500 levels below one). */
+const CHECKED_LIST_DEPTH = 64;
 const MAX_MESSAGE = 240;
 const BOM = '\uFEFF';
 const OPEN_BRACE = 0x7b;
@@ -153,7 +160,7 @@ export class RecordLineParser {
 
   constructor(
     private readonly file: string, private readonly onProblem: ((p: RecordProblem) => void) | undefined, linesBefore = 0,
-    private readonly skipContent = false,
+    private readonly skipContent: boolean | 'checked' = false,
   ) {
     this.line = linesBefore;
   }
@@ -168,9 +175,13 @@ export class RecordLineParser {
       this.report('too_long', `line of ${split.tooLongBytes} bytes is longer than a reader can hold; skipped`);
       return null;
     }
+    if (this.skipContent === 'checked') {
+      const record = this.checkedWithoutContent(split);
+      if (record !== null) return record;
+    }
     let text: string;
     try {
-      text = this.skipContent ? decodeWithoutInputMessages(split.bytes) : split.bytes.toString('utf8');
+      text = this.skipContent === true ? decodeWithoutInputMessages(split.bytes) : split.bytes.toString('utf8');
     } catch {
       // Only with a maxLineBytes above what one string can hold.
       this.report('too_long', `line of ${split.bytes.length} bytes is longer than a reader can hold; skipped`);
@@ -198,6 +209,29 @@ export class RecordLineParser {
       this.report('json', result.message);
     }
     return null;
+  }
+
+  /**
+   * The record of a line whose message lists are valid JSON, read without
+   * them; null for anything else (not a record, a list that is not valid
+   * JSON, nesting near the limit): that line is read whole, as before, and
+   * its problem reported from there.
+   */
+  private checkedWithoutContent(split: SplitLine): ReadRecord | null {
+    let cut;
+    try {
+      cut = decodeWithoutCheckedInputMessages(split.bytes, CHECKED_LIST_DEPTH);
+    } catch {
+      return null;
+    }
+    if (cut === null) return null;
+    let text = cut.text;
+    if (this.line === 1 && text.startsWith(BOM)) text = text.slice(1);
+    if (text.length === 0 || text.charCodeAt(0) <= 0x20) return null;
+    // The lists sat somewhere in what is left: together they nest no deeper than both depths added.
+    if (jsonNestingExceeds(text, MAX_RECORD_DEPTH - cut.depth)) return null;
+    const result = parseRecordLine(text);
+    return result.ok ? { record: result.record, line: this.line, endOffset: split.endOffset } : null;
   }
 
   private report(kind: ProblemKind, message: string): void {

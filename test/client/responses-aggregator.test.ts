@@ -6,12 +6,19 @@
  * comes back as the chat completion the caller asked for, recorded as any
  * chat aggregator's is.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { stringify as toYaml } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/main.js';
+import { sessionFilePath } from '../../src/config/paths.js';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { ChatCompletionStream } from 'openai/lib/ChatCompletionStream';
 import { ProviderUnusableError } from '../../src/client/providers.js';
 import { UnsupportedByResponsesError } from '../../src/client/responses-request.js';
 import type { ScriptedModel, ScriptedServer } from '../../src/testing/scripted-server.js';
+import { captureIo } from '../offline/fixtures.js';
 import { byRole, recordingTracing, scriptedServer, testClient, testPreset, WEATHER_TOOL, type RecordingTracing } from './helpers.js';
 
 let server: ScriptedServer | undefined;
@@ -106,6 +113,8 @@ describe('a Responses-API aggregator', () => {
     for await (const chunk of plain) chunks.push(chunk);
     expect(chunks.some((c) => c.choices.length === 0)).toBe(false);
     expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe('stop');
+    // The finish chunk is the last the caller gets: it carries the turn's `moa` field.
+    expect((chunks.at(-1) as ChatCompletionChunk & { moa?: { preset: string } }).moa?.preset).toBe('test');
     const spans = byRole(tracing!.spans(), 'aggregator');
     expect(spans).toHaveLength(2);
     for (const span of spans) {
@@ -124,6 +133,21 @@ describe('a Responses-API aggregator', () => {
     expect(byRole(tracing!.spans(), 'aggregator')[0]!.status.code).toBe(2);
     const [record] = await tracing!.records('resp-cut');
     expect(record!.aggregator.error).toMatch(/\S/);
+  });
+
+  it('a stream the caller abandons (break) ends the span with what arrived and releases the Responses request', async () => {
+    const client = await setup({ reply: ANSWER, chunkSize: 4, chunkDelayMs: 20 }, 'resp-abandon');
+    const stream = await client.chat.completions.create({ model: 'moa', messages: question, stream: true });
+    let seen = '';
+    for await (const chunk of stream) {
+      seen += chunk.choices[0]?.delta.content ?? '';
+      if (seen.length >= 8) break;
+    }
+    const [record] = await tracing!.records('resp-abandon');
+    expect(record!.aggregator.output).toBe(seen);
+    expect(seen.length).toBeLessThan(ANSWER.length);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(aggregatorRequests()[0]!.aborted).toBe(true);
   });
 
   for (const streamed of [false, true]) {
@@ -227,5 +251,35 @@ describe('a Responses-API aggregator', () => {
     await expect(failure).rejects.toBeInstanceOf(ProviderUnusableError);
     await expect(failure).rejects.toThrow(/^provider "openai-codex" is reached through a ChatGPT sign-in \(OAuth\), which moa-otel cannot use; to call it, define "openai-codex" under providers: with a base_url and an api_key$/);
     expect(server.requests).toEqual([]);
+  });
+
+  it('a hermes config.yaml whose aggregator is openai-codex given a key (or a codex_responses provider) runs with `ask`', async () => {
+    server = await scriptedServer({ 'advisor-a': { reply: 'Advice A' }, 'gpt-5.5': { reply: 'Codex says: ship it.', costUsd: '0.0007' }, 'house-agg': { reply: 'House says: wait.' } });
+    const home = mkdtempSync(path.join(tmpdir(), 'hermes-codex-agg-'));
+    const traces = mkdtempSync(path.join(tmpdir(), 'hermes-codex-traces-'));
+    // The original's own sections: `providers:` with `api:` as the URL, and a custom provider speaking codex_responses.
+    writeFileSync(path.join(home, 'config.yaml'), toYaml({
+      providers: { 'openai-codex': { api: server.baseURL, api_key: '${CODEX_KEY}' } },
+      custom_providers: [{ name: 'House', base_url: server.baseURL, api_mode: 'codex_responses' }],
+      moa: {
+        save_traces: true, trace_dir: traces, default_preset: 'codex',
+        presets: {
+          codex: { reference_models: [{ provider: 'custom:house', model: 'advisor-a' }], aggregator: { provider: 'openai-codex', model: 'gpt-5.5' } },
+          house: { reference_models: [{ provider: 'openai-codex', model: 'advisor-a' }], aggregator: { provider: 'custom:house', model: 'house-agg' } },
+        },
+      },
+    }));
+    const env = { HERMES_HOME: home, MOA_HOME: home, CODEX_KEY: 'key-codex' };
+    for (const [preset, answer, model] of [['codex', 'Codex says: ship it.', 'gpt-5.5'], ['house', 'House says: wait.', 'house-agg']] as const) {
+      const cap = captureIo(env);
+      const code = await runCli(['ask', 'Ship today?', '--preset', preset, '--session', `hermes-${preset}`], cap.io);
+      expect(code, cap.err).toBe(0);
+      expect(cap.out).toBe(`${answer}\n`);
+      expect(server.requests.filter((r) => r.model === model).map((r) => r.endpoint)).toEqual(['responses']);
+    }
+    expect(server.requests.find((r) => r.model === 'gpt-5.5')!.headers.authorization).toBe('Bearer key-codex');
+    const line = JSON.parse(readFileSync(sessionFilePath(traces, 'hermes-codex'), 'utf8').trim()) as { aggregator: { provider: string; output: string; cost_usd: unknown } };
+    expect(line.aggregator).toMatchObject({ provider: 'openai-codex', output: 'Codex says: ship it.' });
+    expect(Number(line.aggregator.cost_usd)).toBe(0.0007);
   });
 });

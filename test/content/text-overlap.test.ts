@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  attributeAnswerText, indexReferenceTexts, MAX_INDEXED_REFERENCES, redundancyOfTexts,
   attributeIndexed, indexReferences, redundancyIndexed,
   attributeAnswer, containment, ngramSet, normalizeText, redundancyMatrix, words,
 } from '../../src/content/text-overlap.js';
@@ -108,5 +109,41 @@ describe('attribution and redundancy', () => {
     expect(attributeIndexed(answer, index)).toEqual(attributeAnswer(answer, refs));
     expect(attributeIndexed(ngramSet('ok'), index)).toEqual(attributeAnswer(ngramSet('ok'), refs));
     expect(redundancyIndexed(index)).toEqual(redundancyMatrix(refs));
+  });
+
+  it('the text index (typed-array table, no Set per text) gives exactly what the Set-based measures give', () => {
+    // Deterministic adversarial texts: upper case, mixed scripts, repeats, one-letter words (more n-grams than the table is sized for).
+    let x = 7;
+    const next = () => { x = (Math.imul(x, 1_664_525) + 1_013_904_223) >>> 0; return x; };
+    const pool = ['Paris', 'seine', 'ÉTÉ', 'straße', 'ＦＵＬＬ', '東京は', 'Привет', 'a', 'b', 'c', 'x1', 'Q', 'naïve', 'Cafe\u0301', 'ok', '—', '🎉', 'DATA', 'data'];
+    const text = (words: number) => Array.from({ length: words }, () => pool[next() % pool.length]).join(next() % 3 ? ' ' : ', ');
+    const oneLetters = Array.from({ length: 4000 }, (_, i) => 'abcdefgh'[(i * 7) % 8]).join(' ');
+    for (let round = 0; round < 60; round++) {
+      for (const n of [1, 2, 3, 5]) {
+        const texts: (string | null)[] = Array.from({ length: 1 + (round % 5) }, (_, k) => (k === 2 && round % 2 ? null : text(5 + (next() % 300))));
+        if (round === 7) texts.push(oneLetters);
+        const answer = round % 11 === 0 ? 'ok' : `${texts[0] ?? ''} ${text(40)} ${round === 7 ? oneLetters.slice(0, 3000) : ''}`;
+        const sets = texts.map((t) => (t === null ? null : ngramSet(t, { n })));
+        const index = indexReferenceTexts(texts, { n });
+        expect(attributeAnswerText(answer, index, { n })).toEqual(attributeAnswer(ngramSet(answer, { n }), sets));
+        expect(redundancyOfTexts(index)).toEqual(redundancyMatrix(sets));
+        expect(index.sizes).toEqual(sets.map((s) => s?.grams.size ?? 0));
+      }
+    }
+    expect(() => indexReferenceTexts(Array.from({ length: MAX_INDEXED_REFERENCES + 1 }, () => 'a b c'))).toThrow(RangeError);
+    // A handed-back index is cleared before reuse: nothing of the earlier texts leaks into the next turn's numbers.
+    const before = indexReferenceTexts([text(300), text(300), text(300)]);
+    const later = [text(280), null, text(260)];
+    const reused = indexReferenceTexts(later, {}, before);
+    expect(reused.keys).toBe(before.keys);
+    const laterSets = later.map((t) => (t === null ? null : ngramSet(t)));
+    expect(redundancyOfTexts(reused)).toEqual(redundancyMatrix(laterSets));
+    const laterAnswer = `${later[0]} ${text(30)}`;
+    expect(attributeAnswerText(laterAnswer, reused)).toEqual(attributeAnswer(ngramSet(laterAnswer), laterSets));
+  });
+
+  it('ASCII upper case hashes as its lower case, as the normalized text does', () => {
+    expect([...ngramSet('The QUICK Brown fox JUMPS').grams]).toEqual([...ngramSet('the quick brown fox jumps').grams]);
+    expect([...ngramSet('ÀB The QUICK Brown').grams]).toEqual([...ngramSet('àb the quick brown').grams]);
   });
 });

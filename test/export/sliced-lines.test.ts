@@ -66,6 +66,36 @@ describe('large records are finished across ticks', () => {
     expect(lines(path.join(dir, 's.jsonl')).map((r) => (r.aggregator as { output: string }).output)).toEqual(['first', 'second']);
   });
 
+  it('a long session\'s line is built off the turn\'s end even when its messages were all serialized for an earlier turn', async () => {
+    const { dir, jsonl, instrumentation } = setup();
+    // 1,500 messages carried from turn to turn (the same objects), sent to three references and the aggregator.
+    const history = Array.from({ length: 1500 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `${i} ${'東京 café ✈️ '.repeat(30)}` }));
+    const fourCalls = (output: string) => {
+      const t = instrumentation.startTurn({ sessionId: 'long', preset: 'p' });
+      for (let index = 0; index < 3; index++) t.startReference({ index, model: 'm', provider: 'p', messages: history }).end({ output });
+      t.startAggregator({ model: 'agg', provider: 'p', messages: history }).end({ output });
+      t.end();
+    };
+    fourCalls('first');
+    await jsonl.forceFlush();
+    const file = path.join(dir, 'long.jsonl');
+    const firstSize = readFileSync(file).length;
+    history.push({ role: 'user', content: 'one more question' });
+    fourCalls('second');
+    // Nothing new to serialize, but 6,000 message buffers to put in one line: not done inside turn.end().
+    expect(readFileSync(file).length).toBe(firstSize);
+    let ticks = 0;
+    while (readFileSync(file).length === firstSize && ticks < 10_000) {
+      await tick();
+      ticks += 1;
+    }
+    expect(ticks).toBeGreaterThanOrEqual(2);
+    await jsonl.forceFlush();
+    const [, second] = lines(file);
+    expect((second!.aggregator as { output: string }).output).toBe('second');
+    for (const reference of second!.references as Array<{ input_messages: unknown }>) expect(reference.input_messages).toEqual(history);
+  });
+
   it('shutdown writes a line still being finished, at once', async () => {
     const { dir, jsonl, instrumentation } = setup();
     turn(instrumentation, 'shut', conversation(2, 'x'), 'kept');

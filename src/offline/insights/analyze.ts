@@ -6,11 +6,11 @@
  * turn (its latest fan-out's n-gram sets); never the turns themselves.
  */
 import type { ReferenceRecord, TurnRecord } from '../../record/schema.js';
-import { parseDecimal, DecimalSum } from '../../record/decimal.js';
+import { parseDecimal, DecimalSum, type ScaledDecimal } from '../../record/decimal.js';
 import { usageOfRecord } from '../../record/usage.js';
 import {
-  attributeAnswer, attributeIndexed, indexReferences, MAX_INDEXED_REFERENCES, ngramSet, redundancyIndexed, redundancyMatrix,
-  type NGramSet, type ReferenceIndex,
+  attributeAnswer, attributeAnswerText, indexReferenceTexts, MAX_INDEXED_REFERENCES, ngramSet, redundancyMatrix, redundancyOfTexts,
+  type NGramSet, type TextIndex,
 } from '../../content/text-overlap.js';
 import { isFailedCall } from '../summary.js';
 import { FAILED_OUTPUT_PREFIX } from '../../record/schema.js';
@@ -103,6 +103,8 @@ export interface InsightsPartial {
   problems: number;
 }
 
+/** Index tables kept for reuse. */
+const MAX_SPARE_INDEXES = 4;
 /** Distinct failure reasons kept per group; further ones count under "(other)". */
 const MAX_REASONS = 50;
 const MAX_REASON_CHARS = 120;
@@ -144,9 +146,12 @@ export function slotKey(preset: string, label: string): string {
 interface Fanout {
   groupKeys: string[];
   labels: string[];
-  sets: (NGramSet | null)[];
-  /** The sets indexed (one lookup per n-gram); null past MAX_INDEXED_REFERENCES references. */
-  index: ReferenceIndex | null;
+  /** Per reference: whether its output is measured (it did not fail). */
+  measured: boolean[];
+  /** The outputs indexed (one lookup per n-gram of the answer); null past MAX_INDEXED_REFERENCES references... */
+  index: TextIndex | null;
+  /** ...where each output has an n-gram set instead. */
+  sets: (NGramSet | null)[] | null;
 }
 
 interface OpenTurn {
@@ -175,6 +180,8 @@ export class InsightsAnalyzer {
   private readonly sums = new Map<SpendData, SpendSum>();
   private readonly groupCost = new Map<string, DecimalSum>();
   private readonly tracker = new UserTurnTracker();
+  /** Index tables of closed turns, reused by the next fan-outs (allocating them is most of their cost). */
+  private readonly spareIndexes: TextIndex[] = [];
 
   constructor(private readonly settings: AnalyzeSettings) {}
 
@@ -198,8 +205,10 @@ export class InsightsAnalyzer {
     sessionData.lastTs = sessionData.lastTs === null ? record.ts : Math.max(sessionData.lastTs, record.ts);
 
     const spends = [p.spend, preset.spend, sessionData.spend];
-    for (const call of [...record.references, record.aggregator]) {
-      const cost = parseDecimal(call.cost_usd);
+    // Parsed once per call: the references' costs count in their groups too.
+    const costs = record.references.map((ref) => parseDecimal(ref.cost_usd));
+    costs.push(parseDecimal(record.aggregator.cost_usd));
+    for (const cost of costs) {
       for (const spend of spends) {
         if (cost) this.sumOf(spend).sum.addDecimal(cost);
         else spend.unknownCostCalls += 1;
@@ -207,7 +216,7 @@ export class InsightsAnalyzer {
     }
 
     const groupKeys = record.references.map((ref) => this.groupKey(record, ref));
-    record.references.forEach((ref, i) => this.addCall(this.group(groupKeys[i] as string), record, ref));
+    record.references.forEach((ref, i) => this.addCall(this.group(groupKeys[i] as string), record, ref, costs[i] ?? null));
     this.addStragglers(record.references, groupKeys);
 
     const fanout = record.references.length > 0 ? this.fanoutOf(record, groupKeys) : null;
@@ -232,7 +241,7 @@ export class InsightsAnalyzer {
     return groupKeyOf(this.settings.groupBy, record, ref);
   }
 
-  private addCall(group: GroupData, record: TurnRecord, ref: ReferenceRecord): void {
+  private addCall(group: GroupData, record: TurnRecord, ref: ReferenceRecord, cost: ScaledDecimal | null): void {
     see(group, 'preset', record.preset);
     see(group, 'label', ref.label);
     see(group, 'model', ref.model);
@@ -251,7 +260,6 @@ export class InsightsAnalyzer {
     group.tokens.cache_read += usage.cacheReadTokens;
     group.tokens.cache_write += usage.cacheWriteTokens;
     group.tokens.reasoning += usage.reasoningTokens;
-    const cost = parseDecimal(ref.cost_usd);
     if (cost) this.costOf(group.key).addDecimal(cost);
     else group.unknownCostCalls += 1;
     const duration = durationMs(ref);
@@ -281,22 +289,24 @@ export class InsightsAnalyzer {
 
   private fanoutOf(record: TurnRecord, groupKeys: string[]): Fanout {
     const options = { n: this.settings.ngram };
-    const sets = record.references.map((ref) => (isFailedCall(ref) || typeof ref.output !== 'string' || ref.output.startsWith(FAILED_OUTPUT_PREFIX)
+    const texts = record.references.map((ref) => (isFailedCall(ref) || typeof ref.output !== 'string' || ref.output.startsWith(FAILED_OUTPUT_PREFIX)
       ? null
-      : ngramSet(ref.output, options)));
+      : ref.output));
+    const indexed = texts.length <= MAX_INDEXED_REFERENCES;
     return {
       groupKeys,
       labels: record.references.map((ref) => ref.label),
-      sets,
-      index: sets.length <= MAX_INDEXED_REFERENCES ? indexReferences(sets) : null,
+      measured: texts.map((text) => text !== null),
+      index: indexed ? indexReferenceTexts(texts, options, this.spareIndexes.pop()) : null,
+      sets: indexed ? null : texts.map((text) => (text === null ? null : ngramSet(text, options))),
     };
   }
 
   private addRedundancy(fanout: Fanout): void {
-    const matrix = fanout.index ? redundancyIndexed(fanout.index) : redundancyMatrix(fanout.sets);
-    fanout.sets.forEach((_, i) => {
+    const matrix = fanout.index ? redundancyOfTexts(fanout.index) : redundancyMatrix(fanout.sets ?? []);
+    fanout.measured.forEach((_, i) => {
       const groupA = fanout.groupKeys[i] as string;
-      fanout.sets.forEach((__, j) => {
+      fanout.measured.forEach((__, j) => {
         const groupB = fanout.groupKeys[j] as string;
         const share = matrix[i]?.[j] ?? null;
         if (share === null || groupA === groupB) return;
@@ -331,6 +341,7 @@ export class InsightsAnalyzer {
     turn.answer = finalAnswerOf(record.aggregator);
     turn.answerEndSec = turn.answer !== null ? (typeof record.aggregator.ended_at === 'number' ? record.aggregator.ended_at : null) : null;
     if (fanout) {
+      this.release(turn.fanout);
       turn.fanout = fanout;
       for (const key of fanout.groupKeys) turn.groupsRan.add(key);
     }
@@ -343,6 +354,17 @@ export class InsightsAnalyzer {
   }
 
   private close(turn: OpenTurn): void {
+    this.measureTurn(turn);
+    this.release(turn.fanout);
+    turn.fanout = null;
+  }
+
+  /** A fan-out no turn refers to any more: its index table can serve the next one. */
+  private release(fanout: Fanout | null): void {
+    if (fanout?.index && this.spareIndexes.length < MAX_SPARE_INDEXES) this.spareIndexes.push(fanout.index);
+  }
+
+  private measureTurn(turn: OpenTurn): void {
     const preset = this.presetData(turn.preset);
     const session = this.sessionData(turn.session);
     this.partial.userTurns += 1;
@@ -354,11 +376,13 @@ export class InsightsAnalyzer {
     }
     if (turn.answer === null || turn.fanout === null) return;
     const { fanout } = turn;
-    const answer = ngramSet(turn.answer, { n: this.settings.ngram });
-    const attribution = fanout.index ? attributeIndexed(answer, fanout.index) : attributeAnswer(answer, fanout.sets);
+    const options = { n: this.settings.ngram };
+    const attribution = fanout.index
+      ? attributeAnswerText(turn.answer, fanout.index, options)
+      : attributeAnswer(ngramSet(turn.answer, options), fanout.sets ?? []);
     if (attribution.answerGrams === 0) return;
-    fanout.sets.forEach((set, i) => {
-      if (!set) return;
+    fanout.measured.forEach((measured, i) => {
+      if (!measured) return;
       const agreement = attribution.agreement[i] as number;
       const unique = attribution.unique[i] as number;
       const group = this.group(fanout.groupKeys[i] as string);

@@ -1,0 +1,90 @@
+/**
+ * Brings a line's buffers down to what one writev(2) takes, a bounded piece
+ * of copying at a time.
+ *
+ * A line goes out as its messages' cached buffers, one each, so a long
+ * session's line (its whole conversation once per reference) can hold
+ * thousands of them; writev takes at most 1024, and splitting the write would
+ * let another process's line land inside ours. Neighbours are merged, but
+ * only as much as needed: the merged runs are kept under the smallest size
+ * that leaves few enough buffers, so large buffers are never copied. All the
+ * merged runs are copied into one allocation (thousands of small ones cost
+ * several times the copying itself), and the copying is done a slice at a
+ * time (a generator: the caller pauses at each `yield`).
+ */
+import type { EncodedLine } from './json-line.js';
+
+/** Bytes copied between two pauses. */
+export const COPY_BYTES_PER_STEP = 512 * 1024;
+
+/** Runs of neighbouring buffers, each merged into one (a run of one is kept as it is). */
+type Runs = Array<[from: number, to: number]>;
+
+export function* fewerChunks(line: EncodedLine, maxChunks: number, bytesPerStep = COPY_BYTES_PER_STEP): Generator<'step', EncodedLine, undefined> {
+  const { chunks } = line;
+  if (chunks.length <= maxChunks) return line;
+  const runs = mergedRuns(chunks, Math.max(1, maxChunks));
+  let arenaBytes = 0;
+  for (const [from, to] of runs) if (to - from > 1) for (let i = from; i < to; i++) arenaBytes += (chunks[i] as Buffer).length;
+  // One allocation for every run; not zero-filled: every byte is copied over.
+  const arena = Buffer.allocUnsafeSlow(arenaBytes);
+  const merged: Buffer[] = [];
+  let at = 0;
+  let sinceYield = 0;
+  for (const [from, to] of runs) {
+    if (to - from === 1) {
+      merged.push(chunks[from] as Buffer);
+      continue;
+    }
+    const start = at;
+    for (let i = from; i < to; i++) {
+      const chunk = chunks[i] as Buffer;
+      at += chunk.copy(arena, at);
+      sinceYield += chunk.length;
+      if (sinceYield >= bytesPerStep) {
+        sinceYield = 0;
+        yield 'step';
+      }
+    }
+    merged.push(arena.subarray(start, at));
+  }
+  return { ...line, chunks: merged };
+}
+
+/**
+ * Runs of neighbours whose merged size stays under the smallest cap that
+ * leaves at most `max` buffers (found by bisection: fewer buffers the larger
+ * the cap). A buffer over the cap is a run of its own, and merging stops as
+ * soon as the buffers left alone are few enough.
+ */
+function mergedRuns(chunks: readonly Buffer[], max: number): Runs {
+  let low = 0;
+  let high = 0;
+  for (const chunk of chunks) high += chunk.length;
+  // Under the total, everything may merge: always few enough.
+  while (low < high) {
+    const cap = Math.floor((low + high) / 2);
+    if (runsUnder(chunks, cap, max).length <= max) high = cap;
+    else low = cap + 1;
+  }
+  return runsUnder(chunks, high, max);
+}
+
+function runsUnder(chunks: readonly Buffer[], cap: number, max: number): Runs {
+  const runs: Runs = [];
+  let from = 0;
+  let size = 0;
+  for (let i = 0; i < chunks.length; i++) {
+    const length = (chunks[i] as Buffer).length;
+    // Closing the open run here and keeping every buffer left alone would be few enough: stop merging.
+    const fewEnough = runs.length + 1 + (chunks.length - i) <= max;
+    if (i > from && (size + length > cap || fewEnough)) {
+      runs.push([from, i]);
+      from = i;
+      size = 0;
+    }
+    size += length;
+  }
+  runs.push([from, chunks.length]);
+  return runs;
+}

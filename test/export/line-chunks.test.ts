@@ -1,0 +1,61 @@
+/**
+ * A line with more buffers than one writev takes is merged down a slice at a
+ * time: the bytes stay the same, large buffers are not copied, and no piece
+ * of work between two pauses copies much more than its budget.
+ */
+import { describe, expect, it } from 'vitest';
+import type { EncodedLine } from '../../src/export/json-line.js';
+import { fewerChunks } from '../../src/export/line-chunks.js';
+
+function lineOf(chunks: Buffer[]): EncodedLine {
+  return { chunks, byteLength: chunks.reduce((sum, c) => sum + c.length, 0), truncatedChars: 0 };
+}
+
+/** Runs the generator to its end, counting its pauses. */
+function drain(work: Generator<'step', EncodedLine, undefined>): { line: EncodedLine; pauses: number } {
+  let pauses = 0;
+  for (;;) {
+    const next = work.next();
+    if (next.done) return { line: next.value, pauses };
+    pauses += 1;
+  }
+}
+
+describe('fewerChunks', () => {
+  it('leaves a line with few enough buffers as it is', () => {
+    const line = lineOf([Buffer.from('{"a":'), Buffer.from('1}')]);
+    const { line: out, pauses } = drain(fewerChunks(line, 10));
+    expect(out).toBe(line);
+    expect(pauses).toBe(0);
+  });
+
+  it('brings 6,000 buffers (a long session: its conversation once per reference) under the limit, bytes unchanged, a bounded copy per pause', () => {
+    // Messages of mixed sizes, a few of them large, with multi-byte text.
+    const chunks = Array.from({ length: 6000 }, (_, i) => Buffer.from(`,{"role":"user","content":"${'東京 café ✈️ '.repeat(i % 97 === 0 ? 4000 : 1 + (i % 40))}"}`));
+    const line = lineOf(chunks);
+    const budget = 64 * 1024;
+    const { line: out, pauses } = drain(fewerChunks(line, 1022, budget));
+    expect(out.chunks.length).toBeLessThanOrEqual(1022);
+    expect(out.byteLength).toBe(line.byteLength);
+    expect(Buffer.concat(out.chunks).equals(Buffer.concat(chunks))).toBe(true);
+    // The large buffers (over the cap the runs were sized to) go out as they are, never copied.
+    const large = chunks.filter((c) => c.length > 40_000);
+    expect(large.length).toBeGreaterThan(10);
+    const kept = new Set(out.chunks);
+    for (const chunk of large) expect(kept.has(chunk)).toBe(true);
+    // What was copied was copied in pieces: one pause per budget's worth at least.
+    const originals = new Set<Buffer>(chunks);
+    const copied = out.chunks.filter((c) => !originals.has(c)).reduce((sum, c) => sum + c.length, 0);
+    expect(copied).toBeGreaterThan(budget * 4);
+    expect(pauses).toBeGreaterThanOrEqual(Math.floor(copied / (budget + 40_000)));
+  });
+
+  it('merges only as much as needed: buffers already few enough by one are joined in one pair', () => {
+    const chunks = Array.from({ length: 11 }, (_, i) => Buffer.from(`chunk-${i};`));
+    const { line: out } = drain(fewerChunks(lineOf(chunks), 10));
+    expect(out.chunks).toHaveLength(10);
+    expect(Buffer.concat(out.chunks).toString()).toBe(chunks.map(String).join(''));
+    const originals = new Set<Buffer>(chunks);
+    expect(out.chunks.filter((c) => originals.has(c))).toHaveLength(9);
+  });
+});
