@@ -36,6 +36,11 @@ export interface OfflineStatsBenchResult {
   statsMBps: number;
   /** statsMBps / bareMBps; target >= 0.5. */
   throughputRatio: number;
+  /** CPU of each measured loop (stats may read files in parallel: wall flatters it, CPU does not). */
+  bareCpuMs: number;
+  statsCpuMs: number;
+  /** statsCpuMs / bareCpuMs; issue 20's target <= 1.0. */
+  cpuRatio: number;
   statsPeakRssMb: number;
   barePeakRssMb: number;
   /** Cost total computed by stats (exact decimal), as a sanity check. */
@@ -70,6 +75,9 @@ export async function runOfflineStatsBench(options: OfflineStatsBenchOptions = {
       bareMBps: round(bareMBps),
       statsMBps: round(statsMBps),
       throughputRatio: round(throughputRatio),
+      bareCpuMs: Math.round(bare.cpuMs),
+      statsCpuMs: Math.round(stats.cpuMs),
+      cpuRatio: round(stats.cpuMs / bare.cpuMs),
       statsPeakRssMb: round(stats.maxRssMb),
       barePeakRssMb: round(bare.maxRssMb),
       totalCostUsd: stats.cost ?? '?',
@@ -81,7 +89,7 @@ export async function runOfflineStatsBench(options: OfflineStatsBenchOptions = {
   }
 }
 
-interface WorkerResult { ms: number; maxRssMb: number; records: number; cost?: string }
+interface WorkerResult { ms: number; cpuMs: number; maxRssMb: number; records: number; cost?: string }
 
 function worker(kind: 'bare' | 'stats', dir: string): WorkerResult {
   const out = execFileSync(process.execPath, ['--import', 'tsx', SELF, '--worker', kind, dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
@@ -132,12 +140,14 @@ async function runWorker(kind: string, dir: string): Promise<void> {
     else await statsLoop(warmup);
   }
   const start = performance.now();
+  const cpu = process.cpuUsage();
   let result: { records: number; cost?: string };
   if (kind === 'bare') result = { records: await bareLoop(files) };
   else result = await statsLoop(files);
+  const used = process.cpuUsage(cpu);
   const ms = performance.now() - start;
   // maxRSS is in kilobytes on Linux.
-  process.stdout.write(`${JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024, ...result })}\n`);
+  process.stdout.write(`${JSON.stringify({ ms, cpuMs: (used.user + used.system) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024, ...result })}\n`);
 }
 
 // --- data generation ------------------------------------------------------------

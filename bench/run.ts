@@ -44,7 +44,7 @@ console.log('Tracing off: instrumented turn vs uninstrumented turn (target <= 1.
 const off = await runTracingOffBench(quick ? 5 : 20, quick ? 500 : 2000);
 console.log(`  plain ${off.plainUs.toFixed(2)} us  instrumented ${off.instrumentedUs.toFixed(2)} us  ratio ${off.ratio.toFixed(3)}x  ${verdict(off.ratio, 1.05)}`);
 
-console.log('Offline stats over a generated trace directory (targets: peak RSS < 300 MB, throughput >= 0.5x of split + JSON.parse)');
+console.log('Offline stats over a generated trace directory (targets: peak RSS < 300 MB, throughput >= 0.5x of split + JSON.parse; issue 20: cpuRatio <= 1.0x, each loop measured after a warm-up)');
 console.log(await runOfflineStatsBench({ quick }));
 
 console.log('Insights vs stats over the same generated session files (targets: insights time <= 2x stats, peak RSS <= 300 MB)');

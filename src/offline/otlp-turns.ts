@@ -13,18 +13,20 @@
  *
  * The record is built by the JSONL writer's own `buildTurnRecord` from the
  * decoded spans, so a turn whose spans carried full content reads back with
- * the same keys, in the same order, as the line the writer wrote for it.
+ * the same keys, in the same order, as the line the writer wrote for it —
+ * as the value parsing that line would give, without writing the line
+ * (`spans-record.ts`).
  */
-import { encodeLine, RawSlots } from '../export/json-line.js';
-import { buildTurnRecord, epochSeconds, isMoaCall, isMoaRoot } from '../export/turn-record.js';
+import { epochSeconds, isMoaCall, isMoaRoot } from '../export/turn-record.js';
 import { GEN_AI_INPUT_MESSAGES, MOA_REFERENCE_COUNT, MOA_REFERENCE_INDEX, MOA_ROLE, ROLE_AGGREGATOR, ROLE_REFERENCE } from '../trace/attributes.js';
-import { CAPTURE_ALL } from '../trace/content-policy.js';
 import type { FinishedSpan } from '../trace/span-data.js';
 import { clip } from './format.js';
 import type { DecoderContext, InputRecord, LineDecoder } from './inputs.js';
 import type { SplitLine } from './line-splitter.js';
 import { OtlpRequestError, spansOfRequest } from './otlp-json-spans.js';
-import { parseRecordLine, type ProblemKind } from './reader.js';
+import type { ProblemKind } from './reader.js';
+import { recordOfValue, type RecordValueResult } from './record-value.js';
+import { recordValueOfSpans, SlotTooDeepError } from './spans-record.js';
 
 /** Lines a turn whose root arrived waits for its missing call spans. */
 export const WAIT_LINES = 64;
@@ -178,17 +180,10 @@ export class SpanTurnDecoder implements LineDecoder {
     this.heldBytes -= turn.bytes;
     const calls = [...turn.calls.values()].sort((a, b) => startOf(a) - startOf(b));
     const endMs = turn.root ? epochSeconds(turn.root.endTime) * 1000 : latestEndMs(calls);
-    const slots = new RawSlots();
-    const record = buildTurnRecord(
+    const parsed = recordOfSpans(
       { root: turn.root, rootEnded: turn.root !== undefined, calls: calls.map((span) => ({ span, ended: true })), firstSeenAt: 0 },
-      { slots, policy: CAPTURE_ALL, now: endMs },
+      endMs, missing,
     );
-    if (missing !== null) {
-      record.partial = true;
-      record.partial_reason = missing;
-    }
-    const encoded = encodeLine(record, slots);
-    const parsed = parseRecordLine(Buffer.concat(encoded.chunks, encoded.byteLength).toString('utf8'));
     if (!parsed.ok) {
       this.report('schema', `turn ${turn.traceId} rebuilt from spans is not a valid record: ${parsed.message}`);
       return;
@@ -207,6 +202,22 @@ export class SpanTurnDecoder implements LineDecoder {
   private report(kind: ProblemKind, message: string): void {
     this.context.onProblem?.({ file: this.context.file, line: this.line, kind, message: clip(message.replace(/\s+/g, ' '), 240) });
   }
+}
+
+/** The record of a turn's spans, checked as a parsed line is; `missing` marks it partial. */
+function recordOfSpans(iteration: Parameters<typeof recordValueOfSpans>[0], endMs: number, missing: string | null): RecordValueResult {
+  let value: Record<string, unknown>;
+  try {
+    value = recordValueOfSpans(iteration, endMs);
+  } catch (err) {
+    if (err instanceof SlotTooDeepError || err instanceof SyntaxError) return { ok: false, message: err.message };
+    throw err;
+  }
+  if (missing !== null) {
+    value.partial = true;
+    value.partial_reason = missing;
+  }
+  return recordOfValue(value);
 }
 
 /** The root and every call it announces: its references by index, and the aggregator. */

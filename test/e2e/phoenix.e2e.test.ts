@@ -8,20 +8,25 @@
  *   configuration (collector/otelcol.yaml, Phoenix added the way a
  *   docker-compose user adds it) reaches Phoenix whole, and a Jaeger whose
  *   receiver keeps gRPC's default 4 MiB limit too: the collector never merges
- *   the requests moa-otel split into one larger than that.
+ *   the requests moa-otel split into one larger than that;
+ * - in Phoenix's own UI (headless Chromium), on the same Phoenix: the trace
+ *   list tells two turns apart by their root names, the aggregator's
+ *   attributes and events show the failed reference, a capped root says so,
+ *   and a partial cost total says so.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatMessage, MoaTracing } from '../../src/index.js';
+import { startMoaTurn, type ChatMessage, type MoaTracing } from '../../src/index.js';
 import * as A from '../../src/trace/attributes.js';
 import { rootSpanName } from '../../src/trace/call-attributes.js';
 import { CAPTURE_ALL } from '../../src/trace/content-policy.js';
 import { expectTurnMatchesRecord } from './support/assert-turn.js';
 import { waitForFileSpans, waitForJaegerSpans } from './support/backends.js';
 import { bulkyConversation, messageBytes } from './support/bulk.js';
-import { onlyTurnRecord, readTurnRecords, recordScriptedTurn, recordSpanIds, runDemo, setupTestTracing, type CallRecord, type ScriptedCall, type TurnRecordLine } from './support/moa.js';
+import { onlyTurnRecord, readTurnRecords, recordScriptedTurn, recordSpanIds, runDemo, sessionFiles, setupTestTracing, type CallRecord, type ScriptedCall, type TurnRecordLine } from './support/moa.js';
 import {
   expectedPhoenixMessage,
   phoenixMessages,
@@ -32,6 +37,10 @@ import {
   type Phoenix,
   type PhoenixSpan,
 } from './support/phoenix.js';
+import {
+  attributeShown, CHROMIUM_MISSING, launchChromium, openSpanTab, openTraceList, phoenixProjectId, screenshot, screenshotDir, textIsCut, traceRows, UI_TIMEOUT_MS,
+  widenColumn,
+} from './support/phoenix-ui.js';
 import { startCollector, startJaeger, type Collector, type Jaeger } from './support/stack.js';
 
 const MB = 1_000_000;
@@ -50,6 +59,25 @@ function answerOf(record: TurnRecordLine): string {
   if (typeof output === 'string' && output !== '') return output;
   const calls = (record.aggregator.tool_calls ?? []) as Array<{ function: { name: string; arguments: string } }>;
   return `tool calls: ${calls.map((c) => `${c.function.name}(${c.function.arguments})`).join(', ')}`;
+}
+
+/**
+ * One MoA turn for the UI check: two references (the second fails, or answers
+ * without a known cost) and an aggregator whose last message is the
+ * references' advice, as MoA sends it.
+ */
+function recordUiTurn(tracing: MoaTracing, turn: { preset: string; question: string; secondReference: 'fails' | 'unpriced' }): void {
+  const messages: ChatMessage[] = [{ role: 'system', content: 'Answer briefly.' }, { role: 'user', content: turn.question }];
+  const usage = { inputTokens: 40, outputTokens: 12, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
+  const moa = startMoaTurn({ sessionId: `phoenix-ui-${turn.preset}`, preset: turn.preset, cache: 'miss', iteration: 0, instrumentation: tracing.instrumentation });
+  moa.startReference({ index: 0, model: 'ui-ref-alpha', provider: 'scripted', messages })
+    .end({ output: 'advice alpha', usage, cost: { usd: 0.001, status: 'estimated', source: 'e2e' } });
+  const beta = moa.startReference({ index: 1, model: 'ui-ref-beta', provider: 'scripted', messages });
+  if (turn.secondReference === 'fails') beta.fail(Object.assign(new Error('upstream timed out'), { name: 'APITimeoutError' }));
+  else beta.end({ output: 'advice beta', usage });
+  moa.startAggregator({ model: 'ui-aggregator', provider: 'scripted', messages: [...messages, { role: 'system', content: 'Advice from the references: …' }], stream: false })
+    .end({ output: `Answer for ${turn.preset}.`, usage, cost: { usd: 0.002, status: 'estimated', source: 'e2e' }, finishReason: 'stop' });
+  moa.end();
 }
 
 /** A chat span as Phoenix shows it: an LLM span with the call's model, messages and token counts. */
@@ -206,6 +234,91 @@ describe('Arize Phoenix', () => {
       expectTurnMatchesRecord(jaegerSpans, record, { exactContent: true });
       const fileSpans = (await waitForFileSpans(collector.spanFile, recordSpanIds(record))).filter((s) => s.traceId === record.trace_id);
       expectTurnMatchesRecord(fileSpans, record, { exactContent: true });
+    });
+  });
+
+  describe.skipIf(CHROMIUM_MISSING)('in Phoenix’s UI (headless Chromium)', () => {
+    let browser: Browser | undefined;
+    let page: Page;
+    let shots: string;
+    let tracing: MoaTracing | undefined;
+
+    beforeAll(async () => {
+      shots = await screenshotDir();
+      browser = await launchChromium();
+      page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    });
+    afterAll(async () => {
+      await tracing?.shutdown();
+      await browser?.close();
+    });
+
+    it('the trace list tells two turns apart by root name; a trace shows moa.references.outcomes, the failure event, moa.content.truncated and moa.cost.complete', async () => {
+      const dir = join(work, 'ui-traces');
+      tracing = setupTestTracing({ dir, home: join(work, 'home-ui'), otlpUrl: phoenix.url });
+      const failing = { preset: 'ui-duo', question: 'Which train gets me from Lyon to Geneva before noon on Saturday?', secondReference: 'fails' } as const;
+      // Past the root's 16 KiB display cap, so the root's input.value is cut.
+      const long = { preset: 'ui-trio', question: `How long should I boil an egg at 1800 m altitude? ${'Some context. '.repeat(1_500)}`, secondReference: 'unpriced' } as const;
+      recordUiTurn(tracing, failing);
+      recordUiTurn(tracing, long);
+      await tracing.forceFlush();
+      const files = await sessionFiles(dir);
+      const records = (await Promise.all(files.map(readTurnRecords))).flat();
+      const recordOf = (preset: string) => {
+        const record = records.find((r) => r.preset === preset);
+        if (!record) throw new Error(`no record for ${preset}`);
+        return record;
+      };
+      // Wait until Phoenix holds them through its API, so the page has something to show.
+      for (const record of records) await waitForPhoenixSpans(phoenix.url, record.trace_id, recordSpanIds(record));
+
+      // The trace list: one row per turn, each titled with its own preset and question.
+      const failingName = rootSpanName(failing.preset, failing.question, CAPTURE_ALL);
+      const longName = rootSpanName(long.preset, long.question, CAPTURE_ALL);
+      expect(failingName).toMatch(/^invoke_workflow moa ui-duo: Which train gets me/);
+      expect(longName).toMatch(/^invoke_workflow moa ui-trio: How long should I boil/);
+      await openTraceList(page, phoenix.url, await phoenixProjectId(phoenix.url));
+      await traceRows(page, failingName).first().waitFor({ timeout: UI_TIMEOUT_MS });
+      await traceRows(page, longName).first().waitFor({ timeout: UI_TIMEOUT_MS });
+      expect(await traceRows(page, failingName).count()).toBe(1);
+      expect(await traceRows(page, longName).count()).toBe(1);
+      // At its default width Phoenix cuts the name column to "invoke_workflow m…"; widened, each row reads in full.
+      const nameCells = [failingName, longName].map((name) => traceRows(page, name).getByText(name, { exact: true }));
+      await screenshot(page, shots, '1-trace-list');
+      await widenColumn(page, 'name', 480);
+      for (const cell of nameCells) expect(await textIsCut(cell)).toBe(false);
+      await screenshot(page, shots, '1b-trace-list-name-widened');
+
+      // The failing turn: the aggregator's attributes name each reference's outcome, its events the failure.
+      await traceRows(page, failingName).getByText(failingName).click();
+      const failingRecord = recordOf(failing.preset);
+      expect(failingRecord.references.map((r) => Boolean(r.error))).toEqual([false, true]);
+      const aggregatorName = 'chat ui-aggregator';
+      let panel = await openSpanTab(page, aggregatorName, 'Attributes');
+      expect(await attributeShown(panel, A.MOA_REFERENCES_OUTCOMES)).toBe('ok,failed');
+      await screenshot(page, shots, '2-aggregator-attributes');
+      panel = await openSpanTab(page, aggregatorName, 'Events');
+      const event = panel.getByText('moa.reference.failure');
+      await event.first().waitFor({ timeout: UI_TIMEOUT_MS });
+      expect(await event.count()).toBe(1);
+      await event.first().click();
+      // Expanded, the event lists its attributes: which reference failed, and why.
+      await panel.getByText(failingRecord.references[1]?.label ?? 'label?').first().waitFor({ timeout: UI_TIMEOUT_MS });
+      expect(await panel.innerText()).toContain('APITimeoutError');
+      await screenshot(page, shots, '3-aggregator-failure-event');
+      // The root of a turn whose priced calls all had a cost: a complete total.
+      panel = await openSpanTab(page, failingName, 'Attributes');
+      expect(await attributeShown(panel, A.MOA_COST_COMPLETE)).toBe('true');
+      expect(await attributeShown(panel, A.MOA_REFERENCE_FAILED)).toBe('1');
+
+      // The long turn: its root's display copy of the question is capped and marked; a call without cost makes the total partial.
+      await openTraceList(page, phoenix.url, await phoenixProjectId(phoenix.url));
+      await traceRows(page, longName).getByText(longName).click({ timeout: UI_TIMEOUT_MS });
+      panel = await openSpanTab(page, longName, 'Attributes');
+      expect(await attributeShown(panel, A.MOA_CONTENT_TRUNCATED)).toBe('true');
+      expect(await attributeShown(panel, A.MOA_COST_COMPLETE)).toBe('false');
+      expect(Number(await attributeShown(panel, A.MOA_COST_USD))).toBeCloseTo(0.003, 12);
+      await screenshot(page, shots, '4-capped-root-attributes');
     });
   });
 });

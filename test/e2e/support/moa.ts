@@ -23,6 +23,8 @@ export interface CallRecord {
   cost_usd?: number | string | null;
   cost_status?: string | null;
   span_id: string;
+  /** Why the call failed (a failed reference); null or absent when it answered. */
+  error?: string | null;
   /** Aggregator only. */
   tool_calls?: unknown[] | null;
   finish_reason?: string | null;
