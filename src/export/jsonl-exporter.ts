@@ -32,7 +32,7 @@ import { AppendWriter, MAX_LINE_CHUNKS, type WriterStats } from './append-writer
 import { flushAtExit, type ExitFlushable } from './exit-flush.js';
 import { CompactFiles, contentId, encodeCompact } from './compact-line.js';
 import { DEFAULT_MAX_LINE_BYTES, encodeLine, LineScratch, RawSlots } from './json-line.js';
-import { fewerChunks } from './line-chunks.js';
+import { ChunkArena, fewerChunks } from './line-chunks.js';
 import { SlicedQueue, type Pause, type SlicedJob, type WriteMode } from './sliced-queue.js';
 import { parentOf, TurnAssembler, type AssemblerLimits, type Iteration, type PartialReason, type SeenSpan } from './turn-assembler.js';
 import { buildTurnRecord, isMoaCall, isMoaRoot } from './turn-record.js';
@@ -115,6 +115,8 @@ class TurnFileSink implements ExitFlushable {
   /** Lines whose work is split across ticks, in order; while it holds any, every line goes through it. */
   private readonly queue = new SlicedQueue(() => this.trackPending());
   private readonly compactFiles: CompactFiles | undefined;
+  /** Memory for merging a line's buffers, reused from line to line (`line-chunks.ts`). */
+  private readonly arena = new ChunkArena();
   private turnsSkippedCacheHit = 0;
   private partialTurnsWritten = 0;
   private spansAfterShutdown = 0;
@@ -339,7 +341,8 @@ class TurnFileSink implements ExitFlushable {
       // The reused scratch only for a line written before the next is encoded: never one that may go to the pool.
       const scratch = mode.background || this.queue.writeInFlight ? undefined : this.scratch;
       const encoded = compact?.line ?? encodeLine(record, slots, { scratch });
-      const line = yield* fewerChunks(encoded, MAX_LINE_CHUNKS);
+      // The arena is reused only when no earlier line may still be written from it.
+      const line = yield* fewerChunks(encoded, MAX_LINE_CHUNKS, this.queue.writeInFlight ? undefined : this.arena);
       const written = mode.background && line.byteLength >= WRITE_IN_BACKGROUND_BYTES
         ? this.writer.appendLineInBackground(file, line)
         : this.writer.appendLine(file, line);
