@@ -195,19 +195,22 @@ function addWordHash(hash: number, count: number, n: number): number {
   return words;
 }
 
-/** The hot path (ASCII): lower case and hash while scanning, no callback per word. */
+/** Per ASCII code: the code a word hashes (lower case for A-Z), or 0 for a separator. */
+const ASCII_WORD_CODE = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39)) ASCII_WORD_CODE[c] = c;
+  else if (c >= 0x41 && c <= 0x5a) ASCII_WORD_CODE[c] = c + 0x20;
+}
+
+/** The hot path (ASCII): lower case and hash while scanning, one table lookup per character, no callback per word. */
 function collectAscii(text: string, n: number): number {
   let count = 0;
   let hash = FNV_OFFSET;
   let inWord = false;
   for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39)) {
-      hash = Math.imul(hash ^ c, FNV_PRIME);
-      inWord = true;
-    } else if (c >= 0x41 && c <= 0x5a) {
-      // A-Z as toLowerCase gives them.
-      hash = Math.imul(hash ^ (c + 0x20), FNV_PRIME);
+    const code = ASCII_WORD_CODE[text.charCodeAt(i)] as number;
+    if (code !== 0) {
+      hash = Math.imul(hash ^ code, FNV_PRIME);
       inWord = true;
     } else if (inWord) {
       count = addWordHash(hash, count, n);
