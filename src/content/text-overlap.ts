@@ -399,6 +399,8 @@ export interface TextIndex {
   readonly keys: Int32Array;
   /** References holding the slot's n-gram, one bit each. */
   readonly masks: Int32Array;
+  /** `shared[i * references + j]`: distinct n-grams references i and j both hold (counted as they are indexed). */
+  readonly shared: Int32Array;
   readonly n: number;
 }
 
@@ -424,6 +426,8 @@ export function indexReferenceTexts(texts: readonly (string | null)[], options: 
   let used = 0;
   let n = clampN(options.n);
   const sizes = texts.map(() => 0);
+  const k = texts.length;
+  const shared = new Int32Array(k * k);
   texts.forEach((text, i) => {
     if (text === null) return;
     n = collectGrams(text, options).n;
@@ -442,10 +446,17 @@ export function indexReferenceTexts(texts: readonly (string | null)[], options: 
       if ((mask & bit) === 0) {
         table.masks[slot] = mask | bit;
         sizes[i] = (sizes[i] as number) + 1;
+        // The references indexed before this one that hold it share it with this one.
+        for (let m = mask, j = 0; m !== 0; m >>>= 1, j++) {
+          if (m & 1) {
+            shared[i * k + j] = (shared[i * k + j] as number) + 1;
+            shared[j * k + i] = (shared[j * k + i] as number) + 1;
+          }
+        }
       }
     }
   });
-  return { present: texts.map((t) => t !== null), sizes, keys: table.keys, masks: table.masks, n };
+  return { present: texts.map((t) => t !== null), sizes, keys: table.keys, masks: table.masks, shared, n };
 }
 
 /** `attributeAnswer(ngramSet(answer), <the references' sets>)` over an index of their texts. */
@@ -475,22 +486,13 @@ export function attributeAnswerText(answer: string, index: TextIndex, options: T
   return shares(present.map((p) => (p ? true : null)), total, found, alone, unsourced);
 }
 
-/** `redundancyMatrix` of the indexed references, in one pass over the table. */
+/** `redundancyMatrix` of the indexed references, from the counts the index kept. */
 export function redundancyOfTexts(index: TextIndex): (number | null)[][] {
-  const { present, sizes } = index;
-  const shared = present.map(() => new Array<number>(present.length).fill(0));
-  for (let slot = 0; slot < index.masks.length; slot++) {
-    const mask = index.masks[slot] as number;
-    if ((mask & (mask - 1)) === 0) continue;
-    for (let a = mask, i = 0; a !== 0; a >>>= 1, i++) {
-      if (!(a & 1)) continue;
-      const row = shared[i] as number[];
-      for (let b = mask, j = 0; b !== 0; b >>>= 1, j++) if (b & 1 && j !== i) row[j] = (row[j] as number) + 1;
-    }
-  }
+  const { present, sizes, shared } = index;
+  const k = present.length;
   return present.map((a, i) => present.map((b, j) => {
     if (i === j || !a || !b || sizes[i] === 0) return null;
-    return ((shared[i] as number[])[j] as number) / (sizes[i] as number);
+    return (shared[i * k + j] as number) / (sizes[i] as number);
   }));
 }
 
