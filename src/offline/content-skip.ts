@@ -216,6 +216,8 @@ class JsonChecker {
     const end = b.length;
     for (let i = at + 1; i < end; i++) {
       const c = b[i] as number;
+      // Letters and every byte of a multi-byte character sort above the backslash: one test for most bytes.
+      if (c > BACKSLASH) continue;
       if (c === QUOTE) return i + 1;
       if (c < 0x20) return -1;
       if (c === BACKSLASH) {
