@@ -19,7 +19,7 @@
  * Memory is bounded per session (`SESSION_BUDGET_CHARS`) and across sessions
  * (`TOTAL_BUDGET_CHARS`); a session idle for `IDLE_MS` is released.
  */
-import { safeStringify, type JsonReplacer } from './safe-json.js';
+import { nativeStringify, safeStringify, type JsonReplacer } from './safe-json.js';
 import { anchorOf, readsAsSnapshot, snapshotJson } from './json-snapshot.js';
 
 /** Characters of message text one session keeps snapshots and bytes of. */
@@ -28,6 +28,9 @@ export const SESSION_BUDGET_CHARS = 16 * 1024 * 1024;
 export const TOTAL_BUDGET_CHARS = 256 * 1024 * 1024;
 /** A session unused this long is released. */
 export const IDLE_MS = 5 * 60 * 1000;
+
+/** Texts this long are encoded in place after the comma (shorter ones are cheaper joined, from the buffer pool). */
+const ENCODE_IN_PLACE_CHARS = 2048;
 
 /** One message: its snapshot, and its serialization once made. */
 export class MessagePiece {
@@ -43,7 +46,7 @@ export class MessagePiece {
     /** Characters of text in it: the estimated cost of serializing it. */
     readonly chars: number,
     json?: string,
-    /** Its first long string, under which equal messages find it. */
+    /** The key of its first long string (`anchorKey`), under which equal messages find it. */
     readonly anchor?: string,
   ) {
     if (json !== undefined) this.text = json;
@@ -55,15 +58,38 @@ export class MessagePiece {
 
   /** The message's JSON text. */
   json(replacer: JsonReplacer | undefined): string {
-    // An element of an array is one level deeper than the array: the same depth rule as serializing the array.
-    this.text ??= safeStringify(this.copy, replacer, { outerDepth: 1 });
+    if (this.text === undefined) {
+      // A snapshot nests at most MAX_SNAPSHOT_DEPTH levels, far within what readers walk (and masking keeps
+      // the structure): only a throw needs the careful serializer, no depth scan of the text.
+      const text = nativeStringify(this.copy, replacer);
+      // An element of an array is one level deeper than the array: the same depth rule as serializing the array.
+      this.text = typeof text === 'string' ? text : safeStringify(this.copy, replacer, { outerDepth: 1 });
+    }
     return this.text;
+  }
+
+  /**
+   * Takes `,` + JSON as UTF-8 made elsewhere from `copy` (the sink makes a
+   * large message's a slice at a time, off the event loop's long blocks).
+   */
+  adoptBytes(encoded: Buffer): void {
+    this.encoded = encoded;
+    this.text = undefined;
   }
 
   /** `,` + JSON as UTF-8; serialized on first use. */
   bytes(replacer: JsonReplacer | undefined): Buffer {
     if (this.encoded === undefined) {
-      this.encoded = Buffer.from(`,${this.json(replacer)}`, 'utf8');
+      const json = this.json(replacer);
+      if (json.length < ENCODE_IN_PLACE_CHARS) {
+        this.encoded = Buffer.from(`,${json}`, 'utf8');
+      } else {
+        // A long text is not copied into a joined string first: measured, then encoded after the comma.
+        const encoded = Buffer.allocUnsafe(1 + Buffer.byteLength(json, 'utf8'));
+        encoded[0] = 0x2c; // ,
+        encoded.write(json, 1, 'utf8');
+        this.encoded = encoded;
+      }
       // The bytes are what is kept: the text is only needed again on a rare masking path.
       this.text = undefined;
     }
@@ -75,6 +101,21 @@ export class MessagePiece {
 export interface MessageList {
   readonly pieces: readonly MessagePiece[];
   readonly cache: MessageCache;
+}
+
+/** Anchors longer than this are looked up under a short key made from them, not the whole text. */
+const ANCHOR_KEY_ABOVE_CHARS = 256;
+
+/**
+ * The key a message is found under by content. A Map hashes its string keys
+ * over their whole length (up to 16 Ki characters, and every longer one hashes
+ * by its length alone, so they collide): hashing an 8 000-character message
+ * cost half as much as serializing it. A long anchor's key is its length and
+ * its two ends; a key only nominates a candidate, which is then compared
+ * with the message, so keys that collide cost a comparison, never a wrong line.
+ */
+function anchorKey(anchor: string): string {
+  return anchor.length > ANCHOR_KEY_ABOVE_CHARS ? `${anchor.length}:${anchor.slice(0, 32)}${anchor.slice(-32)}` : anchor;
 }
 
 /** Messages seen within one generation of a session cache, by identity and by content anchor. */
@@ -136,7 +177,8 @@ export class MessageCache {
       }
     }
     // An equal copy of a known message (an agent's per-reference copy): recognised without copying it.
-    const anchor = isObject ? anchorOf(message) : undefined;
+    const found = isObject ? anchorOf(message) : undefined;
+    const anchor = found === undefined ? undefined : anchorKey(found);
     if (anchor !== undefined) {
       const equal = this.young.byAnchor.get(anchor) ?? this.old.byAnchor.get(anchor);
       if (equal && readsAsSnapshot(message, equal.copy)) {
@@ -150,19 +192,20 @@ export class MessageCache {
     let piece: MessagePiece | undefined;
     // Looked up by the snapshot's anchor only when the message's own could not be had (a `toJSON` before it):
     // under the same anchor, the piece found is the one just compared with the message.
-    if (snapshot.anchor !== undefined && snapshot.anchor !== anchor) {
-      const equal = this.young.byAnchor.get(snapshot.anchor) ?? this.old.byAnchor.get(snapshot.anchor);
+    const snapshotAnchor = snapshot.anchor === undefined ? undefined : anchorKey(snapshot.anchor);
+    if (snapshotAnchor !== undefined && snapshotAnchor !== anchor) {
+      const equal = this.young.byAnchor.get(snapshotAnchor) ?? this.old.byAnchor.get(snapshotAnchor);
       if (equal && readsAsSnapshot(snapshot.copy, equal.copy)) piece = equal;
     }
     if (piece) {
       this.keep(piece, isObject ? message : undefined);
       return piece;
     }
-    piece = new MessagePiece(snapshot.copy, snapshot.chars, undefined, snapshot.anchor);
+    piece = new MessagePiece(snapshot.copy, snapshot.chars, undefined, snapshotAnchor);
     this.young.newChars += piece.chars;
     this.young.pieces.add(piece);
     if (isObject) this.young.byIdentity.set(message, piece);
-    if (snapshot.anchor !== undefined) this.young.byAnchor.set(snapshot.anchor, piece);
+    if (snapshotAnchor !== undefined) this.young.byAnchor.set(snapshotAnchor, piece);
     this.age();
     return piece;
   }

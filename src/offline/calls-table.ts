@@ -101,9 +101,28 @@ export function callsRows(record: TurnRecord): CallsRow[] {
   });
 }
 
+/** Shortest text of epoch seconds with at most six decimals. */
+const PLAIN_SECONDS = /^(\d{1,10})(?:\.(\d{1,6}))?$/;
+/** Largest whole seconds whose microseconds stay below 2^53. */
+const MAX_PLAIN_SECONDS = 9_007_199_253;
+
 /** Epoch seconds (a float with microseconds) as whole microseconds, exactly as the seconds' shortest text says. */
-function micros(seconds: unknown): { micros: bigint } | null {
+export function micros(seconds: unknown): { micros: bigint } | null {
   if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return null;
+  // The common case in whole numbers (exact: below 2^53), without BigInt arithmetic. At most 15
+  // digits: parseDecimal reads such a text as written (more is float noise it rounds away).
+  const plain = PLAIN_SECONDS.exec(String(seconds));
+  if (plain) {
+    const whole = plain[1] as string;
+    const fraction = plain[2] ?? '';
+    if (whole.length + fraction.length <= 15 && Number(whole) <= MAX_PLAIN_SECONDS) {
+      return { micros: BigInt(Number(whole) * 1_000_000 + Number(fraction.padEnd(6, '0'))) };
+    }
+  }
+  return exactMicros(seconds);
+}
+
+function exactMicros(seconds: number): { micros: bigint } | null {
   const exact = parseDecimal(seconds);
   if (!exact) return null;
   // Round half up to whole microseconds.
@@ -121,8 +140,16 @@ export function isDecimal(cell: Cell): cell is ScaledDecimal {
   return typeof cell === 'object' && cell !== null && 'units' in cell;
 }
 
+const MAX_SAFE_MICROS = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** A time as ISO 8601 with microseconds, UTC. */
 export function isoMicros(value: { micros: bigint }): string {
+  if (value.micros >= 0n && value.micros <= MAX_SAFE_MICROS) {
+    // Whole numbers below 2^53: exact without BigInt division.
+    const n = Number(value.micros);
+    const extra = n % 1000;
+    return `${new Date((n - extra) / 1000).toISOString().slice(0, -1)}${String(extra).padStart(3, '0')}Z`;
+  }
   const ms = value.micros / 1000n;
   const extra = Number(((value.micros % 1000n) + 1000n) % 1000n);
   const base = new Date(Number(value.micros < 0n && extra !== 0 ? ms - 1n : ms)).toISOString(); // ...sss Z

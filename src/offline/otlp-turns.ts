@@ -23,6 +23,7 @@ import type { FinishedSpan } from '../trace/span-data.js';
 import { clip } from './format.js';
 import type { DecoderContext, InputRecord, LineDecoder } from './inputs.js';
 import type { SplitLine } from './line-splitter.js';
+import { decodeWithoutInputMessageValues } from './otlp-content-skip.js';
 import { OtlpRequestError, spansOfRequest } from './otlp-json-spans.js';
 import type { ProblemKind } from './reader.js';
 import { recordOfValue, type RecordValueResult } from './record-value.js';
@@ -115,7 +116,8 @@ export class SpanTurnDecoder implements LineDecoder {
       this.report('too_long', `line of ${split.tooLongBytes} bytes is longer than a reader can hold; skipped`);
       return [];
     }
-    let text = split.bytes.toString('utf8');
+    // A command that never reads message lists skips their values before decoding (they are dropped in `place`).
+    let text = this.context.skipContent === true ? decodeWithoutInputMessageValues(split.bytes) : split.bytes.toString('utf8');
     if (this.line === 1 && text.startsWith(BOM)) text = text.slice(1);
     if (text.trim() === '') return [];
     let request: unknown;

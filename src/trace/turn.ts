@@ -447,7 +447,7 @@ class RecordingTurn implements MoaTurn {
     // Built only when a meter is there to take it.
     const measure = () => callMetricAttributes({ provider: genAiProvider ?? provider, requestModel: model, serverAddress, serverPort: port });
     const live = this.liveReferences;
-    return new RecordingCall(span, trace.setSpan(this.context, span), role, callLabel, extra.stream ?? false, payload, this.policy,
+    return new RecordingCall(span, this.context, role, callLabel, extra.stream ?? false, payload, this.policy,
       this.problems, this.replaced, policy.eventContent ? { input: inputJson, tools: toolsJson } : undefined, { metrics: this.metrics, attributes: measure },
       (outcome) => this.callEnded(role, span.spanContext(), outcome, { index: extra.index, label: callLabel }),
       live && role === A.ROLE_AGGREGATOR ? (outcome) => this.liveInsightsFor(outcome, live) : undefined);
@@ -556,9 +556,13 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
   private responseModel: string | null = null;
   private measuredUsage: Usage | null = null;
 
+  /** The turn's context with this call's span active, made when first asked for (most callers never do). */
+  private callContext: Context | undefined;
+
   constructor(
     private readonly span: Span,
-    readonly context: Context,
+    /** The turn's context, which the call's own is made from. */
+    private readonly turnContext: Context,
     private readonly role: CallRole,
     readonly label: string,
     private readonly streamed: boolean,
@@ -574,6 +578,11 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
     private readonly beforeEnd?: (outcome: CallOutcome) => Attributes | undefined,
   ) {
     this.spanContext = span.spanContext();
+  }
+
+  get context(): Context {
+    this.callContext ??= trace.setSpan(this.turnContext, this.span);
+    return this.callContext;
   }
 
   readonly firstChunk = (): void => {

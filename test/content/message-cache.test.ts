@@ -120,6 +120,21 @@ describe('message cache: lines stay byte-identical to JSON.stringify', () => {
     expect(copies.pieces[0]!.bytes(undefined)).toBe(bytes);
   });
 
+  it('long messages alike at both ends and in length (one look-up key) are still told apart', () => {
+    const cache = new MessageCache(undefined);
+    const ends = 'e'.repeat(40);
+    const long = (middle: string) => ({ role: 'user', content: `${ends}${middle.repeat(500)}${ends}` });
+    const [a, b, c] = [long('a'), long('b'), long('é')];
+    expect(lineOf(cache, [a, b])).toBe(expected([a, b]));
+    // Equal copies (other objects, other strings) of each: found by content, never taken for the other one.
+    const copies = [{ ...b, content: `${b.content.slice(0, 1)}${b.content.slice(1)}` }, { ...a }, c];
+    expect(lineOf(cache, copies)).toBe(expected(copies));
+    // Sharing a key costs a look-up that misses, never a wrong line.
+    const pieces = cache.list([a, b, { ...a }]).pieces;
+    expect(pieces[0]).not.toBe(pieces[1]);
+    expect(lineOf(cache, [{ ...a }, { ...c }, b])).toBe(expected([a, c, b]));
+  });
+
   it('keeps a conversation used every turn, and lets go of text never seen again', () => {
     const cache = new MessageCache(undefined);
     const history: Array<{ role: string; content: string }> = [];

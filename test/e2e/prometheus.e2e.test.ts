@@ -6,20 +6,21 @@
  * records (and, for the cache-HIT iteration the file leaves out, of the
  * spans), under the names and labels collector/README.md documents.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import * as A from '../../src/trace/attributes.js';
 import { callMetricAttributes, MoaMetrics } from '../../src/trace/metrics.js';
 import { collectorFileSpans, waitForFileSpans } from './support/backends.js';
 import { readTurnRecords, recordSpanIds, runDemo, type CallRecord, type TurnRecordLine } from './support/moa.js';
 import { waitUntil } from './support/processes.js';
 import { samplesOf, scrapePrometheus, type PrometheusScrape } from './support/prometheus.js';
-import { startCollector, type Collector } from './support/stack.js';
+import { COLLECTOR_CONFIG, REPO_ROOT, startCollector, type Collector } from './support/stack.js';
 
 /** The service name the demo reports; the exporter turns service.name into the `job` label. */
 const DEMO_JOB = 'moa-otel-demo';
@@ -170,5 +171,30 @@ describe('the collector’s Prometheus exporter', () => {
     expect(only(scrape, 'gen_ai_client_operation_duration_seconds_sum', { job, error_type: 'timeout' })).toBe(0.5);
     expect(only(scrape, 'gen_ai_client_operation_time_to_first_chunk_seconds_count', { job })).toBe(1);
     expect(only(scrape, 'moa_insights_unique_contribution_sum', { job, moa_label: 'ref-a' })).toBe(0.4);
+  });
+});
+
+describe('Prometheus in docker-compose.yml', () => {
+  it('scrapes the collector service on the port its exporter listens on and publishes, keeping the application’s job label', async () => {
+    const compose = parseYaml(await readFile(join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, { image?: string; ports?: string[]; volumes?: string[]; profiles?: string[]; environment?: Record<string, string> }>;
+    };
+    const config = parseYaml(await readFile(COLLECTOR_CONFIG, 'utf8')) as { exporters: Record<string, { endpoint?: string }> };
+    // The exporter's port when the compose file sets no PROMETHEUS_PORT.
+    const port = config.exporters.prometheus?.endpoint?.match(/\$\{env:PROMETHEUS_PORT:-(\d+)\}$/)?.[1];
+    expect(port).toBe('8889');
+    expect(compose.services['otel-collector']?.environment?.PROMETHEUS_PORT).toBeUndefined();
+    expect(compose.services['otel-collector']?.ports).toContain(`${port}:${port}`);
+
+    const prometheus = compose.services.prometheus;
+    expect(prometheus?.profiles, 'starts with a plain `docker compose up`').toBeUndefined();
+    expect(prometheus?.ports).toContain('9090:9090');
+    const mount = prometheus?.volumes?.find((v) => v.endsWith(':/etc/prometheus/prometheus.yml:ro'));
+    expect(mount).toBe('./collector/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+    const scrape = parseYaml(await readFile(join(REPO_ROOT, 'collector', 'prometheus.yml'), 'utf8')) as {
+      scrape_configs: Array<{ honor_labels?: boolean; static_configs: Array<{ targets: string[] }> }>;
+    };
+    expect(scrape.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets))).toEqual([`otel-collector:${port}`]);
+    expect(scrape.scrape_configs[0]?.honor_labels).toBe(true);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { EncodedLine } from '../../src/export/json-line.js';
-import { fewerChunks } from '../../src/export/line-chunks.js';
+import { ChunkArena, fewerChunks } from '../../src/export/line-chunks.js';
 
 function lineOf(chunks: Buffer[]): EncodedLine {
   return { chunks, byteLength: chunks.reduce((sum, c) => sum + c.length, 0), truncatedChars: 0 };
@@ -34,7 +34,7 @@ describe('fewerChunks', () => {
     const chunks = Array.from({ length: 6000 }, (_, i) => Buffer.from(`,{"role":"user","content":"${'東京 café ✈️ '.repeat(i % 97 === 0 ? 4000 : 1 + (i % 40))}"}`));
     const line = lineOf(chunks);
     const budget = 64 * 1024;
-    const { line: out, pauses } = drain(fewerChunks(line, 1022, budget));
+    const { line: out, pauses } = drain(fewerChunks(line, 1022, undefined, budget));
     expect(out.chunks.length).toBeLessThanOrEqual(1022);
     expect(out.byteLength).toBe(line.byteLength);
     expect(Buffer.concat(out.chunks).equals(Buffer.concat(chunks))).toBe(true);
@@ -57,5 +57,19 @@ describe('fewerChunks', () => {
     expect(Buffer.concat(out.chunks).toString()).toBe(chunks.map(String).join(''));
     const originals = new Set<Buffer>(chunks);
     expect(out.chunks.filter((c) => originals.has(c))).toHaveLength(9);
+  });
+
+  it('merges into the same memory line after line when given an arena (no fresh pages to fault in), and not beyond its cap', () => {
+    const arena = new ChunkArena(1 << 20);
+    const chunksOf = (tag: string, count: number, size: number) => Array.from({ length: count }, (_, i) => Buffer.from(`${tag}${i}`.padEnd(size, '.')));
+    const first = drain(fewerChunks(lineOf(chunksOf('a', 100, 1000)), 10, arena)).line;
+    const second = drain(fewerChunks(lineOf(chunksOf('b', 100, 1000)), 10, arena)).line;
+    expect(Buffer.concat(second.chunks).toString()).toBe(chunksOf('b', 100, 1000).map(String).join(''));
+    expect(second.chunks[0]!.buffer).toBe(first.chunks[0]!.buffer);
+    expect(arena.heldBytes).toBeGreaterThanOrEqual(90_000);
+    // Over the cap: memory of its own, the kept arena left as it is.
+    const large = drain(fewerChunks(lineOf(chunksOf('c', 100, 20_000)), 10, arena)).line;
+    expect(large.chunks[0]!.buffer).not.toBe(first.chunks[0]!.buffer);
+    expect(arena.heldBytes).toBeLessThanOrEqual(1 << 20);
   });
 });

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
-import { decimalText } from '../../src/record/decimal.js';
+import { decimalText, parseDecimal } from '../../src/record/decimal.js';
+import { isoMicros, micros } from '../../src/offline/calls-table.js';
 import { captureIo, makeTraceDir, oursRecord, type TraceDir } from './fixtures.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -171,5 +172,39 @@ describe('the calls table', () => {
     const csv = await cli(['export', '--format', 'calls', path.join(dir.dir, 'fast.jsonl'), '--out', '-']);
     expect(csv.out.split('\n')[0]).toMatch(/^trace_id,turn_span_id,call_span_id,/);
     expect(csv.out.trim().split('\n')).toHaveLength(1 + 12);
+  });
+});
+
+describe('calls table: times', () => {
+  /** The definition: the seconds' decimal as parseDecimal reads it, rounded half up to microseconds, in BigInt. */
+  function exactMicros(seconds: number): bigint | null {
+    const exact = parseDecimal(seconds);
+    if (!exact) return null;
+    const shift = exact.scale - 6;
+    if (shift <= 0) return exact.units * 10n ** BigInt(-shift);
+    const divisor = 10n ** BigInt(shift);
+    return (exact.units + divisor / 2n) / divisor;
+  }
+  /** ISO text by BigInt division, as the column was always written. */
+  function exactIso(value: bigint): string {
+    const ms = value / 1000n;
+    const extra = Number(((value % 1000n) + 1000n) % 1000n);
+    const base = new Date(Number(value < 0n && extra !== 0 ? ms - 1n : ms)).toISOString();
+    return `${base.slice(0, -1)}${String(extra).padStart(3, '0')}Z`;
+  }
+
+  it('microseconds and their ISO text are what the exact decimal gives, on the fast path and off it', () => {
+    const values = [0, 1, 0.5, 1e-7, 1_764_000_000, 1_764_000_000.5, 1_764_000_000.123456, 1_764_000_000.1234567, 1_764_000_000.0000005,
+      9_007_199_253.999999, 9_007_199_254.5, 99_999_999_999.25, 1e12 + 0.5, 123_456_789.000001, -1.5, -0.0000005, 2 ** 40 + 0.25];
+    let x = 3;
+    for (let i = 0; i < 20_000; i++) {
+      x = (Math.imul(x, 1_664_525) + 1_013_904_223) >>> 0;
+      values.push(1_700_000_000 + x / 7, 1_764_000_000 + (x % 1_000_000) / 1e6, (x % 100_000) / 1000, 1_764_000_000 + x / 3e9);
+    }
+    for (const seconds of values) {
+      const want = exactMicros(seconds);
+      expect(micros(seconds)?.micros ?? null, String(seconds)).toBe(want);
+      if (want !== null) expect(isoMicros({ micros: want }), String(seconds)).toBe(exactIso(want));
+    }
   });
 });
