@@ -68,6 +68,15 @@ export class MessagePiece {
     return this.text;
   }
 
+  /**
+   * Takes `,` + JSON as UTF-8 made elsewhere from `copy` (the sink makes a
+   * large message's a slice at a time, off the event loop's long blocks).
+   */
+  adoptBytes(encoded: Buffer): void {
+    this.encoded = encoded;
+    this.text = undefined;
+  }
+
   /** `,` + JSON as UTF-8; serialized on first use. */
   bytes(replacer: JsonReplacer | undefined): Buffer {
     if (this.encoded === undefined) {

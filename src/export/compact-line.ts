@@ -7,7 +7,8 @@
  */
 import { statSync } from 'node:fs';
 import type { MessageList, MessagePiece } from '../content/message-cache.js';
-import { messageId, messageLinePrefix, recordLine } from '../record/compact-format.js';
+import { createHash } from 'node:crypto';
+import { idFromDigest, messageId, messageLinePrefix, recordLine } from '../record/compact-format.js';
 import { splice, type EncodedLine, type RawSlots } from './json-line.js';
 
 const LINE_END = Buffer.from('}\n');
@@ -56,6 +57,26 @@ export function encodeCompact(record: unknown, slots: RawSlots, stored: Readonly
   const recordBytes = Buffer.from(recordLine(fragments, idLists), 'utf8');
   chunks.push(recordBytes);
   return { line: { chunks, byteLength: chunks.reduce((sum, c) => sum + c.length, 0), truncatedChars: 0 }, ids: added };
+}
+
+/** Bytes hashed between two pauses. */
+const HASH_BYTES_PER_STEP = 1024 * 1024;
+
+/**
+ * The content id of a message a slice of hashing at a time (a message of
+ * megabytes is a block of its own to hash); the same id as `messageId`.
+ */
+export function* contentIdInSlices(piece: MessagePiece, list: MessageList): Generator<'step', string, undefined> {
+  if (piece.id !== undefined) return piece.id;
+  const json = piece.bytes(list.cache.replacer).subarray(1);
+  if (json.length <= HASH_BYTES_PER_STEP) return contentId(piece, list);
+  const hash = createHash('sha256');
+  for (let at = 0; at < json.length; at += HASH_BYTES_PER_STEP) {
+    hash.update(json.subarray(at, at + HASH_BYTES_PER_STEP));
+    yield 'step';
+  }
+  piece.id ??= idFromDigest(hash.digest());
+  return piece.id;
 }
 
 /** The content id of a message (hashing its bytes once; cached on the piece): a step of its own for large records. */

@@ -30,9 +30,10 @@ import {
 } from '../trace/span-data.js';
 import { AppendWriter, MAX_LINE_CHUNKS, type WriterStats } from './append-writer.js';
 import { flushAtExit, type ExitFlushable } from './exit-flush.js';
-import { CompactFiles, contentId, encodeCompact } from './compact-line.js';
+import { CompactFiles, contentIdInSlices, encodeCompact } from './compact-line.js';
 import { DEFAULT_MAX_LINE_BYTES, encodeLine, LineScratch, RawSlots } from './json-line.js';
 import { ChunkArena, fewerChunks } from './line-chunks.js';
+import { serializeInSlices, SLICED_MESSAGE_CHARS } from './sliced-json.js';
 import { SlicedQueue, type Pause, type SlicedJob, type WriteMode } from './sliced-queue.js';
 import { parentOf, TurnAssembler, type AssemblerLimits, type Iteration, type PartialReason, type SeenSpan } from './turn-assembler.js';
 import { buildTurnRecord, isMoaCall, isMoaRoot } from './turn-record.js';
@@ -287,7 +288,8 @@ class TurnFileSink implements ExitFlushable {
       }
     }
     const large = lineChars > QUEUE_LINE_CHARS;
-    const steps: Array<() => void> = [];
+    // A step is one piece of work, or a generator of pieces (`yield`: a pause).
+    const steps: Array<() => Generator<'step', unknown, undefined> | void> = [];
     // Counted with repeats first (a message in four arrays counts four times): a bound that settles most turns cheaply.
     if (newChars > WRITE_AT_ONCE_CHARS || large) {
       const seen = new Set<object>();
@@ -297,7 +299,9 @@ class TurnFileSink implements ExitFlushable {
           if (seen.has(piece) || !pending(piece)) continue;
           seen.add(piece);
           unique += piece.chars;
-          steps.push(compact ? () => { contentId(piece, list); } : () => { piece.bytes(list.cache.replacer); });
+          // A message of megabytes is serialized a slice at a time (without redaction, which masks whole values).
+          if (!piece.serialized && piece.chars >= SLICED_MESSAGE_CHARS && list.cache.replacer === undefined) steps.push(() => serializeInSlices(piece));
+          steps.push(compact ? () => contentIdInSlices(piece, list) as Generator<'step', unknown, undefined> : () => { piece.bytes(list.cache.replacer); });
         }
       }
       if (unique <= WRITE_AT_ONCE_CHARS && !large) steps.length = 0;
@@ -309,7 +313,8 @@ class TurnFileSink implements ExitFlushable {
       atOnce,
       *work(mode: WriteMode) {
         for (const step of steps) {
-          step();
+          const more = step();
+          if (more) yield* more;
           yield 'step';
         }
         yield 'alone';
@@ -343,6 +348,8 @@ class TurnFileSink implements ExitFlushable {
       const encoded = compact?.line ?? encodeLine(record, slots, { scratch });
       // The arena is reused only when no earlier line may still be written from it.
       const line = yield* fewerChunks(encoded, MAX_LINE_CHUNKS, this.queue.writeInFlight ? undefined : this.arena);
+      // Encoding and writing a line just under the pool's threshold are each a fair part of a slice: apart if need be.
+      yield 'alone';
       const written = mode.background && line.byteLength >= WRITE_IN_BACKGROUND_BYTES
         ? this.writer.appendLineInBackground(file, line)
         : this.writer.appendLine(file, line);

@@ -117,6 +117,8 @@ const LOWER_U = 0x75;
 /** Bytes that may follow a backslash in a JSON string (u is checked apart). */
 const SIMPLE_ESCAPES = new Set([0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74]);
 const LITERALS = [Buffer.from('true'), Buffer.from('false'), Buffer.from('null')];
+/** Bytes below 0x20 (read as latin1, each byte one character: a multi-byte character never looks like one). */
+const CONTROL_CHARACTER = /[\x00-\x1f]/;
 
 function isJsonBlank(b: number | undefined): boolean {
   return b === SPACE || b === 0x09 || b === 0x0a || b === 0x0d;
@@ -131,16 +133,20 @@ function isHex(b: number | undefined): boolean {
 }
 
 /**
- * A JSON grammar check over bytes, allocation-free: it says where a valid
- * array ends, and never vouches for anything `JSON.parse` would refuse (raw
- * control characters in strings, bad escapes or numbers, trailing commas).
- * UTF-8 is not checked: decoding replaces bad sequences, it never fails.
+ * A JSON grammar check over bytes: it says where a valid array ends, and
+ * never vouches for anything `JSON.parse` would refuse (raw control
+ * characters in strings, bad escapes or numbers, trailing commas). A list
+ * with any control character at all, even a tab between tokens, is left to
+ * the full read. UTF-8 is not checked: decoding replaces bad sequences, it
+ * never fails.
  */
 class JsonChecker {
   /** Deepest nesting seen over every array checked. */
   deepest = 0;
   /** Per open level: 1 for an object, 0 for an array. */
   private readonly objects: Uint8Array;
+  /** Where the next backslash is (the line's length when there is none), -1 before the first search. */
+  private backslash = -1;
 
   constructor(private readonly maxDepth: number) {
     this.objects = new Uint8Array(maxDepth + 1);
@@ -181,7 +187,8 @@ class JsonChecker {
       }
       // After a value: close containers, or a comma and the next value.
       for (;;) {
-        if (depth === 0) return i - 1;
+        // JSON allows no raw control character in a string; between tokens only blanks, which writers never put there.
+        if (depth === 0) return CONTROL_CHARACTER.test(b.toString('latin1', start, i)) ? REFUSED : i - 1;
         while (isJsonBlank(b[i])) i += 1;
         if (i >= end) return REFUSED;
         const next = b[i];
@@ -211,26 +218,34 @@ class JsonChecker {
     return b[i] === COLON ? i + 1 : -1;
   }
 
-  /** A string at i (its opening quote); the index after its closing quote, or -1. */
+  /**
+   * A string at i (its opening quote); the index after its closing quote,
+   * or -1. Quotes and backslashes are found by native search (the text
+   * between them is not looked at byte by byte); raw control characters are
+   * looked for once per list (`endOfArray`).
+   */
   private string(b: Buffer, at: number): number {
-    const end = b.length;
-    for (let i = at + 1; i < end; i++) {
-      const c = b[i] as number;
-      if (c === QUOTE) return i + 1;
-      if (c < 0x20) return -1;
-      if (c === BACKSLASH) {
-        const escaped = b[i + 1] as number;
-        if (escaped === LOWER_U) {
-          if (!(isHex(b[i + 2]) && isHex(b[i + 3]) && isHex(b[i + 4]) && isHex(b[i + 5]))) return -1;
-          i += 5;
-        } else if (SIMPLE_ESCAPES.has(escaped)) {
-          i += 1;
-        } else {
-          return -1;
-        }
+    let i = at + 1;
+    for (;;) {
+      const quote = b.indexOf(QUOTE, i);
+      if (quote < 0) return -1;
+      // The next backslash is searched for once and kept: strings come in order, so the line is searched once in all.
+      if (this.backslash < i) {
+        const found = b.indexOf(BACKSLASH, i);
+        this.backslash = found < 0 ? b.length : found;
+      }
+      if (this.backslash > quote) return quote + 1;
+      const escape = this.backslash;
+      const escaped = b[escape + 1];
+      if (escaped === LOWER_U) {
+        if (!(isHex(b[escape + 2]) && isHex(b[escape + 3]) && isHex(b[escape + 4]) && isHex(b[escape + 5]))) return -1;
+        i = escape + 6;
+      } else if (escaped !== undefined && SIMPLE_ESCAPES.has(escaped)) {
+        i = escape + 2;
+      } else {
+        return -1;
       }
     }
-    return -1;
   }
 
   /** A number at i; the index after it, or -1. */

@@ -18,7 +18,6 @@ import { describeFsError, TraceFileError } from './errors.js';
 import { openByteSource, STDIN_ARG, STDIN_NAME, TruncatedInputError } from './input-source.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, type SplitLine } from './line-splitter.js';
 import { RecordLineParser, type ReadRecord, type RecordProblem } from './reader.js';
-import { spanTurnDecoder } from './otlp-turns.js';
 import type { TraceTarget } from './target.js';
 import {
   describeBinary, describeTextLine, detectLineFormat, DETECT_MAX_LINES, EXPECTED_FORMATS, formatByName,
@@ -77,12 +76,17 @@ export interface LineDecoder {
 
 export type LineDecoderFactory = (context: DecoderContext) => LineDecoder;
 
-/** The decoder of each line format: the one place a new format plugs in. */
-export const LINE_DECODERS: Record<TraceFormat, LineDecoderFactory> = {
+/**
+ * The decoder of each line format: the one place a new format plugs in.
+ * Loaded once an input turns out to be in that format: the OTLP decoder
+ * brings the span model and the writer's record builder, which a command
+ * reading plain sessions never loads (a third of its start-up).
+ */
+export const LINE_DECODERS: Record<TraceFormat, () => Promise<LineDecoderFactory>> = {
   // A session file may switch between the original and the compact format (the setting changed): one decoder reads both.
-  jsonl: compactDecoder,
-  compact: compactDecoder,
-  'otlp-json': spanTurnDecoder,
+  jsonl: async () => compactDecoder,
+  compact: async () => compactDecoder,
+  'otlp-json': async () => (await import('./otlp-turns.js')).spanTurnDecoder,
 };
 
 /** Display name of an input. */
@@ -126,7 +130,12 @@ async function* readRecordBatches(target: TraceTarget, options: InputOptions, pe
   const source = await openByteSource(target.file, options.stdin);
   const splitter = new LineSplitter(0, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
   const context: DecoderContext = { file: name, onProblem: options.onProblem, skipContent: options.skipContent };
-  const state: { decoder: LineDecoder | null } = { decoder: null };
+  const state: { format: TraceFormat | null; decoder: LineDecoder | null } = { format: null, decoder: null };
+  /** The decoder once the format is known (loading it the first time). */
+  const decoderOnceDecided = async (): Promise<LineDecoder | null> => {
+    if (state.decoder === null && state.format !== null) state.decoder = (await LINE_DECODERS[state.format]())(context);
+    return state.decoder;
+  };
   /** Lines read before the format was known (copies: the chunk buffer is reused). */
   const held: SplitLine[] = [];
   let nonBlank = 0;
@@ -148,7 +157,7 @@ async function* readRecordBatches(target: TraceTarget, options: InputOptions, pe
       unknownFormat(target, name, sample ? describeTextLine(lineStart(sample.bytes, DESCRIBE_TEXT)) : 'lines too long to be records', options);
       return false;
     }
-    state.decoder = LINE_DECODERS[verdict](context);
+    state.format = verdict;
     return true;
   };
   try {
@@ -181,8 +190,9 @@ async function* readRecordBatches(target: TraceTarget, options: InputOptions, pe
             if (batch.length > 0) yield batch;
             return;
           }
-          if (state.decoder !== null) {
-            for (const records of drainHeld(state.decoder, held)) {
+          const decoder = await decoderOnceDecided();
+          if (decoder !== null) {
+            for (const records of drainHeld(decoder, held)) {
               if (per === 'line' && batch.length > 0) {
                 yield batch;
                 batch = [];
@@ -206,7 +216,7 @@ async function* readRecordBatches(target: TraceTarget, options: InputOptions, pe
       }
       if (!decide(true)) return;
     }
-    const decoder = state.decoder as LineDecoder | null;
+    const decoder = await decoderOnceDecided();
     if (decoder === null) return;
     const last = tail && held.length > 0 ? held.pop() : tail;
     const batch: InputRecord[] = [];

@@ -28,7 +28,12 @@ const RECORD_START = '{"moa_rec":';
 
 /** The id of a message: from its JSON's UTF-8 bytes. */
 export function messageId(jsonBytes: Uint8Array): string {
-  return createHash('sha256').update(jsonBytes).digest().subarray(0, 15).toString('base64url');
+  return idFromDigest(createHash('sha256').update(jsonBytes).digest());
+}
+
+/** The id from the SHA-256 digest of a message's JSON (for a writer that hashes it in pieces). */
+export function idFromDigest(sha256: Buffer): string {
+  return sha256.subarray(0, 15).toString('base64url');
 }
 
 /** The text a message line starts with; the message's JSON and `}` follow. */
