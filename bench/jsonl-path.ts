@@ -214,22 +214,25 @@ async function measured(tracing: Tracing, turn: (blocks: Block[]) => void): Prom
   return { ms, blockMs: Math.max(...blocks.map((b) => b.wallMs)), blockCpuMs: longest.cpuMs, cpuMs, longest };
 }
 
-const SIZES: Array<[string, number, number]> = [
-  ['10.8 KB', 9_700, 4000], ['105 KB', 96_300, 400], ['1 MB', 980_000, 40], ['10 MB', 9_930_000, 8],
+/** Label, line bytes, rounds, and messages per conversation (default 20; one: a single message of megabytes, a tool's output). */
+export type JsonlSize = [label: string, bytes: number, rounds: number, messages?: number];
+
+const SIZES: JsonlSize[] = [
+  ['10.8 KB', 9_700, 4000], ['105 KB', 96_300, 400], ['1 MB', 980_000, 40], ['10 MB', 9_930_000, 8], ['10 MB, one message', 9_930_000, 6, 1],
 ];
 
-export async function runJsonlPathBench(sizes: Array<[string, number, number]> = SIZES): Promise<JsonlPathResult[]> {
+export async function runJsonlPathBench(sizes: JsonlSize[] = SIZES): Promise<JsonlPathResult[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'moa-bench-'));
   const tracing = setupMoaTracing({ save_traces: true, trace_dir: dir }, { env: {}, ignoreConfigFile: true, registerGlobal: false });
   const results: JsonlPathResult[] = [];
   const gc = new GcPauses();
   try {
-    for (const [label, bytes, rounds] of sizes) {
-      const name = label.replace(/[ .]/g, '_');
+    for (const [label, bytes, rounds, messages = 20] of sizes) {
+      const name = label.replace(/[^A-Za-z0-9]/g, '_');
       // Three references and the aggregator each carry the conversation: about a
       // quarter of the line each. Mixed scripts average ~1.6 UTF-8 bytes per character.
       const chars = Math.max(300, Math.round(bytes / 4 / 1.55) - 400);
-      const perMessage = Math.max(200, Math.ceil(chars / 20));
+      const perMessage = Math.max(200, Math.ceil(chars / messages));
       const output = text(7, Math.min(2000, Math.max(100, Math.round(bytes / 100))));
       let seed = 0;
       const turnOf = () => {
