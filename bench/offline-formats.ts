@@ -20,7 +20,7 @@
  *   node --import tsx bench/offline-formats.ts     (after npm run build)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -47,6 +47,7 @@ export async function runOfflineFormatsBench(mb: number): Promise<void> {
   const otlp = path.join(root, `${path.basename(plain)}-otlp`);
   mkdirSync(gz);
   mkdirSync(otlp);
+  let out = '';
   try {
     const files = readdirSync(plain).filter((f) => f.endsWith('.jsonl')).sort();
     for (const name of files) {
@@ -54,8 +55,8 @@ export async function runOfflineFormatsBench(mb: number): Promise<void> {
       const sink = { write: () => true } as unknown as NodeJS.WritableStream;
       await runCli(['export', path.join(plain, name), '--out', path.join(otlp, `${name.replace(/\.jsonl$/, '')}.otlp.json`)], { stdout: sink, stderr: sink, env: { MOA_HOME: '/nonexistent' }, cwd: root });
     }
-    const out = path.join(root, 'bench-out');
-    mkdirSync(out, { recursive: true });
+    // Its own directory: benches of other checkouts may run at the same time in the same tmpdir.
+    out = mkdtempSync(path.join(root, 'bench-out-'));
     child(['floor-plain', plain]); // warm the page cache
     child(['floor-plain', otlp]);
     const floors = { plain: child(['floor-plain', plain]), gzip: child(['floor-gzip', gz]), otlp: child(['floor-plain', otlp]) };
@@ -104,7 +105,7 @@ export async function runOfflineFormatsBench(mb: number): Promise<void> {
       + ` the rest ${beyond.toFixed(0)} ms = ${(beyond / session.cpuMs).toFixed(2)}x of that session's floor (${session.cpuMs.toFixed(0)} ms; target: reads one line, <= 1x: ${ok(beyond / session.cpuMs, 1)}),`
       + ` ${(beyond / oneLine.cpuMs).toFixed(2)}x finding and parsing that line alone (${oneLine.cpuMs.toFixed(1)} ms)`);
   } finally {
-    for (const dir of [plain, gz, otlp, path.join(root, 'bench-out')]) rmSync(dir, { recursive: true, force: true });
+    for (const dir of [plain, gz, otlp, out]) if (dir) rmSync(dir, { recursive: true, force: true });
   }
 }
 
