@@ -195,19 +195,22 @@ function addWordHash(hash: number, count: number, n: number): number {
   return words;
 }
 
-/** The hot path (ASCII): lower case and hash while scanning, no callback per word. */
+/** Per ASCII code: the code a word hashes (lower case for A-Z), or 0 for a separator. */
+const ASCII_WORD_CODE = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39)) ASCII_WORD_CODE[c] = c;
+  else if (c >= 0x41 && c <= 0x5a) ASCII_WORD_CODE[c] = c + 0x20;
+}
+
+/** The hot path (ASCII): lower case and hash while scanning, one table lookup per character, no callback per word. */
 function collectAscii(text: string, n: number): number {
   let count = 0;
   let hash = FNV_OFFSET;
   let inWord = false;
   for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39)) {
-      hash = Math.imul(hash ^ c, FNV_PRIME);
-      inWord = true;
-    } else if (c >= 0x41 && c <= 0x5a) {
-      // A-Z as toLowerCase gives them.
-      hash = Math.imul(hash ^ (c + 0x20), FNV_PRIME);
+    const code = ASCII_WORD_CODE[text.charCodeAt(i)] as number;
+    if (code !== 0) {
+      hash = Math.imul(hash ^ code, FNV_PRIME);
       inWord = true;
     } else if (inWord) {
       count = addWordHash(hash, count, n);
@@ -396,6 +399,8 @@ export interface TextIndex {
   readonly keys: Int32Array;
   /** References holding the slot's n-gram, one bit each. */
   readonly masks: Int32Array;
+  /** `shared[i * references + j]`: distinct n-grams references i and j both hold (counted as they are indexed). */
+  readonly shared: Int32Array;
   readonly n: number;
 }
 
@@ -421,6 +426,8 @@ export function indexReferenceTexts(texts: readonly (string | null)[], options: 
   let used = 0;
   let n = clampN(options.n);
   const sizes = texts.map(() => 0);
+  const k = texts.length;
+  const shared = new Int32Array(k * k);
   texts.forEach((text, i) => {
     if (text === null) return;
     n = collectGrams(text, options).n;
@@ -439,10 +446,17 @@ export function indexReferenceTexts(texts: readonly (string | null)[], options: 
       if ((mask & bit) === 0) {
         table.masks[slot] = mask | bit;
         sizes[i] = (sizes[i] as number) + 1;
+        // The references indexed before this one that hold it share it with this one.
+        for (let m = mask, j = 0; m !== 0; m >>>= 1, j++) {
+          if (m & 1) {
+            shared[i * k + j] = (shared[i * k + j] as number) + 1;
+            shared[j * k + i] = (shared[j * k + i] as number) + 1;
+          }
+        }
       }
     }
   });
-  return { present: texts.map((t) => t !== null), sizes, keys: table.keys, masks: table.masks, n };
+  return { present: texts.map((t) => t !== null), sizes, keys: table.keys, masks: table.masks, shared, n };
 }
 
 /** `attributeAnswer(ngramSet(answer), <the references' sets>)` over an index of their texts. */
@@ -472,22 +486,13 @@ export function attributeAnswerText(answer: string, index: TextIndex, options: T
   return shares(present.map((p) => (p ? true : null)), total, found, alone, unsourced);
 }
 
-/** `redundancyMatrix` of the indexed references, in one pass over the table. */
+/** `redundancyMatrix` of the indexed references, from the counts the index kept. */
 export function redundancyOfTexts(index: TextIndex): (number | null)[][] {
-  const { present, sizes } = index;
-  const shared = present.map(() => new Array<number>(present.length).fill(0));
-  for (let slot = 0; slot < index.masks.length; slot++) {
-    const mask = index.masks[slot] as number;
-    if ((mask & (mask - 1)) === 0) continue;
-    for (let a = mask, i = 0; a !== 0; a >>>= 1, i++) {
-      if (!(a & 1)) continue;
-      const row = shared[i] as number[];
-      for (let b = mask, j = 0; b !== 0; b >>>= 1, j++) if (b & 1 && j !== i) row[j] = (row[j] as number) + 1;
-    }
-  }
+  const { present, sizes, shared } = index;
+  const k = present.length;
   return present.map((a, i) => present.map((b, j) => {
     if (i === j || !a || !b || sizes[i] === 0) return null;
-    return ((shared[i] as number[])[j] as number) / (sizes[i] as number);
+    return (shared[i * k + j] as number) / (sizes[i] as number);
   }));
 }
 

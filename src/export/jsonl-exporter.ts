@@ -348,6 +348,8 @@ class TurnFileSink implements ExitFlushable {
       const encoded = compact?.line ?? encodeLine(record, slots, { scratch });
       // The arena is reused only when no earlier line may still be written from it.
       const line = yield* fewerChunks(encoded, MAX_LINE_CHUNKS, this.queue.writeInFlight ? undefined : this.arena);
+      // Encoding and writing a line just under the pool's threshold are each a fair part of a slice: apart if need be.
+      yield 'alone';
       const written = mode.background && line.byteLength >= WRITE_IN_BACKGROUND_BYTES
         ? this.writer.appendLineInBackground(file, line)
         : this.writer.appendLine(file, line);

@@ -46,8 +46,20 @@ export interface CheckedCut {
  * named exactly as before.
  */
 export function decodeWithoutCheckedInputMessages(bytes: Buffer, maxDepth: number): CheckedCut | null {
-  const checker = new JsonChecker(maxDepth);
+  const checker = checkerFor(maxDepth);
+  checker.reset();
   return cutInputMessages(bytes, (b, start) => checker.endOfArray(b, start), () => checker.deepest);
+}
+
+/** One checker per depth limit, reused line after line (it is reset for each). */
+const checkers = new Map<number, JsonChecker>();
+function checkerFor(maxDepth: number): JsonChecker {
+  let checker = checkers.get(maxDepth);
+  if (checker === undefined) {
+    checker = new JsonChecker(maxDepth);
+    checkers.set(maxDepth, checker);
+  }
+  return checker;
 }
 
 function cutInputMessages(
@@ -150,6 +162,12 @@ class JsonChecker {
 
   constructor(private readonly maxDepth: number) {
     this.objects = new Uint8Array(maxDepth + 1);
+  }
+
+  /** Ready for another line. */
+  reset(): void {
+    this.deepest = 0;
+    this.backslash = -1;
   }
 
   /** Index of the `]` closing the array at `start`; REFUSED when it is not valid JSON or nests too deep. */

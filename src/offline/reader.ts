@@ -230,7 +230,7 @@ export class RecordLineParser {
     if (text.length === 0 || text.charCodeAt(0) <= 0x20) return null;
     // The lists sat somewhere in what is left: together they nest no deeper than both depths added.
     if (jsonNestingExceeds(text, MAX_RECORD_DEPTH - cut.depth)) return null;
-    const result = parseRecordLine(text);
+    const result = parseRecordValue(text);
     return result.ok ? { record: result.record, line: this.line, endOffset: split.endOffset } : null;
   }
 
@@ -283,6 +283,11 @@ export function parseRecordLine(text: string): LineParseResult {
   if (jsonNestingExceeds(text, MAX_RECORD_DEPTH)) {
     return { ok: false, kind: 'too_deep', message: `JSON nested more than ${MAX_RECORD_DEPTH} levels deep, more than a record may have; skipped` };
   }
+  return parseRecordValue(text);
+}
+
+/** `parseRecordLine` for text whose nesting is already known to be within bounds. */
+function parseRecordValue(text: string): LineParseResult {
   let value: unknown;
   try {
     value = JSON.parse(text);
