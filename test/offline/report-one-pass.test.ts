@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport } from '../../src/offline/report/write-report.js';
 import { TurnSpool } from '../../src/offline/report/turn-spool.js';
 import { formatInt } from '../../src/offline/format.js';
+import { escapeHtml } from '../../src/offline/report/escape.js';
 import { oursLine } from './fixtures.js';
 
 let dir: string;
@@ -84,5 +85,23 @@ describe('formatInt', () => {
     const values = [0, -0, 0.4, -0.4, 1, 999.5, 1000, -1000, 1234567, -987654321, 2 ** 53 - 1, 2 ** 53 + 2, 1e21, NaN, Infinity, -Infinity];
     for (let i = 0; i < 2000; i++) values.push(Math.floor(((i * 2654435761) % 1e9) * 10 ** (i % 9)) * (i % 2 ? -1 : 1));
     for (const n of values) expect(formatInt(n)).toBe(Math.round(n).toLocaleString('en-US'));
+  });
+});
+
+describe('escapeHtml', () => {
+  it('escapes as the two-pass definition does (specials, then controls as \\uXXXX), in one pass', () => {
+    const twoPass = (text: string) => text
+      .replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] as string)
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const alphabet = ['a', ' ', '&', '<', '>', '"', "'", '\u0000', '\u0007', '\t', '\n', '\r', '\u000b', '\u001f', '\u007f', '\u0080', '日', '😀', '\\', 'u'];
+    let x = 11;
+    for (let i = 0; i < 3000; i++) {
+      let text = '';
+      for (let k = 0; k < i % 40; k++) {
+        x = (Math.imul(x, 1_664_525) + 1_013_904_223) >>> 0;
+        text += alphabet[x % alphabet.length];
+      }
+      expect(escapeHtml(text)).toBe(twoPass(text));
+    }
   });
 });

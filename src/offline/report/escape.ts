@@ -3,13 +3,17 @@
  * outputs are written by users and models), so every interpolated string goes
  * through one of these; attribute values are always double-quoted.
  */
-const HTML_SPECIAL = /[&<>"']/g;
 const REPLACEMENTS: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-// Controls other than tab/newline/CR are not allowed in HTML text.
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
+// The HTML specials, and the controls other than tab/newline/CR (not allowed in HTML text), in one pass.
+const NEEDS_ESCAPE = /[&<>"'\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
+const NEEDS_ESCAPE_TEST = /[&<>"'\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 export function escapeHtml(text: string): string {
-  return text
-    .replace(HTML_SPECIAL, (ch) => REPLACEMENTS[ch] as string)
-    .replace(CONTROL, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // Most strings of a report (message texts) have nothing to escape: one scan, no copy.
+  if (!NEEDS_ESCAPE_TEST.test(text)) return text;
+  return text.replace(NEEDS_ESCAPE, escapeChar);
+}
+
+function escapeChar(ch: string): string {
+  return REPLACEMENTS[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
