@@ -33,7 +33,7 @@ import { flushAtExit, type ExitFlushable } from './exit-flush.js';
 import { CompactFiles, contentIdInSlices, encodeCompact } from './compact-line.js';
 import { DEFAULT_MAX_LINE_BYTES, encodeLine, LineScratch, RawSlots } from './json-line.js';
 import { ChunkArena, fewerChunks } from './line-chunks.js';
-import { serializeInSlices, SLICED_MESSAGE_CHARS } from './sliced-json.js';
+import { serializeInSlices, SLICED_MESSAGE_CHARS, SLICED_MESSAGE_MAX_CHARS } from './sliced-json.js';
 import { SlicedQueue, type Pause, type SlicedJob, type WriteMode } from './sliced-queue.js';
 import { parentOf, TurnAssembler, type AssemblerLimits, type Iteration, type PartialReason, type SeenSpan } from './turn-assembler.js';
 import { buildTurnRecord, isMoaCall, isMoaRoot } from './turn-record.js';
@@ -300,7 +300,8 @@ class TurnFileSink implements ExitFlushable {
           seen.add(piece);
           unique += piece.chars;
           // A message of megabytes is serialized a slice at a time (without redaction, which masks whole values).
-          if (!piece.serialized && piece.chars >= SLICED_MESSAGE_CHARS && list.cache.replacer === undefined) steps.push(() => serializeInSlices(piece));
+          const sliced = piece.chars >= SLICED_MESSAGE_CHARS && piece.chars <= SLICED_MESSAGE_MAX_CHARS;
+          if (!piece.serialized && sliced && list.cache.replacer === undefined) steps.push(() => serializeInSlices(piece));
           steps.push(compact ? () => contentIdInSlices(piece, list) as Generator<'step', unknown, undefined> : () => { piece.bytes(list.cache.replacer); });
         }
       }

@@ -19,6 +19,12 @@ import type { MessagePiece } from '../content/message-cache.js';
 export const SLICE_CHARS = 128 * 1024;
 /** Messages with at least this many characters are serialized in slices (smaller ones in one step). */
 export const SLICED_MESSAGE_CHARS = 256 * 1024;
+/**
+ * And at most this many: its JSON (six characters per character at worst)
+ * still fits in one string, so `JSON.stringify` would give it whole, as the
+ * slices do. A longer message takes the one-step path, which cuts it.
+ */
+export const SLICED_MESSAGE_MAX_CHARS = 64 * 1024 * 1024;
 
 /** The UTF-8 bytes of `,` + `JSON.stringify(copy)`, a slice of work at a time; undefined if `copy` has no JSON form. */
 export function* slicedJsonBytes(copy: unknown, sliceChars = SLICE_CHARS): Generator<'step', Buffer | undefined, undefined> {

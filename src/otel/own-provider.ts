@@ -36,12 +36,11 @@ export interface OwnProviderOptions {
 
 export class OwnTracerProvider implements TracerProvider {
   private readonly tracers = new Map<string, OwnTracer>();
-  private readonly resource: { attributes: Attributes };
-  private readonly ids = new IdSource();
-  private stopped = false;
+  /** @internal what the tracers share: one object, read for every span (no copy made per span). */
+  readonly shared: { readonly resource: { attributes: Attributes }; readonly processors: readonly SpanProcessorLike[]; readonly ids: IdSource; stopped: boolean };
 
   constructor(private readonly options: OwnProviderOptions) {
-    this.resource = { attributes: { ...options.resourceAttributes } };
+    this.shared = { resource: { attributes: { ...options.resourceAttributes } }, processors: options.processors, ids: new IdSource(), stopped: false };
   }
 
   getTracer(name: string, version?: string, options?: { schemaUrl?: string }): Tracer {
@@ -54,11 +53,6 @@ export class OwnTracerProvider implements TracerProvider {
     return tracer;
   }
 
-  /** @internal what the tracers share */
-  get shared() {
-    return { resource: this.resource, processors: this.options.processors, ids: this.ids, stopped: this.stopped };
-  }
-
   /** Every processor is one of ours with nothing to flush. */
   get idle(): boolean {
     return this.options.processors.every((p) => p.idle === true);
@@ -69,8 +63,8 @@ export class OwnTracerProvider implements TracerProvider {
   }
 
   async shutdown(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
+    if (this.shared.stopped) return;
+    this.shared.stopped = true;
     await Promise.all(this.options.processors.map((p) => p.shutdown().catch(() => undefined)));
   }
 }

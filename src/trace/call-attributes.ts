@@ -153,14 +153,12 @@ export interface ReferenceState {
 
 /** The aggregator's link to a reference, saying which one and how it went. */
 export function referenceLink(reference: ReferenceState): Link {
-  return {
-    context: reference.context,
-    attributes: {
-      ...(reference.index !== undefined ? { [A.MOA_REFERENCE_INDEX]: reference.index } : {}),
-      [A.MOA_REFERENCE_OUTCOME]: reference.state,
-      ...(reference.reused ? { [A.MOA_REFERENCE_REUSED]: true } : {}),
-    },
-  };
+  // Assigned in order, not spread: made for every reference of every aggregator.
+  const attributes: Attributes = {};
+  if (reference.index !== undefined) attributes[A.MOA_REFERENCE_INDEX] = reference.index;
+  attributes[A.MOA_REFERENCE_OUTCOME] = reference.state;
+  if (reference.reused) attributes[A.MOA_REFERENCE_REUSED] = true;
+  return { context: reference.context, attributes };
 }
 
 /** The links' outcomes as one aggregator attribute (`ok,failed,ok`), in link order; nothing when there are no references. */

@@ -408,30 +408,30 @@ class RecordingTurn implements MoaTurn {
     const toolsJson = policy.capturesContent && Array.isArray(tools) && tools.length > 0 ? contentOrPlaceholder(() => contentJson(tools, policy, cut)) : undefined;
     const callLabel = label ?? defaultLabel(provider, model);
     const aggregator = role === A.ROLE_AGGREGATOR;
+    // A fresh object: the aggregator's and a cut's attributes are added to it, not spread into a copy.
+    const attributes = callStartAttributes({
+      role,
+      label: callLabel,
+      model,
+      provider,
+      genAiProvider,
+      temperature: typeof temperature === 'number' ? temperature : null,
+      index: extra.index,
+      stream: extra.stream,
+      serverAddress,
+      serverPort: port,
+      conversationId: this.sessionId,
+      reasoningLevel: typeof reasoningLevel === 'string' ? reasoningLevel : null,
+    }, policy.spanContent
+      ? { inputMessages: inputJson, ...(toolsJson !== undefined ? { toolDefinitions: toolsJson } : {}) }
+      : {});
+    if (aggregator) Object.assign(attributes, referenceOutcomesAttributes([...this.references, ...this.reused]));
+    if (cut.cut) attributes[A.MOA_CONTENT_TRUNCATED] = true;
     const span = this.tracer.startSpan(callSpanName(model), {
       kind: SpanKind.CLIENT,
       // The aggregator links to every reference, saying which one and how it went.
       links: aggregator ? [...this.references, ...this.reused].map(referenceLink) : [],
-      attributes: {
-        ...callStartAttributes({
-        role,
-        label: callLabel,
-        model,
-        provider,
-        genAiProvider,
-        temperature: typeof temperature === 'number' ? temperature : null,
-        index: extra.index,
-        stream: extra.stream,
-        serverAddress,
-        serverPort: port,
-        conversationId: this.sessionId,
-        reasoningLevel: typeof reasoningLevel === 'string' ? reasoningLevel : null,
-      }, policy.spanContent
-        ? { inputMessages: inputJson, ...(toolsJson !== undefined ? { toolDefinitions: toolsJson } : {}) }
-        : {}),
-        ...(aggregator ? referenceOutcomesAttributes([...this.references, ...this.reused]) : {}),
-        ...(cut.cut ? { [A.MOA_CONTENT_TRUNCATED]: true } : {}),
-      },
+      attributes,
     }, this.context);
     // Link attributes show in no Jaeger UI; events do (as the span's logs).
     if (aggregator) for (const event of referenceFailureEvents(this.references)) span.addEvent(event.name, event.attributes);
