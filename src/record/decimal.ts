@@ -50,6 +50,8 @@ const DOUBLE_DIGITS = 15;
  */
 function meantText(value: number): string {
   const text = String(value);
+  // No more characters than a double's exact digits: no room for noise (the readers' hot path: most costs end here).
+  if (text.length <= DOUBLE_DIGITS) return text;
   const mantissa = text.replace(/^-/, '').replace(/e.*$/i, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
   return mantissa.length > DOUBLE_DIGITS ? String(Number(value.toPrecision(DOUBLE_DIGITS))) : text;
 }
