@@ -132,6 +132,7 @@ function isLowSurrogate(code: number): boolean {
 
 /** Serializes a large message's piece in slices (no redaction replacer: one applies to whole values at once). */
 export function* serializeInSlices(piece: MessagePiece): Generator<'step', void, undefined> {
+  if (piece.serialized) return; // an earlier line did it since this one was queued
   const bytes = yield* slicedJsonBytes(piece.copy);
   if (bytes && !piece.serialized) piece.adoptBytes(bytes);
 }
