@@ -120,7 +120,12 @@ function anchorKey(anchor: string): string {
 
 /** Messages seen within one generation of a session cache, by identity and by content anchor. */
 class Generation {
-  readonly byIdentity = new Map<object, MessagePiece>();
+  /**
+   * Weak: the keys are the caller's message objects. An agent that copies its
+   * history for every call hands in new objects each turn; holding them here
+   * would keep every copy (and its strings) alive, uncounted by the budget.
+   */
+  readonly byIdentity = new WeakMap<object, MessagePiece>();
   readonly byAnchor = new Map<string, MessagePiece>();
   readonly pieces = new Set<MessagePiece>();
   /** Characters of messages first seen in this generation. */

@@ -4,6 +4,8 @@
  * the messages in place — on adversarial content, with `toJSON`, getters and
  * messages mutated between calls.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GENERATION_MIN_CHARS, MessageCache, SessionMessageCaches } from '../../src/content/message-cache.js';
@@ -161,5 +163,30 @@ describe('message cache: lines stay byte-identical to JSON.stringify', () => {
     caches.sweep(Date.now() + 5000);
     // The idle one is released; the most recent one stays until the next sweep finds it idle.
     expect(caches.size).toBe(1);
+  });
+});
+
+describe('message cache: what it keeps alive', () => {
+  it('does not keep the agent\'s per-turn copies of a history alive (they are looked up by identity, never owned)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const cache = new MessageCache(undefined);
+    const history = Array.from({ length: 20 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `message ${i} `.repeat(100) }));
+    cache.list(history);
+    const copies: WeakRef<object>[] = [];
+    // An agent that deep-copies its history for every call: equal content, new objects (and new strings) each time.
+    // In a function of its own, so that no frame of the test still holds the last copy.
+    const callWithACopy = () => {
+      const copy = structuredClone(history);
+      copies.push(new WeakRef(copy[0] as object));
+      return cache.list(copy).pieces.length;
+    };
+    for (let turn = 0; turn < 5; turn++) expect(callWithACopy()).toBe(20);
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    gc();
+    expect(copies.filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
+    // The copies were recognised as the history's messages: nothing new was serialized for them.
+    expect(cache.heldChars).toBe(cache.list(history).pieces.reduce((sum, piece) => sum + piece.chars, 0));
   });
 });
