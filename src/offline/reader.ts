@@ -17,7 +17,8 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { jsonNestingExceeds, scanJsonNesting } from '../content/json-nesting.js';
-import { turnRecordSchema, type TurnRecord } from '../record/schema.js';
+import type { TurnRecord } from '../record/schema.js';
+import { recordOfValue } from './record-value.js';
 import { describeFsError, TraceFileError } from './errors.js';
 import { clip } from './format.js';
 import { decodeWithoutCheckedInputMessages, decodeWithoutInputMessages } from './content-skip.js';
@@ -191,7 +192,12 @@ export class RecordLineParser {
     // Blank lines are skipped; the cheap first-character test avoids trimming every record.
     if (text.length === 0 || (text.charCodeAt(0) <= 0x20 && text.trim() === '')) return null;
     const result = parseRecordLine(text);
-    if (result.ok) return { record: result.record, line: this.line, endOffset: split.endOffset };
+    if (result.ok) {
+      // Without `iteration` (the original writer's records), where a user turn starts is judged from the
+      // aggregator's request (insights/user-turns.ts): such a line is read whole after all.
+      const record = this.skipContent === true && typeof result.record.iteration !== 'number' ? this.wholeRecord(split) ?? result.record : result.record;
+      return { record, line: this.line, endOffset: split.endOffset };
+    }
     if (result.kind !== 'json') {
       this.report(result.kind, result.message);
       return null;
@@ -209,6 +215,14 @@ export class RecordLineParser {
       this.report('json', result.message);
     }
     return null;
+  }
+
+  /** The line's record with its message lists, or null when it cannot be had (it was read without them). */
+  private wholeRecord(split: SplitLine): TurnRecord | null {
+    let text = split.bytes.toString('utf8');
+    if (text.startsWith(BOM)) text = text.slice(1);
+    const result = parseRecordLine(text);
+    return result.ok ? result.record : null;
   }
 
   /**
@@ -294,15 +308,6 @@ function parseRecordValue(text: string): LineParseResult {
   } catch (err) {
     return { ok: false, kind: 'json', message: `invalid JSON: ${err instanceof Error ? err.message : String(err)}` };
   }
-  // Most lines are records as every writer writes them: checked by hand, the schema runs only on the others.
-  const record = recordAsIs(value);
-  if (record !== null) return { ok: true, record };
-  const parsed = turnRecordSchema.safeParse(value);
-  if (parsed.success) return { ok: true, record: parsed.data };
-  const issues = parsed.error.issues.slice(0, 3).map((issue) => {
-    const where = issue.path.length > 0 ? issue.path.map(String).join('.') : '(record)';
-    return `${where}: ${issue.message}`;
-  });
-  const more = parsed.error.issues.length > 3 ? ` (+${parsed.error.issues.length - 3} more)` : '';
-  return { ok: false, kind: 'schema', message: `not a turn record: ${issues.join('; ')}${more}` };
+  const checked = recordOfValue(value);
+  return checked.ok ? checked : { ok: false, kind: 'schema', message: checked.message };
 }

@@ -38,7 +38,7 @@ export function capturePayload(fields: PayloadFields, sessionId: string | null, 
   if (!pieces && jsonCharsWithin(messages, SMALL_MESSAGES_CHARS) !== undefined) {
     // Small and shallow (the walk saw every level), so only a throw needs the careful serializer: no length or depth check.
     const text = nativeStringify(messages, policy.replacer);
-    return new SerializedCallPayload(fields, typeof text === 'string' ? text : safeStringify(messages, policy.replacer));
+    return new CapturedCallPayload(fields, typeof text === 'string' ? text : safeStringify(messages, policy.replacer));
   }
   return new CapturedCallPayload(fields, captureMessages(policy, sessionId, messages));
 }
@@ -56,7 +56,8 @@ export function captureMessages(policy: ContentPolicy, sessionId: string | null,
 }
 
 /**
- * A call payload holding `list`, whose `inputMessagesJson` is made on first
+ * A call payload with its messages either serialized already (short ones)
+ * or as the cache's pieces, whose `inputMessagesJson` is then made on first
  * read. A class (the getter on its prototype), not a property defined per
  * object: every call of every turn makes one.
  */
@@ -68,9 +69,10 @@ class CapturedCallPayload implements CallPayload {
   finishReason: string | null;
   costUsdText?: string | null;
   policy: object;
+  readonly inputMessages?: MessageList;
   private json: string | undefined;
 
-  constructor(fields: PayloadFields, readonly inputMessages: MessageList) {
+  constructor(fields: PayloadFields, messages: MessageList | string) {
     this.provider = fields.provider;
     this.output = fields.output;
     this.error = fields.error;
@@ -78,31 +80,12 @@ class CapturedCallPayload implements CallPayload {
     this.finishReason = fields.finishReason;
     this.costUsdText = fields.costUsdText ?? null;
     this.policy = fields.policy;
+    if (typeof messages === 'string') this.json = messages;
+    else this.inputMessages = messages;
   }
 
   get inputMessagesJson(): string {
-    this.json ??= this.inputMessages.cache.arrayJson(this.inputMessages);
+    this.json ??= (this.inputMessages as MessageList).cache.arrayJson(this.inputMessages as MessageList);
     return this.json;
-  }
-}
-
-/** A call payload whose messages were serialized when the call started. */
-class SerializedCallPayload implements CallPayload {
-  provider: string;
-  output: string | null;
-  error: string | null;
-  toolCallsJson: string | null;
-  finishReason: string | null;
-  costUsdText?: string | null;
-  policy: object;
-
-  constructor(fields: PayloadFields, readonly inputMessagesJson: string) {
-    this.provider = fields.provider;
-    this.output = fields.output;
-    this.error = fields.error;
-    this.toolCallsJson = fields.toolCallsJson;
-    this.finishReason = fields.finishReason;
-    this.costUsdText = fields.costUsdText ?? null;
-    this.policy = fields.policy;
   }
 }

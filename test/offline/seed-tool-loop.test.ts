@@ -1,0 +1,42 @@
+/**
+ * A file as the original writer wrote it (no `iteration` key) with
+ * `fanout: every_iteration`: each iteration of a tool loop is a line. Where a
+ * user turn starts is then judged from the aggregator's request (its last
+ * caller message is a tool result inside a loop), so readers that skip
+ * message lists for speed must still see it.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { overviewSession } from '../../src/offline/session-files.js';
+import { makeTraceDir, oursRecord, type TraceDir } from './fixtures.js';
+
+function seedIteration(messages: unknown[], toolCalls: boolean, ts: number): string {
+  const record = oursRecord({ ts, sessionId: 'seed-loop', failSecond: false }) as Record<string, unknown> & { aggregator: Record<string, unknown> };
+  delete record.iteration;
+  delete record.cache;
+  delete record.fanout;
+  record.aggregator = {
+    ...record.aggregator,
+    input_messages: [...messages, { role: 'user', content: 'Advice from the references: …' }],
+    tool_calls: toolCalls ? [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] : null,
+    finish_reason: toolCalls ? 'tool_calls' : 'stop',
+    output: toolCalls ? null : 'Light rain.',
+  };
+  return JSON.stringify(record);
+}
+
+describe('a seed-format tool loop (every iteration written, no iteration key)', () => {
+  let dir: TraceDir | undefined;
+  afterEach(() => dir?.cleanup());
+
+  it('is one user turn with nothing unrecorded, as ls reads it', async () => {
+    dir = makeTraceDir();
+    const question = { role: 'user', content: 'Weather in Paris?' };
+    const call = { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] };
+    const result = { role: 'tool', tool_call_id: 'call_1', content: 'rain' };
+    const file = dir.write('seed-loop.jsonl', `${seedIteration([question], true, 1_764_000_000)}\n${seedIteration([question, call, result], false, 1_764_000_010)}\n`);
+
+    const overview = await overviewSession(file);
+    expect(overview.turns).toBe(2);
+    expect(overview.unrecordedIterations).toBe(0);
+  });
+});
