@@ -20,7 +20,7 @@
  * (`torn-tail.ts`). Failures never reach the caller: each cause is reported
  * once, counted, and reported again when it clears.
  */
-import { lstatSync, writev, writevSync, type Stats } from 'node:fs';
+import { fstatSync, lstatSync, writev, writevSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { diag } from '@opentelemetry/api';
 import { CauseReporter } from '../base/cause-reporter.js';
@@ -97,6 +97,11 @@ const MAX_BUFFERS_PER_WRITE = 1024;
 /** Buffers a line may have so that its write needs no copying here (a torn tail's newline and the final one are added). */
 export const MAX_LINE_CHUNKS = MAX_BUFFERS_PER_WRITE - 2;
 
+/** Longest wait at process exit for a write on the thread pool to begin (`waitForBackgroundWritesToBegin`). */
+const EXIT_WAIT_MS = 5_000;
+/** Never notified: `Atomics.wait` on it is a sleep. */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
 /** A write that stopped part-way without an error code (libuv returns the count written so far). */
 class PartialWriteError extends Error {
   readonly code = 'partial-write';
@@ -122,8 +127,8 @@ export class AppendWriter {
   private idleTimer: NodeJS.Timeout | undefined;
   /** Whose files may be written: this process's user, when the writer was made. */
   private readonly uid = currentUid();
-  /** Descriptors with a write on the thread pool; closing one waits for it (`closeAfterWrite`). */
-  private readonly writing = new Set<number>();
+  /** Descriptors with a write on the thread pool, and their file's size before it; closing one waits for it (`closeAfterWrite`). */
+  private readonly writing = new Map<number, number>();
   private readonly closeAfterWrite = new Set<number>();
 
   constructor(options: AppendWriterOptions = {}) {
@@ -167,7 +172,7 @@ export class AppendWriter {
   appendLineInBackground(filePath: string, line: string | EncodedLine): Promise<boolean> {
     const write = this.prepare(filePath, line);
     if (!write) return Promise.resolve(false);
-    this.writing.add(write.fd);
+    this.writing.set(write.fd, write.stats.size);
     return new Promise((resolve) => {
       const done = (err: NodeJS.ErrnoException | null, written: number) => {
         this.writing.delete(write.fd);
@@ -183,6 +188,30 @@ export class AppendWriter {
         done(err as NodeJS.ErrnoException, 0);
       }
     });
+  }
+
+  /**
+   * For a process exit, where no callback runs any more: waits (at most
+   * `maxMs`) until each write on the thread pool has begun — its file grew —
+   * so that a line written now goes after it (a write holds its file's lock
+   * while it runs). A write not begun yet would be run by libuv only as the
+   * process ends, after the lines the exit listener writes. The process waits
+   * for its pool's work at exit anyway: this wait adds no time of its own.
+   */
+  waitForBackgroundWritesToBegin(maxMs = EXIT_WAIT_MS): void {
+    const deadline = Date.now() + maxMs;
+    for (const [fd, sizeBefore] of this.writing) {
+      while (Date.now() < deadline) {
+        let size: number;
+        try {
+          size = fstatSync(fd).size;
+        } catch {
+          break;
+        }
+        if (size > sizeBefore) break;
+        Atomics.wait(PAUSE, 0, 0, 1);
+      }
+    }
   }
 
   /** Writes in the background not finished yet. */

@@ -203,6 +203,8 @@ class TurnFileSink implements ExitFlushable {
 
   /** Writes every pending iteration as partial, and every queued line, now. */
   drain(reason: PartialReason): void {
+    // At exit a line may still wait for the thread pool: what is written now must go after it.
+    if (this.queue.writeInFlight) this.writer.waitForBackgroundWritesToBegin();
     for (const iteration of this.assembler.drain()) this.writePartial(iteration, reason);
     this.queue.runAll();
   }
