@@ -17,7 +17,7 @@ import { compactDecoder } from './compact.js';
 import { describeFsError, TraceFileError } from './errors.js';
 import { openByteSource, STDIN_ARG, STDIN_NAME, TruncatedInputError } from './input-source.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, type SplitLine } from './line-splitter.js';
-import { RecordLineParser, type ReadRecord, type RecordProblem } from './reader.js';
+import { RecordLineParser, type ReadRecord, type RecordProblem, type SkipContent } from './reader.js';
 import type { TraceTarget } from './target.js';
 import {
   describeBinary, describeTextLine, detectLineFormat, DETECT_MAX_LINES, EXPECTED_FORMATS, formatByName,
@@ -43,7 +43,7 @@ export interface InputOptions {
   /** See `ReadOptions.maxLineBytes`. */
   maxLineBytes?: number;
   /** See `ReadOptions.skipContent` (JSONL records; spans are decoded whole). */
-  skipContent?: boolean | 'checked';
+  skipContent?: SkipContent;
   /** At the end of an input, what its decoder has to say beyond problems (spans of other programs skipped...). */
   onNote?: (note: { file: string; message: string }) => void;
 }
@@ -57,7 +57,7 @@ export interface DecoderContext {
    * (`true`), or leave them empty once it knows they hold no problem a full
    * read would report (`'checked'`).
    */
-  skipContent?: boolean | 'checked';
+  skipContent?: SkipContent;
 }
 
 /**

@@ -25,7 +25,7 @@ import type { DecoderContext, InputRecord, LineDecoder } from './inputs.js';
 import type { SplitLine } from './line-splitter.js';
 import { decodeWithoutInputMessageValues } from './otlp-content-skip.js';
 import { OtlpRequestError, spansOfRequest } from './otlp-json-spans.js';
-import type { ProblemKind } from './reader.js';
+import { skipsUnchecked, type ProblemKind } from './reader.js';
 import { recordOfValue, type RecordValueResult } from './record-value.js';
 import { recordValueOfSpans, SlotTooDeepError } from './spans-record.js';
 
@@ -117,7 +117,7 @@ export class SpanTurnDecoder implements LineDecoder {
       return [];
     }
     // A command that never reads message lists skips their values before decoding (they are dropped in `place`).
-    let text = this.context.skipContent === true ? decodeWithoutInputMessageValues(split.bytes) : split.bytes.toString('utf8');
+    let text = skipsUnchecked(this.context.skipContent) ? decodeWithoutInputMessageValues(split.bytes) : split.bytes.toString('utf8');
     if (this.line === 1 && text.startsWith(BOM)) text = text.slice(1);
     if (text.trim() === '') return [];
     let request: unknown;
@@ -142,7 +142,7 @@ export class SpanTurnDecoder implements LineDecoder {
     const own = span.spanContext();
     // The command never reads message lists: they are neither held nor converted back
     // (with 'checked', the converting is what finds their problems: they are kept).
-    if (this.context.skipContent === true) delete (span.attributes as Record<string, unknown>)[GEN_AI_INPUT_MESSAGES];
+    if (skipsUnchecked(this.context.skipContent)) delete (span.attributes as Record<string, unknown>)[GEN_AI_INPUT_MESSAGES];
     if (isMoaRoot(span)) {
       const turn = this.turn(own.traceId, own.spanId);
       if (!turn.root) this.hold(turn, span);

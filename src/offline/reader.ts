@@ -71,9 +71,19 @@ export interface ReadOptions {
    * Records come without their `input_messages` (empty lists), for commands
    * that never read them: much faster on large records. `true` does not look
    * into the lists at all; `'checked'` checks each is valid JSON (a byte
-   * scan) so every problem of a full read is still reported, word for word.
+   * scan) so every problem of a full read is still reported, word for word;
+   * `'turns'` is `true` except for a record without `iteration` (the
+   * original writer's), read whole: where its user turns start is judged
+   * from the aggregator's messages (`insights/user-turns.ts`).
    */
-  skipContent?: boolean | 'checked';
+  skipContent?: SkipContent;
+}
+
+export type SkipContent = boolean | 'checked' | 'turns';
+
+/** Whether a mode cuts message lists out without looking into them. */
+export function skipsUnchecked(mode: SkipContent | undefined): boolean {
+  return mode === true || mode === 'turns';
 }
 
 /**
@@ -161,7 +171,7 @@ export class RecordLineParser {
 
   constructor(
     private readonly file: string, private readonly onProblem: ((p: RecordProblem) => void) | undefined, linesBefore = 0,
-    private readonly skipContent: boolean | 'checked' = false,
+    private readonly skipContent: SkipContent = false,
   ) {
     this.line = linesBefore;
   }
@@ -182,7 +192,7 @@ export class RecordLineParser {
     }
     let text: string;
     try {
-      text = this.skipContent === true ? decodeWithoutInputMessages(split.bytes) : split.bytes.toString('utf8');
+      text = skipsUnchecked(this.skipContent) ? decodeWithoutInputMessages(split.bytes) : split.bytes.toString('utf8');
     } catch {
       // Only with a maxLineBytes above what one string can hold.
       this.report('too_long', `line of ${split.bytes.length} bytes is longer than a reader can hold; skipped`);
@@ -193,9 +203,7 @@ export class RecordLineParser {
     if (text.length === 0 || (text.charCodeAt(0) <= 0x20 && text.trim() === '')) return null;
     const result = parseRecordLine(text);
     if (result.ok) {
-      // Without `iteration` (the original writer's records), where a user turn starts is judged from the
-      // aggregator's request (insights/user-turns.ts): such a line is read whole after all.
-      const record = this.skipContent === true && typeof result.record.iteration !== 'number' ? this.wholeRecord(split) ?? result.record : result.record;
+      const record = this.skipContent === 'turns' && typeof result.record.iteration !== 'number' ? this.wholeRecord(split) ?? result.record : result.record;
       return { record, line: this.line, endOffset: split.endOffset };
     }
     if (result.kind !== 'json') {

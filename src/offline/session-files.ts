@@ -60,7 +60,7 @@ export async function overviewSession(target: TraceTarget | string, options: Pic
     problems += 1;
     if (p.kind === 'format') options.onProblem?.(p);
   };
-  for await (const batch of readInputBatches(input, { stdin: options.stdin, onProblem, onProgress: (bytes) => { rawBytes = bytes; }, skipContent: true })) {
+  for await (const batch of readInputBatches(input, { stdin: options.stdin, onProblem, onProgress: (bytes) => { rawBytes = bytes; }, skipContent: 'turns' })) {
     for (const { record } of batch) totals.add(record, session);
   }
   let sizeBytes = rawBytes;

@@ -35,18 +35,21 @@ describe('decodeWithoutInputMessages', () => {
 });
 
 describe('readInput({ skipContent })', () => {
-  it('hands out records of a session file with empty message lists, the rest unchanged; the original writer\'s lines (no iteration) whole', async () => {
+  it('hands out records of a session file with empty message lists, the rest unchanged', async () => {
     const dir = makeTraceDir();
     try {
       const file = dir.write('s.jsonl', `${JSON.stringify(oursRecord())}\n${PYTHON_LINES[0]}\n`);
       const full = [];
       const skipped = [];
+      const forTurns = [];
       for await (const r of readInput({ file })) full.push(r.record);
       for await (const r of readInput({ file }, { skipContent: true })) skipped.push(r.record);
-      expect(skipped.map((r) => r.references.map((c) => c.input_messages.length))).toEqual([[0, 0], full[1]?.references.map((c) => c.input_messages.length)]);
+      for await (const r of readInput({ file }, { skipContent: 'turns' })) forTurns.push(r.record);
+      expect(skipped.map((r) => r.references.map((c) => c.input_messages.length))).toEqual([[0, 0], [0, 0]]);
+      expect(skipped).toEqual(full.map(emptied));
+      // 'turns': the original writer's line (no iteration) whole, since its user turns are judged from its messages.
       expect(full[1]?.references[0]?.input_messages.length).toBeGreaterThan(0);
-      // Where a user turn starts in a file without `iteration` is judged from the messages (insights/user-turns.ts).
-      expect(skipped).toEqual([emptied(full[0]), full[1]]);
+      expect(forTurns).toEqual([emptied(full[0]), full[1]]);
     } finally {
       dir.cleanup();
     }
