@@ -31,6 +31,15 @@ export function decodeWithoutInputMessages(bytes: Buffer): string {
   return cutInputMessages(bytes, endOfContainerBytes)?.text as string;
 }
 
+/**
+ * The same, but the last list is kept: in a turn record that is the
+ * aggregator's (it follows the references), whose messages tell where a user
+ * turn starts when the record has no `iteration`.
+ */
+export function decodeWithLastInputMessages(bytes: Buffer): string {
+  return cutInputMessages(bytes, endOfContainerBytes, undefined, true)?.text as string;
+}
+
 /** A line with its message lists cut out, and how deep the deepest of them nests (the list itself is level 1). */
 export interface CheckedCut {
   text: string;
@@ -63,10 +72,12 @@ function checkerFor(maxDepth: number): JsonChecker {
 }
 
 function cutInputMessages(
-  bytes: Buffer, endOf: (bytes: Buffer, start: number) => number, depth: () => number = () => 0,
+  bytes: Buffer, endOf: (bytes: Buffer, start: number) => number, depth: () => number = () => 0, keepLast = false,
 ): CheckedCut | null {
   const parts: string[] = [];
   let from = 0;
+  let lastCut = -1;
+  let lastList = '';
   for (let at = bytes.indexOf(KEY_BYTES, from); at >= 0; at = bytes.indexOf(KEY_BYTES, from)) {
     let valueStart = at + KEY_BYTES.length;
     while (bytes[valueStart] === SPACE) valueStart += 1;
@@ -79,8 +90,13 @@ function cutInputMessages(
     if (end === REFUSED) return null;
     if (end < 0) break;
     parts.push(bytes.toString('utf8', from, valueStart), '[]');
+    if (keepLast) {
+      lastCut = parts.length - 1;
+      lastList = bytes.toString('utf8', valueStart, end + 1);
+    }
     from = end + 1;
   }
+  if (lastCut >= 0) parts[lastCut] = lastList;
   if (from === 0) return { text: bytes.toString('utf8'), depth: depth() };
   parts.push(bytes.toString('utf8', from));
   return { text: parts.join(''), depth: depth() };

@@ -21,7 +21,7 @@ import type { TurnRecord } from '../record/schema.js';
 import { recordOfValue } from './record-value.js';
 import { describeFsError, TraceFileError } from './errors.js';
 import { clip } from './format.js';
-import { decodeWithoutCheckedInputMessages, decodeWithoutInputMessages } from './content-skip.js';
+import { decodeWithLastInputMessages, decodeWithoutCheckedInputMessages, decodeWithoutInputMessages } from './content-skip.js';
 import { recordAsIs } from './record-shape.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, type SplitLine } from './line-splitter.js';
 
@@ -203,7 +203,7 @@ export class RecordLineParser {
     if (text.length === 0 || (text.charCodeAt(0) <= 0x20 && text.trim() === '')) return null;
     const result = parseRecordLine(text);
     if (result.ok) {
-      const record = this.skipContent === 'turns' && typeof result.record.iteration !== 'number' ? this.wholeRecord(split) ?? result.record : result.record;
+      const record = this.skipContent === 'turns' && typeof result.record.iteration !== 'number' ? this.turnEvidence(split) ?? result.record : result.record;
       return { record, line: this.line, endOffset: split.endOffset };
     }
     if (result.kind !== 'json') {
@@ -225,12 +225,16 @@ export class RecordLineParser {
     return null;
   }
 
-  /** The line's record with its message lists, or null when it cannot be had (it was read without them). */
-  private wholeRecord(split: SplitLine): TurnRecord | null {
-    let text = split.bytes.toString('utf8');
-    if (text.startsWith(BOM)) text = text.slice(1);
-    const result = parseRecordLine(text);
-    return result.ok ? result.record : null;
+  /**
+   * The line's record with the aggregator's messages (the last list on the
+   * line, as writers order the keys); read whole when that list did not turn
+   * out to be the aggregator's. Null when it cannot be had.
+   */
+  private turnEvidence(split: SplitLine): TurnRecord | null {
+    const withLast = parseRecordLine(withoutBom(decodeWithLastInputMessages(split.bytes)));
+    if (withLast.ok && withLast.record.aggregator.input_messages.length > 0) return withLast.record;
+    const whole = parseRecordLine(withoutBom(split.bytes.toString('utf8')));
+    return whole.ok ? whole.record : null;
   }
 
   /**
@@ -318,4 +322,8 @@ function parseRecordValue(text: string): LineParseResult {
   }
   const checked = recordOfValue(value);
   return checked.ok ? checked : { ok: false, kind: 'schema', message: checked.message };
+}
+
+function withoutBom(text: string): string {
+  return text.startsWith(BOM) ? text.slice(1) : text;
 }

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { overviewSession } from '../../src/offline/session-files.js';
 import { makeTraceDir, oursRecord, type TraceDir } from './fixtures.js';
 
-function seedIteration(messages: unknown[], toolCalls: boolean, ts: number): string {
+function seedIteration(messages: unknown[], toolCalls: boolean, ts: number, aggregatorFirst = false): string {
   const record = oursRecord({ ts, sessionId: 'seed-loop', failSecond: false }) as Record<string, unknown> & { aggregator: Record<string, unknown> };
   delete record.iteration;
   delete record.cache;
@@ -21,19 +21,21 @@ function seedIteration(messages: unknown[], toolCalls: boolean, ts: number): str
     finish_reason: toolCalls ? 'tool_calls' : 'stop',
     output: toolCalls ? null : 'Light rain.',
   };
-  return JSON.stringify(record);
+  if (!aggregatorFirst) return JSON.stringify(record);
+  const { aggregator, ...rest } = record;
+  return JSON.stringify({ aggregator, ...rest });
 }
 
 describe('a seed-format tool loop (every iteration written, no iteration key)', () => {
   let dir: TraceDir | undefined;
   afterEach(() => dir?.cleanup());
 
-  it('is one user turn with nothing unrecorded, as ls reads it', async () => {
+  it.each([false, true])('is one user turn with nothing unrecorded, as ls reads it (aggregator key first: %s)', async (aggregatorFirst) => {
     dir = makeTraceDir();
     const question = { role: 'user', content: 'Weather in Paris?' };
     const call = { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] };
     const result = { role: 'tool', tool_call_id: 'call_1', content: 'rain' };
-    const file = dir.write('seed-loop.jsonl', `${seedIteration([question], true, 1_764_000_000)}\n${seedIteration([question, call, result], false, 1_764_000_010)}\n`);
+    const file = dir.write('seed-loop.jsonl', `${seedIteration([question], true, 1_764_000_000, aggregatorFirst)}\n${seedIteration([question, call, result], false, 1_764_000_010, aggregatorFirst)}\n`);
 
     const overview = await overviewSession(file);
     expect(overview.turns).toBe(2);
