@@ -19,6 +19,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { jsonNestingExceeds, scanJsonNesting } from '../content/json-nesting.js';
 import type { TurnRecord } from '../record/schema.js';
 import { recordOfValue } from './record-value.js';
+import { asksForTools } from './insights/user-turns.js';
 import { describeFsError, TraceFileError } from './errors.js';
 import { clip } from './format.js';
 import { decodeWithLastInputMessages, decodeWithoutCheckedInputMessages, decodeWithoutInputMessages } from './content-skip.js';
@@ -72,9 +73,10 @@ export interface ReadOptions {
    * that never read them: much faster on large records. `true` does not look
    * into the lists at all; `'checked'` checks each is valid JSON (a byte
    * scan) so every problem of a full read is still reported, word for word;
-   * `'turns'` is `true` except for a record without `iteration` (the
-   * original writer's), read whole: where its user turns start is judged
-   * from the aggregator's messages (`insights/user-turns.ts`).
+   * `'turns'` is `true`, except that a record without `iteration` (the
+   * original writer's) that follows one asking for tools keeps its
+   * aggregator's messages: they tell whether the loop went on
+   * (`insights/user-turns.ts`).
    */
   skipContent?: SkipContent;
 }
@@ -168,6 +170,8 @@ export async function* readTurnRecords(file: string, options: ReadOptions = {}):
 /** Turns one line into a record or a reported problem. */
 export class RecordLineParser {
   private line: number;
+  /** `'turns'`: per session id, whether its last record's aggregator asked for tools. */
+  private readonly askedForTools = new Map<TurnRecord['session_id'], boolean>();
 
   constructor(
     private readonly file: string, private readonly onProblem: ((p: RecordProblem) => void) | undefined, linesBefore = 0,
@@ -203,7 +207,7 @@ export class RecordLineParser {
     if (text.length === 0 || (text.charCodeAt(0) <= 0x20 && text.trim() === '')) return null;
     const result = parseRecordLine(text);
     if (result.ok) {
-      const record = this.skipContent === 'turns' && typeof result.record.iteration !== 'number' ? this.turnEvidence(split) ?? result.record : result.record;
+      const record = this.skipContent === 'turns' ? this.withTurnEvidence(result.record, split) : result.record;
       return { record, line: this.line, endOffset: split.endOffset };
     }
     if (result.kind !== 'json') {
@@ -223,6 +227,20 @@ export class RecordLineParser {
       this.report('json', result.message);
     }
     return null;
+  }
+
+  /**
+   * `'turns'`: in a record without `iteration` (the original writer's), the
+   * aggregator's messages tell whether a tool loop went on, which matters
+   * only after an iteration that asked for tools (`insights/user-turns.ts`):
+   * only then is the line read again for them.
+   */
+  private withTurnEvidence(record: TurnRecord, split: SplitLine): TurnRecord {
+    const session = record.session_id;
+    const afterTools = this.askedForTools.get(session) === true;
+    const read = afterTools && typeof record.iteration !== 'number' ? this.turnEvidence(split) ?? record : record;
+    this.askedForTools.set(session, asksForTools(read.aggregator));
+    return read;
   }
 
   /**
