@@ -312,74 +312,8 @@ export function redundancyMatrix(references: readonly (NGramSet | null)[]): (num
   return references.map((a, i) => references.map((b, j) => (i === j || !a || !b ? null : containment(a, b))));
 }
 
-/**
- * The references of one turn indexed once: each n-gram with the set of
- * references (a bit mask) that hold it. Attribution and redundancy then cost
- * one lookup per n-gram instead of one per n-gram and reference — the same
- * results as `attributeAnswer` and `redundancyMatrix`. At most
- * MAX_INDEXED_REFERENCES references (bits of a small integer).
- */
-export interface ReferenceIndex {
-  /** The references as given (null: no output). */
-  readonly references: readonly (NGramSet | null)[];
-  /** n-gram → bit mask of the references holding it. */
-  readonly masks: ReadonlyMap<number, number>;
-}
-
+/** At most this many references are indexed (bits of a small integer). */
 export const MAX_INDEXED_REFERENCES = 30;
-
-export function indexReferences(references: readonly (NGramSet | null)[]): ReferenceIndex {
-  if (references.length > MAX_INDEXED_REFERENCES) throw new RangeError(`at most ${MAX_INDEXED_REFERENCES} references can be indexed`);
-  const masks = new Map<number, number>();
-  references.forEach((ref, i) => {
-    if (!ref) return;
-    const bit = 1 << i;
-    for (const gram of ref.grams) masks.set(gram, (masks.get(gram) ?? 0) | bit);
-  });
-  return { references, masks };
-}
-
-/** `attributeAnswer(answer, index.references)`, one lookup per n-gram of the answer. */
-export function attributeIndexed(answer: NGramSet, index: ReferenceIndex): AnswerAttribution {
-  const { references } = index;
-  const total = answer.grams.size;
-  if (total === 0) return unmeasured(references);
-  const found = new Array<number>(references.length).fill(0);
-  const alone = new Array<number>(references.length).fill(0);
-  let unsourced = 0;
-  for (const gram of answer.grams) {
-    const mask = index.masks.get(gram) ?? 0;
-    if (mask === 0) {
-      unsourced += 1;
-      continue;
-    }
-    for (let m = mask, i = 0; m !== 0; m >>>= 1, i++) if (m & 1) found[i] = (found[i] as number) + 1;
-    // A single bit: only one reference holds it.
-    if ((mask & (mask - 1)) === 0) {
-      const i = 31 - Math.clz32(mask);
-      alone[i] = (alone[i] as number) + 1;
-    }
-  }
-  return shares(references, total, found, alone, unsourced);
-}
-
-/** `redundancyMatrix(index.references)`, in one pass over the indexed n-grams. */
-export function redundancyIndexed(index: ReferenceIndex): (number | null)[][] {
-  const { references } = index;
-  const shared = references.map(() => new Array<number>(references.length).fill(0));
-  for (const mask of index.masks.values()) {
-    if ((mask & (mask - 1)) === 0) continue;
-    for (let a = mask, i = 0; a !== 0; a >>>= 1, i++) {
-      if (!(a & 1)) continue;
-      const row = shared[i] as number[];
-      for (let b = mask, j = 0; b !== 0; b >>>= 1, j++) if (b & 1 && j !== i) row[j] = (row[j] as number) + 1;
-    }
-  }
-  return references.map((a, i) => references.map((b, j) => {
-    if (i === j || !a || !b || a.grams.size === 0) return null;
-    return ((shared[i] as number[])[j] as number) / a.grams.size;
-  }));
-}
 
 /**
  * The references of one turn indexed straight from their texts, for a caller

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   attributeAnswerText, indexReferenceTexts, MAX_INDEXED_REFERENCES, redundancyOfTexts,
-  attributeIndexed, indexReferences, redundancyIndexed,
   attributeAnswer, containment, ngramSet, normalizeText, redundancyMatrix, words,
 } from '../../src/content/text-overlap.js';
 
@@ -101,14 +100,6 @@ describe('attribution and redundancy', () => {
     expect(matrix[2]?.[0]).toBe(0);
     expect(matrix[0]?.[0]).toBeNull();
     expect(matrix[3]).toEqual([null, null, null, null]);
-  });
-
-  it('the indexed forms give exactly what attributeAnswer and redundancyMatrix give', () => {
-    const refs = [carrier, echo, stray, null, ngramSet('paris and it lies on the seine bananas are yellow')];
-    const index = indexReferences(refs);
-    expect(attributeIndexed(answer, index)).toEqual(attributeAnswer(answer, refs));
-    expect(attributeIndexed(ngramSet('ok'), index)).toEqual(attributeAnswer(ngramSet('ok'), refs));
-    expect(redundancyIndexed(index)).toEqual(redundancyMatrix(refs));
   });
 
   it('the text index (typed-array table, no Set per text) gives exactly what the Set-based measures give', () => {
