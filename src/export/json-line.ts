@@ -152,20 +152,13 @@ function encodeInto(pieces: ReadonlyArray<string | SlotValue>, scratch: LineScra
       at += buffer.write(piece, at, 'utf8');
       continue;
     }
-    const { pieces: messages, cache } = piece;
-    if (messages.length === 0) {
+    if (piece.pieces.length === 0) {
       at += buffer.write('[]', at, 'utf8');
       continue;
     }
     buffer[at++] = 0x5b; // [
     cut();
-    for (let i = 0; i < messages.length; i++) {
-      const bytes = (messages[i] as MessagePieceLike).bytes(cache.replacer);
-      // Each piece starts with the comma that joins it to the previous element.
-      const chunk = i === 0 ? bytes.subarray(1) : bytes;
-      chunks.push(chunk);
-      byteLength += chunk.length;
-    }
+    byteLength += pushMessageBytes(piece, chunks);
     buffer[at++] = 0x5d; // ]
   }
   cut();
@@ -225,20 +218,13 @@ function encodeWithin(pieces: ReadonlyArray<string | SlotValue>, maxBytes: numbe
       addText(piece);
       continue;
     }
-    const { pieces: messages, cache } = piece;
-    if (messages.length === 0) {
+    if (piece.pieces.length === 0) {
       addText('[]');
       continue;
     }
     addText('[');
     flushText();
-    for (let i = 0; i < messages.length; i++) {
-      const bytes = (messages[i] as MessagePieceLike).bytes(cache.replacer);
-      // Each piece starts with the comma that joins it to the previous element.
-      const chunk = i === 0 ? bytes.subarray(1) : bytes;
-      chunks.push(chunk);
-      byteLength += chunk.length;
-    }
+    byteLength += pushMessageBytes(piece, chunks);
     addText(']');
     // Measured as it grows: a line over the limit stops here, before more is encoded.
     if (byteLength > maxBytes) return undefined;
@@ -248,6 +234,19 @@ function encodeWithin(pieces: ReadonlyArray<string | SlotValue>, maxBytes: numbe
 }
 
 type MessagePieceLike = MessageList['pieces'][number];
+
+/** A list's messages as cached UTF-8 pieces, appended to `chunks` (the brackets are the caller's); returns their bytes. */
+function pushMessageBytes(list: MessageList, chunks: Buffer[]): number {
+  let byteLength = 0;
+  for (let i = 0; i < list.pieces.length; i++) {
+    const bytes = (list.pieces[i] as MessagePieceLike).bytes(list.cache.replacer);
+    // Each piece starts with the comma that joins it to the previous element.
+    const chunk = i === 0 ? bytes.subarray(1) : bytes;
+    chunks.push(chunk);
+    byteLength += chunk.length;
+  }
+  return byteLength;
+}
 
 /**
  * The record with its longest strings cut so that the line fits. The slot
