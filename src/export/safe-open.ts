@@ -185,12 +185,14 @@ function openDirectoryNoFollow(dir: string): number {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ELOOP' || code === 'ENOTDIR') {
-      const isLink = lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink() === true;
-      if (isLink) {
+      const now = lstatSync(dir, { throwIfNoEntry: false });
+      if (code === 'ELOOP' || now?.isSymbolicLink() === true) {
         throw new UnsafeTraceTargetError('symlink', dir, `trace directory ${dir} is a symbolic link: traces are written only into a real directory, never through a link `
           + '(another user who can rename entries next to it could point it elsewhere); set trace_dir to the directory it leads to');
       }
-      if (code === 'ENOTDIR') throw new UnsafeTraceTargetError('not-regular', dir, `trace directory ${dir} is not a directory`);
+      // Gone, or a directory again, by now: it was swapped while being opened (what stood there is gone).
+      if (now === undefined || now.isDirectory()) throw new UnsafeTraceTargetError('replaced', dir, `trace directory ${dir} was replaced while it was being opened`);
+      throw new UnsafeTraceTargetError('not-regular', dir, `trace directory ${dir} is not a directory`);
     }
     throw err;
   }
