@@ -25,7 +25,7 @@
  * The bench therefore also prints wall time, and attributes blocks to GC
  * from the runtime's own `gc` performance entries.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 
 export interface BlockClock {
   /** What is measured, for the bench output. */
@@ -83,4 +83,56 @@ function openSchedstat(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** CPU time (ms) used so far by the process's threads, by kind; undefined where threads cannot be told apart. */
+export type ThreadCpu = Record<ThreadKind, number>;
+export type ThreadKind = 'main' | 'pool' | 'v8' | 'other';
+
+/**
+ * Per-thread CPU from `/proc/self/task/<tid>/schedstat` (Linux), so that
+ * process CPU can be split into the main thread, libuv's pool (background
+ * writes) and V8's helpers (parallel GC, concurrent compilation). Threads
+ * are named (`MainThread`, `libuv-worker`, `V8Worker`) from Node 22 on;
+ * before, they are told apart by their creation order: main, the delayed-task
+ * scheduler, the V8 workers (4 by default), the signal inspector,
+ * then the pool's workers, made on first use.
+ */
+export function threadCpu(): ThreadCpu | undefined {
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task').sort((a, b) => Number(a) - Number(b));
+  } catch {
+    return undefined;
+  }
+  process.cpuUsage(); // brings the running thread's accounting up to now
+  const out: ThreadCpu = { main: 0, pool: 0, v8: 0, other: 0 };
+  let unnamedSeen = 0;
+  const v8Workers = 4; // Node's default --v8-pool-size
+  for (const tid of tids) {
+    try {
+      const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'latin1').trim();
+      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'latin1').split(' ')[0]);
+      let kind: ThreadKind;
+      if (comm === 'MainThread' || Number(tid) === process.pid) kind = 'main';
+      else if (comm.startsWith('libuv-worker')) kind = 'pool';
+      else if (comm.startsWith('V8Worker')) kind = 'v8';
+      else if (comm !== 'node') kind = 'other';
+      else {
+        // Node before 22: every thread is "node"; by order after the main thread.
+        unnamedSeen += 1;
+        kind = unnamedSeen === 1 ? 'other' : unnamedSeen <= 1 + v8Workers ? 'v8' : unnamedSeen === 2 + v8Workers ? 'other' : 'pool';
+      }
+      out[kind] += ns / 1e6;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+export function threadCpuSince(start: ThreadCpu | undefined): ThreadCpu | undefined {
+  const now = threadCpu();
+  if (!start || !now) return undefined;
+  return { main: now.main - start.main, pool: now.pool - start.pool, v8: now.v8 - start.v8, other: now.other - start.other };
 }

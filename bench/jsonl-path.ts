@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
-import { mainThreadCpuClock } from './block-clock.js';
+import { mainThreadCpuClock, threadCpu, threadCpuSince, type ThreadCpu } from './block-clock.js';
 import { setupMoaTracing, startMoaTurn, type ChatMessage } from './bench-deps.js';
 
 export interface JsonlPathResult {
@@ -89,6 +89,10 @@ export interface GrowingSessionResult {
    * thread pool and back waits for the scheduler, which this does not count.
    */
   mainThreadCpuMs: number;
+  /** Process CPU of the instrumented turns split by thread (main, libuv's pool, V8's helpers), where the platform tells threads apart. */
+  instrumentedThreads?: ThreadCpu;
+  /** The same for the floor's writes. */
+  floorThreads?: ThreadCpu;
 }
 
 type Tracing = ReturnType<typeof setupMoaTracing>;
@@ -383,6 +387,8 @@ export async function runGrowingSessionBench(turns = 50, growChars = 20_000, ref
   const gc = new GcPauses();
   let lastLineBytes = 0;
   let jsonlSize = 0;
+  let instrumentedThreads: ThreadCpu | undefined = { main: 0, pool: 0, v8: 0, other: 0 };
+  let floorThreads: ThreadCpu | undefined = { main: 0, pool: 0, v8: 0, other: 0 };
   try {
     const history: ChatMessage[] = [];
     const output = text(3, 1500);
@@ -393,12 +399,14 @@ export async function runGrowingSessionBench(turns = 50, growChars = 20_000, ref
       const agg = [{ role: 'system', content: 'You are the acting model.' } as ChatMessage, ...history];
       // Timed on a session of its own, without the block clock: reading that clock around every
       // call and tick costs CPU of its own, which the ratio would count against the turn.
+      const threadsStart = threadCpu();
       const cpuStart = process.cpuUsage();
       const started = performance.now();
       instrumentedTurn(timed, 'grow', refs, agg, output);
       await timed.forceFlush();
       instrumentedMs += performance.now() - started;
       instrumentedCpuMs += cpuMsSince(cpuStart);
+      instrumentedThreads = addThreads(instrumentedThreads, threadCpuSince(threadsStart));
       await tick();
       const run = await measured(jsonl, (blocks) => instrumentedTurn(jsonl, 'grow', refs, agg, output, blocks));
       mainThreadCpuMs += run.cpuMs;
@@ -416,11 +424,13 @@ export async function runGrowingSessionBench(turns = 50, growChars = 20_000, ref
       jsonlSize = size;
       lastLineBytes = Buffer.byteLength(last);
       const record: unknown = JSON.parse(last);
+      const floorThreadsStart = threadCpu();
       const floorCpuStart = process.cpuUsage();
       const floorStarted = performance.now();
       appendFileSync(floorFile, `${JSON.stringify(record)}\n`);
       floorMs += performance.now() - floorStarted;
       floorCpuMs += cpuMsSince(floorCpuStart);
+      floorThreads = addThreads(floorThreads, threadCpuSince(floorThreadsStart));
       await tick();
     }
     const jsonlBytes = statSync(path.join(dir, 'jsonl', 'grow.jsonl')).size;
@@ -428,6 +438,7 @@ export async function runGrowingSessionBench(turns = 50, growChars = 20_000, ref
     return {
       turns, instrumentedCpuMs, floorCpuMs, ratio: instrumentedCpuMs / floorCpuMs, instrumentedMs, floorMs, wallRatio: instrumentedMs / floorMs, jsonlBytes, compactBytes,
       compactGain: jsonlBytes / compactBytes, worstBlockMs, worstBlockCpuMs, worstBlock: await describeWorst(worst, gc), lastLineBytes, mainThreadCpuMs,
+      ...(instrumentedThreads ? { instrumentedThreads } : {}), ...(floorThreads ? { floorThreads } : {}),
     };
   } finally {
     gc.stop();
@@ -436,6 +447,11 @@ export async function runGrowingSessionBench(turns = 50, growChars = 20_000, ref
     await compact.shutdown();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function addThreads(sum: ThreadCpu | undefined, add: ThreadCpu | undefined): ThreadCpu | undefined {
+  if (!sum || !add) return undefined;
+  return { main: sum.main + add.main, pool: sum.pool + add.pool, v8: sum.v8 + add.v8, other: sum.other + add.other };
 }
 
 function readRange(file: string, from: number, to: number): Buffer {

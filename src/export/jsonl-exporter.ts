@@ -294,11 +294,12 @@ class TurnFileSink implements ExitFlushable {
     const steps: Array<() => Generator<'step', unknown, undefined> | void> = [];
     // Counted with repeats first (a message in four arrays counts four times): a bound that settles most turns cheaply.
     if (newChars > WRITE_AT_ONCE_CHARS || large) {
+      // Only pending pieces are remembered: a long session's line holds thousands of pieces, a few of them new.
       const seen = new Set<object>();
       let unique = 0;
       for (const list of lists) {
         for (const piece of list.pieces) {
-          if (seen.has(piece) || !pending(piece)) continue;
+          if (!pending(piece) || seen.has(piece)) continue;
           seen.add(piece);
           unique += piece.chars;
           // A message of megabytes is serialized a slice at a time (without redaction, which masks whole values).
