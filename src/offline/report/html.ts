@@ -10,7 +10,7 @@ import type { SessionTotals } from '../session-totals.js';
 import { messageParts, summarizeTurn, type CallSummary } from '../summary.js';
 import { costChart, tokensChart } from './chart.js';
 import { escapeHtml } from './escape.js';
-import { anchorOf, type InputLedger, type Run, type ShownList } from './input-ledger.js';
+import { anchorOf, homeOf, type InputLedger, type Run, type ShownList } from './input-ledger.js';
 import { REPORT_CSS } from './styles.js';
 import { waterfall } from './waterfall.js';
 
@@ -133,7 +133,11 @@ function inputMessages(call: CallSummary, turn: number, ledger: InputLedger): st
 function seenLine(shown: ShownList, run: Extract<Run, { kind: 'seen' }>): string {
   const length = run.to - run.from;
   const there = run.at === run.from ? '' : `, ${messageRange(run.at, length)}`;
-  return `<p class="same" id="${shown.id}-m${run.from + 1}">${messageRange(run.from, length)} as in <a href="#${anchorOf(run.list, run.at)}">turn ${run.list.turn} · ${escapeHtml(run.list.call)}${there}</a></p>`;
+  // Where that list itself links further back, a second link goes straight to the run's first message.
+  const home = homeOf(run.list, run.at);
+  const first = home.list === run.list ? ''
+    : ` (message ${run.from + 1} first shown in <a href="#${anchorOf(home.list, home.at)}">turn ${home.list.turn} · ${escapeHtml(home.list.call)}</a>)`;
+  return `<p class="same" id="${shown.id}-m${run.from + 1}">${messageRange(run.from, length)} as in <a href="#${anchorOf(run.list, run.at)}">turn ${run.list.turn} · ${escapeHtml(run.list.call)}${there}</a>${first}</p>`;
 }
 
 function messageRange(from: number, length: number): string {

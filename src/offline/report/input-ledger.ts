@@ -94,6 +94,11 @@ export function anchorOf(list: ShownList, at: number): string {
   return `${list.id}-m${(run && run.kind === 'seen' ? run.from : at) + 1}`;
 }
 
+/** Where message `at` of a list is shown in full. */
+export function homeOf(list: ShownList, at: number): { list: ShownList; at: number } {
+  return follow(list, at, 1);
+}
+
 function longestRun(candidates: readonly Placed[], messages: readonly unknown[], p: number): { list: ShownList; at: number; length: number } | null {
   let best: { list: ShownList; at: number; length: number } | null = null;
   let print: string | undefined;
