@@ -41,7 +41,7 @@ interface Placed {
   shown: ShownList;
   messages: readonly unknown[];
   /** Fingerprint → positions, built the first time a message is looked up off its own position. */
-  index?: Map<string, number[]>;
+  index?: Map<number, number[]>;
 }
 
 /** Positions with one fingerprint compared at most, so a list of look-alike messages stays linear. */
@@ -101,34 +101,36 @@ export function homeOf(list: ShownList, at: number): { list: ShownList; at: numb
 
 function longestRun(candidates: readonly Placed[], messages: readonly unknown[], p: number): { list: ShownList; at: number; length: number } | null {
   let best: { list: ShownList; at: number; length: number } | null = null;
-  let print: string | undefined;
+  let print: number | undefined;
+  // A run found at `q` of `placed`, kept when longer than the best so far.
+  const consider = (placed: Placed, q: number, firstEqual: boolean): void => {
+    const other = placed.messages;
+    const beat = best ? best.length : 0;
+    // Only a run longer than the best can win: its message one past the best's length is compared first.
+    if (beat > 0 && (p + beat >= messages.length || q + beat >= other.length || !sameMessage(messages[p + beat], other[q + beat]))) return;
+    if (!firstEqual && !sameMessage(messages[p], other[q])) return;
+    const length = runLength(messages, p, other, q);
+    if (length > beat) best = { list: placed.shown, at: q, length };
+  };
   for (const placed of candidates) {
     const other = placed.messages;
     // The usual case first: the same position (a conversation that grew, references sharing one).
-    if (p < other.length && sameJson(messages[p], other[p])) {
-      const length = runLength(messages, p, other, p);
-      if (!best || length > best.length) best = { list: placed.shown, at: p, length };
+    if (p < other.length && sameMessage(messages[p], other[p])) {
+      consider(placed, p, true);
     } else {
       print ??= fingerprint(messages[p]);
       placed.index ??= indexOf(other);
       const positions = placed.index.get(print);
-      if (positions) {
-        for (let i = 0; i < positions.length && i < MAX_PROBES; i++) {
-          const q = positions[i] as number;
-          if (!sameJson(messages[p], other[q])) continue;
-          const length = runLength(messages, p, other, q);
-          if (!best || length > best.length) best = { list: placed.shown, at: q, length };
-        }
-      }
+      if (positions) for (let i = 0; i < positions.length && i < MAX_PROBES; i++) consider(placed, positions[i] as number, false);
     }
-    if (best && p + best.length === messages.length) break;
+    if (best && p + (best as { length: number }).length === messages.length) break;
   }
   return best;
 }
 
 function runLength(a: readonly unknown[], p: number, b: readonly unknown[], q: number): number {
   let n = 1;
-  while (p + n < a.length && q + n < b.length && sameJson(a[p + n], b[q + n])) n += 1;
+  while (p + n < a.length && q + n < b.length && sameMessage(a[p + n], b[q + n])) n += 1;
   return n;
 }
 
@@ -172,8 +174,8 @@ function addNew(runs: Run[], p: number): void {
   else runs.push({ kind: 'new', from: p, to: p + 1 });
 }
 
-function indexOf(messages: readonly unknown[]): Map<string, number[]> {
-  const index = new Map<string, number[]>();
+function indexOf(messages: readonly unknown[]): Map<number, number[]> {
+  const index = new Map<number, number[]>();
   for (let q = 0; q < messages.length; q++) {
     const print = fingerprint(messages[q]);
     const positions = index.get(print);
@@ -185,21 +187,53 @@ function indexOf(messages: readonly unknown[]): Map<string, number[]> {
 
 /**
  * Cheap, and only a filter: equal messages have equal fingerprints; which of
- * the look-alikes are equal is decided by `sameJson`.
+ * the look-alikes are equal is decided by `sameJson`. A number, so that
+ * looking one up allocates nothing.
  */
-function fingerprint(message: unknown): string {
-  if (message === null || typeof message !== 'object' || Array.isArray(message)) return `${typeof message}:${Array.isArray(message) ? message.length : String(message).slice(0, 32)}`;
+function fingerprint(message: unknown): number {
+  if (message === null || typeof message !== 'object') return typeof message === 'string' ? textPrint(message) : 1;
+  if (Array.isArray(message)) return 2 + message.length * 7;
   const m = message as Record<string, unknown>;
-  const role = typeof m.role === 'string' ? m.role.slice(0, 32) : '?';
-  return `${role}\u0000${valuePrint(m.content)}\u0000${typeof m.tool_call_id === 'string' ? m.tool_call_id.slice(0, 64) : ''}`;
+  const role = typeof m.role === 'string' ? textPrint(m.role) : 3;
+  return (Math.imul(role, 31) + valuePrint(m.content)) | 0;
 }
 
-function valuePrint(value: unknown): string {
-  if (typeof value === 'string') return `${value.length}:${value.slice(0, 16)}${value.slice(-16)}`;
+function valuePrint(value: unknown): number {
+  if (typeof value === 'string') return textPrint(value);
   if (Array.isArray(value)) {
     const first = value[0] as Record<string, unknown> | undefined;
-    const text = first && typeof first === 'object' && typeof first.text === 'string' ? valuePrint(first.text) : '';
-    return `[${value.length}:${text}`;
+    const text = first && typeof first === 'object' && typeof first.text === 'string' ? textPrint(first.text) : 5;
+    return (Math.imul(value.length, 131) + text) | 0;
   }
-  return typeof value;
+  return value === null ? 7 : 11;
+}
+
+/** The length and a few characters spread over the text. */
+function textPrint(text: string): number {
+  const n = text.length;
+  let h = n;
+  if (n > 0) {
+    for (let k = 0; k < 8; k++) h = (Math.imul(h, 33) + text.charCodeAt(Math.floor((k * (n - 1)) / 7))) | 0;
+  }
+  return h;
+}
+
+/**
+ * True when two messages surely differ: a property both hold (the role, a
+ * string content) with different plain values. Their JSON texts differ then;
+ * it lets most unequal messages be told apart without listing their keys.
+ */
+function differsAtOnce(a: unknown, b: unknown): boolean {
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  return differentPlain(ra.content, rb.content) || differentPlain(ra.role, rb.role);
+}
+
+function differentPlain(x: unknown, y: unknown): boolean {
+  return x !== y && (typeof x !== 'object' || x === null) && (typeof y !== 'object' || y === null);
+}
+
+function sameMessage(a: unknown, b: unknown): boolean {
+  return a === b || (!differsAtOnce(a, b) && sameJson(a, b));
 }
