@@ -40,17 +40,31 @@ export type Run =
 interface Placed {
   shown: ShownList;
   messages: readonly unknown[];
-  /** Fingerprint → positions, built the first time a message is looked up off its own position. */
-  index?: Map<number, number[]>;
 }
 
-/** Positions with one fingerprint compared at most, so a list of look-alike messages stays linear. */
+/** Where a message with some fingerprint is, in a list of the current or the previous turn. */
+interface Spot {
+  placed: Placed;
+  at: number;
+}
+
+/** Spots with one fingerprint compared at most, so lists of look-alike messages stay linear. */
 const MAX_PROBES = 8;
+
+/** The best run found so far at one position. */
+interface Best {
+  placed: Placed | null;
+  at: number;
+  length: number;
+}
 
 export class InputLedger {
   private turn = Number.NaN;
   private previous = new Map<string, Placed>();
   private current = new Map<string, Placed>();
+  /** Fingerprint → where messages with it are, in this turn's lists and in the previous turn's. */
+  private currentSpots = new Map<number, Spot[]>();
+  private previousSpots = new Map<number, Spot[]>();
 
   /**
    * Places one call's list. `slot` names the call across turns ("ref2",
@@ -61,31 +75,76 @@ export class InputLedger {
       this.turn = turn;
       this.previous = this.current;
       this.current = new Map();
+      this.previousSpots = this.currentSpots;
+      this.currentSpots = new Map();
     }
     const runs: Run[] = [];
     const shown: ShownList = { id: `t${turn}-${slot}`, turn, call, runs };
-    const candidates = this.candidates(slot);
+    const placed: Placed = { shown, messages };
+    const same = this.previous.get(slot);
+    const best: Best = { placed: null, at: 0, length: 0 };
     for (let p = 0; p < messages.length;) {
-      const found = candidates.length > 0 ? longestRun(candidates, messages, p) : null;
-      if (found) {
-        addSeen(runs, p, found.length, follow(found.list, found.at, found.length));
-        p += found.length;
+      this.longestRun(same, messages, p, best);
+      if (best.placed) {
+        addSeen(runs, p, best.length, follow(best.placed.shown, best.at, best.length));
+        p += best.length;
       } else {
         addNew(runs, p);
         p += 1;
       }
     }
-    this.current.set(slot, { shown, messages });
+    this.current.set(slot, placed);
+    for (let at = 0; at < messages.length; at++) addSpot(this.currentSpots, fingerprint(messages[at]), { placed, at });
     return shown;
   }
 
-  private candidates(slot: string): Placed[] {
-    const same = this.previous.get(slot);
-    const list = same ? [same] : [];
-    for (const placed of this.current.values()) list.push(placed);
-    for (const [other, placed] of this.previous) if (other !== slot) list.push(placed);
-    return list;
+  /**
+   * The longest run at `p` equal to a run of a placed list, into `best`
+   * (`placed` null when none). The same position of the same call's previous
+   * list and of this turn's lists first (a conversation that grew,
+   * references sharing one), then every spot with the message's fingerprint.
+   */
+  private longestRun(same: Placed | undefined, messages: readonly unknown[], p: number, best: Best): void {
+    best.placed = null;
+    best.length = 0;
+    if (same) consider(best, same, p, messages, p);
+    for (const placed of this.current.values()) {
+      if (best.length > 0 && p + best.length === messages.length) return;
+      consider(best, placed, p, messages, p);
+    }
+    if (best.length > 0 && p + best.length === messages.length) return;
+    const print = fingerprint(messages[p]);
+    for (const spots of [this.currentSpots.get(print), this.previousSpots.get(print)]) {
+      if (!spots) continue;
+      for (let i = 0; i < spots.length && i < MAX_PROBES; i++) {
+        const spot = spots[i] as Spot;
+        consider(best, spot.placed, spot.at, messages, p);
+        if (p + best.length === messages.length) return;
+      }
+    }
   }
+}
+
+/** Whether the run at `q` of `placed` beats `best`; if so it becomes the best. */
+function consider(best: Best, placed: Placed, q: number, messages: readonly unknown[], p: number): void {
+  const other = placed.messages;
+  if (q >= other.length) return;
+  const beat = best.length;
+  // Only a longer run can win: the message one past the best's length is compared first.
+  if (beat > 0 && (p + beat >= messages.length || q + beat >= other.length || !sameMessage(messages[p + beat], other[q + beat]))) return;
+  if (!sameMessage(messages[p], other[q])) return;
+  const length = runLength(messages, p, other, q);
+  if (length > beat) {
+    best.placed = placed;
+    best.at = q;
+    best.length = length;
+  }
+}
+
+function addSpot(spots: Map<number, Spot[]>, print: number, spot: Spot): void {
+  const list = spots.get(print);
+  if (!list) spots.set(print, [spot]);
+  else if (list.length < MAX_PROBES) list.push(spot);
 }
 
 /** The anchor of message `at` of a list: the message itself, or the line standing for it. */
@@ -97,35 +156,6 @@ export function anchorOf(list: ShownList, at: number): string {
 /** Where message `at` of a list is shown in full. */
 export function homeOf(list: ShownList, at: number): { list: ShownList; at: number } {
   return follow(list, at, 1);
-}
-
-function longestRun(candidates: readonly Placed[], messages: readonly unknown[], p: number): { list: ShownList; at: number; length: number } | null {
-  let best: { list: ShownList; at: number; length: number } | null = null;
-  let print: number | undefined;
-  // A run found at `q` of `placed`, kept when longer than the best so far.
-  const consider = (placed: Placed, q: number, firstEqual: boolean): void => {
-    const other = placed.messages;
-    const beat = best ? best.length : 0;
-    // Only a run longer than the best can win: its message one past the best's length is compared first.
-    if (beat > 0 && (p + beat >= messages.length || q + beat >= other.length || !sameMessage(messages[p + beat], other[q + beat]))) return;
-    if (!firstEqual && !sameMessage(messages[p], other[q])) return;
-    const length = runLength(messages, p, other, q);
-    if (length > beat) best = { list: placed.shown, at: q, length };
-  };
-  for (const placed of candidates) {
-    const other = placed.messages;
-    // The usual case first: the same position (a conversation that grew, references sharing one).
-    if (p < other.length && sameMessage(messages[p], other[p])) {
-      consider(placed, p, true);
-    } else {
-      print ??= fingerprint(messages[p]);
-      placed.index ??= indexOf(other);
-      const positions = placed.index.get(print);
-      if (positions) for (let i = 0; i < positions.length && i < MAX_PROBES; i++) consider(placed, positions[i] as number, false);
-    }
-    if (best && p + (best as { length: number }).length === messages.length) break;
-  }
-  return best;
 }
 
 function runLength(a: readonly unknown[], p: number, b: readonly unknown[], q: number): number {
@@ -172,17 +202,6 @@ function addNew(runs: Run[], p: number): void {
   const last = runs.at(-1);
   if (last && last.kind === 'new') runs[runs.length - 1] = { kind: 'new', from: last.from, to: p + 1 };
   else runs.push({ kind: 'new', from: p, to: p + 1 });
-}
-
-function indexOf(messages: readonly unknown[]): Map<number, number[]> {
-  const index = new Map<number, number[]>();
-  for (let q = 0; q < messages.length; q++) {
-    const print = fingerprint(messages[q]);
-    const positions = index.get(print);
-    if (positions) positions.push(q);
-    else index.set(print, [q]);
-  }
-  return index;
 }
 
 /**
