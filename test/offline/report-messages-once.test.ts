@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { escapeHtml } from '../../src/offline/report/escape.js';
 import { sameJson } from '../../src/offline/report/same-json.js';
+import { InputLedger, type Run } from '../../src/offline/report/input-ledger.js';
 import { captureIo, oursRecord } from './fixtures.js';
 
 type Message = { role: string; content: unknown };
@@ -195,6 +196,44 @@ describe('report: each input message shown once', () => {
       else expect(messageIds.has(m[1])).toBe(true);
     }
     for (const id of firstShown) expect(messageIds.has(id), id).toBe(true);
+  });
+});
+
+describe('InputLedger', () => {
+  const copy = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+  const fresh = (runs: readonly Run[]) => runs.reduce((n, r) => n + (r.kind === 'new' ? r.to - r.from : 0), 0);
+
+  it('links a conversation whose oldest messages were dropped (a sliding context window) in one run', () => {
+    const ledger = new InputLedger();
+    const window = (t: number) => [{ role: 'system', content: 'sys' }, ...Array.from({ length: 30 }, (_, i) => ({ role: 'user', content: `m${t + i}` }))];
+    ledger.place(1, 'ref0', 'reference 0', copy(window(1)));
+    const shown = ledger.place(2, 'ref0', 'reference 0', copy(window(2)));
+    // The system prompt, then messages 3–31 of turn 1 at 2–30 here, then the one new message.
+    expect(shown.runs.map((r) => (r.kind === 'new' ? ['new', r.from, r.to] : ['seen', r.from, r.to, r.list.id, r.at]))).toEqual([
+      ['seen', 0, 1, 't1-ref0', 0], ['seen', 1, 30, 't1-ref0', 2], ['new', 30, 31],
+    ]);
+  });
+
+  it('keeps a run found through a list that links further back pointing where the messages are shown', () => {
+    const ledger = new InputLedger();
+    const sys = { role: 'system', content: 'You advise.' };
+    ledger.place(1, 'ref0', 'reference 0', copy([sys, { role: 'user', content: 'a' }]));
+    ledger.place(2, 'ref0', 'reference 0', copy([sys, { role: 'user', content: 'b' }]));
+    const third = ledger.place(3, 'ref0', 'reference 0', copy([sys, { role: 'user', content: 'c' }]));
+    // Turn 2 links its system prompt to turn 1; turn 3 goes to turn 1 directly, not through turn 2.
+    expect(third.runs[0]).toMatchObject({ kind: 'seen', from: 0, to: 1, at: 0, list: { id: 't1-ref0' } });
+    expect(fresh(third.runs)).toBe(1);
+  });
+
+  it('never links messages that differ only in key order or in a nested value', () => {
+    const ledger = new InputLedger();
+    ledger.place(1, 'ref0', 'reference 0', [{ role: 'user', content: [{ type: 'text', text: 'hi' }], name: 'a' }]);
+    const reordered = ledger.place(1, 'ref1', 'reference 1', [{ content: [{ type: 'text', text: 'hi' }], role: 'user', name: 'a' }]);
+    const nested = ledger.place(1, 'ref2', 'reference 2', [{ role: 'user', content: [{ type: 'text', text: 'hi', extra: 1 }], name: 'a' }]);
+    const same = ledger.place(1, 'agg', 'aggregator', [{ role: 'user', content: [{ type: 'text', text: 'hi' }], name: 'a' }]);
+    expect(fresh(reordered.runs)).toBe(1);
+    expect(fresh(nested.runs)).toBe(1);
+    expect(same.runs).toMatchObject([{ kind: 'seen', list: { id: 't1-ref0' } }]);
   });
 });
 
