@@ -80,21 +80,27 @@ export class InputLedger {
     }
     const runs: Run[] = [];
     const shown: ShownList = { id: `t${turn}-${slot}`, turn, call, runs };
-    const placed: Placed = { shown, messages };
+    // What is kept of the list: a message found on the page already is kept as the object
+    // placed first, so the record's own copy dies young (no promotion, no copying by the GC).
+    const kept: unknown[] = [];
+    const placed: Placed = { shown, messages: kept };
     const same = this.previous.get(slot);
     const best: Best = { placed: null, at: 0, length: 0 };
     for (let p = 0; p < messages.length;) {
       this.longestRun(same, messages, p, best);
       if (best.placed) {
         addSeen(runs, p, best.length, follow(best.placed.shown, best.at, best.length));
+        const from = best.placed.messages;
+        for (let i = 0; i < best.length; i++) kept.push(from[best.at + i]);
         p += best.length;
       } else {
         addNew(runs, p);
+        kept.push(messages[p]);
         p += 1;
       }
     }
     this.current.set(slot, placed);
-    for (let at = 0; at < messages.length; at++) addSpot(this.currentSpots, fingerprint(messages[at]), { placed, at });
+    for (let at = 0; at < kept.length; at++) addSpot(this.currentSpots, fingerprint(kept[at]), { placed, at });
     return shown;
   }
 
