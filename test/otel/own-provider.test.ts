@@ -108,7 +108,7 @@ describe('OwnTracerProvider', () => {
   it('gives every span valid ids, none repeated, across many refills of its random pool', () => {
     const seen = new Collecting();
     const tracer = providerWith(seen).getTracer('t');
-    // A root takes 48 hex characters of the pool and a child 16: 3000 of each cross the 8 KiB of hex many times.
+    // A root takes 24 bytes of the random pool and a child 8: 3000 of each refill its 4 KiB many times.
     for (let i = 0; i < 3000; i++) {
       const root = tracer.startSpan('root', {}, ROOT_CONTEXT);
       tracer.startSpan('child', {}, trace.setSpan(ROOT_CONTEXT, root)).end();
@@ -127,7 +127,7 @@ describe('OwnTracerProvider', () => {
     }
     expect(spanIds.size).toBe(6000);
     expect(traceIds.size).toBe(3000);
-    // No id shares characters with another (a slice of the pool taken twice): no span id lies inside a trace id.
+    // No id shares bytes with another (part of the pool taken twice): no span id lies inside a trace id.
     const windows = new Set<string>();
     for (const traceId of traceIds) for (let at = 0; at <= 16; at++) windows.add(traceId.slice(at, at + 16));
     expect([...spanIds].filter((id) => windows.has(id))).toEqual([]);
