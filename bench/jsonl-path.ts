@@ -138,6 +138,13 @@ function median(values: number[]): number {
 }
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+/**
+ * A few milliseconds for V8's helper threads to finish what the work before
+ * set off (sweeping, concurrent marking of the harness's garbage), so that
+ * the process CPU of a measured section is its own, not its predecessor's.
+ */
+const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 3));
+
 
 /** The clock blocks are measured with; its name is printed with the results. */
 export const blockClock = mainThreadCpuClock();
@@ -417,6 +424,7 @@ async function growingSessionOnce(turns: number, growChars: number, references: 
       const agg = [{ role: 'system', content: 'You are the acting model.' } as ChatMessage, ...history];
       // Timed on a session of its own, without the block clock: reading that clock around every
       // call and tick costs CPU of its own, which the ratio would count against the turn.
+      await settle();
       const threadsStart = threadCpu();
       const cpuStart = process.cpuUsage();
       const started = performance.now();
@@ -453,6 +461,7 @@ async function growingSessionOnce(turns: number, growChars: number, references: 
       if ((t === 0 || t === turns - 1) && !Buffer.from(JSON.stringify(record)).equals(lastLine.subarray(0, lineBytes))) {
         throw new Error('bench: the floor\'s record does not serialize to the line the sink wrote');
       }
+      await settle();
       const floorThreadsStart = threadCpu();
       const floorCpuStart = process.cpuUsage();
       const floorStarted = performance.now();
