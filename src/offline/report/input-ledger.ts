@@ -220,7 +220,15 @@ function fingerprint(message: unknown): number {
   if (Array.isArray(message)) return 2 + message.length * 7;
   const m = message as Record<string, unknown>;
   const role = typeof m.role === 'string' ? textPrint(m.role) : 3;
-  return (Math.imul(role, 31) + valuePrint(m.content)) | 0;
+  let h = (Math.imul(role, 31) + valuePrint(m.content)) | 0;
+  // Tool traffic often has no text to tell messages apart (an assistant turn of tool calls
+  // has null content): their ids do.
+  if (typeof m.tool_call_id === 'string') h = (Math.imul(h, 31) + textPrint(m.tool_call_id)) | 0;
+  if (Array.isArray(m.tool_calls) && m.tool_calls.length > 0) {
+    const call = m.tool_calls[0] as Record<string, unknown> | null;
+    h = (Math.imul(h, 31) + m.tool_calls.length + (call && typeof call === 'object' && typeof call.id === 'string' ? textPrint(call.id) : 0)) | 0;
+  }
+  return h;
 }
 
 function valuePrint(value: unknown): number {
