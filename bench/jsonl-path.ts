@@ -403,6 +403,8 @@ async function growingSessionOnce(turns: number, growChars: number, references: 
   const gc = new GcPauses();
   let lastLineBytes = 0;
   let jsonlSize = 0;
+  /** The last line read back, in memory reused from turn to turn. */
+  let lastLine: Buffer = Buffer.alloc(0);
   let instrumentedThreads: ThreadCpu | undefined = { main: 0, pool: 0, v8: 0, other: 0 };
   let floorThreads: ThreadCpu | undefined = { main: 0, pool: 0, v8: 0, other: 0 };
   try {
@@ -436,17 +438,21 @@ async function growingSessionOnce(turns: number, growChars: number, references: 
       // The floor writes the record just written, as JSON.stringify would (only the new line is read).
       const file = path.join(dir, 'jsonl', 'grow.jsonl');
       const size = statSync(file).size;
-      const last = readRange(file, jsonlSize, size).toString('utf8').trimEnd();
+      const lineBytes = size - jsonlSize - 1;
+      lastLine = readRangeInto(file, jsonlSize, size - 1, lastLine);
       jsonlSize = size;
-      lastLineBytes = Buffer.byteLength(last);
-      const record = JSON.parse(last) as { references: Array<{ input_messages: unknown }>; aggregator: { input_messages: unknown } };
+      lastLineBytes = lineBytes;
       // The floor serializes a record holding the agent's own message arrays, as a writer that dumps its record
-      // does. A parsed copy of megabytes of messages, alive from turn to turn, would be old-generation garbage
-      // whose collection (on V8's helper threads) lands in either side's time, most of it in the other's.
+      // does. Its other fields come from the line the sink wrote, parsed without its message arrays: a parsed
+      // copy of megabytes of messages per turn would be garbage whose collection (V8's helper threads) lands
+      // in either side's measured time.
+      const record = JSON.parse(withoutMessageArrays(lastLine.subarray(0, lineBytes))) as { references: Array<{ input_messages: unknown }>; aggregator: { input_messages: unknown } };
       record.references.forEach((reference, i) => { reference.input_messages = refs[i]; });
       record.aggregator.input_messages = agg;
       // Same bytes as the instrumented line (checked where it costs no measured time: first and last turn).
-      if ((t === 0 || t === turns - 1) && JSON.stringify(record) !== last) throw new Error('bench: the floor\'s record does not serialize to the line the sink wrote');
+      if ((t === 0 || t === turns - 1) && !Buffer.from(JSON.stringify(record)).equals(lastLine.subarray(0, lineBytes))) {
+        throw new Error('bench: the floor\'s record does not serialize to the line the sink wrote');
+      }
       const floorThreadsStart = threadCpu();
       const floorCpuStart = process.cpuUsage();
       const floorStarted = performance.now();
@@ -477,14 +483,49 @@ function addThreads(sum: ThreadCpu | undefined, add: ThreadCpu | undefined): Thr
   return { main: sum.main + add.main, pool: sum.pool + add.pool, v8: sum.v8 + add.v8, other: sum.other + add.other };
 }
 
-function readRange(file: string, from: number, to: number): Buffer {
+/** Bytes `from` to `to` of a file, in `into` when it is large enough (else in a larger buffer, returned). */
+function readRangeInto(file: string, from: number, to: number, into: Buffer): Buffer {
+  const buffer = into.length >= to - from ? into : Buffer.allocUnsafe(Math.max(to - from, 2 * into.length));
   const fd = openSync(file, 'r');
   try {
-    const buffer = Buffer.alloc(to - from);
     let done = 0;
-    while (done < buffer.length) done += readSync(fd, buffer, done, buffer.length - done, from + done);
+    while (done < to - from) done += readSync(fd, buffer, done, to - from - done, from + done);
     return buffer;
   } finally {
     closeSync(fd);
   }
+}
+
+const MESSAGES_KEY = Buffer.from('"input_messages":');
+
+/** A record line's text with each `input_messages` array replaced by `[]` (a scan of the bytes: no string of the whole line). */
+function withoutMessageArrays(line: Buffer): string {
+  const parts: string[] = [];
+  let from = 0;
+  for (let at = line.indexOf(MESSAGES_KEY, from); at >= 0; at = line.indexOf(MESSAGES_KEY, from)) {
+    const open = at + MESSAGES_KEY.length;
+    parts.push(line.toString('utf8', from, open), '[]');
+    from = endOfArray(line, open);
+  }
+  parts.push(line.toString('utf8', from));
+  return parts.join('');
+}
+
+/** The index just past the JSON array that starts at `open` (strings and escapes skipped). */
+function endOfArray(line: Buffer, open: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = open; i < line.length; i++) {
+    const c = line[i];
+    if (inString) {
+      if (c === 0x5c) i += 1; // backslash: the next byte is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) depth += 1;
+    else if (c === 0x5d || c === 0x7d) {
+      depth -= 1;
+      if (depth === 0) return i + 1;
+    }
+  }
+  throw new Error('bench: unterminated message array in a record line');
 }

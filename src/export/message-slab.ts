@@ -16,9 +16,14 @@
  * merged the old way.
  *
  * Memory: a session's memory comes in blocks (64 KiB, doubling up to 1 MiB);
- * a block lives while any message in it is cached, so at most one partly
- * used block per cache generation outlives its messages. Large messages
- * (over `PACKED_MAX_BYTES`) stay where they are: one buffer each anyway.
+ * a block lives while any message in it is cached. A few messages kept for
+ * long (a summary an agent carries while the rest of its history changes)
+ * could each pin a block of dead text, so the blocks a session takes are
+ * bounded by what its lines hold: past twice its longest message list (and
+ * a few blocks of slack), the session starts afresh, and the messages its
+ * lines still use are copied again (once each), which lets the old blocks
+ * go. Large messages (over `PACKED_MAX_BYTES`) stay where they are: one
+ * buffer each anyway.
  */
 import type { MessageCache, MessageList, MessagePiece } from '../content/message-cache.js';
 
@@ -27,17 +32,23 @@ export const PACKED_MAX_BYTES = 64 * 1024;
 const FIRST_BLOCK_BYTES = 64 * 1024;
 const LARGEST_BLOCK_BYTES = 1024 * 1024;
 
-/** The block a session's messages are being copied into. */
-interface Block {
-  buffer: Buffer;
+/** A session's memory: the block being filled, and what the blocks of this round took. */
+interface SessionMemory {
+  block: Buffer | undefined;
   used: number;
+  /** Bytes of blocks taken since the session last started afresh. */
+  taken: number;
+  /** Which round of blocks messages are placed in: a message placed in an earlier one is copied again. */
+  round: number;
+  /** Bytes of the session's longest message list in the line being placed. */
+  listBytes: number;
 }
 
 export class MessageSlabs {
   /** Per session cache: weak, so a session the cache lets go takes its memory with it. */
-  private readonly blocks = new WeakMap<MessageCache, Block>();
-  /** Pieces already looked at (copied, or left where they are because they are large). */
-  private readonly placed = new WeakSet<MessagePiece>();
+  private readonly sessions = new WeakMap<MessageCache, SessionMemory>();
+  /** The round each message was looked at in (copied, or left where it is because it is large). */
+  private readonly placed = new WeakMap<MessagePiece, number>();
 
   /**
    * Copies the lists' messages not placed yet into their session's memory,
@@ -45,15 +56,24 @@ export class MessageSlabs {
    * `bytesPerStep` copied. Serializes a message not serialized yet.
    */
   *place(lists: readonly MessageList[], bytesPerStep: number): Generator<'step', void, undefined> {
+    for (const list of lists) this.memoryOf(list.cache).listBytes = 0;
+    for (const list of lists) {
+      const memory = this.memoryOf(list.cache);
+      let bytes = 0;
+      for (const piece of list.pieces) bytes += piece.bytes(list.cache.replacer).length;
+      memory.listBytes = Math.max(memory.listBytes, bytes);
+    }
     let sinceYield = 0;
     for (const list of lists) {
+      const memory = this.memoryOf(list.cache);
       for (const piece of list.pieces) {
-        if (this.placed.has(piece)) continue;
-        this.placed.add(piece);
+        if (this.placed.get(piece) === memory.round) continue;
         const bytes = piece.bytes(list.cache.replacer);
-        if (bytes.length > PACKED_MAX_BYTES) continue;
-        piece.adoptBytes(this.copy(list.cache, bytes));
-        sinceYield += bytes.length;
+        if (bytes.length <= PACKED_MAX_BYTES) {
+          piece.adoptBytes(this.copy(memory, bytes));
+          sinceYield += bytes.length;
+        }
+        this.placed.set(piece, memory.round);
         if (sinceYield >= bytesPerStep) {
           sinceYield = 0;
           yield 'step';
@@ -62,17 +82,36 @@ export class MessageSlabs {
     }
   }
 
-  private copy(cache: MessageCache, bytes: Buffer): Buffer {
-    let block = this.blocks.get(cache);
-    if (!block || block.used + bytes.length > block.buffer.length) {
-      const size = Math.min(LARGEST_BLOCK_BYTES, Math.max(FIRST_BLOCK_BYTES, 2 * (block?.buffer.length ?? 0)));
-      // Not zero-filled: only the bytes copied in are ever read.
-      block = { buffer: Buffer.allocUnsafeSlow(Math.max(size, bytes.length)), used: 0 };
-      this.blocks.set(cache, block);
+  /** Bytes of blocks taken for a session since it last started afresh (for tests and diagnostics). */
+  takenBy(cache: MessageCache): number {
+    return this.sessions.get(cache)?.taken ?? 0;
+  }
+
+  private memoryOf(cache: MessageCache): SessionMemory {
+    let memory = this.sessions.get(cache);
+    if (!memory) {
+      memory = { block: undefined, used: 0, taken: 0, round: 0, listBytes: 0 };
+      this.sessions.set(cache, memory);
     }
-    const start = block.used;
-    block.used += bytes.copy(block.buffer, start);
-    return block.buffer.subarray(start, block.used);
+    return memory;
+  }
+
+  private copy(memory: SessionMemory, bytes: Buffer): Buffer {
+    if (!memory.block || memory.used + bytes.length > memory.block.length) {
+      const size = Math.max(bytes.length, Math.min(LARGEST_BLOCK_BYTES, Math.max(FIRST_BLOCK_BYTES, 2 * (memory.block?.length ?? 0))));
+      // Blocks taken past twice what a line holds are mostly dead text pinned by a few live messages: start afresh.
+      if (memory.taken + size > 2 * memory.listBytes + 4 * LARGEST_BLOCK_BYTES) {
+        memory.round += 1;
+        memory.taken = 0;
+      }
+      // Not zero-filled: only the bytes copied in are ever read.
+      memory.block = Buffer.allocUnsafeSlow(size);
+      memory.used = 0;
+      memory.taken += size;
+    }
+    const start = memory.used;
+    memory.used += bytes.copy(memory.block, start);
+    return memory.block.subarray(start, memory.used);
   }
 }
 

@@ -93,6 +93,31 @@ describe('MessageSlabs', () => {
     expect(line.chunks.length).toBeGreaterThanOrEqual(4);
   });
 
+  it('keeps a session\'s memory bounded by its lines when a few messages are kept while the rest of the history changes', () => {
+    const cache = new MessageCache(undefined);
+    const slabs = new MessageSlabs();
+    // Each turn: 10 new messages of 5,000 characters, one short summary of them kept for good (an agent compacting its history).
+    const summaries: Array<{ role: string; content: string }> = [];
+    let list = cache.list([]);
+    for (let turn = 0; turn < 600; turn++) {
+      const fresh = Array.from({ length: 10 }, (_, i) => ({ role: 'user', content: `${turn}.${i} ${'x'.repeat(5000)}` }));
+      list = cache.list([...summaries, ...fresh]);
+      drain(slabs.place([list], 1 << 20));
+      summaries.push({ role: 'assistant', content: `summary ${turn} ${'s'.repeat(400)}` });
+    }
+    // What the live messages keep alive: every block one of them lies in.
+    const blocks = new Set<ArrayBufferLike>(list.pieces.map((p) => p.bytes(undefined).buffer));
+    const pinned = [...blocks].reduce((sum, b) => sum + b.byteLength, 0);
+    const lineBytes = list.pieces.reduce((sum, p) => sum + p.bytes(undefined).length, 0);
+    // 30 MB of text went through; without starting afresh, the summaries alone would pin a block each 20 turns (30 MiB).
+    expect(pinned).toBeLessThan(3 * lineBytes + 6 * 1024 * 1024);
+    expect(slabs.takenBy(cache)).toBeLessThanOrEqual(2 * lineBytes + 5 * 1024 * 1024);
+    // And the line still reads as JSON.stringify gives it.
+    const slots = new RawSlots();
+    const record = { m: slots.holdMessages(list) };
+    expect(Buffer.concat(encodeLine(record, slots).chunks).toString()).toBe(JSON.stringify({ m: [...summaries.slice(0, -1), ...list.pieces.slice(-10).map((p) => JSON.parse(p.json(undefined)) as unknown)] }));
+  });
+
   it('counts the buffers a line would have before joining', () => {
     const cache = new MessageCache(undefined);
     expect(chunksBeforeJoining([cache.list([1, 2, 3]), cache.list([])])).toBe(1 + 4 + 1);
