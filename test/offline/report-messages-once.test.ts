@@ -225,6 +225,18 @@ describe('InputLedger', () => {
     expect(fresh(third.runs)).toBe(1);
   });
 
+  it('finds tool traffic (null content, told apart by ids) in a window that slid by many messages', () => {
+    const ledger = new InputLedger();
+    const tools = (from: number) => Array.from({ length: 40 }, (_, i) => (i % 2 === 0
+      ? { role: 'assistant', content: null, tool_calls: [{ id: `call_${from + i}`, type: 'function', function: { name: 'f', arguments: '{}' } }] }
+      : { role: 'tool', tool_call_id: `call_${from + i - 1}`, content: 'ok' }));
+    ledger.place(1, 'ref0', 'reference 0', copy(tools(0)));
+    // Twenty messages dropped from the front, twenty new at the end.
+    const shown = ledger.place(2, 'ref0', 'reference 0', copy(tools(20)));
+    expect(shown.runs[0]).toMatchObject({ kind: 'seen', from: 0, to: 20, at: 20 });
+    expect(fresh(shown.runs)).toBe(20);
+  });
+
   it('never links messages that differ only in key order or in a nested value', () => {
     const ledger = new InputLedger();
     ledger.place(1, 'ref0', 'reference 0', [{ role: 'user', content: [{ type: 'text', text: 'hi' }], name: 'a' }]);

@@ -40,6 +40,8 @@ export type Run =
 interface Placed {
   shown: ShownList;
   messages: readonly unknown[];
+  /** The messages' fingerprints (a linked message's is its source's: computed once per page). */
+  prints: Int32Array;
 }
 
 /** Where a message with some fingerprint is, in a list of the current or the previous turn. */
@@ -56,12 +58,16 @@ interface Best {
   placed: Placed | null;
   at: number;
   length: number;
+  /** The fingerprint of the message at the position, once computed. */
+  print: number;
 }
 
 export class InputLedger {
   private turn = Number.NaN;
   private previous = new Map<string, Placed>();
   private current = new Map<string, Placed>();
+  /** This turn's lists in page order. */
+  private currentLists: Placed[] = [];
   /** Fingerprint → where messages with it are, in this turn's lists and in the previous turn's. */
   private currentSpots = new Map<number, Spot[]>();
   private previousSpots = new Map<number, Spot[]>();
@@ -75,6 +81,7 @@ export class InputLedger {
       this.turn = turn;
       this.previous = this.current;
       this.current = new Map();
+      this.currentLists = [];
       this.previousSpots = this.currentSpots;
       this.currentSpots = new Map();
     }
@@ -83,24 +90,30 @@ export class InputLedger {
     // What is kept of the list: a message found on the page already is kept as the object
     // placed first, so the record's own copy dies young (no promotion, no copying by the GC).
     const kept: unknown[] = [];
-    const placed: Placed = { shown, messages: kept };
+    const prints = new Int32Array(messages.length);
+    const placed: Placed = { shown, messages: kept, prints };
     const same = this.previous.get(slot);
-    const best: Best = { placed: null, at: 0, length: 0 };
+    const best: Best = { placed: null, at: 0, length: 0, print: 0 };
     for (let p = 0; p < messages.length;) {
-      this.longestRun(same, messages, p, best);
+      const computed = this.longestRun(same, messages, p, best);
       if (best.placed) {
         addSeen(runs, p, best.length, follow(best.placed.shown, best.at, best.length));
-        const from = best.placed.messages;
-        for (let i = 0; i < best.length; i++) kept.push(from[best.at + i]);
+        const from = best.placed;
+        for (let i = 0; i < best.length; i++) {
+          kept.push(from.messages[best.at + i]);
+          prints[p + i] = from.prints[best.at + i] as number;
+        }
         p += best.length;
       } else {
         addNew(runs, p);
         kept.push(messages[p]);
+        prints[p] = computed ? best.print : fingerprint(messages[p]);
         p += 1;
       }
     }
     this.current.set(slot, placed);
-    for (let at = 0; at < kept.length; at++) addSpot(this.currentSpots, fingerprint(kept[at]), { placed, at });
+    this.currentLists.push(placed);
+    for (let at = 0; at < kept.length; at++) addSpot(this.currentSpots, prints[at] as number, { placed, at });
     return shown;
   }
 
@@ -110,25 +123,31 @@ export class InputLedger {
    * list and of this turn's lists first (a conversation that grew,
    * references sharing one), then every spot with the message's fingerprint.
    */
-  private longestRun(same: Placed | undefined, messages: readonly unknown[], p: number, best: Best): void {
+  private longestRun(same: Placed | undefined, messages: readonly unknown[], p: number, best: Best): boolean {
     best.placed = null;
     best.length = 0;
     if (same) consider(best, same, p, messages, p);
-    for (const placed of this.current.values()) {
-      if (best.length > 0 && p + best.length === messages.length) return;
-      consider(best, placed, p, messages, p);
+    const lists = this.currentLists;
+    for (let i = 0; i < lists.length; i++) {
+      if (best.length > 0 && p + best.length === messages.length) return false;
+      consider(best, lists[i] as Placed, p, messages, p);
     }
-    if (best.length > 0 && p + best.length === messages.length) return;
-    const print = fingerprint(messages[p]);
-    for (const spots of [this.currentSpots.get(print), this.previousSpots.get(print)]) {
-      if (!spots) continue;
-      for (let i = 0; i < spots.length && i < MAX_PROBES; i++) {
-        const spot = spots[i] as Spot;
-        consider(best, spot.placed, spot.at, messages, p);
-        if (p + best.length === messages.length) return;
-      }
-    }
+    if (best.length > 0 && p + best.length === messages.length) return false;
+    best.print = fingerprint(messages[p]);
+    if (!probe(this.currentSpots.get(best.print), best, messages, p)) probe(this.previousSpots.get(best.print), best, messages, p);
+    return true;
   }
+}
+
+/** Considers each spot; true once a run reaches the end of the list (nothing can beat it). */
+function probe(spots: Spot[] | undefined, best: Best, messages: readonly unknown[], p: number): boolean {
+  if (!spots) return false;
+  for (let i = 0; i < spots.length; i++) {
+    const spot = spots[i] as Spot;
+    consider(best, spot.placed, spot.at, messages, p);
+    if (p + best.length === messages.length) return true;
+  }
+  return false;
 }
 
 /** Whether the run at `q` of `placed` beats `best`; if so it becomes the best. */
@@ -220,7 +239,15 @@ function fingerprint(message: unknown): number {
   if (Array.isArray(message)) return 2 + message.length * 7;
   const m = message as Record<string, unknown>;
   const role = typeof m.role === 'string' ? textPrint(m.role) : 3;
-  return (Math.imul(role, 31) + valuePrint(m.content)) | 0;
+  let h = (Math.imul(role, 31) + valuePrint(m.content)) | 0;
+  // Tool traffic often has no text to tell messages apart (an assistant turn of tool calls
+  // has null content): their ids do.
+  if (typeof m.tool_call_id === 'string') h = (Math.imul(h, 31) + textPrint(m.tool_call_id)) | 0;
+  if (Array.isArray(m.tool_calls) && m.tool_calls.length > 0) {
+    const call = m.tool_calls[0] as Record<string, unknown> | null;
+    h = (Math.imul(h, 31) + m.tool_calls.length + (call && typeof call === 'object' && typeof call.id === 'string' ? textPrint(call.id) : 0)) | 0;
+  }
+  return h;
 }
 
 function valuePrint(value: unknown): number {
