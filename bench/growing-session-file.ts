@@ -7,19 +7,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-
-const TEXTS = [
-  'The quick brown fox weighs the itinerary, the costs and the weather. ',
-  '東京から大阪までの新幹線は約二時間半かかります。予約は早めに。 ',
-  'Погода в Москве меняется быстро, возьмите зонт и тёплую куртку. ',
-  'Trip plan ✈️🌍 — day 1: museums 🏛️, day 2: food 🍜🍣, day <3: "rest" & 😴. ',
-];
-
-function text(seed: number, chars: number): string {
-  let out = `#${seed} `;
-  for (let i = seed; out.length < chars; i++) out += TEXTS[i % TEXTS.length];
-  return out.slice(0, chars);
-}
+import { conversation, mixedText, MIXED_TEXTS_WITH_MARKUP } from './mixed-text.js';
 
 interface Message { role: string; content: string }
 
@@ -37,16 +25,12 @@ export async function writeGrowingSession(file: string, options: GrowingSessionO
   const history: Message[] = [];
   let bytes = 0;
   for (let t = 0; t < turns; t++) {
-    for (let i = 0, size = 0; size < growChars; i++) {
-      const content = text(t * 1000 + i, Math.min(2500, growChars - size));
-      history.push({ role: i % 2 === 0 ? 'user' : 'assistant', content });
-      size += content.length;
-    }
+    history.push(...conversation(t, growChars, 2500, MIXED_TEXTS_WITH_MARKUP));
     const ts = 1_760_000_000 + t * 30;
     const call = (k: number, system: string) => ({
       label: `openai:model-${k}`, model: `model-${k}`, provider: 'openai', temperature: 0.7,
       input_messages: [{ role: 'system', content: system }, ...history],
-      output: text(t * 7 + k, 1500),
+      output: mixedText(t * 7 + k, 1500, MIXED_TEXTS_WITH_MARKUP),
       usage: { input_tokens: 5000 + t * 5000, output_tokens: 400, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0 },
       cost_usd: 0.0012 + k / 10_000, cost_status: 'actual', cost_source: 'provider',
       started_at: ts - 3, ended_at: ts - 2 + k * 0.1, duration_ms: 1000 + k * 100, error: null,

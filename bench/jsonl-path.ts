@@ -29,6 +29,7 @@ import path from 'node:path';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { mainThreadCpuClock, threadCpu, threadCpuSince, type ThreadCpu } from './block-clock.js';
 import { setupMoaTracing, startMoaTurn, type ChatMessage } from './bench-deps.js';
+import { conversation, mixedText as text } from './mixed-text.js';
 
 export interface JsonlPathResult {
   label: string;
@@ -98,31 +99,6 @@ export interface GrowingSessionResult {
 }
 
 type Tracing = ReturnType<typeof setupMoaTracing>;
-
-// Mixed scripts, so UTF-8 encoding costs what it costs users (1 to 4 bytes per character).
-const TEXTS = [
-  'The quick brown fox weighs the itinerary, the costs and the weather. ',
-  '東京から大阪までの新幹線は約二時間半かかります。予約は早めに。 ',
-  'Погода в Москве меняется быстро, возьмите зонт и тёплую куртку. ',
-  'Trip plan ✈️🌍 — day 1: museums 🏛️, day 2: food 🍜🍣, day 3: rest 😴. ',
-];
-
-function text(seed: number, chars: number): string {
-  let out = `#${seed} `;
-  for (let i = seed; out.length < chars; i++) out += TEXTS[i % TEXTS.length];
-  return out.slice(0, chars);
-}
-
-/** `chars` characters of conversation in messages of about `perMessage` characters, all new (seeded). */
-function conversation(seed: number, chars: number, perMessage: number): ChatMessage[] {
-  const messages: ChatMessage[] = [];
-  for (let i = 0, size = 0; size < chars; i++) {
-    const content = text(seed * 1000 + i, Math.min(perMessage, chars - size));
-    messages.push(i % 2 === 0 ? { role: 'user', content } : { role: 'assistant', content });
-    size += content.length;
-  }
-  return messages;
-}
 
 /** Per reference: its own system prompt and its own copies of the conversation's messages. */
 function referenceArrays(history: readonly ChatMessage[], references: number): ChatMessage[][] {

@@ -16,27 +16,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setupMoaTracing, startMoaTurn, type ChatMessage } from './bench-deps.js';
-
-const TEXTS = [
-  'The quick brown fox weighs the itinerary, the costs and the weather. ',
-  '東京から大阪までの新幹線は約二時間半かかります。予約は早めに。 ',
-  'Погода в Москве меняется быстро, возьмите зонт и тёплую куртку. ',
-  'Trip plan ✈️🌍 — day 1: museums 🏛️, day 2: food 🍜🍣, day 3: rest 😴. ',
-];
-function text(seed: number, chars: number): string {
-  let out = `#${seed} `;
-  for (let i = seed; out.length < chars; i++) out += TEXTS[i % TEXTS.length];
-  return out.slice(0, chars);
-}
-function conversation(seed: number, chars: number, perMessage: number): ChatMessage[] {
-  const messages: ChatMessage[] = [];
-  for (let i = 0, size = 0; size < chars; i++) {
-    const content = text(seed * 1000 + i, Math.min(perMessage, chars - size));
-    messages.push(i % 2 === 0 ? { role: 'user', content } : { role: 'assistant', content });
-    size += content.length;
-  }
-  return messages;
-}
+import { conversation, mixedText as text } from './mixed-text.js';
 
 type Tracing = ReturnType<typeof setupMoaTracing>;
 function turn(tracing: Tracing, session: string, refs: ChatMessage[][], agg: ChatMessage[], output: string): void {
