@@ -74,7 +74,7 @@ export class MessagePiece {
    */
   adoptBytes(encoded: Buffer): void {
     this.encoded = encoded;
-    this.text = undefined;
+    this.dropText();
   }
 
   /** `,` + JSON as UTF-8; serialized on first use. */
@@ -91,9 +91,15 @@ export class MessagePiece {
         this.encoded = encoded;
       }
       // The bytes are what is kept: the text is only needed again on a rare masking path.
-      this.text = undefined;
+      this.dropText();
     }
     return this.encoded;
+  }
+
+  /** Lets the text go once the bytes are kept: `json` makes it again from the copy, if there is one. */
+  private dropText(): void {
+    // A message serialized at once (a cycle, a BigInt) has no copy to make it from: its text is all there is.
+    if (this.copy !== undefined) this.text = undefined;
   }
 }
 

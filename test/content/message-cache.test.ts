@@ -108,6 +108,32 @@ describe('message cache: lines stay byte-identical to JSON.stringify', () => {
     expect(lineOf(cache, [m])).toBe(expected([m]));
   });
 
+  it('a message serialized at once (a cycle, a BigInt) reads the same as JSON after its bytes were made or laid out elsewhere', () => {
+    const cache = new MessageCache(undefined);
+    const cyclic: Record<string, unknown> = { role: 'user', content: 'hi' };
+    cyclic.self = cyclic;
+    const list = cache.list([cyclic, { role: 'user', big: 10n }, { role: 'user', content: 'plain' }]);
+    const before = cache.arrayJson(list);
+    expect(before).toContain('[Circular]');
+    // The line's encoder makes the bytes; a sink masking otherwise (or a line cut to fit) then asks for the text.
+    for (const piece of list.pieces) piece.bytes(undefined);
+    expect(cache.arrayJson(list)).toBe(before);
+    const elsewhere = cache.list([cyclic]);
+    elsewhere.pieces[0]!.adoptBytes(Buffer.from(`,${elsewhere.pieces[0]!.json(undefined)}`));
+    expect(cache.arrayJson(elsewhere)).toBe(`[${JSON.stringify((JSON.parse(before) as unknown[])[0])}]`);
+  });
+
+  it('a line cut to fit keeps a message serialized at once as its text, not null', () => {
+    const cache = new MessageCache(undefined);
+    const cyclic: Record<string, unknown> = { role: 'user', content: 'keep me' };
+    cyclic.self = cyclic;
+    const slots = new RawSlots();
+    const record = { ts: 1, long: 'x'.repeat(4000), input_messages: slots.holdMessages(cache.list([cyclic])) };
+    const line = Buffer.concat(encodeLine(record, slots, { maxLineBytes: 1000 }).chunks).toString('utf8');
+    expect(line.length).toBeLessThanOrEqual(1000);
+    expect(JSON.parse(line).input_messages).toEqual([{ role: 'user', content: 'keep me', self: '[Circular]' }]);
+  });
+
   it('serializes each message once: the same object, or an equal copy sharing its text, reuses the bytes', () => {
     const cache = new MessageCache(undefined);
     const history = Array.from({ length: 5 }, (_, i) => ({ role: 'user', content: `message ${i} ${'z'.repeat(100)}` }));
