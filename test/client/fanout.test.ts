@@ -3,6 +3,7 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import type { ScriptedServer } from '../../src/testing/scripted-server.js';
 import { NO_ADVICE_TEXT } from '../../src/client/guidance.js';
 import { byRole, inMemoryTracing, roots, scriptedServer, testClient, type TestTracing } from './helpers.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 let server: ScriptedServer | undefined;
 let tracing: TestTracing | undefined;
@@ -56,8 +57,8 @@ describe('fan-out failures never fail the turn', () => {
     expect(Date.now() - started).toBeLessThan(5000);
 
     const hung = server.requests.find((r) => r.model === 'advisor-a')!;
-    // The AbortSignal reached the HTTP request: the server saw the client go away.
-    await new Promise((r) => setTimeout(r, 50));
+    // The AbortSignal reached the HTTP request: the server saw the client go away (a moment later than the call returned).
+    await waitUntil(() => hung.aborted, 'the server to see the hung reference aborted');
     expect(hung.aborted).toBe(true);
     const span = byRole(tracing.spans(), 'reference').find((s) => s.attributes['moa.reference.index'] === 0)!;
     expect(span.status.code).toBe(2);
@@ -130,8 +131,9 @@ describe('caller abort', () => {
     const started = Date.now();
     await expect(client.chat.completions.create({ model: 'moa', messages }, { signal: controller.signal })).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(5000);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(server.requests.filter((r) => r.model.startsWith('advisor')).every((r) => r.aborted)).toBe(true);
+    const advisorsAborted = () => server.requests.filter((r) => r.model.startsWith('advisor')).every((r) => r.aborted);
+    await waitUntil(advisorsAborted, 'the server to see every advisor request aborted');
+    expect(advisorsAborted()).toBe(true);
     expect(server.requests.some((r) => r.model === 'aggregator')).toBe(false);
     expect(roots(tracing.spans())).toHaveLength(1);
   });
