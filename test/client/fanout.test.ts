@@ -51,7 +51,8 @@ describe('fan-out failures never fail the turn', () => {
       aggregator: { reply: 'done' },
     });
     tracing = inMemoryTracing();
-    const client = testClient(server, tracing.instrumentation, { referenceTimeoutMs: 300 });
+    // Long enough for advisor-b to answer on a loaded machine (at 300 ms it could time out too).
+    const client = testClient(server, tracing.instrumentation, { referenceTimeoutMs: 1_000 });
     const started = Date.now();
     await client.chat.completions.create({ model: 'moa', messages });
     expect(Date.now() - started).toBeLessThan(5000);
@@ -62,8 +63,9 @@ describe('fan-out failures never fail the turn', () => {
     expect(hung.aborted).toBe(true);
     const span = byRole(tracing.spans(), 'reference').find((s) => s.attributes['moa.reference.index'] === 0)!;
     expect(span.status.code).toBe(2);
-    expect(span.status.message).toContain('timed out after 300 ms');
-    expect(guidanceSent(server)).toMatch(/Unavailable: Reference 1 — local:advisor-a \(timed out after 300 ms\)/);
+    expect(span.status.message).toContain('timed out after 1000 ms');
+    expect(guidanceSent(server)).toMatch(/Unavailable: Reference 1 — local:advisor-a \(timed out after 1000 ms\)/);
+    expect(guidanceSent(server)).toContain('Reference 2 — local:advisor-b:\nAdvice B');
   });
 
   it('when every reference fails the aggregator is told plainly that no advice is available', async () => {
