@@ -17,7 +17,12 @@
  * exits) is printed and subtracted; the rest is compared with the session's
  * floor and with the floor of finding and parsing that one line.
  *
+ * `report` runs on one session of that directory and on a growing agent
+ * session (`growing-session-file.ts`: 50 turns, +20 KB of conversation per
+ * turn, three references), whose lines repeat the whole conversation.
+ *
  *   node --import tsx bench/offline-formats.ts     (after npm run build)
+ *   MOA_BENCH_FORMATS_ONLY=report node --import tsx bench/offline-formats.ts   (the report rows alone)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -26,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { runCli } from '../src/cli/main.js';
 import { runOfflineStatsBench } from './offline-stats.js';
+import { writeGrowingSession } from './growing-session-file.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const CHILD = path.join(path.dirname(SELF), 'reader-child.mjs');
@@ -88,14 +94,13 @@ export async function runOfflineFormatsBench(mb: number): Promise<void> {
     // same command with --help: it loads everything and exits) and the ratio
     // is on the rest, beside the raw one.
     const session = child(['floor-plain', first]);
-    const sessionBytes = statSync(first).size;
-    const report = child(['cli', 'report', first, '-o', path.join(out, 'r.html')]);
-    const reportStartup = child(['cli', 'report', '--help']);
-    const reportWork = Math.max(0, report.cpuMs - reportStartup.cpuMs);
-    console.log(`  ${'report (one session)'.padEnd(30)} ${report.cpuMs.toFixed(0).padStart(6)} ms CPU = start-up ${reportStartup.cpuMs.toFixed(0)} ms + work ${reportWork.toFixed(0)} ms;`
-      + ` work ${(reportWork / session.cpuMs).toFixed(2)}x of that session's floor ${session.cpuMs.toFixed(0)} ms (target <= 2x: ${ok(reportWork / session.cpuMs, 2)}; with start-up ${(report.cpuMs / session.cpuMs).toFixed(2)}x)  ${report.maxRssMb.toFixed(0)} MB RSS`);
-    const html = statSync(path.join(out, 'r.html')).size;
-    console.log(`  (the report's HTML is ${(html / sessionBytes).toFixed(2)}x the session's ${(sessionBytes / 2 ** 20).toFixed(1)} MiB: writing it is part of the work)`);
+    reportRow('report (one session)', first, out, session);
+    // The session above repeats no message between turns; an agent's does:
+    // every line holds the whole conversation so far once per call.
+    const growing = path.join(out, 'growing.jsonl');
+    const grown = await writeGrowingSession(growing);
+    child(['floor-plain', growing]); // warm the page cache
+    reportRow(`report (growing, ${grown.turns} turns)`, growing, out, child(['floor-plain', growing]));
     const late = Math.max(1, Math.floor(generated.records / files.length) - 10);
     const show = child(['cli', 'show', first, '--turn', String(late)]);
     const startup = child(['cli', 'show', '--help']);
@@ -109,7 +114,45 @@ export async function runOfflineFormatsBench(mb: number): Promise<void> {
   }
 }
 
+/**
+ * `report` on one session against that session's floor, its start-up
+ * measured apart; `session` is the floor's run. Prints one row and the size
+ * of the page next to the file's.
+ */
+function reportRow(label: string, file: string, out: string, session: Run): void {
+  const sessionBytes = statSync(file).size;
+  const html = path.join(out, 'r.html');
+  const report = child(['cli', 'report', file, '-o', html]);
+  const reportStartup = child(['cli', 'report', '--help']);
+  const reportWork = Math.max(0, report.cpuMs - reportStartup.cpuMs);
+  console.log(`  ${label.padEnd(30)} ${report.cpuMs.toFixed(0).padStart(6)} ms CPU = start-up ${reportStartup.cpuMs.toFixed(0)} ms + work ${reportWork.toFixed(0)} ms;`
+    + ` work ${(reportWork / session.cpuMs).toFixed(2)}x of that session's floor ${session.cpuMs.toFixed(0)} ms (target <= 2x: ${ok(reportWork / session.cpuMs, 2)}; with start-up ${(report.cpuMs / session.cpuMs).toFixed(2)}x)  ${report.maxRssMb.toFixed(0)} MB RSS`);
+  console.log(`  (the report's HTML is ${(statSync(html).size / sessionBytes).toFixed(3)}x the session's ${(sessionBytes / 2 ** 20).toFixed(1)} MiB: writing it is part of the work)`);
+}
+
+/** Only the report rows, on the first session of a small corpus (2 x 8 MiB) and on the growing session. */
+async function runReportRowsOnly(): Promise<void> {
+  const generated = await runOfflineStatsBench({ bytes: 16 * 1024 * 1024, keep: true });
+  const dir = generated.dir as string;
+  const out = mkdtempSync(path.join(path.dirname(dir), 'bench-out-'));
+  try {
+    const first = path.join(dir, readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort()[0] as string);
+    child(['floor-plain', first]); // warm the page cache
+    reportRow('report (one session)', first, out, child(['floor-plain', first]));
+    const growing = path.join(out, 'growing.jsonl');
+    const grown = await writeGrowingSession(growing);
+    child(['floor-plain', growing]);
+    reportRow(`report (growing, ${grown.turns} turns)`, growing, out, child(['floor-plain', growing]));
+  } finally {
+    for (const d of [dir, out]) rmSync(d, { recursive: true, force: true });
+  }
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === SELF) {
-  const mb = Number(process.env.MOA_BENCH_FORMATS_MB) || 256;
-  await runOfflineFormatsBench(mb);
+  if (process.env.MOA_BENCH_FORMATS_ONLY === 'report') {
+    await runReportRowsOnly();
+  } else {
+    const mb = Number(process.env.MOA_BENCH_FORMATS_MB) || 256;
+    await runOfflineFormatsBench(mb);
+  }
 }

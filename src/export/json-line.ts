@@ -235,16 +235,34 @@ function encodeWithin(pieces: ReadonlyArray<string | SlotValue>, maxBytes: numbe
 
 type MessagePieceLike = MessageList['pieces'][number];
 
-/** A list's messages as cached UTF-8 pieces, appended to `chunks` (the brackets are the caller's); returns their bytes. */
+/**
+ * A list's messages as cached UTF-8 pieces, appended to `chunks` (the
+ * brackets are the caller's); returns their bytes. Pieces that lie side by
+ * side in memory (a session's messages copied in order, `message-slab.ts`)
+ * go in as one view: one writev buffer for a run of the conversation.
+ */
 function pushMessageBytes(list: MessageList, chunks: Buffer[]): number {
   let byteLength = 0;
+  let run: Buffer | undefined;
+  let runBytes = 0;
+  const endRun = () => {
+    if (!run) return;
+    chunks.push(runBytes === run.length ? run : Buffer.from(run.buffer, run.byteOffset, runBytes));
+    byteLength += runBytes;
+  };
   for (let i = 0; i < list.pieces.length; i++) {
     const bytes = (list.pieces[i] as MessagePieceLike).bytes(list.cache.replacer);
     // Each piece starts with the comma that joins it to the previous element.
     const chunk = i === 0 ? bytes.subarray(1) : bytes;
-    chunks.push(chunk);
-    byteLength += chunk.length;
+    if (run && chunk.buffer === run.buffer && chunk.byteOffset === run.byteOffset + runBytes) {
+      runBytes += chunk.length;
+      continue;
+    }
+    endRun();
+    run = chunk;
+    runBytes = chunk.length;
   }
+  endRun();
   return byteLength;
 }
 

@@ -32,7 +32,8 @@ import { AppendWriter, MAX_LINE_CHUNKS, type WriterStats } from './append-writer
 import { flushAtExit, type ExitFlushable } from './exit-flush.js';
 import { CompactFiles, contentIdInSlices, encodeCompact } from './compact-line.js';
 import { DEFAULT_MAX_LINE_BYTES, encodeLine, LineScratch, RawSlots } from './json-line.js';
-import { ChunkArena, fewerChunks } from './line-chunks.js';
+import { ChunkArena, COPY_BYTES_PER_STEP, fewerChunks } from './line-chunks.js';
+import { chunksBeforeJoining, MessageSlabs } from './message-slab.js';
 import { serializeInSlices, SLICED_MESSAGE_CHARS, SLICED_MESSAGE_MAX_CHARS } from './sliced-json.js';
 import { SlicedQueue, type Pause, type SlicedJob, type WriteMode } from './sliced-queue.js';
 import { parentOf, TurnAssembler, type AssemblerLimits, type Iteration, type PartialReason, type SeenSpan } from './turn-assembler.js';
@@ -118,6 +119,8 @@ class TurnFileSink implements ExitFlushable {
   private readonly compactFiles: CompactFiles | undefined;
   /** Memory for merging a line's buffers, reused from line to line (`line-chunks.ts`). */
   private readonly arena = new ChunkArena();
+  /** Each session's message bytes side by side, so a long line needs no merging (`message-slab.ts`). */
+  private readonly slabs = new MessageSlabs();
   private turnsSkippedCacheHit = 0;
   private partialTurnsWritten = 0;
   private spansAfterShutdown = 0;
@@ -294,11 +297,12 @@ class TurnFileSink implements ExitFlushable {
     const steps: Array<() => Generator<'step', unknown, undefined> | void> = [];
     // Counted with repeats first (a message in four arrays counts four times): a bound that settles most turns cheaply.
     if (newChars > WRITE_AT_ONCE_CHARS || large) {
+      // Only pending pieces are remembered: a long session's line holds thousands of pieces, a few of them new.
       const seen = new Set<object>();
       let unique = 0;
       for (const list of lists) {
         for (const piece of list.pieces) {
-          if (seen.has(piece) || !pending(piece)) continue;
+          if (!pending(piece) || seen.has(piece)) continue;
           seen.add(piece);
           unique += piece.chars;
           // A message of megabytes is serialized a slice at a time (without redaction, which masks whole values).
@@ -345,6 +349,8 @@ class TurnFileSink implements ExitFlushable {
     try {
       const compactFiles = this.compactFiles;
       const compact = compactFiles ? encodeCompact(record, slots, compactFiles.stored(file), DEFAULT_MAX_LINE_BYTES) : undefined;
+      // More messages than one writev takes: lay them side by side first (once per message and session), not merged per line.
+      if (!compact && chunksBeforeJoining(slots.messageLists) > MAX_LINE_CHUNKS) yield* this.slabs.place(slots.messageLists, COPY_BYTES_PER_STEP);
       // Encoded as a list of buffers: a record too large for one string is cut, never lost.
       // The reused scratch only for a line written before the next is encoded: never one that may go to the pool.
       const scratch = mode.background || this.queue.writeInFlight ? undefined : this.scratch;

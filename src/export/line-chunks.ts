@@ -102,7 +102,10 @@ export function* fewerChunks(line: EncodedLine, maxChunks: number, arena?: Chunk
  * Runs of neighbours whose merged size stays under the smallest cap that
  * leaves at most `max` buffers (found by bisection: fewer buffers the larger
  * the cap). A buffer over the cap is a run of its own, and merging stops as
- * soon as the buffers left alone are few enough.
+ * soon as the buffers left alone are few enough. The bisection only counts
+ * runs (a long session's line has thousands of buffers and the bisection
+ * twenty-odd rounds: building the runs each round was most of what a
+ * growing session allocated); they are built once, for the cap found.
  */
 function mergedRuns(chunks: readonly Buffer[], max: number): Runs {
   let low = 0;
@@ -111,27 +114,31 @@ function mergedRuns(chunks: readonly Buffer[], max: number): Runs {
   // Under the total, everything may merge: always few enough.
   while (low < high) {
     const cap = Math.floor((low + high) / 2);
-    if (runsUnder(chunks, cap, max).length <= max) high = cap;
+    if (runsUnder(chunks, cap, max) <= max) high = cap;
     else low = cap + 1;
   }
-  return runsUnder(chunks, high, max);
+  const runs: Runs = [];
+  runsUnder(chunks, high, max, runs);
+  return runs;
 }
 
-function runsUnder(chunks: readonly Buffer[], cap: number, max: number): Runs {
-  const runs: Runs = [];
+/** How many runs a cap gives; with `out`, the runs themselves too. */
+function runsUnder(chunks: readonly Buffer[], cap: number, max: number, out?: Runs): number {
+  let count = 0;
   let from = 0;
   let size = 0;
   for (let i = 0; i < chunks.length; i++) {
     const length = (chunks[i] as Buffer).length;
     // Closing the open run here and keeping every buffer left alone would be few enough: stop merging.
-    const fewEnough = runs.length + 1 + (chunks.length - i) <= max;
+    const fewEnough = count + 1 + (chunks.length - i) <= max;
     if (i > from && (size + length > cap || fewEnough)) {
-      runs.push([from, i]);
+      out?.push([from, i]);
+      count += 1;
       from = i;
       size = 0;
     }
     size += length;
   }
-  runs.push([from, chunks.length]);
-  return runs;
+  out?.push([from, chunks.length]);
+  return count + 1;
 }

@@ -34,12 +34,29 @@ export type PartialReason = 'evicted' | 'shutdown' | 'process exit';
 /** How many evicted iterations are remembered, so their late spans are recognised (a bounded memory). */
 const EVICTED_REMEMBERED = 10_000;
 
+/** An iteration as kept here: with its root's ids, and whether it is kept under `trace/span`. */
+interface Pending extends Iteration {
+  traceId: string;
+  spanId: string;
+  joined: boolean;
+}
+
 export class TurnAssembler {
-  private readonly pending = new Map<string, Iteration>();
   /**
-   * Iterations already written as partial records. A span of one that ends
-   * later must not open a second, wrong record of the same turn: it is
-   * counted instead (`lateSpans`).
+   * Pending iterations by their root's span id. Every span of a turn hands
+   * over the same id string (its parent context's), whose hash the runtime
+   * keeps: a key made by joining trace and span ids was a new string to
+   * hash at each of a turn's ten lookups. A root whose span id another
+   * trace's pending root already has (ids are random: next to never) is
+   * kept under `trace/span` instead.
+   */
+  private readonly pending = new Map<string, Pending>();
+  /** How many pending iterations are kept under `trace/span` (lookups try that key only when some are). */
+  private joinedKeys = 0;
+  /**
+   * Iterations already written as partial (by `trace/span`). A span of one
+   * that ends later must not open a second, wrong record of the same turn:
+   * it is counted instead (`lateSpans`).
    */
   private readonly evicted = new Set<string>();
   /** Spans that arrived for an iteration already written as partial. */
@@ -57,18 +74,19 @@ export class TurnAssembler {
   }
 
   rootStarted(root: SeenSpan): void {
-    const entry = this.entry(keyOf(root.spanContext().traceId, root.spanContext().spanId));
+    const context = root.spanContext();
+    const entry = this.entry(context.traceId, context.spanId);
     if (entry) entry.root = root;
   }
 
   callStarted(call: SeenSpan, parentTraceId: string, parentSpanId: string): void {
-    this.entry(keyOf(parentTraceId, parentSpanId))?.calls.push({ span: call, ended: false });
+    this.entry(parentTraceId, parentSpanId)?.calls.push({ span: call, ended: false });
   }
 
   callEnded(call: FinishedSpan): void {
     const parent = parentOf(call);
     if (!parent) return;
-    const entry = this.entry(keyOf(parent.traceId, parent.spanId));
+    const entry = this.entry(parent.traceId, parent.spanId);
     if (!entry) return;
     const seen = entry.calls.find((c) => c.span === call || c.span.spanContext().spanId === call.spanContext().spanId);
     if (seen) {
@@ -84,14 +102,18 @@ export class TurnAssembler {
    * running are marked so). Undefined when it was already written as partial.
    */
   rootEnded(root: FinishedSpan): Iteration | undefined {
-    const key = keyOf(root.spanContext().traceId, root.spanContext().spanId);
-    if (this.evicted.has(key)) {
-      this.evicted.delete(key);
-      this.lateSpans += 1;
-      return undefined;
+    const { traceId, spanId } = root.spanContext();
+    if (this.evicted.size > 0) {
+      const joined = joinedKey(traceId, spanId);
+      if (this.evicted.has(joined)) {
+        this.evicted.delete(joined);
+        this.lateSpans += 1;
+        return undefined;
+      }
     }
-    const entry = this.pending.get(key) ?? { root, rootEnded: true, calls: [], firstSeenAt: this.now() };
-    this.pending.delete(key);
+    const entry = this.find(traceId, spanId);
+    if (!entry) return { root, rootEnded: true, calls: [], firstSeenAt: this.now() };
+    this.remove(entry);
     entry.root = root;
     entry.rootEnded = true;
     return entry;
@@ -101,31 +123,49 @@ export class TurnAssembler {
   drain(): Iteration[] {
     const all = [...this.pending.values()];
     this.pending.clear();
+    this.joinedKeys = 0;
     return all;
   }
 
-  private entry(key: string): Iteration | undefined {
-    let entry = this.pending.get(key);
-    if (!entry && this.evicted.has(key)) {
+  private find(traceId: string, spanId: string): Pending | undefined {
+    const entry = this.pending.get(spanId);
+    if (entry !== undefined && entry.traceId === traceId) return entry;
+    return this.joinedKeys > 0 ? this.pending.get(joinedKey(traceId, spanId)) : undefined;
+  }
+
+  private remove(entry: Pending): void {
+    if (entry.joined) {
+      this.pending.delete(joinedKey(entry.traceId, entry.spanId));
+      this.joinedKeys -= 1;
+    } else {
+      this.pending.delete(entry.spanId);
+    }
+  }
+
+  private entry(traceId: string, spanId: string): Pending | undefined {
+    let entry = this.find(traceId, spanId);
+    if (entry) return entry;
+    if (this.evicted.size > 0 && this.evicted.has(joinedKey(traceId, spanId))) {
       this.lateSpans += 1;
       return undefined;
     }
-    if (!entry) {
-      this.evictStale();
-      entry = { root: undefined, rootEnded: false, calls: [], firstSeenAt: this.now() };
-      this.pending.set(key, entry);
-    }
+    this.evictStale();
+    const joined = this.pending.has(spanId);
+    entry = { root: undefined, rootEnded: false, calls: [], firstSeenAt: this.now(), traceId, spanId, joined };
+    if (joined) this.joinedKeys += 1;
+    this.pending.set(joined ? joinedKey(traceId, spanId) : spanId, entry);
     return entry;
   }
 
   /** Iterations that are too old or too many leave, oldest first (a Map keeps insertion order). */
   private evictStale(): void {
+    if (this.pending.size === 0) return;
     const now = this.now();
-    for (const [key, entry] of this.pending) {
+    for (const entry of this.pending.values()) {
       const tooMany = this.pending.size >= this.maxPending;
       if (!tooMany && now - entry.firstSeenAt < this.maxPendingMs) break;
-      this.pending.delete(key);
-      this.remember(key);
+      this.remove(entry);
+      this.remember(joinedKey(entry.traceId, entry.spanId));
       this.onEvicted(entry);
     }
   }
@@ -147,6 +187,6 @@ export function parentOf(span: SeenSpan): { traceId: string; spanId: string } | 
   return typeof legacy === 'string' && legacy !== '' ? { traceId: span.spanContext().traceId, spanId: legacy } : undefined;
 }
 
-function keyOf(traceId: string, spanId: string): string {
+function joinedKey(traceId: string, spanId: string): string {
   return `${traceId}/${spanId}`;
 }

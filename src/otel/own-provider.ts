@@ -83,11 +83,11 @@ class OwnTracer implements Tracer {
       traceId: validParent?.traceId ?? shared.ids.traceId(),
       spanId: shared.ids.spanId(),
       traceFlags: validParent ? validParent.traceFlags : TraceFlags.SAMPLED,
-      ...(validParent?.traceState ? { traceState: validParent.traceState } : {}),
     };
+    if (validParent?.traceState) spanContext.traceState = validParent.traceState;
     const span = new OwnSpan({
       name, kind: options.kind ?? SpanKind.INTERNAL, spanContext, parentSpanContext: validParent,
-      startTime: toHrTime(options.startTime), links: [...(options.links ?? [])],
+      startTime: toHrTime(options.startTime), links: options.links ? [...options.links] : [],
       resource: shared.resource, scope: this.scope, processors: shared.processors,
     });
     if (options.attributes) span.setAttributes(options.attributes);
@@ -239,20 +239,25 @@ class OwnSpan implements Span, FinishedSpan {
 const ZERO_TRACE_ID = '0'.repeat(32);
 const ZERO_SPAN_ID = '0'.repeat(16);
 
-/** Random ids from a pooled buffer: one syscall per 256 spans, not one per id. */
+/**
+ * Random ids from a pooled buffer: one syscall per 256 spans, not one per id.
+ * Each id is its own hex text: a slice of one hex text of the whole pool
+ * would cost a fifth as much, but every id an application keeps would keep
+ * that whole text alive.
+ */
 class IdSource {
   private readonly pool = Buffer.alloc(4096);
   private offset = this.pool.length;
 
   traceId(): string {
-    return this.take(16);
+    return this.take(16, ZERO_TRACE_ID);
   }
 
   spanId(): string {
-    return this.take(8);
+    return this.take(8, ZERO_SPAN_ID);
   }
 
-  private take(bytes: number): string {
+  private take(bytes: number, zero: string): string {
     for (;;) {
       if (this.offset + bytes > this.pool.length) {
         randomFillSync(this.pool);
@@ -260,7 +265,7 @@ class IdSource {
       }
       const id = this.pool.toString('hex', this.offset, this.offset + bytes);
       this.offset += bytes;
-      if (id !== (bytes === 16 ? ZERO_TRACE_ID : ZERO_SPAN_ID)) return id; // all-zero ids are invalid
+      if (id !== zero) return id; // all-zero ids are invalid
     }
   }
 }

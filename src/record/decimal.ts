@@ -82,6 +82,13 @@ function pow10(n: number): bigint {
   return POWERS[n] as bigint;
 }
 
+/** Integers up to this size are exact as doubles. */
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+/** 10^0 … 10^22: every one exact as a double (written out, not computed, so no rounding can creep in). */
+const EXACT_POWERS = [
+  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
 /** A running exact sum. `count` says how many known values went in. */
 export class DecimalSum {
   private units = 0n;
@@ -123,6 +130,11 @@ export class DecimalSum {
 
   /** Nearest float, for span attributes and charts only (never for sums). */
   toNumber(): number {
+    // Both operands exact doubles: their quotient, rounded once, is the nearest float to the
+    // decimal, which is what parsing its text gives (without printing it: every turn sums its cost).
+    if (this.scale < EXACT_POWERS.length && this.units <= MAX_EXACT && this.units >= -MAX_EXACT) {
+      return Number(this.units) / (EXACT_POWERS[this.scale] as number);
+    }
     return Number(this.toString());
   }
 

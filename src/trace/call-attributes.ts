@@ -102,9 +102,9 @@ export function rootEndAttributes(totals: TurnTotals, policy: ContentPolicy): At
   const attrs: Attributes = {
     [A.MOA_REFERENCE_COUNT]: totals.referenceCount,
     [A.MOA_REFERENCE_FAILED]: totals.referenceFailed,
-    // Turn totals under moa.usage.*, with the same meaning as gen_ai.usage.* on the calls.
-    ...tokenAttributes(totals.usage, MOA_TOTAL_TOKEN_NAMES),
   };
+  // Turn totals under moa.usage.*, with the same meaning as gen_ai.usage.* on the calls.
+  addTokenAttributes(attrs, totals.usage, MOA_TOTAL_TOKEN_NAMES);
   if (totals.reusedReferences) attrs[A.MOA_REFERENCE_REUSED] = totals.reusedReferences;
   if (totals.costUsd !== null) attrs[A.MOA_COST_USD] = totals.costUsd;
   // A sum that leaves out a call says so: the total alone would read as the whole turn's spend.
@@ -309,8 +309,9 @@ export function callEndAttributes(outcome: CallOutcome, policy: ContentPolicy): 
   const reasons = outcome.finishReasons ?? (outcome.finishReason ? [outcome.finishReason] : undefined);
   if (reasons && reasons.length > 0) attrs[A.GEN_AI_RESPONSE_FINISH_REASONS] = [...reasons];
   if (typeof outcome.timeToFirstChunkSeconds === 'number') attrs[A.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = outcome.timeToFirstChunkSeconds;
-  if (outcome.usage) Object.assign(attrs, tokenAttributes(outcome.usage, policy.latestConventions ? LATEST_CALL_TOKEN_NAMES : CALL_TOKEN_NAMES));
-  if (outcome.cost) Object.assign(attrs, costAttributes(outcome.cost, policy));
+  // Added in place, not built apart and copied in: this runs for every call.
+  if (outcome.usage) addTokenAttributes(attrs, outcome.usage, policy.latestConventions ? LATEST_CALL_TOKEN_NAMES : CALL_TOKEN_NAMES);
+  if (outcome.cost) addCostAttributes(attrs, outcome.cost, policy);
   if (outcome.streamed !== undefined) attrs[A.MOA_AGGREGATOR_STREAMED] = outcome.streamed;
   if (outcome.outputLocation) attrs[A.MOA_AGGREGATOR_OUTPUT_LOCATION] = outcome.outputLocation;
   return attrs;
@@ -342,17 +343,17 @@ const MOA_TOTAL_TOKEN_NAMES: TokenNames = {
  * is uncached), output includes reasoning. Breakdowns that are zero say
  * nothing and are left out.
  */
-function tokenAttributes(u: Usage, names: TokenNames): Attributes {
-  const attrs: Attributes = { [names.input]: genAiInputTokens(u), [names.output]: u.outputTokens };
+function addTokenAttributes(attrs: Attributes, u: Usage, names: TokenNames): void {
+  attrs[names.input] = genAiInputTokens(u);
+  attrs[names.output] = u.outputTokens;
   if (u.cacheReadTokens > 0) attrs[names.cacheRead] = u.cacheReadTokens;
   if (u.cacheWriteTokens > 0) attrs[names.cacheWrite] = u.cacheWriteTokens;
   if (u.reasoningTokens > 0) attrs[names.reasoning] = u.reasoningTokens;
-  return attrs;
 }
 
 
-export function costAttributes(cost: Cost, policy: ContentPolicy): Attributes {
-  const attrs: Attributes = { [A.MOA_COST_STATUS]: cost.status };
+function addCostAttributes(attrs: Attributes, cost: Cost, policy: ContentPolicy): void {
+  attrs[A.MOA_COST_STATUS] = cost.status;
   const usd = costNumber(cost.usd);
   if (usd !== null) {
     attrs[A.MOA_COST_USD] = usd;
@@ -360,7 +361,6 @@ export function costAttributes(cost: Cost, policy: ContentPolicy): Attributes {
     if (policy.backendHints) attrs[A.GEN_AI_USAGE_COST] = usd;
   }
   if (cost.source) attrs[A.MOA_COST_SOURCE] = cost.source;
-  return attrs;
 }
 
 export function costNumber(usd: number | string | null | undefined): number | null {

@@ -80,6 +80,11 @@ export class MoaMetrics {
     return this.#instruments;
   }
 
+  /** Whether anything is measured: a caller can skip building a measurement nobody takes. */
+  get measuring(): boolean {
+    return this.instruments !== undefined;
+  }
+
   callEnded(call: CallMeasurement): void {
     const instruments = this.instruments;
     if (!instruments) return;

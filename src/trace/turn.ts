@@ -425,12 +425,14 @@ class RecordingTurn implements MoaTurn {
     }, policy.spanContent
       ? { inputMessages: inputJson, ...(toolsJson !== undefined ? { toolDefinitions: toolsJson } : {}) }
       : {});
-    if (aggregator) Object.assign(attributes, referenceOutcomesAttributes([...this.references, ...this.reused]));
+    // The aggregator's references: this turn's, then those a cache HIT reused (no copy when there are none).
+    const linked = !aggregator ? [] : this.reused.length > 0 ? [...this.references, ...this.reused] : this.references;
+    if (aggregator) Object.assign(attributes, referenceOutcomesAttributes(linked));
     if (cut.cut) attributes[A.MOA_CONTENT_TRUNCATED] = true;
     const span = this.tracer.startSpan(callSpanName(model), {
       kind: SpanKind.CLIENT,
       // The aggregator links to every reference, saying which one and how it went.
-      links: aggregator ? [...this.references, ...this.reused].map(referenceLink) : [],
+      links: linked.map(referenceLink),
       attributes,
     }, this.context);
     // Link attributes show in no Jaeger UI; events do (as the span's logs).
@@ -632,7 +634,8 @@ class RecordingCall implements ReferenceCall, AggregatorCall {
       reportProblem(this.problems, 'span.end', err);
     }
     try {
-      this.measurement.metrics.callEnded({
+      // Nothing built for a meter that takes nothing (the API's no-op one): this runs for every call.
+      if (this.measurement.metrics.measuring) this.measurement.metrics.callEnded({
         role: this.role,
         attributes: () => {
           const base = this.measurement.attributes();

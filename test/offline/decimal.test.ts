@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { DecimalSum, formatDecimal, parseDecimal } from '../../src/record/decimal.js';
@@ -64,6 +65,27 @@ describe('decimal cost sums', () => {
     sum.addSum(other);
     expect(sum.count).toBe(3);
     expect(sum.toString()).toBe('3.25');
+  });
+
+  it('gives as a float exactly what parsing its decimal text gives (the root span\'s total), small or huge, at any scale', () => {
+    // Digits and a decimal point anywhere: scales past 22 and values past 2^53 take the text way, the rest the quotient.
+    const decimal = fc.tuple(fc.boolean(), fc.stringMatching(/^[0-9]{1,25}$/), fc.nat({ max: 30 })).map(([negative, digits, point]) => {
+      const at = Math.max(0, digits.length - point);
+      const text = point === 0 ? digits : `${digits.slice(0, at) || '0'}.${digits.slice(at).padStart(point, '0')}`;
+      return negative ? `-${text}` : text;
+    });
+    const value = fc.oneof(decimal, fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.integer());
+    fc.assert(fc.property(fc.array(value, { minLength: 1, maxLength: 6 }), (values) => {
+      const sum = new DecimalSum();
+      for (const v of values) sum.add(v);
+      expect(sum.toNumber()).toBe(Number(sum.toString()));
+    }), { numRuns: 3000 });
+    const edge = new DecimalSum();
+    edge.add('9007199254740993');
+    expect(edge.toNumber()).toBe(Number('9007199254740993'));
+    const tiny = new DecimalSum();
+    tiny.add('0.0000000000000000000000123');
+    expect(tiny.toNumber()).toBe(1.23e-23);
   });
 });
 

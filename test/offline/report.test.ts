@@ -108,6 +108,15 @@ describe('report', () => {
       expect(await details.getAttribute('open')).toBeNull();
       await details.locator('summary').click();
       expect(await details.locator('pre').first().innerText()).toBe(HOSTILE);
+      // A run shown earlier is one line; its link opens the earlier (collapsed) list on that message.
+      const second = page.locator('#t3-ref1');
+      await second.locator('summary').click();
+      expect(await second.locator('p.same').innerText()).toBe('messages 1–2 as in turn 3 · reference 0');
+      expect(await page.locator('#t3-ref0').getAttribute('open')).toBeNull();
+      await second.locator('p.same a').click();
+      expect(page.url().endsWith('#t3-ref0-m1')).toBe(true);
+      expect(await page.locator('#t3-ref0').getAttribute('open')).not.toBeNull();
+      expect(await page.locator('#t3-ref0-m1').isVisible()).toBe(true);
       expect(problems).toEqual([]);
       expect(requests).toEqual([]);
       const shot = path.join(process.env.MOA_REPORT_SCREENSHOT_DIR ?? out, 'report-screenshot.png');

@@ -2,7 +2,7 @@
  * moa-otel's own tracer provider: what it promises beyond "spans reach the
  * processors" — each test pins a behaviour that a plausible edit would break.
  */
-import { context, ROOT_CONTEXT, SpanKind, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api';
+import { context, createTraceState, ROOT_CONTEXT, SpanKind, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { suppressTracing } from '@opentelemetry/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,5 +103,53 @@ describe('OwnTracerProvider', () => {
     const span = provider.getTracer('t').startSpan('late');
     expect(span.isRecording()).toBe(false);
     expect(seen.started).toHaveLength(0);
+  });
+
+  it('gives every span valid ids, none repeated, across many refills of its random pool', () => {
+    const seen = new Collecting();
+    const tracer = providerWith(seen).getTracer('t');
+    // A root takes 24 bytes of the random pool and a child 8: 3000 of each refill its 4 KiB many times.
+    for (let i = 0; i < 3000; i++) {
+      const root = tracer.startSpan('root', {}, ROOT_CONTEXT);
+      tracer.startSpan('child', {}, trace.setSpan(ROOT_CONTEXT, root)).end();
+      root.end();
+    }
+    const traceIds = new Set<string>();
+    const spanIds = new Set<string>();
+    for (const span of seen.ended) {
+      const { traceId, spanId } = span.spanContext();
+      expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(spanId).toMatch(/^[0-9a-f]{16}$/);
+      expect(traceId).not.toBe('0'.repeat(32));
+      expect(spanId).not.toBe('0'.repeat(16));
+      traceIds.add(traceId);
+      spanIds.add(spanId);
+    }
+    expect(spanIds.size).toBe(6000);
+    expect(traceIds.size).toBe(3000);
+    // No id shares bytes with another (part of the pool taken twice): no span id lies inside a trace id.
+    const windows = new Set<string>();
+    for (const traceId of traceIds) for (let at = 0; at <= 16; at++) windows.add(traceId.slice(at, at + 16));
+    expect([...spanIds].filter((id) => windows.has(id))).toEqual([]);
+  });
+
+  it('passes a parent\'s trace state on, keeps the links it was given as a copy, and none when given none', () => {
+    const seen = new Collecting();
+    const tracer = providerWith(seen).getTracer('t');
+    const traceState = createTraceState('vendor=value');
+    const parent = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED, traceState,
+    });
+    const links = [{ context: { traceId: '1af7651916cd43dd8448eb211c80319c', spanId: 'c7ad6b7169203331', traceFlags: TraceFlags.SAMPLED } }];
+    const child = tracer.startSpan('child', { links }, parent);
+    links.push({ context: { traceId: '2af7651916cd43dd8448eb211c80319c', spanId: 'd7ad6b7169203331', traceFlags: TraceFlags.SAMPLED } });
+    child.end();
+    const root = tracer.startSpan('root', {}, ROOT_CONTEXT);
+    root.end();
+    const [ended, endedRoot] = seen.ended;
+    expect(ended?.spanContext().traceState?.get('vendor')).toBe('value');
+    expect(ended?.links.map((l) => l.context.spanId)).toEqual(['c7ad6b7169203331']);
+    expect(endedRoot?.links).toEqual([]);
+    expect('traceState' in (endedRoot?.spanContext() ?? {})).toBe(false);
   });
 });

@@ -17,7 +17,8 @@ const USAGE = `usage: moa-otel report <session|file|-> [-o FILE] [--dir DIR] [--
 
 Writes one self-contained HTML page (no network, opens from file://): per
 turn a waterfall of the reference and aggregator calls, the outputs side by
-side, the exact input messages (collapsible); tokens and cost per model as
+side, the exact input messages (collapsible; each message in full once, a
+run shown earlier as one line linking to it); tokens and cost per model as
 charts; session totals, the same as ls shows (calls are reference and
 aggregator calls; failed calls are those whose record says they failed);
 an insights section, the same as \`moa-otel insights\` over the file: which

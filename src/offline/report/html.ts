@@ -10,6 +10,7 @@ import type { SessionTotals } from '../session-totals.js';
 import { messageParts, summarizeTurn, type CallSummary } from '../summary.js';
 import { costChart, tokensChart } from './chart.js';
 import { escapeHtml } from './escape.js';
+import { anchorOf, homeOf, type InputLedger, type Run, type ShownList } from './input-ledger.js';
 import { REPORT_CSS } from './styles.js';
 import { waterfall } from './waterfall.js';
 
@@ -47,7 +48,8 @@ export function reportHead(t: ReportTotals): string {
 `;
 }
 
-export function reportTurn(record: TurnRecord, turn: number, line: number): string {
+/** `ledger` carries what earlier turns showed: each message is shown in full once per page. */
+export function reportTurn(record: TurnRecord, turn: number, line: number, ledger: InputLedger): string {
   const summary = summarizeTurn(record);
   const facts = [
     formatEpochSeconds(record.ts), `preset ${record.preset}`,
@@ -62,7 +64,7 @@ export function reportTurn(record: TurnRecord, turn: number, line: number): stri
 <div class="muted">${escapeHtml(facts.join(' · '))}</div>
 <div class="muted">${plural(summary.referenceCount, 'reference')}${failed} · tokens in ${formatInt(summary.tokens.inputTokens)}, cache ${formatInt(summary.tokens.cacheReadTokens)}r/${formatInt(summary.tokens.cacheWriteTokens)}w, out ${formatInt(summary.tokens.outputTokens)} · ${escapeHtml(formatCost(summary.cost.toNullableString()))}</div>
 ${waterfall(record, summary.calls)}
-<div class="calls">${summary.calls.map(callCard).join('\n')}</div>
+<div class="calls">${summary.calls.map((call) => callCard(call, turn, ledger)).join('\n')}</div>
 </section>
 `;
 }
@@ -73,7 +75,7 @@ export function reportFoot(): string {
 `;
 }
 
-function callCard(call: CallSummary): string {
+function callCard(call: CallSummary, turn: number, ledger: InputLedger): string {
   const title = call.role === 'reference' ? `Reference ${call.index} · ${call.label}` : `Aggregator · ${call.label}`;
   const classes = ['call', call.role, call.failed ? 'failed' : ''].filter(Boolean).join(' ');
   const status = call.failed
@@ -105,17 +107,50 @@ function callCard(call: CallSummary): string {
 <h3>${escapeHtml(title)}</h3>
 <dl class="facts">${facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}<dt>status</dt><dd>${status}</dd></dl>
 ${output}${toolCalls}
-<details class="inputs"><summary>exact input messages (${call.call.input_messages.length})</summary>${call.call.input_messages.map(messageBlock).join('')}</details>
+${inputMessages(call, turn, ledger)}
 </article>`;
 }
 
+/** The call's input list: messages the page has not shown yet in full, the others as one linked line per run. */
+function inputMessages(call: CallSummary, turn: number, ledger: InputLedger): string {
+  const messages = call.call.input_messages;
+  const slot = call.role === 'reference' ? `ref${call.index}` : 'agg';
+  const shown = ledger.place(turn, slot, call.role === 'reference' ? `reference ${call.index}` : 'aggregator', messages);
+  let body = '';
+  let fresh = 0;
+  for (const run of shown.runs) {
+    if (run.kind === 'seen') {
+      body += seenLine(shown, run);
+      continue;
+    }
+    fresh += run.to - run.from;
+    for (let i = run.from; i < run.to; i++) body += messageBlock(messages[i], `${shown.id}-m${i + 1}`, i + 1);
+  }
+  const count = fresh === messages.length ? `${messages.length}` : `${messages.length}: ${fresh} shown here, ${messages.length - fresh} as earlier on this page`;
+  return `<details class="inputs" id="${shown.id}"><summary>exact input messages (${count})</summary>${body}</details>`;
+}
+
+function seenLine(shown: ShownList, run: Extract<Run, { kind: 'seen' }>): string {
+  const length = run.to - run.from;
+  const there = run.at === run.from ? '' : `, ${messageRange(run.at, length)}`;
+  // Where that list itself links further back, a second link goes straight to the run's first message.
+  const home = homeOf(run.list, run.at);
+  const first = home.list === run.list ? ''
+    : ` (message ${run.from + 1} first shown in <a href="#${anchorOf(home.list, home.at)}">turn ${home.list.turn} · ${escapeHtml(home.list.call)}</a>)`;
+  return `<p class="same" id="${shown.id}-m${run.from + 1}">${messageRange(run.from, length)} as in <a href="#${anchorOf(run.list, run.at)}">turn ${run.list.turn} · ${escapeHtml(run.list.call)}${there}</a>${first}</p>`;
+}
+
+function messageRange(from: number, length: number): string {
+  return length === 1 ? `message ${from + 1}` : `messages ${from + 1}–${from + length}`;
+}
+
 /** A message as sent: string content verbatim, anything else (parts, tool calls, extras) as JSON. */
-function messageBlock(message: unknown): string {
+function messageBlock(message: unknown, id: string, number: number): string {
   const parts = messageParts(message);
   if (!parts) {
-    return `<div class="msg"><div class="role">(not a message)</div><pre>${escapeHtml(JSON.stringify(message, null, 2) ?? 'undefined')}</pre></div>`;
+    return `<div class="msg" id="${id}"><div class="role">${number} · (not a message)</div><pre>${escapeHtml(JSON.stringify(message, null, 2) ?? 'undefined')}</pre></div>`;
   }
   const text = parts.text !== null ? `<pre>${escapeHtml(parts.text)}</pre>` : '';
   const extra = parts.rest ? `<pre>${escapeHtml(JSON.stringify(parts.rest, null, 2))}</pre>` : '';
-  return `<div class="msg"><div class="role">${escapeHtml(parts.role ?? '(no role)')}</div>${text}${extra}</div>`;
+  return `<div class="msg" id="${id}"><div class="role">${number} · ${escapeHtml(parts.role ?? '(no role)')}</div>${text}${extra}</div>`;
 }

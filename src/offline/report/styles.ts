@@ -29,6 +29,7 @@ dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; }
 .status.failed { color: var(--bad); font-weight: 600; } .status.ok { color: var(--agg); }
 pre { white-space: pre-wrap; word-break: break-word; background: var(--bg); border: 1px solid var(--line); border-radius: 4px; padding: 8px; margin: 4px 0; max-height: 360px; overflow: auto; font: 12px/1.4 ui-monospace, "SFMono-Regular", Menlo, monospace; }
 details { margin-top: 6px; } summary { cursor: pointer; color: var(--muted); }
+p.same { font-size: 12px; color: var(--muted); margin: 6px 0; padding: 4px 8px; border-left: 3px solid var(--line); }
 .msg .role { font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); margin-top: 6px; }
 section.insights { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 16px; margin: 16px 0; }
 section.insights h2 { margin: 0 0 4px; font-size: 16px; }

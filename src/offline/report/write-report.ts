@@ -21,6 +21,7 @@ import { analyzeSettings } from '../insights/run-insights.js';
 import { resolveThresholds } from '../insights/thresholds.js';
 import { insightsSection } from './insights-section.js';
 import { TurnSpool } from './turn-spool.js';
+import { InputLedger } from './input-ledger.js';
 
 export interface ReportWriter {
   write(chunk: string): Promise<void>;
@@ -49,6 +50,7 @@ export async function writeReport(
   const insights = new InsightsAnalyzer(settings);
   const insightsSession = fileSession(target.file);
   const spool = new TurnSpool();
+  const ledger = new InputLedger();
   let turn = 0;
   try {
     const read = readInput(target, {
@@ -64,7 +66,7 @@ export async function writeReport(
       if (!matchesSession(record.session_id, target)) continue;
       totals.add(record, stem);
       turn += 1;
-      await spoolWrite(spool, reportTurn(record, turn, line));
+      await spoolWrite(spool, reportTurn(record, turn, line, ledger));
     }
     await out.write(reportHead(titled(totals, target, stem, sourceName)));
     await out.write(insightsSection(buildDocument(insights.finish(), settings, resolveThresholds())));
