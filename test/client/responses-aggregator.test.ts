@@ -20,6 +20,7 @@ import { UnsupportedByResponsesError } from '../../src/client/responses-request.
 import type { ScriptedModel, ScriptedServer } from '../../src/testing/scripted-server.js';
 import { captureIo } from '../offline/fixtures.js';
 import { byRole, recordingTracing, scriptedServer, testClient, testPreset, WEATHER_TOOL, type RecordingTracing } from './helpers.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 let server: ScriptedServer | undefined;
 let tracing: RecordingTracing | undefined;
@@ -146,7 +147,8 @@ describe('a Responses-API aggregator', () => {
     const [record] = await tracing!.records('resp-abandon');
     expect(record!.aggregator.output).toBe(seen);
     expect(seen.length).toBeLessThan(ANSWER.length);
-    await new Promise((r) => setTimeout(r, 100));
+    // The server sees the connection close a moment after the break: wait for it (it never comes if the request is not released).
+    await waitUntil(() => aggregatorRequests()[0]?.aborted === true, 'the server to see the Responses request aborted');
     expect(aggregatorRequests()[0]!.aborted).toBe(true);
   });
 

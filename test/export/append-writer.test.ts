@@ -12,6 +12,7 @@ import { AppendWriter, type WriterStats } from '../../src/export/append-writer.j
 import { readTurnRecords, type RecordProblem } from '../../src/offline/reader.js';
 import { oursLine } from '../offline/fixtures.js';
 import { bundleFixture, type BundledFixture } from '../fixtures/bundle.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 // The tests run as root (the container's user); "someone else" is nobody.
 const OTHER_UID = 65534;
@@ -424,7 +425,8 @@ describe('AppendWriter', () => {
       expect(descriptorsInto(dir).sort()).toEqual([dir, path.join(dir, 's3.jsonl'), path.join(dir, 's4.jsonl')]);
       expect(bounded.appendLine(path.join(dir, 's0.jsonl'), oursLine({ iteration: 1 }))).toBe(true);
       expect(descriptorsInto(dir).sort()).toEqual([dir, path.join(dir, 's0.jsonl'), path.join(dir, 's4.jsonl')]);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Idle files close on a timer: wait for it (a fixed sleep was too short on a loaded machine).
+      await waitUntil(() => descriptorsInto(dir).length === 0, 'the idle files to be closed', { context: () => descriptorsInto(dir).join(', ') });
       expect(descriptorsInto(dir)).toEqual([]);
       expect(bounded.openDescriptors).toBe(0);
     });

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,9 @@ const MIN_TRIALS = 24;
 /**
  * …and go on until this many kills landed mid-write, so that every run tests
  * torn tails: for up to MAX_TRIAL_MS rather than a number of trials, because
- * on a loaded machine fewer kills land inside a write(2).
+ * on a loaded machine fewer kills land inside a write(2). Every other kill
+ * waits for a write to be under way (`untilWriteStarts`), so this is reached
+ * within the first trials even then.
  */
 const MIN_TORN = 3;
 const MAX_TRIAL_MS = 110_000;
@@ -28,10 +30,13 @@ interface Writer {
   exited: Promise<unknown>;
   /** Ids of the turns whose line the writer had written when it said so. */
   acknowledged: string[];
+  /** Grows by one byte just before each of the writer's lines goes to the file. */
+  marker: string;
 }
 
 function startWriter(bundle: string, traceDir: string, worker: number, format: string): Writer {
-  const child = spawn(process.execPath, [bundle, traceDir, String(worker), format], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const marker = path.join(traceDir, `writer-${worker}.marker`);
+  const child = spawn(process.execPath, [bundle, traceDir, String(worker), format, marker], { stdio: ['pipe', 'pipe', 'pipe'] });
   const acknowledged: string[] = [];
   let onReady = () => {};
   let onSecond = (_interval: number) => {};
@@ -52,7 +57,7 @@ function startWriter(bundle: string, traceDir: string, worker: number, format: s
     }
   });
   child.stderr.on('data', (data: Buffer) => process.stderr.write(data));
-  return { child, ready, twoRecords, exited: once(child, 'exit'), acknowledged };
+  return { child, ready, twoRecords, exited: once(child, 'exit'), acknowledged, marker };
 }
 
 function endsWithNewline(file: string): boolean {
@@ -64,6 +69,20 @@ function endsWithNewline(file: string): boolean {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Returns as soon as the writer announces its next line's write (its marker
+ * file grows), or after `maxMs`. Polling synchronously, microseconds apart,
+ * lets the kill that follows land while that write(2) of megabytes runs; a
+ * timer, late by milliseconds on a busy machine, mostly does not. (The trace
+ * file's own size is no such sign: it often grows by the whole line at once.)
+ */
+function untilWriteStarts(writer: Writer, maxMs: number): void {
+  const size = () => (existsSync(writer.marker) ? statSync(writer.marker).size : 0);
+  const before = size();
+  const deadline = performance.now() + maxMs;
+  while (performance.now() < deadline && size() === before) { /* poll */ }
 }
 
 describe.each(['jsonl', 'compact'])('a writer killed mid-append (%s)', (format) => {
@@ -89,8 +108,14 @@ describe.each(['jsonl', 'compact'])('a writer killed mid-append (%s)', (format) 
         await writer.ready;
         writer.child.stdin.write('go\n');
         const interval = await writer.twoRecords;
-        // Somewhere in the next turn: while encoding it, or in the middle of its write(2).
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * interval));
+        if (trials % 2 === 0) {
+          // Somewhere in the next turn: while encoding it, or in the middle of its write(2).
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * interval));
+        } else {
+          // In the middle of its write(2). A timer alone lands there too rarely on a loaded machine
+          // (3 in 145 kills in one run, close to running out of time): wait for the write to begin.
+          untilWriteStarts(writer, Math.max(interval * 4, 200));
+        }
         writer.child.kill('SIGKILL');
         await writer.exited;
         acknowledged.push(...writer.acknowledged);

@@ -32,5 +32,7 @@ describe('an OTLP turn with 150,000 calls and no root', () => {
     expect(out[0]).toMatchObject({ partial: true, record: { partial: true, partial_reason: 'root span missing' } });
     expect(out[0]!.record.references).toHaveLength(CALLS);
     expect(problems.map((p) => p.kind)).toEqual(['partial']);
-  }, 60_000);
+    // About 3 s alone, 28 s in a full run on two busy cores: the count cannot shrink (the spread
+    // overflowed only beyond about 125,000 arguments), so the bound has room for a loaded machine.
+  }, 180_000);
 });

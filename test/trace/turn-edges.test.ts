@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { JsonlSpanProcessor } from '../../src/export/jsonl-exporter.js';
 import { MoaInstrumentation, startMoaTurn } from '../../src/trace/instrumentation.js';
 import { byRole, DEFAULT_MODELS, inMemoryTracing, scriptedServer, testClient } from '../client/helpers.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 describe('eviction', () => {
   it('a call that ends after its iteration was written as partial never opens a second, wrong record', async () => {
@@ -50,7 +51,8 @@ describe('a stream the caller aborts', () => {
       } catch {
         // the caller's own abort
       }
-      await new Promise((r) => setTimeout(r, 100));
+      // The span ends when the aborted stream has unwound, a moment after the loop: wait for it.
+      await waitUntil(() => byRole(tracing.spans(), 'aggregator').length > 0, 'the aggregator span to end');
       const agg = byRole(tracing.spans(), 'aggregator')[0] as ReadableSpan;
       expect(agg.status.code).toBe(2);
       expect(agg.attributes['error.type']).toBeDefined();
