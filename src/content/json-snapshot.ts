@@ -11,12 +11,13 @@
  * is how a cached serialization is known to be current without serializing
  * again.
  */
+import { isBigIntObject, isBooleanObject, isNumberObject, isStringObject } from 'node:util/types';
 
 /** Nesting beyond this is not snapshotted (the caller serializes at once, with its own depth rules). */
 const MAX_SNAPSHOT_DEPTH = 64;
 
 export interface JsonSnapshot {
-  /** Plain arrays, plain objects and the original primitives: `JSON.stringify(copy)` equals `JSON.stringify(value)` at snapshot time. */
+  /** Plain arrays, plain objects and primitives (boxed ones read as their value): `JSON.stringify(copy)` equals `JSON.stringify(value)` at snapshot time. */
   readonly copy: unknown;
   /** Characters of string values and keys in it: an estimate of its serialized size. */
   readonly chars: number;
@@ -42,15 +43,15 @@ export function snapshotJson(value: unknown): JsonSnapshot | undefined {
     if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
       v = (v as { toJSON: (k: string) => unknown }).toJSON(key);
     }
+    // Boxed primitives serialize as their value (plain objects and arrays are never boxes: not asked).
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) !== Object.prototype) v = unboxed(v);
+    if (typeof v === 'bigint') throw new Unsnapshottable();
     if (typeof v === 'string') {
       state.chars += v.length;
       if (state.anchor === undefined && v.length >= ANCHOR_MIN_CHARS) state.anchor = v;
       return v;
     }
-    if (typeof v === 'bigint') throw new Unsnapshottable();
     if (v === null || typeof v !== 'object') return v;
-    // Boxed primitives serialize as their value; keep them (they are immutable).
-    if (v instanceof String || v instanceof Number || v instanceof Boolean) return v;
     if (ancestors.length >= MAX_SNAPSHOT_DEPTH || ancestors.includes(v)) throw new Unsnapshottable();
     ancestors.push(v);
     try {
@@ -79,6 +80,25 @@ export function snapshotJson(value: unknown): JsonSnapshot | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `Boolean.prototype.valueOf` as the module found it: reads a Boolean object's own value. */
+const booleanData = Boolean.prototype.valueOf;
+
+/**
+ * A boxed primitive's value as `JSON.stringify` reads it, read now: a String
+ * object through its `toString`, a Number object through its `valueOf`
+ * (either may be replaced later, so the object itself is no snapshot), a
+ * Boolean object its own value. Told apart by their internal slot, as
+ * `JSON.stringify` does, so boxes from another realm (`vm`) are unboxed too.
+ * Any other object is returned as it is (a Symbol object serializes as `{}`).
+ */
+function unboxed(v: object): unknown {
+  if (isStringObject(v)) return String(v);
+  if (isNumberObject(v)) return Number(v);
+  if (isBooleanObject(v)) return booleanData.call(v);
+  if (isBigIntObject(v)) return BigInt.prototype.valueOf.call(v);
+  return v;
 }
 
 /**

@@ -108,6 +108,20 @@ describe('message cache: lines stay byte-identical to JSON.stringify', () => {
     expect(lineOf(cache, [m])).toBe(expected([m]));
   });
 
+  it('boxed primitives are written as JSON.stringify reads them: from another realm, and with toString or valueOf replaced after caching', () => {
+    const cache = new MessageCache(undefined);
+    const foreign = runInNewContext('({ role: "user", s: new String("ab"), n: new Number(3), b: new Boolean(false) })') as object;
+    expect(lineOf(cache, [foreign])).toBe(expected([foreign]));
+    const text = new String('before');
+    const count = new Number(1);
+    const m = { role: 'user', text, count };
+    expect(lineOf(cache, [m])).toBe(expected([m]));
+    Object.assign(text, { toString: () => 'after' });
+    Object.assign(count, { valueOf: () => 2 });
+    expect(lineOf(cache, [m])).toBe(expected([m]));
+    expect(expected([m])).toContain('"text":"after","count":2');
+  });
+
   it('a message serialized at once (a cycle, a BigInt) reads the same as JSON after its bytes were made or laid out elsewhere', () => {
     const cache = new MessageCache(undefined);
     const cyclic: Record<string, unknown> = { role: 'user', content: 'hi' };
