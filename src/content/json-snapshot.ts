@@ -33,9 +33,11 @@ class Unsnapshottable extends Error {}
 /**
  * The snapshot of `value`, or undefined when it cannot be taken cheaply and
  * faithfully (cycles, very deep nesting, a getter or `toJSON` that throws,
- * BigInt): then the caller serializes the value at once.
+ * BigInt): then the caller serializes the value at once. `key` is what
+ * `JSON.stringify` would pass the value's own `toJSON`: its index when it is
+ * an element of an array (a message of a list).
  */
-export function snapshotJson(value: unknown): JsonSnapshot | undefined {
+export function snapshotJson(value: unknown, key: string | number = ''): JsonSnapshot | undefined {
   const state = { chars: 0, anchor: undefined as string | undefined };
   const ancestors: object[] = [];
   const walk = (key: string, input: unknown): unknown => {
@@ -75,7 +77,7 @@ export function snapshotJson(value: unknown): JsonSnapshot | undefined {
     }
   };
   try {
-    const copy = walk('', value);
+    const copy = walk(String(key), value);
     return { copy, chars: state.chars, anchor: state.anchor };
   } catch {
     return undefined;

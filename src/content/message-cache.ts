@@ -168,7 +168,7 @@ export class MessageCache {
   list(messages: readonly unknown[]): MessageList {
     this.lastUsed = Date.now();
     const pieces = new Array<MessagePiece>(messages.length);
-    for (let i = 0; i < messages.length; i++) pieces[i] = this.piece(messages[i]);
+    for (let i = 0; i < messages.length; i++) pieces[i] = this.piece(messages[i], i);
     return { pieces, cache: this };
   }
 
@@ -177,7 +177,7 @@ export class MessageCache {
     return `[${list.pieces.map((p) => p.json(this.replacer)).join(',')}]`;
   }
 
-  private piece(message: unknown): MessagePiece {
+  private piece(message: unknown, index: number): MessagePiece {
     const isObject = message !== null && typeof message === 'object';
     if (isObject) {
       const known = this.young.byIdentity.get(message) ?? this.old.byIdentity.get(message);
@@ -197,7 +197,7 @@ export class MessageCache {
         return equal;
       }
     }
-    const snapshot = snapshotJson(message);
+    const snapshot = snapshotJson(message, index);
     // Cycles, BigInt, throwing getters: serialized now by the careful serializer, never cached.
     if (!snapshot) return new MessagePiece(undefined, 0, safeStringify(message, this.replacer, { outerDepth: 1 }));
     let piece: MessagePiece | undefined;

@@ -122,6 +122,14 @@ describe('message cache: lines stay byte-identical to JSON.stringify', () => {
     expect(expected([m])).toContain('"text":"after","count":2');
   });
 
+  it('a message\'s own toJSON is called with its index in the list, as JSON.stringify calls it', () => {
+    const cache = new MessageCache(undefined);
+    const keyed = () => ({ toJSON: (key: string) => `at ${JSON.stringify(key)}` });
+    const messages = [keyed(), { role: 'user', content: 'x' }, keyed()];
+    expect(lineOf(cache, messages)).toBe(expected(messages));
+    expect(expected(messages)).toContain('"at \\"2\\""');
+  });
+
   it('a message serialized at once (a cycle, a BigInt) reads the same as JSON after its bytes were made or laid out elsewhere', () => {
     const cache = new MessageCache(undefined);
     const cyclic: Record<string, unknown> = { role: 'user', content: 'hi' };
