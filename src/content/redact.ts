@@ -9,6 +9,7 @@
  * module-level state that decides what is masked.
  */
 import { createHash } from 'node:crypto';
+import { isStringObject } from 'node:util/types';
 import { compileLinear, type LinearRegex } from '../base/linear-regex.js';
 import { safeStringify, type JsonReplacer } from './safe-json.js';
 import { AWS_SECRET_KEY_NAME, AWS_SECRET_KEY_VALUE, BUILTIN_PATTERNS, EMAIL_PATTERN, PHONE_NUMBER_PATTERN, type SecretPattern } from './secret-patterns.js';
@@ -156,6 +157,8 @@ export class Redactor {
   }
 
   readonly #replace: JsonReplacer = (key, value) => {
+    // A String object is written as its text, so it is masked as one (from any realm: told by its internal slot).
+    if (value !== null && typeof value === 'object' && isStringObject(value)) value = String(value);
     if (typeof value === 'string') {
       if (this.#keyAware && AWS_SECRET_KEY_NAME.test(key) && AWS_SECRET_KEY_VALUE.test(value)) return REDACTED;
       return this.text(value);

@@ -3,6 +3,7 @@
  * `redact` setting. Masks texts, JSON values and keys, and session ids;
  * never throws; two instances never affect each other.
  */
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { sanitizeSessionId } from '../../src/config/paths.js';
 import { REDACTED, Redactor } from '../../src/content/redact.js';
@@ -47,6 +48,13 @@ describe('Redactor', () => {
     const redactor = Redactor.from(true);
     expect(redactor.json({ tokens: { [KEY]: { owner: 'ann@example.com' } } })).toBe('{"tokens":{"[REDACTED]":{"owner":"[REDACTED]"}}}');
     expect(JSON.stringify({ a: [KEY] }, redactor.replacer)).toBe('{"a":["[REDACTED]"]}');
+  });
+
+  it('masks a secret in a String object (from any realm) as in a string: JSON writes the box as its text', () => {
+    const redactor = Redactor.from(true);
+    const foreign = runInNewContext(`new String('key ${KEY}')`) as object;
+    const json = redactor.json({ role: 'user', content: new String(`key ${KEY}`), parts: [foreign] });
+    expect(json).toBe('{"role":"user","content":"key [REDACTED]","parts":["key [REDACTED]"]}');
   });
 
   it('masks a session id that holds a secret, keeping distinct ids distinct and one id stable', () => {
