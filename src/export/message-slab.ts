@@ -19,10 +19,13 @@
  * a block lives while any message in it is cached. A few messages kept for
  * long (a summary an agent carries while the rest of its history changes)
  * could each pin a block of dead text, so the blocks a session takes are
- * bounded by what its lines hold: past twice its longest message list (and
- * a few blocks of slack), the session starts afresh, and the messages its
- * lines still use are copied again (once each), which lets the old blocks
- * go. Large messages (over `PACKED_MAX_BYTES`) stay where they are: one
+ * bounded by what its lines hold: past twice the bytes of a line's
+ * messages, each counted once (and a few blocks of slack), the session
+ * starts afresh, and the messages its lines still use are copied again (once
+ * each), which lets the old blocks go. The bound is the whole line's, not
+ * its longest list's: with lists that share nothing (each reference its own
+ * history) that was below what one line holds, and every line started
+ * afresh and copied everything again. Large messages (over `PACKED_MAX_BYTES`) stay where they are: one
  * buffer each anyway.
  */
 import type { MessageCache, MessageList, MessagePiece } from '../content/message-cache.js';
@@ -40,8 +43,8 @@ interface SessionMemory {
   taken: number;
   /** Which round of blocks messages are placed in: a message placed in an earlier one is copied again. */
   round: number;
-  /** Bytes of the session's longest message list in the line being placed. */
-  listBytes: number;
+  /** Bytes of the session's messages in the line being placed, each counted once as far as a cheap look tells (never fewer). */
+  lineBytes: number;
 }
 
 export class MessageSlabs {
@@ -56,12 +59,17 @@ export class MessageSlabs {
    * `bytesPerStep` copied. Serializes a message not serialized yet.
    */
   *place(lists: readonly MessageList[], bytesPerStep: number): Generator<'step', void, undefined> {
-    for (const list of lists) this.memoryOf(list.cache).listBytes = 0;
+    for (const list of lists) this.memoryOf(list.cache).lineBytes = 0;
+    const first = lists[0];
     for (const list of lists) {
       const memory = this.memoryOf(list.cache);
-      let bytes = 0;
-      for (const piece of list.pieces) bytes += piece.bytes(list.cache.replacer).length;
-      memory.listBytes = Math.max(memory.listBytes, bytes);
+      // Lists sharing a conversation end alike: a message the first list has as far from its end is counted there.
+      // Counting each list whole would not do either: distinct lists (each reference its own history) hold their sum.
+      const shift = first ? first.pieces.length - list.pieces.length : 0;
+      for (let i = 0; i < list.pieces.length; i++) {
+        const piece = list.pieces[i] as MessagePiece;
+        if (list === first || first?.pieces[i + shift] !== piece) memory.lineBytes += piece.bytes(list.cache.replacer).length;
+      }
     }
     let sinceYield = 0;
     for (const list of lists) {
@@ -90,7 +98,7 @@ export class MessageSlabs {
   private memoryOf(cache: MessageCache): SessionMemory {
     let memory = this.sessions.get(cache);
     if (!memory) {
-      memory = { block: undefined, used: 0, taken: 0, round: 0, listBytes: 0 };
+      memory = { block: undefined, used: 0, taken: 0, round: 0, lineBytes: 0 };
       this.sessions.set(cache, memory);
     }
     return memory;
@@ -100,7 +108,7 @@ export class MessageSlabs {
     if (!memory.block || memory.used + bytes.length > memory.block.length) {
       const size = Math.max(bytes.length, Math.min(LARGEST_BLOCK_BYTES, Math.max(FIRST_BLOCK_BYTES, 2 * (memory.block?.length ?? 0))));
       // Blocks taken past twice what a line holds are mostly dead text pinned by a few live messages: start afresh.
-      if (memory.taken + size > 2 * memory.listBytes + 4 * LARGEST_BLOCK_BYTES) {
+      if (memory.taken + size > 2 * memory.lineBytes + 4 * LARGEST_BLOCK_BYTES) {
         memory.round += 1;
         memory.taken = 0;
       }

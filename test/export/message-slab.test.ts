@@ -118,6 +118,26 @@ describe('MessageSlabs', () => {
     expect(Buffer.concat(encodeLine(record, slots).chunks).toString()).toBe(JSON.stringify({ m: [...summaries.slice(0, -1), ...list.pieces.slice(-10).map((p) => JSON.parse(p.json(undefined)) as unknown)] }));
   });
 
+  it('copies each message once when the references each carry a history of their own (distinct lists, megabytes each)', () => {
+    const cache = new MessageCache(undefined, 1e9);
+    const slabs = new MessageSlabs();
+    const histories: Array<Array<{ role: string; content: string }>> = [[], [], [], []];
+    let copiedLastLine = 0;
+    let lineBytes = 0;
+    for (let turn = 0; turn < 60; turn++) {
+      histories.forEach((h, r) => { for (let k = 0; k < 20; k++) h.push({ role: 'user', content: `${r}.${turn}.${k} ${NASTY.repeat(40)}` }); });
+      const lists = histories.map((h) => cache.list(h));
+      const before = lists.map((l) => l.pieces.map((p) => p.bytes(undefined)));
+      drain(slabs.place(lists, 1 << 30));
+      copiedLastLine = lists.reduce((n, l, i) => n + l.pieces.filter((p, j) => p.bytes(undefined) !== before[i]![j]).length, 0);
+      lineBytes = lists.reduce((n, l) => n + l.pieces.reduce((m, p) => m + p.bytes(undefined).length, 0), 0);
+    }
+    // 2.4 MB per history by the end, 9.6 MB a line: only this turn's 80 messages are new; nothing is copied again line after line.
+    expect(lineBytes).toBeGreaterThan(8 * 1024 * 1024);
+    expect(copiedLastLine).toBe(80);
+    expect(slabs.takenBy(cache)).toBeLessThanOrEqual(2 * lineBytes + 5 * 1024 * 1024);
+  });
+
   it('counts the buffers a line would have before joining', () => {
     const cache = new MessageCache(undefined);
     expect(chunksBeforeJoining([cache.list([1, 2, 3]), cache.list([])])).toBe(1 + 4 + 1);
