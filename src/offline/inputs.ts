@@ -17,7 +17,7 @@ import { compactDecoder } from './compact.js';
 import { describeFsError, TraceFileError } from './errors.js';
 import { openByteSource, STDIN_ARG, STDIN_NAME, TruncatedInputError } from './input-source.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, type SplitLine } from './line-splitter.js';
-import { RecordLineParser, type ReadRecord, type RecordProblem, type SkipContent } from './reader.js';
+import type { ReadRecord, RecordProblem, SkipContent } from './reader.js';
 import type { TraceTarget } from './target.js';
 import {
   describeBinary, describeTextLine, detectLineFormat, DETECT_MAX_LINES, EXPECTED_FORMATS, formatByName,

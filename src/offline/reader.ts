@@ -23,7 +23,6 @@ import { asksForTools } from './insights/user-turns.js';
 import { describeFsError, TraceFileError } from './errors.js';
 import { clip } from './format.js';
 import { decodeWithLastInputMessages, decodeWithoutCheckedInputMessages, decodeWithoutInputMessages } from './content-skip.js';
-import { recordAsIs } from './record-shape.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, type SplitLine } from './line-splitter.js';
 
 /** `format`: the whole input is in no format the readers know (line 0); `partial`: a turn rebuilt from spans lacks some of them. */

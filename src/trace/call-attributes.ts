@@ -363,7 +363,7 @@ function addCostAttributes(attrs: Attributes, cost: Cost, policy: ContentPolicy)
   if (cost.source) attrs[A.MOA_COST_SOURCE] = cost.source;
 }
 
-export function costNumber(usd: number | string | null | undefined): number | null {
+function costNumber(usd: number | string | null | undefined): number | null {
   if (usd === null || usd === undefined) return null;
   const n = typeof usd === 'number' ? usd : Number(usd);
   return Number.isFinite(n) ? n : null;

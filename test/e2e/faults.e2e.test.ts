@@ -13,7 +13,7 @@ import { expectTurnMatchesRecord } from './support/assert-turn.js';
 import { collectorFileSpans, jaegerTraceSpans, waitForFileSpans, waitForJaegerSpans } from './support/backends.js';
 import { readTurnRecords, recordScriptedTurn, recordSpanIds, runDemo, sessionFiles, setupTestTracing, type ScriptedCall } from './support/moa.js';
 import { freePort } from './support/processes.js';
-import { startCollector, startJaeger, type Collector, type Jaeger } from './support/stack.js';
+import { startCollector, startJaeger, type Jaeger } from './support/stack.js';
 
 function scriptedTurn(tag: string): { references: ScriptedCall[]; aggregator: ScriptedCall } {
   const messages = (who: string): ChatMessage[] => [
