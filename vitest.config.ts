@@ -8,6 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     // Some tests run the built package: build it first when it is missing or stale.
-    globalSetup: ['test/helpers/build-dist.ts'],
+    // Temporary directories go under one directory of the run, removed at its end.
+    globalSetup: ['test/helpers/build-dist.ts', 'test/helpers/temp-root.ts'],
   },
 });
