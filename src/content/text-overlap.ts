@@ -291,7 +291,7 @@ function unmeasured(references: readonly unknown[]): AnswerAttribution {
 
 /** Counts of the answer's `total` n-grams (found in, found only in, found in none) as shares. */
 function shares(
-  /** Only whether each is present (not null) matters here. */
+  /** Only whether each is present (truthy) matters here. */
   references: readonly unknown[], total: number, found: readonly number[], alone: readonly number[], unsourced: number,
 ): AnswerAttribution {
   return {
@@ -399,7 +399,7 @@ export function attributeAnswerText(answer: string, index: TextIndex, options: T
   collectGrams(answer, options);
   const distinct = distinctScratch();
   const total = distinct.length;
-  if (total === 0) return unmeasured(present.map((p) => (p ? true : null)));
+  if (total === 0) return unmeasured(present);
   const found = new Array<number>(present.length).fill(0);
   const alone = new Array<number>(present.length).fill(0);
   let unsourced = 0;
@@ -417,7 +417,7 @@ export function attributeAnswerText(answer: string, index: TextIndex, options: T
       alone[i] = (alone[i] as number) + 1;
     }
   }
-  return shares(present.map((p) => (p ? true : null)), total, found, alone, unsourced);
+  return shares(present, total, found, alone, unsourced);
 }
 
 /** `redundancyMatrix` of the indexed references, from the counts the index kept. */
