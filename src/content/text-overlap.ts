@@ -335,7 +335,6 @@ export interface TextIndex {
   readonly masks: Int32Array;
   /** `shared[i * references + j]`: distinct n-grams references i and j both hold (counted as they are indexed). */
   readonly shared: Int32Array;
-  readonly n: number;
 }
 
 const EMPTY = 0;
@@ -358,13 +357,12 @@ export function indexReferenceTexts(texts: readonly (string | null)[], options: 
     table.masks.fill(0);
   } else table = newTable(capacity);
   let used = 0;
-  let n = clampN(options.n);
   const sizes = texts.map(() => 0);
   const k = texts.length;
   const shared = new Int32Array(k * k);
   texts.forEach((text, i) => {
     if (text === null) return;
-    n = collectGrams(text, options).n;
+    collectGrams(text, options);
     const bit = 1 << i;
     const { data, length } = SCRATCH;
     for (let g = 0; g < length; g++) {
@@ -390,7 +388,7 @@ export function indexReferenceTexts(texts: readonly (string | null)[], options: 
       }
     }
   });
-  return { present: texts.map((t) => t !== null), sizes, keys: table.keys, masks: table.masks, shared, n };
+  return { present: texts.map((t) => t !== null), sizes, keys: table.keys, masks: table.masks, shared };
 }
 
 /** `attributeAnswer(ngramSet(answer), <the references' sets>)` over an index of their texts. */
