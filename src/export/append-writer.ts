@@ -214,11 +214,6 @@ export class AppendWriter {
     }
   }
 
-  /** Writes in the background not finished yet. */
-  get writesInFlight(): number {
-    return this.writing.size;
-  }
-
   /** The descriptor and buffers of one line, after the checks; undefined (reported) when the line cannot go out. */
   private prepare(filePath: string, line: string | EncodedLine): PreparedWrite | undefined {
     const dir = path.dirname(filePath);

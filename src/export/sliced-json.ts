@@ -5,8 +5,8 @@
  * until one message is itself megabytes (a tool's output, a pasted file):
  * `JSON.stringify` and the UTF-8 encoding of 10 MB are one block of tens of
  * milliseconds. Its snapshot (`content/json-snapshot.ts`: plain arrays and
- * objects, primitives, boxed primitives; getters already read and `toJSON`
- * already called) is walked instead: small values go through the native
+ * objects and primitives, boxed ones already unboxed; getters already read
+ * and `toJSON` already called) is walked instead: small values go through the native
  * `JSON.stringify` as they are, long strings are cut into slices serialized
  * one per step (never between the two halves of a surrogate pair, so the
  * escaping is the same), then the text is measured and encoded into one
@@ -79,7 +79,7 @@ function* value(v: unknown, emit: Emit, sliceChars: number): Generator<'step', b
     else yield* longString(v, emit, sliceChars);
     return true;
   }
-  if (v === null || typeof v !== 'object' || v instanceof String || v instanceof Number || v instanceof Boolean) {
+  if (v === null || typeof v !== 'object') {
     const text = JSON.stringify(v) as string | undefined;
     if (text === undefined) return false;
     yield* emit(text);

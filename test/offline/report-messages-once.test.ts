@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { escapeHtml } from '../../src/offline/report/escape.js';
-import { sameJson } from '../../src/offline/report/same-json.js';
+import { readsAsSnapshot as sameJson } from '../../src/content/json-snapshot.js';
 import { InputLedger, type Run } from '../../src/offline/report/input-ledger.js';
 import { captureIo, oursRecord } from './fixtures.js';
 
@@ -249,6 +249,7 @@ describe('InputLedger', () => {
   });
 });
 
+// The ledger's message equality (the content layer's snapshot comparison), on parsed JSON.
 describe('sameJson', () => {
   const json = fc.letrec((tie) => ({
     value: fc.oneof({ maxDepth: 3 }, fc.constantFrom(null, true, false, 0, -0, 1, 1.5, '', 'a', 'b', '日', '\u2028'), tie('array'), tie('object')),

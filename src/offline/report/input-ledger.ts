@@ -11,14 +11,15 @@
  * same call's list of the previous turn (the conversation so far), the
  * calls of this turn placed before it (the references usually share the
  * conversation), then the previous turn's other calls. Equality is exact
- * (`sameJson`: the messages' JSON texts are equal); a cheap fingerprint only
+ * (`readsAsSnapshot`: for parsed JSON, the messages' JSON texts are equal,
+ * keys in order); a cheap fingerprint only
  * picks which positions to compare. Only the previous and the current
  * turn's messages are held; of older lists, only their runs.
  *
  * A run found in a list where that whole run is itself a link is followed to
  * where it is shown, so a link lands on the messages, not on another link.
  */
-import { sameJson } from './same-json.js';
+import { readsAsSnapshot } from '../../content/json-snapshot.js';
 
 /** A call's input list as placed on the page. */
 export interface ShownList {
@@ -231,7 +232,7 @@ function addNew(runs: Run[], p: number): void {
 
 /**
  * Cheap, and only a filter: equal messages have equal fingerprints; which of
- * the look-alikes are equal is decided by `sameJson`. A number, so that
+ * the look-alikes are equal is decided by `readsAsSnapshot`. A number, so that
  * looking one up allocates nothing.
  */
 function fingerprint(message: unknown): number {
@@ -287,5 +288,5 @@ function differentPlain(x: unknown, y: unknown): boolean {
 }
 
 function sameMessage(a: unknown, b: unknown): boolean {
-  return a === b || (!differsAtOnce(a, b) && sameJson(a, b));
+  return a === b || (!differsAtOnce(a, b) && readsAsSnapshot(a, b));
 }
