@@ -291,7 +291,7 @@ function unmeasured(references: readonly unknown[]): AnswerAttribution {
 
 /** Counts of the answer's `total` n-grams (found in, found only in, found in none) as shares. */
 function shares(
-  /** Only whether each is present (not null) matters here. */
+  /** Only whether each is present (truthy) matters here. */
   references: readonly unknown[], total: number, found: readonly number[], alone: readonly number[], unsourced: number,
 ): AnswerAttribution {
   return {
@@ -335,7 +335,6 @@ export interface TextIndex {
   readonly masks: Int32Array;
   /** `shared[i * references + j]`: distinct n-grams references i and j both hold (counted as they are indexed). */
   readonly shared: Int32Array;
-  readonly n: number;
 }
 
 const EMPTY = 0;
@@ -358,13 +357,12 @@ export function indexReferenceTexts(texts: readonly (string | null)[], options: 
     table.masks.fill(0);
   } else table = newTable(capacity);
   let used = 0;
-  let n = clampN(options.n);
   const sizes = texts.map(() => 0);
   const k = texts.length;
   const shared = new Int32Array(k * k);
   texts.forEach((text, i) => {
     if (text === null) return;
-    n = collectGrams(text, options).n;
+    collectGrams(text, options);
     const bit = 1 << i;
     const { data, length } = SCRATCH;
     for (let g = 0; g < length; g++) {
@@ -390,7 +388,7 @@ export function indexReferenceTexts(texts: readonly (string | null)[], options: 
       }
     }
   });
-  return { present: texts.map((t) => t !== null), sizes, keys: table.keys, masks: table.masks, shared, n };
+  return { present: texts.map((t) => t !== null), sizes, keys: table.keys, masks: table.masks, shared };
 }
 
 /** `attributeAnswer(ngramSet(answer), <the references' sets>)` over an index of their texts. */
@@ -399,7 +397,7 @@ export function attributeAnswerText(answer: string, index: TextIndex, options: T
   collectGrams(answer, options);
   const distinct = distinctScratch();
   const total = distinct.length;
-  if (total === 0) return unmeasured(present.map((p) => (p ? true : null)));
+  if (total === 0) return unmeasured(present);
   const found = new Array<number>(present.length).fill(0);
   const alone = new Array<number>(present.length).fill(0);
   let unsourced = 0;
@@ -417,7 +415,7 @@ export function attributeAnswerText(answer: string, index: TextIndex, options: T
       alone[i] = (alone[i] as number) + 1;
     }
   }
-  return shares(present.map((p) => (p ? true : null)), total, found, alone, unsourced);
+  return shares(present, total, found, alone, unsourced);
 }
 
 /** `redundancyMatrix` of the indexed references, from the counts the index kept. */
