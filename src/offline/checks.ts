@@ -7,7 +7,7 @@ import type { AggregatorRecord, ReferenceRecord, TurnRecord } from '../record/sc
 import { validSpanId, validTraceId } from './replay-ids.js';
 
 export function checkRecord(record: TurnRecord): string[] {
-  // Runs on every record of a file: nothing is allocated for a record without problems but the empty list.
+  // Runs on every record of a file: no problem text (nor list per call) is built for a record without problems.
   const problems: string[] = [];
   if (!Number.isFinite(record.ts) || record.ts <= 0) problems.push('ts: not a positive epoch time');
   if (record.trace_id !== undefined && !validTraceId(record.trace_id)) problems.push('trace_id: expected 32 lowercase hex digits, not all zero');

@@ -122,7 +122,8 @@ function endOfContainerBytes(bytes: Buffer, start: number): number {
   return -1;
 }
 
-function closingQuoteByte(bytes: Buffer, from: number): number {
+/** The unescaped quote ending a string whose contents start at `from` (just after its opening quote), or -1. */
+export function closingQuoteByte(bytes: Buffer, from: number): number {
   for (let quote = bytes.indexOf(QUOTE, from); quote >= 0; quote = bytes.indexOf(QUOTE, quote + 1)) {
     let backslashes = 0;
     while (bytes[quote - 1 - backslashes] === BACKSLASH) backslashes += 1;

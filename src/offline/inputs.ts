@@ -42,7 +42,7 @@ export interface InputOptions {
   onProgress?: (doneBytes: number) => void;
   /** See `ReadOptions.maxLineBytes`. */
   maxLineBytes?: number;
-  /** See `ReadOptions.skipContent` (JSONL records; spans are decoded whole). */
+  /** See `ReadOptions.skipContent`; OTLP spans drop their input messages under `true`, all but the aggregator's under `'turns'`, none under `'checked'`. */
   skipContent?: SkipContent;
   /** At the end of an input, what its decoder has to say beyond problems (spans of other programs skipped...). */
   onNote?: (note: { file: string; message: string }) => void;

@@ -11,16 +11,16 @@
  * That sequence cannot occur inside a JSON string (its quotes would be
  * escaped there); anything else is left as it is.
  */
+import { closingQuoteByte } from './content-skip.js';
+
 const PREFIX = Buffer.from('"key":"gen_ai.input.messages","value":{"stringValue":"');
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 
 export function decodeWithoutInputMessageValues(bytes: Buffer): string {
   const parts: string[] = [];
   let from = 0;
   for (let at = bytes.indexOf(PREFIX, from); at >= 0; at = bytes.indexOf(PREFIX, from)) {
     const valueStart = at + PREFIX.length;
-    const close = closingQuote(bytes, valueStart);
+    const close = closingQuoteByte(bytes, valueStart);
     if (close < 0) break;
     // Up to the opening quote, then on from the closing one: the value becomes "".
     parts.push(bytes.toString('utf8', from, valueStart));
@@ -29,14 +29,4 @@ export function decodeWithoutInputMessageValues(bytes: Buffer): string {
   if (from === 0) return bytes.toString('utf8');
   parts.push(bytes.toString('utf8', from));
   return parts.join('');
-}
-
-/** The unescaped quote ending a string whose contents start at `from`, or -1. */
-function closingQuote(bytes: Buffer, from: number): number {
-  for (let quote = bytes.indexOf(QUOTE, from); quote >= 0; quote = bytes.indexOf(QUOTE, quote + 1)) {
-    let backslashes = 0;
-    while (quote - 1 - backslashes >= from && bytes[quote - 1 - backslashes] === BACKSLASH) backslashes += 1;
-    if (backslashes % 2 === 0) return quote;
-  }
-  return -1;
 }

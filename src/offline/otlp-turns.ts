@@ -25,7 +25,7 @@ import type { DecoderContext, InputRecord, LineDecoder } from './inputs.js';
 import type { SplitLine } from './line-splitter.js';
 import { decodeWithoutInputMessageValues } from './otlp-content-skip.js';
 import { OtlpRequestError, spansOfRequest } from './otlp-json-spans.js';
-import { skipsUnchecked, type ProblemKind } from './reader.js';
+import type { ProblemKind, SkipContent } from './reader.js';
 import { recordOfValue, type RecordValueResult } from './record-value.js';
 import { recordValueOfSpans, SlotTooDeepError } from './spans-record.js';
 
@@ -116,8 +116,9 @@ export class SpanTurnDecoder implements LineDecoder {
       this.report('too_long', `line of ${split.tooLongBytes} bytes is longer than a reader can hold; skipped`);
       return [];
     }
-    // A command that never reads message lists skips their values before decoding (they are dropped in `place`).
-    let text = skipsUnchecked(this.context.skipContent) ? decodeWithoutInputMessageValues(split.bytes) : split.bytes.toString('utf8');
+    // A command that never reads message lists skips their values before decoding (they are dropped in `place`);
+    // 'turns' needs the aggregator's, which a byte scan cannot tell apart: the line is decoded whole.
+    let text = this.context.skipContent === true ? decodeWithoutInputMessageValues(split.bytes) : split.bytes.toString('utf8');
     if (this.line === 1 && text.startsWith(BOM)) text = text.slice(1);
     if (text.trim() === '') return [];
     let request: unknown;
@@ -141,8 +142,9 @@ export class SpanTurnDecoder implements LineDecoder {
   private place(span: FinishedSpan): OpenTurn | undefined {
     const own = span.spanContext();
     // The command never reads message lists: they are neither held nor converted back
-    // (with 'checked', the converting is what finds their problems: they are kept).
-    if (skipsUnchecked(this.context.skipContent)) delete (span.attributes as Record<string, unknown>)[GEN_AI_INPUT_MESSAGES];
+    // (with 'checked', the converting is what finds their problems: they are kept; with 'turns', the
+    // aggregator's are kept: a rebuilt record without `iteration` is judged by them, see reader.ts).
+    if (dropsInputMessages(this.context.skipContent, span)) delete (span.attributes as Record<string, unknown>)[GEN_AI_INPUT_MESSAGES];
     if (isMoaRoot(span)) {
       const turn = this.turn(own.traceId, own.spanId);
       if (!turn.root) this.hold(turn, span);
@@ -204,6 +206,10 @@ export class SpanTurnDecoder implements LineDecoder {
   private report(kind: ProblemKind, message: string): void {
     this.context.onProblem?.({ file: this.context.file, line: this.line, kind, message: clip(message.replace(/\s+/g, ' '), 240) });
   }
+}
+
+function dropsInputMessages(mode: SkipContent | undefined, span: FinishedSpan): boolean {
+  return mode === true || (mode === 'turns' && span.attributes[MOA_ROLE] !== ROLE_AGGREGATOR);
 }
 
 /** The record of a turn's spans, checked as a parsed line is; `missing` marks it partial. */

@@ -83,7 +83,7 @@ export interface ReadOptions {
 export type SkipContent = boolean | 'checked' | 'turns';
 
 /** Whether a mode cuts message lists out without looking into them. */
-export function skipsUnchecked(mode: SkipContent | undefined): boolean {
+function skipsUnchecked(mode: SkipContent | undefined): boolean {
   return mode === true || mode === 'turns';
 }
 

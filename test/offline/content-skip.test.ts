@@ -86,7 +86,6 @@ describe('decodeWithoutCheckedInputMessages (validate)', () => {
       const damaged = damage === 'drop' ? list.slice(0, i) + list.slice(i + 1) : damage === 'replace' ? list.slice(0, i) + char + list.slice(i + 1) : list.slice(0, i) + char + list.slice(i);
       const cut = decodeWithoutCheckedInputMessages(Buffer.from(wrap(damaged)), 1000);
       // A cut is only made for a list that parses; the rest of the line must parse as before too.
-      if (cut !== null) expect(parses(wrap(damaged)) || !parses(cut.text)).toBe(true);
       if (cut !== null && parses(cut.text)) expect(parses(wrap(damaged))).toBe(true);
     }), { numRuns: 2000 });
   });

@@ -5,15 +5,18 @@
  * caller message is a tool result inside a loop), so readers that skip
  * message lists for speed must still see it.
  */
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/main.js';
 import { overviewSession } from '../../src/offline/session-files.js';
-import { makeTraceDir, oursRecord, type TraceDir } from './fixtures.js';
+import { captureIo, makeTraceDir, oursRecord, type TraceDir } from './fixtures.js';
 
 function seedIteration(messages: unknown[], toolCalls: boolean, ts: number, aggregatorFirst = false): string {
   const record = oursRecord({ ts, sessionId: 'seed-loop', failSecond: false }) as Record<string, unknown> & { aggregator: Record<string, unknown> };
   delete record.iteration;
   delete record.cache;
   delete record.fanout;
+  record.trace_id = String(ts).padStart(32, 'a');
   record.aggregator = {
     ...record.aggregator,
     input_messages: [...messages, { role: 'user', content: 'Advice from the references: …' }],
@@ -38,6 +41,20 @@ describe('a seed-format tool loop (every iteration written, no iteration key)', 
     const file = dir.write('seed-loop.jsonl', `${seedIteration([question], true, 1_764_000_000, aggregatorFirst)}\n${seedIteration([question, call, result], false, 1_764_000_010, aggregatorFirst)}\n`);
 
     const overview = await overviewSession(file);
+    expect(overview.turns).toBe(2);
+    expect(overview.unrecordedIterations).toBe(0);
+  });
+
+  it('is one user turn too once exported to OTLP (the rebuilt records have no iteration either)', async () => {
+    dir = makeTraceDir();
+    const question = { role: 'user', content: 'Weather in Paris?' };
+    const call = { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] };
+    const result = { role: 'tool', tool_call_id: 'call_1', content: 'rain' };
+    const file = dir.write('seed-loop.jsonl', `${seedIteration([question], true, 1_764_000_000)}\n${seedIteration([question, call, result], false, 1_764_000_010)}\n`);
+    const otlp = path.join(path.dirname(file), 'seed-loop.otlp.json');
+    expect(await runCli(['export', file, '--out', otlp], captureIo().io)).toBe(0);
+
+    const overview = await overviewSession(otlp);
     expect(overview.turns).toBe(2);
     expect(overview.unrecordedIterations).toBe(0);
   });
