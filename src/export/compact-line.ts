@@ -80,7 +80,7 @@ export function* contentIdInSlices(piece: MessagePiece, list: MessageList): Gene
 }
 
 /** The content id of a message (hashing its bytes once; cached on the piece): a step of its own for large records. */
-export function contentId(piece: MessagePiece, list: MessageList): string {
+function contentId(piece: MessagePiece, list: MessageList): string {
   piece.id ??= messageId(piece.bytes(list.cache.replacer).subarray(1));
   return piece.id;
 }

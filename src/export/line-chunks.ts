@@ -23,9 +23,9 @@ import type { EncodedLine } from './json-line.js';
 /** Bytes copied between two pauses. */
 export const COPY_BYTES_PER_STEP = 512 * 1024;
 /** Largest arena kept between lines; a line needing more gets memory of its own. */
-export const ARENA_KEPT_BYTES = 16 * 1024 * 1024;
+const ARENA_KEPT_BYTES = 16 * 1024 * 1024;
 /** An arena unused this long is let go. */
-export const ARENA_IDLE_MS = 30_000;
+const ARENA_IDLE_MS = 30_000;
 
 /**
  * Memory for merged runs, reused by lines written one after the other: the
