@@ -95,12 +95,7 @@ export async function runOfflineFormatsBench(mb: number): Promise<void> {
     // is on the rest, beside the raw one.
     const session = child(['floor-plain', first]);
     reportRow('report (one session)', first, out, session);
-    // The session above repeats no message between turns; an agent's does:
-    // every line holds the whole conversation so far once per call.
-    const growing = path.join(out, 'growing.jsonl');
-    const grown = await writeGrowingSession(growing);
-    child(['floor-plain', growing]); // warm the page cache
-    reportRow(`report (growing, ${grown.turns} turns)`, growing, out, child(['floor-plain', growing]));
+    await growingReportRow(out);
     const late = Math.max(1, Math.floor(generated.records / files.length) - 10);
     const show = child(['cli', 'show', first, '--turn', String(late)]);
     const startup = child(['cli', 'show', '--help']);
@@ -130,6 +125,18 @@ function reportRow(label: string, file: string, out: string, session: Run): void
   console.log(`  (the report's HTML is ${(statSync(html).size / sessionBytes).toFixed(3)}x the session's ${(sessionBytes / 2 ** 20).toFixed(1)} MiB: writing it is part of the work)`);
 }
 
+/**
+ * `report` on a growing agent session written into `out`. The corpus's
+ * sessions repeat no message between turns; an agent's does: every line
+ * holds the whole conversation so far once per call.
+ */
+async function growingReportRow(out: string): Promise<void> {
+  const growing = path.join(out, 'growing.jsonl');
+  const grown = await writeGrowingSession(growing);
+  child(['floor-plain', growing]); // warm the page cache
+  reportRow(`report (growing, ${grown.turns} turns)`, growing, out, child(['floor-plain', growing]));
+}
+
 /** Only the report rows, on the first session of a small corpus (2 x 8 MiB) and on the growing session. */
 async function runReportRowsOnly(): Promise<void> {
   const generated = await runOfflineStatsBench({ bytes: 16 * 1024 * 1024, keep: true });
@@ -139,10 +146,7 @@ async function runReportRowsOnly(): Promise<void> {
     const first = path.join(dir, readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort()[0] as string);
     child(['floor-plain', first]); // warm the page cache
     reportRow('report (one session)', first, out, child(['floor-plain', first]));
-    const growing = path.join(out, 'growing.jsonl');
-    const grown = await writeGrowingSession(growing);
-    child(['floor-plain', growing]);
-    reportRow(`report (growing, ${grown.turns} turns)`, growing, out, child(['floor-plain', growing]));
+    await growingReportRow(out);
   } finally {
     for (const d of [dir, out]) rmSync(d, { recursive: true, force: true });
   }
