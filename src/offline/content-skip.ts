@@ -77,7 +77,8 @@ function cutInputMessages(
   const parts: string[] = [];
   let from = 0;
   let lastCut = -1;
-  let lastList = '';
+  let lastStart = 0;
+  let lastEnd = 0;
   for (let at = bytes.indexOf(KEY_BYTES, from); at >= 0; at = bytes.indexOf(KEY_BYTES, from)) {
     let valueStart = at + KEY_BYTES.length;
     while (bytes[valueStart] === SPACE) valueStart += 1;
@@ -91,12 +92,14 @@ function cutInputMessages(
     if (end < 0) break;
     parts.push(bytes.toString('utf8', from, valueStart), '[]');
     if (keepLast) {
+      // Only the range: the list is decoded once it is known to be the last.
       lastCut = parts.length - 1;
-      lastList = bytes.toString('utf8', valueStart, end + 1);
+      lastStart = valueStart;
+      lastEnd = end + 1;
     }
     from = end + 1;
   }
-  if (lastCut >= 0) parts[lastCut] = lastList;
+  if (lastCut >= 0) parts[lastCut] = bytes.toString('utf8', lastStart, lastEnd);
   if (from === 0) return { text: bytes.toString('utf8'), depth: depth() };
   parts.push(bytes.toString('utf8', from));
   return { text: parts.join(''), depth: depth() };
