@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { followFile } from '../../src/offline/follow.js';
 import type { RecordProblem } from '../../src/offline/reader.js';
+import { waitUntil } from '../helpers/wait-until.js';
 import { oursLine } from './fixtures.js';
 
 const lines = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `${oursLine({ ts: 1_764_000_000 + from + i })}\n`).join('');
@@ -28,14 +29,6 @@ function follow(file: string) {
   return { seen, problems, done };
 }
 
-async function until(what: string, condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 describe('tail -f under rotation', () => {
@@ -44,12 +37,12 @@ describe('tail -f under rotation', () => {
     const file = path.join(dir, 's.jsonl');
     writeFileSync(file, lines(0, 30));
     const f = follow(file);
-    await until('the first 30 records', () => f.seen.length === 30);
+    await waitUntil(() => f.seen.length === 30, 'the first 30 records');
     // All in one synchronous run, so no poll falls in between: appended, renamed away, replaced by a longer file.
     appendFileSync(file, lines(30, 35));
     renameSync(file, `${file}.1`);
     writeFileSync(file, lines(35, 65));
-    await until('all 65 records', () => f.seen.length >= 65);
+    await waitUntil(() => f.seen.length >= 65, 'all 65 records');
     await new Promise((r) => setTimeout(r, 100)); // a few more polls: nothing is printed twice
     expect(f.seen).toEqual(range(65));
     expect(f.problems).toEqual([]);
@@ -62,10 +55,10 @@ describe('tail -f under rotation', () => {
     const file = path.join(dir, 's.jsonl');
     writeFileSync(file, lines(0, 30));
     const f = follow(file);
-    await until('the first 30 records', () => f.seen.length === 30);
+    await waitUntil(() => f.seen.length === 30, 'the first 30 records');
     truncateSync(file, 0);
     appendFileSync(file, lines(30, 90));
-    await until('all 90 records', () => f.seen.length >= 90);
+    await waitUntil(() => f.seen.length >= 90, 'all 90 records');
     await new Promise((r) => setTimeout(r, 100));
     expect(f.seen).toEqual(range(90));
     expect(f.problems).toEqual([]);
@@ -90,7 +83,7 @@ describe('tail -f under rotation', () => {
         if (n === 29) { truncateSync(file, 0); appendFileSync(file, lines(30, 90)); }
       },
     });
-    await until('all 90 records', () => seen.length >= 90);
+    await waitUntil(() => seen.length >= 90, 'all 90 records');
     await new Promise((r) => setTimeout(r, 100));
     expect(seen).toEqual(range(90));
     controller.abort();
@@ -103,13 +96,13 @@ describe('tail -f under rotation', () => {
     const f = follow(file);
     await new Promise((r) => setTimeout(r, 60));
     writeFileSync(file, lines(0, 2));
-    await until('2 records', () => f.seen.length === 2);
+    await waitUntil(() => f.seen.length === 2, '2 records');
     const third = lines(2, 3);
     appendFileSync(file, third.slice(0, 40));
     await new Promise((r) => setTimeout(r, 80));
     expect(f.seen).toEqual([0, 1]);
     appendFileSync(file, third.slice(40));
-    await until('3 records', () => f.seen.length === 3);
+    await waitUntil(() => f.seen.length === 3, '3 records');
     expect(f.seen).toEqual([0, 1, 2]);
     expect(f.problems).toEqual([]);
   });
