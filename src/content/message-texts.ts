@@ -49,9 +49,14 @@ export class MessageTexts {
    * seen, which costs about as much as serializing it.
    */
   private readonly known: Array<Run | undefined> = [];
-  /** The description of the array being captured (reused from call to call). */
+  /**
+   * The description of the array being captured: its first `size` entries.
+   * Reused from call to call, and never shortened (an array cut to length 0
+   * lets its memory go, and would grow again for every call).
+   */
   private readonly reads: unknown[] = [];
-  /** Where each message's description starts in `reads` (and where the last ends). */
+  private size = 0;
+  /** Where each message's description starts in `reads` (and, after the last, where it ends). */
   private readonly starts: number[] = [];
   /** Characters counted for each message. */
   private readonly chars: number[] = [];
@@ -95,23 +100,21 @@ export class MessageTexts {
 
   /** Describes every message; false when one is not plain data or the budget ran out. */
   private describeAll(messages: readonly unknown[], budget: number): boolean {
-    const { reads, starts, chars } = this;
-    reads.length = 0;
-    starts.length = 0;
-    chars.length = 0;
+    const { starts, chars } = this;
+    this.size = 0;
     let left = budget - 1;
     for (let i = 0; i < messages.length; i++) {
       const message = messages[i];
       // Only objects: an element's serialization could otherwise depend on its index (a `toJSON(key)`, a replacer).
       if (message === null || typeof message !== 'object' || Array.isArray(message)) return false;
-      starts.push(reads.length);
+      starts[i] = this.size;
       const before = left;
       // Depth 1: an element of the array, as `jsonCharsWithin` counts it.
       left = this.describe(message, left, 1);
       if (left < 0) return false;
-      chars.push(before - left);
+      chars[i] = before - left;
     }
-    starts.push(reads.length);
+    starts[messages.length] = this.size;
     return true;
   }
 
@@ -138,19 +141,13 @@ export class MessageTexts {
 
   private serializeRun(messages: readonly unknown[], from: number, to: number, pieces: MessagePiece[]): boolean {
     const replacer = this.cache.replacer;
-    let json: string | undefined;
-    if (to - from === 1) {
-      const text = nativeStringify(messages[from], replacer);
-      json = typeof text === 'string' ? text : undefined;
-    } else {
-      const text = nativeStringify(messages.slice(from, to), replacer);
-      // The elements without the brackets: a piece's text is joined to the next by a comma.
-      json = typeof text === 'string' ? text.slice(1, -1) : undefined;
-    }
-    if (json === undefined) return false;
+    const one = to - from === 1;
+    const text = nativeStringify(one ? messages[from] : messages.slice(from, to), replacer);
+    if (typeof text !== 'string') return false;
     let chars = 0;
     for (let i = from; i < to; i++) chars += this.chars[i] as number;
-    const piece = new MessagePiece(undefined, chars, json);
+    // Several messages: the piece is the array's elements (a piece's text is joined to the next by a comma).
+    const piece = one ? new MessagePiece(undefined, chars, text) : MessagePiece.ofElements(text, chars);
     this.known[from] = { reads: this.reads.slice(this.starts[from], this.starts[to]), count: to - from, piece };
     pieces.push(piece);
     return true;
@@ -162,35 +159,35 @@ export class MessageTexts {
    */
   private describe(value: unknown, budget: number, depth: number): number {
     if (typeof value === 'string') {
-      this.reads.push(value);
+      this.reads[this.size++] = value;
       return budget - 1 - value.length;
     }
     if (typeof value === 'bigint') return -1;
     // Numbers, booleans, null; undefined, functions and symbols, which serializing leaves out (or writes as null in an array).
     if (value === null || typeof value !== 'object') {
-      this.reads.push(value);
+      this.reads[this.size++] = value;
       return budget - 1;
     }
     if (depth >= MAX_DEPTH || typeof (value as { toJSON?: unknown }).toJSON === 'function') return -1;
     let left = budget - 1;
     if (Array.isArray(value)) {
-      this.reads.push(OPEN_ARRAY);
+      this.reads[this.size++] = OPEN_ARRAY;
       for (let i = 0; i < value.length && left >= 0; i++) left = this.describe(value[i], left, depth + 1);
-      this.reads.push(CLOSE);
+      this.reads[this.size++] = CLOSE;
       return left;
     }
     const prototype = Object.getPrototypeOf(value) as unknown;
     // A class instance or a boxed value may serialize otherwise than its own keys read: not described.
     if (prototype !== Object.prototype && prototype !== null) return -1;
-    this.reads.push(OPEN_OBJECT);
+    this.reads[this.size++] = OPEN_OBJECT;
     for (const key in value) {
       // Own enumerable keys only, in the order JSON.stringify reads them.
       if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
-      this.reads.push(key);
+      this.reads[this.size++] = key;
       left = this.describe((value as Record<string, unknown>)[key], left - key.length, depth + 1);
       if (left < 0) return left;
     }
-    this.reads.push(CLOSE);
+    this.reads[this.size++] = CLOSE;
     return left;
   }
 }

@@ -79,9 +79,12 @@ describe('MessageTexts', () => {
       let messages = first;
       const check = () => {
         const expected = JSON.stringify(messages);
-        const got = written(texts.list(messages, 4096));
+        const list = texts.list(messages, 4096);
         // Undefined: left to the caller's own way (not plain data, too large); never a different text.
-        if (got !== undefined) expect(got).toBe(expected);
+        if (list === undefined) return;
+        // As bytes (the line), then as text (the ways that need text: a payload for another copy, a line cut to fit).
+        expect(written(list)).toBe(expected);
+        expect(list.cache.arrayJson(list)).toBe(expected);
       };
       check();
       for (const next of changes) {
@@ -97,8 +100,11 @@ describe('MessageTexts', () => {
       const texts = new MessageTexts(new MessageCache(replacer));
       const withSecret = [...history, { role: 'user', content: `token ${secret} here`, [secret]: 1 }];
       for (const messages of [withSecret, [{ role: 'system', content: 'other' }, ...withSecret.slice(1)]]) {
-        const got = written(texts.list(messages, 4096));
-        if (got === undefined) continue;
+        const list = texts.list(messages, 4096);
+        if (list === undefined) continue;
+        // As text first, then as bytes.
+        expect(list.cache.arrayJson(list)).toBe(JSON.stringify(messages, replacer));
+        const got = written(list);
         expect(got).toBe(JSON.stringify(messages, replacer));
         expect(got).not.toContain(secret);
       }
