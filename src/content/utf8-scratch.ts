@@ -3,13 +3,13 @@
  *
  * Sizing a buffer with `Buffer.byteLength` and then encoding into it walks
  * the text twice, and on mixed-script text each walk costs about as much as
- * the other (measured on 8 K and 80 K character messages: 11 µs and 90 µs per
- * walk). Encoding into memory known to be large enough (a UTF-16 unit is
+ * the other (measured on 8 K and 80 K character messages: about 9 and 90 µs
+ * per walk). Encoding into memory known to be large enough (a UTF-16 unit is
  * never more than 3 bytes) and copying the bytes out at their exact size
- * replaces the second walk with a copy, several times cheaper: a 10 MB line
- * of new messages encodes in about 60 % of the time. The scratch memory is
- * reused from text to text (fresh memory costs a page fault per 4 KiB),
- * bounded, and let go after a while unused.
+ * replaces the second walk with a copy, several times cheaper: the same
+ * messages encode in 60–75 % of the time. The scratch memory is reused from
+ * text to text (fresh memory costs a page fault per 4 KiB), bounded, and let
+ * go after a while unused.
  */
 
 /** At most this many bytes of scratch are kept (texts that need more are measured first, as before). */
