@@ -18,12 +18,12 @@
  * (`spans-record.ts`).
  */
 import { epochSeconds, isMoaCall, isMoaRoot } from '../export/turn-record.js';
-import { GEN_AI_INPUT_MESSAGES, MOA_REFERENCE_COUNT, MOA_REFERENCE_INDEX, MOA_ROLE, ROLE_AGGREGATOR, ROLE_REFERENCE } from '../trace/attributes.js';
+import { GEN_AI_INPUT_MESSAGES, MOA_ITERATION, MOA_REFERENCE_COUNT, MOA_REFERENCE_INDEX, MOA_ROLE, ROLE_AGGREGATOR, ROLE_REFERENCE } from '../trace/attributes.js';
 import type { FinishedSpan } from '../trace/span-data.js';
 import { clip } from './format.js';
 import type { DecoderContext, InputRecord, LineDecoder } from './inputs.js';
 import type { SplitLine } from './line-splitter.js';
-import { decodeWithoutInputMessageValues } from './otlp-content-skip.js';
+import { cutIndex, cutInputMessageValues, cutValue } from './otlp-content-skip.js';
 import { OtlpRequestError, spansOfRequest } from './otlp-json-spans.js';
 import type { ProblemKind, SkipContent } from './reader.js';
 import { recordOfValue, type RecordValueResult } from './record-value.js';
@@ -116,9 +116,12 @@ export class SpanTurnDecoder implements LineDecoder {
       this.report('too_long', `line of ${split.tooLongBytes} bytes is longer than a reader can hold; skipped`);
       return [];
     }
-    // A command that never reads message lists skips their values before decoding (they are dropped in `place`);
-    // 'turns' needs the aggregator's, which a byte scan cannot tell apart: the line is decoded whole.
-    let text = this.context.skipContent === true ? decodeWithoutInputMessageValues(split.bytes) : split.bytes.toString('utf8');
+    const mode = this.context.skipContent;
+    if (mode !== undefined && mode !== false) {
+      const spans = this.spansWithoutInputMessages(split.bytes, mode);
+      if (spans !== null) return spans;
+    }
+    let text = split.bytes.toString('utf8');
     if (this.line === 1 && text.startsWith(BOM)) text = text.slice(1);
     if (text.trim() === '') return [];
     let request: unknown;
@@ -129,22 +132,55 @@ export class SpanTurnDecoder implements LineDecoder {
       this.report(unterminated ? 'torn' : 'json', unterminated ? `torn last line (incomplete write, ${split.bytes.length} bytes): ${why}` : `invalid JSON: ${why}`);
       return [];
     }
+    let spans: FinishedSpan[];
     try {
-      return spansOfRequest(request);
+      spans = spansOfRequest(request);
     } catch (err) {
       if (!(err instanceof OtlpRequestError)) throw err;
       this.report('schema', err.message);
       return [];
     }
+    if (mode !== undefined && mode !== false) for (const span of spans) if (dropsInputMessages(mode, span)) deleteInputMessages(span);
+    return spans;
+  }
+
+  /**
+   * The spans of a line decoded without its input message values (a
+   * command that reads none, or only the aggregator's: those are decoded
+   * alone). Null when the line is to be read whole instead: it does not
+   * parse so (its problem is then reported from the whole line, word for
+   * word), or, under 'checked', a value is not a valid JSON string.
+   */
+  private spansWithoutInputMessages(bytes: Buffer, mode: Exclude<SkipContent, false>): FinishedSpan[] | null {
+    const cut = cutInputMessageValues(bytes, mode === 'checked');
+    if (cut === null) return null;
+    let text = cut.text;
+    if (this.line === 1 && text.startsWith(BOM)) text = text.slice(1);
+    if (text.trim() === '') return [];
+    let spans: FinishedSpan[];
+    try {
+      spans = spansOfRequest(JSON.parse(text));
+    } catch {
+      return null;
+    }
+    for (const span of spans) {
+      const index = cutIndex(span.attributes[GEN_AI_INPUT_MESSAGES]);
+      if (dropsInputMessages(mode, span)) {
+        deleteInputMessages(span);
+      } else if (index >= 0) {
+        try {
+          (span.attributes as Record<string, unknown>)[GEN_AI_INPUT_MESSAGES] = cutValue(bytes, cut, index);
+        } catch {
+          return null;
+        }
+      }
+    }
+    return spans;
   }
 
   /** Files a span under its turn; spans of other programs are counted. */
   private place(span: FinishedSpan): OpenTurn | undefined {
     const own = span.spanContext();
-    // The command never reads message lists: they are neither held nor converted back
-    // (with 'checked', the converting is what finds their problems: they are kept; with 'turns', the
-    // aggregator's are kept: a rebuilt record without `iteration` is judged by them, see reader.ts).
-    if (dropsInputMessages(this.context.skipContent, span)) delete (span.attributes as Record<string, unknown>)[GEN_AI_INPUT_MESSAGES];
     if (isMoaRoot(span)) {
       const turn = this.turn(own.traceId, own.spanId);
       if (!turn.root) this.hold(turn, span);
@@ -183,6 +219,8 @@ export class SpanTurnDecoder implements LineDecoder {
     this.open.delete(`${turn.traceId}:${turn.rootSpanId}`);
     this.heldBytes -= turn.bytes;
     const calls = [...turn.calls.values()].sort((a, b) => startOf(a) - startOf(b));
+    // 'turns' kept the aggregator's list for a record without `iteration`; a root that numbers its iteration makes it one with.
+    if (this.context.skipContent === 'turns' && typeof turn.root?.attributes[MOA_ITERATION] === 'number') for (const call of calls) deleteInputMessages(call);
     const endMs = turn.root ? epochSeconds(turn.root.endTime) * 1000 : latestEndMs(calls);
     const parsed = recordOfSpans(
       { root: turn.root, rootEnded: turn.root !== undefined, calls: calls.map((span) => ({ span, ended: true })), firstSeenAt: 0 },
@@ -208,8 +246,19 @@ export class SpanTurnDecoder implements LineDecoder {
   }
 }
 
+/**
+ * Whether a command leaves a span's message list out: it never reads them
+ * (`true`), only checks them (`'checked'`: a list is a string in a span, and
+ * a string the line parsed with is no problem of the record, whatever it
+ * holds), or reads only the aggregator's (`'turns'`: a rebuilt record
+ * without `iteration` is judged by them, see reader.ts).
+ */
 function dropsInputMessages(mode: SkipContent | undefined, span: FinishedSpan): boolean {
-  return mode === true || (mode === 'turns' && span.attributes[MOA_ROLE] !== ROLE_AGGREGATOR);
+  return mode === true || mode === 'checked' || (mode === 'turns' && span.attributes[MOA_ROLE] !== ROLE_AGGREGATOR);
+}
+
+function deleteInputMessages(span: FinishedSpan): void {
+  delete (span.attributes as Record<string, unknown>)[GEN_AI_INPUT_MESSAGES];
 }
 
 /** The record of a turn's spans, checked as a parsed line is; `missing` marks it partial. */
