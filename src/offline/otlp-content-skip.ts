@@ -57,15 +57,15 @@ export function cutInputMessageValues(bytes: Buffer, check: boolean): InputMessa
   }
   if (starts.length === 0) return { text: bytes.toString('utf8'), starts, ends };
   // The kept ranges and the markers into one buffer, decoded once (no rope of pieces for the parser to flatten).
-  const markers = starts.map((_, index) => Buffer.from(`${CUT_MARK_JSON}${index}`, 'latin1'));
+  // Markers are ASCII: one byte per character, written straight into the buffer.
   let size = bytes.length;
-  for (let i = 0; i < starts.length; i++) size += (markers[i] as Buffer).length - ((ends[i] as number) - (starts[i] as number));
+  for (let i = 0; i < starts.length; i++) size += CUT_MARK_JSON.length + String(i).length - ((ends[i] as number) - (starts[i] as number));
   const out = Buffer.allocUnsafe(size);
   let written = 0;
   let from = 0;
   for (let i = 0; i < starts.length; i++) {
     written += bytes.copy(out, written, from, starts[i]);
-    written += (markers[i] as Buffer).copy(out, written);
+    written += out.write(`${CUT_MARK_JSON}${i}`, written, 'latin1');
     from = ends[i] as number;
   }
   bytes.copy(out, written, from);
@@ -82,6 +82,17 @@ export function cutIndex(value: unknown): number {
 /** The string a cut value holds, as the whole line's parse would give it. Throws (a SyntaxError) when it is not a valid JSON string. */
 export function cutValue(bytes: Buffer, cut: InputMessagesCut, index: number): string {
   return JSON.parse(bytes.toString('utf8', (cut.starts[index] as number) - 1, (cut.ends[index] as number) + 1)) as string;
+}
+
+/**
+ * A copy of a cut value as JSON text (its quotes included), to be parsed
+ * later, if at all; null when it is not a valid JSON string (the line's
+ * parse would have failed on it).
+ */
+export function cutBytes(bytes: Buffer, cut: InputMessagesCut, index: number): Buffer | null {
+  const start = cut.starts[index] as number;
+  const end = cut.ends[index] as number;
+  return isJsonStringBody(bytes, start, end) ? Buffer.from(bytes.subarray(start - 1, end + 1)) : null;
 }
 
 const BACKSLASH = 0x5c;

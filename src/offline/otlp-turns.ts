@@ -23,7 +23,7 @@ import type { FinishedSpan } from '../trace/span-data.js';
 import { clip } from './format.js';
 import type { DecoderContext, InputRecord, LineDecoder } from './inputs.js';
 import type { SplitLine } from './line-splitter.js';
-import { cutIndex, cutInputMessageValues, cutValue } from './otlp-content-skip.js';
+import { cutBytes, cutIndex, cutInputMessageValues } from './otlp-content-skip.js';
 import { OtlpRequestError, spansOfRequest } from './otlp-json-spans.js';
 import type { ProblemKind, SkipContent } from './reader.js';
 import { recordOfValue, type RecordValueResult } from './record-value.js';
@@ -62,6 +62,8 @@ export interface SpanTurnCounts {
 
 export class SpanTurnDecoder implements LineDecoder {
   private readonly open = new Map<string, OpenTurn>();
+  /** 'turns': the aggregator's message list of a span, as the JSON string it was on its line (see `spansWithoutInputMessages`). */
+  private readonly heldLists = new WeakMap<FinishedSpan, Buffer>();
   private heldBytes = 0;
   private line = 0;
   private lastEndOffset = 0;
@@ -168,11 +170,12 @@ export class SpanTurnDecoder implements LineDecoder {
       if (dropsInputMessages(mode, span)) {
         deleteInputMessages(span);
       } else if (index >= 0) {
-        try {
-          (span.attributes as Record<string, unknown>)[GEN_AI_INPUT_MESSAGES] = cutValue(bytes, cut, index);
-        } catch {
-          return null;
-        }
+        // 'turns' and the aggregator: the list matters only to a record without `iteration`, known once the root is
+        // in. Its bytes are kept (checked as the line's parse would check them) and decoded then, if at all.
+        const list = cutBytes(bytes, cut, index);
+        if (list === null) return null;
+        deleteInputMessages(span);
+        this.heldLists.set(span, list);
       }
     }
     return spans;
@@ -210,7 +213,7 @@ export class SpanTurnDecoder implements LineDecoder {
   }
 
   private hold(turn: OpenTurn, span: FinishedSpan): void {
-    const bytes = stringBytes(span);
+    const bytes = stringBytes(span) + (this.heldLists.get(span)?.length ?? 0);
     turn.bytes += bytes;
     this.heldBytes += bytes;
   }
@@ -220,7 +223,13 @@ export class SpanTurnDecoder implements LineDecoder {
     this.heldBytes -= turn.bytes;
     const calls = [...turn.calls.values()].sort((a, b) => startOf(a) - startOf(b));
     // 'turns' kept the aggregator's list for a record without `iteration`; a root that numbers its iteration makes it one with.
-    if (this.context.skipContent === 'turns' && typeof turn.root?.attributes[MOA_ITERATION] === 'number') for (const call of calls) deleteInputMessages(call);
+    if (this.context.skipContent === 'turns') {
+      const numbered = typeof turn.root?.attributes[MOA_ITERATION] === 'number';
+      for (const call of calls) {
+        if (numbered) deleteInputMessages(call);
+        else this.restoreList(call);
+      }
+    }
     const endMs = turn.root ? epochSeconds(turn.root.endTime) * 1000 : latestEndMs(calls);
     const parsed = recordOfSpans(
       { root: turn.root, rootEnded: turn.root !== undefined, calls: calls.map((span) => ({ span, ended: true })), firstSeenAt: 0 },
@@ -239,6 +248,18 @@ export class SpanTurnDecoder implements LineDecoder {
       record: parsed.record, line: this.line, endOffset: this.lastEndOffset, file: this.context.file, format: 'otlp-json',
       ...(missing !== null ? { partial: true } : {}),
     });
+  }
+
+  /** A held message list back on its span, decoded as the line's parse would have decoded it. */
+  private restoreList(span: FinishedSpan): void {
+    const list = this.heldLists.get(span);
+    if (list === undefined) return;
+    this.heldLists.delete(span);
+    try {
+      (span.attributes as Record<string, unknown>)[GEN_AI_INPUT_MESSAGES] = JSON.parse(list.toString('utf8')) as string;
+    } catch {
+      // Unreachable: the bytes were checked to be a JSON string when they were held.
+    }
   }
 
   private report(kind: ProblemKind, message: string): void {
@@ -318,7 +339,12 @@ function startOf(span: FinishedSpan): number {
 /** UTF-16 length of a span's string attributes: the part of its size that grows with content. */
 function stringBytes(span: FinishedSpan): number {
   let total = 256;
-  for (const value of Object.values(span.attributes)) if (typeof value === 'string') total += value.length;
+  const attributes = span.attributes;
+  // for-in, not Object.values: no array per span.
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (typeof value === 'string') total += value.length;
+  }
   return total;
 }
 
