@@ -148,13 +148,9 @@ function encodeInto(pieces: ReadonlyArray<string | SlotValue>, scratch: LineScra
   if (!buffer) return undefined;
   const chunks: Buffer[] = [];
   let byteLength = 0;
+  // The text since the last list, not yet cut off as a chunk.
   let start = 0;
   let at = 0;
-  const cut = () => {
-    if (at > start) chunks.push(buffer.subarray(start, at));
-    byteLength += at - start;
-    start = at;
-  };
   for (const piece of pieces) {
     if (typeof piece === 'string') {
       at += buffer.write(piece, at, 'utf8');
@@ -165,11 +161,14 @@ function encodeInto(pieces: ReadonlyArray<string | SlotValue>, scratch: LineScra
       continue;
     }
     buffer[at++] = 0x5b; // [
-    cut();
+    chunks.push(buffer.subarray(start, at));
+    byteLength += at - start;
     byteLength += pushMessageBytes(piece, chunks);
+    start = at;
     buffer[at++] = 0x5d; // ]
   }
-  cut();
+  if (at > start) chunks.push(buffer.subarray(start, at));
+  byteLength += at - start;
   return byteLength <= maxBytes ? { chunks, byteLength, truncatedChars: 0 } : undefined;
 }
 
