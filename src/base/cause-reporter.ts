@@ -42,6 +42,11 @@ export class CauseReporter {
     if (failures > 0) this.emit(message(failures));
   }
 
+  /** Whether any cause is failing now (asked once per line written: no list made). */
+  get anyFailing(): boolean {
+    return this.#failures.size > 0;
+  }
+
   /** Causes currently failing. */
   get failing(): string[] {
     return [...this.#failures.keys()];

@@ -21,6 +21,7 @@
  */
 import { nativeStringify, safeStringify, type JsonReplacer } from './safe-json.js';
 import { anchorOf, readsAsSnapshot, snapshotJson } from './json-snapshot.js';
+import { utf8Scratch } from './utf8-scratch.js';
 
 /** Characters of message text one session keeps snapshots and bytes of. */
 export const SESSION_BUDGET_CHARS = 16 * 1024 * 1024;
@@ -114,11 +115,8 @@ export class MessagePiece {
       if (json.length < ENCODE_IN_PLACE_CHARS) {
         this.encoded = Buffer.from(`,${json}`, 'utf8');
       } else {
-        // A long text is not copied into a joined string first: measured, then encoded after the comma.
-        const encoded = Buffer.allocUnsafe(1 + Buffer.byteLength(json, 'utf8'));
-        encoded[0] = 0x2c; // ,
-        encoded.write(json, 1, 'utf8');
-        this.encoded = encoded;
+        // A long text is not copied into a joined string first: encoded after the comma, in one walk over it.
+        this.encoded = utf8Scratch.encode(json, 0x2c); // ,
       }
       // The bytes are what is kept: the text is only needed again on a rare masking path.
       this.dropText();

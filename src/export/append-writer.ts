@@ -68,7 +68,6 @@ interface HeldDirectory {
 /** One line checked and ready for its writev. */
 interface PreparedWrite {
   filePath: string;
-  dir: string;
   fd: number;
   /** The file as lstat saw it before the write (for the torn-tail tracker). */
   stats: Stats;
@@ -154,7 +153,7 @@ export class AppendWriter {
     try {
       written = writevSync(write.fd, write.buffers);
     } catch (err) {
-      this.failed(filePath, write.dir, err);
+      this.failed(filePath, err);
       return false;
     }
     return this.finished(write, written);
@@ -178,7 +177,7 @@ export class AppendWriter {
         this.writing.delete(write.fd);
         if (this.closeAfterWrite.delete(write.fd)) closeQuietly(write.fd);
         if (err) {
-          this.failed(filePath, write.dir, err);
+          this.failed(filePath, err);
           resolve(false);
         } else resolve(this.finished(write, written));
       };
@@ -216,22 +215,21 @@ export class AppendWriter {
 
   /** The descriptor and buffers of one line, after the checks; undefined (reported) when the line cannot go out. */
   private prepare(filePath: string, line: string | EncodedLine): PreparedWrite | undefined {
-    const dir = path.dirname(filePath);
     try {
-      const { fd, stats } = this.descriptorFor(filePath, dir);
+      const { fd, stats } = this.descriptorFor(filePath);
       const tornTail = this.tails.needsNewline(filePath, fd, stats);
       const buffers = lineBuffers(line, tornTail);
-      const expected = buffers.reduce((sum, b) => sum + b.length, 0);
-      return { filePath, dir, fd, stats, tornTail, buffers, expected, truncated: typeof line !== 'string' && line.truncatedChars > 0 };
+      const expected = totalBytes(buffers);
+      return { filePath, fd, stats, tornTail, buffers, expected, truncated: typeof line !== 'string' && line.truncatedChars > 0 };
     } catch (err) {
-      this.failed(filePath, dir, err);
+      this.failed(filePath, err);
       return undefined;
     }
   }
 
   /** Counts a write that returned; a short one is a failure. */
   private finished(write: PreparedWrite, written: number): boolean {
-    const { filePath, dir } = write;
+    const { filePath } = write;
     try {
       if (written !== write.expected) {
         this.stats.partialWrites += 1;
@@ -242,10 +240,10 @@ export class AppendWriter {
       this.stats.bytesWritten += written;
       if (write.tornTail) this.stats.tornTailsClosed += 1;
       if (write.truncated) this.stats.linesTruncated += 1;
-      this.recovered(filePath, dir);
+      this.recovered(filePath);
       return true;
     } catch (err) {
-      this.failed(filePath, dir, err);
+      this.failed(filePath, err);
       return false;
     }
   }
@@ -264,7 +262,7 @@ export class AppendWriter {
    * while the path still names that file (one lstat), else a freshly opened
    * and checked one.
    */
-  private descriptorFor(filePath: string, dir: string): { fd: number; stats: Stats } {
+  private descriptorFor(filePath: string): { fd: number; stats: Stats } {
     const kept = this.files.get(filePath);
     if (kept) {
       const stats = lstatQuietly(filePath);
@@ -277,10 +275,11 @@ export class AppendWriter {
       }
       this.closeFile(filePath);
     }
-    return this.openFile(filePath, dir);
+    return this.openFile(filePath);
   }
 
-  private openFile(filePath: string, dir: string): { fd: number; stats: Stats } {
+  private openFile(filePath: string): { fd: number; stats: Stats } {
+    const dir = path.dirname(filePath);
     const name = path.basename(filePath);
     let directory = this.directoryFor(dir);
     let opened;
@@ -365,7 +364,8 @@ export class AppendWriter {
     this.idleTimer.unref();
   }
 
-  private failed(filePath: string, dir: string, err: unknown): void {
+  private failed(filePath: string, err: unknown): void {
+    const dir = path.dirname(filePath);
     // Open and check the file again before the next line: the error may have left a torn tail or a replaced file.
     // The directory stays held: it is looked at again anyway, and is never re-opened while its path is a link.
     this.closeFile(filePath);
@@ -383,11 +383,12 @@ export class AppendWriter {
       : `moa-otel: cannot write trace file ${filePath} (${codeText}): ${errorText(err)}. Turns go on; further ${codeText} errors for this directory are counted, not repeated.`);
   }
 
-  private recovered(filePath: string, dir: string): void {
+  private recovered(filePath: string): void {
     // A file-system error is kept per directory and a refusal per file: a line
     // that goes through clears both, with one message.
+    if (!this.reporter.anyFailing) return; // every line that goes through passes here
+    const dir = path.dirname(filePath);
     const failing = this.reporter.failing;
-    if (failing.length === 0) return; // every line that goes through passes here
     const scopes = new Set(failing.map(scopeOf).filter((scope) => scope === filePath || scope === dir));
     if (scopes.size === 0) return;
     const scope = scopes.has(filePath) ? filePath : dir;
@@ -407,8 +408,17 @@ function lstatQuietly(filePath: string): Stats | undefined {
 /** The buffers of one line, for one writev: an optional newline closing a torn tail, the line, its newline. */
 function lineBuffers(line: string | EncodedLine, tornTail: boolean): Buffer[] {
   const body = typeof line === 'string' ? [Buffer.from(line.endsWith('\n') ? line.slice(0, -1) : line, 'utf8')] : line.chunks;
-  const buffers = tornTail ? [NEWLINE, ...body, NEWLINE] : [...body, NEWLINE];
+  // Built by hand, not spread: this runs for every line.
+  const buffers: Buffer[] = tornTail ? [NEWLINE] : [];
+  for (const chunk of body) buffers.push(chunk);
+  buffers.push(NEWLINE);
   return buffers.length <= MAX_BUFFERS_PER_WRITE ? buffers : coalesce(buffers, MAX_BUFFERS_PER_WRITE);
+}
+
+function totalBytes(buffers: readonly Buffer[]): number {
+  let bytes = 0;
+  for (const buffer of buffers) bytes += buffer.length;
+  return bytes;
 }
 
 /** Joins neighbouring buffers so there are at most `max`, keeping the order. */

@@ -69,6 +69,11 @@ export interface JsonlTurnExporterOptions extends AssemblerLimits {
 
 export type TraceFormat = 'jsonl' | 'compact';
 
+/** A step of a line's work: one piece of work, or a generator of pieces (`yield`: a pause). */
+type LineStep = () => Generator<'step', unknown, undefined> | void;
+/** `lineSteps`: a line with no steps, small enough to be built and written at once. */
+const AT_ONCE = 'at once';
+
 /**
  * Records whose messages not yet serialized add up to more characters than
  * this are finished across event-loop ticks (`sliced-queue.ts`); smaller
@@ -263,9 +268,9 @@ class TurnFileSink implements ExitFlushable {
       // A numeric session id is recorded raw and names its file by its text.
       const fileKey = typeof sessionId === 'string' ? sessionId : typeof sessionId === 'number' ? String(sessionId) : null;
       const file = this.fileFor(fileKey);
-      const job = this.lineJob(file, record, slots);
-      if (this.queue.idle && job.atOnce) return this.writeLine(file, record, slots);
-      this.queue.add(job);
+      const steps = this.lineSteps(slots);
+      if (this.queue.idle && steps === AT_ONCE) return this.writeLine(file, record, slots);
+      this.queue.add(this.lineJob(file, record, slots, steps === AT_ONCE ? [] : steps));
       this.trackPending();
       return true;
     } catch (err) {
@@ -275,12 +280,15 @@ class TurnFileSink implements ExitFlushable {
   }
 
   /**
-   * The work of one line: serializing its messages not serialized yet (one
-   * step each; for a compact file their content ids too), then encoding and
-   * writing it. Small records have no steps and are written at once.
+   * The work a line needs before it is encoded and written: serializing its
+   * messages not serialized yet (one step each; for a compact file their
+   * content ids too). `AT_ONCE`: none, and the line is small enough to be
+   * built and written at once (a small turn's, found without allocating).
+   * An empty list: a large line, built and written in slices of its own.
    */
-  private lineJob(file: string, record: Record<string, unknown>, slots: RawSlots): SlicedJob & { atOnce: boolean } {
+  private lineSteps(slots: RawSlots): LineStep[] | typeof AT_ONCE {
     const lists = slots.messageLists;
+    if (lists.length === 0) return AT_ONCE; // every slot is text already: nothing to serialize, nothing large
     const compact = this.compactFiles !== undefined;
     // What the line's steps would have to do: messages not serialized yet (for a compact file, without a content id).
     const pending = (piece: MessagePiece) => !piece.serialized || (compact && piece.id === undefined);
@@ -293,8 +301,7 @@ class TurnFileSink implements ExitFlushable {
       }
     }
     const large = lineChars > QUEUE_LINE_CHARS;
-    // A step is one piece of work, or a generator of pieces (`yield`: a pause).
-    const steps: Array<() => Generator<'step', unknown, undefined> | void> = [];
+    const steps: LineStep[] = [];
     // Counted with repeats first (a message in four arrays counts four times): a bound that settles most turns cheaply.
     if (newChars > WRITE_AT_ONCE_CHARS || large) {
       // Only pending pieces are remembered: a long session's line holds thousands of pieces, a few of them new.
@@ -314,10 +321,13 @@ class TurnFileSink implements ExitFlushable {
       if (unique <= WRITE_AT_ONCE_CHARS && !large) steps.length = 0;
     }
     // A large line is queued even with no step left: it is built and written in slices of its own, off the turn's end.
-    const atOnce = steps.length === 0 && !large;
+    return steps.length === 0 && !large ? AT_ONCE : steps;
+  }
+
+  /** The queued job of one line: its steps, each a pause, then encoding and writing it. */
+  private lineJob(file: string, record: Record<string, unknown>, slots: RawSlots, steps: readonly LineStep[]): SlicedJob {
     const sink = this;
     return {
-      atOnce,
       *work(mode: WriteMode) {
         for (const step of steps) {
           const more = step();
@@ -330,8 +340,27 @@ class TurnFileSink implements ExitFlushable {
     };
   }
 
-  /** Encodes and writes one line at once; the sink's failures are reported, never thrown. */
+  /**
+   * Encodes and writes one line at once; the sink's failures are reported,
+   * never thrown. The queue is idle, so no line is on the thread pool and
+   * the scratch buffer and the arena are free.
+   */
   private writeLine(file: string, record: Record<string, unknown>, slots: RawSlots): boolean {
+    // A line of a few buffers in the original format (a small turn's) needs none of lineWork's pauses:
+    // written straight, without a generator (a fair part of a small turn's bookkeeping).
+    if (this.compactFiles || chunksBeforeJoining(slots.messageLists) > MAX_LINE_CHUNKS) return this.finishNow(file, record, slots);
+    try {
+      const line = encodeLine(record, slots, { scratch: this.scratch });
+      // Never more buffers than counted before joining (one per piece and list, plus one).
+      return this.writer.appendLine(file, line);
+    } catch (err) {
+      this.reportRecordFailure(err);
+      return false;
+    }
+  }
+
+  /** lineWork run to its end without pausing. */
+  private finishNow(file: string, record: Record<string, unknown>, slots: RawSlots): boolean {
     const work = this.lineWork(file, record, slots, { background: false });
     for (;;) {
       const next = work.next();

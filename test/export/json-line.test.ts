@@ -2,6 +2,7 @@ import { constants } from 'node:buffer';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { truncationMarker as contentMarker } from '../../src/content/truncation.js';
 import { AppendWriter } from '../../src/export/append-writer.js';
@@ -159,3 +160,40 @@ describe('encodeLine into a reused scratch buffer', () => {
     }
   });
 });
+
+describe('placeholders are found only where a slot stands', () => {
+  // Text that looks like a placeholder to a careless search: NUL, quotes and
+  // backslashes around `moa-raw:`, another process's nonce, slot numbers.
+  const lookalike = fc.constantFrom('\u0000', '"', '\\', 'moa-raw:', '\u0000moa-raw:', '"\u0000moa-raw:0"', `\u0000moa-raw:${'0'.repeat(32)}:1`, ':', '0', '1"', '✈️', '東京');
+  const nasty = fc.array(fc.oneof(lookalike, fc.string({ maxLength: 6 })), { maxLength: 8 }).map((parts) => parts.join(''));
+  const slotValue = fc.oneof(nasty, fc.array(nasty, { maxLength: 3 }), fc.constant(0.30000000000000004));
+
+  it('gives JSON.stringify of the record with each slot\'s value in place, for any strings around and inside the slots', () => {
+    fc.assert(fc.property(
+      fc.array(fc.tuple(nasty, fc.oneof(nasty, slotValue.map((value) => ({ slot: value }))), fc.boolean()), { maxLength: 8 }),
+      (entries) => {
+        const slots = new RawSlots();
+        const record: Record<string, unknown> = {};
+        const plain: Record<string, unknown> = {};
+        entries.forEach(([text, value, dropped], i) => {
+          record[`k${i}`] = text;
+          plain[`k${i}`] = text;
+          if (typeof value === 'string') {
+            record[`v${i}`] = value;
+            plain[`v${i}`] = value;
+            return;
+          }
+          const placeholder = slots.hold(JSON.stringify(value.slot));
+          // A placeholder dropped from the record (its key deleted) leaves nothing behind.
+          if (dropped) return;
+          record[`v${i}`] = placeholder;
+          plain[`v${i}`] = value.slot;
+        });
+        const expected = JSON.stringify(plain);
+        expect(text(encodeLine(record, slots))).toBe(expected);
+        expect(text(encodeLine(record, slots, { scratch: new LineScratch() }))).toBe(expected);
+      },
+    ), { numRuns: 400 });
+  });
+});
+
