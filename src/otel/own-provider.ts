@@ -271,14 +271,14 @@ const HEX_CODES = (() => {
  * much (a turn makes five span ids).
  */
 class IdSource {
-  private readonly pool = new Uint8Array(4096);
+  private readonly pool = Buffer.alloc(4096);
   private offset = this.pool.length;
 
   traceId(): string {
     for (;;) {
       const at = this.take(16);
       // One per turn: the runtime's hex (two halves joined would be a string of two parts, not one).
-      const id = Buffer.from(this.pool.buffer, at, 16).toString('hex');
+      const id = this.pool.toString('hex', at, at + 16);
       if (id !== ZERO_TRACE_ID) return id; // all-zero ids are invalid
     }
   }
@@ -303,7 +303,7 @@ class IdSource {
 }
 
 /** Eight bytes from `at` as 16 hex digits (one flat string). */
-function hexOf8(pool: Uint8Array, at: number): string {
+function hexOf8(pool: Buffer, at: number): string {
   const c = HEX_CODES;
   const b0 = 2 * (pool[at] as number);
   const b1 = 2 * (pool[at + 1] as number);
