@@ -1,32 +1,128 @@
 /**
  * An OTLP JSON line with the values of its `gen_ai.input.messages`
- * attributes emptied before it is decoded, for the commands that never read
- * message lists (the OTLP side of `content-skip.ts`): those values are most
- * of a line's bytes (every call carries the whole conversation, escaped
- * twice), and skipping them costs an indexOf per string instead of decoding
- * and parsing them. The decoder drops the attribute anyway.
+ * attributes cut out before it is decoded, for the commands that never read
+ * (most) message lists (the OTLP side of `content-skip.ts`): those values
+ * are most of a line's bytes (every call carries the whole conversation,
+ * escaped twice), and skipping them costs an indexOf per string instead of
+ * decoding and parsing them.
+ *
+ * Each value cut is replaced by a marker naming it (`CUT_MARK` and its
+ * index), so a decoder that does need one list (the aggregator's, for `ls`)
+ * can decode that value alone from the line's bytes (`cutValue`).
  *
  * Only the exact form every OTLP JSON serializer writes is cut — the key,
  * then its value as a string: `{"key":"gen_ai.input.messages","value":{"stringValue":"…"}}`.
  * That sequence cannot occur inside a JSON string (its quotes would be
  * escaped there); anything else is left as it is.
  */
+import { randomBytes } from 'node:crypto';
 import { closingQuoteByte } from './content-skip.js';
 
 const PREFIX = Buffer.from('"key":"gen_ai.input.messages","value":{"stringValue":"');
 
-export function decodeWithoutInputMessageValues(bytes: Buffer): string {
-  const parts: string[] = [];
-  let from = 0;
-  for (let at = bytes.indexOf(PREFIX, from); at >= 0; at = bytes.indexOf(PREFIX, from)) {
-    const valueStart = at + PREFIX.length;
-    const close = closingQuoteByte(bytes, valueStart);
-    if (close < 0) break;
-    // Up to the opening quote, then on from the closing one: the value becomes "".
-    parts.push(bytes.toString('utf8', from, valueStart));
-    from = close;
+/**
+ * What a cut value reads as once the line is parsed, followed by its index.
+ * A NUL and a nonce: no string a span carries can be mistaken for it.
+ */
+export const CUT_MARK = `\u0000moa-cut:${randomBytes(9).toString('hex')}:`;
+/** The marker as it stands in JSON text (the NUL escaped), before its index. */
+const CUT_MARK_JSON = `\\u0000${CUT_MARK.slice(1)}`;
+
+export interface InputMessagesCut {
+  /** The line decoded with every value cut replaced by `CUT_MARK` and its index. */
+  text: string;
+  /** Byte range of each value cut (between its quotes), by index. */
+  starts: number[];
+  ends: number[];
+}
+
+/**
+ * The line without its input message values. With `check`, each value must
+ * be a valid JSON string (no raw control character, no bad escape), as the
+ * whole line's parse would demand: null when one is not, so the caller reads
+ * the line whole and reports its problem exactly as a full read does.
+ */
+export function cutInputMessageValues(bytes: Buffer, check: boolean): InputMessagesCut | null {
+  const starts: number[] = [];
+  const ends: number[] = [];
+  for (let at = bytes.indexOf(PREFIX); at >= 0; at = bytes.indexOf(PREFIX, at + 1)) {
+    const start = at + PREFIX.length;
+    const end = closingQuoteByte(bytes, start);
+    // A value that does not close (a torn line) stays, for the parser to report.
+    if (end < 0) break;
+    if (check && !isJsonStringBody(bytes, start, end)) return null;
+    starts.push(start);
+    ends.push(end);
+    at = end;
   }
-  if (from === 0) return bytes.toString('utf8');
-  parts.push(bytes.toString('utf8', from));
-  return parts.join('');
+  if (starts.length === 0) return { text: bytes.toString('utf8'), starts, ends };
+  // The kept ranges and the markers into one buffer, decoded once (no rope of pieces for the parser to flatten).
+  // Markers are ASCII: one byte per character, written straight into the buffer.
+  let size = bytes.length;
+  for (let i = 0; i < starts.length; i++) size += CUT_MARK_JSON.length + String(i).length - ((ends[i] as number) - (starts[i] as number));
+  const out = Buffer.allocUnsafe(size);
+  let written = 0;
+  let from = 0;
+  for (let i = 0; i < starts.length; i++) {
+    written += bytes.copy(out, written, from, starts[i]);
+    written += out.write(`${CUT_MARK_JSON}${i}`, written, 'latin1');
+    from = ends[i] as number;
+  }
+  bytes.copy(out, written, from);
+  return { text: out.toString('utf8'), starts, ends };
+}
+
+/** The index a cut value's marker names, or -1 when `value` is no marker. */
+export function cutIndex(value: unknown): number {
+  if (typeof value !== 'string' || value.charCodeAt(0) !== 0 || !value.startsWith(CUT_MARK)) return -1;
+  const index = Number(value.slice(CUT_MARK.length));
+  return Number.isInteger(index) ? index : -1;
+}
+
+/** The string a cut value holds, as the whole line's parse would give it. Throws (a SyntaxError) when it is not a valid JSON string. */
+export function cutValue(bytes: Buffer, cut: InputMessagesCut, index: number): string {
+  return JSON.parse(bytes.toString('utf8', (cut.starts[index] as number) - 1, (cut.ends[index] as number) + 1)) as string;
+}
+
+/**
+ * A copy of a cut value as JSON text (its quotes included), to be parsed
+ * later, if at all; null when it is not a valid JSON string (the line's
+ * parse would have failed on it).
+ */
+export function cutBytes(bytes: Buffer, cut: InputMessagesCut, index: number): Buffer | null {
+  const start = cut.starts[index] as number;
+  const end = cut.ends[index] as number;
+  return isJsonStringBody(bytes, start, end) ? Buffer.from(bytes.subarray(start - 1, end + 1)) : null;
+}
+
+const BACKSLASH = 0x5c;
+const LOWER_U = 0x75;
+/** Bytes that may follow a backslash in a JSON string (u is checked apart). */
+const SIMPLE_ESCAPE = new Uint8Array(256);
+for (const c of '"\\/bfnrt') SIMPLE_ESCAPE[c.charCodeAt(0)] = 1;
+const HEX = new Uint8Array(256);
+for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
+/** Read as latin1, each byte is one character: a byte of a multi-byte character never looks like a control character. */
+const CONTROL_CHARACTER = /[\x00-\x1f]/;
+
+/**
+ * Whether the bytes between a string's quotes are what `JSON.parse` accepts
+ * there: no raw control character, and every backslash a valid escape.
+ * UTF-8 is not checked: decoding replaces bad sequences, it never fails.
+ */
+export function isJsonStringBody(bytes: Buffer, start: number, end: number): boolean {
+  // One native pass for control characters; backslashes are found by indexOf and each escape read.
+  if (CONTROL_CHARACTER.test(bytes.toString('latin1', start, end))) return false;
+  for (let i = bytes.indexOf(BACKSLASH, start); i >= 0 && i < end; i = bytes.indexOf(BACKSLASH, i)) {
+    const escaped = bytes[i + 1] as number;
+    if (escaped === LOWER_U) {
+      if (i + 5 >= end || (HEX[bytes[i + 2] as number]! & HEX[bytes[i + 3] as number]! & HEX[bytes[i + 4] as number]! & HEX[bytes[i + 5] as number]!) === 0) return false;
+      i += 6;
+    } else if (i + 1 < end && SIMPLE_ESCAPE[escaped] === 1) {
+      i += 2;
+    } else {
+      return false;
+    }
+  }
+  return true;
 }

@@ -113,7 +113,15 @@ function hexId(value: unknown, hexLength: number): string | null {
 
 const NANOS = 1_000_000_000n;
 
+/** Digit strings this short split into seconds and nanoseconds exactly as numbers (no BigInt per time). */
+const PLAIN_DIGITS = /^\d{1,24}$/;
+
 function hrTime(value: unknown): HrTime {
+  if (typeof value === 'string' && PLAIN_DIGITS.test(value)) {
+    // Up to 24 digits: each part has at most 15 and converts exactly; as BigInt division would give them.
+    const split = value.length - 9;
+    return split <= 0 ? [0, Number(value)] : [Number(value.slice(0, split)), Number(value.slice(split))];
+  }
   let nanos: bigint;
   try {
     nanos = typeof value === 'string' && /^\d+$/.test(value) ? BigInt(value) : typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : 0n;

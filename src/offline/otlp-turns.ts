@@ -18,12 +18,12 @@
  * (`spans-record.ts`).
  */
 import { epochSeconds, isMoaCall, isMoaRoot } from '../export/turn-record.js';
-import { GEN_AI_INPUT_MESSAGES, MOA_REFERENCE_COUNT, MOA_REFERENCE_INDEX, MOA_ROLE, ROLE_AGGREGATOR, ROLE_REFERENCE } from '../trace/attributes.js';
+import { GEN_AI_INPUT_MESSAGES, MOA_ITERATION, MOA_REFERENCE_COUNT, MOA_REFERENCE_INDEX, MOA_ROLE, ROLE_AGGREGATOR, ROLE_REFERENCE } from '../trace/attributes.js';
 import type { FinishedSpan } from '../trace/span-data.js';
 import { clip } from './format.js';
 import type { DecoderContext, InputRecord, LineDecoder } from './inputs.js';
 import type { SplitLine } from './line-splitter.js';
-import { decodeWithoutInputMessageValues } from './otlp-content-skip.js';
+import { cutBytes, cutIndex, cutInputMessageValues } from './otlp-content-skip.js';
 import { OtlpRequestError, spansOfRequest } from './otlp-json-spans.js';
 import type { ProblemKind, SkipContent } from './reader.js';
 import { recordOfValue, type RecordValueResult } from './record-value.js';
@@ -62,6 +62,8 @@ export interface SpanTurnCounts {
 
 export class SpanTurnDecoder implements LineDecoder {
   private readonly open = new Map<string, OpenTurn>();
+  /** 'turns': the aggregator's message list of a span, as the JSON string it was on its line (see `spansWithoutInputMessages`). */
+  private readonly heldLists = new WeakMap<FinishedSpan, Buffer>();
   private heldBytes = 0;
   private line = 0;
   private lastEndOffset = 0;
@@ -116,9 +118,12 @@ export class SpanTurnDecoder implements LineDecoder {
       this.report('too_long', `line of ${split.tooLongBytes} bytes is longer than a reader can hold; skipped`);
       return [];
     }
-    // A command that never reads message lists skips their values before decoding (they are dropped in `place`);
-    // 'turns' needs the aggregator's, which a byte scan cannot tell apart: the line is decoded whole.
-    let text = this.context.skipContent === true ? decodeWithoutInputMessageValues(split.bytes) : split.bytes.toString('utf8');
+    const mode = this.context.skipContent;
+    if (mode !== undefined && mode !== false) {
+      const spans = this.spansWithoutInputMessages(split.bytes, mode);
+      if (spans !== null) return spans;
+    }
+    let text = split.bytes.toString('utf8');
     if (this.line === 1 && text.startsWith(BOM)) text = text.slice(1);
     if (text.trim() === '') return [];
     let request: unknown;
@@ -129,22 +134,56 @@ export class SpanTurnDecoder implements LineDecoder {
       this.report(unterminated ? 'torn' : 'json', unterminated ? `torn last line (incomplete write, ${split.bytes.length} bytes): ${why}` : `invalid JSON: ${why}`);
       return [];
     }
+    let spans: FinishedSpan[];
     try {
-      return spansOfRequest(request);
+      spans = spansOfRequest(request);
     } catch (err) {
       if (!(err instanceof OtlpRequestError)) throw err;
       this.report('schema', err.message);
       return [];
     }
+    if (mode !== undefined && mode !== false) for (const span of spans) if (dropsInputMessages(mode, span)) deleteInputMessages(span);
+    return spans;
+  }
+
+  /**
+   * The spans of a line decoded without its input message values (a
+   * command that reads none, or only the aggregator's: those are decoded
+   * alone). Null when the line is to be read whole instead: it does not
+   * parse so (its problem is then reported from the whole line, word for
+   * word), or, under 'checked', a value is not a valid JSON string.
+   */
+  private spansWithoutInputMessages(bytes: Buffer, mode: Exclude<SkipContent, false>): FinishedSpan[] | null {
+    const cut = cutInputMessageValues(bytes, mode === 'checked');
+    if (cut === null) return null;
+    let text = cut.text;
+    if (this.line === 1 && text.startsWith(BOM)) text = text.slice(1);
+    if (text.trim() === '') return [];
+    let spans: FinishedSpan[];
+    try {
+      spans = spansOfRequest(JSON.parse(text));
+    } catch {
+      return null;
+    }
+    for (const span of spans) {
+      const index = cutIndex(span.attributes[GEN_AI_INPUT_MESSAGES]);
+      if (dropsInputMessages(mode, span)) {
+        deleteInputMessages(span);
+      } else if (index >= 0) {
+        // 'turns' and the aggregator: the list matters only to a record without `iteration`, known once the root is
+        // in. Its bytes are kept (checked as the line's parse would check them) and decoded then, if at all.
+        const list = cutBytes(bytes, cut, index);
+        if (list === null) return null;
+        deleteInputMessages(span);
+        this.heldLists.set(span, list);
+      }
+    }
+    return spans;
   }
 
   /** Files a span under its turn; spans of other programs are counted. */
   private place(span: FinishedSpan): OpenTurn | undefined {
     const own = span.spanContext();
-    // The command never reads message lists: they are neither held nor converted back
-    // (with 'checked', the converting is what finds their problems: they are kept; with 'turns', the
-    // aggregator's are kept: a rebuilt record without `iteration` is judged by them, see reader.ts).
-    if (dropsInputMessages(this.context.skipContent, span)) delete (span.attributes as Record<string, unknown>)[GEN_AI_INPUT_MESSAGES];
     if (isMoaRoot(span)) {
       const turn = this.turn(own.traceId, own.spanId);
       if (!turn.root) this.hold(turn, span);
@@ -174,7 +213,7 @@ export class SpanTurnDecoder implements LineDecoder {
   }
 
   private hold(turn: OpenTurn, span: FinishedSpan): void {
-    const bytes = stringBytes(span);
+    const bytes = stringBytes(span) + (this.heldLists.get(span)?.length ?? 0);
     turn.bytes += bytes;
     this.heldBytes += bytes;
   }
@@ -183,6 +222,14 @@ export class SpanTurnDecoder implements LineDecoder {
     this.open.delete(`${turn.traceId}:${turn.rootSpanId}`);
     this.heldBytes -= turn.bytes;
     const calls = [...turn.calls.values()].sort((a, b) => startOf(a) - startOf(b));
+    // 'turns' kept the aggregator's list for a record without `iteration`; a root that numbers its iteration makes it one with.
+    if (this.context.skipContent === 'turns') {
+      const numbered = typeof turn.root?.attributes[MOA_ITERATION] === 'number';
+      for (const call of calls) {
+        if (numbered) deleteInputMessages(call);
+        else this.restoreList(call);
+      }
+    }
     const endMs = turn.root ? epochSeconds(turn.root.endTime) * 1000 : latestEndMs(calls);
     const parsed = recordOfSpans(
       { root: turn.root, rootEnded: turn.root !== undefined, calls: calls.map((span) => ({ span, ended: true })), firstSeenAt: 0 },
@@ -203,13 +250,36 @@ export class SpanTurnDecoder implements LineDecoder {
     });
   }
 
+  /** A held message list back on its span, decoded as the line's parse would have decoded it. */
+  private restoreList(span: FinishedSpan): void {
+    const list = this.heldLists.get(span);
+    if (list === undefined) return;
+    this.heldLists.delete(span);
+    try {
+      (span.attributes as Record<string, unknown>)[GEN_AI_INPUT_MESSAGES] = JSON.parse(list.toString('utf8')) as string;
+    } catch {
+      // Unreachable: the bytes were checked to be a JSON string when they were held.
+    }
+  }
+
   private report(kind: ProblemKind, message: string): void {
     this.context.onProblem?.({ file: this.context.file, line: this.line, kind, message: clip(message.replace(/\s+/g, ' '), 240) });
   }
 }
 
+/**
+ * Whether a command leaves a span's message list out: it never reads them
+ * (`true`), only checks them (`'checked'`: a list is a string in a span, and
+ * a string the line parsed with is no problem of the record, whatever it
+ * holds), or reads only the aggregator's (`'turns'`: a rebuilt record
+ * without `iteration` is judged by them, see reader.ts).
+ */
 function dropsInputMessages(mode: SkipContent | undefined, span: FinishedSpan): boolean {
-  return mode === true || (mode === 'turns' && span.attributes[MOA_ROLE] !== ROLE_AGGREGATOR);
+  return mode === true || mode === 'checked' || (mode === 'turns' && span.attributes[MOA_ROLE] !== ROLE_AGGREGATOR);
+}
+
+function deleteInputMessages(span: FinishedSpan): void {
+  delete (span.attributes as Record<string, unknown>)[GEN_AI_INPUT_MESSAGES];
 }
 
 /** The record of a turn's spans, checked as a parsed line is; `missing` marks it partial. */
@@ -269,7 +339,12 @@ function startOf(span: FinishedSpan): number {
 /** UTF-16 length of a span's string attributes: the part of its size that grows with content. */
 function stringBytes(span: FinishedSpan): number {
   let total = 256;
-  for (const value of Object.values(span.attributes)) if (typeof value === 'string') total += value.length;
+  const attributes = span.attributes;
+  // for-in, not Object.values: no array per span.
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (typeof value === 'string') total += value.length;
+  }
   return total;
 }
 

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeWithoutInputMessageValues } from '../../src/offline/otlp-content-skip.js';
+import { closingQuoteByte } from '../../src/offline/content-skip.js';
+import { cutIndex, cutInputMessageValues, cutValue, isJsonStringBody } from '../../src/offline/otlp-content-skip.js';
 import { readInput } from '../../src/offline/inputs.js';
 import { runCli } from '../../src/cli/main.js';
 import { captureIo, oursRecord } from './fixtures.js';
@@ -19,7 +20,7 @@ function attribute(key: string, value: string) {
 }
 
 describe('OTLP lines without input message values', () => {
-  it('parse as the whole line with those values emptied, and nothing else changed', () => {
+  it('parse as the whole line with those values replaced by markers, each of which gives its value back, and nothing else changed', () => {
     for (const nasty of NASTY) {
       const messages = JSON.stringify([{ role: 'user', content: nasty }]);
       const request = {
@@ -29,14 +30,46 @@ describe('OTLP lines without input message values', () => {
         }] }] }],
       };
       const line = Buffer.from(JSON.stringify(request));
-      const expected = structuredClone(request);
-      const attributes = expected.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.attributes;
-      attributes[0]!.value.stringValue = '';
-      attributes[3]!.value.stringValue = '';
-      expect(JSON.parse(decodeWithoutInputMessageValues(line))).toEqual(expected);
+      for (const check of [false, true]) {
+        const cut = cutInputMessageValues(line, check);
+        expect(cut).not.toBeNull();
+        const parsed = JSON.parse(cut!.text) as typeof request;
+        const attributes = parsed.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.attributes;
+        expect([cutIndex(attributes[0]!.value.stringValue), cutIndex(attributes[3]!.value.stringValue)]).toEqual([0, 1]);
+        expect([cutValue(line, cut!, 0), cutValue(line, cut!, 1)]).toEqual([messages, nasty]);
+        const expected = structuredClone(request);
+        const want = expected.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.attributes;
+        want[0]!.value.stringValue = attributes[0]!.value.stringValue;
+        want[3]!.value.stringValue = attributes[3]!.value.stringValue;
+        expect(parsed).toEqual(expected);
+        expect(cutIndex(nasty)).toBe(-1);
+      }
     }
     const untouched = Buffer.from('{"resourceSpans":[{"key":"gen_ai.input.messages","value":{"arrayValue":{}}}]}');
-    expect(decodeWithoutInputMessageValues(untouched)).toBe(untouched.toString());
+    expect(cutInputMessageValues(untouched, true)!.text).toBe(untouched.toString());
+  });
+
+  it('checked, a value is vouched for exactly when JSON.parse accepts it as a string', () => {
+    const bodies = [
+      'plain', '\\\\"', '\\\\', '\\u00e9\\uD83D\\ude00', '\\/\\b\\f\\n\\r\\t', '日本語 😀 \u2028', '', // valid
+      'raw\ttab', 'nul\u0000', 'esc\u001b', 'del\u007f', '\\x41', '\\u12', '\\u12G4', '\\\\\\q', '\\U0041', '\\\u0001', '\\\\\\', // some invalid
+    ];
+    for (const body of bodies) {
+      const prefix = '{"key":"gen_ai.input.messages","value":{"stringValue":"';
+      const bytes = Buffer.from(`${prefix}${body}"}}`);
+      let valid = true;
+      try {
+        JSON.parse(`"${body}"`);
+      } catch {
+        valid = false;
+      }
+      const start = Buffer.byteLength(prefix);
+      const end = closingQuoteByte(bytes, start);
+      if (end !== bytes.length - 3) continue; // a body whose backslash escapes the closing quote is a torn value: not cut
+      expect(isJsonStringBody(bytes, start, end), JSON.stringify(body)).toBe(valid);
+      expect(cutInputMessageValues(bytes, true) !== null, JSON.stringify(body)).toBe(valid);
+      expect(cutInputMessageValues(bytes, false)).not.toBeNull();
+    }
   });
 
   it('an exported OTLP file reads to the same records with and without the skip, but for their message lists', async () => {
