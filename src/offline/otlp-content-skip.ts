@@ -60,7 +60,7 @@ export function cutInputMessageValues(bytes: Buffer, check: boolean): InputMessa
   // Markers are ASCII: one byte per character, written straight into the buffer.
   let size = bytes.length;
   for (let i = 0; i < starts.length; i++) size += CUT_MARK_JSON.length + String(i).length - ((ends[i] as number) - (starts[i] as number));
-  const out = Buffer.allocUnsafe(size);
+  const out = scratchOf(size);
   let written = 0;
   let from = 0;
   for (let i = 0; i < starts.length; i++) {
@@ -68,8 +68,18 @@ export function cutInputMessageValues(bytes: Buffer, check: boolean): InputMessa
     written += out.write(`${CUT_MARK_JSON}${i}`, written, 'latin1');
     from = ends[i] as number;
   }
-  bytes.copy(out, written, from);
-  return { text: out.toString('utf8'), starts, ends };
+  written += bytes.copy(out, written, from);
+  return { text: out.toString('utf8', 0, written), starts, ends };
+}
+
+/** Lines up to this size are assembled in one buffer kept from line to line (fresh memory costs a page fault per page). */
+const SCRATCH_MAX = 8 * 1024 * 1024;
+let scratch = Buffer.alloc(0);
+
+function scratchOf(size: number): Buffer {
+  if (size > SCRATCH_MAX) return Buffer.allocUnsafe(size);
+  if (scratch.length < size) scratch = Buffer.allocUnsafe(Math.min(SCRATCH_MAX, Math.max(size, scratch.length * 2, 64 * 1024)));
+  return scratch;
 }
 
 /** The index a cut value's marker names, or -1 when `value` is no marker. */
