@@ -27,14 +27,19 @@ import { tmpdir } from 'node:os';
 import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
-import { mainThreadCpuClock, threadCpu, threadCpuSince, type ThreadCpu } from './block-clock.js';
+import { mainThreadCpuClock, threadCpu, threadCpuSince, threadFaults, threadFaultsSince, type ThreadCpu } from './block-clock.js';
 import { setupMoaTracing, startMoaTurn, type ChatMessage } from './bench-deps.js';
 import { conversation, mixedText as text } from './mixed-text.js';
+import { summarizeWrites, type PageCacheSummary, type RoundWrites } from './page-cache.js';
 
 export interface JsonlPathResult {
   label: string;
   lineBytes: number;
-  /** Process CPU (every thread: the pool's writes count) of an instrumented turn and its flush, median over rounds. */
+  /**
+   * Process CPU (every thread: the pool's writes count) of an instrumented
+   * turn and its flush, median over rounds (large rows: over the rounds
+   * without a cold page-cache write, see `allRoundsRatio`).
+   */
   instrumentedCpuMs: number;
   /** Process CPU of the floor: JSON.stringify of the same record and one appendFileSync. */
   floorCpuMs: number;
@@ -55,6 +60,38 @@ export interface JsonlPathResult {
   turnCpuMs: number;
   /** The worst block: what it was, and how much of its wall time the garbage collector paused the thread. */
   worstBlock: WorstBlock;
+  /** Large rows: what each round's timed turn and floor write cost, in run order (where the time of a slow round went). */
+  rounds: RoundCosts[];
+  /**
+   * The same ratio over every round run (`ratio` leaves out, in the large
+   * rows, the rounds where either side's write into the page cache ran at
+   * the machine's cold-memory rate: `page-cache.ts`).
+   */
+  allRoundsRatio: number;
+  roundCount: number;
+  /** Large rows: the page-cache write rates and which rounds were cold. */
+  pageCache?: PageCacheSummary;
+}
+
+/** One measured section's costs beyond its CPU total: the kernel's share, page faults, threads, collections. */
+export interface SectionCost {
+  cpuMs: number;
+  userMs: number;
+  systemMs: number;
+  /** Page faults: minor (a fresh page mapped, zeroed), major (read from disk). */
+  minorFaults: number;
+  majorFaults: number;
+  /** CPU by thread (main, libuv's pool, V8's helpers), where the platform tells threads apart. */
+  threads?: ThreadCpu;
+  /** Minor page faults by thread, the same way. */
+  threadFaults?: ThreadCpu;
+  /** GC pauses that started inside the section, by kind, in ms (main-thread pauses; helpers' work shows in `threads.v8`). */
+  gc: Record<string, number>;
+}
+
+export interface RoundCosts {
+  ours: SectionCost;
+  floor: SectionCost;
 }
 
 export interface WorstBlock {
@@ -157,9 +194,14 @@ class GcPauses {
 
   async within(block: Block): Promise<Record<string, number>> {
     await new Promise((resolve) => setTimeout(resolve, 5));
+    return this.between(block.startMs, block.startMs + block.wallMs);
+  }
+
+  /** Pauses that started in [from, to) (performance.now); entries come a few ticks late, so ask after the run. */
+  between(from: number, to: number): Record<string, number> {
     const inside: Record<string, number> = {};
     for (const entry of this.entries) {
-      if (entry.startTime < block.startMs || entry.startTime >= block.startMs + block.wallMs) continue;
+      if (entry.startTime < from || entry.startTime >= to) continue;
       const kind = GC_KINDS[(entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
       inside[kind] = (inside[kind] ?? 0) + entry.duration;
     }
@@ -176,6 +218,35 @@ async function describeWorst(block: Block | undefined, gc: GcPauses): Promise<Wo
   return { label: block.label, cpuMs: block.cpuMs, wallMs: block.wallMs, gc: await gc.within(block) };
 }
 
+/** Where a measured section started: read before its CPU clock starts, so reading them is not counted in it. */
+interface SectionStart { threads: ThreadCpu | undefined; faults: ThreadCpu | undefined; usage: NodeJS.ResourceUsage; at: number }
+
+function sectionStart(): SectionStart {
+  const faults = threadFaults();
+  const threads = threadCpu();
+  return { threads, faults, usage: process.resourceUsage(), at: performance.now() };
+}
+
+/** A section's costs, its GC pauses still to be matched (`GcPauses.between`) once their entries have come. */
+function sectionEnd(start: SectionStart): SectionCost & { from: number; to: number } {
+  const to = performance.now();
+  const usage = process.resourceUsage();
+  const threads = threadCpuSince(start.threads);
+  const faults = threadFaultsSince(start.faults);
+  const userMs = (usage.userCPUTime - start.usage.userCPUTime) / 1000;
+  const systemMs = (usage.systemCPUTime - start.usage.systemCPUTime) / 1000;
+  return {
+    cpuMs: userMs + systemMs, userMs, systemMs,
+    minorFaults: usage.minorPageFault - start.usage.minorPageFault, majorFaults: usage.majorPageFault - start.usage.majorPageFault,
+    ...(threads ? { threads } : {}), ...(faults ? { threadFaults: faults } : {}), gc: {}, from: start.at, to,
+  };
+}
+
+function withGc(section: SectionCost & { from: number; to: number }, gc: GcPauses): SectionCost {
+  const { from, to, ...cost } = section;
+  return { ...cost, gc: gc.between(from, to) };
+}
+
 /** Where the completion callbacks of background writes are timed, while a turn is measured. */
 let writeCallbackBlocks: Block[] | undefined;
 
@@ -184,6 +255,24 @@ let writeCallbackBlocks: Block[] | undefined;
 // too. The package imports `writev` by name: syncBuiltinESMExports makes that
 // binding see the wrapper.
 const originalWritev = fs.writev;
+/**
+ * Main-thread CPU spent in synchronous line writes (`writevSync`) so far,
+ * counted only while `timeSyncWrites` is set (the large rows: two clock reads
+ * per write would weigh on a 10 KB turn): with the pool thread's CPU, what
+ * a turn's write into the page cache cost (`page-cache.ts`).
+ */
+let syncWriteCpuMs = 0;
+let timeSyncWrites = false;
+const originalWritevSync = fs.writevSync;
+fs.writevSync = ((fd: number, buffers: readonly NodeJS.ArrayBufferView[], position?: number) => {
+  if (!timeSyncWrites) return originalWritevSync(fd, buffers, position);
+  const start = blockClock.now();
+  try {
+    return originalWritevSync(fd, buffers, position);
+  } finally {
+    syncWriteCpuMs += blockClock.now() - start;
+  }
+}) as typeof fs.writevSync;
 fs.writev = ((fd: number, buffers: NodeJS.ArrayBufferView[], ...rest: unknown[]) => {
   const callback = rest.pop() as (...args: unknown[]) => void;
   const blocks = writeCallbackBlocks;
@@ -258,6 +347,9 @@ const SIZES: JsonlSize[] = [
   ['10.8 KB', 9_700, 4000], ['105 KB', 96_300, 400], ['1 MB', 980_000, 40], ['10 MB', 9_930_000, 8], ['10 MB, one message', 9_930_000, 6, 1],
 ];
 
+/** Rows from the 1 MB one up: each round's files are deleted, and each side's write is timed apart. */
+const LARGE_ROW_BYTES = 900_000;
+
 export async function runJsonlPathBench(sizes: JsonlSize[] = SIZES): Promise<JsonlPathResult[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'moa-bench-'));
   const tracing = setupMoaTracing({ save_traces: true, trace_dir: dir }, { env: {}, ignoreConfigFile: true, registerGlobal: false });
@@ -284,8 +376,17 @@ export async function runJsonlPathBench(sizes: JsonlSize[] = SIZES): Promise<Jso
       await tracing.forceFlush();
       const lineText = readFileSync(path.join(dir, `probe-${name}.jsonl`), 'utf8').trimEnd();
       const record: unknown = JSON.parse(lineText);
+      const lineBytes = Buffer.byteLength(lineText) + 1;
       const floorFile = path.join(dir, `floor-${name}.jsonl`);
-      const floor = () => appendFileSync(floorFile, `${JSON.stringify(record)}\n`);
+      // Large rows (the 1 MB row and up) time each side's write into the page cache apart (`page-cache.ts`).
+      const timeWrites = bytes >= LARGE_ROW_BYTES;
+      /** The floor's work; returns the main-thread CPU of its write alone (NaN when not timed). */
+      const floor = (): number => {
+        const line = `${JSON.stringify(record)}\n`;
+        const start = timeWrites ? blockClock.now() : 0;
+        appendFileSync(floorFile, line);
+        return timeWrites ? blockClock.now() - start : NaN;
+      };
       const a: number[] = [];
       const b: number[] = [];
       const aCpu: number[] = [];
@@ -293,6 +394,7 @@ export async function runJsonlPathBench(sizes: JsonlSize[] = SIZES): Promise<Jso
       const blocks: number[] = [];
       const cpuBlocks: number[] = [];
       const turnCpu: number[] = [];
+      const sections: Array<{ ours: SectionCost & { from: number; to: number }; floor: SectionCost & { from: number; to: number } }> = [];
       let worst: Block | undefined;
       for (let i = 0; i < 3; i++) {
         const warm = turnOf();
@@ -301,7 +403,11 @@ export async function runJsonlPathBench(sizes: JsonlSize[] = SIZES): Promise<Jso
         floor();
         await tick();
       }
-      for (let i = 0; i < rounds; i++) {
+      // Large rows: past `rounds`, more rounds (up to three times as many in all) until `rounds` of them
+      // had no write at the machine's cold page-cache rate on either side (`page-cache.ts`).
+      const writes: RoundWrites[] = [];
+      const enoughWarmRounds = () => !timeWrites || summarizeWrites(writes).warmRounds.length >= rounds;
+      for (let i = 0; i < rounds || (i < 3 * rounds && !enoughWarmRounds()); i++) {
         // Built untimed: the conversation is the agent's, not ours.
         const next = turnOf();
         const run = await measured(tracing, (turnBlocks) => instrumentedTurn(tracing, `run-${name}`, next.refs, next.agg, output, turnBlocks));
@@ -309,38 +415,58 @@ export async function runJsonlPathBench(sizes: JsonlSize[] = SIZES): Promise<Jso
         // The ratio is timed on a turn of its own, without the block clock: reading it around every
         // call and tick costs microseconds per read, which a 10 KB turn would count against itself.
         const timedTurn = turnOf();
+        // Read before the section's CPU clock starts and after it stops: not counted in it.
+        const oursStart = timeWrites ? sectionStart() : undefined;
+        const syncWritesBefore = syncWriteCpuMs;
+        timeSyncWrites = timeWrites;
         const cpuStart = process.cpuUsage();
         const started = performance.now();
         instrumentedTurn(tracing, `run-${name}`, timedTurn.refs, timedTurn.agg, output);
         await tracing.forceFlush();
         a.push(performance.now() - started);
         aCpu.push(cpuMsSince(cpuStart));
+        timeSyncWrites = false;
+        const ours = oursStart && sectionEnd(oursStart);
         blocks.push(run.blockMs);
         cpuBlocks.push(run.blockCpuMs);
         turnCpu.push(run.cpuMs);
         if (!worst || run.longest.cpuMs > worst.cpuMs) worst = run.longest;
         await tick();
+        const floorStart = timeWrites ? sectionStart() : undefined;
         const floorCpuStart = process.cpuUsage();
         const t = performance.now();
-        floor();
+        const floorWriteMs = floor();
         b.push(performance.now() - t);
         bCpu.push(cpuMsSince(floorCpuStart));
+        if (ours && floorStart) {
+          sections.push({ ours, floor: sectionEnd(floorStart) });
+          // Our write: synchronous ones on the main thread, a background one on the pool (the pool does nothing else here).
+          const oursWriteMs = syncWriteCpuMs - syncWritesBefore + (ours.threads ? ours.threads.pool : NaN);
+          writes.push({ ours: { bytes: lineBytes, cpuMs: oursWriteMs }, floor: { bytes: lineBytes, cpuMs: floorWriteMs } });
+        }
         await tick();
         // Keep both files small so the filesystem sees the same work on both sides.
-        if (bytes >= 1_000_000 || i % 500 === 499) {
+        if (bytes >= LARGE_ROW_BYTES || i % 500 === 499) {
           rmSync(path.join(dir, `run-${name}.jsonl`), { force: true });
           rmSync(floorFile, { force: true });
         }
       }
-      const instrumentedMs = median(a);
-      const floorMs = median(b);
-      const instrumentedCpuMs = median(aCpu);
-      const floorCpuMs = median(bCpu);
+      // Large rows: the ratio over the rounds where neither write ran at the cold page-cache rate (all rounds when none did).
+      const pageCache = writes.length > 0 ? summarizeWrites(writes) : undefined;
+      const kept = pageCache && pageCache.warmRounds.length > 0 ? pageCache.warmRounds : aCpu.map((_, i) => i);
+      const pick = (values: number[]) => kept.map((i) => values[i] as number);
+      const instrumentedMs = median(pick(a));
+      const floorMs = median(pick(b));
+      const instrumentedCpuMs = median(pick(aCpu));
+      const floorCpuMs = median(pick(bCpu));
       results.push({
         label, lineBytes: Buffer.byteLength(lineText), instrumentedCpuMs, floorCpuMs, ratio: instrumentedCpuMs / floorCpuMs,
+        allRoundsRatio: median(aCpu) / median(bCpu), roundCount: aCpu.length,
+        ...(pageCache ? { pageCache } : {}),
         instrumentedMs, floorMs, wallRatio: instrumentedMs / floorMs,
         blockMs: median(blocks), worstBlockMs: Math.max(...blocks), blockCpuMs: median(cpuBlocks), worstBlockCpuMs: Math.max(...cpuBlocks),
         turnCpuMs: median(turnCpu), worstBlock: await describeWorst(worst, gc),
+        rounds: sections.map((round) => ({ ours: withGc(round.ours, gc), floor: withGc(round.floor, gc) })),
       });
     }
   } finally {
@@ -349,6 +475,23 @@ export async function runJsonlPathBench(sizes: JsonlSize[] = SIZES): Promise<Jso
     rmSync(dir, { recursive: true, force: true });
   }
   return results;
+}
+
+/**
+ * One line on a large row's page-cache writes: our cheapest copy rate, how many
+ * rounds had a write at the machine's cold rate (on which side), and the
+ * ratio over every round next to the one over the rounds without.
+ */
+export function describePageCache(r: JsonlPathResult): string | undefined {
+  const p = r.pageCache;
+  if (!p) return undefined;
+  const usual = `page cache: our writes from ${p.copyMsPerMb.toFixed(2)} ms/MB`;
+  const cold = p.coldOurs + p.coldFloor;
+  if (cold === 0) return `${usual}, none at the machine's cold-memory rate in ${r.roundCount} rounds`;
+  const coldRounds = r.roundCount - p.warmRounds.length;
+  const oursCold = p.coldMsPerMb === undefined ? '' : ` at ${p.coldMsPerMb.toFixed(2)} ms/MB`;
+  return `${usual}; ${coldRounds} of ${r.roundCount} rounds had a write at the machine's cold-memory rate (ours ${p.coldOurs}${oursCold}, floor ${p.coldFloor};`
+    + ` bench/page-cache.ts): ratio above over the ${p.warmRounds.length} others, ${r.allRoundsRatio.toFixed(2)}x over all`;
 }
 
 /**

@@ -3,7 +3,7 @@
  * rest of the bench takes minutes): `npm run build && node --import tsx bench/jsonl-rows.ts`.
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { runJsonlPathBench } from './jsonl-path.js';
+import { describePageCache, runJsonlPathBench } from './jsonl-path.js';
 import { runTracingOffBench } from './tracing-off.js';
 
 const [load1 = 0, load5 = 0] = loadavg();
@@ -12,6 +12,8 @@ for (const r of await runJsonlPathBench()) {
   const size = r.lineBytes >= 1e6 ? `${(r.lineBytes / 1e6).toFixed(2)} MB` : `${(r.lineBytes / 1e3).toFixed(1)} KB`;
   console.log(`  ${r.label.padEnd(20)} line ${size}  CPU: instrumented ${r.instrumentedCpuMs.toFixed(3)} ms  floor ${r.floorCpuMs.toFixed(3)} ms  ratio ${r.ratio.toFixed(2)}x`
     + `  (wall ${r.wallRatio.toFixed(2)}x; longest block CPU median ${r.blockCpuMs.toFixed(2)} ms, worst ${r.worstBlockCpuMs.toFixed(2)} ms)`);
+  const pageCache = describePageCache(r);
+  if (pageCache) console.log(`    ${pageCache}`);
 }
 const off = await runTracingOffBench();
 console.log(`  tracing off: plain ${off.plainUs.toFixed(2)} us  instrumented ${off.instrumentedUs.toFixed(2)} us  ratio ${off.ratio.toFixed(3)}x`);

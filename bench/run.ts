@@ -5,7 +5,7 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import type { ThreadCpu } from './block-clock.js';
-import { blockClock, runGrowingSessionBench, runJsonlPathBench, type WorstBlock } from './jsonl-path.js';
+import { blockClock, describePageCache, runGrowingSessionBench, runJsonlPathBench, type WorstBlock } from './jsonl-path.js';
 import { runTracingOffBench } from './tracing-off.js';
 import { runOfflineStatsBench } from './offline-stats.js';
 import { runOfflineFormatsBench } from './offline-formats.js';
@@ -34,6 +34,8 @@ for (const r of jsonl) {
   const blockOk = r.worstBlockCpuMs <= 5 && (mb < 1 || r.worstBlockCpuMs / mb <= 1);
   console.log(`  ${r.label.padEnd(7)} line ${mb >= 1 ? `${mb.toFixed(2)} MB` : `${(r.lineBytes / 1e3).toFixed(1)} KB`}  CPU: instrumented ${r.instrumentedCpuMs.toFixed(3)} ms  floor ${r.floorCpuMs.toFixed(3)} ms  ratio ${r.ratio.toFixed(2)}x  ${target === Infinity ? '(no target)' : verdict(r.ratio, target)}`
     + `  (wall ${r.instrumentedMs.toFixed(3)} / ${r.floorMs.toFixed(3)} ms = ${r.wallRatio.toFixed(2)}x)`);
+  const pageCache = describePageCache(r);
+  if (pageCache) console.log(`          ${pageCache}`);
   console.log(`          longest block per turn: CPU median ${r.blockCpuMs.toFixed(2)} ms, worst ${r.worstBlockCpuMs.toFixed(2)} ms (${(r.worstBlockCpuMs / Math.max(mb, 1e-9)).toFixed(2)} ms/MB)  ${blockOk ? 'ok' : 'OVER TARGET'};`
     + ` wall median ${r.blockMs.toFixed(2)} ms, worst ${r.worstBlockMs.toFixed(2)} ms; ${describe(r.worstBlock)}`);
 }

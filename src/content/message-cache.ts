@@ -21,6 +21,7 @@
  */
 import { nativeStringify, safeStringify, type JsonReplacer } from './safe-json.js';
 import { anchorOf, readsAsSnapshot, snapshotJson } from './json-snapshot.js';
+import { utf8Scratch } from './utf8-scratch.js';
 
 /** Characters of message text one session keeps snapshots and bytes of. */
 export const SESSION_BUDGET_CHARS = 16 * 1024 * 1024;
@@ -40,6 +41,9 @@ export class MessagePiece {
   /** Set by whoever needs a content id (the compact format); cached with the piece. */
   id: string | undefined;
 
+  /** Set when `text` is a JSON array whose elements are the piece (brackets not cut off until needed). */
+  private bracketed = false;
+
   constructor(
     /** What to serialize; undefined when the message was serialized at once (`json` given). */
     readonly copy: unknown,
@@ -52,12 +56,29 @@ export class MessagePiece {
     if (json !== undefined) this.text = json;
   }
 
+  /**
+   * A piece of several messages in a row, from the JSON of an array of them
+   * (`message-texts.ts`): its text is the elements with the commas between
+   * them. Its bytes are encoded from the array's text as it is, with the
+   * `[` written over by the joining comma and the `]` left off: cutting
+   * the brackets off the text first would copy it once more.
+   */
+  static ofElements(arrayJson: string, chars: number): MessagePiece {
+    const piece = new MessagePiece(undefined, chars, arrayJson);
+    piece.bracketed = true;
+    return piece;
+  }
+
   get serialized(): boolean {
     return this.encoded !== undefined;
   }
 
   /** The message's JSON text. */
   json(replacer: JsonReplacer | undefined): string {
+    if (this.bracketed) {
+      this.bracketed = false;
+      this.text = (this.text as string).slice(1, -1);
+    }
     if (this.text === undefined) {
       // A snapshot nests at most MAX_SNAPSHOT_DEPTH levels, far within what readers walk (and masking keeps
       // the structure): only a throw needs the careful serializer, no depth scan of the text.
@@ -79,16 +100,23 @@ export class MessagePiece {
 
   /** `,` + JSON as UTF-8; serialized on first use. */
   bytes(replacer: JsonReplacer | undefined): Buffer {
+    if (this.encoded === undefined && this.bracketed) {
+      const text = this.text as string;
+      const length = Buffer.byteLength(text, 'utf8');
+      const encoded = Buffer.allocUnsafe(length);
+      encoded.write(text, 0, 'utf8');
+      encoded[0] = 0x2c; // , where the [ was
+      // Without the ]: the bytes of `,` + the elements.
+      this.encoded = encoded.subarray(0, length - 1);
+      // The text stays (there is no copy to make it from again); the slower ways cut it when they need it.
+    }
     if (this.encoded === undefined) {
       const json = this.json(replacer);
       if (json.length < ENCODE_IN_PLACE_CHARS) {
         this.encoded = Buffer.from(`,${json}`, 'utf8');
       } else {
-        // A long text is not copied into a joined string first: measured, then encoded after the comma.
-        const encoded = Buffer.allocUnsafe(1 + Buffer.byteLength(json, 'utf8'));
-        encoded[0] = 0x2c; // ,
-        encoded.write(json, 1, 'utf8');
-        this.encoded = encoded;
+        // A long text is not copied into a joined string first: encoded after the comma, in one walk over it.
+        this.encoded = utf8Scratch.encode(json, 0x2c); // ,
       }
       // The bytes are what is kept: the text is only needed again on a rare masking path.
       this.dropText();

@@ -3,7 +3,9 @@
  * starts. Two ways, for what each costs:
  * - a short conversation (`SMALL_MESSAGES_CHARS`) is serialized at once:
  *   native `JSON.stringify` of a few kilobytes costs less than the cache's
- *   bookkeeping, and is too short to block the caller;
+ *   bookkeeping, and is too short to block the caller. What the turn's
+ *   calls share (the conversation under each call's own system prompt) is
+ *   serialized once per turn (`content/message-texts.ts`);
  * - a longer one gets a snapshot of each message (cheap: structure, not
  *   text) from the session's message cache, serialized later by the sink,
  *   once per session (`src/content/message-cache.ts`).
@@ -11,7 +13,8 @@
  * started.
  */
 import { jsonCharsWithin } from '../content/json-size.js';
-import { SessionMessageCaches, type MessageList } from '../content/message-cache.js';
+import { MessageCache, SessionMessageCaches, type MessageList } from '../content/message-cache.js';
+import { MessageTexts } from '../content/message-texts.js';
 import { nativeStringify, safeStringify } from '../content/safe-json.js';
 import type { ContentPolicy } from './content-policy.js';
 import type { CallPayload } from './payloads.js';
@@ -31,16 +34,36 @@ type PayloadFields = Omit<CallPayload, 'inputMessagesJson' | 'inputMessages'>;
 /**
  * The payload of a call with its messages captured. `pieces`: a sink needs
  * each message on its own (the compact format stores messages once per
- * file), so even short conversations go through the cache.
+ * file), so even short conversations go through the cache. `texts`: the
+ * turn's messages serialized so far, which a short conversation of plain
+ * data takes its messages' text from (`message-texts.ts`).
  */
-export function capturePayload(fields: PayloadFields, sessionId: string | null, messages: readonly unknown[], pieces: boolean): CallPayload {
+export function capturePayload(
+  fields: PayloadFields, sessionId: string | null, messages: readonly unknown[], pieces: boolean, texts?: MessageTexts,
+): CallPayload {
   const policy = fields.policy as ContentPolicy;
-  if (!pieces && jsonCharsWithin(messages, SMALL_MESSAGES_CHARS) !== undefined) {
+  if (pieces) return new CapturedCallPayload(fields, captureMessages(policy, sessionId, messages));
+  const shared = texts?.list(messages, SMALL_MESSAGES_CHARS);
+  if (shared !== undefined) return new CapturedCallPayload(fields, shared);
+  if (jsonCharsWithin(messages, SMALL_MESSAGES_CHARS) !== undefined) {
     // Small and shallow (the walk saw every level), so only a throw needs the careful serializer: no length or depth check.
     const text = nativeStringify(messages, policy.replacer);
     return new CapturedCallPayload(fields, typeof text === 'string' ? text : safeStringify(messages, policy.replacer));
   }
   return new CapturedCallPayload(fields, captureMessages(policy, sessionId, messages));
+}
+
+/** What serializes the pieces of a turn's short conversations, one per policy (its redaction decides the bytes). */
+const turnPieceOwners = new WeakMap<ContentPolicy, MessageCache>();
+
+/** A turn's short conversations, each distinct message serialized once (`message-texts.ts`). */
+export function turnMessageTexts(policy: ContentPolicy): MessageTexts {
+  let owner = turnPieceOwners.get(policy);
+  if (!owner) {
+    owner = new MessageCache(policy.replacer);
+    turnPieceOwners.set(policy, owner);
+  }
+  return new MessageTexts(owner);
 }
 
 /** One set of session caches per policy (its redaction decides the bytes); dies with the policy. */

@@ -24,7 +24,12 @@ export interface CallPayload {
    * copies, which read only this).
    */
   readonly inputMessagesJson: string;
-  /** The request messages as they read when the call started, each serialized once per session (`message-cache.ts`). */
+  /**
+   * The request messages as they read when the call started: each
+   * serialized once per session (`message-cache.ts`), or, for a short
+   * conversation, once per turn, a piece then holding several messages in a
+   * row (`message-texts.ts`; only when no sink asked for messages one by one).
+   */
   inputMessages?: MessageList;
   /** The answer text; null when there was none or the call failed. */
   output: string | null;

@@ -15,6 +15,7 @@ import {
 import { CauseReporter } from '../base/cause-reporter.js';
 import { describeFailure, errorText, firstLine, httpStatusOf } from '../base/errors.js';
 import { turnQuestion } from '../content/genai.js';
+import type { MessageTexts } from '../content/message-texts.js';
 import { checkedText, NATIVE_FAILED, nativeStringify, safeStringify } from '../content/safe-json.js';
 import { DecimalSum, formatDecimal, parseDecimal, type ScaledDecimal } from '../record/decimal.js';
 import { addUsage, sanitizeUsage, ZERO_USAGE, type Usage } from '../record/usage.js';
@@ -27,7 +28,7 @@ import {
 } from './call-attributes.js';
 import type { ContentPolicy } from './content-policy.js';
 import { callMetricAttributes, type MoaMetrics } from './metrics.js';
-import { capturePayload } from './message-capture.js';
+import { capturePayload, turnMessageTexts } from './message-capture.js';
 import { liveInsightAttributes, liveInsights, type LiveReference } from './live-insights.js';
 import { attachPayload, attachTurnPayload, markContentPolicy, messagePiecesRequested, payloadRequested, type CallPayload } from './payloads.js';
 import type {
@@ -319,6 +320,8 @@ class RecordingTurn implements MoaTurn {
   private readonly liveReferences: LiveReference[] | undefined;
   private readonly sessionId: string | null;
   private readonly replaced: ArgumentReporter;
+  /** The messages this turn's calls sent, each serialized once (made at the first capture, let go when the turn ends). */
+  private messageTexts: MessageTexts | undefined;
 
   constructor(
     env: TurnEnvironment, private readonly root: Span, parent: Context, private readonly facts: ReturnType<typeof turnFacts>, input: string | undefined,
@@ -340,17 +343,28 @@ class RecordingTurn implements MoaTurn {
     this.context = trace.setSpan(parent, root);
   }
 
-  readonly startReference = (start: ReferenceStart): ReferenceCall => this.guarded('startReference', () => {
-    const index = read(start, 'index');
-    const known = typeof index === 'number' ? index : undefined;
-    const call = this.startCall(A.ROLE_REFERENCE, start, { index: known });
-    if (call instanceof RecordingCall) this.references.push({ context: call.spanContext, index: known, label: call.label, state: 'open' });
-    return call;
-  }, () => NOOP_CALL);
+  // try/catch written out, not `guarded`: two closures less for every call.
+  readonly startReference = (start: ReferenceStart): ReferenceCall => {
+    try {
+      const index = read(start, 'index');
+      const known = typeof index === 'number' ? index : undefined;
+      const call = this.startCall(A.ROLE_REFERENCE, start, { index: known });
+      if (call instanceof RecordingCall) this.references.push({ context: call.spanContext, index: known, label: call.label, state: 'open' });
+      return call;
+    } catch (err) {
+      reportProblem(this.problems, 'startReference', err);
+      return NOOP_CALL;
+    }
+  };
 
-  readonly startAggregator = (start: AggregatorStart): AggregatorCall => this.guarded('startAggregator', () => (
-    this.startCall(A.ROLE_AGGREGATOR, start, { stream: read(start, 'stream') === true })
-  ), () => NOOP_CALL);
+  readonly startAggregator = (start: AggregatorStart): AggregatorCall => {
+    try {
+      return this.startCall(A.ROLE_AGGREGATOR, start, { stream: read(start, 'stream') === true });
+    } catch (err) {
+      reportProblem(this.problems, 'startAggregator', err);
+      return NOOP_CALL;
+    }
+  };
 
   readonly reference = <T>(start: ReferenceStart, fn: (call: ReferenceCall) => T | Promise<T>): Promise<T> =>
     runInCall(this.startReference(start), fn);
@@ -442,7 +456,7 @@ class RecordingTurn implements MoaTurn {
     const payload: CallPayload | undefined = payloadRequested(span)
       ? capturePayload({
         provider, output: null, error: null, toolCallsJson: null, finishReason: null, policy: this.policy,
-      }, this.sessionId, messages, messagePiecesRequested(span))
+      }, this.sessionId, messages, messagePiecesRequested(span), this.messageTexts ??= turnMessageTexts(policy))
       : undefined;
     if (payload) attachPayload(span, payload);
     this.openCalls += 1;
@@ -500,6 +514,7 @@ class RecordingTurn implements MoaTurn {
   private maybeFinish(): void {
     if (this.finished || !this.endRequested || this.openCalls > 0) return;
     this.finished = true;
+    this.messageTexts = undefined;
     try {
       this.metrics.turnEnded(this.facts.preset, this.facts.cache);
     } catch (err) {

@@ -64,6 +64,55 @@ describe('a small turn', () => {
     expect(line).toBe(JSON.stringify(record));
   });
 
+  it('serializes a conversation its calls share once per turn, each line still byte-identical', async () => {
+    const history = Array.from({ length: 6 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `${i} ${NASTY}` }));
+    // What each call sent, as it read when the call started.
+    const sent: string[] = [];
+    const stringify = vi.spyOn(JSON, 'stringify');
+    /** Characters serialized while calls started. */
+    let atStart = 0;
+    const start = <T>(messages: unknown[], call: () => T): T => {
+      sent.push(JSON.stringify(messages));
+      stringify.mockClear();
+      const started = call();
+      atStart += stringify.mock.results.reduce((sum, r) => sum + (typeof r.value === 'string' ? r.value.length : 0), 0);
+      return started;
+    };
+    for (let t = 0; t < 2; t++) {
+      const turn = tracing.instrumentation.startTurn({ sessionId: 'shared', preset: 'p' });
+      for (let r = 0; r < 3; r++) {
+        // Each reference its own system prompt and its own copies of the messages.
+        const messages = [{ role: 'system', content: `advisor ${r}` }, ...history.map((m) => ({ ...m }))];
+        start(messages, () => turn.startReference({ index: r, model: 'm', provider: 'p', messages })).end({ output: `r${r}` });
+      }
+      const messages = [{ role: 'system', content: 'acting' }, ...history, { role: 'user', content: 'guidance' }];
+      start(messages, () => turn.startAggregator({ model: 'a', provider: 'p', messages })).end({ output: 'done' });
+      turn.end();
+      // Changed in place between turns: the next turn writes it as it reads then.
+      history[0]!.content = 'changed between turns';
+    }
+    stringify.mockRestore();
+    await tracing.forceFlush();
+    const written = lines('shared.jsonl').map((line) => JSON.parse(line) as { references: Array<{ input_messages: unknown }>; aggregator: { input_messages: unknown } });
+    const arrays = written.flatMap((record) => [...record.references.map((r) => r.input_messages), record.aggregator.input_messages]);
+    expect(arrays.map((a) => JSON.stringify(a))).toEqual(sent);
+    lines('shared.jsonl').forEach((line, i) => expect(line).toBe(JSON.stringify(written[i])));
+    // Eight arrays over two turns hold the conversation eight times; each turn serialized it once (and the prompts).
+    expect(atStart).toBeLessThan(3 * JSON.stringify(history).length);
+  });
+
+  it('writes references in index order whatever order they started in, equal indexes in start order', async () => {
+    const turn = tracing.instrumentation.startTurn({ sessionId: 'order', preset: 'p' });
+    for (const [index, model] of [[2, 'c'], [0, 'a'], [1, 'b1'], [1, 'b2']] as const) {
+      turn.startReference({ index, model, provider: 'p', messages: [{ role: 'user', content: 'q' }] }).end({ output: model });
+    }
+    turn.startAggregator({ model: 'agg', provider: 'p', messages: [{ role: 'user', content: 'q' }] }).end({ output: 'done' });
+    turn.end();
+    await tracing.forceFlush();
+    const record = JSON.parse(lines('order.jsonl')[0] as string) as { references: Array<{ model: string }> };
+    expect(record.references.map((r) => r.model)).toEqual(['a', 'b1', 'b2', 'c']);
+  });
+
   it('serializes tool calls once (a getter in one is read once, not once to check it and again to write it)', async () => {
     let reads = 0;
     const toolCall = Object.defineProperty({ type: 'function', function: { name: 'f', arguments: '{"a":1}' } }, 'id', {
