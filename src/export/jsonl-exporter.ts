@@ -350,8 +350,9 @@ class TurnFileSink implements ExitFlushable {
     // written straight, without a generator (a fair part of a small turn's bookkeeping).
     if (this.compactFiles || chunksBeforeJoining(slots.messageLists) > MAX_LINE_CHUNKS) return this.finishNow(file, record, slots);
     try {
-      const line = encodeLine(record, slots, { scratch: this.scratch });
-      // Never more buffers than counted before joining (one per piece and list, plus one).
+      const encoded = encodeLine(record, slots, { scratch: this.scratch });
+      // More buffers than counted before joining only with text of hundreds of megabytes: merged as lineWork does.
+      const line = encoded.chunks.length <= MAX_LINE_CHUNKS ? encoded : runToEnd(fewerChunks(encoded, MAX_LINE_CHUNKS, this.arena));
       return this.writer.appendLine(file, line);
     } catch (err) {
       this.reportRecordFailure(err);
@@ -361,11 +362,7 @@ class TurnFileSink implements ExitFlushable {
 
   /** lineWork run to its end without pausing. */
   private finishNow(file: string, record: Record<string, unknown>, slots: RawSlots): boolean {
-    const work = this.lineWork(file, record, slots, { background: false });
-    for (;;) {
-      const next = work.next();
-      if (next.done) return next.value === true;
-    }
+    return runToEnd(this.lineWork(file, record, slots, { background: false })) === true;
   }
 
   /**
@@ -405,6 +402,14 @@ class TurnFileSink implements ExitFlushable {
 
   private reportRecordFailure(err: unknown): void {
     this.reporter.fail(`record:${errorText(err)}`, () => `moa-otel: could not build an MoA record (the turn went on): ${firstLine(errorText(err))}`);
+  }
+}
+
+/** A generator's result, its pauses ignored. */
+function runToEnd<T>(work: Generator<unknown, T, undefined>): T {
+  for (;;) {
+    const next = work.next();
+    if (next.done) return next.value;
   }
 }
 

@@ -50,11 +50,25 @@ export function buildTurnRecord(iteration: Iteration, context: RecordContext): R
   const a = root?.attributes ?? {};
   const turn = root ? turnPayloadOf(root) : undefined;
   const calls = iteration.calls;
-  const references = calls
-    .filter((c) => attrs(c.span)[A.MOA_ROLE] === A.ROLE_REFERENCE)
-    .sort((x, y) => num(attrs(x.span)[A.MOA_REFERENCE_INDEX], 0) - num(attrs(y.span)[A.MOA_REFERENCE_INDEX], 0));
+  // One pass over the calls (this runs for every turn): references, and whether they came in index order already.
+  const references: Iteration['calls'] = [];
+  let inOrder = true;
+  let lastIndex = -Infinity;
   // Several aggregator spans in one iteration would be a caller bug; the last one answered.
-  const aggregator = calls.filter((c) => attrs(c.span)[A.MOA_ROLE] === A.ROLE_AGGREGATOR).at(-1);
+  let aggregator: Iteration['calls'][number] | undefined;
+  for (const c of calls) {
+    const role = attrs(c.span)[A.MOA_ROLE];
+    if (role === A.ROLE_AGGREGATOR) {
+      aggregator = c;
+    } else if (role === A.ROLE_REFERENCE) {
+      const index = num(attrs(c.span)[A.MOA_REFERENCE_INDEX], 0);
+      if (index < lastIndex) inOrder = false;
+      lastIndex = index;
+      references.push(c);
+    }
+  }
+  // A stable sort: references of equal index keep the order they were seen in, as when sorted always.
+  if (!inOrder) references.sort((x, y) => num(attrs(x.span)[A.MOA_REFERENCE_INDEX], 0) - num(attrs(y.span)[A.MOA_REFERENCE_INDEX], 0));
   const rootEnded = iteration.rootEnded && root !== undefined;
   const record: Record<string, unknown> = {
     ts: (context.now ?? Date.now()) / 1000,

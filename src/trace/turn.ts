@@ -343,17 +343,28 @@ class RecordingTurn implements MoaTurn {
     this.context = trace.setSpan(parent, root);
   }
 
-  readonly startReference = (start: ReferenceStart): ReferenceCall => this.guarded('startReference', () => {
-    const index = read(start, 'index');
-    const known = typeof index === 'number' ? index : undefined;
-    const call = this.startCall(A.ROLE_REFERENCE, start, { index: known });
-    if (call instanceof RecordingCall) this.references.push({ context: call.spanContext, index: known, label: call.label, state: 'open' });
-    return call;
-  }, () => NOOP_CALL);
+  // try/catch written out, not `guarded`: two closures less for every call.
+  readonly startReference = (start: ReferenceStart): ReferenceCall => {
+    try {
+      const index = read(start, 'index');
+      const known = typeof index === 'number' ? index : undefined;
+      const call = this.startCall(A.ROLE_REFERENCE, start, { index: known });
+      if (call instanceof RecordingCall) this.references.push({ context: call.spanContext, index: known, label: call.label, state: 'open' });
+      return call;
+    } catch (err) {
+      reportProblem(this.problems, 'startReference', err);
+      return NOOP_CALL;
+    }
+  };
 
-  readonly startAggregator = (start: AggregatorStart): AggregatorCall => this.guarded('startAggregator', () => (
-    this.startCall(A.ROLE_AGGREGATOR, start, { stream: read(start, 'stream') === true })
-  ), () => NOOP_CALL);
+  readonly startAggregator = (start: AggregatorStart): AggregatorCall => {
+    try {
+      return this.startCall(A.ROLE_AGGREGATOR, start, { stream: read(start, 'stream') === true });
+    } catch (err) {
+      reportProblem(this.problems, 'startAggregator', err);
+      return NOOP_CALL;
+    }
+  };
 
   readonly reference = <T>(start: ReferenceStart, fn: (call: ReferenceCall) => T | Promise<T>): Promise<T> =>
     runInCall(this.startReference(start), fn);

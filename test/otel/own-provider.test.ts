@@ -40,6 +40,28 @@ describe('OwnTracerProvider', () => {
     expect(seen.ended.map((s) => s.name)).toEqual(['normal']);
   });
 
+  it('makes ids of lowercase hex (16 and 32 digits), all different; an invalid parent starts a trace of its own, one of ours is taken as is', () => {
+    const seen = new Collecting();
+    const tracer = providerWith(seen).getTracer('t');
+    const ids = new Set<string>();
+    // More spans than one pool of random bytes holds, so the pool is refilled on the way.
+    for (let i = 0; i < 700; i++) {
+      const { traceId, spanId } = tracer.startSpan('s').spanContext();
+      expect(spanId).toMatch(/^[0-9a-f]{16}$/);
+      expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+      ids.add(spanId).add(traceId);
+    }
+    expect(ids.size).toBe(1400);
+    const invalid = trace.setSpanContext(ROOT_CONTEXT, { traceId: '0'.repeat(32), spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED });
+    const fresh = tracer.startSpan('under an invalid parent', {}, invalid) as Span & Partial<FinishedSpan>;
+    expect(fresh.parentSpanContext).toBeUndefined();
+    expect(fresh.spanContext().traceId).not.toBe('0'.repeat(32));
+    const parent = tracer.startSpan('parent', { kind: SpanKind.INTERNAL });
+    const child = tracer.startSpan('child', {}, trace.setSpan(ROOT_CONTEXT, parent)) as Span & Partial<FinishedSpan>;
+    expect(child.parentSpanContext).toBe(parent.spanContext());
+    expect(child.spanContext().traceId).toBe(parent.spanContext().traceId);
+  });
+
   it('never lets an end fall before the start: the duration is zero, not negative', () => {
     const seen = new Collecting();
     const tracer = providerWith(seen).getTracer('t');

@@ -101,6 +101,18 @@ describe('a small turn', () => {
     expect(atStart).toBeLessThan(3 * JSON.stringify(history).length);
   });
 
+  it('writes references in index order whatever order they started in, equal indexes in start order', async () => {
+    const turn = tracing.instrumentation.startTurn({ sessionId: 'order', preset: 'p' });
+    for (const [index, model] of [[2, 'c'], [0, 'a'], [1, 'b1'], [1, 'b2']] as const) {
+      turn.startReference({ index, model, provider: 'p', messages: [{ role: 'user', content: 'q' }] }).end({ output: model });
+    }
+    turn.startAggregator({ model: 'agg', provider: 'p', messages: [{ role: 'user', content: 'q' }] }).end({ output: 'done' });
+    turn.end();
+    await tracing.forceFlush();
+    const record = JSON.parse(lines('order.jsonl')[0] as string) as { references: Array<{ model: string }> };
+    expect(record.references.map((r) => r.model)).toEqual(['a', 'b1', 'b2', 'c']);
+  });
+
   it('serializes tool calls once (a getter in one is read once, not once to check it and again to write it)', async () => {
     let reads = 0;
     const toolCall = Object.defineProperty({ type: 'function', function: { name: 'f', arguments: '{"a":1}' } }, 'id', {
