@@ -116,3 +116,46 @@ export function summarizeWrites(rounds: readonly RoundWrites[]): PageCacheSummar
   });
   return { copyMsPerMb: copy, ...(cold.length ? { coldMsPerMb: medianMsPerMb(cold) } : {}), coldOurs, coldFloor, warmRounds };
 }
+
+/**
+ * A session's writes into the page cache: a growing file takes fresh
+ * page-cache memory at every line, so on a VM either side may pay the
+ * machine's cold-memory rate for any of them. Lines differ
+ * in size from turn to turn, so no turn is left out: the ratio is also given
+ * with each side's writes counted at its own usual rate of the session.
+ */
+export interface SessionWrites extends PageCacheSummary {
+  /** CPU of all our line writes, and of all the floor's `appendFileSync` (encoding and write). */
+  oursWriteMs: number;
+  floorWriteMs: number;
+  megabytes: number;
+  /** Our usual rate: the median over our lines of a MB or more whose write was not cold. */
+  oursUsualMsPerMb: number;
+  /** The ratio with each side's writes counted at its usual rate (the same median, each side its own). */
+  ratioAtUsualWrites: number;
+}
+
+export function sessionWrites(writes: readonly RoundWrites[], instrumentedCpuMs: number, floorCpuMs: number): SessionWrites | undefined {
+  if (!writes.every((w) => Number.isFinite(w.ours.cpuMs) && Number.isFinite(w.floor.cpuMs))) return undefined;
+  const summary = summarizeWrites(writes);
+  const floorCheapest = cheapestMsPerMb(writes.map((w) => w.floor));
+  let oursWriteMs = 0;
+  let floorWriteMs = 0;
+  let megabytes = 0;
+  const warmOurs: TimedWrite[] = [];
+  const warmFloor: TimedWrite[] = [];
+  for (const w of writes) {
+    oursWriteMs += w.ours.cpuMs;
+    floorWriteMs += w.floor.cpuMs;
+    megabytes += w.ours.bytes / 1e6;
+    // The usual rate of each side: the median of its writes of a MB or more that were not cold (smaller ones are mostly fixed costs).
+    if (w.ours.bytes < 1e6) continue;
+    if (!isColdWrite(w.ours, summary.copyMsPerMb, summary.copyMsPerMb)) warmOurs.push(w.ours);
+    if (!isColdWrite(w.floor, floorCheapest, summary.copyMsPerMb)) warmFloor.push(w.floor);
+  }
+  const oursRate = warmOurs.length ? medianMsPerMb(warmOurs) : summary.copyMsPerMb;
+  const floorRate = warmFloor.length ? medianMsPerMb(warmFloor) : floorCheapest;
+  const ours = instrumentedCpuMs - oursWriteMs + oursRate * megabytes;
+  const floor = floorCpuMs - floorWriteMs + floorRate * megabytes;
+  return { ...summary, oursWriteMs, floorWriteMs, megabytes, oursUsualMsPerMb: oursRate, ratioAtUsualWrites: ours / floor };
+}
