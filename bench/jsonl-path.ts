@@ -21,6 +21,13 @@
  * time counts other processes, process CPU counts V8's helper threads) and
  * also given in wall time; the garbage collector's pauses inside the worst
  * block come from the runtime's `gc` performance entries.
+ *
+ * From the 1 MB row up, each side's write into the page cache is timed
+ * apart: on a VM a write sometimes lands on memory the host must back again
+ * and costs ten times as much, in streaks set by the whole machine
+ * (`page-cache.ts` has the measurements). Such rounds are counted and left
+ * out of the ratio (the ratio over all rounds is given too); each round's
+ * faults, CPU by thread and GC pauses are in `rounds`.
  */
 import fs, { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -13,9 +13,9 @@
  *   against 54 % in a normal round. Copying the same buffers into memory of
  *   our own at that moment takes 1.3 ms, so the source is not slow: the
  *   pages being written to are;
- * - the same happens without moa-otel: a loop writing 10 MB into new files
- *   costs 2–3 ms per write while the kernel has recently freed memory to
- *   give, then 20–24 ms per write, every write (about 9 µs per 4 KiB page,
+ * - the same happens without moa-otel (`page-cache-probe.ts`): a loop
+ *   writing 10 MB into new files costs 2–3 ms per write while the kernel has
+ *   recently freed memory to give, then 15–24 ms per write, every write (about 9 µs per 4 KiB page,
  *   no guest page fault: time the host takes to back a page the guest had
  *   given back); delete the files and write them again, and every write is
  *   back at 2 ms. Anonymous memory (our buffers) does not show it: 150
