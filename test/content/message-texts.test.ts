@@ -144,6 +144,19 @@ describe('MessageTexts', () => {
     expect(serialized).toBeLessThan(once + 200);
   });
 
+  it('shares the conversation whether a call adds its own message before it, after it, or both', () => {
+    const history = Array.from({ length: 4 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `turn ${i} ${'y'.repeat(200)}` }));
+    const calls = [0, 1, 2].map((r) => [{ role: 'system', content: `advisor ${r}` }, ...history.map((m) => ({ ...m })), { role: 'user', content: `answer as advisor ${r}` }]);
+    calls.push([...history, { role: 'user', content: 'guidance' }]);
+    const texts = new MessageTexts(new MessageCache(undefined));
+    const stringify = vi.spyOn(JSON, 'stringify');
+    const lists = calls.map((messages) => texts.list(messages, 4096));
+    const serialized = stringify.mock.results.reduce((sum, r) => sum + String(r.value).length, 0);
+    stringify.mockRestore();
+    lists.forEach((list, i) => expect(written(list)).toBe(JSON.stringify(calls[i])));
+    expect(serialized).toBeLessThan(JSON.stringify(history).length + 400);
+  });
+
   it('takes nothing stale: a shared message changed in place before a later call is serialized anew', () => {
     const meta = { n: 1 };
     const history = [{ role: 'user', content: 'question' }, { role: 'assistant', content: 'answer', meta }];
