@@ -80,6 +80,8 @@ export async function runOfflineFormatsBench(mb: number): Promise<void> {
       ['ls (gzip)', ['ls', '--dir', gz], 'gzip', 1],
       ['validate (gzip)', ['validate', gz], 'gzip', 1],
       ['stats (OTLP JSON)', ['stats', otlp], 'otlp', 1],
+      // `ls --dir` lists `*.jsonl` session files: the OTLP files are named as inputs.
+      ['ls (OTLP JSON)', ['ls', otlp], 'otlp', 1],
       ['validate (OTLP JSON)', ['validate', otlp], 'otlp', 1],
     ];
     for (const [label, args, format, target] of cases) {

@@ -15,6 +15,7 @@
  * That sequence cannot occur inside a JSON string (its quotes would be
  * escaped there); anything else is left as it is.
  */
+import { isAscii } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { closingQuoteByte } from './content-skip.js';
 
@@ -34,6 +35,14 @@ export interface InputMessagesCut {
   /** Byte range of each value cut (between its quotes), by index. */
   starts: number[];
   ends: number[];
+  /**
+   * The text was read as latin1, one character per byte (much cheaper to
+   * decode and to parse than UTF-8 with a few non-ASCII characters): a
+   * string parsed from it is its UTF-8 decoding once every character above
+   * U+007F is read back as a byte (`utf8OfLatin1`). Only when the text holds
+   * no `\u` escape of such a character, which would be mistaken for a byte.
+   */
+  latin1: boolean;
 }
 
 /**
@@ -55,12 +64,12 @@ export function cutInputMessageValues(bytes: Buffer, check: boolean): InputMessa
     ends.push(end);
     at = end;
   }
-  if (starts.length === 0) return { text: bytes.toString('utf8'), starts, ends };
+  if (starts.length === 0) return { ...textOf(bytes), starts, ends };
   // The kept ranges and the markers into one buffer, decoded once (no rope of pieces for the parser to flatten).
   // Markers are ASCII: one byte per character, written straight into the buffer.
   let size = bytes.length;
   for (let i = 0; i < starts.length; i++) size += CUT_MARK_JSON.length + String(i).length - ((ends[i] as number) - (starts[i] as number));
-  const out = Buffer.allocUnsafe(size);
+  const out = scratchOf(size);
   let written = 0;
   let from = 0;
   for (let i = 0; i < starts.length; i++) {
@@ -68,8 +77,35 @@ export function cutInputMessageValues(bytes: Buffer, check: boolean): InputMessa
     written += out.write(`${CUT_MARK_JSON}${i}`, written, 'latin1');
     from = ends[i] as number;
   }
-  bytes.copy(out, written, from);
-  return { text: out.toString('utf8'), starts, ends };
+  written += bytes.copy(out, written, from);
+  return { ...textOf(out.subarray(0, written)), starts, ends };
+}
+
+const ESCAPED_U = Buffer.from('\\u');
+
+/** The text of what is left of a line: as latin1 when that reads back exactly (see `InputMessagesCut.latin1`). */
+function textOf(bytes: Buffer): { text: string; latin1: boolean } {
+  if (isAscii(bytes)) return { text: bytes.toString('latin1'), latin1: false };
+  for (let at = bytes.indexOf(ESCAPED_U); at >= 0; at = bytes.indexOf(ESCAPED_U, at + 2)) {
+    // \u0000 to \u007F is ASCII; anything else (or an escaped backslash before a u: the scan does not tell) is read as UTF-8.
+    if (!(bytes[at + 2] === ZERO && bytes[at + 3] === ZERO && (bytes[at + 4] as number) >= ZERO && (bytes[at + 4] as number) <= SEVEN)) {
+      return { text: bytes.toString('utf8'), latin1: false };
+    }
+  }
+  return { text: bytes.toString('latin1'), latin1: true };
+}
+
+const ZERO = 0x30;
+const SEVEN = 0x37;
+
+/** Lines up to this size are assembled in one buffer kept from line to line (fresh memory costs a page fault per page). */
+const SCRATCH_MAX = 8 * 1024 * 1024;
+let scratch = Buffer.alloc(0);
+
+function scratchOf(size: number): Buffer {
+  if (size > SCRATCH_MAX) return Buffer.allocUnsafe(size);
+  if (scratch.length < size) scratch = Buffer.allocUnsafe(Math.min(SCRATCH_MAX, Math.max(size, scratch.length * 2, 64 * 1024)));
+  return scratch;
 }
 
 /** The index a cut value's marker names, or -1 when `value` is no marker. */

@@ -15,21 +15,41 @@ export class OtlpRequestError extends Error {
   override readonly name = 'OtlpRequestError';
 }
 
+/**
+ * What every string read from the request goes through: the identity, or
+ * for a request parsed from UTF-8 bytes read as latin1 (cheaper to decode
+ * and parse), the UTF-8 decoding of its characters (`utf8OfLatin1`).
+ */
+export type TextOf = (text: string) => string;
+
+const asIs: TextOf = (text) => text;
+
+/** Characters that, in text read as latin1, stand for bytes of multi-byte UTF-8 characters. */
+const HIGH_BYTES = /[\x80-\xff]/;
+
+/**
+ * A string parsed from UTF-8 bytes read as latin1 (one character per byte),
+ * as parsing the bytes read as UTF-8 gives it. Exact when the JSON text held
+ * no `\u` escape of a character above U+007F (`cutInputMessageValues` says
+ * when): every character above U+007F is then a byte of the UTF-8 text.
+ */
+export const utf8OfLatin1: TextOf = (text) => (HIGH_BYTES.test(text) ? Buffer.from(text, 'latin1').toString('utf8') : text);
+
 /** Every span of a request, with its resource and scope. Throws `OtlpRequestError` when the value is no trace request. */
-export function spansOfRequest(request: unknown): FinishedSpan[] {
+export function spansOfRequest(request: unknown, textOf: TextOf = asIs): FinishedSpan[] {
   if (!isObject(request) || !Array.isArray(request.resourceSpans)) throw new OtlpRequestError('not an OTLP trace request: no "resourceSpans" list');
   const spans: FinishedSpan[] = [];
   for (const group of request.resourceSpans) {
     if (!isObject(group)) continue;
-    const resource = { attributes: attributesOf(isObject(group.resource) ? group.resource.attributes : undefined) };
+    const resource = { attributes: attributesOf(isObject(group.resource) ? group.resource.attributes : undefined, textOf) };
     // `instrumentationLibrarySpans` is the name before OTLP 0.15; old collectors' files still have it.
     const scopeGroups = Array.isArray(group.scopeSpans) ? group.scopeSpans : Array.isArray(group.instrumentationLibrarySpans) ? group.instrumentationLibrarySpans : [];
     for (const scopeGroup of scopeGroups) {
       if (!isObject(scopeGroup) || !Array.isArray(scopeGroup.spans)) continue;
       const scopeJson = isObject(scopeGroup.scope) ? scopeGroup.scope : isObject(scopeGroup.instrumentationLibrary) ? scopeGroup.instrumentationLibrary : {};
-      const scope = { name: str(scopeJson.name) ?? '', version: str(scopeJson.version) ?? undefined };
+      const scope = { name: textOf(str(scopeJson.name) ?? ''), version: optionalText(str(scopeJson.version), textOf) };
       for (const span of scopeGroup.spans) {
-        const decoded = isObject(span) ? decodeSpan(span, resource, scope) : null;
+        const decoded = isObject(span) ? decodeSpan(span, resource, scope, textOf) : null;
         if (decoded) spans.push(decoded);
       }
     }
@@ -37,28 +57,32 @@ export function spansOfRequest(request: unknown): FinishedSpan[] {
   return spans;
 }
 
-function decodeSpan(span: Json, resource: FinishedSpan['resource'], scope: FinishedSpan['instrumentationScope']): FinishedSpan | null {
-  const traceId = hexId(span.traceId, 32);
-  const spanId = hexId(span.spanId, 16);
+function optionalText(text: string | null, textOf: TextOf): string | undefined {
+  return text === null ? undefined : textOf(text);
+}
+
+function decodeSpan(span: Json, resource: FinishedSpan['resource'], scope: FinishedSpan['instrumentationScope'], textOf: TextOf): FinishedSpan | null {
+  const traceId = hexId(span.traceId, 32, textOf);
+  const spanId = hexId(span.spanId, 16, textOf);
   if (traceId === null || spanId === null) return null;
-  const parentId = hexId(span.parentSpanId, 16);
+  const parentId = hexId(span.parentSpanId, 16, textOf);
   const startTime = hrTime(span.startTimeUnixNano);
   const endTime = hrTime(span.endTimeUnixNano);
   const context = { traceId, spanId, traceFlags: TraceFlags.SAMPLED };
   const statusJson = isObject(span.status) ? span.status : {};
   const events: SpanEventData[] = Array.isArray(span.events)
-    ? span.events.filter(isObject).map((e) => ({ name: str(e.name) ?? '', time: hrTime(e.timeUnixNano), attributes: attributesOf(e.attributes) }))
+    ? span.events.filter(isObject).map((e) => ({ name: textOf(str(e.name) ?? ''), time: hrTime(e.timeUnixNano), attributes: attributesOf(e.attributes, textOf) }))
     : [];
   return {
-    name: str(span.name) ?? '',
+    name: textOf(str(span.name) ?? ''),
     kind: spanKind(span.kind),
     spanContext: () => context,
     parentSpanContext: parentId === null ? undefined : { traceId, spanId: parentId, traceFlags: TraceFlags.SAMPLED },
     startTime,
     endTime,
     duration: hrDifference(endTime, startTime),
-    status: { code: statusCode(statusJson.code), message: str(statusJson.message) ?? undefined },
-    attributes: attributesOf(span.attributes),
+    status: { code: statusCode(statusJson.code), message: optionalText(str(statusJson.message), textOf) },
+    attributes: attributesOf(span.attributes, textOf),
     links: [],
     events,
     ended: true,
@@ -70,30 +94,31 @@ function decodeSpan(span: Json, resource: FinishedSpan['resource'], scope: Finis
   };
 }
 
-export function attributesOf(list: unknown): Attributes {
+export function attributesOf(list: unknown, textOf: TextOf = asIs): Attributes {
   const attributes: Attributes = {};
   if (!Array.isArray(list)) return attributes;
   for (const kv of list) {
     if (!isObject(kv) || typeof kv.key !== 'string') continue;
-    const value = anyValue(kv.value);
-    if (value !== undefined) attributes[kv.key] = value;
+    const value = anyValue(kv.value, textOf);
+    if (value !== undefined) attributes[textOf(kv.key)] = value;
   }
   return attributes;
 }
 
 /** An `AnyValue` as an attribute value: primitives and homogeneous arrays of them; maps and bytes as JSON text. */
-function anyValue(value: unknown): AttributeValue | undefined {
+function anyValue(value: unknown, textOf: TextOf): AttributeValue | undefined {
   if (!isObject(value)) return undefined;
-  if (typeof value.stringValue === 'string') return value.stringValue;
+  if (typeof value.stringValue === 'string') return textOf(value.stringValue);
   if (typeof value.boolValue === 'boolean') return value.boolValue;
   if (value.intValue !== undefined) return toNumber(value.intValue);
   if (value.doubleValue !== undefined) return toNumber(value.doubleValue);
   if (isObject(value.arrayValue)) {
-    const values = Array.isArray(value.arrayValue.values) ? value.arrayValue.values.map(anyValue) : [];
+    const values = Array.isArray(value.arrayValue.values) ? value.arrayValue.values.map((item) => anyValue(item, textOf)) : [];
     return values.filter((v): v is string | number | boolean => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') as AttributeValue;
   }
-  if (typeof value.bytesValue === 'string') return value.bytesValue;
-  if (isObject(value.kvlistValue)) return JSON.stringify(value.kvlistValue);
+  if (typeof value.bytesValue === 'string') return textOf(value.bytesValue);
+  // The JSON text of a map holds its strings' characters as they are (none above U+007F is escaped): decoded whole.
+  if (isObject(value.kvlistValue)) return textOf(JSON.stringify(value.kvlistValue));
   return undefined;
 }
 
@@ -103,8 +128,9 @@ function toNumber(v: unknown): number | undefined {
 }
 
 /** Hex as OTLP JSON writes ids; base64 (the generic protobuf JSON mapping) is accepted too. */
-function hexId(value: unknown, hexLength: number): string | null {
-  if (typeof value !== 'string' || value === '') return null;
+function hexId(raw: unknown, hexLength: number, textOf: TextOf): string | null {
+  if (typeof raw !== 'string' || raw === '') return null;
+  const value = textOf(raw);
   const lower = value.toLowerCase();
   if (lower.length === hexLength && /^[0-9a-f]+$/.test(lower)) return /^0+$/.test(lower) ? null : lower;
   const bytes = Buffer.from(value, 'base64');

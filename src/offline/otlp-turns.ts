@@ -24,7 +24,7 @@ import { clip } from './format.js';
 import type { DecoderContext, InputRecord, LineDecoder } from './inputs.js';
 import type { SplitLine } from './line-splitter.js';
 import { cutBytes, cutIndex, cutInputMessageValues } from './otlp-content-skip.js';
-import { OtlpRequestError, spansOfRequest } from './otlp-json-spans.js';
+import { OtlpRequestError, spansOfRequest, utf8OfLatin1 } from './otlp-json-spans.js';
 import type { ProblemKind, SkipContent } from './reader.js';
 import { recordOfValue, type RecordValueResult } from './record-value.js';
 import { recordValueOfSpans, SlotTooDeepError } from './spans-record.js';
@@ -161,7 +161,7 @@ export class SpanTurnDecoder implements LineDecoder {
     if (text.trim() === '') return [];
     let spans: FinishedSpan[];
     try {
-      spans = spansOfRequest(JSON.parse(text));
+      spans = spansOfRequest(JSON.parse(text), cut.latin1 ? utf8OfLatin1 : undefined);
     } catch {
       return null;
     }
@@ -278,8 +278,9 @@ function dropsInputMessages(mode: SkipContent | undefined, span: FinishedSpan): 
   return mode === true || mode === 'checked' || (mode === 'turns' && span.attributes[MOA_ROLE] !== ROLE_AGGREGATOR);
 }
 
+/** Left out by making it undefined, as if absent: `delete` would turn every span's attributes into a slow dictionary. */
 function deleteInputMessages(span: FinishedSpan): void {
-  delete (span.attributes as Record<string, unknown>)[GEN_AI_INPUT_MESSAGES];
+  if (span.attributes[GEN_AI_INPUT_MESSAGES] !== undefined) span.attributes[GEN_AI_INPUT_MESSAGES] = undefined;
 }
 
 /** The record of a turn's spans, checked as a parsed line is; `missing` marks it partial. */
