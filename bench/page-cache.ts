@@ -15,10 +15,10 @@
  *   pages being written to are;
  * - the same happens without moa-otel (`page-cache-probe.ts`): a loop
  *   writing 10 MB into new files costs 2–3 ms per write while the kernel has
- *   recently freed memory to give, then 15–24 ms per write, every write (about 9 µs per 4 KiB page,
- *   no guest page fault: time the host takes to back a page the guest had
- *   given back); delete the files and write them again, and every write is
- *   back at 2 ms. Anonymous memory (our buffers) does not show it: 150
+ *   recently freed memory to give, then 15–24 ms per write, every write
+ *   (about 9 µs per 4 KiB page and no page fault in the guest: most likely
+ *   the host backing again a page the guest had given back); delete the
+ *   files and write them again, and every write is back at 2 ms. Anonymous memory (our buffers) does not show it: 150
  *   fresh 10 MB buffers cost 5 ms each, faults included;
  * - so which write pays it depends on how much recently freed memory the
  *   whole VM has at that moment (other processes' allocations too), and it
