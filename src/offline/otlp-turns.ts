@@ -142,7 +142,7 @@ export class SpanTurnDecoder implements LineDecoder {
       this.report('schema', err.message);
       return [];
     }
-    if (mode !== undefined && mode !== false) for (const span of spans) if (dropsInputMessages(mode, span)) deleteInputMessages(span);
+    if (mode !== undefined && mode !== false) for (const span of spans) if (dropsInputMessages(mode, span)) leaveOutInputMessages(span);
     return spans;
   }
 
@@ -168,13 +168,13 @@ export class SpanTurnDecoder implements LineDecoder {
     for (const span of spans) {
       const index = cutIndex(span.attributes[GEN_AI_INPUT_MESSAGES]);
       if (dropsInputMessages(mode, span)) {
-        deleteInputMessages(span);
+        leaveOutInputMessages(span);
       } else if (index >= 0) {
         // 'turns' and the aggregator: the list matters only to a record without `iteration`, known once the root is
         // in. Its bytes are kept (checked as the line's parse would check them) and decoded then, if at all.
         const list = cutBytes(bytes, cut, index);
         if (list === null) return null;
-        deleteInputMessages(span);
+        leaveOutInputMessages(span);
         this.heldLists.set(span, list);
       }
     }
@@ -226,7 +226,7 @@ export class SpanTurnDecoder implements LineDecoder {
     if (this.context.skipContent === 'turns') {
       const numbered = typeof turn.root?.attributes[MOA_ITERATION] === 'number';
       for (const call of calls) {
-        if (numbered) deleteInputMessages(call);
+        if (numbered) leaveOutInputMessages(call);
         else this.restoreList(call);
       }
     }
@@ -279,7 +279,7 @@ function dropsInputMessages(mode: SkipContent | undefined, span: FinishedSpan): 
 }
 
 /** Left out by making it undefined, as if absent: `delete` would turn every span's attributes into a slow dictionary. */
-function deleteInputMessages(span: FinishedSpan): void {
+function leaveOutInputMessages(span: FinishedSpan): void {
   if (span.attributes[GEN_AI_INPUT_MESSAGES] !== undefined) span.attributes[GEN_AI_INPUT_MESSAGES] = undefined;
 }
 
