@@ -23,7 +23,7 @@ import type { FinishedSpan } from '../trace/span-data.js';
 import { clip } from './format.js';
 import type { DecoderContext, InputRecord, LineDecoder } from './inputs.js';
 import type { SplitLine } from './line-splitter.js';
-import { cutBytes, cutIndex, cutInputMessageValues } from './otlp-content-skip.js';
+import { cutBytes, cutIndex, cutInputMessageValues, cutValue } from './otlp-content-skip.js';
 import { OtlpRequestError, spansOfRequest, utf8OfLatin1 } from './otlp-json-spans.js';
 import type { ProblemKind, SkipContent } from './reader.js';
 import { recordOfValue, type RecordValueResult } from './record-value.js';
@@ -165,13 +165,29 @@ export class SpanTurnDecoder implements LineDecoder {
     } catch {
       return null;
     }
+    let rootsHere: Map<string, FinishedSpan> | undefined;
     for (const span of spans) {
       const index = cutIndex(span.attributes[GEN_AI_INPUT_MESSAGES]);
       if (dropsInputMessages(mode, span)) {
         leaveOutInputMessages(span);
       } else if (index >= 0) {
-        // 'turns' and the aggregator: the list matters only to a record without `iteration`, known once the root is
-        // in. Its bytes are kept (checked as the line's parse would check them) and decoded then, if at all.
+        // 'turns' and the aggregator: the list matters only to a record without `iteration`, which its root tells.
+        // A root already seen (on this line, most often) decides now; otherwise the list's bytes are kept (checked
+        // as the line's parse would check them) and decoded at the end of the turn, if at all.
+        rootsHere ??= rootsOf(spans);
+        const root = this.rootOf(span, rootsHere);
+        if (root !== undefined) {
+          if (typeof root.attributes[MOA_ITERATION] === 'number') {
+            leaveOutInputMessages(span);
+          } else {
+            try {
+              span.attributes[GEN_AI_INPUT_MESSAGES] = cutValue(bytes, cut, index);
+            } catch {
+              return null;
+            }
+          }
+          continue;
+        }
         const list = cutBytes(bytes, cut, index);
         if (list === null) return null;
         leaveOutInputMessages(span);
@@ -179,6 +195,14 @@ export class SpanTurnDecoder implements LineDecoder {
       }
     }
     return spans;
+  }
+
+  /** The root of a call span, from this line's roots or an open turn's, if it arrived. */
+  private rootOf(call: FinishedSpan, rootsHere: ReadonlyMap<string, FinishedSpan>): FinishedSpan | undefined {
+    const parent = call.parentSpanContext;
+    if (parent === undefined) return undefined;
+    const key = `${call.spanContext().traceId}:${parent.spanId}`;
+    return rootsHere.get(key) ?? this.open.get(key)?.root;
   }
 
   /** Files a span under its turn; spans of other programs are counted. */
@@ -265,6 +289,17 @@ export class SpanTurnDecoder implements LineDecoder {
   private report(kind: ProblemKind, message: string): void {
     this.context.onProblem?.({ file: this.context.file, line: this.line, kind, message: clip(message.replace(/\s+/g, ' '), 240) });
   }
+}
+
+/** The MoA roots among spans, by the key their turn is filed under. */
+function rootsOf(spans: readonly FinishedSpan[]): Map<string, FinishedSpan> {
+  const roots = new Map<string, FinishedSpan>();
+  for (const span of spans) {
+    if (!isMoaRoot(span)) continue;
+    const own = span.spanContext();
+    roots.set(`${own.traceId}:${own.spanId}`, span);
+  }
+  return roots;
 }
 
 /**
