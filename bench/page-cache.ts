@@ -13,12 +13,12 @@
  *   against 54 % in a normal round. Copying the same buffers into memory of
  *   our own at that moment takes 1.3 ms, so the source is not slow: the
  *   pages being written to are;
- * - the same happens without moa-otel: a loop writing 10 MB into new files
- *   costs 2–3 ms per write while the kernel has recently freed memory to
- *   give, then 20–24 ms per write, every write (about 9 µs per 4 KiB page,
- *   no guest page fault: time the host takes to back a page the guest had
- *   given back); delete the files and write them again, and every write is
- *   back at 2 ms. Anonymous memory (our buffers) does not show it: 150
+ * - the same happens without moa-otel (`page-cache-probe.ts`): a loop
+ *   writing 10 MB into new files costs 2–3 ms per write while the kernel has
+ *   recently freed memory to give, then 15–24 ms per write, every write
+ *   (about 9 µs per 4 KiB page and no page fault in the guest: most likely
+ *   the host backing again a page the guest had given back); delete the
+ *   files and write them again, and every write is back at 2 ms. Anonymous memory (our buffers) does not show it: 150
  *   fresh 10 MB buffers cost 5 ms each, faults included;
  * - so which write pays it depends on how much recently freed memory the
  *   whole VM has at that moment (other processes' allocations too), and it
@@ -115,4 +115,47 @@ export function summarizeWrites(rounds: readonly RoundWrites[]): PageCacheSummar
     if (!ours && !floor) warmRounds.push(i);
   });
   return { copyMsPerMb: copy, ...(cold.length ? { coldMsPerMb: medianMsPerMb(cold) } : {}), coldOurs, coldFloor, warmRounds };
+}
+
+/**
+ * A session's writes into the page cache: a growing file takes fresh
+ * page-cache memory at every line, so on a VM either side may pay the
+ * machine's cold-memory rate for any of them. Lines differ
+ * in size from turn to turn, so no turn is left out: the ratio is also given
+ * with each side's writes counted at its own usual rate of the session.
+ */
+export interface SessionWrites extends PageCacheSummary {
+  /** CPU of all our line writes, and of all the floor's `appendFileSync` (encoding and write). */
+  oursWriteMs: number;
+  floorWriteMs: number;
+  megabytes: number;
+  /** Our usual rate: the median over our lines of a MB or more whose write was not cold. */
+  oursUsualMsPerMb: number;
+  /** The ratio with each side's writes counted at its usual rate (the same median, each side its own). */
+  ratioAtUsualWrites: number;
+}
+
+export function sessionWrites(writes: readonly RoundWrites[], instrumentedCpuMs: number, floorCpuMs: number): SessionWrites | undefined {
+  if (!writes.every((w) => Number.isFinite(w.ours.cpuMs) && Number.isFinite(w.floor.cpuMs))) return undefined;
+  const summary = summarizeWrites(writes);
+  const floorCheapest = cheapestMsPerMb(writes.map((w) => w.floor));
+  let oursWriteMs = 0;
+  let floorWriteMs = 0;
+  let megabytes = 0;
+  const warmOurs: TimedWrite[] = [];
+  const warmFloor: TimedWrite[] = [];
+  for (const w of writes) {
+    oursWriteMs += w.ours.cpuMs;
+    floorWriteMs += w.floor.cpuMs;
+    megabytes += w.ours.bytes / 1e6;
+    // The usual rate of each side: the median of its writes of a MB or more that were not cold (smaller ones are mostly fixed costs).
+    if (w.ours.bytes < 1e6) continue;
+    if (!isColdWrite(w.ours, summary.copyMsPerMb, summary.copyMsPerMb)) warmOurs.push(w.ours);
+    if (!isColdWrite(w.floor, floorCheapest, summary.copyMsPerMb)) warmFloor.push(w.floor);
+  }
+  const oursRate = warmOurs.length ? medianMsPerMb(warmOurs) : summary.copyMsPerMb;
+  const floorRate = warmFloor.length ? medianMsPerMb(warmFloor) : floorCheapest;
+  const ours = instrumentedCpuMs - oursWriteMs + oursRate * megabytes;
+  const floor = floorCpuMs - floorWriteMs + floorRate * megabytes;
+  return { ...summary, oursWriteMs, floorWriteMs, megabytes, oursUsualMsPerMb: oursRate, ratioAtUsualWrites: ours / floor };
 }

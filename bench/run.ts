@@ -45,6 +45,13 @@ console.log(`Growing session: ${grow.turns} turns, +20 KB of conversation per tu
 console.log(`  median of ${grow.ratios.length} sessions (ratios ${grow.ratios.map((r) => r.toFixed(2)).join(', ')}); that session:`);
 console.log(`  CPU: instrumented ${grow.instrumentedCpuMs.toFixed(1)} ms${threads(grow.instrumentedThreads)}  floor ${grow.floorCpuMs.toFixed(1)} ms${threads(grow.floorThreads)}`);
 console.log(`  ratio ${grow.ratio.toFixed(2)}x  ${verdict(grow.ratio, 0.3)}  (main thread, blocks summed: ${grow.mainThreadCpuMs.toFixed(1)} ms = ${(grow.mainThreadCpuMs / grow.floorCpuMs).toFixed(2)}x; wall ${grow.instrumentedMs.toFixed(1)} / ${grow.floorMs.toFixed(1)} ms = ${grow.wallRatio.toFixed(2)}x)`);
+const writes = grow.pageCache;
+if (writes) {
+  const cold = writes.coldOurs + writes.coldFloor === 0 ? 'none at the machine\'s cold-memory rate'
+    : `${grow.turns - writes.warmRounds.length} turns had one at the machine's cold-memory rate (ours ${writes.coldOurs}, floor ${writes.coldFloor}; bench/page-cache.ts)`;
+  console.log(`  page cache: ${writes.megabytes.toFixed(0)} MB written by each side; our writes ${writes.oursWriteMs.toFixed(1)} ms (usually ${writes.oursUsualMsPerMb.toFixed(2)} ms/MB),`
+    + ` the floor's appendFileSync ${writes.floorWriteMs.toFixed(1)} ms; ${cold}; ratio with each side's writes at its usual rate ${writes.ratioAtUsualWrites.toFixed(2)}x`);
+}
 console.log(`  worst block CPU ${grow.worstBlockCpuMs.toFixed(2)} ms, wall ${grow.worstBlockMs.toFixed(2)} ms (last line ${(grow.lastLineBytes / 1e6).toFixed(2)} MB)  ${grow.worstBlockCpuMs <= 5 ? 'ok' : 'OVER TARGET'}; ${describe(grow.worstBlock)}`);
 console.log(`  on disk: JSONL ${(grow.jsonlBytes / 1e6).toFixed(1)} MB, compact ${(grow.compactBytes / 1e6).toFixed(2)} MB: ${grow.compactGain.toFixed(1)}x smaller  ${grow.compactGain >= 50 ? 'ok' : 'UNDER TARGET'}`);
 // The rest measures other parts; what follows has nothing left to clean up.

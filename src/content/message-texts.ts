@@ -8,8 +8,8 @@
  * Serializing each call's array whole serialized that conversation once per
  * call, and native `JSON.stringify` costs a few nanoseconds a character on
  * Node 20: that was most of what capturing a small turn cost. Here messages
- * are serialized in runs (a call's first message on its own, the rest
- * together), each remembered with a flat description of what
+ * are serialized in runs (a call's first and last message on their own,
+ * the conversation between them together), each remembered with a flat description of what
  * `JSON.stringify` read in it (keys, primitive values, where objects and
  * arrays open and close). Messages of a later call that read as a
  * remembered run take its piece, whose text is exactly what serializing
@@ -60,6 +60,8 @@ export class MessageTexts {
   private readonly starts: number[] = [];
   /** Characters counted for each message. */
   private readonly chars: number[] = [];
+  /** Set while `list` runs. */
+  private busy = false;
 
   /** `cache`: what serializes the pieces (its replacer), for the line's encoder. */
   constructor(private readonly cache: MessageCache) {}
@@ -73,6 +75,10 @@ export class MessageTexts {
    * compact format, which stores messages one by one. Never throws.
    */
   list(messages: readonly unknown[], budget: number): MessageList | undefined {
+    // A getter read here may start another call of the same turn: that one is serialized the plain way,
+    // never with the description this one is taking (the scratch is this call's until it returns).
+    if (this.busy) return undefined;
+    this.busy = true;
     try {
       const count = messages.length;
       if (count === 0 || !this.describeAll(messages, budget)) return undefined;
@@ -95,6 +101,8 @@ export class MessageTexts {
       return { pieces, cache: this.cache };
     } catch {
       return undefined;
+    } finally {
+      this.busy = false;
     }
   }
 
@@ -131,12 +139,16 @@ export class MessageTexts {
 
   /**
    * Serializes messages `from` to `to` (not found in earlier runs) as new
-   * runs: the first message of an array on its own (in a turn it is most
-   * often the call's own system prompt), the rest together.
+   * runs. An array none of whose messages were found goes in three: its
+   * first message and its last on their own (what a call most often has of
+   * its own: its system prompt before the conversation, an instruction
+   * after it), the conversation between them together.
    */
   private serialize(messages: readonly unknown[], from: number, to: number, pieces: MessagePiece[]): boolean {
-    if (from === 0 && to > 1) return this.serializeRun(messages, 0, 1, pieces) && this.serializeRun(messages, 1, to, pieces);
-    return this.serializeRun(messages, from, to, pieces);
+    if (from > 0 || to - from < 2) return this.serializeRun(messages, from, to, pieces);
+    const last = to === messages.length && to > 2 ? to - 1 : to;
+    return this.serializeRun(messages, 0, 1, pieces) && this.serializeRun(messages, 1, last, pieces)
+      && (last === to || this.serializeRun(messages, last, to, pieces));
   }
 
   private serializeRun(messages: readonly unknown[], from: number, to: number, pieces: MessagePiece[]): boolean {

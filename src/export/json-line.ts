@@ -50,6 +50,8 @@ const NO_LISTS: readonly MessageList[] = Object.freeze([]);
 export class RawSlots {
   readonly values: SlotValue[] = [];
   private lists = 0;
+  /** `messageLists` as last asked (the sink asks for it more than once per line). */
+  private listsSeen: readonly MessageList[] | undefined;
 
   /** Returns the placeholder to put in the record where `jsonText` belongs. */
   hold(jsonText: string): string {
@@ -69,10 +71,12 @@ export class RawSlots {
 
   /** The message lists held, in order. */
   get messageLists(): readonly MessageList[] {
-    return this.lists === 0 ? NO_LISTS : this.values.filter((v): v is MessageList => typeof v !== 'string');
+    if (this.lists === 0) return NO_LISTS;
+    return this.listsSeen ??= this.values.filter((v): v is MessageList => typeof v !== 'string');
   }
 
   private placeholder(value: SlotValue): string {
+    this.listsSeen = undefined;
     this.values.push(value);
     return `${PREFIX}${this.values.length - 1}`;
   }

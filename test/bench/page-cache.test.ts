@@ -4,7 +4,7 @@
  * apart, even when they are most of a row, and nothing else is.
  */
 import { describe, expect, it } from 'vitest';
-import { isColdWrite, summarizeWrites, type RoundWrites } from '../../bench/page-cache.js';
+import { isColdWrite, sessionWrites, summarizeWrites, type RoundWrites } from '../../bench/page-cache.js';
 
 const MB10 = 9_930_000;
 /** Numbers as measured on the 10 MB row: our write 2.2 ms warm, 22–31 ms cold; the floor's encode + write about 17 ms. */
@@ -43,5 +43,25 @@ describe('page-cache write classification', () => {
     expect(summary.coldOurs).toBe(0);
     expect(summary.coldFloor).toBe(0);
     expect(summary.warmRounds).toEqual([0, 1]);
+  });
+});
+
+describe('a growing session\'s writes', () => {
+  it('counts every turn, and gives the ratio with each side\'s writes at its usual rate', () => {
+    // Lines of 2, 4 and 6 MB: ours 0.2 ms/MB warm, the middle one cold (2.3 ms/MB); the floor 1.7 ms/MB (encoding and write).
+    const writes = [round(0.4, 3.4, 2e6), round(9.2, 6.8, 4e6), round(1.2, 10.2, 6e6)];
+    const summary = sessionWrites(writes, 100, 300);
+    if (!summary) throw new Error('expected a summary');
+    expect(summary.coldOurs).toBe(1);
+    expect(summary.coldFloor).toBe(0);
+    expect(summary.oursWriteMs).toBeCloseTo(10.8, 6);
+    expect(summary.megabytes).toBeCloseTo(12, 6);
+    expect(summary.oursUsualMsPerMb).toBeCloseTo(0.2, 6);
+    // Ours: 100 - 10.8 + 0.2 * 12 = 91.6; the floor: 300 - 20.4 + 1.7 * 12 = 300.
+    expect(summary.ratioAtUsualWrites).toBeCloseTo(91.6 / 300, 6);
+  });
+
+  it('gives nothing when a side could not be timed', () => {
+    expect(sessionWrites([round(Number.NaN, 3.4, 2e6)], 10, 30)).toBeUndefined();
   });
 });

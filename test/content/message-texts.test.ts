@@ -23,9 +23,18 @@ const jsonish = fc.letrec((tie) => ({
   array: fc.array(tie('value'), { maxLength: 4 }),
   object: fc.dictionary(key, tie('value'), { maxKeys: 4 }),
 })).value;
-/** Chat messages, plain or nested, and now and then one only the careful ways take. */
-const message = fc.tuple(jsonish, fc.nat(6), nasty).map(([extra, kind, text]): unknown => {
+/** The state behind each getter message (the test changes it between calls). */
+const boxes = new WeakMap<object, { text: string }>();
+
+/** Chat messages, plain or nested, now and then one whose content is a getter, or one only the careful ways take. */
+const message = fc.tuple(jsonish, fc.nat(7), nasty).map(([extra, kind, text]): unknown => {
   switch (kind) {
+    case 6: {
+      const box = { text };
+      const m = Object.defineProperty({ role: 'assistant' }, 'content', { enumerable: true, get: () => box.text });
+      boxes.set(m, box);
+      return m;
+    }
     case 0: return { role: 'user', content: text };
     case 1: return { role: 'assistant', content: text, extra };
     case 2: return { role: 'tool', content: [{ type: 'text', text }], parts: extra };
@@ -59,7 +68,11 @@ function changed(messages: unknown[], [kind, at, replacement]: [number, number, 
     case 4: {
       // The same objects, one of them changed in place after an earlier call serialized it.
       const target = messages[i];
-      if (target !== null && typeof target === 'object' && !Array.isArray(target) && Object.isExtensible(target)) {
+      const box = target !== null && typeof target === 'object' ? boxes.get(target) : undefined;
+      if (box) {
+        // What its getter reads changed.
+        box.text = typeof replacement === 'string' ? replacement : `${box.text}+`;
+      } else if (target !== null && typeof target === 'object' && !Array.isArray(target) && Object.isExtensible(target)) {
         try {
           (target as Record<string, unknown>).content = replacement;
         } catch {
@@ -131,6 +144,19 @@ describe('MessageTexts', () => {
     expect(serialized).toBeLessThan(once + 200);
   });
 
+  it('shares the conversation whether a call adds its own message before it, after it, or both', () => {
+    const history = Array.from({ length: 4 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `turn ${i} ${'y'.repeat(200)}` }));
+    const calls = [0, 1, 2].map((r) => [{ role: 'system', content: `advisor ${r}` }, ...history.map((m) => ({ ...m })), { role: 'user', content: `answer as advisor ${r}` }]);
+    calls.push([...history, { role: 'user', content: 'guidance' }]);
+    const texts = new MessageTexts(new MessageCache(undefined));
+    const stringify = vi.spyOn(JSON, 'stringify');
+    const lists = calls.map((messages) => texts.list(messages, 4096));
+    const serialized = stringify.mock.results.reduce((sum, r) => sum + String(r.value).length, 0);
+    stringify.mockRestore();
+    lists.forEach((list, i) => expect(written(list)).toBe(JSON.stringify(calls[i])));
+    expect(serialized).toBeLessThan(JSON.stringify(history).length + 400);
+  });
+
   it('takes nothing stale: a shared message changed in place before a later call is serialized anew', () => {
     const meta = { n: 1 };
     const history = [{ role: 'user', content: 'question' }, { role: 'assistant', content: 'answer', meta }];
@@ -141,6 +167,26 @@ describe('MessageTexts', () => {
     const second = [{ role: 'system', content: 'b' }, ...history];
     expect(written(texts.list(second, 4096))).toBe(JSON.stringify(second));
     expect(written(texts.list(second, 4096))).toContain('"n":2');
+  });
+
+  it('a getter that captures other messages while a list is being taken: both lists still read as JSON.stringify gave them', () => {
+    const texts = new MessageTexts(new MessageCache(undefined));
+    const other = [{ role: 'system', content: 'inner' }, { role: 'user', content: 'x'.repeat(300) }, { role: 'user', content: 'z' }];
+    let inner: ReturnType<MessageTexts['list']> | 'not read' = 'not read';
+    const sneaky = Object.defineProperty({ role: 'user' }, 'content', {
+      enumerable: true,
+      get: () => {
+        if (inner === 'not read') inner = texts.list(other, 4096) ?? undefined;
+        return 'outer';
+      },
+    });
+    const outer = [{ role: 'system', content: 'outer' }, sneaky, { role: 'user', content: 'y'.repeat(300) }];
+    expect(written(texts.list(outer, 4096))).toBe(JSON.stringify(outer));
+    // The inner one was left to the caller's own way (undefined), or read right.
+    if (inner !== undefined && inner !== 'not read') expect(written(inner)).toBe(JSON.stringify(other));
+    // And later lists are not thrown off by what happened inside.
+    expect(written(texts.list(other, 4096))).toBe(JSON.stringify(other));
+    expect(written(texts.list(outer, 4096))).toBe(JSON.stringify(outer));
   });
 
   it('leaves what is not short plain data to the caller, and never throws', () => {
