@@ -60,6 +60,8 @@ export class MessageTexts {
   private readonly starts: number[] = [];
   /** Characters counted for each message. */
   private readonly chars: number[] = [];
+  /** Set while `list` runs. */
+  private busy = false;
 
   /** `cache`: what serializes the pieces (its replacer), for the line's encoder. */
   constructor(private readonly cache: MessageCache) {}
@@ -73,6 +75,10 @@ export class MessageTexts {
    * compact format, which stores messages one by one. Never throws.
    */
   list(messages: readonly unknown[], budget: number): MessageList | undefined {
+    // A getter read here may start another call of the same turn: that one is serialized the plain way,
+    // never with the description this one is taking (the scratch is this call's until it returns).
+    if (this.busy) return undefined;
+    this.busy = true;
     try {
       const count = messages.length;
       if (count === 0 || !this.describeAll(messages, budget)) return undefined;
@@ -95,6 +101,8 @@ export class MessageTexts {
       return { pieces, cache: this.cache };
     } catch {
       return undefined;
+    } finally {
+      this.busy = false;
     }
   }
 

@@ -169,6 +169,26 @@ describe('MessageTexts', () => {
     expect(written(texts.list(second, 4096))).toContain('"n":2');
   });
 
+  it('a getter that captures other messages while a list is being taken: both lists still read as JSON.stringify gave them', () => {
+    const texts = new MessageTexts(new MessageCache(undefined));
+    const other = [{ role: 'system', content: 'inner' }, { role: 'user', content: 'x'.repeat(300) }, { role: 'user', content: 'z' }];
+    let inner: ReturnType<MessageTexts['list']> | 'not read' = 'not read';
+    const sneaky = Object.defineProperty({ role: 'user' }, 'content', {
+      enumerable: true,
+      get: () => {
+        if (inner === 'not read') inner = texts.list(other, 4096) ?? undefined;
+        return 'outer';
+      },
+    });
+    const outer = [{ role: 'system', content: 'outer' }, sneaky, { role: 'user', content: 'y'.repeat(300) }];
+    expect(written(texts.list(outer, 4096))).toBe(JSON.stringify(outer));
+    // The inner one was left to the caller's own way (undefined), or read right.
+    if (inner !== undefined && inner !== 'not read') expect(written(inner)).toBe(JSON.stringify(other));
+    // And later lists are not thrown off by what happened inside.
+    expect(written(texts.list(other, 4096))).toBe(JSON.stringify(other));
+    expect(written(texts.list(outer, 4096))).toBe(JSON.stringify(outer));
+  });
+
   it('leaves what is not short plain data to the caller, and never throws', () => {
     const texts = new MessageTexts(new MessageCache(undefined));
     const cycle: Record<string, unknown> = { role: 'user' };
