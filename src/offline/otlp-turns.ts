@@ -23,7 +23,7 @@ import type { FinishedSpan } from '../trace/span-data.js';
 import { clip } from './format.js';
 import type { DecoderContext, InputRecord, LineDecoder } from './inputs.js';
 import type { SplitLine } from './line-splitter.js';
-import { cutBytes, cutIndex, cutInputMessageValues } from './otlp-content-skip.js';
+import { cutBytes, cutIndex, cutInputMessageValues, cutValue } from './otlp-content-skip.js';
 import { OtlpRequestError, spansOfRequest, utf8OfLatin1 } from './otlp-json-spans.js';
 import type { ProblemKind, SkipContent } from './reader.js';
 import { recordOfValue, type RecordValueResult } from './record-value.js';
@@ -142,7 +142,7 @@ export class SpanTurnDecoder implements LineDecoder {
       this.report('schema', err.message);
       return [];
     }
-    if (mode !== undefined && mode !== false) for (const span of spans) if (dropsInputMessages(mode, span)) deleteInputMessages(span);
+    if (mode !== undefined && mode !== false) for (const span of spans) if (dropsInputMessages(mode, span)) leaveOutInputMessages(span);
     return spans;
   }
 
@@ -165,20 +165,44 @@ export class SpanTurnDecoder implements LineDecoder {
     } catch {
       return null;
     }
+    let rootsHere: Map<string, FinishedSpan> | undefined;
     for (const span of spans) {
       const index = cutIndex(span.attributes[GEN_AI_INPUT_MESSAGES]);
       if (dropsInputMessages(mode, span)) {
-        deleteInputMessages(span);
+        leaveOutInputMessages(span);
       } else if (index >= 0) {
-        // 'turns' and the aggregator: the list matters only to a record without `iteration`, known once the root is
-        // in. Its bytes are kept (checked as the line's parse would check them) and decoded then, if at all.
+        // 'turns' and the aggregator: the list matters only to a record without `iteration`, which its root tells.
+        // A root already seen (on this line, most often) decides now; otherwise the list's bytes are kept (checked
+        // as the line's parse would check them) and decoded at the end of the turn, if at all.
+        rootsHere ??= rootsOf(spans);
+        const root = this.rootOf(span, rootsHere);
+        if (root !== undefined) {
+          if (typeof root.attributes[MOA_ITERATION] === 'number') {
+            leaveOutInputMessages(span);
+          } else {
+            try {
+              span.attributes[GEN_AI_INPUT_MESSAGES] = cutValue(bytes, cut, index);
+            } catch {
+              return null;
+            }
+          }
+          continue;
+        }
         const list = cutBytes(bytes, cut, index);
         if (list === null) return null;
-        deleteInputMessages(span);
+        leaveOutInputMessages(span);
         this.heldLists.set(span, list);
       }
     }
     return spans;
+  }
+
+  /** The root of a call span, from this line's roots or an open turn's, if it arrived. */
+  private rootOf(call: FinishedSpan, rootsHere: ReadonlyMap<string, FinishedSpan>): FinishedSpan | undefined {
+    const parent = call.parentSpanContext;
+    if (parent === undefined) return undefined;
+    const key = `${call.spanContext().traceId}:${parent.spanId}`;
+    return rootsHere.get(key) ?? this.open.get(key)?.root;
   }
 
   /** Files a span under its turn; spans of other programs are counted. */
@@ -226,7 +250,7 @@ export class SpanTurnDecoder implements LineDecoder {
     if (this.context.skipContent === 'turns') {
       const numbered = typeof turn.root?.attributes[MOA_ITERATION] === 'number';
       for (const call of calls) {
-        if (numbered) deleteInputMessages(call);
+        if (numbered) leaveOutInputMessages(call);
         else this.restoreList(call);
       }
     }
@@ -267,6 +291,17 @@ export class SpanTurnDecoder implements LineDecoder {
   }
 }
 
+/** The MoA roots among spans, by the key their turn is filed under. */
+function rootsOf(spans: readonly FinishedSpan[]): Map<string, FinishedSpan> {
+  const roots = new Map<string, FinishedSpan>();
+  for (const span of spans) {
+    if (!isMoaRoot(span)) continue;
+    const own = span.spanContext();
+    roots.set(`${own.traceId}:${own.spanId}`, span);
+  }
+  return roots;
+}
+
 /**
  * Whether a command leaves a span's message list out: it never reads them
  * (`true`), only checks them (`'checked'`: a list is a string in a span, and
@@ -279,7 +314,7 @@ function dropsInputMessages(mode: SkipContent | undefined, span: FinishedSpan): 
 }
 
 /** Left out by making it undefined, as if absent: `delete` would turn every span's attributes into a slow dictionary. */
-function deleteInputMessages(span: FinishedSpan): void {
+function leaveOutInputMessages(span: FinishedSpan): void {
   if (span.attributes[GEN_AI_INPUT_MESSAGES] !== undefined) span.attributes[GEN_AI_INPUT_MESSAGES] = undefined;
 }
 

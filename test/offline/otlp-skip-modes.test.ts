@@ -108,4 +108,27 @@ describe('OTLP input without message lists', () => {
     const turns = await readAll(file, 'turns');
     expect(turns.records[1]!.record.aggregator.input_messages).toEqual(full.records[1]!.record.aggregator.input_messages);
   });
+
+  it("under 'turns', an aggregator whose root comes on a later line keeps its list only when that root has no iteration", async () => {
+    dir = makeTraceDir();
+    const lines = await exportedLines(dir);
+    type Request = { resourceSpans: { scopeSpans: { spans: { attributes: { key: string; value: unknown }[] }[] }[] }[] };
+    // Each request split in two lines: the call spans first, then the roots.
+    const isRoot = (span: { attributes: { key: string; value: unknown }[] }) => span.attributes.some((a) => a.key === 'gen_ai.operation.name' && JSON.stringify(a.value).includes('invoke_workflow'));
+    const split = lines.flatMap((line) => {
+      const request = JSON.parse(line) as Request;
+      const part = (keep: boolean) => JSON.stringify({
+        resourceSpans: request.resourceSpans.map((group) => ({ ...group, scopeSpans: group.scopeSpans.map((scope) => ({ ...scope, spans: scope.spans.filter((span) => isRoot(span) === keep) })) })),
+      });
+      return [part(false), part(true)];
+    });
+    const file = path.join(dir.dir, 'split.otlp.json');
+    writeFileSync(file, `${split.join('\n')}\n`);
+    const full = await readAll(file, false);
+    expect(full.records).toHaveLength(3);
+    const turns = await readAll(file, 'turns');
+    expect(turns.problems).toEqual([]);
+    expect(turns.records.map(({ record }) => record.aggregator.input_messages)).toEqual([[], full.records[1]!.record.aggregator.input_messages, []]);
+    expect(full.records[1]!.record.aggregator.input_messages).toHaveLength(2);
+  });
 });
