@@ -1,10 +1,11 @@
 /**
- * The JSON of a turn's short conversations, what its calls share serialized
- * once.
+ * The JSON of a session's short conversations, what its calls share
+ * serialized once.
  *
  * The calls of one MoA turn mostly send the same conversation: every
  * reference the same array (or equal copies an agent made per reference),
- * the aggregator the same messages under a system prompt of its own.
+ * the aggregator the same messages under a system prompt of its own; and
+ * the next turn sends them again, with the new ones after them.
  * Serializing each call's array whole serialized that conversation once per
  * call, and native `JSON.stringify` costs a few nanoseconds a character on
  * Node 20: that was most of what capturing a small turn cost. Here messages
@@ -25,6 +26,13 @@ import { nativeStringify } from './safe-json.js';
 
 /** Nesting this deep is left to the caller (the same bound as `jsonCharsWithin`). */
 const MAX_DEPTH = 32;
+/**
+ * Characters of runs remembered at most (counted as they are made, so an
+ * overwritten run still counts): past it, what is remembered is let go and
+ * serialized anew when it comes again. Bounds what a session keeps here
+ * whatever its conversations look like.
+ */
+export const REMEMBERED_CHARS = 64 * 1024;
 
 // Structure marks in a description: private objects, so no value of a message can equal one.
 const OPEN_OBJECT = Object.freeze({});
@@ -62,6 +70,8 @@ export class MessageTexts {
   private readonly chars: number[] = [];
   /** Set while `list` runs. */
   private busy = false;
+  /** Characters of the runs made since `known` was last emptied. */
+  private rememberedChars = 0;
 
   /** `cache`: what serializes the pieces (its replacer), for the line's encoder. */
   constructor(private readonly cache: MessageCache) {}
@@ -160,6 +170,11 @@ export class MessageTexts {
     for (let i = from; i < to; i++) chars += this.chars[i] as number;
     // Several messages: the piece is the array's elements (a piece's text is joined to the next by a comma).
     const piece = one ? new MessagePiece(undefined, chars, text) : MessagePiece.ofElements(text, chars);
+    if (this.rememberedChars + chars > REMEMBERED_CHARS) {
+      this.known.length = 0;
+      this.rememberedChars = 0;
+    }
+    this.rememberedChars += chars;
     this.known[from] = { reads: this.reads.slice(this.starts[from], this.starts[to]), count: to - from, piece };
     pieces.push(piece);
     return true;

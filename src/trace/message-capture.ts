@@ -3,9 +3,10 @@
  * starts. Two ways, for what each costs:
  * - a short conversation (`SMALL_MESSAGES_CHARS`) is serialized at once:
  *   native `JSON.stringify` of a few kilobytes costs less than the cache's
- *   bookkeeping, and is too short to block the caller. What the turn's
- *   calls share (the conversation under each call's own system prompt) is
- *   serialized once per turn (`content/message-texts.ts`);
+ *   bookkeeping, and is too short to block the caller. What the calls
+ *   share (the conversation under each call's own system prompt, within a
+ *   turn and from turn to turn) is serialized once
+ *   (`content/message-texts.ts`);
  * - a longer one gets a snapshot of each message (cheap: structure, not
  *   text) from the session's message cache, serialized later by the sink,
  *   once per session (`src/content/message-cache.ts`).
@@ -35,8 +36,9 @@ type PayloadFields = Omit<CallPayload, 'inputMessagesJson' | 'inputMessages'>;
  * The payload of a call with its messages captured. `pieces`: a sink needs
  * each message on its own (the compact format stores messages once per
  * file), so even short conversations go through the cache. `texts`: the
- * turn's messages serialized so far, which a short conversation of plain
- * data takes its messages' text from (`message-texts.ts`).
+ * session's short conversations serialized so far, which a short
+ * conversation of plain data takes its messages' text from
+ * (`message-texts.ts`).
  */
 export function capturePayload(
   fields: PayloadFields, sessionId: string | null, messages: readonly unknown[], pieces: boolean, texts?: MessageTexts,
@@ -53,29 +55,39 @@ export function capturePayload(
   return new CapturedCallPayload(fields, captureMessages(policy, sessionId, messages));
 }
 
-/** What serializes the pieces of a turn's short conversations, one per policy (its redaction decides the bytes). */
-const turnPieceOwners = new WeakMap<ContentPolicy, MessageCache>();
+/** Each session's short conversations (`message-texts.ts`), kept beside its message cache, whose replacer they share. */
+const textsBySession = new WeakMap<MessageCache, MessageTexts>();
 
-/** A turn's short conversations, each distinct message serialized once (`message-texts.ts`). */
-export function turnMessageTexts(policy: ContentPolicy): MessageTexts {
-  let owner = turnPieceOwners.get(policy);
-  if (!owner) {
-    owner = new MessageCache(policy.replacer);
-    turnPieceOwners.set(policy, owner);
+/**
+ * The short conversations of a session, what its calls share serialized
+ * once: within a turn (every reference and the aggregator) and from turn to
+ * turn (a conversation that grows by appending). Let go with the session's
+ * message cache (idle, or over the budget of all sessions).
+ */
+export function sessionMessageTexts(policy: ContentPolicy, sessionId: string | null): MessageTexts {
+  const cache = sessionCaches(policy).forSession(sessionId);
+  let texts = textsBySession.get(cache);
+  if (!texts) {
+    texts = new MessageTexts(cache);
+    textsBySession.set(cache, texts);
   }
-  return new MessageTexts(owner);
+  return texts;
 }
 
 /** One set of session caches per policy (its redaction decides the bytes); dies with the policy. */
 const cachesByPolicy = new WeakMap<ContentPolicy, SessionMessageCaches>();
 
-export function captureMessages(policy: ContentPolicy, sessionId: string | null, messages: readonly unknown[]): MessageList {
+function sessionCaches(policy: ContentPolicy): SessionMessageCaches {
   let caches = cachesByPolicy.get(policy);
   if (!caches) {
     caches = new SessionMessageCaches(policy.replacer);
     cachesByPolicy.set(policy, caches);
   }
-  return caches.forSession(sessionId).list(messages);
+  return caches;
+}
+
+export function captureMessages(policy: ContentPolicy, sessionId: string | null, messages: readonly unknown[]): MessageList {
+  return sessionCaches(policy).forSession(sessionId).list(messages);
 }
 
 /**

@@ -28,7 +28,7 @@ import {
 } from './call-attributes.js';
 import type { ContentPolicy } from './content-policy.js';
 import { callMetricAttributes, type MoaMetrics } from './metrics.js';
-import { capturePayload, turnMessageTexts } from './message-capture.js';
+import { capturePayload, sessionMessageTexts } from './message-capture.js';
 import { liveInsightAttributes, liveInsights, type LiveReference } from './live-insights.js';
 import { attachPayload, attachTurnPayload, markContentPolicy, messagePiecesRequested, payloadRequested, type CallPayload } from './payloads.js';
 import type {
@@ -320,7 +320,7 @@ class RecordingTurn implements MoaTurn {
   private readonly liveReferences: LiveReference[] | undefined;
   private readonly sessionId: string | null;
   private readonly replaced: ArgumentReporter;
-  /** The messages this turn's calls sent, each serialized once (made at the first capture, let go when the turn ends). */
+  /** The session's short conversations, serialized once (looked up at the first capture, let go when the turn ends). */
   private messageTexts: MessageTexts | undefined;
 
   constructor(
@@ -456,7 +456,7 @@ class RecordingTurn implements MoaTurn {
     const payload: CallPayload | undefined = payloadRequested(span)
       ? capturePayload({
         provider, output: null, error: null, toolCallsJson: null, finishReason: null, policy: this.policy,
-      }, this.sessionId, messages, messagePiecesRequested(span), this.messageTexts ??= turnMessageTexts(policy))
+      }, this.sessionId, messages, messagePiecesRequested(span), this.messageTexts ??= sessionMessageTexts(policy, this.sessionId))
       : undefined;
     if (payload) attachPayload(span, payload);
     this.openCalls += 1;

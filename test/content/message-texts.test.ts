@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { MessageCache } from '../../src/content/message-cache.js';
-import { MessageTexts } from '../../src/content/message-texts.js';
+import { MessageTexts, REMEMBERED_CHARS } from '../../src/content/message-texts.js';
 import { Redactor } from '../../src/content/redact.js';
 import { encodeLine, RawSlots } from '../../src/export/json-line.js';
 
@@ -187,6 +187,18 @@ describe('MessageTexts', () => {
     // And later lists are not thrown off by what happened inside.
     expect(written(texts.list(other, 4096))).toBe(JSON.stringify(other));
     expect(written(texts.list(outer, 4096))).toBe(JSON.stringify(outer));
+  });
+
+  it('remembers a bounded amount, whatever comes (a session keeps its texts for its whole life)', () => {
+    const texts = new MessageTexts(new MessageCache(undefined));
+    for (let i = 0; i < 200; i++) {
+      const messages = Array.from({ length: 1 + (i % 7) }, (_, k) => ({ role: 'user', content: `${i}:${k} ${'w'.repeat(400)}` }));
+      expect(written(texts.list(messages, 4096))).toBe(JSON.stringify(messages));
+    }
+    const known = (texts as unknown as { known: Array<{ piece: { chars: number } } | undefined> }).known;
+    const held = known.reduce((sum, run) => sum + (run?.piece.chars ?? 0), 0);
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThanOrEqual(REMEMBERED_CHARS);
   });
 
   it('leaves what is not short plain data to the caller, and never throws', () => {

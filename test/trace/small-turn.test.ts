@@ -101,6 +101,38 @@ describe('a small turn', () => {
     expect(atStart).toBeLessThan(3 * JSON.stringify(history).length);
   });
 
+  it('serializes a short conversation that grows from turn to turn once: each turn only its new messages', async () => {
+    const history: Array<{ role: string; content: string }> = [];
+    const stringify = vi.spyOn(JSON, 'stringify');
+    let atStart = 0;
+    const sent: string[] = [];
+    const start = <T>(messages: unknown[], call: () => T): T => {
+      sent.push(JSON.stringify(messages));
+      stringify.mockClear();
+      const started = call();
+      atStart += stringify.mock.results.reduce((sum, r) => sum + (typeof r.value === 'string' ? r.value.length : 0), 0);
+      return started;
+    };
+    for (let t = 0; t < 6; t++) {
+      history.push({ role: 'user', content: `question ${t} ${NASTY}` }, { role: 'assistant', content: `answer ${t} ${NASTY}` });
+      const turn = tracing.instrumentation.startTurn({ sessionId: 'growing', preset: 'p' });
+      for (let r = 0; r < 3; r++) {
+        const messages = [{ role: 'system', content: `advisor ${r}` }, ...history.map((m) => ({ ...m }))];
+        start(messages, () => turn.startReference({ index: r, model: 'm', provider: 'p', messages })).end({ output: `r${r}` });
+      }
+      const messages = [{ role: 'system', content: 'acting' }, ...history];
+      start(messages, () => turn.startAggregator({ model: 'a', provider: 'p', messages })).end({ output: 'done' });
+      turn.end();
+    }
+    stringify.mockRestore();
+    await tracing.forceFlush();
+    const written = lines('growing.jsonl').map((line) => JSON.parse(line) as { references: Array<{ input_messages: unknown }>; aggregator: { input_messages: unknown } });
+    expect(written.flatMap((record) => [...record.references.map((r) => r.input_messages), record.aggregator.input_messages]).map((a) => JSON.stringify(a))).toEqual(sent);
+    lines('growing.jsonl').forEach((line, i) => expect(line).toBe(JSON.stringify(written[i])));
+    // 24 arrays of a conversation growing to 12 messages; each message serialized about once (and the prompts each turn).
+    expect(atStart).toBeLessThan(2 * JSON.stringify(history).length);
+  });
+
   it('writes references in index order whatever order they started in, equal indexes in start order', async () => {
     const turn = tracing.instrumentation.startTurn({ sessionId: 'order', preset: 'p' });
     for (const [index, model] of [[2, 'c'], [0, 'a'], [1, 'b1'], [1, 'b2']] as const) {
