@@ -161,6 +161,26 @@ describe('encodeLine into a reused scratch buffer', () => {
   });
 });
 
+describe('a small line goes to writev as one buffer', () => {
+  it('copies the messages of a small line next to its text, and leaves a long conversation\'s bytes where they are', () => {
+    const scratch = new LineScratch();
+    const cache = new MessageCache(undefined);
+    const short = [{ role: 'system', content: 'Advise ✈️ [\u2028]' }, { role: 'user', content: '東京 🧭 "quoted" \\ '.repeat(20) }];
+    const long = [{ role: 'user', content: 'Москва '.repeat(5000) }];
+    for (const [messages, copied] of [[short, true], [long, false]] as const) {
+      const slots = new RawSlots();
+      const list = cache.list(messages);
+      const record = { ts: 1.5, a: slots.holdMessages(list), b: slots.holdMessages(list), out: 'done ✓' };
+      const line = encodeLine(record, slots, { scratch });
+      expect(text(line)).toBe(JSON.stringify({ ts: 1.5, a: messages, b: messages, out: 'done ✓' }));
+      expect(line.byteLength).toBe(Buffer.byteLength(text(line)));
+      const pieceMemory = list.pieces[0]!.bytes(undefined).buffer;
+      if (copied) expect(line.chunks).toHaveLength(1);
+      else expect(line.chunks.some((chunk) => chunk.buffer === pieceMemory)).toBe(true);
+    }
+  });
+});
+
 describe('placeholders are found only where a slot stands', () => {
   // Text that looks like a placeholder to a careless search: NUL, quotes and
   // backslashes around `moa-raw:`, another process's nonce, slot numbers.
