@@ -180,12 +180,19 @@ export class MessageCache {
   private young = new Generation();
   private old = new Generation();
   lastUsed = Date.now();
+  /**
+   * Characters the session's short conversations keep beside the cache
+   * (`message-texts.ts` sets it), counted with the rest against the budgets.
+   */
+  textsChars = 0;
+  /** How many times the cache was let go: what is kept beside it is let go too when this changes. */
+  clears = 0;
 
   constructor(readonly replacer: JsonReplacer | undefined, private readonly budgetChars = SESSION_BUDGET_CHARS) {}
 
   /** Characters of the messages held, against the session budget. */
   get heldChars(): number {
-    return this.young.newChars + this.young.keptChars + this.old.newChars + this.old.keptChars;
+    return this.young.newChars + this.young.keptChars + this.old.newChars + this.old.keptChars + this.textsChars;
   }
 
   /** The pieces of a call's messages, as they read now. */
@@ -269,6 +276,8 @@ export class MessageCache {
   clear(): void {
     this.young = new Generation();
     this.old = new Generation();
+    this.textsChars = 0;
+    this.clears += 1;
   }
 }
 

@@ -72,9 +72,17 @@ export class MessageTexts {
   private busy = false;
   /** Characters of the runs made since `known` was last emptied. */
   private rememberedChars = 0;
+  /** The cache's `clears` when `known` was last checked against it. */
+  private clears: number;
 
-  /** `cache`: what serializes the pieces (its replacer), for the line's encoder. */
-  constructor(private readonly cache: MessageCache) {}
+  /**
+   * `cache`: what serializes the pieces (its replacer), for the line's
+   * encoder; what is remembered here counts against its budgets and is let
+   * go when it is.
+   */
+  constructor(private readonly cache: MessageCache) {
+    this.clears = cache.clears;
+  }
 
   /**
    * The messages as pieces whose text is what `JSON.stringify(messages,
@@ -90,6 +98,7 @@ export class MessageTexts {
     if (this.busy) return undefined;
     this.busy = true;
     try {
+      if (this.clears !== this.cache.clears) this.forget();
       const count = messages.length;
       if (count === 0 || !this.describeAll(messages, budget)) return undefined;
       const pieces: MessagePiece[] = [];
@@ -170,14 +179,19 @@ export class MessageTexts {
     for (let i = from; i < to; i++) chars += this.chars[i] as number;
     // Several messages: the piece is the array's elements (a piece's text is joined to the next by a comma).
     const piece = one ? new MessagePiece(undefined, chars, text) : MessagePiece.ofElements(text, chars);
-    if (this.rememberedChars + chars > REMEMBERED_CHARS) {
-      this.known.length = 0;
-      this.rememberedChars = 0;
-    }
+    if (this.rememberedChars + chars > REMEMBERED_CHARS) this.forget();
     this.rememberedChars += chars;
+    this.cache.textsChars = this.rememberedChars;
     this.known[from] = { reads: this.reads.slice(this.starts[from], this.starts[to]), count: to - from, piece };
     pieces.push(piece);
     return true;
+  }
+
+  private forget(): void {
+    this.known.length = 0;
+    this.rememberedChars = 0;
+    this.cache.textsChars = 0;
+    this.clears = this.cache.clears;
   }
 
   /**

@@ -201,6 +201,27 @@ describe('MessageTexts', () => {
     expect(held).toBeLessThanOrEqual(REMEMBERED_CHARS);
   });
 
+  it('counts what it keeps against its message cache, and lets it go when the cache is let go (an idle session)', () => {
+    const cache = new MessageCache(undefined);
+    const texts = new MessageTexts(cache);
+    const history = [{ role: 'user', content: 'q'.repeat(500) }, { role: 'assistant', content: 'a'.repeat(500) }];
+    texts.list([{ role: 'system', content: 'one' }, ...history], 4096);
+    expect(cache.heldChars).toBeGreaterThan(1000);
+    const stringify = vi.spyOn(JSON, 'stringify');
+    texts.list([{ role: 'system', content: 'two' }, ...history], 4096);
+    const shared = stringify.mock.results.reduce((sum, r) => sum + String(r.value).length, 0);
+    cache.clear();
+    expect(cache.heldChars).toBe(0);
+    stringify.mockClear();
+    const messages = [{ role: 'system', content: 'three' }, ...history];
+    expect(written(texts.list(messages, 4096))).toBe(JSON.stringify(messages));
+    const afterClear = stringify.mock.results.slice(0, -1).reduce((sum, r) => sum + String(r.value).length, 0);
+    stringify.mockRestore();
+    // Shared before the cache was let go (only the prompt serialized), serialized anew after it.
+    expect(shared).toBeLessThan(100);
+    expect(afterClear).toBeGreaterThan(1000);
+  });
+
   it('leaves what is not short plain data to the caller, and never throws', () => {
     const texts = new MessageTexts(new MessageCache(undefined));
     const cycle: Record<string, unknown> = { role: 'user' };
