@@ -33,6 +33,8 @@ const PREFIX = `\u0000moa-raw:${NONCE}:`;
 // The same placeholder as it appears inside serialized JSON (NUL is escaped),
 // without its opening quote: see `markerAfterQuote`.
 const SERIALIZED_PREFIX = `\\u0000moa-raw:${NONCE}:`;
+/** Each slot index's placeholder, made once (a record holds several, every line). */
+const placeholders: string[] = [];
 /** Each slot's placeholder as serialized, from the escaped NUL to its closing quote (made once per index). */
 const serializedMarkers: string[] = [];
 
@@ -78,7 +80,8 @@ export class RawSlots {
   private placeholder(value: SlotValue): string {
     this.listsSeen = undefined;
     this.values.push(value);
-    return `${PREFIX}${this.values.length - 1}`;
+    const index = this.values.length - 1;
+    return placeholders[index] ??= `${PREFIX}${index}`;
   }
 }
 
