@@ -19,7 +19,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as Moa from '../src/index.js';
 import { mainThreadCpuClock } from './block-clock.js';
-import { conversation, mixedText as text } from './mixed-text.js';
+import { runSmallTurn, smallTurnInputs, type SmallTurnInput } from './small-turn-workload.js';
 
 type Build = typeof Moa;
 type Tracing = ReturnType<Build['setupMoaTracing']>;
@@ -35,27 +35,9 @@ if (!oldDist) {
 const load = async (dist: string) => (await import(pathToFileURL(path.resolve(dist, 'index.js')).href)) as Build;
 const builds = [await load(oldDist), await load(newDist)];
 
-// The workload of small-turn.ts: a new mixed-script conversation every turn, three references with their own arrays.
-const bytes = 9_700;
-const chars = Math.max(300, Math.round(bytes / 4 / 1.55) - 400);
-const perMessage = Math.max(200, Math.ceil(chars / 20));
-const output = text(7, Math.min(2000, Math.max(100, Math.round(bytes / 100))));
-let seed = 0;
-const turnOf = () => {
-  const history = conversation(++seed, chars, perMessage);
-  const refs = Array.from({ length: 3 }, (_, r) => [{ role: 'system', content: `You are reference advisor ${r}. Answer briefly.` }, ...history.map((m) => ({ ...m }))]);
-  const agg = [{ role: 'system', content: 'You are the acting model.' }, ...history];
-  return { refs, agg };
-};
-function turn(build: Build, tracing: Tracing, session: string, refs: Moa.ChatMessage[][], agg: Moa.ChatMessage[]): void {
-  const t = build.startMoaTurn({ sessionId: session, preset: 'bench', instrumentation: tracing.instrumentation });
-  refs.forEach((messages, index) => {
-    const call = t.startReference({ index, model: `ref-${index}`, provider: 'local', messages });
-    call.end({ output, usage: { inputTokens: 1000, outputTokens: 100 }, cost: { usd: 0.001, status: 'estimated' } });
-  });
-  const call = t.startAggregator({ model: 'agg', provider: 'local', messages: agg });
-  call.end({ output, usage: { inputTokens: 2000, outputTokens: 200 } });
-  t.end();
+const turnOf = smallTurnInputs();
+function turn(build: Build, tracing: Tracing, session: string, input: SmallTurnInput): void {
+  runSmallTurn(build.startMoaTurn, tracing.instrumentation, session, input);
 }
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? NaN;
@@ -71,7 +53,7 @@ const tracings = builds.map((build, i) => build.setupMoaTracing({ save_traces: t
 try {
   const probe = turnOf();
   for (let i = 0; i < builds.length; i++) {
-    turn(builds[i]!, tracings[i]!, 'probe', probe.refs, probe.agg);
+    turn(builds[i]!, tracings[i]!, 'probe', probe);
     await tracings[i]!.forceFlush();
   }
   const lines = dirs.map((dir) => readFileSync(path.join(dir, 'probe.jsonl'), 'utf8'));
@@ -91,7 +73,7 @@ try {
       const m0 = clock.now();
       if (k < 2) {
         for (const next of inputs) {
-          turn(builds[k]!, tracings[k]!, 'run', next.refs, next.agg);
+          turn(builds[k]!, tracings[k]!, 'run', next);
           await tracings[k]!.forceFlush();
         }
       } else {

@@ -15,32 +15,15 @@
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setupMoaTracing, startMoaTurn, type ChatMessage } from './bench-deps.js';
-import { conversation, mixedText as text } from './mixed-text.js';
+import { setupMoaTracing, startMoaTurn } from './bench-deps.js';
+import { runSmallTurn, smallTurnInputs, type SmallTurnInput } from './small-turn-workload.js';
 
 type Tracing = ReturnType<typeof setupMoaTracing>;
-function turn(tracing: Tracing, session: string, refs: ChatMessage[][], agg: ChatMessage[], output: string): void {
-  const t = startMoaTurn({ sessionId: session, preset: 'bench', instrumentation: tracing.instrumentation });
-  refs.forEach((messages, index) => {
-    const call = t.startReference({ index, model: `ref-${index}`, provider: 'local', messages });
-    call.end({ output, usage: { inputTokens: 1000, outputTokens: 100 }, cost: { usd: 0.001, status: 'estimated' } });
-  });
-  const call = t.startAggregator({ model: 'agg', provider: 'local', messages: agg });
-  call.end({ output, usage: { inputTokens: 2000, outputTokens: 200 } });
-  t.end();
+function turn(tracing: Tracing, session: string, input: SmallTurnInput): void {
+  runSmallTurn(startMoaTurn, tracing.instrumentation, session, input);
 }
 
-const bytes = 9_700;
-const chars = Math.max(300, Math.round(bytes / 4 / 1.55) - 400);
-const perMessage = Math.max(200, Math.ceil(chars / 20));
-const output = text(7, Math.min(2000, Math.max(100, Math.round(bytes / 100))));
-let seed = 0;
-const turnOf = () => {
-  const history = conversation(++seed, chars, perMessage);
-  const refs = Array.from({ length: 3 }, (_, r) => [{ role: 'system', content: `You are reference advisor ${r}. Answer briefly.` } as ChatMessage, ...history.map((m) => ({ ...m }))]);
-  const agg = [{ role: 'system', content: 'You are the acting model.' } as ChatMessage, ...history];
-  return { refs, agg };
-};
+const turnOf = smallTurnInputs();
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? NaN;
 const cpuMs = (s: NodeJS.CpuUsage) => { const u = process.cpuUsage(s); return (u.user + u.system) / 1000; };
 const tick = () => new Promise<void>((r) => setImmediate(r));
@@ -53,7 +36,7 @@ try {
   if (batchesAt >= 0) {
     const batches = Number(process.argv[batchesAt + 1] ?? 60);
     const probe = turnOf();
-    turn(tracing, 'probe', probe.refs, probe.agg, output);
+    turn(tracing, 'probe', probe);
     await tracing.forceFlush();
     const record: unknown = JSON.parse(readFileSync(path.join(dir, 'probe.jsonl'), 'utf8'));
     const floorFile = path.join(dir, 'floor.jsonl');
@@ -63,7 +46,7 @@ try {
       const inputs = Array.from({ length: 100 }, turnOf);
       const s = process.cpuUsage();
       for (const next of inputs) {
-        turn(tracing, 'run', next.refs, next.agg, output);
+        turn(tracing, 'run', next);
         await tracing.forceFlush();
       }
       a.push(cpuMs(s) * 10);
@@ -82,14 +65,14 @@ try {
     const n = Number(process.argv[loopAt + 1] ?? 5000);
     for (let i = 0; i < n; i++) {
       const next = turnOf();
-      turn(tracing, 'loop', next.refs, next.agg, output);
+      turn(tracing, 'loop', next);
       await tracing.forceFlush();
       if (i % 500 === 499) rmSync(path.join(dir, 'loop.jsonl'), { force: true });
     }
   } else {
     const rounds = Number(process.argv[2] ?? 3000);
     const probe = turnOf();
-    turn(tracing, 'probe', probe.refs, probe.agg, output);
+    turn(tracing, 'probe', probe);
     await tracing.forceFlush();
     const lineText = readFileSync(path.join(dir, 'probe.jsonl'), 'utf8').trimEnd();
     const record: unknown = JSON.parse(lineText);
@@ -100,7 +83,7 @@ try {
     for (let i = 0; i < rounds; i++) {
       const next = turnOf();
       const s = process.cpuUsage();
-      turn(tracing, 'run', next.refs, next.agg, output);
+      turn(tracing, 'run', next);
       await tracing.forceFlush();
       a.push(cpuMs(s));
       await tick();
