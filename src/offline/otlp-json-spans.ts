@@ -108,9 +108,13 @@ export function attributesOf(list: unknown, textOf: TextOf = asIs, only?: Readon
   const attributes: Attributes = {};
   if (!Array.isArray(list)) return attributes;
   for (const kv of list) {
-    if (!isObject(kv) || typeof kv.key !== 'string') continue;
+    // Not isObject: an array has no string `key` either.
+    if (typeof kv !== 'object' || kv === null || typeof kv.key !== 'string') continue;
     if (only !== undefined && !only.has(kv.key)) continue;
-    const value = anyValue(kv.value, textOf);
+    const wrapped: unknown = kv.value;
+    // Most values are strings: read before the general case.
+    const text = typeof wrapped === 'object' && wrapped !== null ? (wrapped as Json).stringValue : undefined;
+    const value = typeof text === 'string' ? textOf(text) : anyValue(wrapped, textOf);
     if (value !== undefined) attributes[only === undefined ? textOf(kv.key) : kv.key] = value;
   }
   return attributes;
@@ -141,12 +145,18 @@ function toNumber(v: unknown): number | undefined {
 /** Hex as OTLP JSON writes ids; base64 (the generic protobuf JSON mapping) is accepted too. */
 function hexId(raw: unknown, hexLength: number, textOf: TextOf): string | null {
   if (typeof raw !== 'string' || raw === '') return null;
+  // As every OTLP JSON writer writes ids: lowercase hex, ASCII (no decoding to do).
+  if (raw.length === hexLength && LOWER_HEX.test(raw)) return raw.charCodeAt(0) === ZERO_DIGIT && ZEROS.test(raw) ? null : raw;
   const value = textOf(raw);
   const lower = value.toLowerCase();
   if (lower.length === hexLength && /^[0-9a-f]+$/.test(lower)) return /^0+$/.test(lower) ? null : lower;
   const bytes = Buffer.from(value, 'base64');
   return bytes.length * 2 === hexLength ? bytes.toString('hex') : null;
 }
+
+const LOWER_HEX = /^[0-9a-f]+$/;
+const ZEROS = /^0+$/;
+const ZERO_DIGIT = 0x30;
 
 const NANOS = 1_000_000_000n;
 
