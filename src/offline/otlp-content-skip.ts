@@ -68,17 +68,29 @@ export function cutInputMessageValues(bytes: Buffer, check: boolean): InputMessa
   // The kept ranges and the markers into one buffer, decoded once (no rope of pieces for the parser to flatten).
   // Markers are ASCII: one byte per character, written straight into the buffer.
   let size = bytes.length;
-  for (let i = 0; i < starts.length; i++) size += CUT_MARK_JSON.length + String(i).length - ((ends[i] as number) - (starts[i] as number));
+  for (let i = 0; i < starts.length; i++) size += markBytes(i).length - ((ends[i] as number) - (starts[i] as number));
   const out = scratchOf(size);
   let written = 0;
   let from = 0;
   for (let i = 0; i < starts.length; i++) {
     written += bytes.copy(out, written, from, starts[i]);
-    written += out.write(`${CUT_MARK_JSON}${i}`, written, 'latin1');
+    written += markBytes(i).copy(out, written);
     from = ends[i] as number;
   }
   written += bytes.copy(out, written, from);
   return { ...textOf(out.subarray(0, written)), starts, ends };
+}
+
+/** Each index's marker as JSON text, made once per process up to this index (a line holds a few hundred). */
+const KEPT_MARKERS = 4096;
+const markers: Buffer[] = [];
+
+function markBytes(index: number): Buffer {
+  const kept = markers[index];
+  if (kept !== undefined) return kept;
+  const made = Buffer.from(`${CUT_MARK_JSON}${index}`, 'latin1');
+  if (index < KEPT_MARKERS) markers[index] = made;
+  return made;
 }
 
 const ESCAPED_U = Buffer.from('\\u');
