@@ -96,6 +96,12 @@ export interface EncodedLine {
   byteLength: number;
   /** Characters cut from the record's strings so that it fits (0: the record is whole). */
   truncatedChars: number;
+  /**
+   * Set when the byte right after the last chunk, in the same memory, is a
+   * newline the writer may send with it: the line goes to writev as one
+   * buffer, not two (a small line's, encoded into a scratch buffer).
+   */
+  newlineAfter?: boolean;
 }
 
 export interface LineLimits {
@@ -188,7 +194,8 @@ const COPIED_MESSAGE_BYTES = 16 * 1024;
 function encodeInto(pieces: ReadonlyArray<string | SlotValue>, scratch: LineScratch, maxBytes: number): EncodedLine | undefined {
   let units = 0;
   for (const piece of pieces) units += typeof piece === 'string' ? piece.length : 2;
-  const buffer = scratch.take(units * MAX_UTF8_PER_UNIT + COPIED_MESSAGE_BYTES);
+  // One byte more: the newline after the line.
+  const buffer = scratch.take(units * MAX_UTF8_PER_UNIT + COPIED_MESSAGE_BYTES + 1);
   if (!buffer) return undefined;
   const chunks: Buffer[] = [];
   let byteLength = 0;
@@ -222,8 +229,13 @@ function encodeInto(pieces: ReadonlyArray<string | SlotValue>, scratch: LineScra
   }
   if (at > start) chunks.push(buffer.subarray(start, at));
   byteLength += at - start;
-  return byteLength <= maxBytes ? { chunks, byteLength, truncatedChars: 0 } : undefined;
+  if (byteLength > maxBytes) return undefined;
+  // The newline goes right after the text, so that the writer can send both as one buffer.
+  const newlineAfter = at > start;
+  if (newlineAfter) buffer[at] = 0x0a;
+  return { chunks, byteLength, truncatedChars: 0, newlineAfter };
 }
+
 /** The record's JSON, or undefined when it is too long for one string (then it is cut). */
 function stringifyOrUndefined(record: unknown): string | undefined {
   try {

@@ -178,6 +178,20 @@ describe('a small line goes to writev as one buffer', () => {
       const pieceMemory = list.pieces[0]!.bytes(undefined).buffer;
       if (copied) expect(line.chunks).toHaveLength(1);
       else expect(line.chunks.some((chunk) => chunk.buffer === pieceMemory)).toBe(true);
+      // The newline follows the text in the same memory: the writer sends both as one buffer.
+      const last = line.chunks.at(-1)!;
+      expect(line.newlineAfter).toBe(true);
+      expect(Buffer.from(last.buffer, last.byteOffset + last.length, 1)[0]).toBe(0x0a);
+      const dir = mkdtempSync(path.join(tmpdir(), 'moa-newline-'));
+      try {
+        const writer = new AppendWriter();
+        const file = path.join(dir, 's.jsonl');
+        expect(writer.appendLine(file, line)).toBe(true);
+        writer.close();
+        expect(readFileSync(file, 'utf8')).toBe(`${text(line)}\n`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }
   });
 });
