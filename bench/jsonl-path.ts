@@ -42,7 +42,7 @@ import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { mainThreadCpuClock, threadCpu, threadCpuSince, threadFaults, threadFaultsSince, type ThreadCpu } from './block-clock.js';
 import { setupMoaTracing, startMoaTurn, type ChatMessage } from './bench-deps.js';
 import { conversation, mixedText as text } from './mixed-text.js';
-import { atReference, sessionWrites, summarizeWrites, type PageCacheSummary, type RoundWrites, type SessionWrites } from './page-cache.js';
+import { atReference, chooseRatioBasis, describeRowWrites, sessionWrites, summarizeWrites, type PageCacheSummary, type RatioBasis, type RoundWrites, type SessionWrites } from './page-cache.js';
 import { PageCacheWarmer, POOL_SCRATCHES, prefaultEnabled } from './page-cache-warm.js';
 
 export interface JsonlPathResult {
@@ -89,10 +89,12 @@ export interface JsonlPathResult {
    * a cold write, or (when fewer than half the rounds asked for were
    * without one) every round with each side's write at its reference.
    */
-  ratioBasis: 'all rounds' | 'warm rounds' | 'reference writes';
+  ratioBasis: RatioBasis;
   roundCount: number;
   /** Large rows: the page-cache write rates and which rounds were cold. */
   pageCache?: PageCacheSummary;
+  /** Large rows: each round's two writes and their references, in run order. */
+  pageCacheWrites?: RoundWrites[];
 }
 
 /** One measured section's costs beyond its CPU total: the kernel's share, page faults, threads, collections. */
@@ -489,7 +491,7 @@ export async function runJsonlPathBench(sizes: JsonlSize[] = SIZES): Promise<Jso
       // were left, over every round with each side's write at its reference (`page-cache.ts`).
       const pageCache = writes.length > 0 ? summarizeWrites(writes) : undefined;
       const reference = pageCache ? atReference(writes, aCpu, bCpu) : undefined;
-      const ratioBasis = !pageCache ? 'all rounds' : 2 * pageCache.warmRounds.length >= rounds ? 'warm rounds' : 'reference writes';
+      const ratioBasis = pageCache ? chooseRatioBasis(pageCache, rounds) : 'all rounds';
       const kept = ratioBasis === 'warm rounds' && pageCache ? pageCache.warmRounds : aCpu.map((_, i) => i);
       const pick = (values: number[]) => kept.map((i) => values[i] as number);
       const instrumentedMs = median(pick(a));
@@ -500,7 +502,7 @@ export async function runJsonlPathBench(sizes: JsonlSize[] = SIZES): Promise<Jso
       results.push({
         label, lineBytes: Buffer.byteLength(lineText), instrumentedCpuMs, floorCpuMs, ratio: instrumentedCpuMs / floorCpuMs, ratioBasis,
         allRoundsRatio: median(aCpu) / median(bCpu), roundCount: aCpu.length,
-        ...(pageCache ? { pageCache } : {}), ...(referenceRatio !== undefined ? { referenceRatio } : {}),
+        ...(pageCache ? { pageCache, pageCacheWrites: writes } : {}), ...(referenceRatio !== undefined ? { referenceRatio } : {}),
         instrumentedMs, floorMs, wallRatio: instrumentedMs / floorMs,
         blockMs: median(blocks), worstBlockMs: Math.max(...blocks), blockCpuMs: median(cpuBlocks), worstBlockCpuMs: Math.max(...cpuBlocks),
         turnCpuMs: median(turnCpu), worstBlock: await describeWorst(worst, gc),
@@ -521,30 +523,6 @@ export const pageCacheSetup = prefaultEnabled
   ? `before each side's write (from 1 MB), untimed, scratch files of the line's size are written and deleted on the main thread and ${POOL_SCRATCHES} pool jobs at once,`
     + ' so both sides write into recently freed page-cache memory on any CPU, as on a machine without this VM\'s free page reporting (bench/page-cache-warm.ts)'
   : 'BENCH_PREFAULT=off: writes take whatever page-cache memory the machine gives (cold streaks expected on this VM)';
-
-/**
- * One line on a large row's page-cache writes: our cheapest rate, each
- * side's reference, how many rounds had a write at the machine's cold rate
- * (on which side), what the ratio above was taken over, and the others.
- */
-export function describePageCache(r: JsonlPathResult): string | undefined {
-  const p = r.pageCache;
-  if (!p) return undefined;
-  const rates = `page cache${prefaultEnabled ? ' (pre-faulted)' : ''}: our writes from ${p.copyMsPerMb.toFixed(2)} ms/MB;`
-    + ` references (the same work over resident pages) ours ${p.referenceMsPerMb.toFixed(2)}, floor ${p.floorReferenceMsPerMb.toFixed(2)} ms/MB`;
-  const atReference = r.referenceRatio === undefined ? '' : `${r.referenceRatio.toFixed(2)}x with each side's write at its reference`;
-  const coldRounds = r.roundCount - p.warmRounds.length;
-  if (coldRounds === 0) return `${rates}; none at the machine's cold-memory rate in ${r.roundCount} rounds; ${atReference}`;
-  const oursCold = p.coldMsPerMb === undefined ? '' : ` at ${p.coldMsPerMb.toFixed(2)} ms/MB`;
-  const which = `(ours ${p.coldOurs}${oursCold}, floor ${p.coldFloor}; bench/page-cache.ts)`;
-  const allRounds = `${r.allRoundsRatio.toFixed(2)}x over all rounds as measured`;
-  if (r.ratioBasis === 'reference writes') {
-    const count = p.warmRounds.length === 0 ? `all ${r.roundCount} rounds` : `${coldRounds} of ${r.roundCount} rounds`;
-    return `${rates}; ${count} had a write at the machine's cold-memory rate ${which}: ratio above with each side's write at its reference; ${allRounds}`;
-  }
-  return `${rates}; ${coldRounds} of ${r.roundCount} rounds had a write at the machine's cold-memory rate ${which}: ratio above over the ${p.warmRounds.length} others;`
-    + ` ${allRounds}, ${atReference}`;
-}
 
 /**
  * The growing session, run `repeats` times; the run with the median ratio is
@@ -732,4 +710,9 @@ function endOfArray(line: Buffer, open: number): number {
     }
   }
   throw new Error('bench: unterminated message array in a record line');
+}
+
+/** One line on a large row's page-cache writes (`describeRowWrites`), or nothing for a small row. */
+export function describePageCache(r: JsonlPathResult): string | undefined {
+  return r.pageCache ? describeRowWrites({ ...r, pageCache: r.pageCache }, prefaultEnabled) : undefined;
 }

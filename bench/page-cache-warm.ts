@@ -37,9 +37,7 @@ import type { BlockClock } from './block-clock.js';
 import type { TimedWrite } from './page-cache.js';
 
 /** Pool jobs writing a scratch beside the main thread's: one per CPU, so every CPU's list gets freed pages. */
-export const POOL_SCRATCHES = Number(process.env.XPOOL ?? availableParallelism());
-const XMAIN = Number(process.env.XMAIN ?? 1);
-const XPOOLM = Number(process.env.XPOOLM ?? 1);
+export const POOL_SCRATCHES = availableParallelism();
 
 /** Whether the large rows pre-fault (`BENCH_PREFAULT=off` turns it off, to see the machine's streaks). */
 export const prefaultEnabled = process.env.BENCH_PREFAULT !== 'off';
@@ -66,9 +64,8 @@ export class PageCacheWarmer {
    */
   async prefault(lineBytes: number): Promise<void> {
     if (!prefaultEnabled || lineBytes <= 0) return;
-    if (this.scratchBytes.length < lineBytes * Math.max(XMAIN, XPOOLM)) this.scratchBytes = Buffer.alloc(lineBytes * Math.max(XMAIN, XPOOLM), 0x61);
-    const bytes = this.scratchBytes.subarray(0, lineBytes * XPOOLM);
-    const mainBytes = this.scratchBytes.subarray(0, lineBytes * XMAIN);
+    if (this.scratchBytes.length < lineBytes) this.scratchBytes = Buffer.alloc(lineBytes, 0x61);
+    const bytes = this.scratchBytes.subarray(0, lineBytes);
     const onPool = Array.from({ length: POOL_SCRATCHES }, async (_, i) => {
       const file = `${this.scratch}-${i}`;
       await fsp.writeFile(file, bytes, { mode: 0o600 });
@@ -76,7 +73,7 @@ export class PageCacheWarmer {
     });
     const fd = openSync(this.scratch, 'w', 0o600);
     try {
-      writeSync(fd, mainBytes);
+      writeSync(fd, bytes);
     } finally {
       closeSync(fd);
       unlinkSync(this.scratch);
