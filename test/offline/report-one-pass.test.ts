@@ -54,8 +54,8 @@ describe('TurnSpool', () => {
   const chunks = Array.from({ length: 6000 }, (_, i) => `<p>${i} ${'日本語 é 😀 '.repeat(i % 50)}</p>\n`);
   const expected = chunks.join('');
 
-  async function through(memoryChars: number, asBytes: boolean): Promise<{ text: string; spilled: boolean }> {
-    const spool = new TurnSpool(memoryChars);
+  async function through(memoryBytes: number, asBytes: boolean): Promise<{ text: string; spilled: boolean }> {
+    const spool = new TurnSpool(memoryBytes);
     const before = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('moa-otel-report-')));
     for (const chunk of chunks) await spool.write(chunk);
     const created = readdirSync(tmpdir()).filter((n) => n.startsWith('moa-otel-report-') && !before.has(n));

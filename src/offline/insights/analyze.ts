@@ -206,7 +206,11 @@ export class InsightsAnalyzer {
 
     const spends = [p.spend, preset.spend, sessionData.spend];
     // Parsed once per call: the references' costs count in their groups too.
-    const costs = record.references.map((ref) => parseDecimal(ref.cost_usd));
+    // Built in a loop from an empty list, not mapped then pushed to: each record's list then
+    // has the same shape, so the optimized code of this function stays valid.
+    const references = record.references;
+    const costs: (ScaledDecimal | null)[] = [];
+    for (let i = 0; i < references.length; i++) costs.push(parseDecimal((references[i] as ReferenceRecord).cost_usd));
     costs.push(parseDecimal(record.aggregator.cost_usd));
     for (const cost of costs) {
       for (const spend of spends) {
