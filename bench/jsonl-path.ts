@@ -25,9 +25,14 @@
  * From the 1 MB row up, each side's write into the page cache is timed
  * apart: on a VM a write sometimes lands on memory the host must back again
  * and costs ten times as much, in streaks set by the whole machine
- * (`page-cache.ts` has the measurements). Such rounds are counted and left
- * out of the ratio (the ratio over all rounds is given too); each round's
- * faults, CPU by thread and GC pauses are in `rounds`.
+ * (`page-cache.ts` has the measurements). So before each side's write, the
+ * bench writes and deletes scratch files of the line's size, untimed, on the
+ * main thread and the pool, leaving recently freed pages for the write on
+ * every CPU (`page-cache-warm.ts`), and
+ * times a reference per side (the same work over resident pages). Rounds
+ * still cold are counted and left out of the ratio (the ratio over all
+ * rounds, and with each side's write at its reference, are given too);
+ * each round's faults, CPU by thread and GC pauses are in `rounds`.
  */
 import fs, { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,7 +42,8 @@ import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { mainThreadCpuClock, threadCpu, threadCpuSince, threadFaults, threadFaultsSince, type ThreadCpu } from './block-clock.js';
 import { setupMoaTracing, startMoaTurn, type ChatMessage } from './bench-deps.js';
 import { conversation, mixedText as text } from './mixed-text.js';
-import { sessionWrites, summarizeWrites, type PageCacheSummary, type RoundWrites, type SessionWrites } from './page-cache.js';
+import { atReference, chooseRatioBasis, describeRowWrites, sessionWrites, summarizeWrites, type PageCacheSummary, type RatioBasis, type RoundWrites, type SessionWrites } from './page-cache.js';
+import { PageCacheWarmer, prefaultEnabled, prefaultMethod } from './page-cache-warm.js';
 
 export interface JsonlPathResult {
   label: string;
@@ -45,7 +51,8 @@ export interface JsonlPathResult {
   /**
    * Process CPU (every thread: the pool's writes count) of an instrumented
    * turn and its flush, median over rounds (large rows: over the rounds
-   * without a cold page-cache write, see `allRoundsRatio`).
+   * without a cold page-cache write, or with each side's write at its
+   * reference: `ratioBasis`).
    */
   instrumentedCpuMs: number;
   /** Process CPU of the floor: JSON.stringify of the same record and one appendFileSync. */
@@ -75,9 +82,19 @@ export interface JsonlPathResult {
    * the machine's cold-memory rate: `page-cache.ts`).
    */
   allRoundsRatio: number;
+  /** Large rows: the ratio over every round with each side's write replaced by its reference (`page-cache.ts`). */
+  referenceRatio?: number;
+  /**
+   * What `ratio` is taken over: every round (small rows), the rounds without
+   * a cold write, or (when fewer than half the rounds asked for were
+   * without one) every round with each side's write at its reference.
+   */
+  ratioBasis: RatioBasis;
   roundCount: number;
   /** Large rows: the page-cache write rates and which rounds were cold. */
   pageCache?: PageCacheSummary;
+  /** Large rows: each round's two writes and their references, in run order. */
+  pageCacheWrites?: RoundWrites[];
 }
 
 /** One measured section's costs beyond its CPU total: the kernel's share, page faults, threads, collections. */
@@ -364,6 +381,7 @@ export async function runJsonlPathBench(sizes: JsonlSize[] = SIZES): Promise<Jso
   const tracing = setupMoaTracing({ save_traces: true, trace_dir: dir }, { env: {}, ignoreConfigFile: true, registerGlobal: false });
   const results: JsonlPathResult[] = [];
   const gc = new GcPauses();
+  const warmer = new PageCacheWarmer(dir, blockClock);
   try {
     for (const [label, bytes, rounds, messages = 20] of sizes) {
       const name = label.replace(/[^A-Za-z0-9]/g, '_');
@@ -389,6 +407,9 @@ export async function runJsonlPathBench(sizes: JsonlSize[] = SIZES): Promise<Jso
       const floorFile = path.join(dir, `floor-${name}.jsonl`);
       // Large rows (the 1 MB row and up) time each side's write into the page cache apart (`page-cache.ts`).
       const timeWrites = bytes >= LARGE_ROW_BYTES;
+      // The floor's text, for its reference write (built once: the floor builds its own each round).
+      const floorText = timeWrites ? `${JSON.stringify(record)}\n` : '';
+      if (timeWrites) warmer.prepare(lineBytes);
       /** The floor's work; returns the main-thread CPU of its write alone (NaN when not timed). */
       const floor = (): number => {
         const line = `${JSON.stringify(record)}\n`;
@@ -424,6 +445,8 @@ export async function runJsonlPathBench(sizes: JsonlSize[] = SIZES): Promise<Jso
         // The ratio is timed on a turn of its own, without the block clock: reading it around every
         // call and tick costs microseconds per read, which a 10 KB turn would count against itself.
         const timedTurn = turnOf();
+        // Untimed, the same for both sides: recently freed pages for the write to take (`page-cache-warm.ts`).
+        if (timeWrites) await warmer.prefault(lineBytes);
         // Read before the section's CPU clock starts and after it stops: not counted in it.
         const oursStart = timeWrites ? sectionStart() : undefined;
         const syncWritesBefore = syncWriteCpuMs;
@@ -441,6 +464,7 @@ export async function runJsonlPathBench(sizes: JsonlSize[] = SIZES): Promise<Jso
         turnCpu.push(run.cpuMs);
         if (!worst || run.longest.cpuMs > worst.cpuMs) worst = run.longest;
         await tick();
+        if (timeWrites) await warmer.prefault(lineBytes);
         const floorStart = timeWrites ? sectionStart() : undefined;
         const floorCpuStart = process.cpuUsage();
         const t = performance.now();
@@ -451,7 +475,10 @@ export async function runJsonlPathBench(sizes: JsonlSize[] = SIZES): Promise<Jso
           sections.push({ ours, floor: sectionEnd(floorStart) });
           // Our write: synchronous ones on the main thread, a background one on the pool (the pool does nothing else here).
           const oursWriteMs = syncWriteCpuMs - syncWritesBefore + (ours.threads ? ours.threads.pool : NaN);
-          writes.push({ ours: { bytes: lineBytes, cpuMs: oursWriteMs }, floor: { bytes: lineBytes, cpuMs: floorWriteMs } });
+          writes.push({
+            ours: { bytes: lineBytes, cpuMs: oursWriteMs }, floor: { bytes: lineBytes, cpuMs: floorWriteMs },
+            oursReference: warmer.copyReference(lineBytes), floorReference: warmer.floorReference(floorText, lineBytes),
+          });
         }
         await tick();
         // Keep both files small so the filesystem sees the same work on both sides.
@@ -460,18 +487,22 @@ export async function runJsonlPathBench(sizes: JsonlSize[] = SIZES): Promise<Jso
           rmSync(floorFile, { force: true });
         }
       }
-      // Large rows: the ratio over the rounds where neither write ran at the cold page-cache rate (all rounds when none did).
+      // Large rows: the ratio over the rounds where neither write ran at the cold page-cache rate; when too few
+      // were left, over every round with each side's write at its reference (`page-cache.ts`).
       const pageCache = writes.length > 0 ? summarizeWrites(writes) : undefined;
-      const kept = pageCache && pageCache.warmRounds.length > 0 ? pageCache.warmRounds : aCpu.map((_, i) => i);
+      const reference = pageCache ? atReference(writes, aCpu, bCpu) : undefined;
+      const ratioBasis = pageCache ? chooseRatioBasis(pageCache, rounds) : 'all rounds';
+      const kept = ratioBasis === 'warm rounds' && pageCache ? pageCache.warmRounds : aCpu.map((_, i) => i);
       const pick = (values: number[]) => kept.map((i) => values[i] as number);
       const instrumentedMs = median(pick(a));
       const floorMs = median(pick(b));
-      const instrumentedCpuMs = median(pick(aCpu));
-      const floorCpuMs = median(pick(bCpu));
+      const measuredCpu = { oursCpuMs: median(pick(aCpu)), floorCpuMs: median(pick(bCpu)) };
+      const { oursCpuMs: instrumentedCpuMs, floorCpuMs } = ratioBasis === 'reference writes' && reference ? reference : measuredCpu;
+      const referenceRatio = reference?.ratio;
       results.push({
-        label, lineBytes: Buffer.byteLength(lineText), instrumentedCpuMs, floorCpuMs, ratio: instrumentedCpuMs / floorCpuMs,
+        label, lineBytes: Buffer.byteLength(lineText), instrumentedCpuMs, floorCpuMs, ratio: instrumentedCpuMs / floorCpuMs, ratioBasis,
         allRoundsRatio: median(aCpu) / median(bCpu), roundCount: aCpu.length,
-        ...(pageCache ? { pageCache } : {}),
+        ...(pageCache ? { pageCache, pageCacheWrites: writes } : {}), ...(referenceRatio !== undefined ? { referenceRatio } : {}),
         instrumentedMs, floorMs, wallRatio: instrumentedMs / floorMs,
         blockMs: median(blocks), worstBlockMs: Math.max(...blocks), blockCpuMs: median(cpuBlocks), worstBlockCpuMs: Math.max(...cpuBlocks),
         turnCpuMs: median(turnCpu), worstBlock: await describeWorst(worst, gc),
@@ -480,27 +511,19 @@ export async function runJsonlPathBench(sizes: JsonlSize[] = SIZES): Promise<Jso
     }
   } finally {
     gc.stop();
+    warmer.close();
     await tracing.shutdown();
     rmSync(dir, { recursive: true, force: true });
   }
   return results;
 }
 
-/**
- * One line on a large row's page-cache writes: our cheapest copy rate, how many
- * rounds had a write at the machine's cold rate (on which side), and the
- * ratio over every round next to the one over the rounds without.
- */
-export function describePageCache(r: JsonlPathResult): string | undefined {
-  const p = r.pageCache;
-  if (!p) return undefined;
-  const usual = `page cache: our writes from ${p.copyMsPerMb.toFixed(2)} ms/MB`;
-  const cold = p.coldOurs + p.coldFloor;
-  if (cold === 0) return `${usual}, none at the machine's cold-memory rate in ${r.roundCount} rounds`;
-  const coldRounds = r.roundCount - p.warmRounds.length;
-  const oursCold = p.coldMsPerMb === undefined ? '' : ` at ${p.coldMsPerMb.toFixed(2)} ms/MB`;
-  return `${usual}; ${coldRounds} of ${r.roundCount} rounds had a write at the machine's cold-memory rate (ours ${p.coldOurs}${oursCold}, floor ${p.coldFloor};`
-    + ` bench/page-cache.ts): ratio above over the ${p.warmRounds.length} others, ${r.allRoundsRatio.toFixed(2)}x over all`;
+/** How the large rows prepare each side's write, for the bench's header (`page-cache-warm.ts`). */
+export async function pageCacheSetup(): Promise<string> {
+  return prefaultEnabled
+    ? `before each side's write (from 1 MB), untimed, a scratch file of the line's size is written and deleted ${await prefaultMethod()},`
+      + ' so both sides write into recently freed page-cache memory wherever they run, as on a machine without this VM\'s free page reporting (bench/page-cache-warm.ts)'
+    : 'BENCH_PREFAULT=off: writes take whatever page-cache memory the machine gives (cold streaks expected on this VM)';
 }
 
 /**
@@ -527,6 +550,7 @@ async function growingSessionOnce(turns: number, growChars: number, references: 
   const compact = setupMoaTracing({ save_traces: true, trace_dir: path.join(dir, 'compact'), trace_format: 'compact' } as Record<string, unknown>, { env: {}, ignoreConfigFile: true, registerGlobal: false });
   const timed = setupMoaTracing({ save_traces: true, trace_dir: path.join(dir, 'timed') }, { env: {}, ignoreConfigFile: true, registerGlobal: false });
   const floorFile = path.join(dir, 'floor.jsonl');
+  const warmer = new PageCacheWarmer(dir, blockClock);
   let instrumentedMs = 0;
   let floorMs = 0;
   let instrumentedCpuMs = 0;
@@ -552,6 +576,9 @@ async function growingSessionOnce(turns: number, growChars: number, references: 
       history.push(...conversation(t + 1, growChars, 2500));
       const refs = Array.from({ length: references }, (_, r) => [{ role: 'system', content: `You are reference advisor ${r}.` } as ChatMessage, ...history]);
       const agg = [{ role: 'system', content: 'You are the acting model.' } as ChatMessage, ...history];
+      // Untimed, the same for both sides: recently freed pages for the line's write (`page-cache-warm.ts`),
+      // as many as the last line's size calls for (this turn's is not known yet; it grows by a few per cent).
+      await warmer.prefault(lastLineBytes);
       // Timed on a session of its own, without the block clock: reading that clock around every
       // call and tick costs CPU of its own, which the ratio would count against the turn.
       await settle();
@@ -585,6 +612,7 @@ async function growingSessionOnce(turns: number, growChars: number, references: 
       const lineBytes = size - jsonlSize - 1;
       lastLine = readRangeInto(file, jsonlSize, size - 1, lastLine);
       jsonlSize = size;
+      const previousLineBytes = lastLineBytes;
       lastLineBytes = lineBytes;
       // The floor serializes a record holding the agent's own message arrays, as a writer that dumps its record
       // does. Its other fields come from the line the sink wrote, parsed without its message arrays: a parsed
@@ -597,6 +625,7 @@ async function growingSessionOnce(turns: number, growChars: number, references: 
       if ((t === 0 || t === turns - 1) && !Buffer.from(JSON.stringify(record)).equals(lastLine.subarray(0, lineBytes))) {
         throw new Error('bench: the floor\'s record does not serialize to the line the sink wrote');
       }
+      await warmer.prefault(previousLineBytes);
       await settle();
       const floorThreadsStart = threadCpu();
       const floorCpuStart = process.cpuUsage();
@@ -608,7 +637,10 @@ async function growingSessionOnce(turns: number, growChars: number, references: 
       floorMs += performance.now() - floorStarted;
       floorCpuMs += cpuMsSince(floorCpuStart);
       floorThreads = addThreads(floorThreads, threadCpuSince(floorThreadsStart));
-      writes.push({ ours: { bytes: lineBytes + 1, cpuMs: oursWriteMs }, floor: { bytes: lineBytes + 1, cpuMs: floorWriteMs } });
+      writes.push({
+        ours: { bytes: lineBytes + 1, cpuMs: oursWriteMs }, floor: { bytes: lineBytes + 1, cpuMs: floorWriteMs },
+        oursReference: warmer.copyReference(lineBytes + 1), floorReference: warmer.floorReference(floorLine, lineBytes + 1),
+      });
       await tick();
     }
     const jsonlBytes = statSync(path.join(dir, 'jsonl', 'grow.jsonl')).size;
@@ -622,6 +654,7 @@ async function growingSessionOnce(turns: number, growChars: number, references: 
     };
   } finally {
     gc.stop();
+    warmer.close();
     await jsonl.shutdown();
     await timed.shutdown();
     await compact.shutdown();
@@ -679,4 +712,9 @@ function endOfArray(line: Buffer, open: number): number {
     }
   }
   throw new Error('bench: unterminated message array in a record line');
+}
+
+/** One line on a large row's page-cache writes (`describeRowWrites`), or nothing for a small row. */
+export function describePageCache(r: JsonlPathResult): string | undefined {
+  return r.pageCache ? describeRowWrites({ ...r, pageCache: r.pageCache }, prefaultEnabled) : undefined;
 }

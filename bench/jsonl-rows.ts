@@ -3,11 +3,12 @@
  * rest of the bench takes minutes): `npm run build && node --import tsx bench/jsonl-rows.ts`.
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { describePageCache, runJsonlPathBench } from './jsonl-path.js';
+import { describePageCache, pageCacheSetup, runJsonlPathBench } from './jsonl-path.js';
 import { runTracingOffBench } from './tracing-off.js';
 
 const [load1 = 0, load5 = 0] = loadavg();
 console.log(`Load average ${load1.toFixed(2)} (1 min) ${load5.toFixed(2)} (5 min) on ${availableParallelism()} cores`);
+console.log(`Page cache: ${await pageCacheSetup()}`);
 for (const r of await runJsonlPathBench()) {
   const size = r.lineBytes >= 1e6 ? `${(r.lineBytes / 1e6).toFixed(2)} MB` : `${(r.lineBytes / 1e3).toFixed(1)} KB`;
   console.log(`  ${r.label.padEnd(20)} line ${size}  CPU: instrumented ${r.instrumentedCpuMs.toFixed(3)} ms  floor ${r.floorCpuMs.toFixed(3)} ms  ratio ${r.ratio.toFixed(2)}x`

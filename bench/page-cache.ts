@@ -25,15 +25,27 @@
  *   comes in streaks. The floor's `appendFileSync` pays it as well when it
  *   gets such pages (its write, not its `JSON.stringify`).
  *
- * Each side's write is judged against its own cheapest (a streak can make
- * cold writes the majority of a row, so the median is no reference): ours
- * is the copy alone (`writev`), the floor's also encodes its string
- * (`appendFileSync` of a string), so their costs differ. A write is cold
- * when it cost more than its side's cheapest by `COLD_FACTOR - 1` times our
- * cheapest copy or more, and by at least `COLD_MIN_EXTRA_MS`. The bench runs
- * extra rounds until it has as many rounds without a cold write on either
- * side as asked, and gives the ratio over those next to the one over every
- * round.
+ * What the bench does about it (`page-cache-warm.ts`): before each side's
+ * write it writes and deletes scratch files of the line's size on the main
+ * thread and the pool, so the kernel has recently freed pages to hand out
+ * on every CPU, as every free page is on a
+ * machine without this VM's free page reporting; and each round it times a
+ * reference per side: the same work over pages a file already holds, which
+ * costs the warm rate however cold the free memory is.
+ *
+ * A write is cold when it cost more than its side's warm cost by
+ * `COLD_FACTOR - 1` times our side's reference or more, and by at least
+ * `COLD_MIN_EXTRA_MS`. A side's warm cost is the median rate of its
+ * reference over the row (measured on the 10 MB rows, per 10 MB: ours
+ * 2.2–3.3 ms against its reference's 2.1–3.1, the floor 17–24 against
+ * 18–20). Before the references, each side was judged against its own
+ * cheapest write: a row whose writes were all cold then looked warm (the
+ * 10 MB row at 04:40, 0.90x, "none cold"). Ours is the copy alone
+ * (`writev`), the floor's also encodes its string (`appendFileSync` of a
+ * string), so each side has its own reference. The bench runs extra rounds
+ * until it has as many rounds without a cold write on either side as asked,
+ * and gives the ratio over those, over every round, and with each side's
+ * write replaced by its reference.
  */
 
 /** A write's bytes and the CPU time it took (ms): main thread for a synchronous write, the pool's for a background one. */
@@ -42,52 +54,63 @@ export interface TimedWrite {
   cpuMs: number;
 }
 
-/** A cold write costs this many times the cheapest copy or more (measured: 9–14 times). */
+/** A cold write costs this many times the copy reference or more (measured: 9–14 times). */
 export const COLD_FACTOR = 4;
-/** And at least this much more than the cheapest (small writes vary by more than a factor). */
+/** And at least this much more than its side's warm cost (small writes vary by more than a factor). */
 export const COLD_MIN_EXTRA_MS = 1;
 
 const MB = 1e6;
 
+const rate = (w: TimedWrite) => w.cpuMs / (w.bytes / MB);
+const timed = (w: TimedWrite) => w.bytes > 0 && Number.isFinite(w.cpuMs);
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+}
+
 /** The cheapest rate (ms per MB) among the writes given (NaN when none could be timed). */
 export function cheapestMsPerMb(writes: readonly TimedWrite[]): number {
   let cheapest = NaN;
-  for (const w of writes) {
-    if (w.bytes <= 0 || !Number.isFinite(w.cpuMs)) continue;
-    const rate = w.cpuMs / (w.bytes / MB);
-    if (!(rate >= cheapest)) cheapest = rate;
-  }
+  for (const w of writes) if (timed(w) && !(rate(w) >= cheapest)) cheapest = rate(w);
   return cheapest;
 }
 
 /** The median rate (ms per MB) of the writes given (NaN when none). */
 export function medianMsPerMb(writes: readonly TimedWrite[]): number {
-  const rates = writes.filter((w) => w.bytes > 0 && Number.isFinite(w.cpuMs)).map((w) => w.cpuMs / (w.bytes / MB)).sort((a, b) => a - b);
-  return rates[Math.floor(rates.length / 2)] ?? NaN;
+  return median(writes.filter(timed).map(rate));
 }
 
 /**
- * Whether a write ran at the cold rate: over its side's cheapest (`cheapest`,
- * ms per MB) by `COLD_FACTOR - 1` times our cheapest copy (`copy`, ms per
- * MB) and by `COLD_MIN_EXTRA_MS`. False when anything is unknown.
+ * Whether a write ran at the cold rate: over its side's warm cost (`warm`,
+ * ms per MB) by `COLD_FACTOR - 1` times the copy's warm cost (`copy`, ms
+ * per MB: our reference) and by `COLD_MIN_EXTRA_MS`. False when anything
+ * is unknown.
  */
-export function isColdWrite(write: TimedWrite, cheapest: number, copy: number): boolean {
-  if (!Number.isFinite(write.cpuMs) || !Number.isFinite(cheapest) || !Number.isFinite(copy)) return false;
+export function isColdWrite(write: TimedWrite, warm: number, copy: number): boolean {
+  if (!Number.isFinite(write.cpuMs) || !Number.isFinite(warm) || !Number.isFinite(copy)) return false;
   const mb = write.bytes / MB;
-  return write.cpuMs - cheapest * mb >= Math.max(COLD_MIN_EXTRA_MS, (COLD_FACTOR - 1) * copy * mb);
+  return write.cpuMs - warm * mb >= Math.max(COLD_MIN_EXTRA_MS, (COLD_FACTOR - 1) * copy * mb);
 }
 
-/** One round's two writes. */
+/** One round's two writes, and each side's reference: the same work over pages the file already holds (`page-cache-warm.ts`). */
 export interface RoundWrites {
   /** The line's write alone (`writev`). */
   ours: TimedWrite;
   /** `appendFileSync` of the record's text: encoding and write. */
   floor: TimedWrite;
+  /** As many bytes written over resident pages. */
+  oursReference: TimedWrite;
+  /** The floor's text written (`writeFileSync`, `r+`) over resident pages. */
+  floorReference: TimedWrite;
 }
 
 export interface PageCacheSummary {
-  /** The cheapest copy of a MB into the page cache in this row (our writes). */
+  /** The cheapest rate of our writes into the page cache in this row (ms per MB). */
   copyMsPerMb: number;
+  /** The median rate of each side's reference (ms per MB): what a warm write costs in this run. */
+  referenceMsPerMb: number;
+  floorReferenceMsPerMb: number;
   /** Median rate of our cold writes, if any. */
   coldMsPerMb?: number;
   /** Rounds whose write ran at the cold rate, on each side. */
@@ -97,16 +120,24 @@ export interface PageCacheSummary {
   warmRounds: number[];
 }
 
+/**
+ * Each side's warm cost (ms per MB): the median rate of its reference,
+ * which no cold streak reaches. The floor's reference varies by up to a
+ * fifth from round to round (its encoding), so a median, not each round's.
+ */
+function warmRates(rounds: readonly RoundWrites[]): { ours: number; floor: number } {
+  return { ours: medianMsPerMb(rounds.map((r) => r.oursReference)), floor: medianMsPerMb(rounds.map((r) => r.floorReference)) };
+}
+
 export function summarizeWrites(rounds: readonly RoundWrites[]): PageCacheSummary {
-  const copy = cheapestMsPerMb(rounds.map((r) => r.ours));
-  const floorCheapest = cheapestMsPerMb(rounds.map((r) => r.floor));
+  const warm = warmRates(rounds);
   const cold: TimedWrite[] = [];
   let coldOurs = 0;
   let coldFloor = 0;
   const warmRounds: number[] = [];
   rounds.forEach((round, i) => {
-    const ours = isColdWrite(round.ours, copy, copy);
-    const floor = isColdWrite(round.floor, floorCheapest, copy);
+    const ours = isColdWrite(round.ours, warm.ours, warm.ours);
+    const floor = isColdWrite(round.floor, warm.floor, warm.ours);
     if (ours) {
       coldOurs += 1;
       cold.push(round.ours);
@@ -114,48 +145,125 @@ export function summarizeWrites(rounds: readonly RoundWrites[]): PageCacheSummar
     if (floor) coldFloor += 1;
     if (!ours && !floor) warmRounds.push(i);
   });
-  return { copyMsPerMb: copy, ...(cold.length ? { coldMsPerMb: medianMsPerMb(cold) } : {}), coldOurs, coldFloor, warmRounds };
+  return {
+    copyMsPerMb: cheapestMsPerMb(rounds.map((r) => r.ours)), referenceMsPerMb: warm.ours, floorReferenceMsPerMb: warm.floor,
+    ...(cold.length ? { coldMsPerMb: medianMsPerMb(cold) } : {}), coldOurs, coldFloor, warmRounds,
+  };
+}
+
+/** Medians of each side's per-round CPU, and their ratio. */
+export interface RatioOfMedians {
+  oursCpuMs: number;
+  floorCpuMs: number;
+  ratio: number;
+}
+
+/**
+ * The ratio of medians with each side's write replaced by its reference of
+ * the same round: `oursCpuMs[i]` and `floorCpuMs[i]` are round i's whole
+ * costs, which include its writes.
+ */
+export function atReference(rounds: readonly RoundWrites[], oursCpuMs: readonly number[], floorCpuMs: readonly number[]): RatioOfMedians {
+  const ours = median(rounds.map((r, i) => (oursCpuMs[i] ?? NaN) - r.ours.cpuMs + r.oursReference.cpuMs));
+  const floor = median(rounds.map((r, i) => (floorCpuMs[i] ?? NaN) - r.floor.cpuMs + r.floorReference.cpuMs));
+  return { oursCpuMs: ours, floorCpuMs: floor, ratio: ours / floor };
 }
 
 /**
  * A session's writes into the page cache: a growing file takes fresh
  * page-cache memory at every line, so on a VM either side may pay the
- * machine's cold-memory rate for any of them. Lines differ
- * in size from turn to turn, so no turn is left out: the ratio is also given
- * with each side's writes counted at its own usual rate of the session.
+ * machine's cold-memory rate for any of them. Lines differ in size from
+ * turn to turn, so no turn is left out: the ratio is also given with each
+ * side's writes replaced by its references (each turn's, summed).
  */
 export interface SessionWrites extends PageCacheSummary {
   /** CPU of all our line writes, and of all the floor's `appendFileSync` (encoding and write). */
   oursWriteMs: number;
   floorWriteMs: number;
+  /** The same for the references. */
+  oursReferenceMs: number;
+  floorReferenceMs: number;
   megabytes: number;
-  /** Our usual rate: the median over our lines of a MB or more whose write was not cold. */
-  oursUsualMsPerMb: number;
-  /** The ratio with each side's writes counted at its usual rate (the same median, each side its own). */
-  ratioAtUsualWrites: number;
+  /** The session's ratio with each side's writes replaced by its references. */
+  ratioAtReference: number;
 }
 
 export function sessionWrites(writes: readonly RoundWrites[], instrumentedCpuMs: number, floorCpuMs: number): SessionWrites | undefined {
   if (!writes.every((w) => Number.isFinite(w.ours.cpuMs) && Number.isFinite(w.floor.cpuMs))) return undefined;
-  const summary = summarizeWrites(writes);
-  const floorCheapest = cheapestMsPerMb(writes.map((w) => w.floor));
-  let oursWriteMs = 0;
-  let floorWriteMs = 0;
-  let megabytes = 0;
-  const warmOurs: TimedWrite[] = [];
-  const warmFloor: TimedWrite[] = [];
-  for (const w of writes) {
-    oursWriteMs += w.ours.cpuMs;
-    floorWriteMs += w.floor.cpuMs;
-    megabytes += w.ours.bytes / 1e6;
-    // The usual rate of each side: the median of its writes of a MB or more that were not cold (smaller ones are mostly fixed costs).
-    if (w.ours.bytes < 1e6) continue;
-    if (!isColdWrite(w.ours, summary.copyMsPerMb, summary.copyMsPerMb)) warmOurs.push(w.ours);
-    if (!isColdWrite(w.floor, floorCheapest, summary.copyMsPerMb)) warmFloor.push(w.floor);
+  // Lines under a MB are judged too (their fixed costs are within COLD_MIN_EXTRA_MS), but set no warm rate.
+  const large = writes.filter((w) => w.ours.bytes >= MB);
+  const warm = warmRates(large.length ? large : writes);
+  let coldOurs = 0;
+  let coldFloor = 0;
+  const cold: TimedWrite[] = [];
+  const warmRounds: number[] = [];
+  const sums = { oursWriteMs: 0, floorWriteMs: 0, oursReferenceMs: 0, floorReferenceMs: 0, megabytes: 0 };
+  writes.forEach((w, i) => {
+    sums.oursWriteMs += w.ours.cpuMs;
+    sums.floorWriteMs += w.floor.cpuMs;
+    sums.oursReferenceMs += w.oursReference.cpuMs;
+    sums.floorReferenceMs += w.floorReference.cpuMs;
+    sums.megabytes += w.ours.bytes / MB;
+    const ours = isColdWrite(w.ours, warm.ours, warm.ours);
+    const floor = isColdWrite(w.floor, warm.floor, warm.ours);
+    if (ours) {
+      coldOurs += 1;
+      cold.push(w.ours);
+    }
+    if (floor) coldFloor += 1;
+    if (!ours && !floor) warmRounds.push(i);
+  });
+  const ours = instrumentedCpuMs - sums.oursWriteMs + sums.oursReferenceMs;
+  const floor = floorCpuMs - sums.floorWriteMs + sums.floorReferenceMs;
+  return {
+    copyMsPerMb: cheapestMsPerMb(writes.map((w) => w.ours)), referenceMsPerMb: warm.ours, floorReferenceMsPerMb: warm.floor,
+    ...(cold.length ? { coldMsPerMb: medianMsPerMb(cold) } : {}), coldOurs, coldFloor, warmRounds,
+    ...sums, ratioAtReference: ours / floor,
+  };
+}
+
+/** What a row's ratio is taken over (`chooseRatioBasis`). */
+export type RatioBasis = 'all rounds' | 'warm rounds' | 'reference writes';
+
+/**
+ * A large row's ratio is taken over its rounds without a cold write when at
+ * least half the rounds asked for were such; else (a streak longer than the
+ * extra rounds) over every round with each side's write at its reference.
+ */
+export function chooseRatioBasis(summary: PageCacheSummary, roundsAsked: number): RatioBasis {
+  return 2 * summary.warmRounds.length >= roundsAsked ? 'warm rounds' : 'reference writes';
+}
+
+/** What `describeRowWrites` needs of a row's result. */
+export interface RowWrites {
+  pageCache: PageCacheSummary;
+  roundCount: number;
+  ratioBasis: RatioBasis;
+  /** The ratio over every round as measured, and with each side's write at its reference. */
+  allRoundsRatio: number;
+  referenceRatio?: number;
+}
+
+/**
+ * One line on a large row's page-cache writes: our cheapest rate, each
+ * side's reference, how many rounds had a write at the machine's cold rate
+ * (on which side), what the ratio printed above it was taken over, and the
+ * ratio the other ways.
+ */
+export function describeRowWrites(r: RowWrites, prefaulted: boolean): string {
+  const p = r.pageCache;
+  const rates = `page cache${prefaulted ? ' (pre-faulted)' : ''}: our writes from ${p.copyMsPerMb.toFixed(2)} ms/MB;`
+    + ` references (the same work over resident pages) ours ${p.referenceMsPerMb.toFixed(2)}, floor ${p.floorReferenceMsPerMb.toFixed(2)} ms/MB`;
+  const atReferenceRate = r.referenceRatio === undefined ? '' : `${r.referenceRatio.toFixed(2)}x with each side's write at its reference`;
+  const coldRounds = r.roundCount - p.warmRounds.length;
+  if (coldRounds === 0) return `${rates}; none at the machine's cold-memory rate in ${r.roundCount} rounds; ${atReferenceRate}`;
+  const oursCold = p.coldMsPerMb === undefined ? '' : ` at ${p.coldMsPerMb.toFixed(2)} ms/MB`;
+  const which = `(ours ${p.coldOurs}${oursCold}, floor ${p.coldFloor}; bench/page-cache.ts)`;
+  const allRounds = `${r.allRoundsRatio.toFixed(2)}x over all rounds as measured`;
+  if (r.ratioBasis === 'reference writes') {
+    const count = p.warmRounds.length === 0 ? `all ${r.roundCount} rounds` : `${coldRounds} of ${r.roundCount} rounds`;
+    return `${rates}; ${count} had a write at the machine's cold-memory rate ${which}: ratio above with each side's write at its reference; ${allRounds}`;
   }
-  const oursRate = warmOurs.length ? medianMsPerMb(warmOurs) : summary.copyMsPerMb;
-  const floorRate = warmFloor.length ? medianMsPerMb(warmFloor) : floorCheapest;
-  const ours = instrumentedCpuMs - oursWriteMs + oursRate * megabytes;
-  const floor = floorCpuMs - floorWriteMs + floorRate * megabytes;
-  return { ...summary, oursWriteMs, floorWriteMs, megabytes, oursUsualMsPerMb: oursRate, ratioAtUsualWrites: ours / floor };
+  return `${rates}; ${coldRounds} of ${r.roundCount} rounds had a write at the machine's cold-memory rate ${which}: ratio above over the ${p.warmRounds.length} others;`
+    + ` ${allRounds}, ${atReferenceRate}`;
 }

@@ -43,6 +43,8 @@ export class MessagePiece {
 
   /** Set when `text` is a JSON array whose elements are the piece (brackets not cut off until needed). */
   private bracketed = false;
+  /** Set once a line was given the piece from its text (`writeText`) without its bytes being kept. */
+  private writtenFromText = false;
 
   constructor(
     /** What to serialize; undefined when the message was serialized at once (`json` given). */
@@ -71,6 +73,42 @@ export class MessagePiece {
 
   get serialized(): boolean {
     return this.encoded !== undefined;
+  }
+
+  /**
+   * At most how many bytes `writeText` writes (with its comma), when it
+   * would write the piece from its text; undefined when it would not: the
+   * bytes are kept already, there is no text, or a line had it that way
+   * before (a piece met again is worth its bytes: `bytes`).
+   */
+  textBytesBound(): number | undefined {
+    if (this.encoded !== undefined || this.text === undefined || this.writtenFromText) return undefined;
+    // UTF-8 takes at most three bytes per UTF-16 unit; the comma one more (a bracketed text has two units spare).
+    return 3 * this.text.length + 1;
+  }
+
+  /**
+   * Writes `,` + the JSON into `buffer` at `at` (without the comma when
+   * `first`: the caller's `[` is the byte before `at`) straight from the
+   * text, and returns the bytes written. For a line that is written before
+   * the next is encoded (a small turn's): a piece first met there costs one
+   * encoding into the line, not one into bytes of its own and a copy.
+   * Those bytes are not kept; a later line that needs the piece again gets
+   * them kept (`bytes`). Only when `textBytesBound` said so.
+   */
+  writeText(buffer: Buffer, at: number, first: boolean): number {
+    this.writtenFromText = true;
+    const text = this.text as string;
+    if (this.bracketed) {
+      // `[` + the elements + `]`: the `[` lands on the comma's place (or on the caller's `[`), the `]` is left off.
+      const start = first ? at - 1 : at;
+      const written = buffer.write(text, start, 'utf8');
+      if (!first) buffer[start] = 0x2c; // ,
+      return written - (first ? 2 : 1);
+    }
+    if (first) return buffer.write(text, at, 'utf8');
+    buffer[at] = 0x2c; // ,
+    return 1 + buffer.write(text, at + 1, 'utf8');
   }
 
   /** The message's JSON text. */

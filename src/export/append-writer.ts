@@ -410,8 +410,15 @@ function lineBuffers(line: string | EncodedLine, tornTail: boolean): Buffer[] {
   const body = typeof line === 'string' ? [Buffer.from(line.endsWith('\n') ? line.slice(0, -1) : line, 'utf8')] : line.chunks;
   // Built by hand, not spread: this runs for every line.
   const buffers: Buffer[] = tornTail ? [NEWLINE] : [];
-  for (const chunk of body) buffers.push(chunk);
-  buffers.push(NEWLINE);
+  const last = body.length - 1;
+  for (let i = 0; i < last; i++) buffers.push(body[i] as Buffer);
+  const end = body[last];
+  // A newline that follows the line in its memory goes with its last chunk: one buffer less for writev.
+  if (end && typeof line !== 'string' && line.newlineAfter === true) buffers.push(Buffer.from(end.buffer, end.byteOffset, end.length + 1));
+  else {
+    if (end) buffers.push(end);
+    buffers.push(NEWLINE);
+  }
   return buffers.length <= MAX_BUFFERS_PER_WRITE ? buffers : coalesce(buffers, MAX_BUFFERS_PER_WRITE);
 }
 

@@ -96,6 +96,12 @@ export interface EncodedLine {
   byteLength: number;
   /** Characters cut from the record's strings so that it fits (0: the record is whole). */
   truncatedChars: number;
+  /**
+   * Set when the byte right after the last chunk, in the same memory, is a
+   * newline the writer may send with it: the line goes to writev as one
+   * buffer, not two (a small line's, encoded into a scratch buffer).
+   */
+  newlineAfter?: boolean;
 }
 
 export interface LineLimits {
@@ -119,14 +125,43 @@ const SCRATCH_MAX_BYTES = 1 << 20;
  */
 export class LineScratch {
   private buffer = Buffer.allocUnsafe(0);
+  /**
+   * The message pieces the line being encoded has from their text
+   * (`MessagePiece.writeText`), and where each one's JSON is in the buffer:
+   * a piece met again in the same line (the conversation under every
+   * reference) is copied from there, not encoded again.
+   */
+  readonly written: MessagePieceLike[] = [];
+  readonly writtenAt: number[] = [];
+  readonly writtenEnd: number[] = [];
 
   /** A buffer of at least `bytes` (its old contents gone), or undefined when that is more than is worth keeping. */
   take(bytes: number): Buffer | undefined {
     if (bytes > SCRATCH_MAX_BYTES) return undefined;
     if (this.buffer.length < bytes) this.buffer = Buffer.allocUnsafe(Math.min(SCRATCH_MAX_BYTES, Math.max(bytes, 2 * this.buffer.length, 16 * 1024)));
+    this.written.length = 0;
     return this.buffer;
   }
+
+  /** Where this line has `piece`'s JSON already (an index for `writtenAt`/`writtenEnd`), or -1. */
+  find(piece: MessagePieceLike): number {
+    const written = this.written;
+    for (let i = 0; i < written.length; i++) if (written[i] === piece) return i;
+    return -1;
+  }
+
+  /** Remembers where `piece`'s JSON is (only the first few pieces of a line: the search stays short). */
+  remember(piece: MessagePieceLike, at: number, end: number): void {
+    const i = this.written.length;
+    if (i >= REMEMBERED_PIECES) return;
+    this.written[i] = piece;
+    this.writtenAt[i] = at;
+    this.writtenEnd[i] = end;
+  }
 }
+
+/** Pieces a line remembers the place of (a small turn's line has a dozen, half of them repeats). */
+const REMEMBERED_PIECES = 32;
 
 export function encodeLine(record: unknown, slots?: RawSlots, limits: LineLimits = {}): EncodedLine {
   const maxBytes = limits.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
@@ -159,7 +194,8 @@ const COPIED_MESSAGE_BYTES = 16 * 1024;
 function encodeInto(pieces: ReadonlyArray<string | SlotValue>, scratch: LineScratch, maxBytes: number): EncodedLine | undefined {
   let units = 0;
   for (const piece of pieces) units += typeof piece === 'string' ? piece.length : 2;
-  const buffer = scratch.take(units * MAX_UTF8_PER_UNIT + COPIED_MESSAGE_BYTES);
+  // One byte more: the newline after the line.
+  const buffer = scratch.take(units * MAX_UTF8_PER_UNIT + COPIED_MESSAGE_BYTES + 1);
   if (!buffer) return undefined;
   const chunks: Buffer[] = [];
   let byteLength = 0;
@@ -177,10 +213,11 @@ function encodeInto(pieces: ReadonlyArray<string | SlotValue>, scratch: LineScra
       continue;
     }
     buffer[at++] = 0x5b; // [
-    const listBytes = messageBytes(piece);
+    const listBytes = copiedBytesBound(piece, scratch);
     if (listBytes <= copyLeft) {
-      at += copyMessageBytes(piece, buffer, at);
-      copyLeft -= listBytes;
+      const copied = writeMessages(piece, buffer, at, scratch);
+      at += copied;
+      copyLeft -= copied;
       buffer[at++] = 0x5d; // ]
       continue;
     }
@@ -192,7 +229,11 @@ function encodeInto(pieces: ReadonlyArray<string | SlotValue>, scratch: LineScra
   }
   if (at > start) chunks.push(buffer.subarray(start, at));
   byteLength += at - start;
-  return byteLength <= maxBytes ? { chunks, byteLength, truncatedChars: 0 } : undefined;
+  if (byteLength > maxBytes) return undefined;
+  // The newline goes right after the text, so that the writer can send both as one buffer.
+  const newlineAfter = at > start;
+  if (newlineAfter) buffer[at] = 0x0a;
+  return { chunks, byteLength, truncatedChars: 0, newlineAfter };
 }
 
 /** The record's JSON, or undefined when it is too long for one string (then it is cut). */
@@ -280,20 +321,50 @@ function encodeWithin(pieces: ReadonlyArray<string | SlotValue>, maxBytes: numbe
 
 type MessagePieceLike = MessageList['pieces'][number];
 
-/** The bytes of a list's messages, without the brackets (each piece's leading comma counts, but the first's). */
-function messageBytes(list: MessageList): number {
-  let bytes = -1;
-  for (const piece of list.pieces) bytes += (piece as MessagePieceLike).bytes(list.cache.replacer).length;
+/**
+ * At most how many bytes `writeMessages` writes for a list (without the
+ * brackets): the bytes kept, the length of a piece this line has already,
+ * or the bound of one written from its text.
+ */
+function copiedBytesBound(list: MessageList, scratch: LineScratch): number {
+  let bytes = 0;
+  for (const piece of list.pieces as readonly MessagePieceLike[]) {
+    const found = scratch.find(piece);
+    if (found >= 0) {
+      bytes += 1 + (scratch.writtenEnd[found] as number) - (scratch.writtenAt[found] as number);
+      continue;
+    }
+    bytes += piece.textBytesBound() ?? piece.bytes(list.cache.replacer).length;
+  }
   return bytes;
 }
 
-/** Copies a list's messages (without the brackets) into `buffer` at `at`; returns the bytes copied. */
-function copyMessageBytes(list: MessageList, buffer: Buffer, at: number): number {
+/**
+ * Writes a list's messages (without the brackets) into `buffer` at `at`,
+ * joined by commas; returns the bytes written. A piece this line has
+ * already is copied from there, one with bytes kept is copied from them,
+ * and one first met here is encoded from its text.
+ */
+function writeMessages(list: MessageList, buffer: Buffer, at: number, scratch: LineScratch): number {
   const from = at;
-  for (let i = 0; i < list.pieces.length; i++) {
-    const bytes = (list.pieces[i] as MessagePieceLike).bytes(list.cache.replacer);
-    // Each piece starts with the comma that joins it to the previous element.
-    at += bytes.copy(buffer, at, i === 0 ? 1 : 0);
+  const pieces = list.pieces as readonly MessagePieceLike[];
+  for (let i = 0; i < pieces.length; i++) {
+    const piece = pieces[i] as MessagePieceLike;
+    const first = i === 0;
+    const found = scratch.find(piece);
+    if (found >= 0) {
+      if (!first) buffer[at++] = 0x2c; // ,
+      const jsonAt = scratch.writtenAt[found] as number;
+      const jsonEnd = scratch.writtenEnd[found] as number;
+      buffer.copyWithin(at, jsonAt, jsonEnd);
+      at += jsonEnd - jsonAt;
+      continue;
+    }
+    const json = first ? at : at + 1;
+    if (piece.textBytesBound() !== undefined) at += piece.writeText(buffer, at, first);
+    // Each piece's bytes start with the comma that joins it to the previous element.
+    else at += piece.bytes(list.cache.replacer).copy(buffer, at, first ? 1 : 0);
+    scratch.remember(piece, json, at);
   }
   return at - from;
 }

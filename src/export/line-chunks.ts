@@ -95,7 +95,9 @@ export function* fewerChunks(line: EncodedLine, maxChunks: number, arena?: Chunk
     }
     merged.push(memory.subarray(start, at));
   }
-  return { ...line, chunks: merged };
+  // The newline after the line is still there only when its last chunk was kept as it is.
+  const newlineAfter = line.newlineAfter === true && merged[merged.length - 1] === chunks[chunks.length - 1];
+  return { ...line, chunks: merged, newlineAfter };
 }
 
 /**

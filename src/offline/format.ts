@@ -35,7 +35,10 @@ export function formatDuration(ms: number | null): string {
 export function formatEpochSeconds(seconds: number | null | undefined): string {
   if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return '–';
   const date = new Date(seconds * 1000);
-  return Number.isNaN(date.getTime()) ? '–' : date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  if (Number.isNaN(date.getTime())) return '–';
+  // toISOString always ends in ".sssZ" (whatever the year): the milliseconds are cut off.
+  const iso = date.toISOString();
+  return `${iso.slice(0, -5)}Z`;
 }
 
 /** `1 turn`, `2 turns`. */
@@ -97,6 +100,8 @@ export function preview(text: string, max: number): string {
 
 /** At most `max` characters (code points, so no pair is split), an ellipsis marking a cut. */
 export function clip(text: string, max: number): string {
+  // No more UTF-16 units than `max`, so no more characters: nothing to cut (labels, the common case).
+  if (text.length <= max) return text;
   const chars = Array.from(text);
   return chars.length > max ? `${chars.slice(0, Math.max(0, max - 1)).join('')}…` : text;
 }

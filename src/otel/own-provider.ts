@@ -170,7 +170,9 @@ class OwnSpan implements Span, FinishedSpan {
     this.processors = init.processors;
   }
 
-  readonly spanContext = (): SpanContext => this.context;
+  spanContext(): SpanContext {
+    return this.context;
+  }
 
   setAttribute(key: string, value: AttributeValue): this {
     if (!this.ended && key !== '' && isAttributeValue(value)) this.attributes[key] = value;

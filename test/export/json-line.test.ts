@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { truncationMarker as contentMarker } from '../../src/content/truncation.js';
 import { AppendWriter } from '../../src/export/append-writer.js';
-import { MessageCache } from '../../src/content/message-cache.js';
+import { MessageCache, MessagePiece } from '../../src/content/message-cache.js';
+import { MessageTexts } from '../../src/content/message-texts.js';
 import { DEFAULT_MAX_LINE_BYTES, encodeLine, LineScratch, RawSlots, type EncodedLine } from '../../src/export/json-line.js';
 import { parseRecordLine } from '../../src/offline/reader.js';
 import { oursRecord } from '../offline/fixtures.js';
@@ -177,7 +178,91 @@ describe('a small line goes to writev as one buffer', () => {
       const pieceMemory = list.pieces[0]!.bytes(undefined).buffer;
       if (copied) expect(line.chunks).toHaveLength(1);
       else expect(line.chunks.some((chunk) => chunk.buffer === pieceMemory)).toBe(true);
+      // The newline follows the text in the same memory: the writer sends both as one buffer.
+      const last = line.chunks.at(-1)!;
+      expect(line.newlineAfter).toBe(true);
+      expect(Buffer.from(last.buffer, last.byteOffset + last.length, 1)[0]).toBe(0x0a);
+      const dir = mkdtempSync(path.join(tmpdir(), 'moa-newline-'));
+      try {
+        const writer = new AppendWriter();
+        const file = path.join(dir, 's.jsonl');
+        expect(writer.appendLine(file, line)).toBe(true);
+        writer.close();
+        expect(readFileSync(file, 'utf8')).toBe(`${text(line)}\n`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }
+  });
+});
+
+describe('a small line takes the message runs it meets first from their text', () => {
+  const nasty = fc.string({ unit: fc.constantFrom('a', 'é', '東', '🧭', '\u2028', '\u0000', '"', '\\', '\ud800', '\udfff', ' '), maxLength: 40 });
+  const message = fc.tuple(fc.constantFrom('user', 'assistant', 'tool'), nasty, fc.option(fc.double(), { nil: undefined }))
+    .map(([role, content, score]) => (score === undefined ? { role, content } : { role, content, score }));
+
+  /** A turn's four arrays as MessageTexts lists them: each call's own first message, then equal copies of the conversation. */
+  function turnLists(texts: MessageTexts, history: object[], prompts: string[]) {
+    const arrays = prompts.map((prompt) => [{ role: 'system', content: prompt }, ...history.map((m) => ({ ...m }))]);
+    return { arrays, lists: arrays.map((messages) => texts.list(messages, 4096)) };
+  }
+
+  it('writes lines equal to JSON.stringify, line after line, whether a run is met first, again in the line, or in a later line', () => {
+    fc.assert(fc.property(fc.array(message, { minLength: 1, maxLength: 6 }), fc.array(nasty, { minLength: 1, maxLength: 4 }), nasty, (history, prompts, output) => {
+      const scratch = new LineScratch();
+      const texts = new MessageTexts(new MessageCache(undefined));
+      // The same conversation in two turns, the second one grown: its runs are met again in a later line.
+      for (const grown of [history, [...history, { role: 'user', content: output }]]) {
+        const { arrays, lists } = turnLists(texts, grown, prompts);
+        if (lists.some((list) => list === undefined)) return;
+        const slots = new RawSlots();
+        const record = { ts: 1.25, calls: lists.map((list) => ({ input_messages: slots.holdMessages(list!), output })), raw: slots.hold('[0.1]') };
+        const plain = { ts: 1.25, calls: arrays.map((messages) => ({ input_messages: messages, output })), raw: [0.1] };
+        const line = encodeLine(record, slots, { scratch });
+        expect(text(line)).toBe(JSON.stringify(plain));
+        expect(line.byteLength).toBe(Buffer.byteLength(text(line)));
+        expect(line.chunks).toHaveLength(1);
+      }
+    }), { numRuns: 300 });
+  });
+
+  it('writes a run of several messages first in its list, a run twice in one list, and pieces with bytes kept, as JSON.stringify does', () => {
+    const cache = new MessageCache(undefined);
+    const elements = [{ role: 'user', content: 'Москва 🧭 "q" \\ \u2028' }, { role: 'assistant', content: '\ud800 東京' }];
+    const run = () => MessagePiece.ofElements(JSON.stringify(elements), 40);
+    const one = () => new MessagePiece(undefined, 10, JSON.stringify({ role: 'system', content: 'é' }));
+    const kept = one();
+    kept.bytes(undefined);
+    const shared = run();
+    const lists = [[run(), one()], [one(), shared, shared, kept], [shared], [kept, run()]];
+    const slots = new RawSlots();
+    const record = { lists: lists.map((pieces) => slots.holdMessages({ pieces, cache })) };
+    const expected = JSON.stringify({
+      lists: [[...elements, { role: 'system', content: 'é' }], [{ role: 'system', content: 'é' }, ...elements, ...elements, { role: 'system', content: 'é' }], elements, [{ role: 'system', content: 'é' }, ...elements]],
+    });
+    expect(text(encodeLine(record, slots, { scratch: new LineScratch() }))).toBe(expected);
+    // Met again in a later line: from kept bytes now, the same line.
+    expect(text(encodeLine(record, slots, { scratch: new LineScratch() }))).toBe(expected);
+  });
+
+  it('keeps no bytes of a run met in one line only, and keeps them once a second line needs it', () => {
+    const scratch = new LineScratch();
+    const texts = new MessageTexts(new MessageCache(undefined));
+    const history = [{ role: 'user', content: 'Trip plan ✈️ 東京' }, { role: 'assistant', content: 'Day 1: museums 🏛️' }, { role: 'user', content: 'And day 2?' }];
+    const line = () => {
+      const { lists } = turnLists(texts, history, ['Advise.', 'Check.', 'Answer.']);
+      const slots = new RawSlots();
+      encodeLine({ calls: lists.map((list) => slots.holdMessages(list!)) }, slots, { scratch });
+      return lists.map((list) => list!.pieces);
+    };
+    const first = line();
+    // The conversation run is shared by the three calls: the line has it from its text, once.
+    const shared = first[0]![1]!;
+    expect(first[1]![1]).toBe(shared);
+    expect(shared.serialized).toBe(false);
+    const second = line();
+    expect(second[0]![1]).toBe(shared);
+    expect(shared.serialized).toBe(true);
   });
 });
 

@@ -50,6 +50,18 @@ describe('fewerChunks', () => {
     expect(pauses).toBeGreaterThanOrEqual(Math.floor(copied / (budget + 40_000)));
   });
 
+  it('keeps the newline that follows the line in memory only while the last buffer is kept as it is', () => {
+    const memory = Buffer.from('abcdefghij\n');
+    const tail = memory.subarray(2, 10);
+    const merged = drain(fewerChunks({ ...lineOf([memory.subarray(0, 1), memory.subarray(1, 2), tail]), newlineAfter: true }, 2)).line;
+    expect(merged.chunks.at(-1)).toBe(tail);
+    expect(merged.newlineAfter).toBe(true);
+    // The last two merged into other memory: no newline after that copy.
+    const lastMerged = drain(fewerChunks({ ...lineOf([memory.subarray(0, 8), memory.subarray(8, 9), memory.subarray(9, 10)]), newlineAfter: true }, 2)).line;
+    expect(Buffer.concat(lastMerged.chunks).toString()).toBe('abcdefghij');
+    expect(lastMerged.newlineAfter).toBe(false);
+  });
+
   it('merges only as much as needed: buffers already few enough by one are joined in one pair', () => {
     const chunks = Array.from({ length: 11 }, (_, i) => Buffer.from(`chunk-${i};`));
     const { line: out } = drain(fewerChunks(lineOf(chunks), 10));

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport } from '../../src/offline/report/write-report.js';
 import { TurnSpool } from '../../src/offline/report/turn-spool.js';
-import { formatInt } from '../../src/offline/format.js';
+import { clip, formatEpochSeconds, formatInt } from '../../src/offline/format.js';
 import { escapeHtml } from '../../src/offline/report/escape.js';
 import { oursLine } from './fixtures.js';
 
@@ -54,8 +54,8 @@ describe('TurnSpool', () => {
   const chunks = Array.from({ length: 6000 }, (_, i) => `<p>${i} ${'日本語 é 😀 '.repeat(i % 50)}</p>\n`);
   const expected = chunks.join('');
 
-  async function through(memoryChars: number, asBytes: boolean): Promise<{ text: string; spilled: boolean }> {
-    const spool = new TurnSpool(memoryChars);
+  async function through(memoryBytes: number, asBytes: boolean): Promise<{ text: string; spilled: boolean }> {
+    const spool = new TurnSpool(memoryBytes);
     const before = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('moa-otel-report-')));
     for (const chunk of chunks) await spool.write(chunk);
     const created = readdirSync(tmpdir()).filter((n) => n.startsWith('moa-otel-report-') && !before.has(n));
@@ -86,6 +86,33 @@ describe('formatInt', () => {
     const values = [0, -0, 0.4, -0.4, 1, 999.5, 1000, -1000, 1234567, -987654321, 2 ** 53 - 1, 2 ** 53 + 2, 1e21, NaN, Infinity, -Infinity];
     for (let i = 0; i < 2000; i++) values.push(Math.floor(((i * 2654435761) % 1e9) * 10 ** (i % 9)) * (i % 2 ? -1 : 1));
     for (const n of values) expect(formatInt(n)).toBe(Math.round(n).toLocaleString('en-US'));
+  });
+});
+
+describe('clip and formatEpochSeconds (fast paths)', () => {
+  it('clip cuts by characters, never inside a surrogate pair, as cutting the list of code points does', () => {
+    const byCodePoints = (text: string, max: number) => {
+      const chars = Array.from(text);
+      return chars.length > max ? `${chars.slice(0, Math.max(0, max - 1)).join('')}…` : text;
+    };
+    const alphabet = ['a', '日', '😀', '\ud800', '\udc00', 'é'];
+    let x = 7;
+    for (let i = 0; i < 2000; i++) {
+      let text = '';
+      for (let k = 0; k < i % 12; k++) {
+        x = (Math.imul(x, 1_664_525) + 1_013_904_223) >>> 0;
+        text += alphabet[x % alphabet.length];
+      }
+      for (const max of [0, 1, 3, 5, 8]) expect(clip(text, max)).toBe(byCodePoints(text, max));
+    }
+  });
+
+  it('formatEpochSeconds drops the milliseconds for every year toISOString prints', () => {
+    for (const s of [0, 1.5, 1_764_000_000.123, -62_198_755_200, 8.64e12, -8.64e12, 253_402_300_799.999, 253_402_300_800]) {
+      expect(formatEpochSeconds(s)).toBe(new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    }
+    expect(formatEpochSeconds(8.64e12 + 1)).toBe('–');
+    expect(formatEpochSeconds(Number.NaN)).toBe('–');
   });
 });
 

@@ -205,18 +205,22 @@ export class InsightsAnalyzer {
     sessionData.lastTs = sessionData.lastTs === null ? record.ts : Math.max(sessionData.lastTs, record.ts);
 
     const spends = [p.spend, preset.spend, sessionData.spend];
-    // Parsed once per call: the references' costs count in their groups too.
-    const costs = record.references.map((ref) => parseDecimal(ref.cost_usd));
-    costs.push(parseDecimal(record.aggregator.cost_usd));
-    for (const cost of costs) {
+    // One loop over the calls, each cost parsed once (the references' count in their groups too). Plain
+    // loops, no callbacks: this runs for every record, and its optimized code stays small and valid.
+    const references = record.references;
+    const groupKeys: string[] = [];
+    for (let i = 0; i <= references.length; i++) {
+      const call = i < references.length ? (references[i] as ReferenceRecord) : record.aggregator;
+      const cost = parseDecimal(call.cost_usd);
       for (const spend of spends) {
         if (cost) this.sumOf(spend).sum.addDecimal(cost);
         else spend.unknownCostCalls += 1;
       }
+      if (i === references.length) break; // the aggregator: in no group
+      const key = this.groupKey(record, call as ReferenceRecord);
+      groupKeys.push(key);
+      this.addCall(this.group(key), record, call as ReferenceRecord, cost);
     }
-
-    const groupKeys = record.references.map((ref) => this.groupKey(record, ref));
-    record.references.forEach((ref, i) => this.addCall(this.group(groupKeys[i] as string), record, ref, costs[i] ?? null));
     this.addStragglers(record.references, groupKeys);
 
     const fanout = record.references.length > 0 ? this.fanoutOf(record, groupKeys) : null;
@@ -304,17 +308,20 @@ export class InsightsAnalyzer {
 
   private addRedundancy(fanout: Fanout): void {
     const matrix = fanout.index ? redundancyOfTexts(fanout.index) : redundancyMatrix(fanout.sets ?? []);
-    fanout.measured.forEach((_, i) => {
+    const count = fanout.measured.length;
+    for (let i = 0; i < count; i++) {
       const groupA = fanout.groupKeys[i] as string;
-      fanout.measured.forEach((__, j) => {
+      const row = matrix[i];
+      if (!row) continue;
+      for (let j = 0; j < count; j++) {
         const groupB = fanout.groupKeys[j] as string;
-        const share = matrix[i]?.[j] ?? null;
-        if (share === null || groupA === groupB) return;
+        const share = row[j] ?? null;
+        if (share === null || groupA === groupB) continue;
         const pair = (this.group(groupA).redundancy[groupB] ??= { sum: 0, turns: 0 });
         pair.sum += share;
         pair.turns += 1;
-      });
-    });
+      }
+    }
   }
 
   private sequence(record: TurnRecord, session: string, fanout: Fanout | null): void {

@@ -86,16 +86,15 @@ function callCard(call: CallSummary, turn: number, ledger: InputLedger): string 
     ? `in ${formatInt(t.inputTokens)} · cache ${formatInt(t.cacheReadTokens)}r/${formatInt(t.cacheWriteTokens)}w · out ${formatInt(t.outputTokens)}${t.reasoningTokens > 0 ? ` (${formatInt(t.reasoningTokens)} reasoning)` : ''}`
     : '–';
   const agg = call.role === 'aggregator' ? call.call : null;
-  const facts: [string, string][] = [
-    ['model', `${call.provider ?? '?'} / ${call.model ?? '?'}`],
-    ['duration', formatDuration(call.durationMs)],
-    ['tokens', tokens],
-    ['cost', formatCost(call.costUsd) + (call.costStatus ? ` (${call.costStatus})` : '')],
-  ];
-  if (typeof call.call.temperature === 'number') facts.push(['temperature', String(call.call.temperature)]);
+  // Built as one string (no list of pairs): a report renders thousands of cards.
+  let facts = fact('model', `${call.provider ?? '?'} / ${call.model ?? '?'}`)
+    + fact('duration', formatDuration(call.durationMs))
+    + fact('tokens', tokens)
+    + fact('cost', formatCost(call.costUsd) + (call.costStatus ? ` (${call.costStatus})` : ''));
+  if (typeof call.call.temperature === 'number') facts += fact('temperature', String(call.call.temperature));
   if (agg) {
-    facts.push(['streamed', String(agg.streamed)], ['output', agg.output_location]);
-    if (typeof agg.finish_reason === 'string') facts.push(['finish', agg.finish_reason]);
+    facts += fact('streamed', String(agg.streamed)) + fact('output', agg.output_location);
+    if (typeof agg.finish_reason === 'string') facts += fact('finish', agg.finish_reason);
   }
   const output = call.output === null
     ? `<p class="note">${agg?.output_location === 'assistant_message_in_session_db' ? 'The streamed answer was kept in the session database, not in this file.' : 'No output.'}</p>`
@@ -105,10 +104,14 @@ function callCard(call: CallSummary, turn: number, ledger: InputLedger): string 
     : '';
   return `<article class="${classes}">
 <h3>${escapeHtml(title)}</h3>
-<dl class="facts">${facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}<dt>status</dt><dd>${status}</dd></dl>
+<dl class="facts">${facts}<dt>status</dt><dd>${status}</dd></dl>
 ${output}${toolCalls}
 ${inputMessages(call, turn, ledger)}
 </article>`;
+}
+
+function fact(name: string, value: string): string {
+  return `<dt>${name}</dt><dd>${escapeHtml(value)}</dd>`;
 }
 
 /** The call's input list: messages the page has not shown yet in full, the others as one linked line per run. */
