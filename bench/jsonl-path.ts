@@ -43,7 +43,7 @@ import { mainThreadCpuClock, threadCpu, threadCpuSince, threadFaults, threadFaul
 import { setupMoaTracing, startMoaTurn, type ChatMessage } from './bench-deps.js';
 import { conversation, mixedText as text } from './mixed-text.js';
 import { atReference, chooseRatioBasis, describeRowWrites, sessionWrites, summarizeWrites, type PageCacheSummary, type RatioBasis, type RoundWrites, type SessionWrites } from './page-cache.js';
-import { PageCacheWarmer, POOL_SCRATCHES, prefaultEnabled } from './page-cache-warm.js';
+import { PageCacheWarmer, prefaultEnabled, prefaultMethod } from './page-cache-warm.js';
 
 export interface JsonlPathResult {
   label: string;
@@ -519,10 +519,12 @@ export async function runJsonlPathBench(sizes: JsonlSize[] = SIZES): Promise<Jso
 }
 
 /** How the large rows prepare each side's write, for the bench's header (`page-cache-warm.ts`). */
-export const pageCacheSetup = prefaultEnabled
-  ? `before each side's write (from 1 MB), untimed, scratch files of the line's size are written and deleted on the main thread and ${POOL_SCRATCHES} pool jobs at once,`
-    + ' so both sides write into recently freed page-cache memory on any CPU, as on a machine without this VM\'s free page reporting (bench/page-cache-warm.ts)'
-  : 'BENCH_PREFAULT=off: writes take whatever page-cache memory the machine gives (cold streaks expected on this VM)';
+export async function pageCacheSetup(): Promise<string> {
+  return prefaultEnabled
+    ? `before each side's write (from 1 MB), untimed, a scratch file of the line's size is written and deleted ${await prefaultMethod()},`
+      + ' so both sides write into recently freed page-cache memory wherever they run, as on a machine without this VM\'s free page reporting (bench/page-cache-warm.ts)'
+    : 'BENCH_PREFAULT=off: writes take whatever page-cache memory the machine gives (cold streaks expected on this VM)';
+}
 
 /**
  * The growing session, run `repeats` times; the run with the median ratio is

@@ -8,7 +8,7 @@ import { runTracingOffBench } from './tracing-off.js';
 
 const [load1 = 0, load5 = 0] = loadavg();
 console.log(`Load average ${load1.toFixed(2)} (1 min) ${load5.toFixed(2)} (5 min) on ${availableParallelism()} cores`);
-console.log(`Page cache: ${pageCacheSetup}`);
+console.log(`Page cache: ${await pageCacheSetup()}`);
 for (const r of await runJsonlPathBench()) {
   const size = r.lineBytes >= 1e6 ? `${(r.lineBytes / 1e6).toFixed(2)} MB` : `${(r.lineBytes / 1e3).toFixed(1)} KB`;
   console.log(`  ${r.label.padEnd(20)} line ${size}  CPU: instrumented ${r.instrumentedCpuMs.toFixed(3)} ms  floor ${r.floorCpuMs.toFixed(3)} ms  ratio ${r.ratio.toFixed(2)}x`

@@ -20,7 +20,7 @@ const [load1 = 0, load5 = 0] = loadavg();
 console.log(`Load average ${load1.toFixed(2)} (1 min) ${load5.toFixed(2)} (5 min) on ${availableParallelism()} cores`);
 console.log('JSONL path: process CPU of an instrumented turn (and its flush) vs JSON.stringify + appendFileSync of the same record; new mixed-script conversation every turn, one array per reference');
 console.log('  (targets: 10.8 KB <= 1.2x, 1 MB and up <= 0.5x; longest event-loop block <= 1 ms per MB and never over 5 ms)');
-console.log(`  (page cache: ${pageCacheSetup})`);
+console.log(`  (page cache: ${await pageCacheSetup()})`);
 const jsonl = await runJsonlPathBench(quick ? [['10.8 KB', 9_700, 50], ['1 MB', 980_000, 5]] : undefined);
 // Blocks are judged on the main thread's CPU time (bench/block-clock.ts): wall time counts whatever else ran on the
 // core (most of it on a loaded machine), process CPU counts V8's helper threads beside the main thread. Wall is printed too.

@@ -21,7 +21,7 @@ import { settleWithin } from '../otel/deadline.js';
 import { loadMetricsPipeline, type MetricsPipeline } from '../otel/load-metrics.js';
 import { OwnTracerProvider } from '../otel/own-provider.js';
 import { globalTracerProviderRegistered } from '../trace/global-provider.js';
-import { MoaInstrumentation } from '../trace/instrumentation.js';
+import { MoaInstrumentation, readByFilesOnly } from '../trace/instrumentation.js';
 import { addLivePipeline } from '../trace/live-pipelines.js';
 import { buildProcessors, contentOptions, type OtlpStats } from './processors.js';
 
@@ -86,13 +86,15 @@ export function setupMoaTracing(options: MoaOptions = {}, setup: SetupOptions = 
   const metricsPipeline = otlp && !setup.meterProvider ? buildMetricsPipeline(settings, notice, setup.cwd) : undefined;
   const meterProvider = setup.meterProvider ?? metricsPipeline?.meterProvider;
   // The pipeline's one policy: what the instrumentation masks is what every sink recognizes as its own.
-  const instrumentation = new MoaInstrumentation({
+  const instrumentationOptions = {
     policy,
     insightsLive: config.insights_live,
     tracerProvider: provider,
     ...(meterProvider ? { meterProvider } : {}),
     env,
-  });
+  };
+  // Without OTLP export the provider's one processor is the JSONL sink: its spans need only what the file is written from.
+  const instrumentation = new MoaInstrumentation(otlp === undefined ? readByFilesOnly(instrumentationOptions) : instrumentationOptions);
   const appOwnsProvider = globalTracerProviderRegistered();
   if (setup.registerGlobal && !appOwnsProvider) trace.setGlobalTracerProvider(provider);
   if (appOwnsProvider) {

@@ -64,6 +64,8 @@ export class MoaInstrumentation implements MoaTurnStarter {
   #meterProvider: MeterProvider | undefined;
   #turnEnv: TurnEnvironment | undefined;
   readonly #insightsLive: boolean;
+  /** The provider only the JSONL sink reads (`readByFilesOnly`), if any. */
+  readonly #filesOnlyProvider: TracerProvider | undefined;
   readonly #problems = diagProblemReporter();
   readonly #unrecorded = new CauseReporter((message) => diag.warn(message));
 
@@ -72,6 +74,7 @@ export class MoaInstrumentation implements MoaTurnStarter {
     this.#insightsLive = insightsLive === true;
     this.#recordingExpectedFor = recordingExpectedFor;
     this.#isDefault = (options as InternalOptions)[DEFAULT_INSTANCE] === true;
+    this.#filesOnlyProvider = (options as InternalOptions)[FILES_ONLY_PROVIDER];
     this.#meterProvider = meterProvider;
     this.#env = env ?? process.env;
     // Explicit options win over the standard environment switches; the
@@ -115,7 +118,7 @@ export class MoaInstrumentation implements MoaTurnStarter {
 
   /** @internal a turn on another tracer under this instrumentation's policy (the `tracer` option of `startMoaTurn`). */
   startTurnOn(tracer: Tracer, options: TurnOptions): MoaTurn {
-    return startTurn({ ...this.environment(), tracer }, options);
+    return startTurn({ ...this.environment(), tracer, spansReadByFilesOnly: false }, options);
   }
 
   /** Points this instrumentation's metrics at a meter provider (default: the global one). */
@@ -160,6 +163,7 @@ export class MoaInstrumentation implements MoaTurnStarter {
       problems: this.#problems,
       metrics: new MoaMetrics(() => this.#meterProvider ?? metrics.getMeterProvider()),
       insightsLive: this.#insightsLive,
+      spansReadByFilesOnly: this.#provider !== undefined && this.#provider === this.#filesOnlyProvider,
       observeRoot: (recording, jsonlSinkSawIt) => this.observeRoot(recording, jsonlSinkSawIt),
       onArgumentReplaced: () => { this.#argumentsReplaced += 1; },
     };
@@ -197,7 +201,21 @@ function saveTracesSwitchOn(env: Env): boolean {
 }
 
 const DEFAULT_INSTANCE = Symbol('moa-otel default instance');
-type InternalOptions = MoaInstrumentationOptions & { [DEFAULT_INSTANCE]?: true };
+/** The provider whose spans only moa-otel's JSONL sink reads (`readByFilesOnly`). */
+const FILES_ONLY_PROVIDER = Symbol('moa-otel provider read by the files only');
+type InternalOptions = MoaInstrumentationOptions & { [DEFAULT_INSTANCE]?: true; [FILES_ONLY_PROVIDER]?: TracerProvider };
+
+/**
+ * @internal Options for setup's own instrumentation when the only reader of
+ * its provider's spans is moa-otel's own JSONL sink (no OTLP export, and the
+ * provider is never given other processors): turns recorded there leave off
+ * what only other readers use (`TurnEnvironment.spansReadByFilesOnly`).
+ * Pointed at another provider (`setTracerProvider`), or recording on another
+ * tracer (`startMoaTurn({ tracer })`), its spans are whole again.
+ */
+export function readByFilesOnly(options: MoaInstrumentationOptions & { tracerProvider: TracerProvider }): MoaInstrumentationOptions {
+  return { ...options, [FILES_ONLY_PROVIDER]: options.tracerProvider } as InternalOptions;
+}
 
 export interface StartMoaTurnOptions extends TurnOptions {
   /** The instrumentation to record with (from `setupMoaTracing()` or `createMoaSpanProcessors()`). */

@@ -50,6 +50,13 @@ export interface TurnEnvironment {
   /** Live insights (`insights_live`): reference agreement and unique contribution on the aggregator span. */
   insightsLive?: boolean;
   /**
+   * Only moa-otel's own JSONL sink reads these spans (setup's own provider
+   * with no OTLP export): what only other readers use — the root's totals
+   * (`rootEndAttributes`), the aggregator's links, `moa.references.outcomes`
+   * and failure events — is not made. The file is written from the rest.
+   */
+  spansReadByFilesOnly?: boolean;
+  /**
    * Told about every root as it starts: whether the provider records it, and
    * whether a JSONL processor (of any loaded copy) asked for its payload, so
    * the instrumentation can say when nothing will record a turn.
@@ -322,6 +329,8 @@ class RecordingTurn implements MoaTurn {
   private readonly replaced: ArgumentReporter;
   /** The session's short conversations, serialized once (looked up at the first capture, let go when the turn ends). */
   private messageTexts: MessageTexts | undefined;
+  /** `TurnEnvironment.spansReadByFilesOnly`. */
+  private readonly filesOnly: boolean;
 
   constructor(
     env: TurnEnvironment, private readonly root: Span, parent: Context, private readonly facts: ReturnType<typeof turnFacts>, input: string | undefined,
@@ -337,6 +346,7 @@ class RecordingTurn implements MoaTurn {
     this.tracer = env.tracer;
     this.policy = env.policy;
     this.problems = env.problems;
+    this.filesOnly = env.spansReadByFilesOnly === true;
     this.spanContext = root.spanContext();
     // Explicit parent for every call: references started inside Promise.all
     // (or any other async context) still hang under this root.
@@ -439,9 +449,11 @@ class RecordingTurn implements MoaTurn {
     }, policy.spanContent
       ? { inputMessages: inputJson, ...(toolsJson !== undefined ? { toolDefinitions: toolsJson } : {}) }
       : {});
-    // The aggregator's references: this turn's, then those a cache HIT reused (no copy when there are none).
-    const linked = !aggregator ? [] : this.reused.length > 0 ? [...this.references, ...this.reused] : this.references;
-    if (aggregator) Object.assign(attributes, referenceOutcomesAttributes(linked));
+    // The aggregator's references: this turn's, then those a cache HIT reused (no copy when there are none);
+    // none for spans only the file reads, which has them from the calls themselves.
+    const linksMade = aggregator && !this.filesOnly;
+    const linked = !linksMade ? [] : this.reused.length > 0 ? [...this.references, ...this.reused] : this.references;
+    if (linksMade) Object.assign(attributes, referenceOutcomesAttributes(linked));
     if (cut.cut) attributes[A.MOA_CONTENT_TRUNCATED] = true;
     const span = this.tracer.startSpan(callSpanName(model), {
       kind: SpanKind.CLIENT,
@@ -450,7 +462,7 @@ class RecordingTurn implements MoaTurn {
       attributes,
     }, this.context);
     // Link attributes show in no Jaeger UI; events do (as the span's logs).
-    if (aggregator) for (const event of referenceFailureEvents(this.references)) span.addEvent(event.name, event.attributes);
+    if (linksMade) for (const event of referenceFailureEvents(this.references)) span.addEvent(event.name, event.attributes);
     markContentPolicy(span, policy);
     // The exact messages are serialized only for a JSONL sink that asked for them.
     const payload: CallPayload | undefined = payloadRequested(span)
@@ -522,7 +534,8 @@ class RecordingTurn implements MoaTurn {
     }
     try {
       if (this.question !== this.questionGiven) this.root.updateName(rootSpanName(this.facts.preset, this.question, this.policy));
-      this.root.setAttributes(rootEndAttributes({
+      // The turn's totals are for trace viewers: the file sums its calls itself.
+      if (!this.filesOnly) this.root.setAttributes(rootEndAttributes({
         referenceCount: this.references.length,
         referenceFailed: this.referenceFailed,
         reusedReferences: this.reused.length,

@@ -5,6 +5,7 @@
  * even when every round was cold, and nothing else is.
  */
 import { describe, expect, it } from 'vitest';
+import { parseCpuList } from '../../bench/page-cache-warm.js';
 import { atReference, chooseRatioBasis, describeRowWrites, isColdWrite, sessionWrites, summarizeWrites, type RoundWrites } from '../../bench/page-cache.js';
 
 const MB10 = 9_930_000;
@@ -129,5 +130,19 @@ describe('a growing session\'s writes', () => {
 
   it('gives nothing when a side could not be timed', () => {
     expect(sessionWrites([round(Number.NaN, 3.4, 2e6)], 10, 30)).toBeUndefined();
+  });
+});
+
+describe("the pre-fault's CPU list", () => {
+  it('reads taskset and the kernel\'s lists: single CPUs and ranges', () => {
+    expect(parseCpuList('0-1')).toEqual([0, 1]);
+    expect(parseCpuList('0,2-4,7\n')).toEqual([0, 2, 3, 4, 7]);
+    expect(parseCpuList('3')).toEqual([3]);
+  });
+
+  it('gives nothing for what is not such a list', () => {
+    expect(parseCpuList('')).toEqual([]);
+    expect(parseCpuList('ff')).toEqual([]);
+    expect(parseCpuList('0-1,x')).toEqual([]);
   });
 });

@@ -8,7 +8,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { trace } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { jsonCharsWithin } from '../../src/content/json-size.js';
 import { JsonlSpanProcessor } from '../../src/export/jsonl-exporter.js';
@@ -185,6 +186,51 @@ describe('a small turn', () => {
     const text = readFileSync(path.join(dir, 'compact.jsonl'), 'utf8');
     // Twelve arrays over three turns hold one message: it is in the file once.
     expect(text.split('the question').length - 1).toBe(1);
+  });
+});
+
+describe('spans only the file reads', () => {
+  type Seen = { attributes: Record<string, unknown>; links: unknown[]; events: Array<{ name: string }> };
+  /** A turn of two references (the second one failing) and an aggregator; its root and aggregator spans as recorded. */
+  function turnOn(instrumentation: MoaInstrumentation, session: string): { root: Seen; aggregator: Seen } {
+    const turn = instrumentation.startTurn({ sessionId: session, preset: 'p' });
+    const messages = [{ role: 'user', content: 'Trip plan ✈️' }] as ChatMessage[];
+    turn.startReference({ index: 0, model: 'r0', provider: 'p', messages }).end({ output: 'ok', usage: { inputTokens: 10, outputTokens: 2 }, cost: { usd: 0.25, status: 'actual' } });
+    turn.startReference({ index: 1, model: 'r1', provider: 'p', messages }).fail(new Error('down'));
+    const aggregator = turn.startAggregator({ model: 'a', provider: 'p', messages });
+    aggregator.end({ output: 'done', usage: { inputTokens: 20, outputTokens: 3 } });
+    turn.end();
+    return { root: trace.getSpan(turn.context) as unknown as Seen, aggregator: trace.getSpan(aggregator.context) as unknown as Seen };
+  }
+
+  it('without OTLP export: no root totals, no aggregator links, outcomes or failure events, and the line is whole', async () => {
+    const { root, aggregator } = turnOn(tracing.instrumentation, 'files');
+    expect(root.attributes['moa.reference.count']).toBeUndefined();
+    expect(root.attributes['moa.usage.input_tokens']).toBeUndefined();
+    expect(aggregator.links).toEqual([]);
+    expect(aggregator.attributes['moa.references.outcomes']).toBeUndefined();
+    expect(aggregator.events.map((e) => e.name)).not.toContain('moa.reference.failure');
+    await tracing.forceFlush();
+    const record = JSON.parse(lines('files.jsonl')[0] as string) as { references: Array<Record<string, unknown>>; aggregator: Record<string, unknown> };
+    expect(record.references.map((r) => [r.output, r.usage, r.cost_usd, r.error])).toEqual([
+      ['ok', { input_tokens: 10, output_tokens: 2, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0 }, 0.25, null],
+      ['[failed: down]', { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0 }, null, 'down'],
+    ]);
+    expect(record.aggregator).toMatchObject({ output: 'done', usage: { input_tokens: 20, output_tokens: 3 } });
+  });
+
+  it('pointed at another provider, the same instrumentation makes them all again', () => {
+    const exporter = new InMemorySpanExporter();
+    tracing.instrumentation.setTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    turnOn(tracing.instrumentation, 'elsewhere');
+    const spans = exporter.getFinishedSpans();
+    const root = spans.find((s) => s.attributes['gen_ai.operation.name'] === 'invoke_workflow');
+    const aggregator = spans.find((s) => s.attributes['moa.role'] === 'aggregator');
+    expect(root?.attributes['moa.reference.count']).toBe(2);
+    expect(root?.attributes['moa.usage.input_tokens']).toBe(30);
+    expect(aggregator?.links).toHaveLength(2);
+    expect(aggregator?.attributes['moa.references.outcomes']).toBe('ok,failed');
+    expect(aggregator?.events.map((e) => e.name)).toContain('moa.reference.failure');
   });
 });
 
