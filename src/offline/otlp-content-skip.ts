@@ -68,17 +68,29 @@ export function cutInputMessageValues(bytes: Buffer, check: boolean): InputMessa
   // The kept ranges and the markers into one buffer, decoded once (no rope of pieces for the parser to flatten).
   // Markers are ASCII: one byte per character, written straight into the buffer.
   let size = bytes.length;
-  for (let i = 0; i < starts.length; i++) size += CUT_MARK_JSON.length + String(i).length - ((ends[i] as number) - (starts[i] as number));
+  for (let i = 0; i < starts.length; i++) size += markBytes(i).length - ((ends[i] as number) - (starts[i] as number));
   const out = scratchOf(size);
   let written = 0;
   let from = 0;
   for (let i = 0; i < starts.length; i++) {
     written += bytes.copy(out, written, from, starts[i]);
-    written += out.write(`${CUT_MARK_JSON}${i}`, written, 'latin1');
+    written += markBytes(i).copy(out, written);
     from = ends[i] as number;
   }
   written += bytes.copy(out, written, from);
   return { ...textOf(out.subarray(0, written)), starts, ends };
+}
+
+/** Each index's marker as JSON text, made once per process up to this index (a line holds a few hundred). */
+const KEPT_MARKERS = 4096;
+const markers: Buffer[] = [];
+
+function markBytes(index: number): Buffer {
+  const kept = markers[index];
+  if (kept !== undefined) return kept;
+  const made = Buffer.from(`${CUT_MARK_JSON}${index}`, 'latin1');
+  if (index < KEPT_MARKERS) markers[index] = made;
+  return made;
 }
 
 const ESCAPED_U = Buffer.from('\\u');
@@ -131,34 +143,23 @@ export function cutBytes(bytes: Buffer, cut: InputMessagesCut, index: number): B
   return isJsonStringBody(bytes, start, end) ? Buffer.from(bytes.subarray(start - 1, end + 1)) : null;
 }
 
-const BACKSLASH = 0x5c;
-const LOWER_U = 0x75;
-/** Bytes that may follow a backslash in a JSON string (u is checked apart). */
-const SIMPLE_ESCAPE = new Uint8Array(256);
-for (const c of '"\\/bfnrt') SIMPLE_ESCAPE[c.charCodeAt(0)] = 1;
-const HEX = new Uint8Array(256);
-for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
-/** Read as latin1, each byte is one character: a byte of a multi-byte character never looks like a control character. */
-const CONTROL_CHARACTER = /[\x00-\x1f]/;
+const QUOTE = 0x22;
 
 /**
- * Whether the bytes between a string's quotes are what `JSON.parse` accepts
- * there: no raw control character, and every backslash a valid escape.
- * UTF-8 is not checked: decoding replaces bad sequences, it never fails.
+ * Whether the bytes between a string's quotes (at `start - 1` and `end`) are
+ * what `JSON.parse` accepts there: no raw control character, every
+ * backslash a valid escape. The parser itself checks, on the bytes read as
+ * latin1 (each byte one character: a byte of a multi-byte character never
+ * looks like a control character or an escape). UTF-8 is not checked:
+ * decoding replaces bad sequences, it never fails. False for a range not
+ * between quotes.
  */
 export function isJsonStringBody(bytes: Buffer, start: number, end: number): boolean {
-  // One native pass for control characters; backslashes are found by indexOf and each escape read.
-  if (CONTROL_CHARACTER.test(bytes.toString('latin1', start, end))) return false;
-  for (let i = bytes.indexOf(BACKSLASH, start); i >= 0 && i < end; i = bytes.indexOf(BACKSLASH, i)) {
-    const escaped = bytes[i + 1] as number;
-    if (escaped === LOWER_U) {
-      if (i + 5 >= end || (HEX[bytes[i + 2] as number]! & HEX[bytes[i + 3] as number]! & HEX[bytes[i + 4] as number]! & HEX[bytes[i + 5] as number]!) === 0) return false;
-      i += 6;
-    } else if (i + 1 < end && SIMPLE_ESCAPE[escaped] === 1) {
-      i += 2;
-    } else {
-      return false;
-    }
+  if (bytes[start - 1] !== QUOTE || bytes[end] !== QUOTE) return false;
+  try {
+    JSON.parse(bytes.toString('latin1', start - 1, end + 1));
+    return true;
+  } catch {
+    return false;
   }
-  return true;
 }

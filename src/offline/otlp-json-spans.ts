@@ -35,13 +35,20 @@ const HIGH_BYTES = /[\x80-\xff]/;
  */
 export const utf8OfLatin1: TextOf = (text) => (HIGH_BYTES.test(text) ? Buffer.from(text, 'latin1').toString('utf8') : text);
 
-/** Every span of a request, with its resource and scope. Throws `OtlpRequestError` when the value is no trace request. */
-export function spansOfRequest(request: unknown, textOf: TextOf = asIs): FinishedSpan[] {
+/**
+ * Every span of a request, with its resource and scope. Throws
+ * `OtlpRequestError` when the value is no trace request.
+ *
+ * With `only`, the spans are for rebuilding turn records and nothing else:
+ * attributes whose key is not in `only` are not decoded, nor are the names
+ * of spans and events (left empty), which no record holds.
+ */
+export function spansOfRequest(request: unknown, textOf: TextOf = asIs, only?: ReadonlySet<string>): FinishedSpan[] {
   if (!isObject(request) || !Array.isArray(request.resourceSpans)) throw new OtlpRequestError('not an OTLP trace request: no "resourceSpans" list');
   const spans: FinishedSpan[] = [];
   for (const group of request.resourceSpans) {
     if (!isObject(group)) continue;
-    const resource = { attributes: attributesOf(isObject(group.resource) ? group.resource.attributes : undefined, textOf) };
+    const resource = { attributes: attributesOf(isObject(group.resource) ? group.resource.attributes : undefined, textOf, only) };
     // `instrumentationLibrarySpans` is the name before OTLP 0.15; old collectors' files still have it.
     const scopeGroups = Array.isArray(group.scopeSpans) ? group.scopeSpans : Array.isArray(group.instrumentationLibrarySpans) ? group.instrumentationLibrarySpans : [];
     for (const scopeGroup of scopeGroups) {
@@ -49,7 +56,7 @@ export function spansOfRequest(request: unknown, textOf: TextOf = asIs): Finishe
       const scopeJson = isObject(scopeGroup.scope) ? scopeGroup.scope : isObject(scopeGroup.instrumentationLibrary) ? scopeGroup.instrumentationLibrary : {};
       const scope = { name: textOf(str(scopeJson.name) ?? ''), version: optionalText(str(scopeJson.version), textOf) };
       for (const span of scopeGroup.spans) {
-        const decoded = isObject(span) ? decodeSpan(span, resource, scope, textOf) : null;
+        const decoded = isObject(span) ? decodeSpan(span, resource, scope, textOf, only) : null;
         if (decoded) spans.push(decoded);
       }
     }
@@ -61,7 +68,9 @@ function optionalText(text: string | null, textOf: TextOf): string | undefined {
   return text === null ? undefined : textOf(text);
 }
 
-function decodeSpan(span: Json, resource: FinishedSpan['resource'], scope: FinishedSpan['instrumentationScope'], textOf: TextOf): FinishedSpan | null {
+function decodeSpan(
+  span: Json, resource: FinishedSpan['resource'], scope: FinishedSpan['instrumentationScope'], textOf: TextOf, only: ReadonlySet<string> | undefined,
+): FinishedSpan | null {
   const traceId = hexId(span.traceId, 32, textOf);
   const spanId = hexId(span.spanId, 16, textOf);
   if (traceId === null || spanId === null) return null;
@@ -70,11 +79,11 @@ function decodeSpan(span: Json, resource: FinishedSpan['resource'], scope: Finis
   const endTime = hrTime(span.endTimeUnixNano);
   const context = { traceId, spanId, traceFlags: TraceFlags.SAMPLED };
   const statusJson = isObject(span.status) ? span.status : {};
-  const events: SpanEventData[] = Array.isArray(span.events)
+  const events: SpanEventData[] = Array.isArray(span.events) && only === undefined
     ? span.events.filter(isObject).map((e) => ({ name: textOf(str(e.name) ?? ''), time: hrTime(e.timeUnixNano), attributes: attributesOf(e.attributes, textOf) }))
     : [];
   return {
-    name: textOf(str(span.name) ?? ''),
+    name: only === undefined ? textOf(str(span.name) ?? '') : '',
     kind: spanKind(span.kind),
     spanContext: () => context,
     parentSpanContext: parentId === null ? undefined : { traceId, spanId: parentId, traceFlags: TraceFlags.SAMPLED },
@@ -82,7 +91,7 @@ function decodeSpan(span: Json, resource: FinishedSpan['resource'], scope: Finis
     endTime,
     duration: hrDifference(endTime, startTime),
     status: { code: statusCode(statusJson.code), message: optionalText(str(statusJson.message), textOf) },
-    attributes: attributesOf(span.attributes, textOf),
+    attributes: attributesOf(span.attributes, textOf, only),
     links: [],
     events,
     ended: true,
@@ -94,13 +103,19 @@ function decodeSpan(span: Json, resource: FinishedSpan['resource'], scope: Finis
   };
 }
 
-export function attributesOf(list: unknown, textOf: TextOf = asIs): Attributes {
+/** The attributes of a key-value list; with `only`, those whose key it holds (its keys are ASCII: a key is compared as read). */
+export function attributesOf(list: unknown, textOf: TextOf = asIs, only?: ReadonlySet<string>): Attributes {
   const attributes: Attributes = {};
   if (!Array.isArray(list)) return attributes;
   for (const kv of list) {
-    if (!isObject(kv) || typeof kv.key !== 'string') continue;
-    const value = anyValue(kv.value, textOf);
-    if (value !== undefined) attributes[textOf(kv.key)] = value;
+    // Not isObject: an array has no string `key` either.
+    if (typeof kv !== 'object' || kv === null || typeof kv.key !== 'string') continue;
+    if (only !== undefined && !only.has(kv.key)) continue;
+    const wrapped: unknown = kv.value;
+    // Most values are strings: read before the general case.
+    const text = typeof wrapped === 'object' && wrapped !== null ? (wrapped as Json).stringValue : undefined;
+    const value = typeof text === 'string' ? textOf(text) : anyValue(wrapped, textOf);
+    if (value !== undefined) attributes[only === undefined ? textOf(kv.key) : kv.key] = value;
   }
   return attributes;
 }
@@ -130,12 +145,18 @@ function toNumber(v: unknown): number | undefined {
 /** Hex as OTLP JSON writes ids; base64 (the generic protobuf JSON mapping) is accepted too. */
 function hexId(raw: unknown, hexLength: number, textOf: TextOf): string | null {
   if (typeof raw !== 'string' || raw === '') return null;
+  // As every OTLP JSON writer writes ids: lowercase hex, ASCII (no decoding to do).
+  if (raw.length === hexLength && LOWER_HEX.test(raw)) return raw.charCodeAt(0) === ZERO_DIGIT && ZEROS.test(raw) ? null : raw;
   const value = textOf(raw);
   const lower = value.toLowerCase();
   if (lower.length === hexLength && /^[0-9a-f]+$/.test(lower)) return /^0+$/.test(lower) ? null : lower;
   const bytes = Buffer.from(value, 'base64');
   return bytes.length * 2 === hexLength ? bytes.toString('hex') : null;
 }
+
+const LOWER_HEX = /^[0-9a-f]+$/;
+const ZEROS = /^0+$/;
+const ZERO_DIGIT = 0x30;
 
 const NANOS = 1_000_000_000n;
 

@@ -19,13 +19,16 @@
  */
 import { epochSeconds, isMoaCall, isMoaRoot } from '../export/turn-record.js';
 import { GEN_AI_INPUT_MESSAGES, MOA_ITERATION, MOA_REFERENCE_COUNT, MOA_REFERENCE_INDEX, MOA_ROLE, ROLE_AGGREGATOR, ROLE_REFERENCE } from '../trace/attributes.js';
+import type { TurnRecord } from '../record/schema.js';
 import type { FinishedSpan } from '../trace/span-data.js';
 import { clip } from './format.js';
 import type { DecoderContext, InputRecord, LineDecoder } from './inputs.js';
 import type { SplitLine } from './line-splitter.js';
-import { cutBytes, cutIndex, cutInputMessageValues, cutValue } from './otlp-content-skip.js';
+import { asksForTools } from './insights/user-turns.js';
+import { cutBytes, cutIndex, cutInputMessageValues } from './otlp-content-skip.js';
 import { OtlpRequestError, spansOfRequest, utf8OfLatin1 } from './otlp-json-spans.js';
 import type { ProblemKind, SkipContent } from './reader.js';
+import { RECORD_ATTRIBUTES } from './record-attributes.js';
 import { recordOfValue, type RecordValueResult } from './record-value.js';
 import { recordValueOfSpans, SlotTooDeepError } from './spans-record.js';
 
@@ -65,6 +68,8 @@ export class SpanTurnDecoder implements LineDecoder {
   /** 'turns': the aggregator's message list of a span, as the JSON string it was on its line (see `spansWithoutInputMessages`). */
   private readonly heldLists = new WeakMap<FinishedSpan, Buffer>();
   private heldBytes = 0;
+  /** 'turns': whether the last record of each session asked for tools (see `withTurnEvidence`). */
+  private readonly askedForTools = new Map<string | null, boolean>();
   private line = 0;
   private lastEndOffset = 0;
   readonly counts: SpanTurnCounts = { turns: 0, partialTurns: 0, skippedSpans: 0 };
@@ -161,7 +166,7 @@ export class SpanTurnDecoder implements LineDecoder {
     if (text.trim() === '') return [];
     let spans: FinishedSpan[];
     try {
-      spans = spansOfRequest(JSON.parse(text), cut.latin1 ? utf8OfLatin1 : undefined);
+      spans = spansOfRequest(JSON.parse(text), cut.latin1 ? utf8OfLatin1 : undefined, RECORD_ATTRIBUTES);
     } catch {
       return null;
     }
@@ -171,21 +176,14 @@ export class SpanTurnDecoder implements LineDecoder {
       if (dropsInputMessages(mode, span)) {
         leaveOutInputMessages(span);
       } else if (index >= 0) {
-        // 'turns' and the aggregator: the list matters only to a record without `iteration`, which its root tells.
-        // A root already seen (on this line, most often) decides now; otherwise the list's bytes are kept (checked
-        // as the line's parse would check them) and decoded at the end of the turn, if at all.
+        // 'turns' and the aggregator: the list matters only to a record without `iteration` (which its root tells),
+        // after one that asked for tools (which only the end of the turn tells). A root already seen (on this line,
+        // most often) that numbers its iteration rules it out now; otherwise the list's bytes are kept (checked as
+        // the line's parse would check them) and decoded at the end of the turn, if at all.
         rootsHere ??= rootsOf(spans);
         const root = this.rootOf(span, rootsHere);
-        if (root !== undefined) {
-          if (typeof root.attributes[MOA_ITERATION] === 'number') {
-            leaveOutInputMessages(span);
-          } else {
-            try {
-              span.attributes[GEN_AI_INPUT_MESSAGES] = cutValue(bytes, cut, index);
-            } catch {
-              return null;
-            }
-          }
+        if (root !== undefined && typeof root.attributes[MOA_ITERATION] === 'number') {
+          leaveOutInputMessages(span);
           continue;
         }
         const list = cutBytes(bytes, cut, index);
@@ -246,19 +244,10 @@ export class SpanTurnDecoder implements LineDecoder {
     this.open.delete(`${turn.traceId}:${turn.rootSpanId}`);
     this.heldBytes -= turn.bytes;
     const calls = [...turn.calls.values()].sort((a, b) => startOf(a) - startOf(b));
-    // 'turns' kept the aggregator's list for a record without `iteration`; a root that numbers its iteration makes it one with.
-    if (this.context.skipContent === 'turns') {
-      const numbered = typeof turn.root?.attributes[MOA_ITERATION] === 'number';
-      for (const call of calls) {
-        if (numbered) leaveOutInputMessages(call);
-        else this.restoreList(call);
-      }
-    }
     const endMs = turn.root ? epochSeconds(turn.root.endTime) * 1000 : latestEndMs(calls);
-    const parsed = recordOfSpans(
-      { root: turn.root, rootEnded: turn.root !== undefined, calls: calls.map((span) => ({ span, ended: true })), firstSeenAt: 0 },
-      endMs, missing,
-    );
+    const iteration = { root: turn.root, rootEnded: turn.root !== undefined, calls: calls.map((span) => ({ span, ended: true })), firstSeenAt: 0 };
+    let parsed = recordOfSpans(iteration, endMs, missing);
+    if (this.context.skipContent === 'turns' && parsed.ok) parsed = this.withTurnEvidence(parsed.record, calls, iteration, endMs, missing);
     if (!parsed.ok) {
       this.report('schema', `turn ${turn.traceId} rebuilt from spans is not a valid record: ${parsed.message}`);
       return;
@@ -274,15 +263,37 @@ export class SpanTurnDecoder implements LineDecoder {
     });
   }
 
-  /** A held message list back on its span, decoded as the line's parse would have decoded it. */
-  private restoreList(span: FinishedSpan): void {
+  /**
+   * 'turns': a record without `iteration` that follows one of its session
+   * asking for tools is rebuilt with its aggregator's messages, which tell
+   * whether the loop went on (`insights/user-turns.ts`); any other record
+   * goes without them, as the JSONL reader reads it (`reader.ts`).
+   */
+  private withTurnEvidence(
+    record: TurnRecord, calls: readonly FinishedSpan[], iteration: Parameters<typeof recordOfSpans>[0], endMs: number, missing: string | null,
+  ): RecordValueResult {
+    let read: RecordValueResult = { ok: true, record };
+    const session = record.session_id;
+    if (typeof record.iteration !== 'number' && this.askedForTools.get(session) === true) {
+      let restored = false;
+      for (const call of calls) restored = this.restoreList(call) || restored;
+      if (restored) read = recordOfSpans(iteration, endMs, missing);
+    }
+    for (const call of calls) this.heldLists.delete(call);
+    if (read.ok) this.askedForTools.set(session, asksForTools(read.record.aggregator));
+    return read;
+  }
+
+  /** A held message list back on its span, decoded as the line's parse would have decoded it; whether there was one. */
+  private restoreList(span: FinishedSpan): boolean {
     const list = this.heldLists.get(span);
-    if (list === undefined) return;
-    this.heldLists.delete(span);
+    if (list === undefined) return false;
     try {
       (span.attributes as Record<string, unknown>)[GEN_AI_INPUT_MESSAGES] = JSON.parse(list.toString('utf8')) as string;
+      return true;
     } catch {
       // Unreachable: the bytes were checked to be a JSON string when they were held.
+      return false;
     }
   }
 

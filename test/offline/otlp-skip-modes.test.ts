@@ -20,11 +20,16 @@ async function readAll(file: string, skipContent: SkipContent) {
   return { records, problems };
 }
 
-/** Three turns (the second without `iteration`, as the original writer wrote it) exported as OTLP JSON, one request per line. */
-async function exportedLines(dir: TraceDir): Promise<string[]> {
+/**
+ * Three turns (the second without `iteration`, as the original writer wrote
+ * it; the first asking for tools unless `firstAsksForTools` is false)
+ * exported as OTLP JSON, one request per line.
+ */
+async function exportedLines(dir: TraceDir, firstAsksForTools = true): Promise<string[]> {
   const records = [1, 2, 3].map((i) => {
     const record = { ...oursRecord({ ts: 1_764_000_000 + i * 10, iteration: i }), trace_id: String(i).padStart(32, 'a') } as Record<string, unknown>;
     if (i === 2) delete record.iteration;
+    if (i === 1 && firstAsksForTools) record.aggregator = { ...(record.aggregator as object), finish_reason: 'tool_calls' };
     return JSON.stringify(record);
   });
   const jsonl = dir.write('s.jsonl', `${records.join('\n')}\n`);
@@ -107,6 +112,29 @@ describe('OTLP input without message lists', () => {
     // The kept list is the one a full read gives.
     const turns = await readAll(file, 'turns');
     expect(turns.records[1]!.record.aggregator.input_messages).toEqual(full.records[1]!.record.aggregator.input_messages);
+  });
+
+  it("under 'turns', keeps the aggregator's list of a record without iteration only after one asking for tools, as the JSONL reader does", async () => {
+    for (const asks of [true, false]) {
+      dir = makeTraceDir();
+      const lines = await exportedLines(dir, asks);
+      const file = path.join(dir.dir, 'ok.otlp.json');
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      const lists = (records: InputRecord[]) => records.map(({ record }) => record.aggregator.input_messages.length);
+      const otlp = await readAll(file, 'turns');
+      expect(otlp.problems).toEqual([]);
+      expect(lists(otlp.records), String(asks)).toEqual([0, asks ? 2 : 0, 0]);
+      expect(lists(otlp.records), String(asks)).toEqual(lists((await readAll(path.join(dir.dir, 's.jsonl'), 'turns')).records));
+      // What `ls` shows of the two is the same too.
+      const shown = async (target: string) => {
+        const captured = captureIo();
+        expect(await runCli(['ls', target, '--json'], captured.io)).toBe(0);
+        return captured.out.replace(/"file":"[^"]*"|"size_bytes":\d+|"(?:first|last)_ts":[\d.]+/g, '').replace(/"session":"[^"]*"/, '');
+      };
+      expect(await shown(file)).toEqual(await shown(path.join(dir.dir, 's.jsonl')));
+      dir.cleanup();
+      dir = undefined;
+    }
   });
 
   it("under 'turns', an aggregator whose root comes on a later line keeps its list only when that root has no iteration", async () => {

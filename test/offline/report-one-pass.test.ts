@@ -81,6 +81,33 @@ describe('TurnSpool', () => {
   });
 });
 
+describe('TurnSpool memory', () => {
+  it('counts what it holds in UTF-8 bytes: three-byte text past the limit spills though its characters are under it', async () => {
+    const spool = new TurnSpool(3000);
+    const before = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('moa-otel-report-')));
+    // 1,200 characters, 3,600 bytes: over a 3,000-byte limit (once its batch is kept), under it in characters.
+    for (let i = 0; i < 2; i++) await spool.write('日'.repeat(600));
+    const bytes: Buffer[] = [];
+    await spool.replay(async () => undefined, async (b) => { bytes.push(Buffer.from(b)); });
+    const created = readdirSync(tmpdir()).filter((n) => n.startsWith('moa-otel-report-') && !before.has(n));
+    await spool.dispose();
+    expect(created).toHaveLength(1);
+    expect(Buffer.concat(bytes).toString('utf8')).toBe('日'.repeat(1200));
+  });
+
+  it('encodes hostile text as the whole page would be: lone surrogates, U+2028, NUL, markup', async () => {
+    const chunks = Array.from({ length: 3000 }, (_, i) => `<p>${i} \ud800 x \udfff </textarea><script>"'&\u2028\u0000 ${'😀'.repeat(i % 7)}</p>\n`);
+    for (const limit of [1 << 30, 5000]) {
+      const spool = new TurnSpool(limit);
+      for (const chunk of chunks) await spool.write(chunk);
+      const bytes: Buffer[] = [];
+      await spool.replay(async (c) => { bytes.push(Buffer.from(c, 'utf8')); }, async (b) => { bytes.push(Buffer.from(b)); });
+      await spool.dispose();
+      expect(Buffer.concat(bytes).equals(Buffer.from(chunks.join(''), 'utf8'))).toBe(true);
+    }
+  });
+});
+
 describe('formatInt', () => {
   it('groups digits as en-US toLocaleString does', () => {
     const values = [0, -0, 0.4, -0.4, 1, 999.5, 1000, -1000, 1234567, -987654321, 2 ** 53 - 1, 2 ** 53 + 2, 1e21, NaN, Infinity, -Infinity];

@@ -36,7 +36,7 @@ async function runLs(argv: string[], io: CliIo): Promise<number> {
   const bar = createProgress(io, 'ls', sizes.reduce((a, b) => a + b, 0));
   let done = 0;
   const onProblem = problemsToStderr(io);
-  const rows: SessionOverview[] = await mapConcurrent(targets, DEFAULT_FILE_CONCURRENCY, async (target, index) => {
+  const rows: SessionOverview[] = await mapConcurrent(targets, fileConcurrency(targets), async (target, index) => {
     const row = await overviewSession(target, { stdin: io.stdin, onProblem });
     done += sizes[index] ?? 0;
     bar.update(done);
@@ -65,6 +65,17 @@ async function runLs(argv: string[], io: CliIo): Promise<number> {
   if (problems > 0) io.stderr.write(`${problems} unreadable line(s) skipped; run moa-otel validate for details\n`);
   return 0;
 }
+
+/**
+ * Files read at once. Decompression runs off the main thread, so compressed
+ * files gain from overlapping; plain ones are all main-thread parsing, where
+ * several at once only hold more in memory and cost more CPU (OTLP input:
+ * about 6 % more CPU and 50 MB more RSS at four).
+ */
+function fileConcurrency(targets: readonly { file: string }[]): number {
+  return targets.some((t) => COMPRESSED_NAME.test(t.file)) ? DEFAULT_FILE_CONCURRENCY : 1;
+}
+const COMPRESSED_NAME = /\.(?:gz|zst)$/i;
 
 /** The raw id when the file holds exactly one, else the file stem (with a count when several share it). */
 function sessionLabel(r: SessionOverview): string {
