@@ -45,7 +45,17 @@ interface Run {
   /** How many messages. */
   readonly count: number;
   readonly piece: MessagePiece;
+  /** The run made at the same position before this one, still remembered (first position only). */
+  next: Run | undefined;
 }
+
+/**
+ * Runs remembered at an array's first position: each call of a turn has its
+ * own first message there (a reference's system prompt, the aggregator's),
+ * the same from turn to turn; keeping one would serialize each of them anew
+ * in every turn. Elsewhere the last run made at a position is remembered.
+ */
+const RUNS_AT_FIRST_POSITION = 8;
 
 export class MessageTexts {
   /**
@@ -147,13 +157,20 @@ export class MessageTexts {
 
   /** The run remembered at `slot` when the messages from `from` on read as it did. */
   private runAt(slot: number, from: number, count: number): Run | undefined {
-    const run = this.known[slot];
-    if (run === undefined || from + run.count > count) return undefined;
+    for (let run = this.known[slot]; run !== undefined; run = run.next) {
+      if (this.readsAs(run, from, count)) return run;
+    }
+    return undefined;
+  }
+
+  /** Whether the messages from `from` on read as `run` did. */
+  private readsAs(run: Run, from: number, count: number): boolean {
+    if (from + run.count > count) return false;
     const reads = this.reads;
     const start = this.starts[from] as number;
-    if ((this.starts[from + run.count] as number) - start !== run.reads.length) return undefined;
-    for (let i = 0; i < run.reads.length; i++) if (run.reads[i] !== reads[start + i]) return undefined;
-    return run;
+    if ((this.starts[from + run.count] as number) - start !== run.reads.length) return false;
+    for (let i = 0; i < run.reads.length; i++) if (run.reads[i] !== reads[start + i]) return false;
+    return true;
   }
 
   /**
@@ -182,7 +199,12 @@ export class MessageTexts {
     if (this.rememberedChars + chars > REMEMBERED_CHARS) this.forget();
     this.rememberedChars += chars;
     this.cache.textsChars = this.rememberedChars;
-    this.known[from] = { reads: this.reads.slice(this.starts[from], this.starts[to]), count: to - from, piece };
+    const run: Run = { reads: this.reads.slice(this.starts[from], this.starts[to]), count: to - from, piece, next: from === 0 ? this.known[0] : undefined };
+    this.known[from] = run;
+    // The older runs at the first position beyond what is kept are let go.
+    let kept = run;
+    for (let n = 1; n < RUNS_AT_FIRST_POSITION && kept.next !== undefined; n++) kept = kept.next;
+    kept.next = undefined;
     pieces.push(piece);
     return true;
   }

@@ -119,6 +119,8 @@ export class AppendWriter {
   private readonly tails = new TailTracker();
   /** Open files by path, least recently used first. */
   private readonly files = new Map<string, OpenFile>();
+  /** The last entry of `files` (the one used last), when known. */
+  private lastUsedFile: OpenFile | undefined;
   /** Open trace directories by path, least recently used first. */
   private readonly directories = new Map<string, HeldDirectory>();
   private readonly maxOpenFiles: number;
@@ -269,8 +271,12 @@ export class AppendWriter {
       // The same private, singly linked file: the checks made at open still hold.
       if (stats && stats.ino === kept.ino && stats.dev === kept.dev && stats.nlink === 1 && (stats.mode & 0o077) === 0) {
         kept.lastUsed = Date.now();
-        this.files.delete(filePath);
-        this.files.set(filePath, kept);
+        // Least recently used first: moved to the end, unless it is there already (a session writing line after line).
+        if (this.lastUsedFile !== kept) {
+          this.files.delete(filePath);
+          this.files.set(filePath, kept);
+          this.lastUsedFile = kept;
+        }
         return { fd: kept.fd, stats };
       }
       this.closeFile(filePath);
@@ -294,7 +300,9 @@ export class AppendWriter {
     }
     if (opened.tightened) this.stats.permissionsTightened += 1;
     while (this.files.size >= this.maxOpenFiles) this.closeFile(this.files.keys().next().value as string);
-    this.files.set(filePath, { fd: opened.fd, directory, dev: opened.stats.dev, ino: opened.stats.ino, lastUsed: Date.now() });
+    const file = { fd: opened.fd, directory, dev: opened.stats.dev, ino: opened.stats.ino, lastUsed: Date.now() };
+    this.files.set(filePath, file);
+    this.lastUsedFile = file;
     this.scheduleIdleClose();
     return opened;
   }
@@ -344,6 +352,7 @@ export class AppendWriter {
     const file = this.files.get(filePath);
     if (!file) return;
     this.files.delete(filePath);
+    if (this.lastUsedFile === file) this.lastUsedFile = undefined;
     if (this.writing.has(file.fd)) this.closeAfterWrite.add(file.fd);
     else closeQuietly(file.fd);
   }

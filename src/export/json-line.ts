@@ -213,8 +213,8 @@ function encodeInto(pieces: ReadonlyArray<string | SlotValue>, scratch: LineScra
       continue;
     }
     buffer[at++] = 0x5b; // [
-    const listBytes = copiedBytesBound(piece, scratch);
-    if (listBytes <= copyLeft) {
+    // Within the bound as written from text; else, as before, exactly (their bytes kept) before it is given up.
+    if (copiedBytesBound(piece, scratch, false) <= copyLeft || copiedBytesBound(piece, scratch, true) <= copyLeft) {
       const copied = writeMessages(piece, buffer, at, scratch);
       at += copied;
       copyLeft -= copied;
@@ -324,9 +324,10 @@ type MessagePieceLike = MessageList['pieces'][number];
 /**
  * At most how many bytes `writeMessages` writes for a list (without the
  * brackets): the bytes kept, the length of a piece this line has already,
- * or the bound of one written from its text.
+ * or the bound of one written from its text (`exact`: its bytes, made and
+ * kept now).
  */
-function copiedBytesBound(list: MessageList, scratch: LineScratch): number {
+function copiedBytesBound(list: MessageList, scratch: LineScratch, exact: boolean): number {
   let bytes = 0;
   for (const piece of list.pieces as readonly MessagePieceLike[]) {
     const found = scratch.find(piece);
@@ -334,7 +335,7 @@ function copiedBytesBound(list: MessageList, scratch: LineScratch): number {
       bytes += 1 + (scratch.writtenEnd[found] as number) - (scratch.writtenAt[found] as number);
       continue;
     }
-    bytes += piece.textBytesBound() ?? piece.bytes(list.cache.replacer).length;
+    bytes += (exact ? undefined : piece.textBytesBound()) ?? piece.bytes(list.cache.replacer).length;
   }
   return bytes;
 }

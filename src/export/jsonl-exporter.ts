@@ -119,6 +119,8 @@ class TurnFileSink implements ExitFlushable {
   private lastFile = { key: '', path: '' };
   /** A `trace_dir` naming other variables (`$VAR`) is resolved at every line. */
   private readonly traceDirReadsVariables: boolean;
+  /** A `trace_dir` is configured and names neither `~` nor a variable: the environment plays no part in the path. */
+  private readonly traceDirIsFixed: boolean;
   /** Lines whose work is split across ticks, in order; while it holds any, every line goes through it. */
   private readonly queue = new SlicedQueue(() => this.trackPending());
   private readonly compactFiles: CompactFiles | undefined;
@@ -134,6 +136,8 @@ class TurnFileSink implements ExitFlushable {
   constructor(private readonly options: JsonlTurnExporterOptions) {
     this.policy = options.policy ?? new ContentPolicy({ redact: options.redact ?? false });
     this.traceDirReadsVariables = (options.traceDir ?? '').includes('$');
+    const traceDir = options.traceDir?.trim() ?? '';
+    this.traceDirIsFixed = traceDir !== '' && !traceDir.startsWith('~') && !this.traceDirReadsVariables;
     this.assembler = new TurnAssembler(options, (iteration) => this.writePartial(iteration, 'evicted'));
     this.compactFiles = options.traceFormat === 'compact' ? new CompactFiles() : undefined;
   }
@@ -231,8 +235,12 @@ class TurnFileSink implements ExitFlushable {
    */
   fileFor(sessionId: string | null | undefined): string {
     const env = this.options.env ?? process.env;
-    // What the path depends on, read now; the last answer is reused while none of it changed.
-    const key = `${env.MOA_HOME}\0${env.HERMES_HOME}\0${env.HOME}\0${env.MOA_PROFILE}\0${sessionId}`;
+    // What the path depends on, read now; the last answer is reused while none of it changed. A
+    // configured directory without `~` or `$` depends on no variable: none is read (each read of
+    // process.env is a call into the runtime, for every line).
+    const key = this.traceDirIsFixed
+      ? `${sessionId}`
+      : `${env.MOA_HOME}\0${env.HERMES_HOME}\0${env.HOME}\0${env.MOA_PROFILE}\0${sessionId}`;
     if (key === this.lastFile.key && !this.traceDirReadsVariables) return this.lastFile.path;
     const file = sessionFilePath(resolveTraceDir(this.options.traceDir, env, this.options.profile), sessionId);
     this.lastFile = { key, path: file };

@@ -25,7 +25,7 @@
 import { fchmodSync, fstatSync, readSync, type Stats } from 'node:fs';
 
 const NEWLINE = 0x0a;
-/** Files remembered at most; the oldest is forgotten first (one more read, never a wrong answer). */
+/** Files remembered at most; the one remembered first is forgotten first (one more read, never a wrong answer). */
 const MAX_REMEMBERED = 1024;
 /** Barrier rounds before an unterminated tail that keeps growing is closed anyway. */
 const MAX_ROUNDS = 16;
@@ -67,7 +67,14 @@ export class TailTracker {
 
   /** Our append of `bytes` to a file that had `stats` went through whole. */
   wrote(filePath: string, stats: Stats, bytes: number): void {
-    this.known.delete(filePath);
+    const known = this.known.get(filePath);
+    if (known !== undefined) {
+      // The same file line after line: its entry is brought up to date where it is (no new one per line).
+      known.dev = stats.dev;
+      known.ino = stats.ino;
+      known.size = stats.size + bytes;
+      return;
+    }
     if (this.known.size >= MAX_REMEMBERED) {
       const oldest = this.known.keys().next().value;
       if (oldest !== undefined) this.known.delete(oldest);

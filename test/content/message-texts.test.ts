@@ -144,6 +144,32 @@ describe('MessageTexts', () => {
     expect(serialized).toBeLessThan(once + 200);
   });
 
+  it('serializes each call\'s own first message once across turns: a later turn serializes only its new conversation', () => {
+    const texts = new MessageTexts(new MessageCache(undefined));
+    const prompts = ['advisor 0 ✈️', 'advisor 1', 'advisor 2', 'acting model 東京'];
+    const turn = (seed: number) => {
+      const history = Array.from({ length: 4 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `turn ${seed} message ${i} 🧭 ${'v'.repeat(80)}` }));
+      // Equal prompts, new objects and new strings every turn, as an agent builds them.
+      const calls = prompts.map((prompt) => [{ role: 'system', content: `${prompt}` }, ...history.map((m) => ({ ...m }))]);
+      const stringify = vi.spyOn(JSON, 'stringify');
+      const lists = calls.map((messages) => texts.list(messages, 4096));
+      const serialized = stringify.mock.results.reduce((sum, r) => sum + String(r.value).length, 0);
+      stringify.mockRestore();
+      lists.forEach((list, i) => expect(written(list)).toBe(JSON.stringify(calls[i])));
+      return { lists, serialized, history };
+    };
+    const first = turn(1);
+    const second = turn(2);
+    // The prompts come from the first turn's pieces; only the new conversation is serialized.
+    second.lists.forEach((list, i) => expect(list?.pieces[0]).toBe(first.lists[i]?.pieces[0]));
+    expect(second.serialized).toBeLessThanOrEqual(JSON.stringify(second.history).length);
+    // A prompt that changed is serialized anew (`turn` checks every list against JSON.stringify).
+    prompts[0] = 'advisor 0 ✈️, now stricter';
+    const third = turn(3);
+    expect(third.lists[0]?.pieces[0]).not.toBe(first.lists[0]?.pieces[0]);
+    expect(third.lists[1]?.pieces[0]).toBe(first.lists[1]?.pieces[0]);
+  });
+
   it('shares the conversation whether a call adds its own message before it, after it, or both', () => {
     const history = Array.from({ length: 4 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `turn ${i} ${'y'.repeat(200)}` }));
     const calls = [0, 1, 2].map((r) => [{ role: 'system', content: `advisor ${r}` }, ...history.map((m) => ({ ...m })), { role: 'user', content: `answer as advisor ${r}` }]);

@@ -419,6 +419,20 @@ describe('AppendWriter', () => {
       expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(3);
     });
 
+    it('closes the least recently used file whether the file written last was written again or another one', () => {
+      const bounded = new AppendWriter({ log: (m) => messages.push(m), maxOpenFiles: 2 });
+      const at = (name: string) => path.join(dir, `${name}.jsonl`);
+      const write = (...names: string[]) => { for (const name of names) expect(bounded.appendLine(at(name), oursLine())).toBe(true); };
+      write('a', 'b', 'a', 'c');
+      expect(descriptorsInto(dir).sort()).toEqual([dir, at('a'), at('c')]);
+      write('c', 'c', 'a', 'd');
+      expect(descriptorsInto(dir).sort()).toEqual([dir, at('a'), at('d')]);
+      write('d', 'e');
+      expect(descriptorsInto(dir).sort()).toEqual([dir, at('d'), at('e')]);
+      bounded.close();
+      expect(readFileSync(at('a'), 'utf8').split('\n')).toHaveLength(4);
+    });
+
     it('at most maxOpenFiles files stay open (least recently used closed first), and idle ones are closed', async () => {
       const bounded = new AppendWriter({ log: (m) => messages.push(m), maxOpenFiles: 2, idleCloseMs: 40 });
       for (let i = 0; i < 5; i++) expect(bounded.appendLine(path.join(dir, `s${i}.jsonl`), oursLine())).toBe(true);

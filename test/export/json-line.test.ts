@@ -245,6 +245,17 @@ describe('a small line takes the message runs it meets first from their text', (
     expect(text(encodeLine(record, slots, { scratch: new LineScratch() }))).toBe(expected);
   });
 
+  it('still copies a run whose worst case is over the copy budget but whose bytes are not (one buffer for writev)', () => {
+    const cache = new MessageCache(undefined);
+    // 7,000 ASCII characters: at most 21,001 bytes from text, over the 16 KiB copied per line; 7,001 in fact.
+    const elements = [{ role: 'user', content: 'a'.repeat(7000) }, { role: 'assistant', content: 'ok' }];
+    const slots = new RawSlots();
+    const record = { m: slots.holdMessages({ pieces: [MessagePiece.ofElements(JSON.stringify(elements), 7010)], cache }) };
+    const line = encodeLine(record, slots, { scratch: new LineScratch() });
+    expect(text(line)).toBe(JSON.stringify({ m: elements }));
+    expect(line.chunks).toHaveLength(1);
+  });
+
   it('keeps no bytes of a run met in one line only, and keeps them once a second line needs it', () => {
     const scratch = new LineScratch();
     const texts = new MessageTexts(new MessageCache(undefined));

@@ -198,6 +198,26 @@ describe('JSONL turn exporter', () => {
     expect(statSync(path.join(dir, 'traces', 'modes.jsonl')).mode & 0o777).toBe(0o600);
   });
 
+  it('reads no environment variable per line when trace_dir is configured without ~ or $', () => {
+    const reads: string[] = [];
+    const env = new Proxy<Record<string, string | undefined>>({ MOA_HOME: path.join(dir, 'home') }, {
+      get: (target, name) => {
+        if (typeof name === 'string') reads.push(name);
+        return target[name as string];
+      },
+    });
+    tracing = setupMoaTracing({ save_traces: true, trace_dir: path.join(dir, 'fixed') }, { env, ignoreConfigFile: true, registerGlobal: false });
+    reads.length = 0;
+    for (const session of ['a', 'b', 'a']) {
+      const turn = startMoaTurn({ sessionId: session, preset: 'p', instrumentation: tracing.instrumentation });
+      turn.startAggregator({ model: 'agg', provider: 'p', messages: [] }).end({ output: 'b' });
+      turn.end();
+    }
+    expect(reads).toEqual([]);
+    expect(readLines(path.join(dir, 'fixed', 'a.jsonl'))).toHaveLength(2);
+    expect(readLines(path.join(dir, 'fixed', 'b.jsonl'))).toHaveLength(1);
+  });
+
   it('resolves the default trace dir from MOA_HOME at write time', () => {
     const env: Record<string, string> = { MOA_HOME: path.join(dir, 'home-a') };
     tracing = setupMoaTracing({ save_traces: true }, { env, ignoreConfigFile: true, registerGlobal: false });
