@@ -5,8 +5,8 @@
  * expected.
  */
 import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { firstLine } from '../base/errors.js';
 import { expandEnvRefs, withReferences } from './env-refs.js';
@@ -21,6 +21,17 @@ import {
 } from './schema.js';
 
 export { MoaConfigError };
+
+/**
+ * The YAML parser, loaded the first time a config file is read: an offline
+ * command given paths reads none, and loading the parser is a fifth of its
+ * start-up. `yaml` is CommonJS under Node, so it is required in place.
+ */
+let yamlParse: typeof import('yaml').parse | undefined;
+function parseYaml(text: string): unknown {
+  yamlParse ??= (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse;
+  return yamlParse(text);
+}
 
 export type { MoaOptions } from './options.js';
 
