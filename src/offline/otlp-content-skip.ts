@@ -56,10 +56,10 @@ export function cutInputMessageValues(bytes: Buffer, check: boolean): InputMessa
   const ends: number[] = [];
   for (let at = bytes.indexOf(PREFIX); at >= 0; at = bytes.indexOf(PREFIX, at + 1)) {
     const start = at + PREFIX.length;
-    const end = closingQuoteByte(bytes, start);
+    const end = check ? checkedClosingQuote(bytes, start) : closingQuoteByte(bytes, start);
+    if (end === REFUSED) return null;
     // A value that does not close (a torn line) stays, for the parser to report.
     if (end < 0) break;
-    if (check && !isJsonStringBody(bytes, start, end)) return null;
     starts.push(start);
     ends.push(end);
     at = end;
@@ -91,6 +91,28 @@ function markBytes(index: number): Buffer {
   const made = Buffer.from(`${CUT_MARK_JSON}${index}`, 'latin1');
   if (index < KEPT_MARKERS) markers[index] = made;
   return made;
+}
+
+/** What `checkedClosingQuote` returns for a value the caller is to read whole. */
+const REFUSED = -2;
+/** How every OTLP JSON serializer closes the value: its quote, then the `AnyValue` and the key-value pair. */
+const CLOSING = Buffer.from('"}}');
+
+/**
+ * The closing quote of a value that is a valid JSON string; -1 when it does
+ * not close, REFUSED when it is not valid. The quote is looked for where the
+ * exact form has it (followed by `}}`): one search, instead of a step for
+ * every escaped quote of the JSON text the value holds. The parser's check
+ * of what lies between then also proves no earlier quote closed the value;
+ * anything else is REFUSED, and the line read whole.
+ */
+function checkedClosingQuote(bytes: Buffer, start: number): number {
+  for (let at = bytes.indexOf(CLOSING, start); at >= 0; at = bytes.indexOf(CLOSING, at + 1)) {
+    let backslashes = 0;
+    while (bytes[at - 1 - backslashes] === BACKSLASH) backslashes += 1;
+    if (backslashes % 2 === 0) return isJsonStringBody(bytes, start, at) ? at : REFUSED;
+  }
+  return closingQuoteByte(bytes, start) < 0 ? -1 : REFUSED;
 }
 
 const ESCAPED_U = Buffer.from('\\u');
@@ -132,18 +154,13 @@ export function cutValue(bytes: Buffer, cut: InputMessagesCut, index: number): s
   return JSON.parse(bytes.toString('utf8', (cut.starts[index] as number) - 1, (cut.ends[index] as number) + 1)) as string;
 }
 
-/**
- * A copy of a cut value as JSON text (its quotes included), to be parsed
- * later, if at all; null when it is not a valid JSON string (the line's
- * parse would have failed on it).
- */
-export function cutBytes(bytes: Buffer, cut: InputMessagesCut, index: number): Buffer | null {
-  const start = cut.starts[index] as number;
-  const end = cut.ends[index] as number;
-  return isJsonStringBody(bytes, start, end) ? Buffer.from(bytes.subarray(start - 1, end + 1)) : null;
+/** A copy of a cut value as JSON text (its quotes included), unchecked: to be parsed later, if at all. */
+export function cutBytes(bytes: Buffer, cut: InputMessagesCut, index: number): Buffer {
+  return Buffer.from(bytes.subarray((cut.starts[index] as number) - 1, (cut.ends[index] as number) + 1));
 }
 
 const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 
 /**
  * Whether the bytes between a string's quotes (at `start - 1` and `end`) are

@@ -178,18 +178,16 @@ export class SpanTurnDecoder implements LineDecoder {
       } else if (index >= 0) {
         // 'turns' and the aggregator: the list matters only to a record without `iteration` (which its root tells),
         // after one that asked for tools (which only the end of the turn tells). A root already seen (on this line,
-        // most often) that numbers its iteration rules it out now; otherwise the list's bytes are kept (checked as
-        // the line's parse would check them) and decoded at the end of the turn, if at all.
+        // most often) that numbers its iteration rules it out now; otherwise the list's bytes are kept, unchecked like
+        // every list this mode cuts, and decoded at the end of the turn, if at all.
         rootsHere ??= rootsOf(spans);
         const root = this.rootOf(span, rootsHere);
         if (root !== undefined && typeof root.attributes[MOA_ITERATION] === 'number') {
           leaveOutInputMessages(span);
           continue;
         }
-        const list = cutBytes(bytes, cut, index);
-        if (list === null) return null;
         leaveOutInputMessages(span);
-        this.heldLists.set(span, list);
+        this.heldLists.set(span, cutBytes(bytes, cut, index));
       }
     }
     return spans;
@@ -284,7 +282,12 @@ export class SpanTurnDecoder implements LineDecoder {
     return read;
   }
 
-  /** A held message list back on its span, decoded as the line's parse would have decoded it; whether there was one. */
+  /**
+   * A held message list back on its span, decoded as the line's parse would
+   * have decoded it; whether there was one. A list that is no valid JSON
+   * string stays out: the record is read without it, as the JSONL reader
+   * reads a record whose list it cannot parse.
+   */
   private restoreList(span: FinishedSpan): boolean {
     const list = this.heldLists.get(span);
     if (list === undefined) return false;
@@ -292,7 +295,6 @@ export class SpanTurnDecoder implements LineDecoder {
       (span.attributes as Record<string, unknown>)[GEN_AI_INPUT_MESSAGES] = JSON.parse(list.toString('utf8')) as string;
       return true;
     } catch {
-      // Unreachable: the bytes were checked to be a JSON string when they were held.
       return false;
     }
   }

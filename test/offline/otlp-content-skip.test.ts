@@ -82,6 +82,24 @@ describe('OTLP lines without input message values', () => {
     }
   });
 
+  it("checked, a value ends at its own closing quote, not at an escaped one, and one not closed as the exact form closes it is refused", () => {
+    const prefix = '{"key":"gen_ai.input.messages","value":{"stringValue":"';
+    // JSON text holding a nested object: its escaped `"}}` is no end.
+    const inner = '[{\\"a\\":{\\"b\\":\\"c\\"}}]';
+    const line = Buffer.from(`[${prefix}${inner}"}},${prefix}x"}}]`);
+    const cut = cutInputMessageValues(line, true);
+    expect(cut).not.toBeNull();
+    expect([cutValue(line, cut!, 0), cutValue(line, cut!, 1)]).toEqual([JSON.parse(`"${inner}"`), 'x']);
+    // Valid JSON, but another key follows the value: the caller reads such a line whole.
+    const other = Buffer.from(`[${prefix}abc","x":1}}]`);
+    expect(() => JSON.parse(other.toString())).not.toThrow();
+    expect(cutInputMessageValues(other, true)).toBeNull();
+    expect(cutInputMessageValues(other, false)!.starts).toHaveLength(1);
+    // A value that never closes stays for the parser to report, checked or not.
+    const torn = Buffer.from(`[${prefix}abc`);
+    expect(cutInputMessageValues(torn, true)!.starts).toHaveLength(0);
+  });
+
   it('an exported OTLP file reads to the same records with and without the skip, but for their message lists', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'moa-otlp-skip-'));
     try {

@@ -137,6 +137,20 @@ describe('OTLP input without message lists', () => {
     }
   });
 
+  it("under 'turns', a list that is no valid JSON string goes unchecked like the references', as the JSONL reader leaves a list it cannot parse", async () => {
+    dir = makeTraceDir();
+    const lines = await exportedLines(dir);
+    const value = '"key":"gen_ai.input.messages","value":{"stringValue":"';
+    // A raw tab in every list: the whole line is no valid JSON.
+    const file = path.join(dir.dir, 'tabs.otlp.json');
+    writeFileSync(file, `${lines.map((l) => l.split(value).join(`${value}\t`)).join('\n')}\n`);
+    expect((await readAll(file, false)).problems.map((p) => p.kind)).toContain('json');
+    const turns = await readAll(file, 'turns');
+    expect(turns.problems).toEqual([]);
+    expect(turns.records.map(({ record }) => record.aggregator.input_messages.length)).toEqual([0, 0, 0]);
+    expect(turns.records.map(({ record }) => record.trace_id)).toEqual((await readAll(file, true)).records.map(({ record }) => record.trace_id));
+  });
+
   it("under 'turns', an aggregator whose root comes on a later line keeps its list only when that root has no iteration", async () => {
     dir = makeTraceDir();
     const lines = await exportedLines(dir);
