@@ -6,6 +6,7 @@ import { createProgress } from '../progress.js';
 import { DEFAULT_FILE_CONCURRENCY, mapConcurrent } from '../../offline/parallel.js';
 import { formatBytes, formatCost, formatEpochSeconds, formatInt, table, terminalSafe, terminalSafeJson } from '../../offline/format.js';
 import { overviewSession, type SessionOverview } from '../../offline/session-files.js';
+import { formatByName } from '../../offline/trace-format.js';
 import { usageJson } from '../../offline/summary.js';
 import { totalTokens } from '../../record/usage.js';
 
@@ -67,13 +68,15 @@ async function runLs(argv: string[], io: CliIo): Promise<number> {
 }
 
 /**
- * Files read at once. Decompression runs off the main thread, so compressed
- * files gain from overlapping; plain ones are all main-thread parsing, where
- * several at once only hold more in memory and cost more CPU (OTLP input:
- * about 6 % more CPU and 50 MB more RSS at four).
+ * Files read at once. Session files by name (small records) and compressed
+ * files (decompressed off the main thread) gain wall time from overlapping
+ * their reads; other inputs, OTLP JSON files above all, are main-thread
+ * parsing of long lines, where several at once only hold more lines and open
+ * turns in memory and cost more CPU (OTLP: about 6 % more CPU and 50 MB more
+ * RSS at four).
  */
 function fileConcurrency(targets: readonly { file: string }[]): number {
-  return targets.some((t) => COMPRESSED_NAME.test(t.file)) ? DEFAULT_FILE_CONCURRENCY : 1;
+  return targets.every((t) => formatByName(t.file) === 'jsonl' || COMPRESSED_NAME.test(t.file)) ? DEFAULT_FILE_CONCURRENCY : 1;
 }
 const COMPRESSED_NAME = /\.(?:gz|zst)$/i;
 
