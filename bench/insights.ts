@@ -15,6 +15,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { peakRssMb } from './peak-rss.mjs';
 
 export interface InsightsBenchResult {
   generatedBytes: number;
@@ -106,8 +107,7 @@ async function runChild(kind: string, dir: string): Promise<void> {
   const ms = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
   const cpuMs = (cpu.user + cpu.system) / 1000;
-  // maxRSS is in kilobytes on Linux and covers every thread of the process.
-  process.stdout.write(`${JSON.stringify({ ms, cpuMs, maxRssMb: process.resourceUsage().maxRSS / 1024, records, cost })}\n`);
+  process.stdout.write(`${JSON.stringify({ ms, cpuMs, maxRssMb: peakRssMb(), records, cost })}\n`);
 }
 
 // --- data: sessions of 3-reference turns, every few a tool loop ----------------

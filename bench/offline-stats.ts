@@ -17,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { collectStats } from '../src/offline/collect-stats.js';
 import { LineSplitter } from '../src/offline/line-splitter.js';
+import { peakRssMb } from './peak-rss.mjs';
 
 export interface OfflineStatsBenchOptions {
   /** Total size of the generated directory; default 1 GiB (quick: 64 MiB). Env MOA_BENCH_OFFLINE_MB overrides. */
@@ -146,8 +147,7 @@ async function runWorker(kind: string, dir: string): Promise<void> {
   else result = await statsLoop(files);
   const used = process.cpuUsage(cpu);
   const ms = performance.now() - start;
-  // maxRSS is in kilobytes on Linux.
-  process.stdout.write(`${JSON.stringify({ ms, cpuMs: (used.user + used.system) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024, ...result })}\n`);
+  process.stdout.write(`${JSON.stringify({ ms, cpuMs: (used.user + used.system) / 1000, maxRssMb: peakRssMb(), ...result })}\n`);
 }
 
 // --- data generation ------------------------------------------------------------

@@ -23,6 +23,7 @@ import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { runCli } from '../dist/cli/main.js';
 import { LineSplitter } from '../dist/offline/line-splitter.js';
+import { peakRssMb } from './peak-rss.mjs';
 
 const CHUNK = 1 << 20;
 /** zlib hands out 16 KiB pieces by default: larger ones cost far less per byte (the reader uses the same size). */
@@ -127,5 +128,5 @@ process.stdout.write(`${JSON.stringify({
   cpuMs: (used.user + used.system) / 1000,
   mainCpuMs: mainNow === null || mainBoot === null ? null : mainNow - mainBoot,
   bootCpuMs: (boot.user + boot.system) / 1000,
-  maxRssMb: process.resourceUsage().maxRSS / 1024,
+  maxRssMb: peakRssMb(),
 })}\n`);
