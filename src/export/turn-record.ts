@@ -107,7 +107,10 @@ function callEntry(span: SeenSpan, ended: boolean, role: string, context: Record
   const failed = ended && span.status?.code === SpanStatusCode.ERROR;
   const error = ended ? callError(span as FinishedSpan, payload, context.policy) : NOT_ENDED;
   // A failed aggregator keeps what had arrived before it failed (a stream cut short), beside its `error`.
-  let output = ended && (!failed || role === A.ROLE_AGGREGATOR) ? callOutput(span as FinishedSpan, payload, context.policy) : null;
+  const hasOutput = ended && (!failed || role === A.ROLE_AGGREGATOR);
+  // Without a payload the output text and the aggregator's tool calls both come from the output messages: parsed once here.
+  const outputMessages = hasOutput && !payload ? parsedOutputMessages(a) : undefined;
+  let output = hasOutput ? callOutput(outputMessages, payload, context.policy) : null;
   // A failed reference reads "[failed: <reason>]", as the original wrote it.
   if (role === A.ROLE_REFERENCE && error !== null) output = failedOutput(error);
   const startedAt = span.startTime ? epochSeconds(span.startTime) : null;
@@ -140,7 +143,7 @@ function callEntry(span: SeenSpan, ended: boolean, role: string, context: Record
     };
   }
   const streamed = a[A.MOA_AGGREGATOR_STREAMED] === true || a[A.GEN_AI_REQUEST_STREAM] === true;
-  const toolCalls = ended ? toolCallsText(a, payload, context.policy) : null;
+  const toolCalls = ended ? toolCallsText(outputMessages, payload, context.policy) : null;
   return {
     label: callLabel,
     model,
@@ -206,24 +209,40 @@ function callError(span: FinishedSpan, payload: CallPayload | undefined, policy:
   return span.status.code === SpanStatusCode.ERROR ? policy.redactText(span.status.message ?? 'error') : null;
 }
 
-function callOutput(span: FinishedSpan, payload: CallPayload | undefined, policy: ContentPolicy): string | null {
+/** The output messages attribute of a span without a payload, parsed; undefined when it is no JSON array. */
+function parsedOutputMessages(a: Attributes): GenAiMessage[] | undefined {
+  const value = a[A.GEN_AI_OUTPUT_MESSAGES];
+  if (value === undefined) return undefined;
+  const parsed = tryParseJson(String(value));
+  return Array.isArray(parsed) ? (parsed as GenAiMessage[]) : undefined;
+}
+
+function callOutput(messages: GenAiMessage[] | undefined, payload: CallPayload | undefined, policy: ContentPolicy): string | null {
   if (payload) return maskedText(payload.output, payload, policy);
-  const messages = tryParseJson(String(span.attributes[A.GEN_AI_OUTPUT_MESSAGES] ?? ''));
-  if (!Array.isArray(messages)) return null;
-  const text = (messages as GenAiMessage[])
-    .flatMap((m) => m.parts ?? [])
-    .filter((p) => p.type === 'text' && typeof p.content === 'string')
-    .map((p) => p.content as string)
-    .join('');
+  if (messages === undefined) return null;
+  // Loops, not flatMap/filter/map: this runs for every call of every turn a reader rebuilds from spans.
+  let text = '';
+  for (const message of messages) {
+    const parts: unknown = message?.parts ?? NO_PARTS;
+    // A `parts` that is no array counts as one part, as flattening the messages' parts would take it.
+    if (Array.isArray(parts)) for (const part of parts) text += textOfPart(part);
+    else text += textOfPart(parts);
+  }
   return text === '' ? null : policy.redactText(text);
 }
 
-function toolCallsText(a: Attributes, payload: CallPayload | undefined, policy: ContentPolicy): string | null {
+const NO_PARTS: readonly unknown[] = [];
+
+function textOfPart(part: unknown): string {
+  const { type, content } = (part ?? {}) as { type?: unknown; content?: unknown };
+  return type === 'text' && typeof content === 'string' ? content : '';
+}
+
+function toolCallsText(messages: GenAiMessage[] | undefined, payload: CallPayload | undefined, policy: ContentPolicy): string | null {
   if (payload) return payload.toolCallsJson === null ? null : maskedJson(payload.toolCallsJson, payload.policy, policy);
   // Recovered from the output messages of a span that has no payload.
-  const parsed = tryParseJson(String(a[A.GEN_AI_OUTPUT_MESSAGES] ?? ''));
-  if (!Array.isArray(parsed)) return null;
-  const [message] = fromGenAiMessages(parsed as GenAiMessage[]);
+  if (messages === undefined) return null;
+  const [message] = fromGenAiMessages(messages);
   const calls = message?.tool_calls;
   return Array.isArray(calls) && calls.length > 0 ? safeStringify(calls, policy.replacer) : null;
 }
