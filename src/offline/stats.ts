@@ -5,7 +5,7 @@
 import type { ReferenceRecord, TurnRecord } from '../record/schema.js';
 import { addUsage, usageOfRecord, ZERO_USAGE } from '../record/usage.js';
 import type { Usage } from '../record/usage.js';
-import { DecimalSum, parseDecimal, type ScaledDecimal } from '../record/decimal.js';
+import { DecimalSum, parseExactDecimal, type ExactDecimal } from '../record/decimal.js';
 import { isFailedCall } from './summary.js';
 
 /** The few facts of a call that stats needs (cheaper than a full CallSummary). */
@@ -14,7 +14,7 @@ interface CallFacts {
   label: string;
   provider: string | null;
   tokens: Usage | null;
-  cost: ScaledDecimal | null;
+  cost: ExactDecimal | null;
   failed: boolean;
 }
 
@@ -76,7 +76,7 @@ export class StatsAccumulator {
       const call: CallFacts = {
         model: raw.model, label: raw.label, provider: raw.provider,
         tokens: raw.usage ? usageOfRecord(raw.usage) : null,
-        cost: parseDecimal(raw.cost_usd),
+        cost: parseExactDecimal(raw.cost_usd),
         failed: isFailedCall(raw),
       };
       const key = this.keyOf(call, record, fileSession);

@@ -38,6 +38,51 @@ export function parseDecimal(value: number | string | null | undefined): ScaledD
   return { units: sign === '-' ? -units : units, scale };
 }
 
+/**
+ * A decimal whose units fit a double exactly (a safe integer): summed
+ * without BigInt (see `parseExactDecimal`).
+ */
+export interface SmallDecimal {
+  /** The value times 10^scale, a safe integer. */
+  small: number;
+  scale: number;
+}
+
+/** A parsed decimal in whichever form holds it exactly: most costs are small. */
+export type ExactDecimal = ScaledDecimal | SmallDecimal;
+
+/** Digit strings this short are safe integers (10^15 < 2^53): `Number` reads them exactly. */
+const SAFE_DIGITS = 15;
+
+/**
+ * As `parseDecimal`, the same value, but units that fit a double exactly are
+ * kept as a number: no BigInt to make per cost on the readers' hot path
+ * (`stats` parses one per call). `DecimalSum.addDecimal` takes either form.
+ */
+export function parseExactDecimal(value: number | string | null | undefined): ExactDecimal | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number' && !Number.isFinite(value)) return null;
+  const match = DECIMAL_TEXT.exec(typeof value === 'number' ? meantText(value) : value.trim());
+  if (!match) return null;
+  const [, sign = '', whole = '0', fraction = '', exponentText = '0'] = match;
+  const exponent = Number(exponentText);
+  if (!Number.isSafeInteger(exponent) || Math.abs(exponent) > MAX_EXPONENT) return null;
+  const digits = whole + fraction;
+  const scale = fraction.length - exponent;
+  if (digits.length <= SAFE_DIGITS) {
+    // Exact: at most 15 digits; scaled up by a power of ten only while the product stays a safe integer.
+    let small = Number(digits);
+    if (scale < 0) small = -scale < EXACT_POWERS.length ? small * (EXACT_POWERS[-scale] as number) : Infinity;
+    if (small <= Number.MAX_SAFE_INTEGER) return { small: sign === '-' && small !== 0 ? -small : small, scale: Math.max(scale, 0) };
+  }
+  return parseDecimal(value);
+}
+
+/** Whether a parsed decimal is in its number form. */
+function isSmall(value: ExactDecimal): value is SmallDecimal {
+  return (value as SmallDecimal).small !== undefined;
+}
+
 /** Significant digits a double holds exactly whatever its value. */
 const DOUBLE_DIGITS = 15;
 
@@ -89,29 +134,41 @@ const EXACT_POWERS = [
   1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
-/** A running exact sum. `count` says how many known values went in. */
+/**
+ * A running exact sum. `count` says how many known values went in.
+ *
+ * The sum is `big + fast` units at `scale`: `fast` takes every addition
+ * whose result stays a safe integer, exactly (an integer operation on
+ * doubles is exact whenever its result is at most 2^53 - 1 in size, and
+ * rounding never brings a larger result back under that bound, so the check
+ * after the operation is sound); anything else goes to `big`.
+ */
 export class DecimalSum {
-  private units = 0n;
+  private big = 0n;
+  private fast = 0;
   private scale = 0;
   private known = 0;
 
   /** Adds a cost; returns false (and adds nothing) when the value is unknown or not a decimal. */
   add(value: number | string | null | undefined): boolean {
-    const parsed = parseDecimal(value);
+    const parsed = parseExactDecimal(value);
     if (!parsed) return false;
-    this.addScaled(parsed);
+    this.addDecimal(parsed);
     return true;
   }
 
   /** Adds an already parsed value (parse once, add to several sums). */
-  addDecimal(value: ScaledDecimal): void {
-    this.addScaled(value);
+  addDecimal(value: ExactDecimal): void {
+    if (isSmall(value)) this.addSmall(value.small, value.scale);
+    else this.addBig(value.units, value.scale);
+    this.known += 1;
   }
 
   addSum(other: DecimalSum): void {
     if (other.known === 0) return;
-    this.addScaled({ units: other.units, scale: other.scale });
-    this.known += other.known - 1;
+    this.addSmall(other.fast, other.scale);
+    this.addBig(other.big, other.scale);
+    this.known += other.known;
   }
 
   get count(): number {
@@ -120,7 +177,7 @@ export class DecimalSum {
 
   /** The exact sum as decimal text; "0" when nothing was added. */
   toString(): string {
-    return formatDecimal({ units: this.units, scale: this.scale });
+    return formatDecimal({ units: this.units(), scale: this.scale });
   }
 
   /** The sum, or null when no known value was added. */
@@ -132,18 +189,49 @@ export class DecimalSum {
   toNumber(): number {
     // Both operands exact doubles: their quotient, rounded once, is the nearest float to the
     // decimal, which is what parsing its text gives (without printing it: every turn sums its cost).
-    if (this.scale < EXACT_POWERS.length && this.units <= MAX_EXACT && this.units >= -MAX_EXACT) {
-      return Number(this.units) / (EXACT_POWERS[this.scale] as number);
+    if (this.scale < EXACT_POWERS.length) {
+      if (this.big === 0n) return this.fast / (EXACT_POWERS[this.scale] as number);
+      const units = this.units();
+      if (units <= MAX_EXACT && units >= -MAX_EXACT) return Number(units) / (EXACT_POWERS[this.scale] as number);
     }
     return Number(this.toString());
   }
 
-  private addScaled(value: ScaledDecimal): void {
-    if (value.scale > this.scale) {
-      this.units *= pow10(value.scale - this.scale);
-      this.scale = value.scale;
+  private units(): bigint {
+    return this.fast === 0 ? this.big : this.big + BigInt(this.fast);
+  }
+
+  /** Brings the sum to a larger scale. */
+  private rescale(scale: number): void {
+    const shift = scale - this.scale;
+    const fast = shift < EXACT_POWERS.length ? this.fast * (EXACT_POWERS[shift] as number) : Infinity;
+    if (Math.abs(fast) <= Number.MAX_SAFE_INTEGER) {
+      this.fast = fast;
+    } else {
+      this.big += BigInt(this.fast);
+      this.fast = 0;
     }
-    this.units += this.scale === value.scale ? value.units : value.units * pow10(this.scale - value.scale);
-    this.known += 1;
+    if (this.big !== 0n) this.big *= pow10(shift);
+    this.scale = scale;
+  }
+
+  private addSmall(small: number, scale: number): void {
+    if (scale > this.scale) this.rescale(scale);
+    const shift = this.scale - scale;
+    if (shift < EXACT_POWERS.length) {
+      const shifted = small * (EXACT_POWERS[shift] as number);
+      const sum = this.fast + shifted;
+      if (Math.abs(shifted) <= Number.MAX_SAFE_INTEGER && Math.abs(sum) <= Number.MAX_SAFE_INTEGER) {
+        this.fast = sum;
+        return;
+      }
+    }
+    this.addBig(BigInt(small), scale);
+  }
+
+  private addBig(units: bigint, scale: number): void {
+    if (units === 0n) return;
+    if (scale > this.scale) this.rescale(scale);
+    this.big += this.scale === scale ? units : units * pow10(this.scale - scale);
   }
 }
