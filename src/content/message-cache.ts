@@ -225,6 +225,8 @@ export class MessageCache {
   textsChars = 0;
   /** How many times the cache was let go: what is kept beside it is let go too when this changes. */
   clears = 0;
+  /** `heldChars` as its owner last counted it (`SessionMessageCaches` keeps the sum of these, not a walk per call). */
+  countedChars = 0;
 
   constructor(readonly replacer: JsonReplacer | undefined, private readonly budgetChars = SESSION_BUDGET_CHARS) {}
 
@@ -326,6 +328,16 @@ export class MessageCache {
 export class SessionMessageCaches {
   private readonly sessions = new Map<string, MessageCache>();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * The sessions' `countedChars` summed. A session's count is brought up to
+   * date when it is asked for and again at the next ask (callers fill a
+   * cache right after asking for it), every session's on a full sweep, so a
+   * call costs the same with ten sessions as with ten thousand (a gateway
+   * keeps every session of the last idle period).
+   */
+  private countedTotal = 0;
+  private lastKey: string | undefined;
+  private lastCache: MessageCache | undefined;
 
   constructor(
     private readonly replacer: JsonReplacer | undefined,
@@ -339,6 +351,7 @@ export class SessionMessageCaches {
   /** The cache of a session (made on first use). */
   forSession(sessionId: string | null): MessageCache {
     const key = sessionId ?? '\u0000none';
+    if (this.lastCache && this.sessions.get(this.lastKey as string) === this.lastCache) this.recount(this.lastCache);
     let cache = this.sessions.get(key);
     if (cache) {
       // Most recently used last: the Map's order is the eviction order.
@@ -348,20 +361,38 @@ export class SessionMessageCaches {
     }
     this.sessions.set(key, cache);
     cache.lastUsed = Date.now();
-    this.sweep();
+    this.recount(cache);
+    this.lastKey = key;
+    this.lastCache = cache;
+    this.release(cache.lastUsed);
     return cache;
   }
 
-  /** Releases idle sessions, and the least recently used ones while over the total budget. */
+  /** Releases idle sessions, and the least recently used ones while over the total budget (every count brought up to date first). */
   sweep(now = Date.now()): void {
+    this.countedTotal = 0;
+    for (const cache of this.sessions.values()) {
+      cache.countedChars = cache.heldChars;
+      this.countedTotal += cache.countedChars;
+    }
+    this.release(now);
+  }
+
+  private recount(cache: MessageCache): void {
+    const held = cache.heldChars;
+    this.countedTotal += held - cache.countedChars;
+    cache.countedChars = held;
+  }
+
+  /** Walks from the least recently used session only as far as it releases. */
+  private release(now: number): void {
     const idleMs = this.limits.idleMs ?? IDLE_MS;
-    let total = 0;
-    for (const cache of this.sessions.values()) total += cache.heldChars;
     const totalBudget = this.limits.totalChars ?? TOTAL_BUDGET_CHARS;
     for (const [key, cache] of this.sessions) {
       // The most recent session stays: it is the one being used.
-      if (this.sessions.size === 1 || (now - cache.lastUsed < idleMs && total <= totalBudget)) break;
-      total -= cache.heldChars;
+      if (this.sessions.size === 1 || (now - cache.lastUsed < idleMs && this.countedTotal <= totalBudget)) break;
+      this.countedTotal -= cache.countedChars;
+      cache.countedChars = 0;
       cache.clear();
       this.sessions.delete(key);
     }

@@ -222,14 +222,58 @@ function collectAscii(text: string, n: number): number {
   return count;
 }
 
-function collectScanned(normalized: string, n: number): number {
+/**
+ * The words of a normalized text hashed as they are scanned: the same words as
+ * `scanWords` (see it for the rules), without a callback or a second pass
+ * per word, and ASCII characters classed by one table lookup.
+ */
+function collectScanned(text: string, n: number): number {
+  const length = text.length;
   let count = 0;
-  scanWords(normalized, (start, end) => {
-    let hash = FNV_OFFSET;
-    for (let i = start; i < end; i++) hash = Math.imul(hash ^ normalized.charCodeAt(i), FNV_PRIME);
-    count = addWordHash(hash, count, n);
-  });
+  let hash = FNV_OFFSET;
+  let inWord = false;
+  let i = 0;
+  while (i < length) {
+    const code = text.charCodeAt(i);
+    const packed = code < 0x80 ? (BMP_CLASSES[code] as number) | (1 << 4) : classAt(text, i);
+    const cls = (packed & 0xf) as CharClass;
+    const width = packed >> 4;
+    if (cls === CharClass.Word || cls === CharClass.Mark) {
+      // A mark continues a word, or starts one of its own (as a letter would): the same either way.
+      hash = hashUnits(hash, text, i, width);
+      inWord = true;
+    } else if (cls === CharClass.NoSpace) {
+      if (inWord) count = addWordHash(hash, count, n);
+      // One word per character, with the marks that follow it.
+      let own = hashUnits(FNV_OFFSET, text, i, width);
+      let end = i + width;
+      while (end < length) {
+        const next = classAt(text, end);
+        if ((next & 0xf) !== CharClass.Mark) break;
+        own = hashUnits(own, text, end, next >> 4);
+        end += next >> 4;
+      }
+      count = addWordHash(own, count, n);
+      hash = FNV_OFFSET;
+      inWord = false;
+      i = end;
+      continue;
+    } else if (inWord) {
+      count = addWordHash(hash, count, n);
+      hash = FNV_OFFSET;
+      inWord = false;
+    }
+    i += width;
+  }
+  if (inWord) count = addWordHash(hash, count, n);
   return count;
+}
+
+/** `hash` with the `width` (1 or 2) UTF-16 units at `at` folded in (FNV-1a per unit, as every word is hashed). */
+function hashUnits(hash: number, text: string, at: number, width: number): number {
+  let h = Math.imul(hash ^ text.charCodeAt(at), FNV_PRIME);
+  if (width === 2) h = Math.imul(h ^ text.charCodeAt(at + 1), FNV_PRIME);
+  return h;
 }
 
 /**

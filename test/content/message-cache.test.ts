@@ -7,7 +7,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { GENERATION_MIN_CHARS, MessageCache, SessionMessageCaches } from '../../src/content/message-cache.js';
 import { Redactor } from '../../src/content/redact.js';
 import { encodeLine, RawSlots } from '../../src/export/json-line.js';
@@ -211,6 +211,37 @@ describe('message cache: lines stay byte-identical to JSON.stringify', () => {
     caches.sweep(Date.now() + 5000);
     // The idle one is released; the most recent one stays until the next sweep finds it idle.
     expect(caches.size).toBe(1);
+  });
+
+  it('asking for a session does not walk every session held (a gateway holds thousands)', () => {
+    const caches = new SessionMessageCaches(undefined);
+    for (let i = 0; i < 2000; i++) caches.forSession(`s${i}`).list([{ role: 'user', content: `hello ${i}` }]);
+    const held = vi.spyOn(MessageCache.prototype, 'heldChars', 'get');
+    try {
+      caches.forSession('s7').list([{ role: 'user', content: 'again' }]);
+      caches.forSession('new one');
+      expect(held.mock.calls.length).toBeLessThanOrEqual(10);
+    } finally {
+      held.mockRestore();
+    }
+    expect(caches.size).toBe(2001);
+  });
+
+  it('keeps the total bound exact: what a session took in after it was asked for counts at the next ask', () => {
+    const caches = new SessionMessageCaches(undefined, { sessionChars: 100_000, totalChars: 25_000 });
+    const big = (tag: string) => [{ role: 'user', content: `${tag} ${'x'.repeat(10_000)}` }];
+    caches.forSession('a').list(big('a'));
+    caches.forSession('b').list(big('b'));
+    expect(caches.size).toBe(2);
+    // c brings the total to about 30 000 characters: the least recently used session (a) goes at the next ask.
+    caches.forSession('c').list(big('c'));
+    caches.forSession('c');
+    expect(caches.size).toBe(2);
+    const kept = caches.forSession('b');
+    expect(kept.heldChars).toBeGreaterThan(10_000);
+    // A full sweep counts every session afresh and agrees.
+    caches.sweep();
+    expect(caches.size).toBe(2);
   });
 });
 

@@ -66,6 +66,30 @@ describe('n-gram sets', () => {
     expect(() => ngramSet('ab 😀', { maxChars: 4 })).not.toThrow();
   });
 
+  it('hashes the same words `words` finds, in any mix of scripts, marks and broken surrogates', () => {
+    // The module's 1-gram hash restated: FNV-1a over the word's UTF-16 units, mixed once.
+    const oneGram = (word: string): number => {
+      let hash = 0x811c9dc5 | 0;
+      for (let i = 0; i < word.length; i++) hash = Math.imul(hash ^ word.charCodeAt(i), 0x01000193);
+      let h = Math.imul((0x9e3779b9 | 0) ^ hash, 0x5bd1e995);
+      h ^= h >>> 15;
+      return h & 0x3fffffff;
+    };
+    const pieces = ['a', 'B', 'é', 'e\u0301', '\u0301', '\u0903', 'ß', 'ẞ', 'Σ', 'ς', '日', 'カ', '\u3099', 'ｶ', 'ﬁ', '①',
+      'ก', '\u0e31', '한', '\u1161', ' ', '.', '—', '😀', '𠀀', '\ud800', '\udc00', 'İ', 'x\u0308', '٣', 'ا', '\u200d', '9', 'Ⅻ', 'ǅ'];
+    let seed = 7;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (let t = 0; t < 500; t++) {
+      let text = '';
+      for (let i = Math.floor(next() * 30); i > 0; i--) text += pieces[Math.floor(next() * pieces.length)];
+      const found = words(text);
+      const set = ngramSet(text, { n: 1 });
+      expect(set.words, JSON.stringify(text)).toBe(found.length);
+      const expected = new Set(found.map(oneGram));
+      expect([...set.grams].sort(), JSON.stringify(text)).toEqual([...expected].sort());
+    }
+  });
+
   it('matches CJK text by character n-grams', () => {
     const answer = ngramSet('東京は日本の首都です');
     expect(containment(answer, ngramSet('答え：東京は日本の首都です。'))).toBe(1);
