@@ -2,7 +2,9 @@
  * Exact decimal sums for costs. Costs arrive as JSON numbers (ours) or as
  * decimal strings (the original Python feature wrote `Decimal`s); adding them
  * as floats drifts after a few thousand calls, so they are summed as scaled
- * BigInts and printed back as plain decimal text.
+ * integers and printed back as plain decimal text. The integers are doubles
+ * while they are safe integers (exact; most costs and sums are) and BigInts
+ * beyond, so a reader makes no BigInt per cost.
  */
 
 export interface ScaledDecimal {
