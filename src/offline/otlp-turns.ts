@@ -338,6 +338,9 @@ function recordOfSpans(iteration: Parameters<typeof recordValueOfSpans>[0], endM
     value = recordValueOfSpans(iteration, endMs);
   } catch (err) {
     if (err instanceof SlotTooDeepError || err instanceof SyntaxError) return { ok: false, message: err.message };
+    // A span's attributes in a shape moa-otel never writes (a GenAI message list holding null, `parts` that is
+    // not a list): this turn is reported and left out, the rest of the file is still read.
+    if (err instanceof TypeError) return { ok: false, message: `its attributes are not in the form moa-otel writes (${err.message})` };
     throw err;
   }
   if (missing !== null) {

@@ -177,3 +177,55 @@ describe('OTLP JSON trace lines in', () => {
     expect(problems.filter((p) => p.kind === 'partial')).toHaveLength(4);
   });
 });
+
+describe('OTLP JSON input: span attributes in a shape moa-otel never writes', () => {
+  let dir: TraceDir;
+  beforeEach(() => { dir = makeTraceDir(); });
+  afterEach(() => dir.cleanup());
+
+  type Attribute = { key: string; value: { stringValue?: string } };
+  type Span = { attributes: Attribute[] };
+  type Request = { resourceSpans: { scopeSpans: { spans: Span[] }[] }[] };
+
+  /** The exported session with the first aggregator's output messages replaced by `messages`. */
+  function withFirstAggregatorOutput(otlp: string, messages: string): string {
+    let done = false;
+    const lines = readFileSync(otlp, 'utf8').trim().split('\n').map((line) => {
+      const request = JSON.parse(line) as Request;
+      for (const span of request.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans))) {
+        const isAggregator = span.attributes.some((a) => a.key === 'moa.role' && a.value.stringValue === 'aggregator');
+        const output = span.attributes.find((a) => a.key === 'gen_ai.output.messages');
+        if (done || !isAggregator || !output) continue;
+        output.value = { stringValue: messages };
+        done = true;
+      }
+      return JSON.stringify(request);
+    });
+    expect(done).toBe(true);
+    const file = path.join(dir.dir, 'odd.json');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    return file;
+  }
+
+  it.each([
+    ['a null message', '[null]'],
+    ['a null part', '[{"role":"assistant","parts":[null]}]'],
+    ['parts that are not a list', '[{"role":"assistant","parts":5}]'],
+  ])('%s: that turn is reported in one line and the other turn is still read', async (_, messages) => {
+    const session = await liveSession(dir.dir);
+    const otlp = path.join(dir.dir, 'spans.json');
+    expect((await cli(['export', session, '--out', otlp])).code).toBe(0);
+    const odd = withFirstAggregatorOutput(otlp, messages);
+    const { records, problems } = await readAll(odd);
+    expect(records).toHaveLength(1);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.message).toContain('not in the form moa-otel writes');
+    const validate = await cli(['validate', odd]);
+    expect(validate.code).toBe(1);
+    expect(`${validate.out}${validate.err}`.split('\n').filter((l) => l.includes('not in the form moa-otel writes'))).toHaveLength(1);
+    const stats = await cli(['stats', '--json', odd]);
+    expect(stats.code).toBe(0);
+    const rows = stats.out.trim().split('\n').map((l) => JSON.parse(l) as { model: string; turns: number });
+    expect(rows.find((row) => row.model === 'TOTAL')?.turns).toBe(1);
+  });
+});
