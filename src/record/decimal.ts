@@ -24,6 +24,19 @@ const MAX_EXPONENT = 400;
  * that is not a finite decimal.
  */
 export function parseDecimal(value: number | string | null | undefined): ScaledDecimal | null {
+  const parts = decimalParts(value);
+  return parts && scaledOf(parts);
+}
+
+/** A decimal's text taken apart: its digits without the point, and the scale that puts the point back. */
+interface DecimalParts {
+  negative: boolean;
+  digits: string;
+  /** May be negative (an exponent beyond the fraction): the digits are then scaled up. */
+  scale: number;
+}
+
+function decimalParts(value: number | string | null | undefined): DecimalParts | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'number' && !Number.isFinite(value)) return null;
   const match = DECIMAL_TEXT.exec(typeof value === 'number' ? meantText(value) : value.trim());
@@ -31,13 +44,16 @@ export function parseDecimal(value: number | string | null | undefined): ScaledD
   const [, sign = '', whole = '0', fraction = '', exponentText = '0'] = match;
   const exponent = Number(exponentText);
   if (!Number.isSafeInteger(exponent) || Math.abs(exponent) > MAX_EXPONENT) return null;
-  let units = BigInt(whole + fraction);
-  let scale = fraction.length - exponent;
+  return { negative: sign === '-', digits: whole + fraction, scale: fraction.length - exponent };
+}
+
+function scaledOf({ negative, digits, scale }: DecimalParts): ScaledDecimal {
+  let units = BigInt(digits);
   if (scale < 0) {
     units *= pow10(-scale);
     scale = 0;
   }
-  return { units: sign === '-' ? -units : units, scale };
+  return { units: negative ? -units : units, scale };
 }
 
 /**
@@ -62,22 +78,16 @@ const SAFE_DIGITS = 15;
  * (`stats` parses one per call). `DecimalSum.addDecimal` takes either form.
  */
 export function parseExactDecimal(value: number | string | null | undefined): ExactDecimal | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'number' && !Number.isFinite(value)) return null;
-  const match = DECIMAL_TEXT.exec(typeof value === 'number' ? meantText(value) : value.trim());
-  if (!match) return null;
-  const [, sign = '', whole = '0', fraction = '', exponentText = '0'] = match;
-  const exponent = Number(exponentText);
-  if (!Number.isSafeInteger(exponent) || Math.abs(exponent) > MAX_EXPONENT) return null;
-  const digits = whole + fraction;
-  const scale = fraction.length - exponent;
+  const parts = decimalParts(value);
+  if (!parts) return null;
+  const { negative, digits, scale } = parts;
   if (digits.length <= SAFE_DIGITS) {
     // Exact: at most 15 digits; scaled up by a power of ten only while the product stays a safe integer.
     let small = Number(digits);
     if (scale < 0) small = -scale < EXACT_POWERS.length ? small * (EXACT_POWERS[-scale] as number) : Infinity;
-    if (small <= Number.MAX_SAFE_INTEGER) return { small: sign === '-' && small !== 0 ? -small : small, scale: Math.max(scale, 0) };
+    if (small <= Number.MAX_SAFE_INTEGER) return { small: negative && small !== 0 ? -small : small, scale: Math.max(scale, 0) };
   }
-  return parseDecimal(value);
+  return scaledOf(parts);
 }
 
 /** Whether a parsed decimal is in its number form. */
