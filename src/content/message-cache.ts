@@ -218,17 +218,32 @@ export class MessageCache {
   private young = new Generation();
   private old = new Generation();
   lastUsed = Date.now();
+  private texts = 0;
+  /** How many times the cache was let go: what is kept beside it is let go too when this changes. */
+  clears = 0;
+  /**
+   * The total of the sessions' caches this one counts in (`SessionMessageCaches`):
+   * every change of `heldChars` is added to it as it happens, so the owner never
+   * walks its sessions to know the total. Unset for a cache of its own.
+   */
+  tally: HeldTally | undefined;
+  /** `heldChars` as last added to the tally. */
+  countedChars = 0;
+
+  constructor(readonly replacer: JsonReplacer | undefined, private readonly budgetChars = SESSION_BUDGET_CHARS) {}
+
   /**
    * Characters the session's short conversations keep beside the cache
    * (`message-texts.ts` sets it), counted with the rest against the budgets.
    */
-  textsChars = 0;
-  /** How many times the cache was let go: what is kept beside it is let go too when this changes. */
-  clears = 0;
-  /** `heldChars` as its owner last counted it (`SessionMessageCaches` keeps the sum of these, not a walk per call). */
-  countedChars = 0;
+  get textsChars(): number {
+    return this.texts;
+  }
 
-  constructor(readonly replacer: JsonReplacer | undefined, private readonly budgetChars = SESSION_BUDGET_CHARS) {}
+  set textsChars(chars: number) {
+    this.texts = chars;
+    this.settle();
+  }
 
   /** Characters of the messages held, against the session budget. */
   get heldChars(): number {
@@ -240,6 +255,7 @@ export class MessageCache {
     this.lastUsed = Date.now();
     const pieces = new Array<MessagePiece>(messages.length);
     for (let i = 0; i < messages.length; i++) pieces[i] = this.piece(messages[i], i);
+    this.settle();
     return { pieces, cache: this };
   }
 
@@ -316,9 +332,24 @@ export class MessageCache {
   clear(): void {
     this.young = new Generation();
     this.old = new Generation();
-    this.textsChars = 0;
+    this.texts = 0;
     this.clears += 1;
+    this.settle();
   }
+
+  /** Adds the change of `heldChars` since the last time to the tally. */
+  private settle(): void {
+    const tally = this.tally;
+    if (tally === undefined) return;
+    const held = this.heldChars;
+    tally.total += held - this.countedChars;
+    this.countedChars = held;
+  }
+}
+
+/** Characters held by all the caches of one owner. */
+export interface HeldTally {
+  total: number;
 }
 
 /**
@@ -329,15 +360,11 @@ export class SessionMessageCaches {
   private readonly sessions = new Map<string, MessageCache>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   /**
-   * The sessions' `countedChars` summed. A session's count is brought up to
-   * date when it is asked for and again at the next ask (callers fill a
-   * cache right after asking for it), every session's on a full sweep, so a
-   * call costs the same with ten sessions as with ten thousand (a gateway
-   * keeps every session of the last idle period).
+   * What the sessions hold, kept up to date by the caches themselves, so
+   * asking for a session costs the same with ten sessions as with ten
+   * thousand (a gateway keeps every session of the last idle period).
    */
-  private countedTotal = 0;
-  private lastKey: string | undefined;
-  private lastCache: MessageCache | undefined;
+  private readonly tally: HeldTally = { total: 0 };
 
   constructor(
     private readonly replacer: JsonReplacer | undefined,
@@ -351,37 +378,23 @@ export class SessionMessageCaches {
   /** The cache of a session (made on first use). */
   forSession(sessionId: string | null): MessageCache {
     const key = sessionId ?? '\u0000none';
-    if (this.lastCache && this.sessions.get(this.lastKey as string) === this.lastCache) this.recount(this.lastCache);
     let cache = this.sessions.get(key);
     if (cache) {
       // Most recently used last: the Map's order is the eviction order.
       this.sessions.delete(key);
     } else {
       cache = new MessageCache(this.replacer, this.limits.sessionChars ?? SESSION_BUDGET_CHARS);
+      cache.tally = this.tally;
     }
     this.sessions.set(key, cache);
     cache.lastUsed = Date.now();
-    this.recount(cache);
-    this.lastKey = key;
-    this.lastCache = cache;
     this.release(cache.lastUsed);
     return cache;
   }
 
-  /** Releases idle sessions, and the least recently used ones while over the total budget (every count brought up to date first). */
+  /** Releases idle sessions, and the least recently used ones while over the total budget. */
   sweep(now = Date.now()): void {
-    this.countedTotal = 0;
-    for (const cache of this.sessions.values()) {
-      cache.countedChars = cache.heldChars;
-      this.countedTotal += cache.countedChars;
-    }
     this.release(now);
-  }
-
-  private recount(cache: MessageCache): void {
-    const held = cache.heldChars;
-    this.countedTotal += held - cache.countedChars;
-    cache.countedChars = held;
   }
 
   /** Walks from the least recently used session only as far as it releases. */
@@ -390,9 +403,10 @@ export class SessionMessageCaches {
     const totalBudget = this.limits.totalChars ?? TOTAL_BUDGET_CHARS;
     for (const [key, cache] of this.sessions) {
       // The most recent session stays: it is the one being used.
-      if (this.sessions.size === 1 || (now - cache.lastUsed < idleMs && this.countedTotal <= totalBudget)) break;
-      this.countedTotal -= cache.countedChars;
-      cache.countedChars = 0;
+      if (this.sessions.size === 1 || (now - cache.lastUsed < idleMs && this.tally.total <= totalBudget)) break;
+      // Let go of the tally first: a turn still under way may fill this cache again, and it counts no more.
+      this.tally.total -= cache.countedChars;
+      cache.tally = undefined;
       cache.clear();
       this.sessions.delete(key);
     }

@@ -243,6 +243,22 @@ describe('message cache: lines stay byte-identical to JSON.stringify', () => {
     caches.sweep();
     expect(caches.size).toBe(2);
   });
+
+  it('counts what a session keeps beside its cache while another session is asked for (a turn asks once, then remembers texts call by call)', () => {
+    const caches = new SessionMessageCaches(undefined, { sessionChars: 1_000_000, totalChars: 100_000 });
+    const a = caches.forSession('a');
+    caches.forSession('b');
+    // As message-texts.ts does for a's later calls, with no new ask for a.
+    a.textsChars = 300_000;
+    caches.forSession('c');
+    // a, the least recently used, is let go at once, not at the next idle sweep.
+    expect(a.heldChars).toBe(0);
+    expect(caches.size).toBe(2);
+    // A cache let go counts no more, even if a turn still under way fills it.
+    a.list([{ role: 'user', content: 'y'.repeat(200_000) }]);
+    caches.forSession('d');
+    expect(caches.size).toBe(3);
+  });
 });
 
 describe('message cache: what it keeps alive', () => {
