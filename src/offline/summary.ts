@@ -42,12 +42,12 @@ export interface TurnSummary {
 }
 
 export function summarizeTurn(record: TurnRecord): TurnSummary {
-  // Each summary built as one literal (no spread), in one loop: every record gives its calls the same
-  // two shapes, so the optimized code of the commands that summarize thousands of records stays valid.
+  // Each summary built by one literal (no spread), in one loop: every call of every record gets the same
+  // shape, so the optimized code of the commands that summarize thousands of records stays valid.
   const calls: CallSummary[] = [];
   const references = record.references;
-  for (let index = 0; index < references.length; index++) calls.push(referenceSummary(references[index] as ReferenceRecord, index));
-  calls.push(aggregatorSummary(record.aggregator));
+  for (let index = 0; index < references.length; index++) calls.push(callSummary(references[index] as ReferenceRecord, index));
+  calls.push(callSummary(record.aggregator, undefined));
   const cost = new DecimalSum();
   let tokens = ZERO_USAGE;
   let referenceFailed = 0;
@@ -59,11 +59,12 @@ export function summarizeTurn(record: TurnRecord): TurnSummary {
   return { calls, referenceCount: references.length, referenceFailed, tokens, cost };
 }
 
-function referenceSummary(call: ReferenceRecord, index: number): CallSummary {
+/** A reference's summary when given its index, else the aggregator's (`index` left undefined, so one shape for both). */
+function callSummary(call: ReferenceRecord | AggregatorRecord, index: number | undefined): CallSummary {
   const failed = isFailedCall(call);
   const cost = parseDecimal(call.cost_usd);
   return {
-    role: 'reference', index, call,
+    role: index === undefined ? 'aggregator' : 'reference', index, call,
     label: call.label,
     model: call.model,
     provider: call.provider,
@@ -75,27 +76,7 @@ function referenceSummary(call: ReferenceRecord, index: number): CallSummary {
     failed,
     error: failed ? failureReason(call) : null,
     output: call.output,
-  };
-}
-
-/** The same facts as `referenceSummary`, in the same order. */
-function aggregatorSummary(call: AggregatorRecord): CallSummary {
-  const failed = isFailedCall(call);
-  const cost = parseDecimal(call.cost_usd);
-  return {
-    role: 'aggregator', call,
-    label: call.label,
-    model: call.model,
-    provider: call.provider,
-    tokens: call.usage ? usageOfRecord(call.usage) : null,
-    costUsd: cost ? formatDecimal(cost) : null,
-    cost,
-    costStatus: call.cost_status ?? null,
-    durationMs: callDurationMs(call),
-    failed,
-    error: failed ? failureReason(call) : null,
-    output: call.output,
-  };
+  } as CallSummary;
 }
 
 export function isFailedCall(call: ReferenceRecord | AggregatorRecord): boolean {
