@@ -42,6 +42,7 @@ import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { mainThreadCpuClock, threadCpu, threadCpuSince, threadFaults, threadFaultsSince, type ThreadCpu } from './block-clock.js';
 import { setupMoaTracing, startMoaTurn, type ChatMessage } from './bench-deps.js';
 import { conversation, mixedText as text } from './mixed-text.js';
+import { median } from './median.js';
 import { atReference, chooseRatioBasis, describeRowWrites, sessionWrites, summarizeWrites, type PageCacheSummary, type RatioBasis, type RoundWrites, type SessionWrites } from './page-cache.js';
 import { PageCacheWarmer, prefaultEnabled, prefaultMethod } from './page-cache-warm.js';
 
@@ -93,8 +94,6 @@ export interface JsonlPathResult {
   roundCount: number;
   /** Large rows: the page-cache write rates and which rounds were cold. */
   pageCache?: PageCacheSummary;
-  /** Large rows: each round's two writes and their references, in run order. */
-  pageCacheWrites?: RoundWrites[];
 }
 
 /** One measured section's costs beyond its CPU total: the kernel's share, page faults, threads, collections. */
@@ -169,11 +168,6 @@ function referenceArrays(history: readonly ChatMessage[], references: number): C
     { role: 'system', content: `You are reference advisor ${r}. Answer briefly.` },
     ...history.map((m) => ({ ...m })),
   ]);
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
 }
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -502,7 +496,7 @@ export async function runJsonlPathBench(sizes: JsonlSize[] = SIZES): Promise<Jso
       results.push({
         label, lineBytes: Buffer.byteLength(lineText), instrumentedCpuMs, floorCpuMs, ratio: instrumentedCpuMs / floorCpuMs, ratioBasis,
         allRoundsRatio: median(aCpu) / median(bCpu), roundCount: aCpu.length,
-        ...(pageCache ? { pageCache, pageCacheWrites: writes } : {}), ...(referenceRatio !== undefined ? { referenceRatio } : {}),
+        ...(pageCache ? { pageCache } : {}), ...(referenceRatio !== undefined ? { referenceRatio } : {}),
         instrumentedMs, floorMs, wallRatio: instrumentedMs / floorMs,
         blockMs: median(blocks), worstBlockMs: Math.max(...blocks), blockCpuMs: median(cpuBlocks), worstBlockCpuMs: Math.max(...cpuBlocks),
         turnCpuMs: median(turnCpu), worstBlock: await describeWorst(worst, gc),

@@ -47,6 +47,7 @@
  * and gives the ratio over those, over every round, and with each side's
  * write replaced by its reference.
  */
+import { median } from './median.js';
 
 /** A write's bytes and the CPU time it took (ms): main thread for a synchronous write, the pool's for a background one. */
 export interface TimedWrite {
@@ -63,11 +64,6 @@ const MB = 1e6;
 
 const rate = (w: TimedWrite) => w.cpuMs / (w.bytes / MB);
 const timed = (w: TimedWrite) => w.bytes > 0 && Number.isFinite(w.cpuMs);
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
-}
 
 /** The cheapest rate (ms per MB) among the writes given (NaN when none could be timed). */
 export function cheapestMsPerMb(writes: readonly TimedWrite[]): number {
@@ -129,8 +125,8 @@ function warmRates(rounds: readonly RoundWrites[]): { ours: number; floor: numbe
   return { ours: medianMsPerMb(rounds.map((r) => r.oursReference)), floor: medianMsPerMb(rounds.map((r) => r.floorReference)) };
 }
 
-export function summarizeWrites(rounds: readonly RoundWrites[]): PageCacheSummary {
-  const warm = warmRates(rounds);
+/** Which rounds ran cold, judged against `warm` (by default the rounds' own references). */
+export function summarizeWrites(rounds: readonly RoundWrites[], warm = warmRates(rounds)): PageCacheSummary {
   const cold: TimedWrite[] = [];
   let coldOurs = 0;
   let coldFloor = 0;
@@ -192,34 +188,18 @@ export function sessionWrites(writes: readonly RoundWrites[], instrumentedCpuMs:
   if (!writes.every((w) => Number.isFinite(w.ours.cpuMs) && Number.isFinite(w.floor.cpuMs))) return undefined;
   // Lines under a MB are judged too (their fixed costs are within COLD_MIN_EXTRA_MS), but set no warm rate.
   const large = writes.filter((w) => w.ours.bytes >= MB);
-  const warm = warmRates(large.length ? large : writes);
-  let coldOurs = 0;
-  let coldFloor = 0;
-  const cold: TimedWrite[] = [];
-  const warmRounds: number[] = [];
+  const summary = summarizeWrites(writes, warmRates(large.length ? large : writes));
   const sums = { oursWriteMs: 0, floorWriteMs: 0, oursReferenceMs: 0, floorReferenceMs: 0, megabytes: 0 };
-  writes.forEach((w, i) => {
+  for (const w of writes) {
     sums.oursWriteMs += w.ours.cpuMs;
     sums.floorWriteMs += w.floor.cpuMs;
     sums.oursReferenceMs += w.oursReference.cpuMs;
     sums.floorReferenceMs += w.floorReference.cpuMs;
     sums.megabytes += w.ours.bytes / MB;
-    const ours = isColdWrite(w.ours, warm.ours, warm.ours);
-    const floor = isColdWrite(w.floor, warm.floor, warm.ours);
-    if (ours) {
-      coldOurs += 1;
-      cold.push(w.ours);
-    }
-    if (floor) coldFloor += 1;
-    if (!ours && !floor) warmRounds.push(i);
-  });
+  }
   const ours = instrumentedCpuMs - sums.oursWriteMs + sums.oursReferenceMs;
   const floor = floorCpuMs - sums.floorWriteMs + sums.floorReferenceMs;
-  return {
-    copyMsPerMb: cheapestMsPerMb(writes.map((w) => w.ours)), referenceMsPerMb: warm.ours, floorReferenceMsPerMb: warm.floor,
-    ...(cold.length ? { coldMsPerMb: medianMsPerMb(cold) } : {}), coldOurs, coldFloor, warmRounds,
-    ...sums, ratioAtReference: ours / floor,
-  };
+  return { ...summary, ...sums, ratioAtReference: ours / floor };
 }
 
 /** What a row's ratio is taken over (`chooseRatioBasis`). */

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as Moa from '../src/index.js';
 import { mainThreadCpuClock } from './block-clock.js';
+import { median } from './median.js';
 import { runSmallTurn, smallTurnInputs, type SmallTurnInput } from './small-turn-workload.js';
 
 type Build = typeof Moa;
@@ -40,7 +41,6 @@ function turn(build: Build, tracing: Tracing, session: string, input: SmallTurnI
   runSmallTurn(build.startMoaTurn, tracing.instrumentation, session, input);
 }
 
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? NaN;
 const tick = () => new Promise<void>((r) => setImmediate(r));
 const clock = mainThreadCpuClock();
 const processMs = () => {

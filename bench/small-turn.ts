@@ -16,6 +16,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setupMoaTracing, startMoaTurn } from './bench-deps.js';
+import { median } from './median.js';
 import { runSmallTurn, smallTurnInputs, type SmallTurnInput } from './small-turn-workload.js';
 
 type Tracing = ReturnType<typeof setupMoaTracing>;
@@ -24,7 +25,6 @@ function turn(tracing: Tracing, session: string, input: SmallTurnInput): void {
 }
 
 const turnOf = smallTurnInputs();
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? NaN;
 const cpuMs = (s: NodeJS.CpuUsage) => { const u = process.cpuUsage(s); return (u.user + u.system) / 1000; };
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
