@@ -5,6 +5,7 @@
  * message lists give what they hold instead of throwing.
  */
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { recordValueOfSpans } from '../../src/offline/spans-record.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RawSlots } from '../../src/export/json-line.js';
 import { buildTurnRecord, isMoaRoot } from '../../src/export/turn-record.js';
@@ -60,6 +61,9 @@ describe('a call output from output messages', () => {
     const aggregator = record.aggregator as Record<string, unknown>;
     expect(aggregator.output).toBe('let me look that up');
     expect(aggregator.tool_calls).not.toBeNull();
+    // And the tool calls are the ones the messages hold, as the record's line gives them.
+    const line = recordValueOfSpans(iteration, 1_764_000_000_000);
+    expect((line.aggregator as { tool_calls: unknown }).tool_calls).toEqual([{ id: 'c1', type: 'function', function: { name: 'search', arguments: JSON.stringify({ q: 'x' }) } }]);
   });
 
   it('takes the text of the parts it can read and skips null messages and parts instead of throwing', () => {
